@@ -1,0 +1,20 @@
+/*
+ * Error codes: names and human text for the table in xlicen_errors.h.
+ */
+#ifndef XLICEN_ERR_H
+#define XLICEN_ERR_H
+
+#include "xlicen_errors.h"
+
+/* Human text for a code (negative or 0).  Never NULL; unknown codes get a
+ * generic string.  Positive wire values are accepted too. */
+const char *err_str(int code);
+
+/* Stable symbolic name ("NO_SEATS") for a code; "UNKNOWN" if not in the
+ * table.  Used in logs, JSON output and the CLI. */
+const char *err_name(int code);
+
+/* Whether a positive wire value names a code in the table. */
+int err_known(int wire_code);
+
+#endif
