@@ -1,5 +1,5 @@
 # Turn schema/NNNN_*.sql into a C table of (version, name, sql) for store.c.
-set(out "/* generated from schema/*.sql by schema/embed.cmake; do not edit */\n")
+set(out "/* generated from the schema directory by schema/embed.cmake; do not edit */\n")
 string(APPEND out "#include <stddef.h>\n#include \"schema.h\"\n")
 set(entries "")
 foreach(f ${FILES})

@@ -1,1 +1,364 @@
-/* placeholder: being written */
+/*
+ * One client connection: HELLO -> CONTEXT -> OPEN -> CLOSING.  Every frame
+ * is checked against the state it arrives in; anything malformed or out of
+ * place closes this connection with an ALERT and nothing else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "gssx.h"
+#include "limits.h"
+#include "log.h"
+#include "server.h"
+
+/* One buffer for all reads: connections keep only a frame decoder. */
+static uint8_t conn_rbuf[64 * 1024];
+
+static void
+conn_update_events(struct conn *c)
+{
+	struct epoll_event ev;
+	int want = c->out.len > c->out_off;
+
+	if (want == c->want_write)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->want_write = want;
+}
+
+struct conn *
+conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
+{
+	struct conn *c;
+	struct epoll_event ev;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->srv = srv;
+	c->fd = fd;
+	c->state = CONN_HELLO;
+	c->ctx = GSS_C_NO_CONTEXT;
+	frame_dec_init(&c->dec, LIMIT_FRAME_PREAUTH);
+	buf_init(&c->out);
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", peer_addr);
+	c->deadline_ms = server_now_ms() + srv->cfg.handshake_ms;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	struct server *srv;
+	OM_uint32 min;
+
+	if (c == NULL)
+		return;
+	srv = c->srv;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
+	frame_dec_free(&c->dec);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* Try to send what is queued.  -1: the socket failed (caller frees). */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+		    MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out.len) {
+		buf_reset(&c->out);
+		c->out_off = 0;
+		/* After an ALERT: FIN, then drain what the peer still sends
+		 * so that our close does not turn into a RST that could
+		 * destroy the ALERT in flight. */
+		if (c->state == CONN_CLOSING && !c->shut_wr) {
+			shutdown(c->fd, SHUT_WR);
+			c->shut_wr = 1;
+		}
+	}
+	conn_update_events(c);
+	return 0;
+}
+
+void
+conn_alert(struct conn *c, int code, const char *reason)
+{
+	log_msg(LOG_NOTICE, "%s%s%s: closing: %s (%s)%s%s", c->peer,
+	    c->principal[0] != '\0' ? " " : "", c->principal, err_name(code),
+	    err_str(code), reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	if (frame_alert_encode(&c->out, code, reason) != 0)
+		buf_reset(&c->out);
+	c->state = CONN_CLOSING;
+	c->deadline_ms = server_now_ms() + 2000;
+}
+
+static int
+conn_on_hello(struct conn *c, const struct frame *f)
+{
+	struct frame_hello_client h;
+	struct frame_hello_server sh;
+	char reason[96];
+	int rc;
+
+	if ((rc = frame_hello_client_decode(f->body, f->len, &h)) != 0) {
+		conn_alert(c, rc, "malformed HELLO");
+		return rc;
+	}
+	if (h.min_version > XLICEN_PROTO_VERSION ||
+	    h.max_version < XLICEN_PROTO_VERSION) {
+		snprintf(reason, sizeof(reason),
+		    "server speaks version %d only; client offered %u-%u",
+		    XLICEN_PROTO_VERSION, h.min_version, h.max_version);
+		conn_alert(c, XLICEN_E_VERSION, reason);
+		return XLICEN_E_VERSION;
+	}
+	sh.version = XLICEN_PROTO_VERSION;
+	sh.time = (int64_t)time(NULL);
+	if ((rc = frame_hello_server_encode(&c->out, &sh)) != 0)
+		return rc;
+	c->state = CONN_CONTEXT;
+	return 0;
+}
+
+static int
+conn_on_context(struct conn *c, const struct frame *f)
+{
+	OM_uint32 maj, min, ret_flags = 0, time_rec = 0;
+	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
+	gss_name_t src = GSS_C_NO_NAME;
+	char text[512], missing[96];
+	int rc = 0;
+
+	in.value = f->body;
+	in.length = f->len;
+	maj = gss_accept_sec_context(&min, &c->ctx, c->srv->cred, &in,
+	    GSS_C_NO_CHANNEL_BINDINGS, &src, NULL, &out, &ret_flags, &time_rec,
+	    NULL);
+	/* The token goes out even on error: it may be a KRB-ERROR. */
+	if (out.length > 0 &&
+	    (rc = frame_encode(&c->out, FRAME_CONTEXT, out.value, out.length)) != 0)
+		goto out;
+	if (GSS_ERROR(maj)) {
+		gssx_status_text(maj, min, text, sizeof(text));
+		conn_alert(c, XLICEN_E_AUTH, text);
+		rc = XLICEN_E_AUTH;
+		goto out;
+	}
+	if (maj & GSS_S_CONTINUE_NEEDED)
+		goto out;
+	if (!gssx_flags_ok(ret_flags)) {
+		gssx_flags_missing(ret_flags, missing, sizeof(missing));
+		snprintf(text, sizeof(text), "context lacks: %s", missing);
+		conn_alert(c, XLICEN_E_GSS_FLAGS, text);
+		rc = XLICEN_E_GSS_FLAGS;
+		goto out;
+	}
+	if ((rc = gssx_display_name(src, c->principal, sizeof(c->principal))) != 0) {
+		conn_alert(c, XLICEN_E_AUTH, "initiator name unusable");
+		goto out;
+	}
+	c->ctx_expires = (int64_t)time(NULL) +
+	    (time_rec == GSS_C_INDEFINITE ? 86400 : (int64_t)time_rec);
+	c->state = CONN_OPEN;
+	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+	frame_dec_set_max(&c->dec, c->srv->cfg.frame_postauth);
+	log_msg(LOG_INFO, "%s: authenticated %s", c->peer, c->principal);
+out:
+	gss_release_buffer(&min, &out);
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&min, &src);
+	return rc;
+}
+
+static int
+conn_on_data(struct conn *c, const struct frame *f)
+{
+	struct buf plain, enc;
+	struct msg req, reply;
+	char err[256];
+	int rc;
+
+	buf_init(&plain);
+	buf_init(&enc);
+	msg_init(&req, 0, 0);
+	msg_init(&reply, 0, 0);
+	if ((int64_t)time(NULL) >= c->ctx_expires) {
+		conn_alert(c, XLICEN_E_CONTEXT_EXPIRED, "re-authenticate");
+		rc = XLICEN_E_CONTEXT_EXPIRED;
+		goto out;
+	}
+	if ((rc = gssx_unwrap(c->ctx, f->body, f->len, &plain, err,
+	    sizeof(err))) != 0) {
+		conn_alert(c, rc, err);
+		goto out;
+	}
+	if ((rc = msg_decode(plain.data, plain.len, &req)) != 0) {
+		conn_alert(c, rc, "malformed message");
+		goto out;
+	}
+	if ((rc = handlers_dispatch(c->srv, c->principal, &req, &reply)) != 0) {
+		snprintf(err, sizeof(err), "unexpected %s message",
+		    msg_type_name(req.type));
+		conn_alert(c, rc, err);
+		goto out;
+	}
+	if ((rc = msg_encode(&reply, &enc)) != 0 ||
+	    (rc = gssx_wrap_frame(c->ctx, enc.data, enc.len, &c->out, err,
+	    sizeof(err))) != 0) {
+		conn_alert(c, rc, "cannot build reply");
+		goto out;
+	}
+	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+out:
+	msg_clear(&req);
+	msg_clear(&reply);
+	buf_free(&plain);
+	buf_free(&enc);
+	return rc;
+}
+
+static int
+conn_on_frame(struct conn *c, const struct frame *f)
+{
+	struct frame_alert a;
+
+	if (f->type == FRAME_ALERT) {
+		if (frame_alert_decode(f->body, f->len, &a) == 0)
+			log_msg(LOG_INFO, "%s: client alert %u: %s", c->peer,
+			    a.code, a.reason);
+		return XLICEN_E_CLOSED;
+	}
+	switch (c->state) {
+	case CONN_HELLO:
+		if (f->type == FRAME_HELLO)
+			return conn_on_hello(c, f);
+		break;
+	case CONN_CONTEXT:
+		if (f->type == FRAME_CONTEXT)
+			return conn_on_context(c, f);
+		break;
+	case CONN_OPEN:
+		if (f->type == FRAME_DATA)
+			return conn_on_data(c, f);
+		break;
+	case CONN_CLOSING:
+		return XLICEN_E_CLOSED;
+	}
+	conn_alert(c, XLICEN_E_STATE, "frame not allowed in this state");
+	return XLICEN_E_STATE;
+}
+
+int
+conn_on_readable(struct conn *c)
+{
+	struct frame f;
+	size_t off, used;
+	ssize_t n;
+	int rc;
+
+	n = recv(c->fd, conn_rbuf, sizeof(conn_rbuf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0 || c->state == CONN_CLOSING) {
+		/* In CLOSING, input is drained and dropped until EOF. */
+		if (n > 0)
+			return 0;
+		if (n == 0 && frame_dec_pending(&c->dec))
+			log_msg(LOG_NOTICE, "%s: closed inside a frame", c->peer);
+		conn_free(c);
+		return -1;
+	}
+	for (off = 0; off < (size_t)n && c->state != CONN_CLOSING; off += used) {
+		rc = frame_dec_feed(&c->dec, conn_rbuf + off, (size_t)n - off,
+		    &used, &f);
+		if (rc < 0) {
+			conn_alert(c, rc, "bad frame header");
+			break;
+		}
+		if (rc == 0)
+			continue;
+		rc = conn_on_frame(c, &f);
+		frame_free(&f);
+		if (rc == XLICEN_E_CLOSED) {
+			conn_free(c);
+			return -1;
+		}
+		if (rc < 0 && c->state != CONN_CLOSING)
+			conn_alert(c, XLICEN_E_INTERNAL, NULL);
+	}
+	if (conn_flush(c) != 0) {
+		conn_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conn_on_writable(struct conn *c)
+{
+	if (conn_flush(c) != 0) {
+		conn_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conn_on_timeout(struct conn *c)
+{
+	if (c->state == CONN_CLOSING) {
+		conn_free(c);
+		return;
+	}
+	conn_alert(c, XLICEN_E_TIMEOUT, c->state == CONN_OPEN ?
+	    "idle timeout" : "handshake not completed in time");
+	if (conn_flush(c) != 0)
+		conn_free(c);
+}

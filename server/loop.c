@@ -1,1 +1,387 @@
-/* placeholder: being written */
+/*
+ * The event loop: one epoll set for the listening sockets, a signalfd and
+ * every connection; no thread or process per client.  Timers (handshake
+ * and idle deadlines, lease expiry) are checked each time round.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "licenses.h"
+#include "limits.h"
+#include "log.h"
+#include "server.h"
+
+/* epoll data for the listeners and the signalfd: small integers, never
+ * valid conn pointers. */
+#define LOOP_TAG_SIGNAL	((void *)1)
+#define LOOP_TAG_LISTEN	((void *)2)
+
+int64_t
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "addr:port" or "[v6addr]:port" or "port" -> host and port strings. */
+static int
+loop_split_addr(const char *spec, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char *colon, *close;
+
+	if (spec[0] == '[') {
+		if ((close = strchr(spec, ']')) == NULL || close[1] != ':')
+			return XLICEN_E_CONFIG;
+		if ((size_t)(close - spec - 1) >= hostlen)
+			return XLICEN_E_CONFIG;
+		snprintf(host, hostlen, "%.*s", (int)(close - spec - 1), spec + 1);
+		snprintf(port, portlen, "%s", close + 2);
+		return 0;
+	}
+	if ((colon = strrchr(spec, ':')) == NULL) {
+		snprintf(host, hostlen, "%s", "");
+		snprintf(port, portlen, "%s", spec);
+		return 0;
+	}
+	if ((size_t)(colon - spec) >= hostlen)
+		return XLICEN_E_CONFIG;
+	snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
+	snprintf(port, portlen, "%s", colon + 1);
+	return 0;
+}
+
+static void
+loop_format_addr(const struct sockaddr *sa, char *out, size_t outlen,
+    char *addr, size_t addrlen)
+{
+	char h[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, h, sizeof(h));
+		port = ntohs(s4->sin_port);
+		snprintf(out, outlen, "%s:%u", h, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, h, sizeof(h));
+		port = ntohs(s6->sin6_port);
+		snprintf(out, outlen, "[%s]:%u", h, port);
+	} else {
+		snprintf(out, outlen, "?");
+	}
+	if (addr != NULL)
+		snprintf(addr, addrlen, "%s", h);
+}
+
+static int
+loop_add_fd(struct server *srv, int fd, void *tag)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = tag;
+	return epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int
+loop_listen(struct server *srv)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char host[256], port[32], shown[80];
+	int i, fd, one = 1, rc;
+
+	for (i = 0; i < srv->cfg.nlisten; i++) {
+		if (loop_split_addr(srv->cfg.listen[i], host, sizeof(host), port,
+		    sizeof(port)) != 0) {
+			log_msg(LOG_ERR, "listen address \"%s\": expected ADDR:PORT "
+			    "or [ADDR]:PORT", srv->cfg.listen[i]);
+			return XLICEN_E_CONFIG;
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
+		if (rc != 0) {
+			log_msg(LOG_ERR, "listen address \"%s\": %s",
+			    srv->cfg.listen[i], gai_strerror(rc));
+			return XLICEN_E_CONFIG;
+		}
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (srv->nlisten >= SERVER_MAX_LISTEN)
+				break;
+			fd = socket(ai->ai_family, ai->ai_socktype |
+			    SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+			if (fd < 0)
+				continue;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (ai->ai_family == AF_INET6)
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				    sizeof(one));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+			    listen(fd, 1024) != 0) {
+				log_msg(LOG_ERR, "cannot listen on %s: %s",
+				    srv->cfg.listen[i], strerror(errno));
+				close(fd);
+				freeaddrinfo(res);
+				return XLICEN_E_IO;
+			}
+			sslen = sizeof(ss);
+			getsockname(fd, (struct sockaddr *)&ss, &sslen);
+			loop_format_addr((struct sockaddr *)&ss, shown,
+			    sizeof(shown), NULL, 0);
+			log_msg(LOG_INFO, "listening on %s", shown);
+			srv->listen_fds[srv->nlisten++] = fd;
+		}
+		freeaddrinfo(res);
+		res = NULL;
+	}
+	if (srv->nlisten == 0) {
+		log_msg(LOG_ERR, "no listening socket");
+		return XLICEN_E_CONFIG;
+	}
+	return 0;
+}
+
+int
+server_load_licenses(struct server *srv)
+{
+	struct license *lics = NULL;
+	size_t n = 0, nbad = 0;
+	int rc;
+
+	if ((rc = licenses_load_dir(srv->cfg.licdir, srv->cfg.keydir, &lics,
+	    &n, &nbad)) != 0) {
+		log_msg(LOG_ERR, "cannot read license directory %s: %s",
+		    srv->cfg.licdir, err_str(rc));
+		return rc;
+	}
+	rc = store_sync_pools(srv->store, lics, n, (int64_t)time(NULL));
+	free(lics);
+	if (rc != 0)
+		return rc;
+	log_msg(LOG_INFO, "loaded %zu license(s) from %s, refused %zu", n,
+	    srv->cfg.licdir, nbad);
+	return 0;
+}
+
+static int
+loop_count_peer(struct server *srv, const char *addr)
+{
+	struct conn *c;
+	int n = 0;
+
+	for (c = srv->conns; c != NULL; c = c->next)
+		if (strcmp(c->peer_addr, addr) == 0)
+			n++;
+	return n;
+}
+
+/* Refuse a connection over a cap: a best-effort ALERT, then close. */
+static void
+loop_refuse(int fd, const char *peer, const char *why)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (frame_alert_encode(&b, XLICEN_E_BUSY, why) == 0)
+		(void)send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&b);
+	log_msg(LOG_WARNING, "%s: refused: %s", peer, why);
+	close(fd);
+}
+
+static void
+loop_accept(struct server *srv, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char peer[80], addr[48];
+	int fd, one = 1, i;
+
+	for (i = 0; i < 64; i++) {
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_WARNING, "accept: %s", strerror(errno));
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		loop_format_addr((struct sockaddr *)&ss, peer, sizeof(peer),
+		    addr, sizeof(addr));
+		if (srv->stopping) {
+			loop_refuse(fd, peer, "server is shutting down");
+			continue;
+		}
+		if (srv->nconns >= srv->cfg.conn_total) {
+			loop_refuse(fd, peer, "too many connections");
+			continue;
+		}
+		if ((uint32_t)loop_count_peer(srv, addr) >= srv->cfg.conn_per_peer) {
+			loop_refuse(fd, peer, "too many connections from this address");
+			continue;
+		}
+		if (conn_new(srv, fd, peer, addr) == NULL) {
+			log_msg(LOG_ERR, "%s: out of memory", peer);
+			close(fd);
+		}
+	}
+}
+
+static void
+loop_expire(struct server *srv)
+{
+	int64_t now = (int64_t)time(NULL);
+	int n = 0;
+
+	if (srv->next_expiry == 0 || now < srv->next_expiry)
+		return;
+	if (store_expire(srv->store, now, &n) == 0 && n > 0)
+		log_msg(LOG_INFO, "expired %d lease(s) without heartbeat", n);
+	srv->next_expiry = store_next_expiry(srv->store);
+}
+
+static void
+loop_timers(struct server *srv)
+{
+	struct conn *c, *next;
+	int64_t now = server_now_ms();
+
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (now >= c->deadline_ms)
+			conn_on_timeout(c);
+	}
+	loop_expire(srv);
+}
+
+/* Milliseconds until the next timer, at most one second. */
+static int
+loop_wait_ms(struct server *srv)
+{
+	int64_t now = server_now_ms(), next = now + 1000;
+	struct conn *c;
+
+	for (c = srv->conns; c != NULL; c = c->next)
+		if (c->deadline_ms < next)
+			next = c->deadline_ms;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static int
+loop_on_signal(struct server *srv)
+{
+	struct signalfd_siginfo si;
+
+	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_msg(LOG_INFO, "SIGHUP: rereading licenses");
+			server_load_licenses(srv);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_msg(LOG_INFO, "%s: shutting down",
+			    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			srv->stopping = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+loop_run(struct server *srv)
+{
+	struct epoll_event evs[256];
+	sigset_t mask;
+	int i, n;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((srv->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (srv->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		log_msg(LOG_ERR, "epoll/signalfd: %s", strerror(errno));
+		return XLICEN_E_IO;
+	}
+	loop_add_fd(srv, srv->sigfd, LOOP_TAG_SIGNAL);
+	for (i = 0; i < srv->nlisten; i++)
+		loop_add_fd(srv, srv->listen_fds[i], LOOP_TAG_LISTEN);
+	srv->next_expiry = store_next_expiry(srv->store);
+
+	while (!srv->stopping) {
+		n = epoll_wait(srv->epfd, evs, 256, loop_wait_ms(srv));
+		if (n < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, "epoll_wait: %s", strerror(errno));
+			return XLICEN_E_IO;
+		}
+		for (i = 0; i < n; i++) {
+			void *tag = evs[i].data.ptr;
+
+			if (tag == LOOP_TAG_SIGNAL) {
+				loop_on_signal(srv);
+			} else if (tag == LOOP_TAG_LISTEN) {
+				int j;
+
+				for (j = 0; j < srv->nlisten; j++)
+					loop_accept(srv, srv->listen_fds[j]);
+			} else {
+				struct conn *c = tag;
+
+				if ((evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) &&
+				    conn_on_readable(c) < 0)
+					continue;
+				if (evs[i].events & EPOLLOUT)
+					conn_on_writable(c);
+			}
+		}
+		loop_timers(srv);
+	}
+
+	/* Every grant is already committed; tell clients and go. */
+	while (srv->conns != NULL) {
+		struct conn *c = srv->conns;
+
+		if (c->state != CONN_CLOSING) {
+			buf_reset(&c->out);
+			c->out_off = 0;
+			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
+			    "server is shutting down") == 0)
+				(void)send(c->fd, c->out.data, c->out.len,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		conn_free(c);
+	}
+	return 0;
+}

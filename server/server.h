@@ -1,0 +1,118 @@
+/*
+ * The server's shared state and the interfaces between its parts:
+ * loop.c (epoll, accept, timers, signals) drives conn.c (one connection's
+ * protocol state machine), which hands decoded requests to handlers.c.
+ */
+#ifndef XLICEN_SERVER_H
+#define XLICEN_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gssapi/gssapi.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "msg.h"
+#include "store.h"
+
+#define SERVER_MAX_LISTEN 16
+
+struct server_config {
+	const char *listen[SERVER_MAX_LISTEN];	/* "addr:port", "[v6]:port" */
+	int nlisten;
+	const char *keytab;		/* NULL: the GSS default */
+	const char *service;		/* acceptor name "svc@host"; NULL: any key */
+	const char *database;
+	const char *licdir;
+	const char *keydir;
+	uint32_t lease_ttl_s;
+	uint32_t heartbeat_s;
+	uint32_t handshake_ms;
+	uint32_t idle_ms;
+	uint32_t conn_total;
+	uint32_t conn_per_peer;
+	uint32_t frame_postauth;
+	int foreground;
+};
+
+enum conn_state {
+	CONN_HELLO,		/* waiting for the client's HELLO */
+	CONN_CONTEXT,		/* GSS context loop */
+	CONN_OPEN,		/* authenticated; DATA only */
+	CONN_CLOSING,		/* flushing an ALERT, then close */
+};
+
+struct server;
+
+struct conn {
+	struct conn *prev, *next;
+	struct server *srv;
+	int fd;
+	enum conn_state state;
+	struct frame_dec dec;
+	gss_ctx_id_t ctx;
+	int64_t ctx_expires;		/* UTC s the context stops being valid */
+	int64_t deadline_ms;		/* monotonic: handshake or idle limit */
+	struct buf out;			/* bytes not yet sent */
+	size_t out_off;
+	int want_write;			/* EPOLLOUT registered */
+	int shut_wr;			/* FIN sent after an ALERT */
+	char peer[64];			/* "addr:port" */
+	char peer_addr[48];		/* "addr", for per-peer caps */
+	char principal[256];		/* authenticated initiator */
+};
+
+struct server {
+	struct server_config cfg;
+	int epfd;
+	int sigfd;
+	int listen_fds[SERVER_MAX_LISTEN];
+	int nlisten;
+	gss_cred_id_t cred;
+	struct store *store;
+	struct conn *conns;
+	size_t nconns;
+	int stopping;
+	int64_t next_expiry;		/* UTC s of the next lease expiry, 0 none */
+};
+
+/* Monotonic milliseconds. */
+int64_t server_now_ms(void);
+
+/* loop.c */
+/* Bind every cfg->listen address (non-blocking, SO_REUSEADDR); logs each
+ * "listening on ADDR:PORT". */
+int loop_listen(struct server *srv);
+/* Run until SIGTERM/SIGINT; SIGHUP rereads licenses.  Returns 0 or an
+ * error code. */
+int loop_run(struct server *srv);
+/* (Re)load the license directory into the store. */
+int server_load_licenses(struct server *srv);
+
+/* conn.c */
+struct conn *conn_new(struct server *srv, int fd, const char *peer,
+    const char *peer_addr);
+/* Read and process whatever is available; returns -1 if the connection
+ * was closed and freed, else 0. */
+int conn_on_readable(struct conn *c);
+/* Flush pending output; -1 if closed and freed. */
+int conn_on_writable(struct conn *c);
+/* Handshake/idle deadline passed: ALERT and close. */
+void conn_on_timeout(struct conn *c);
+/* Send an ALERT with code and reason, then close once flushed. */
+void conn_alert(struct conn *c, int code, const char *reason);
+void conn_free(struct conn *c);
+
+/* handlers.c */
+/*
+ * Answer one decoded request from the authenticated principal.  Fills
+ * *reply (type, same id, fields).  Returns 0 when a reply was built
+ * (including DENY/ERROR replies), or a negative code for a protocol error
+ * that must close the connection with an ALERT (e.g. a server-to-client
+ * message type sent by a client: XLICEN_E_MSG_TYPE).
+ */
+int handlers_dispatch(struct server *srv, const char *principal,
+    const struct msg *req, struct msg *reply);
+
+#endif
