@@ -23,10 +23,12 @@ enum store_pool_state {
 };
 
 /*
- * Open (creating if needed) the database at path and apply any pending
- * migration from schema/ in one transaction each, recording it in
- * schema_version.  err gets a human reason on failure.  Returns 0 or
- * XLICEN_E_DB.
+ * Open (creating if needed, mode 0600) the database at path and apply any
+ * pending migration from schema/ in one transaction each, recording it in
+ * schema_version.  A database whose schema_version is newer than this
+ * server knows is refused.  err gets a human reason on failure.  Returns
+ * 0 or XLICEN_E_DB (XLICEN_E_INVALID for a NULL path or out,
+ * XLICEN_E_NOMEM).
  */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
@@ -63,18 +65,26 @@ struct store_grant {
 /*
  * In one BEGIN IMMEDIATE transaction: expire leases past their time, find
  * a usable pool of the product whose version range covers req->version and
- * that has req->count free seats, and insert a lease.  Errors:
+ * that has req->count free seats, and insert a lease.  The pool is the
+ * first such by id (first fit): a lease never spans pools.  Errors:
  * XLICEN_E_NO_PRODUCT (no pool of that product), XLICEN_E_NO_VERSION (none
  * covers the version), XLICEN_E_EXPIRED / XLICEN_E_NOT_YET (only pools
- * outside their dates cover it), XLICEN_E_NO_SEATS (out->in_use and
- * out->total are still filled), XLICEN_E_DB.  Grants and denials are
- * recorded in the audit trail.
+ * outside their dates cover it; EXPIRED if any covering one has expired),
+ * XLICEN_E_NO_SEATS (out->in_use and out->total are still filled, summed
+ * over the usable covering pools), XLICEN_E_DB.  Grants and these denials
+ * are recorded in the audit trail, in the same transaction.  Refused
+ * before any of that, and not audited: XLICEN_E_INVALID (NULL or empty
+ * principal, NULL product/version, ttl_s 0), XLICEN_E_COUNT (count 0 or
+ * over LIMIT_SEATS), XLICEN_E_BAD_VALUE (version not a dotted version);
+ * XLICEN_E_INTERNAL if getrandom() fails.
  */
 int store_checkout(struct store *s, const struct store_checkout_req *req,
     struct store_grant *out);
 
 /* Extend a lease of principal to now + its ttl.  XLICEN_E_NO_LEASE if it
- * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's. */
+ * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's
+ * (audited as a "deny").  Leases of withdrawn or expired pools can still
+ * be kept alive.  expires (may be NULL) is 0 on error. */
 int store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires);
 
@@ -86,7 +96,8 @@ int store_release(struct store *s, const char *principal,
  * gets how many.  Returns 0 or XLICEN_E_DB. */
 int store_expire(struct store *s, int64_t now, int *n);
 
-/* Earliest lease expiry, or 0 if there is no lease (for the timer). */
+/* Earliest lease expiry, or 0 if there is no lease (for the timer); also
+ * 0, logged, on a database error. */
 int64_t store_next_expiry(struct store *s);
 
 struct store_pool_status {
@@ -102,13 +113,15 @@ struct store_pool_status {
 };
 
 /* All licensed (not withdrawn) pools, or those of one product (product may
- * be NULL), ordered by product then id.  *out is malloc'd (caller frees);
- * it may be NULL when *n is 0. */
+ * be NULL), ordered by product then id.  Read-only: in_use leaves out
+ * leases already due at now even if store_expire has not run yet.  *out
+ * is malloc'd (caller frees); it may be NULL when *n is 0. */
 int store_status(struct store *s, const char *product, int64_t now,
     struct store_pool_status **out, size_t *n);
 
-/* Count of current leases (all pools) and seats they hold, for tests and
- * logs. */
+/* Count of current leases (all pools, including withdrawn ones and leases
+ * due but not yet expired) and seats they hold, for tests and logs.
+ * Either pointer may be NULL. */
 int store_count_leases(struct store *s, int64_t *leases, int64_t *seats);
 
 #endif

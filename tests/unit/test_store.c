@@ -1,0 +1,1029 @@
+/*
+ * Unit tests of server/store.c against real SQLite files in a temporary
+ * directory ($XLICEN_TEST_TMP, else a fresh mkdtemp under /tmp).  The
+ * tables are inspected through a second, independent connection so the
+ * tests see what a restarted server would see.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "license.h"
+#include "log.h"
+#include "store.h"
+#include "xlicen_errors.h"
+
+#define NOW	INT64_C(1700000000)
+#define DAY	INT64_C(86400)
+#define TTL	60
+
+static char tmpdir[512];
+static int tmpdir_made;		/* we mkdtemp'd it, so remove it at the end */
+static int dbseq;
+
+struct fx {
+	char path[600];
+	struct store *s;
+};
+
+static int
+mkdir_p(const char *path)
+{
+	char buf[512], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -1;
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+group_setup(void **state)
+{
+	const char *env = getenv("XLICEN_TEST_TMP");
+
+	/* Refusals are logged at NOTICE by design; keep only real errors. */
+	log_set_level(LOG_ERR);
+	if (env != NULL && env[0] != '\0') {
+		snprintf(tmpdir, sizeof(tmpdir), "%s", env);
+		if (mkdir_p(tmpdir) == -1)
+			return -1;
+	} else {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlicen-store-XXXXXX");
+		if (mkdtemp(tmpdir) == NULL)
+			return -1;
+		tmpdir_made = 1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	if (tmpdir_made)
+		(void)rmdir(tmpdir);
+	return 0;
+}
+
+static void
+unlink_db(const char *path)
+{
+	char p[720];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/store-%ld-%d.db", tmpdir,
+	    (long)getpid(), ++dbseq);
+	unlink_db(f->path);
+	if (store_open(f->path, &f->s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "store_open: %s\n", err);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	unlink_db(f->path);
+	free(f);
+	return 0;
+}
+
+static void
+reopen(struct fx *f)
+{
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
+}
+
+static struct license
+lic(const char *product, const char *vmin, const char *vmax, uint32_t seats,
+    int64_t start, int64_t expires, const char *serial)
+{
+	struct license l;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.vendor, sizeof(l.vendor), "acme");
+	snprintf(l.product, sizeof(l.product), "%s", product);
+	snprintf(l.ver_min, sizeof(l.ver_min), "%s", vmin);
+	snprintf(l.ver_max, sizeof(l.ver_max), "%s", vmax);
+	l.seats = seats;
+	l.start = start;
+	l.expires = expires;
+	snprintf(l.serial, sizeof(l.serial), "%s", serial);
+	snprintf(l.customer, sizeof(l.customer), "Example Corp");
+	return l;
+}
+
+static struct store_checkout_req
+req(const char *principal, const char *product, const char *version,
+    uint32_t count, int64_t now)
+{
+	struct store_checkout_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.principal = principal;
+	r.product = product;
+	r.version = version;
+	r.host = "ws1.example.org";
+	r.display = "ws1.example.org:0";
+	r.count = count;
+	r.pid = 4242;
+	r.ttl_s = TTL;
+	r.now = now;
+	return r;
+}
+
+static int
+checkout(struct fx *f, const char *principal, const char *product,
+    const char *version, uint32_t count, int64_t now, struct store_grant *g)
+{
+	struct store_checkout_req r = req(principal, product, version, count,
+	    now);
+
+	return store_checkout(f->s, &r, g);
+}
+
+/* A second connection, as another process (or a restarted server) would
+ * have. */
+static sqlite3 *
+raw_open(const struct fx *f)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	return db;
+}
+
+/* The single integer a query returns; binds text params ?1.. from the
+ * NULL-terminated varargs. */
+static int64_t
+raw_int(const struct fx *f, const char *sql, ...)
+{
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *st = NULL;
+	const char *arg;
+	int64_t v;
+	int i = 1;
+	va_list ap;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	va_start(ap, sql);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		assert_int_equal(sqlite3_bind_text(st, i++, arg, -1,
+		    SQLITE_TRANSIENT), SQLITE_OK);
+	va_end(ap);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int
+is_lease_id(const char *id)
+{
+	size_t i;
+
+	if (strlen(id) != 32)
+		return 0;
+	for (i = 0; i < 32; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static void
+sync1(struct fx *f, struct license l)
+{
+	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW), 0);
+}
+
+/* ---- opening and migrations ---- */
+
+static void
+test_open_creates_schema(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	struct stat sb;
+
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT version FROM schema_version",
+	    NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
+	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema"
+	    " WHERE type = 'table' AND name IN ('pools', 'leases', 'events',"
+	    " 'schema_version')", NULL), 4);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema"
+	    " WHERE type = 'index' AND name IN ('leases_expires',"
+	    " 'leases_pool')", NULL), 2);
+
+	db = raw_open(f);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	/* Neither the database nor its WAL may be readable by others. */
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+}
+
+static void
+test_reopen_idempotent(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1.0", "2.0", 3, 0, 0, "S1"));
+	reopen(f);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 1);
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ps[0].product, "draw");
+	free(ps);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;	/* must come back NULL */
+	sqlite3 *db;
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version"
+	    " (version, name, applied_at) VALUES (99, '0099_future.sql', 1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_non_null(strstr(err, "99"));
+	assert_non_null(strstr(err, "newer"));
+}
+
+static void
+test_not_a_database(void **state)
+{
+	struct fx *f = *state;
+	char path[700], err[256];
+	struct store *s2 = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s.junk", f->path);
+	assert_non_null(fp = fopen(path, "w"));
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database\n", fp);
+	fclose(fp);
+	assert_int_equal(store_open(path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_true(err[0] != '\0');
+	unlink_db(path);
+}
+
+/* ---- pools and status ---- */
+
+static void
+test_status_states(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("alpha", "1.0", "2.0", 5, NOW - DAY, NOW + DAY, "A1"),
+		lic("beta", "3", "3.9", 2, 0, NOW, "B1"),
+		lic("gamma", "1", "1", 1, NOW + DAY, 0, "G1"),
+	};
+	struct store_pool_status *ps = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ps[0].product, "alpha");
+	assert_string_equal(ps[0].versions, "1.0-2.0");
+	assert_string_equal(ps[0].vendor, "acme");
+	assert_string_equal(ps[0].serial, "A1");
+	assert_int_equal(ps[0].total, 5);
+	assert_int_equal(ps[0].in_use, 0);
+	assert_int_equal(ps[0].start, NOW - DAY);
+	assert_int_equal(ps[0].expires, NOW + DAY);
+	assert_int_equal(ps[0].state, STORE_POOL_ACTIVE);
+	assert_string_equal(ps[1].product, "beta");
+	assert_string_equal(ps[1].versions, "3-3.9");
+	assert_int_equal(ps[1].state, STORE_POOL_EXPIRED);	/* expires == now */
+	assert_string_equal(ps[2].product, "gamma");
+	assert_int_equal(ps[2].state, STORE_POOL_NOT_YET);
+	assert_int_equal(ps[2].expires, 0);
+	free(ps);
+
+	/* One product only; and a product without pools is an empty list. */
+	assert_int_equal(store_status(f->s, "gamma", NOW + DAY, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_ACTIVE);	/* start == now */
+	free(ps);
+	ps = (struct store_pool_status *)&ps;
+	assert_int_equal(store_status(f->s, "delta", NOW, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(ps);
+
+	/* A reload is audited. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'reload' AND detail LIKE 'licenses=3 new=3 withdrawn=0%'",
+	    NULL), 1);
+}
+
+/* ---- checkout ---- */
+
+static void
+test_checkout_until_no_seats(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, g2;
+	int64_t leases, seats;
+
+	sync1(f, lic("draw", "1.0", "2.0", 3, 0, 0, "S1"));
+
+	assert_int_equal(checkout(f, "alice@EX", "draw", "1.5", 2, NOW, &g), 0);
+	assert_true(is_lease_id(g.lease_id));
+	assert_int_equal(g.expires, NOW + TTL);
+	assert_int_equal(g.in_use, 2);
+	assert_int_equal(g.total, 3);
+
+	memset(&g2, 0xa5, sizeof(g2));
+	assert_int_equal(checkout(f, "bob@EX", "draw", "1.5", 2, NOW, &g2),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g2.in_use, 2);
+	assert_int_equal(g2.total, 3);
+	assert_string_equal(g2.lease_id, "");
+	assert_int_equal(g2.expires, 0);
+
+	assert_int_equal(checkout(f, "bob@EX", "draw", "1.5", 1, NOW, &g2), 0);
+	assert_true(is_lease_id(g2.lease_id));
+	assert_string_not_equal(g.lease_id, g2.lease_id);
+	assert_int_equal(g2.in_use, 3);
+	assert_int_equal(g2.total, 3);
+
+	assert_int_equal(checkout(f, "carol@EX", "draw", "1.5", 1, NOW, &g2),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g2.in_use, 3);
+	assert_int_equal(g2.total, 3);
+
+	assert_int_equal(store_count_leases(f->s, &leases, &seats), 0);
+	assert_int_equal(leases, 2);
+	assert_int_equal(seats, 3);
+	/* The lease row holds what was asked and who asked. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE id = ?1"
+	    " AND principal = 'alice@EX' AND host = 'ws1.example.org' AND"
+	    " display = 'ws1.example.org:0' AND pid = 4242 AND count = 2 AND"
+	    " ttl_s = 60", g.lease_id, NULL), 1);
+}
+
+static void
+test_deny_codes(void **state)
+{
+	struct fx *f = *state;
+	struct license l[4] = {
+		lic("draw", "1.0", "2.0", 3, 0, 0, "S1"),
+		lic("old", "1.0", "2.0", 3, 0, NOW, "O1"),
+		lic("new", "1.0", "2.0", 3, NOW + 1, 0, "N1"),
+		/* both an expired and a not-yet pool cover "mixed" 1.x */
+		lic("mixed", "1.0", "1.9", 3, NOW + DAY, 0, "M1"),
+	};
+	struct license m2 = lic("mixed", "1.0", "1.9", 3, 0, NOW - 1, "M2");
+	struct license all[5];
+	struct store_grant g;
+	int64_t leases;
+
+	memcpy(all, l, sizeof(l));
+	all[4] = m2;
+	assert_int_equal(store_sync_pools(f->s, all, 5, NOW), 0);
+
+	assert_int_equal(checkout(f, "a@EX", "paint", "1.0", 1, NOW, &g),
+	    XLICEN_E_NO_PRODUCT);
+	assert_int_equal(g.in_use, 0);
+	assert_int_equal(g.total, 0);
+	/* Product names are exact, not case-folded. */
+	assert_int_equal(checkout(f, "a@EX", "Draw", "1.0", 1, NOW, &g),
+	    XLICEN_E_NO_PRODUCT);
+	assert_int_equal(checkout(f, "a@EX", "draw", "2.1", 1, NOW, &g),
+	    XLICEN_E_NO_VERSION);
+	assert_int_equal(checkout(f, "a@EX", "draw", "0.9", 1, NOW, &g),
+	    XLICEN_E_NO_VERSION);
+	/* "10.0" > "2.0" numerically, though not as text. */
+	assert_int_equal(checkout(f, "a@EX", "draw", "10.0", 1, NOW, &g),
+	    XLICEN_E_NO_VERSION);
+	assert_int_equal(checkout(f, "a@EX", "old", "1.0", 1, NOW, &g),
+	    XLICEN_E_EXPIRED);
+	assert_int_equal(checkout(f, "a@EX", "old", "9", 1, NOW, &g),
+	    XLICEN_E_NO_VERSION);	/* version is checked before dates */
+	assert_int_equal(checkout(f, "a@EX", "new", "1.0", 1, NOW, &g),
+	    XLICEN_E_NOT_YET);
+	assert_int_equal(checkout(f, "a@EX", "mixed", "1.5", 1, NOW, &g),
+	    XLICEN_E_EXPIRED);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 0);
+
+	/* Range ends are inclusive, "2" == "2.0", start is inclusive. */
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.0", 1, NOW, &g), 0);
+	assert_int_equal(checkout(f, "a@EX", "draw", "2", 1, NOW, &g), 0);
+	assert_int_equal(checkout(f, "a@EX", "new", "2.0", 1, NOW + 1, &g), 0);
+}
+
+static void
+test_bad_arguments(void **state)
+{
+	struct fx *f = *state;
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1.0", "2.0", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.0", 0, NOW, &g),
+	    XLICEN_E_COUNT);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.0", LIMIT_SEATS + 1,
+	    NOW, &g), XLICEN_E_COUNT);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.x", 1, NOW, &g),
+	    XLICEN_E_BAD_VALUE);
+	assert_int_equal(checkout(f, NULL, "draw", "1.0", 1, NOW, &g),
+	    XLICEN_E_INVALID);
+	r = req("a@EX", "draw", "1.0", 1, NOW);
+	r.ttl_s = 0;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_INVALID);
+	/* None of these is a seat decision, so none is audited. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind <> 'reload'", NULL), 0);
+}
+
+static void
+test_two_licenses_add_up(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("draw", "1.0", "2.0", 2, 0, 0, "S1"),
+		lic("draw", "1.0", "2.0", 3, 0, 0, "S2"),
+		/* covers, but expired: adds nothing */
+		lic("draw", "1.0", "2.0", 7, 0, NOW - DAY, "S3"),
+	};
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	size_t n = 0;
+	uint32_t i;
+
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	for (i = 1; i <= 5; i++) {
+		assert_int_equal(checkout(f, "a@EX", "draw", "1.2", 1, NOW, &g),
+		    0);
+		assert_int_equal(g.in_use, i);
+		assert_int_equal(g.total, 5);
+		if (i == 2) {
+			/* First fit: the older pool fills first. */
+			assert_int_equal(store_status(f->s, "draw", NOW, &ps,
+			    &n), 0);
+			assert_int_equal(n, 3);
+			assert_int_equal(ps[0].in_use, 2);
+			assert_int_equal(ps[1].in_use, 0);
+			free(ps);
+		}
+	}
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.2", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 5);
+	assert_int_equal(g.total, 5);
+}
+
+static void
+test_multi_seat_fits_one_pool(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "1", 2, 0, 0, "S1"),
+		lic("draw", "1", "1", 2, 0, 0, "S2"),
+	};
+	struct store_grant g;
+
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	/* S1 has one seat left, so two come from S2... */
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 2, NOW, &g), 0);
+	assert_int_equal(g.in_use, 3);
+	/* ...and the last free seat cannot serve a two-seat request: a
+	 * lease never spans pools. */
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 2, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 3);
+	assert_int_equal(g.total, 4);
+}
+
+static void
+test_reissued_license_fewer_seats(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 3, NOW, &g), 0);
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].total, 1);
+	assert_int_equal(ps[0].in_use, 3);
+	free(ps);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 3);
+	assert_int_equal(g.total, 1);
+}
+
+/* ---- heartbeat, release, expiry ---- */
+
+static void
+test_heartbeat_extends(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	int64_t exp = -1;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(g.expires, NOW + TTL);
+	assert_int_equal(store_next_expiry(f->s), NOW + TTL);
+
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 30,
+	    &exp), 0);
+	assert_int_equal(exp, NOW + 30 + TTL);
+	assert_int_equal(store_next_expiry(f->s), NOW + 30 + TTL);
+	assert_int_equal(raw_int(f, "SELECT heartbeat_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + 30);
+
+	/* Once the expiry is reached the lease is gone, swept or not. */
+	exp = -1;
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id,
+	    NOW + 30 + TTL, &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(exp, 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id,
+	    NOW + 30 + TTL), XLICEN_E_NO_LEASE);
+}
+
+static void
+test_not_owner(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	int64_t exp = -1, leases;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "alice@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(store_heartbeat(f->s, "mallory@EX", g.lease_id,
+	    NOW + 1, &exp), XLICEN_E_NOT_OWNER);
+	assert_int_equal(exp, 0);
+	assert_int_equal(store_release(f->s, "mallory@EX", g.lease_id,
+	    NOW + 1), XLICEN_E_NOT_OWNER);
+	/* Principals are compared exactly. */
+	assert_int_equal(store_release(f->s, "ALICE@EX", g.lease_id, NOW + 1),
+	    XLICEN_E_NOT_OWNER);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 1);
+	/* The attempts are audited under the one who made them. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'deny' AND principal = 'mallory@EX' AND code = ?1 AND"
+	    " lease_id = ?2", "66", g.lease_id, NULL), 2);
+
+	assert_int_equal(store_heartbeat(f->s, "alice@EX", g.lease_id, NOW + 2,
+	    &exp), 0);
+	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3),
+	    0);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 0);
+	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3),
+	    XLICEN_E_NO_LEASE);
+}
+
+static void
+test_unknown_lease(void **state)
+{
+	struct fx *f = *state;
+	int64_t exp = -1;
+
+	assert_int_equal(store_heartbeat(f->s, "a@EX",
+	    "0123456789abcdef0123456789abcdef", NOW, &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(exp, 0);
+	assert_int_equal(store_release(f->s, "a@EX",
+	    "0123456789abcdef0123456789abcdef", NOW), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_release(f->s, "a@EX", "", NOW),
+	    XLICEN_E_NO_LEASE);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", "x' OR '1'='1", NOW,
+	    NULL), XLICEN_E_NO_LEASE);
+}
+
+static void
+test_expire(void **state)
+{
+	struct fx *f = *state;
+	struct store_checkout_req r;
+	struct store_grant g1, g2, g3;
+	int64_t leases, seats;
+	int n = -1;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(store_next_expiry(f->s), 0);
+	r = req("alice@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 10;
+	assert_int_equal(store_checkout(f->s, &r, &g1), 0);
+	r = req("bob@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 20;
+	assert_int_equal(store_checkout(f->s, &r, &g2), 0);
+	assert_int_equal(store_next_expiry(f->s), NOW + 10);
+
+	assert_int_equal(store_expire(f->s, NOW + 9, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_expire(f->s, NOW + 10, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_count_leases(f->s, &leases, &seats), 0);
+	assert_int_equal(leases, 1);
+	assert_int_equal(seats, 1);
+	assert_int_equal(store_next_expiry(f->s), NOW + 20);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'expire' AND principal = 'alice@EX' AND lease_id = ?1"
+	    " AND product = 'draw' AND ts = ?2", g1.lease_id, "1700000010",
+	    NULL), 1);
+
+	/* The freed seat is grantable again. */
+	assert_int_equal(checkout(f, "carol@EX", "draw", "1", 1, NOW + 10,
+	    &g3), 0);
+	assert_int_equal(g3.in_use, 2);
+
+	/* Both seats are held (bob, carol), but bob's lease is due at
+	 * NOW + 20 and a checkout sweeps by itself, without store_expire. */
+	assert_int_equal(checkout(f, "dave@EX", "draw", "1", 1, NOW + 19, &g3),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(checkout(f, "dave@EX", "draw", "1", 1, NOW + 20, &g3),
+	    0);
+	assert_int_equal(g3.in_use, 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'expire' AND principal = 'bob@EX' AND lease_id = ?1",
+	    g2.lease_id, NULL), 1);
+	assert_int_equal(store_expire(f->s, NOW + 1000, NULL), 0);
+	assert_int_equal(store_next_expiry(f->s), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'expire'", NULL), 4);
+}
+
+/* ---- reloads and restarts ---- */
+
+static void
+test_sync_withdraws(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "2", 1, 0, 0, "D1"),
+		lic("paint", "1", "2", 1, 0, 0, "P1"),
+	};
+	struct store_pool_status *ps = NULL;
+	struct store_grant g, g2;
+	int64_t exp, leases;
+	size_t n = 0;
+
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	assert_int_equal(checkout(f, "a@EX", "paint", "1", 1, NOW, &g), 0);
+
+	/* paint's license goes away. */
+	assert_int_equal(store_sync_pools(f->s, l, 1, NOW + 1), 0);
+	assert_int_equal(store_status(f->s, NULL, NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ps[0].product, "draw");
+	free(ps);
+	assert_int_equal(store_status(f->s, "paint", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 1, &g2),
+	    XLICEN_E_NO_PRODUCT);
+	/* ...but its lease lives on and can be kept alive. */
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 1);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &exp), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'reload' AND detail LIKE '%withdrawn=1%'", NULL), 1);
+
+	/* It comes back as the same pool, its lease still counted. */
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW + 3), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM pools", NULL), 2);
+	assert_int_equal(store_status(f->s, "paint", NOW + 3, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 3, &g2),
+	    XLICEN_E_NO_SEATS);
+
+	/* An empty license set withdraws everything. */
+	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW + 4), 0);
+	assert_int_equal(store_status(f->s, NULL, NOW + 4, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 5), 0);
+}
+
+static void
+test_restart_keeps_leases(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	struct store_grant g, g2;
+	int64_t exp, leases;
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	reopen(f);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 1);
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+	/* No oversubscription after the restart. */
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW, &g2),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 5,
+	    &exp), 0);
+	assert_int_equal(exp, NOW + 5 + TTL);
+	assert_int_equal(store_next_expiry(f->s), NOW + 5 + TTL);
+}
+
+/* A grant the server acknowledged is on disk even if the server dies
+ * without closing the database (kill -9 right after the reply). */
+static void
+test_kill9_keeps_grant(void **state)
+{
+	struct fx *f = *state;
+	char id[33], wal[640], err[256];
+	struct store_grant g;
+	struct stat sb;
+	int fds[2], status;
+	int64_t leases, exp;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct license l = lic("draw", "1", "2", 1, 0, 0, "S1");
+		struct store_checkout_req rq = req("a@EX", "draw", "1", 1, NOW);
+		struct store *s = NULL;
+
+		close(fds[0]);
+		if (store_open(f->path, &s, err, sizeof(err)) != 0 ||
+		    store_sync_pools(s, &l, 1, NOW) != 0 ||
+		    store_checkout(s, &rq, &g) != 0 ||
+		    write(fds[1], g.lease_id, 32) != 32)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	close(fds[1]);
+	while (got < 32 && (r = read(fds[0], id + got, 32 - got)) > 0)
+		got += (size_t)r;
+	close(fds[0]);
+	id[got] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	assert_int_equal(got, 32);
+	/* The child never checkpointed: the grant lives only in the WAL. */
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 0);
+
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 1);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", id, NOW + 1, &exp), 0);
+	assert_int_equal(exp, NOW + 1 + TTL);
+}
+
+/* ---- untrusted text and the audit trail ---- */
+
+static void
+test_sql_metacharacters(void **state)
+{
+	static const char evil[] = "x'; DROP TABLE leases;--";
+	static const char evil_principal[] = "o'brien\"; --@EX";
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	int64_t leases;
+	size_t n = 0;
+
+	sync1(f, lic(evil, "1", "2", 2, 0, 0, "S'1"));
+	assert_int_equal(checkout(f, evil_principal, evil, "1", 1, NOW, &g), 0);
+	assert_int_equal(store_status(f->s, evil, NOW, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ps[0].product, evil);
+	assert_string_equal(ps[0].serial, "S'1");
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
+	assert_int_equal(leases, 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'grant' AND product = ?1 AND principal = ?2", evil,
+	    evil_principal, NULL), 1);
+	assert_int_equal(store_release(f->s, evil_principal, g.lease_id, NOW),
+	    0);
+}
+
+static void
+test_events_recorded(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g1, g2;
+	sqlite3 *db;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "alice@EX", "draw", "1.1", 1, NOW, &g1),
+	    0);
+	assert_int_equal(checkout(f, "bob@EX", "draw", "1.1", 1, NOW, &g2),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(checkout(f, "bob@EX", "nope", "1", 1, NOW, &g2),
+	    XLICEN_E_NO_PRODUCT);
+	assert_int_equal(store_release(f->s, "alice@EX", g1.lease_id, NOW + 1),
+	    0);
+	assert_int_equal(checkout(f, "carol@EX", "draw", "1", 1, NOW + 2, &g2),
+	    0);
+	assert_int_equal(store_expire(f->s, NOW + 2 + TTL, NULL), 0);
+
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 7);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'grant' AND principal = 'alice@EX' AND lease_id = ?1 AND"
+	    " product = 'draw' AND version = '1.1' AND count = 1 AND code = 0"
+	    " AND host = 'ws1.example.org' AND display = 'ws1.example.org:0'",
+	    g1.lease_id, NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'deny' AND principal = 'bob@EX' AND code = 62 AND"
+	    " product = 'draw' AND lease_id IS NULL", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'deny' AND principal = 'bob@EX' AND code = 60 AND"
+	    " product = 'nope'", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'release' AND principal = 'alice@EX' AND lease_id = ?1"
+	    " AND ts = ?2", g1.lease_id, "1700000001", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'expire' AND principal = 'carol@EX' AND lease_id = ?1",
+	    g2.lease_id, NULL), 1);
+	/* In order of occurrence. */
+	assert_int_equal(raw_int(f, "SELECT group_concat(kind, ',') = "
+	    "'reload,grant,deny,deny,release,grant,expire' FROM"
+	    " (SELECT kind FROM events ORDER BY id)", NULL), 1);
+
+	/* The trail is append-only. */
+	db = raw_open(f);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET principal ="
+	    " 'x'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "DELETE FROM events", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 7);
+}
+
+static void
+test_lease_ids_distinct(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	int i;
+
+	sync1(f, lic("draw", "1", "2", 100, 0, 0, "S1"));
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g),
+		    0);
+		assert_true(is_lease_id(g.lease_id));
+	}
+	assert_int_equal(raw_int(f, "SELECT COUNT(DISTINCT id) FROM leases",
+	    NULL), 100);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+}
+
+static void
+test_free_null(void **state)
+{
+	store_close(NULL);
+	assert_int_equal(store_next_expiry(NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates_schema,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_idempotent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_states,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkout_until_no_seats,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_codes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_arguments,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_licenses_add_up,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multi_seat_fits_one_pool,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reissued_license_fewer_seats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_extends,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_owner,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_lease,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_withdraws,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keeps_leases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_keeps_grant,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sql_metacharacters,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_recorded,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_ids_distinct,
+		    setup, teardown),
+		cmocka_unit_test(test_free_null),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
