@@ -13,6 +13,12 @@
 #define LICENSE_VERSION_MAX	32	/* a dotted version like 1.2.3 */
 #define LICENSE_TEXT_MAX	128	/* customer */
 #define LICENSE_FILE_MAX	(64 * 1024)	/* a license file's size */
+#define LICENSE_LINE_MAX	1024	/* one line of a license file, bytes */
+#define LICENSE_SEATS_MAX	1000000	/* seats in one license */
+#define LICENSE_SIG_LEN		64	/* an Ed25519 signature */
+#define LICENSE_KEY_FILE_MAX	(16 * 1024)	/* a PEM key file's size */
+#define LICENSE_FORMAT_ID	"gss-xlicen-license 1"	/* "format:" value */
+#define LICENSE_CANON_ID	"gss-xlicen-license-v1"	/* canonical form's first line */
 
 struct license {
 	char vendor[LICENSE_NAME_MAX + 1];
@@ -36,10 +42,21 @@ struct license_error {
  * Parse the text of a license file (not NUL-terminated; at most
  * LICENSE_FILE_MAX bytes).  Fills *lic and copies the raw signature
  * (64 bytes) into sig.  Does not verify.  Returns 0 or XLICEN_E_LIC_SYNTAX
- * with err filled.
+ * with err filled (err may be NULL): err->line is the offending line, or 0
+ * for a whole-file problem (too large, a required field missing).  On
+ * failure *lic and sig are zeroed.
  */
 int license_parse(const char *text, size_t len, struct license *lic,
     uint8_t sig[64], struct license_error *err);
+
+/*
+ * Check every field of a license built in memory (by the vendor tool
+ * before signing) against the rules license_parse() enforces on a file:
+ * names, versions and range, seat count, whole-day dates with expiry after
+ * start, customer text.  Returns 0 or XLICEN_E_LIC_SYNTAX with err->reason
+ * naming the field (err->line is 0).  err may be NULL.
+ */
+int license_check(const struct license *lic, struct license_error *err);
 
 /*
  * The canonical byte string the signature covers.  *out is malloc'd and
@@ -47,22 +64,39 @@ int license_parse(const char *text, size_t len, struct license *lic,
  */
 int license_canonical(const struct license *lic, char **out, size_t *outlen);
 
-/* The human-readable text form of a signed license; *out malloc'd. */
+/*
+ * The human-readable text form of a signed license (a comment header, then
+ * the fields in canonical order, signature last); *out is malloc'd,
+ * NUL-terminated and owned by the caller.  Returns 0, XLICEN_E_INVALID if
+ * license_check() refuses lic, or XLICEN_E_NOMEM.
+ */
 int license_format(const struct license *lic, const uint8_t sig[64],
     char **out);
 
-/* Sign with an Ed25519 private key (an OpenSSL EVP_PKEY *). */
+/*
+ * Sign with an Ed25519 private key (an OpenSSL EVP_PKEY *).  sig is
+ * cleared on entry.  Returns 0, XLICEN_E_INVALID if license_check() refuses
+ * lic, XLICEN_E_LIC_KEY if the key is not an Ed25519 private key, or
+ * XLICEN_E_NOMEM.
+ */
 int license_sign(const struct license *lic, void *evp_pkey, uint8_t sig[64]);
 
 /* Verify with an Ed25519 public key (EVP_PKEY *).  0 or
- * XLICEN_E_LIC_SIGNATURE. */
+ * XLICEN_E_LIC_SIGNATURE (also for a key that is not Ed25519, or a lic
+ * that license_check() refuses); XLICEN_E_NOMEM if OpenSSL cannot
+ * allocate. */
 int license_verify(const struct license *lic, const uint8_t sig[64],
     void *evp_pkey);
 
 /*
- * Load PEM keys.  The private key file must not be readable by group or
- * others (XLICEN_E_LIC_KEY with a reason saying to chmod 600).  *pkey is an
- * EVP_PKEY * to free with license_key_free().
+ * Load PEM keys (PKCS#8 "PRIVATE KEY" / SubjectPublicKeyInfo "PUBLIC
+ * KEY", unencrypted, Ed25519 only).  The private key file must have no
+ * group or other permission bits at all (XLICEN_E_LIC_KEY with a reason
+ * saying to chmod 600).  Every failure (missing, unreadable, not PEM, not
+ * Ed25519) is XLICEN_E_LIC_KEY with err->reason naming the file, except
+ * XLICEN_E_NOMEM.  *pkey is cleared on entry and is an EVP_PKEY * to free
+ * with license_key_free(), which accepts NULL.  Key file bytes are wiped
+ * after parsing.
  */
 int license_key_load_private(const char *path, void **pkey,
     struct license_error *err);
@@ -73,20 +107,45 @@ void license_key_free(void *pkey);
 /*
  * Read, parse and verify one license file.  The key is the vendor's public
  * key found as <keydir>/<vendor>.pub.  Returns 0,
- * XLICEN_E_LIC_SYNTAX, XLICEN_E_LIC_SIGNATURE, XLICEN_E_LIC_NO_VENDOR,
- * XLICEN_E_LIC_KEY or XLICEN_E_IO; err says which line and why.
+ * XLICEN_E_LIC_SYNTAX, XLICEN_E_LIC_SIGNATURE, XLICEN_E_LIC_NO_VENDOR
+ * (that .pub does not exist), XLICEN_E_LIC_KEY, XLICEN_E_IO (the license
+ * file cannot be read or is not a regular file) or XLICEN_E_NOMEM; err
+ * says which line and why (a bad signature is reported on the line of the
+ * "signature" field).  *lic is zeroed unless 0 is returned.
  */
 int license_load_file(const char *path, const char *keydir,
     struct license *lic, struct license_error *err);
 
 /*
+ * The same with a public key the caller already holds (the vendor tool's
+ * "verify --pub").  The vendor named in the file is not checked against
+ * the key's file name.  Returns 0, XLICEN_E_LIC_SYNTAX,
+ * XLICEN_E_LIC_SIGNATURE, XLICEN_E_IO or XLICEN_E_NOMEM.  A signature
+ * failure is reported on the line of the "signature" field.
+ */
+int license_load_file_key(const char *path, void *evp_pkey,
+    struct license *lic, struct license_error *err);
+
+/*
  * Compare dotted numeric versions ("1.10" > "1.9"; "1" == "1.0").
- * Returns <0, 0, >0.  license_version_valid() says whether s is one.
+ * Returns <0, 0, >0.  license_version_valid() says whether s is one
+ * (1 or 0): 1 to 8 components of 1 to 6 decimal digits separated by
+ * single dots, at most LICENSE_VERSION_MAX bytes.  An invalid string
+ * (or NULL) compares below every valid one, so it never falls inside a
+ * license's range; two invalid strings compare as strcmp() would.
  */
 int license_version_cmp(const char *a, const char *b);
 int license_version_valid(const char *s);
 
-/* Parse "YYYY-MM-DD" into the UTC seconds of its 00:00.  0 or -1. */
+/* Whether s is a valid vendor, product or serial name: 1 to
+ * LICENSE_NAME_MAX bytes of A-Z a-z 0-9 . _ + -.  1 or 0. */
+int license_name_valid(const char *s);
+
+/* Parse "YYYY-MM-DD" (exactly; years 1970 to 9999, real calendar days)
+ * into the UTC seconds of its 00:00.  0 or -1 (and *out = 0). */
 int license_parse_date(const char *s, int64_t *out);
+
+/* Write the UTC date of t as "YYYY-MM-DD" into out (NUL-terminated). */
+void license_date_str(int64_t t, char out[11]);
 
 #endif

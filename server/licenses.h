@@ -13,10 +13,14 @@
 /*
  * Load every regular file named *.lic in licdir (sorted by name), verify
  * each against <keydir>/<vendor>.pub and return the good ones in *out
- * (malloc'd array, caller frees) and their count in *n.  Each refused file
- * is logged at LOG_ERR as "license FILE:LINE: REASON".  *nbad (may be NULL)
- * gets the number refused.  Returns 0, or XLICEN_E_IO if licdir cannot be
- * read.
+ * (malloc'd array, caller frees; NULL when there are none) and their count
+ * in *n.  Each refused file is logged at LOG_ERR as "license FILE:LINE:
+ * REASON" (":LINE" omitted when the reason is not tied to a line).  A file
+ * with the same vendor and serial as one loaded before it is refused as a
+ * copy.  Names starting with '.' are skipped; a *.lic that is not a
+ * regular file is logged at LOG_WARNING and not counted.  *nbad (may be
+ * NULL) gets the number refused.  Returns 0, XLICEN_E_IO if licdir cannot
+ * be read (logged), or XLICEN_E_NOMEM.
  */
 int licenses_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad);
