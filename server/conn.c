@@ -310,7 +310,8 @@ conn_on_readable(struct conn *c)
 		/* In CLOSING, input is drained and dropped until EOF. */
 		if (n > 0)
 			return 0;
-		if (n == 0 && frame_dec_pending(&c->dec))
+		if (n == 0 && frame_dec_pending(&c->dec) &&
+		    c->state != CONN_CLOSING)
 			log_msg(LOG_NOTICE, "%s: closed inside a frame", c->peer);
 		conn_free(c);
 		return -1;
@@ -319,7 +320,17 @@ conn_on_readable(struct conn *c)
 		rc = frame_dec_feed(&c->dec, conn_rbuf + off, (size_t)n - off,
 		    &used, &f);
 		if (rc < 0) {
-			conn_alert(c, rc, "bad frame header");
+			char why[96];
+
+			if (rc == XLICEN_E_FRAME_TOO_LONG)
+				snprintf(why, sizeof(why), "frame of %u bytes "
+				    "exceeds the limit of %u", c->dec.len, c->dec.max);
+			else if (rc == XLICEN_E_FRAME_TYPE)
+				snprintf(why, sizeof(why), "unknown frame type %u",
+				    c->dec.type);
+			else
+				snprintf(why, sizeof(why), "%s", err_str(rc));
+			conn_alert(c, rc, why);
 			break;
 		}
 		if (rc == 0)
