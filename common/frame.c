@@ -224,17 +224,27 @@ utf8_cut(const char *s, size_t max)
 int
 frame_alert_encode(struct buf *out, int code, const char *reason)
 {
+	char text[LIMIT_ALERT_REASON + 1];
 	size_t rlen = reason != NULL ? utf8_cut(reason, LIMIT_ALERT_REASON) : 0;
-	uint16_t wire = (uint16_t)(code < 0 ? -code : code);
+	size_t i;
+	int wire = code < 0 ? -code : code;
 	int rc;
 
-	if (code == 0)
+	if (wire == 0 || wire > UINT16_MAX)
 		return XLICEN_E_INVALID;
+	memcpy(text, reason != NULL ? reason : "", rlen);
+	text[rlen] = '\0';
+	/* Reasons may quote foreign text (GSS messages); the peer rejects
+	 * an ALERT that is not UTF-8, so never send one. */
+	if (!buf_utf8_valid((const uint8_t *)text, rlen))
+		for (i = 0; i < rlen; i++)
+			if ((unsigned char)text[i] >= 0x80)
+				text[i] = '?';
 	if ((rc = frame_begin(out, FRAME_ALERT, 4 + rlen)) != 0)
 		return rc;
-	buf_put_u16(out, wire);
+	buf_put_u16(out, (uint16_t)wire);
 	buf_put_u16(out, (uint16_t)rlen);
-	return buf_put_bytes(out, reason, rlen);
+	return buf_put_bytes(out, text, rlen);
 }
 
 int

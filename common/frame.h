@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "limits.h"
 
 enum frame_type {
 	FRAME_HELLO = 1,	/* plaintext version negotiation */
@@ -76,7 +77,7 @@ struct frame_hello_server {
 /* ALERT: an error code (positive wire value) and a UTF-8 reason. */
 struct frame_alert {
 	uint16_t code;
-	char reason[512 + 1];
+	char reason[LIMIT_ALERT_REASON + 1];
 };
 
 /* The *_encode functions append a complete frame (header and body) to

@@ -23,7 +23,8 @@
 /* Messages. */
 #define LIMIT_STRING		255	/* any string field, bytes */
 #define LIMIT_TLV_COUNT		64	/* TLVs in one message */
-#define LIMIT_STATUS_POOLS	1024	/* pools in one STATUS reply */
+#define LIMIT_STATUS_POOLS	512	/* pools in one STATUS reply: 512 pools of
+					 * the longest names fit one frame */
 #define LIMIT_LEASE_ID		64	/* lease id string */
 #define LIMIT_SEATS		1000000	/* seats asked in one checkout */
 

@@ -319,15 +319,13 @@ tlv_get(const struct field_desc *f, const uint8_t *v, uint16_t len, void *base)
 	return XLICEN_E_INTERNAL;
 }
 
-/* Read the next TLV header and value; counts TLVs against the limit. */
+/* Read the next TLV header and value. */
 static int
-tlv_next(struct buf_reader *r, unsigned *count, uint16_t *tag,
-    uint16_t *len, const uint8_t **val)
+tlv_next(struct buf_reader *r, uint16_t *tag, uint16_t *len,
+    const uint8_t **val)
 {
 	int rc;
 
-	if (++*count > LIMIT_TLV_COUNT)
-		return XLICEN_E_TLV_COUNT;
 	if ((rc = buf_get_u16(r, tag)) != 0 ||
 	    (rc = buf_get_u16(r, len)) != 0 ||
 	    (rc = buf_get_bytes(r, *len, val)) != 0)
@@ -348,8 +346,10 @@ pool_decode(const uint8_t *p, uint16_t n, struct msg_pool *pool)
 	memset(pool, 0, sizeof(*pool));
 	buf_reader_init(&r, p, n);
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &count, &tag, &len, &val)) != 0)
+		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
 			return rc;
+		if (++count > LIMIT_TLV_COUNT)
+			return XLICEN_E_TLV_COUNT;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = field_find(pool_fields,
 		    sizeof(pool_fields) / sizeof(pool_fields[0]), num);
@@ -391,13 +391,20 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 		goto out;
 	}
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &count, &tag, &len, &val)) != 0)
+		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
 			goto out;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = NULL;
 		if (num < 32 && (spec->allowed & MSG_F(num)))
 			f = field_find(msg_fields,
 			    sizeof(msg_fields) / sizeof(msg_fields[0]), num);
+		/* Pools are bounded by LIMIT_STATUS_POOLS, and their inner
+		 * TLVs per pool; every other TLV counts against the limit. */
+		if ((f == NULL || f->kind != K_POOLS) &&
+		    ++count > LIMIT_TLV_COUNT) {
+			rc = XLICEN_E_TLV_COUNT;
+			goto out;
+		}
 		if (f == NULL) {
 			if (tag & MSG_TAG_CRITICAL) {
 				rc = XLICEN_E_TLV_CRITICAL;
@@ -406,9 +413,6 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 			continue;
 		}
 		if (f->kind == K_POOLS) {
-			/* Pools are bounded by LIMIT_STATUS_POOLS, and their
-			 * inner TLVs per pool, not by the message's count. */
-			count--;
 			if ((rc = pool_decode(val, len, &pool)) != 0 ||
 			    (rc = msg_add_pool(m, &pool)) != 0)
 				goto out;

@@ -115,7 +115,8 @@ int msg_add_pool(struct msg *m, const struct msg_pool *p);
  * Append the encoding of m to out.  Fields are written in table order;
  * required fields of m->type must be present (else XLICEN_E_INVALID);
  * fields the type does not carry are ignored.  Returns 0,
- * XLICEN_E_MSG_TYPE, XLICEN_E_INVALID or XLICEN_E_NOMEM.
+ * XLICEN_E_MSG_TYPE, XLICEN_E_INVALID, XLICEN_E_STRING (a string field
+ * longer than LIMIT_STRING) or XLICEN_E_NOMEM.
  */
 int msg_encode(const struct msg *m, struct buf *out);
 
