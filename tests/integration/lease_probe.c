@@ -1,0 +1,75 @@
+/*
+ * lease_probe: a tiny libxlicen client for the integration tests.  Unlike
+ * `xlicen checkout`, it can take a seat and exit WITHOUT heartbeating or
+ * releasing it (to test lease expiry and server restarts), and heartbeat
+ * a lease id from a fresh connection.
+ *
+ *   lease_probe [-s SERVERS] checkout PRODUCT [VERSION [COUNT]]
+ *       prints the lease id on stdout; exits without releasing
+ *   lease_probe [-s SERVERS] heartbeat LEASE
+ *       prints the new expiry (UTC seconds) on stdout
+ *
+ * Errors: one line "lease_probe: NAME: errmsg" on stderr (NAME is the
+ * symbolic error name, e.g. NO_LEASE, so tests can match it exactly);
+ * exit 2 for a refusal by the server, 3 otherwise, 1 for usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlicen.h"
+
+static int
+fail(const xlicen_session *s, int rc)
+{
+	fprintf(stderr, "lease_probe: %s: %s\n", xlicen_errname(rc),
+	    xlicen_errmsg(s));
+	return rc <= -60 && rc >= -68 ? 2 : 3;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *servers = NULL;
+	struct xlicen_grant g;
+	xlicen_session *s = NULL;
+	int64_t expires;
+	int i = 1, rc, ex = 0;
+	unsigned count = 1;
+
+	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
+		servers = argv[2];
+		i = 3;
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "usage: lease_probe [-s SERVERS] checkout PRODUCT "
+		    "[VERSION [COUNT]] | heartbeat LEASE\n");
+		return 1;
+	}
+	if ((rc = xlicen_session_new(&s, servers)) != 0) {
+		fprintf(stderr, "lease_probe: %s\n", xlicen_strerror(rc));
+		return 1;
+	}
+	if (strcmp(argv[i], "checkout") == 0) {
+		if (argc - i > 3)
+			count = (unsigned)strtoul(argv[i + 3], NULL, 10);
+		rc = xlicen_checkout(s, argv[i + 1], argc - i > 2 ? argv[i + 2] :
+		    "1.0", count, &g);
+		if (rc != 0)
+			ex = fail(s, rc);
+		else
+			printf("%s\n", g.lease);
+	} else if (strcmp(argv[i], "heartbeat") == 0) {
+		rc = xlicen_heartbeat(s, argv[i + 1], &expires);
+		if (rc != 0)
+			ex = fail(s, rc);
+		else
+			printf("%lld\n", (long long)expires);
+	} else {
+		fprintf(stderr, "lease_probe: unknown mode %s\n", argv[i]);
+		ex = 1;
+	}
+	/* Deliberately no release: the lease must outlive this process. */
+	xlicen_session_free(s);
+	return ex;
+}

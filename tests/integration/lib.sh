@@ -1,0 +1,227 @@
+# lib.sh: shared helpers for the integration tests (sourced, not run).
+#
+# Each test gets its own directory under $XLICEN_IT_TMP with a vendor key
+# pair, a license directory, a database, and a gss-xlicend on a free
+# loopback port (the server binds port 0 and logs the port it got, so two
+# tests never race for one).  Everything it starts is killed at exit.
+#
+# Environment (set by tests/integration/CMakeLists.txt):
+#   XLICEN_BIN_SERVER XLICEN_BIN_CLI XLICEN_BIN_LICENSE XLICEN_BIN_PROBE
+#   XLICEN_REALM_DIR  the running test realm (fixture "realm")
+#   XLICEN_IT_TMP     where per-test directories go
+#
+# Conventions: every client command runs under `timeout`, through `run`,
+# which leaves RUN_RC, RUN_OUT and RUN_ERR; checks are `expect_*`, which
+# fail the test with a message saying what differed.
+set -euo pipefail
+
+: "${XLICEN_BIN_SERVER:?}" "${XLICEN_BIN_CLI:?}" "${XLICEN_BIN_LICENSE:?}"
+: "${XLICEN_BIN_PROBE:?}" "${XLICEN_REALM_DIR:?}" "${XLICEN_IT_TMP:?}"
+
+IT_NAME=$(basename "$0" .sh)
+# A python3 for the optional checks; the system one starts fastest.
+IT_PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
+# Seconds any one client command may take.
+IT_CMD_TIMEOUT=${IT_CMD_TIMEOUT:-10}
+
+if [ ! -s "$XLICEN_REALM_DIR/realm.env" ]; then
+	echo "$IT_NAME: no realm in $XLICEN_REALM_DIR (fixture realm not started?)" >&2
+	exit 1
+fi
+# shellcheck disable=SC1091
+. "$XLICEN_REALM_DIR/realm.env"
+# Never let the caller's environment pick another server or service.
+unset XLICEN_SERVER XLICEN_SERVICE DISPLAY
+
+mkdir -p "$XLICEN_IT_TMP"
+T=$(mktemp -d "$XLICEN_IT_TMP/$IT_NAME.XXXXXX")
+SERVER_PID=
+SERVER_PORT=0
+SERVER_LOG=
+SERVER_STARTS=0
+SERVER_ARGS=()
+
+it_cleanup() {
+	local rc=$?
+	if [ -n "$SERVER_PID" ]; then
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	# Children a test put in the background (clients) go too.
+	local j
+	for j in $(jobs -p); do
+		kill -KILL "$j" 2>/dev/null || true
+		wait "$j" 2>/dev/null || true
+	done
+	if [ "$rc" = 0 ]; then
+		rm -rf -- "$T"
+	else
+		echo "$IT_NAME: FAILED; files kept in $T" >&2
+	fi
+}
+trap it_cleanup EXIT
+
+it_log() { printf '%s: %s\n' "$IT_NAME" "$*" >&2; }
+
+fail() {
+	printf '%s: FAIL: %s\n' "$IT_NAME" "$*" >&2
+	if [ -n "$SERVER_LOG" ] && [ -r "$SERVER_LOG" ]; then
+		echo "--- tail of $SERVER_LOG ---" >&2
+		tail -n 15 "$SERVER_LOG" >&2
+	fi
+	exit 1
+}
+
+# run [as USER] CMD...: run CMD with a timeout (as USER: with USER's
+# Kerberos tickets); leaves RUN_RC, RUN_OUT and RUN_ERR.  CMD "xl" is the
+# CLI and "probe" is lease_probe, both pointed at this test's server.
+run() {
+	local envs=()
+	if [ "$1" = as ]; then
+		envs=("KRB5CCNAME=FILE:$XLICEN_REALM_DIR/$2.ccache")
+		shift 2
+	fi
+	case $1 in
+	xl) shift; set -- "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" "$@" ;;
+	probe) shift; set -- "$XLICEN_BIN_PROBE" -s "localhost:$SERVER_PORT" "$@" ;;
+	esac
+	RUN_RC=0
+	timeout -k 2 "$IT_CMD_TIMEOUT" env ${envs[@]+"${envs[@]}"} "$@" \
+		>"$T/run.out" 2>"$T/run.err" </dev/null || RUN_RC=$?
+	RUN_OUT=$(cat "$T/run.out")
+	RUN_ERR=$(cat "$T/run.err")
+	if [ "$RUN_RC" = 124 ] || [ "$RUN_RC" = 137 ]; then
+		fail "timed out after ${IT_CMD_TIMEOUT}s: $*"
+	fi
+}
+
+# as USER CMD...: run the external CMD with USER's Kerberos tickets.
+as() {
+	local user=$1
+	shift
+	KRB5CCNAME="FILE:$XLICEN_REALM_DIR/$user.ccache" "$@"
+}
+
+expect_rc() {	# expected what
+	[ "$RUN_RC" = "$1" ] ||
+		fail "$2: exit status $RUN_RC, expected $1 (stderr: $RUN_ERR)"
+}
+expect_eq() {	# actual expected what
+	[ "$1" = "$2" ] || fail "$3: got \"$1\", expected \"$2\""
+}
+expect_contains() {	# haystack needle what
+	case $1 in
+	*"$2"*) ;;
+	*) fail "$3: \"$1\" does not contain \"$2\"" ;;
+	esac
+}
+expect_not_contains() {	# haystack needle what
+	case $1 in
+	*"$2"*) fail "$3: \"$1\" contains \"$2\"" ;;
+	*) ;;
+	esac
+}
+# expect_lines TEXT N what: TEXT has exactly N lines.
+expect_lines() {
+	local n
+	n=$(printf '%s\n' "$1" | grep -c '' || true)
+	[ -z "$1" ] && n=0
+	[ "$n" = "$2" ] || fail "$3: $n lines, expected $2: \"$1\""
+}
+
+# vendor_keys: a key pair for vendor "acme"; the server reads $T/keys.
+vendor_keys() {
+	mkdir -p "$T/keys" "$T/lic" "$T/private"
+	"$XLICEN_BIN_LICENSE" keygen "$T/private/acme" >/dev/null 2>&1 ||
+		fail "xlicen-license keygen failed"
+	mv "$T/private/acme.pub" "$T/keys/acme.pub"
+}
+
+# license PRODUCT SEATS [xlicen-license sign options...]: a signed license
+# file $T/lic/PRODUCT.lic.
+license() {
+	local product=$1 seats=$2
+	shift 2
+	[ -s "$T/private/acme.key" ] || vendor_keys
+	"$XLICEN_BIN_LICENSE" sign --key "$T/private/acme.key" --product "$product" \
+		--seats "$seats" --serial "SN-$product" "$@" >"$T/lic/$product.lic" \
+		2>"$T/sign.err" || fail "xlicen-license sign $product: $(cat "$T/sign.err")"
+}
+
+# server_start [gss-xlicend options...]: start (or restart, on the same port
+# and database) the server; returns once it logged "ready".
+server_start() {
+	local i listen
+	[ $# -gt 0 ] && SERVER_ARGS=("$@")
+	mkdir -p "$T/lic" "$T/keys"
+	SERVER_STARTS=$((SERVER_STARTS + 1))
+	SERVER_LOG="$T/server.$SERVER_STARTS.log"
+	"$XLICEN_BIN_SERVER" --foreground --listen "127.0.0.1:$SERVER_PORT" \
+		--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
+		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
+		</dev/null 2>"$SERVER_LOG" >/dev/null &
+	SERVER_PID=$!
+	for i in $(seq 1 250); do
+		if grep -q ' ready ' "$SERVER_LOG"; then
+			break
+		fi
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			wait "$SERVER_PID" 2>/dev/null || true
+			SERVER_PID=
+			fail "gss-xlicend exited during startup"
+		fi
+		sleep 0.02
+	done
+	grep -q ' ready ' "$SERVER_LOG" || fail "gss-xlicend not ready after 5 s"
+	listen=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
+	[ -n "$listen" ] || fail "no \"listening on\" line in $SERVER_LOG"
+	SERVER_PORT=$listen
+}
+
+# server_stop [SIGNAL]: stop the server (default TERM) and wait for it.
+server_stop() {
+	local sig=${1:-TERM}
+	[ -n "$SERVER_PID" ] || return 0
+	kill "-$sig" "$SERVER_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 250); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+		fail "gss-xlicend ignored SIG$sig for 5 s"
+	fi
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+# json_field JSON PRODUCT FIELD: a field of one product in `status --json`
+# (one object per line, as the CLI prints it), without quotes.  No jq:
+# the tests need nothing the build does not.
+json_field() {
+	printf '%s\n' "$1" | grep -F "{\"product\": \"$2\"," | head -n 1 |
+		sed -n "s/.*\"$3\": \(\"[^\"]*\"\|[0-9][0-9]*\|null\).*/\1/p" | tr -d '"'
+}
+
+# json_valid JSON: if python3 is there, check that JSON parses.
+json_valid() {
+	if [ -n "$IT_PYTHON" ]; then
+		printf '%s' "$1" | "$IT_PYTHON" -c 'import json,sys; json.load(sys.stdin)' ||
+			fail "not valid JSON: $1"
+	fi
+}
+
+# in_use PRODUCT: the seats in use now, by `xlicen status --json` as alice.
+in_use() {
+	run xl status --json "$1"
+	expect_rc 0 "status --json $1"
+	json_field "$RUN_OUT" "$1" in_use
+}
+
+pass() {
+	it_log "PASS"
+	exit 0
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Authentication failures: no credentials (missing, empty or expired
+# ccache) is NO_CREDS, exit 3, and says so; a ticket for the wrong service
+# or a service the KDC does not know is an authentication failure, exit 3.
+# In every case the command of a checkout must not run.
+. "$(dirname "$0")/lib.sh"
+
+license xdemo 2
+server_start
+AT="localhost:$SERVER_PORT (127.0.0.1)"
+
+# 1. A ccache that does not exist.
+KRB5CCNAME="FILE:$T/missing.ccache"
+export KRB5CCNAME
+run xl status
+expect_rc 3 "status without a ccache"
+expect_lines "$RUN_ERR" 1 "stderr without a ccache"
+expect_contains "$RUN_ERR" "xlicen: status: no usable Kerberos credentials (run kinit): $AT: " "no-ccache error"
+expect_contains "$RUN_ERR" "No Kerberos credentials available" "no-ccache error"
+expect_eq "$RUN_OUT" "" "stdout without a ccache"
+
+run xl checkout xdemo -- touch "$T/ran"
+expect_rc 3 "checkout without a ccache"
+expect_contains "$RUN_ERR" "xlicen: xdemo: no usable Kerberos credentials (run kinit): $AT: " "checkout no-ccache error"
+[ ! -e "$T/ran" ] || fail "the command ran without credentials"
+
+run probe checkout xdemo
+expect_rc 3 "probe without a ccache"
+expect_contains "$RUN_ERR" "lease_probe: NO_CREDS: $AT: " "probe error name"
+
+# 2. An empty ccache file.
+: >"$T/empty.ccache"
+KRB5CCNAME="FILE:$T/empty.ccache"
+run probe checkout xdemo
+expect_rc 3 "probe with an empty ccache"
+expect_contains "$RUN_ERR" "lease_probe: NO_CREDS: $AT: " "empty ccache error name"
+
+# 2b. A ccache file with a valid-looking header and garbage after it.
+# (MIT krb5 before 1.21.3 crashes at random inside gss_init_sec_context on
+# such a file; the library must check it first: run it a few times.)
+printf '\005\004garbage' >"$T/garbage.ccache"
+KRB5CCNAME="FILE:$T/garbage.ccache"
+for i in 1 2 3 4 5; do
+	run xl status
+	expect_rc 3 "status with a garbage ccache (try $i)"
+	expect_contains "$RUN_ERR" "xlicen: status: no usable Kerberos credentials (run kinit): $AT: " "garbage ccache error"
+	expect_contains "$RUN_ERR" "Bad format in credentials cache" "garbage ccache error"
+done
+
+# 3. An expired ticket (shortlived, 1 s; the client refuses it itself).
+kinit -l 1s -k -t "$XLICEN_REALM_DIR/shortlived.keytab" -c "FILE:$T/short.ccache" \
+	"shortlived@$XLICEN_REALM" </dev/null >/dev/null 2>"$T/kinit.err" ||
+	fail "kinit shortlived: $(cat "$T/kinit.err")"
+sleep 2
+KRB5CCNAME="FILE:$T/short.ccache"
+run probe checkout xdemo
+expect_rc 3 "probe with an expired ticket"
+expect_contains "$RUN_ERR" "lease_probe: NO_CREDS: $AT: " "expired ticket error name"
+run xl status
+expect_rc 3 "status with an expired ticket"
+expect_contains "$RUN_ERR" "xlicen: status: no usable Kerberos credentials (run kinit): $AT: " "expired ticket error"
+
+# Back to alice's valid tickets for the rest.
+KRB5CCNAME="FILE:$XLICEN_REALM_DIR/alice.ccache"
+
+# 4. A ticket for another service (other/localhost exists in the KDC, the
+# server has no key for it): the server refuses the AP-REQ.
+XLICEN_SERVICE=other@localhost run probe checkout xdemo
+expect_rc 3 "probe for service other@localhost"
+expect_contains "$RUN_ERR" "lease_probe: AUTH: $AT: " "wrong service error name"
+run env XLICEN_SERVICE=other@localhost "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" checkout xdemo -- touch "$T/ran"
+expect_rc 3 "checkout for service other@localhost"
+expect_lines "$RUN_ERR" 1 "wrong service stderr"
+expect_contains "$RUN_ERR" "xlicen: xdemo: authentication failed: $AT: " "wrong service error"
+[ ! -e "$T/ran" ] || fail "the command ran after failed authentication"
+grep -q "closing: AUTH" "$SERVER_LOG" || fail "the server did not log the refused context"
+
+# --service overrides $XLICEN_SERVICE, both ways.
+XLICEN_SERVICE=other@localhost run xl --service gss-xlicen@localhost status
+expect_rc 0 "--service gss-xlicen@localhost over a wrong \$XLICEN_SERVICE"
+
+# 5. A service the KDC does not know: the client cannot even get a ticket.
+run xl --service nosuch@localhost status
+expect_rc 3 "status for an unknown service"
+expect_contains "$RUN_ERR" "xlicen: status: authentication failed: $AT: " "unknown service error"
+expect_contains "$RUN_ERR" "not found in Kerberos database" "unknown service error"
+
+# Nothing above took a seat.
+expect_eq "$(in_use xdemo)" 0 "seats in use after the failures"
+pass
