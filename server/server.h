@@ -18,6 +18,8 @@
 
 #define SERVER_MAX_LISTEN 16
 
+struct config_str;
+
 struct server_config {
 	const char *listen[SERVER_MAX_LISTEN];	/* "addr:port", "[v6]:port" */
 	int nlisten;
@@ -34,6 +36,13 @@ struct server_config {
 	uint32_t conn_per_peer;
 	uint32_t frame_postauth;
 	int foreground;
+	/* Daemon settings (server/config.c, server/main.c, server/privs.c). */
+	const char *user;		/* drop to this user if root; NULL: the
+					 * default "gss-xlicen", if it exists */
+	const char *group;		/* NULL: the user's primary group */
+	const char *pid_file;		/* written when daemonising */
+	int log_target;			/* enum config_log in config.h */
+	struct config_str *owned;	/* strings config.c allocated */
 };
 
 enum conn_state {
@@ -75,6 +84,9 @@ struct server {
 	size_t nconns;
 	int stopping;
 	int64_t next_expiry;		/* UTC s of the next lease expiry, 0 none */
+	/* Called on SIGHUP before the licenses are reread (main.c rereads
+	 * the reloadable part of the config file); NULL: nothing. */
+	int (*on_reload)(struct server *srv);
 };
 
 /* Monotonic milliseconds. */

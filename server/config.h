@@ -1,0 +1,88 @@
+/*
+ * gss-xlicend.conf: the server's configuration file, in the krb5 profile
+ * syntax of krb5.conf and kdc.conf, read with the profile library libkrb5
+ * exports.  This module knows every section and key, their defaults and
+ * ranges; it refuses what it does not know, naming file, line, section
+ * and key.  docs/man/gss-xlicend.conf.5 is the reference for users.
+ */
+#ifndef XLICEN_CONFIG_H
+#define XLICEN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/gss-xlicen/gss-xlicend.conf"
+#define CONFIG_DEFAULT_USER	"gss-xlicen"
+#define CONFIG_DEFAULT_PID_FILE	"/run/gss-xlicend.pid"
+#define CONFIG_DEFAULT_DATABASE	"/var/lib/gss-xlicen/xlicen.db"
+#define CONFIG_DEFAULT_LICDIR	"/etc/gss-xlicen/licenses"
+#define CONFIG_DEFAULT_KEYDIR	"/etc/gss-xlicen/vendor-keys"
+
+/* Ranges of the numeric settings (also used for command-line options). */
+#define CONFIG_TTL_MIN_S	LIMIT_LEASE_TTL_MIN_S
+#define CONFIG_TTL_MAX_S	2592000		/* 30 days */
+#define CONFIG_HEARTBEAT_MAX_S	86400
+#define CONFIG_HANDSHAKE_MAX_S	300
+#define CONFIG_IDLE_MAX_S	86400
+#define CONFIG_CONN_MAX		1000000
+#define CONFIG_FRAME_MIN	4096
+#define CONFIG_FRAME_MAX	(16 * 1024 * 1024)
+
+/* struct server_config.log_target */
+enum config_log {
+	CONFIG_LOG_DEFAULT = 0,	/* stderr in the foreground, else syslog */
+	CONFIG_LOG_STDERR = 1,
+	CONFIG_LOG_SYSLOG = 2,
+};
+
+/*
+ * Fill cfg with the built-in defaults (common/limits.h, the paths above);
+ * listen stays empty (main.c adds 0.0.0.0:128 and [::]:128 when nothing
+ * asked for an address) and user NULL (see struct server_config).
+ * Clears cfg first; the caller must config_free() anything it held.
+ */
+void config_defaults(struct server_config *cfg);
+
+/*
+ * Read the configuration file at path and set in cfg every setting the
+ * file gives; settings it does not mention keep their value.  A [server]
+ * listen in the file replaces cfg's listen list.  Strings are owned by cfg
+ * (config_free).  If the file does not exist and must_exist is 0, returns
+ * 0 and leaves cfg alone (the defaults apply).
+ *
+ * On error cfg is unchanged and err gets one line naming the file, the
+ * line when it can be found, the section and key and what was expected,
+ * e.g. "/etc/x.conf:12: [leases] ttl = "abc": expected a number of
+ * seconds 2..2592000".  Returns 0, XLICEN_E_CONFIG (unreadable file,
+ * syntax error, unknown section or key, bad or repeated value) or
+ * XLICEN_E_NOMEM.
+ */
+int config_load(const char *path, int must_exist, struct server_config *cfg,
+    char *err, size_t errlen);
+
+/* Free the strings cfg owns and clear cfg->owned.  Accepts NULL. */
+void config_free(struct server_config *cfg);
+
+/*
+ * Copy s into storage owned by cfg (freed by config_free) and return the
+ * copy, or NULL if out of memory.
+ */
+const char *config_strdup(struct server_config *cfg, const char *s);
+
+/*
+ * Check a listen address: "A.B.C.D:PORT", "[IPV6]:PORT" or "NAME:PORT"
+ * with a decimal PORT 0..65535 (0: any free port).  Returns 0, or
+ * XLICEN_E_CONFIG with what is wrong in why.
+ */
+int config_check_listen(const char *spec, char *why, size_t whylen);
+
+/*
+ * Parse a decimal number in min..max (no sign, no spaces, no suffix).
+ * Returns 0 and *out, or XLICEN_E_CONFIG (*out 0).
+ */
+int config_parse_u32(const char *s, uint32_t min, uint32_t max,
+    uint32_t *out);
+
+#endif
