@@ -37,6 +37,10 @@
 #define LIMIT_CONNECT_MS	5000	/* client connect timeout per address */
 #define LIMIT_REPLY_MS		30000	/* client waits this long for a reply */
 
+/* Replies queued to one connection beyond which the server stops reading
+ * its requests until the client reads (backpressure). */
+#define LIMIT_CONN_BACKLOG	(256 * 1024)
+
 /* Connections (defaults). */
 #define LIMIT_CONN_TOTAL	20000
 #define LIMIT_CONN_PER_PEER	1000

@@ -21,19 +21,33 @@
 /* One buffer for all reads: connections keep only a frame decoder. */
 static uint8_t conn_rbuf[64 * 1024];
 
+/* Replies not yet sent. */
+static size_t
+conn_backlog(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+/* Write interest while output is pending; read interest unless replies
+ * have backed up (a client that sends and never reads must not grow our
+ * memory) or input is already held back. */
 static void
 conn_update_events(struct conn *c)
 {
 	struct epoll_event ev;
-	int want = c->out.len > c->out_off;
+	uint32_t events = 0;
 
-	if (want == c->want_write)
+	if (conn_backlog(c) < LIMIT_CONN_BACKLOG && c->rest == NULL)
+		events |= EPOLLIN;
+	if (conn_backlog(c) > 0)
+		events |= EPOLLOUT;
+	if (events == c->events)
 		return;
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+	ev.events = events;
 	ev.data.ptr = c;
 	if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->want_write = want;
+		c->events = events;
 }
 
 struct conn *
@@ -61,6 +75,7 @@ conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 		free(c);
 		return NULL;
 	}
+	c->events = EPOLLIN;
 	c->next = srv->conns;
 	if (srv->conns != NULL)
 		srv->conns->prev = c;
@@ -91,6 +106,7 @@ conn_free(struct conn *c)
 		gss_delete_sec_context(&min, &c->ctx, GSS_C_NO_BUFFER);
 	frame_dec_free(&c->dec);
 	buf_free(&c->out);
+	free(c->rest);
 	free(c);
 }
 
@@ -295,30 +311,29 @@ conn_on_frame(struct conn *c, const struct frame *f)
 	return XLICEN_E_STATE;
 }
 
-int
-conn_on_readable(struct conn *c)
+/*
+ * Decode and handle the frames in p.  When replies back up past
+ * LIMIT_CONN_BACKLOG, the unprocessed rest is kept in c->rest and reading
+ * stops until the client has read enough.  -1 if c was freed.
+ */
+static int
+conn_feed(struct conn *c, const uint8_t *p, size_t n)
 {
 	struct frame f;
 	size_t off, used;
-	ssize_t n;
 	int rc;
 
-	n = recv(c->fd, conn_rbuf, sizeof(conn_rbuf), 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return 0;
-	if (n <= 0 || c->state == CONN_CLOSING) {
-		/* In CLOSING, input is drained and dropped until EOF. */
-		if (n > 0)
-			return 0;
-		if (n == 0 && frame_dec_pending(&c->dec) &&
-		    c->state != CONN_CLOSING)
-			log_msg(LOG_NOTICE, "%s: closed inside a frame", c->peer);
-		conn_free(c);
-		return -1;
-	}
-	for (off = 0; off < (size_t)n && c->state != CONN_CLOSING; off += used) {
-		rc = frame_dec_feed(&c->dec, conn_rbuf + off, (size_t)n - off,
-		    &used, &f);
+	for (off = 0; off < n && c->state != CONN_CLOSING; off += used) {
+		if (conn_backlog(c) >= LIMIT_CONN_BACKLOG) {
+			if ((c->rest = malloc(n - off)) == NULL) {
+				conn_free(c);
+				return -1;
+			}
+			memcpy(c->rest, p + off, n - off);
+			c->rest_len = n - off;
+			break;
+		}
+		rc = frame_dec_feed(&c->dec, p + off, n - off, &used, &f);
 		if (rc < 0) {
 			char why[96];
 
@@ -352,13 +367,46 @@ conn_on_readable(struct conn *c)
 }
 
 int
+conn_on_readable(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->rest != NULL)
+		return 0;
+	n = recv(c->fd, conn_rbuf, sizeof(conn_rbuf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0 || c->state == CONN_CLOSING) {
+		/* In CLOSING, input is drained and dropped until EOF. */
+		if (n > 0)
+			return 0;
+		if (n == 0 && frame_dec_pending(&c->dec) &&
+		    c->state != CONN_CLOSING)
+			log_msg(LOG_NOTICE, "%s: closed inside a frame", c->peer);
+		conn_free(c);
+		return -1;
+	}
+	return conn_feed(c, conn_rbuf, (size_t)n);
+}
+
+int
 conn_on_writable(struct conn *c)
 {
+	uint8_t *rest;
+	int rc;
+
 	if (conn_flush(c) != 0) {
 		conn_free(c);
 		return -1;
 	}
-	return 0;
+	if (c->rest == NULL || conn_backlog(c) >= LIMIT_CONN_BACKLOG)
+		return 0;
+	/* The client caught up: handle the input held back. */
+	rest = c->rest;
+	c->rest = NULL;
+	rc = conn_feed(c, rest, c->rest_len);
+	free(rest);
+	return rc;
 }
 
 void

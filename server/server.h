@@ -65,7 +65,9 @@ struct conn {
 	int64_t deadline_ms;		/* monotonic: handshake or idle limit */
 	struct buf out;			/* bytes not yet sent */
 	size_t out_off;
-	int want_write;			/* EPOLLOUT registered */
+	uint32_t events;		/* epoll events registered */
+	uint8_t *rest;			/* input held back while replies back up */
+	size_t rest_len;
 	int shut_wr;			/* FIN sent after an ALERT */
 	char peer[64];			/* "addr:port" */
 	char peer_addr[48];		/* "addr", for per-peer caps */
