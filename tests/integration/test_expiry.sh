@@ -25,9 +25,12 @@ expect_rc 2 "heartbeat of the expired lease"
 expect_contains "$RUN_ERR" "lease_probe: NO_LEASE: localhost:$SERVER_PORT (127.0.0.1): no such lease" "expired lease"
 expect_eq "$(in_use xdemo)" 0 "in use after the failed heartbeat"
 
-# A holder that heartbeats every second keeps the seat past the TTL.
+# A holder that heartbeats every second keeps the seat past the TTL.  Its
+# command runs until the test says so, not for a fixed time, so a slow
+# machine cannot end it before bob's attempt.
 as carol timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
-	checkout xdemo -- sleep 3.2 >"$T/carol.out" 2>"$T/carol.err" &
+	checkout xdemo -- sh -c "while [ ! -e '$T/carol.done' ]; do sleep 0.1; done" \
+	>"$T/carol.out" 2>"$T/carol.err" &
 CAROL=$!
 for i in $(seq 1 250); do
 	grep -q granted "$T/carol.err" && break
@@ -38,6 +41,7 @@ sleep 2.5
 expect_eq "$(in_use xdemo)" 1 "carol's seat after 2.5 s of heartbeats (TTL 2 s)"
 run as bob probe checkout xdemo
 expect_rc 2 "bob while carol heartbeats"
+touch "$T/carol.done"
 rc=0
 wait "$CAROL" || rc=$?
 expect_eq "$rc" 0 "carol's xlicen exit status"
