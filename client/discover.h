@@ -1,13 +1,14 @@
 /*
  * Finding license servers (client side, internal): parse a server list
- * "host[:port][,host[:port]...]" and turn one entry into the socket
- * addresses to try, in order.  DNS SRV (_gss-xlicen._tcp) is meant to slot
- * into discover_resolve() for entries written without a port.
+ * "host[:port][,host[:port]...]", find one in DNS (SRV records
+ * _gss-xlicen._tcp.<domain>, RFC 2782) when the user gave none, and turn
+ * one entry into the socket addresses to try, in order.
  */
 #ifndef XLICEN_DISCOVER_H
 #define XLICEN_DISCOVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sys/socket.h>
 
@@ -15,6 +16,10 @@
 #define DISCOVER_MAX_SERVERS	32
 /* At most this many addresses tried for one entry. */
 #define DISCOVER_MAX_ADDRS	16
+/* An SRV answer is used this long (ms) before DNS is asked again. */
+#define DISCOVER_SRV_CACHE_MS	300000
+/* The SRV service and protocol labels queried under the domain. */
+#define DISCOVER_SRV_PREFIX	"_gss-xlicen._tcp."
 
 /* One entry of a server list, as the user wrote it. */
 struct discover_server {
@@ -48,11 +53,58 @@ struct discover_addr {
 int discover_parse(const char *spec, struct discover_list *out, char *err,
     size_t errlen);
 
+/* One SRV record. */
+struct discover_srv {
+	unsigned priority;
+	unsigned weight;
+	unsigned port;		/* 1..65535 */
+	char target[256];	/* host name, no trailing dot; "." = none */
+};
+
 /*
- * The list to use when the caller gave none: $XLICEN_SERVER if set and
- * not empty, else "localhost".  Same errors as discover_parse.
+ * The SRV records (class IN) in the answer section of a DNS response of
+ * len bytes, at most max of them (more are ignored), into v[0..*n).
+ * Records of other types (a CNAME on the way) are skipped; a record with
+ * port 0 too.  Every target must be a usable host name ("." allowed: "no
+ * service here").  Errors (*n is 0): XLICEN_E_BAD_VALUE (the message does
+ * not parse, an SRV record is shorter than its fields, its target name
+ * runs past its data, or a target has characters a host name cannot have;
+ * err says which).
  */
-int discover_default(struct discover_list *out, char *err, size_t errlen);
+int discover_srv_parse(const unsigned char *ans, size_t len,
+    struct discover_srv *v, size_t max, size_t *n, char *err, size_t errlen);
+
+/*
+ * Put v[0..n) in the order RFC 2782 says to try them: lowest priority
+ * first; within one priority a weighted random order, where rnd(arg)
+ * returns a uniformly random 32-bit number (tests pass a fixed sequence).
+ */
+void discover_srv_order(struct discover_srv *v, size_t n,
+    uint32_t (*rnd)(void *arg), void *arg);
+
+/*
+ * The server list of ordered SRV records (targets "." dropped).  Errors:
+ * XLICEN_E_CONNECT (no record left: the domain says it has no server),
+ * XLICEN_E_NOMEM.
+ */
+int discover_srv_list(const struct discover_srv *v, size_t n,
+    struct discover_list *out, char *err, size_t errlen);
+
+/*
+ * The domain to look for SRV records in: $XLICEN_DOMAIN, else the part
+ * of this host's name after its first dot, else the resolver's default
+ * domain.  Returns 0, or XLICEN_E_CONNECT if there is none (out "").
+ */
+int discover_domain(char *out, size_t outlen);
+
+/*
+ * The list to use when the caller gave none (and $XLICEN_SERVER is not
+ * set): the SRV records of discover_domain() in RFC 2782 order; if there
+ * is no domain, or DNS has no usable answer, "localhost".  Blocks in the
+ * resolver (a few seconds at most).  Errors: XLICEN_E_CONNECT (the domain
+ * publishes only the target ".": no service there), XLICEN_E_NOMEM.
+ */
+int discover_auto(struct discover_list *out, char *err, size_t errlen);
 
 /* Free the entries and clear the list.  Accepts NULL. */
 void discover_list_free(struct discover_list *l);

@@ -1,19 +1,36 @@
 /*
- * The client session: a non-blocking state machine
+ * The client session: two non-blocking state machines and two ways to
+ * drive them.
+ *
+ * The connection:
  *
  *     IDLE -> CONNECTING -> HELLO -> CONTEXT -> OPEN -> CLOSED
  *
- * driven by sess_step() whenever the socket is ready or a deadline passes,
- * and the public blocking calls of xlicen.h, which run that machine with
- * poll() until the step they need is done.  Keeping every transition in
- * the machine (and none in the blocking wrappers) is what lets an
- * event-loop interface (fd, timeout, process) be exposed later without a
- * second implementation of the protocol.
+ * advanced by sess_step() whenever the socket is ready or a deadline
+ * passes.  It carries one request at a time (wait_id).
+ *
+ * The lease of a non-blocking checkout (xlicen_checkout_start):
+ *
+ *     IDLE -> CONNECTING -> [QUEUED ->] HELD <-> GRACE
+ *                      \          \      \-> AUTH_NEEDED -> HELD
+ *                       `-> AUTH_NEEDED   `-> LOST
+ *
+ * advanced by lease_tick() (timers: heartbeat due, retry due, lease
+ * expired) and lease_on_reply().  It uses the connection when it has
+ * something to send and dials a new one when there is none; a request
+ * lost with a connection is a failure it retries, re-attaching the same
+ * lease id from the new connection.
+ *
+ * The blocking calls of xlicen.h run the connection with poll() until the
+ * step they need is done; xlicen_process() does what is ready without
+ * waiting, for the application's own loop.  Every transition lives in the
+ * machines, none in the drivers, so both see the same protocol.
  *
  * Untrusted bytes from the server pass only through the frame decoder,
  * frame_*_decode, gssx_unwrap and msg_decode.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,15 +53,41 @@
 
 #include "buf.h"
 #include "discover.h"
+#include "display.h"
 #include "err.h"
 #include "frame.h"
 #include "gssx.h"
 #include "limits.h"
 #include "msg.h"
+#include "session_int.h"
 
 /* Above this clock difference Kerberos (default clockskew) refuses
  * tickets; worth saying when authentication fails. */
 #define SESS_SKEW_WARN_S	300
+/* The server's HELLO time has whole seconds: a difference this small is
+ * rounding, not a clock to correct for. */
+#define SESS_SKEW_IGNORE_S	2
+/* Make a new GSS context when this share (percent) of the old one's
+ * lifetime has passed, if fresher tickets are there by then... */
+#define SESS_CTX_REFRESH_PCT	90
+/* ...and look for them again this often until the context ends. */
+#define SESS_CTX_POLL_MS	5000
+/* Tickets must outlive the current context by this much to be "fresher". */
+#define SESS_CTX_GAIN_MS	2000
+/* A context without an end (GSS_C_INDEFINITE) is renewed after this, as
+ * the server assumes the same. */
+#define SESS_CTX_INDEFINITE_MS	(24LL * 3600 * 1000)
+
+/* AUTH_NEEDED looks at the credentials cache this often. */
+#define LEASE_AUTH_POLL_MS	2000
+/* After a failure, retry after this long, doubling per failure... */
+#define LEASE_RETRY_MIN_MS	500
+/* ...up to this while a lease is held (it must not run out meanwhile)... */
+#define LEASE_RETRY_HELD_MS	5000
+/* ...and up to this while still asking for the seat. */
+#define LEASE_RETRY_MAX_MS	30000
+/* The soonest next heartbeat, however short the lease. */
+#define LEASE_HB_MIN_MS		100
 
 enum sess_state {
 	SESS_IDLE,		/* never connected */
@@ -55,8 +98,37 @@ enum sess_state {
 	SESS_CLOSED,		/* failed or closed; s->err says why */
 };
 
+/* The non-blocking checkout. */
+struct sess_lease {
+	int state;			/* enum xlicen_state */
+	char product[LIMIT_STRING + 1];
+	char version[LIMIT_STRING + 1];
+	unsigned count;
+	unsigned flags;			/* XLICEN_CHECKOUT_* */
+	int have;			/* grant holds a lease */
+	struct xlicen_grant grant;
+	unsigned attached;		/* conn_id the lease was last confirmed on */
+	int no_reclaim;			/* the server does not know RECLAIM */
+	unsigned position;		/* QUEUED: place in line, 1 = next */
+	char queue_id[LIMIT_STRING + 1];	/* QUEUED: the server's id */
+	uint32_t req_id;		/* id of our last CHECKOUT */
+	int busy;			/* waiting for a connection or a reply */
+	uint16_t sent;			/* our request in flight (type), 0 none */
+	unsigned conn_id;		/* ...on this connection */
+	int64_t next_at;		/* monotonic ms of the next action */
+	unsigned failures;		/* in a row, for the backoff */
+	int code;			/* why the state is what it is */
+	char text[1280];
+	/* What the state callback was told last. */
+	int rep_state, rep_code;
+	int64_t rep_expires;
+	unsigned rep_position;
+};
+
 struct xlicen_session {
 	struct discover_list servers;
+	int auto_servers;	/* no list given: DNS SRV, else localhost */
+	int64_t servers_at;	/* monotonic ms the SRV answer was fetched */
 	char *service;		/* GSS target for every server, or NULL */
 	char *display;		/* display override, or NULL ($DISPLAY) */
 	int timeout_ms;		/* 0: the LIMIT_* defaults */
@@ -64,6 +136,7 @@ struct xlicen_session {
 	enum sess_state state;
 	int fd;
 	unsigned gen;		/* bumped per socket: stale input is dropped */
+	unsigned conn_id;	/* bumped per connection ended */
 
 	/* Connection attempts: server srv_i - 1, address addr_i - 1. */
 	size_t srv_i;
@@ -83,15 +156,30 @@ struct xlicen_session {
 	gss_ctx_id_t ctx;
 	gss_name_t target;
 	int64_t skew;		/* server clock - ours, from its HELLO */
+	int64_t ctx_end;	/* monotonic ms the context ends, 0 none */
+	int64_t ctx_check;	/* monotonic ms to look for fresher tickets */
+	int64_t ctx_prev_end;	/* end of the context an early refresh left */
+	char principal[LIMIT_STRING + 1];
 
 	uint32_t next_id;
 	uint32_t wait_id;	/* request awaiting its reply, 0 none */
+	int wait_async;		/* ...and it is the lease's */
 	struct msg reply;
 	int have_reply;
 	int dropped;		/* the server closed an OPEN connection */
 
 	int err;
 	char errmsg[1280];
+
+	struct sess_lease lease;
+	xlicen_state_cb state_cb;
+	void *state_ud;
+	xlicen_watch_cb watch_cb;
+	void *watch_ud;
+	int w_fd, w_write;	/* what the watch callback was told last */
+	int64_t w_deadline;
+	int depth;		/* inside xlicen_process (callbacks) */
+	int free_pending;	/* xlicen_session_free called from a callback */
 };
 
 static int64_t
@@ -101,6 +189,20 @@ sess_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server's clock now, ms, as far as its HELLO told us. */
+static int64_t
+sess_server_ms(const xlicen_session *s)
+{
+	struct timespec ts;
+	int64_t ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (s->skew > SESS_SKEW_IGNORE_S || s->skew < -SESS_SKEW_IGNORE_S)
+		ms += s->skew * 1000;
+	return ms;
 }
 
 static int
@@ -167,10 +269,14 @@ sess_drop_conn(xlicen_session *s)
 	buf_reset(&s->out);
 	s->out_off = 0;
 	s->wait_id = 0;
+	s->wait_async = 0;
 	msg_clear(&s->reply);
 	s->have_reply = 0;
 	s->deadline = 0;
+	s->ctx_end = 0;
+	s->ctx_check = 0;
 	s->gen++;
+	s->conn_id++;
 }
 
 /* Fail the session: record the error, close, and return the code. */
@@ -344,10 +450,39 @@ sess_connect_next(xlicen_session *s)
 	}
 }
 
+/*
+ * Without a server list from the caller, ask DNS (SRV records of the
+ * domain) at the first connection and again when the answer is older
+ * than DISCOVER_SRV_CACHE_MS.
+ */
+static int
+sess_servers_refresh(xlicen_session *s)
+{
+	struct discover_list l = { NULL, 0 };
+	char text[512];
+	int64_t now = sess_now_ms();
+	int rc;
+
+	if (!s->auto_servers || (s->servers.n > 0 &&
+	    now - s->servers_at < DISCOVER_SRV_CACHE_MS))
+		return 0;
+	rc = discover_auto(&l, text, sizeof(text));
+	if (rc != 0) {
+		s->state = SESS_CLOSED;
+		return sess_seterr(s, rc, "%s", text);
+	}
+	discover_list_free(&s->servers);
+	s->servers = l;
+	s->servers_at = now;
+	return 0;
+}
+
 /* Begin connecting from the first server of the list. */
 static int
 sess_connect_start(xlicen_session *s)
 {
+	int rc;
+
 	sess_drop_conn(s);
 	s->srv_i = 0;
 	s->naddrs = 0;
@@ -359,7 +494,17 @@ sess_connect_start(xlicen_session *s)
 	s->skew = 0;
 	s->dropped = 0;
 	sess_clearerr(s);
+	if ((rc = sess_servers_refresh(s)) != 0)
+		return rc;
 	return sess_connect_next(s);
+}
+
+/* A connection is being made (not yet open, not failed). */
+static int
+sess_conn_pending(const xlicen_session *s)
+{
+	return s->state == SESS_CONNECTING || s->state == SESS_HELLO ||
+	    s->state == SESS_CONTEXT;
 }
 
 /* "; the clocks differ by N s" when that may explain a Kerberos failure. */
@@ -390,6 +535,42 @@ sess_is_no_creds(OM_uint32 maj, OM_uint32 min)
 }
 
 /*
+ * Acquire the caller's initiator credentials.  With $KRB5CCNAME set they
+ * come from that cache by name (gss_acquire_cred_from): that path is safe
+ * from the krb5 < 1.21.3 crash described at sess_check_ccache, and it
+ * reads only that cache.  Returns the GSS major status.
+ */
+static OM_uint32
+sess_acquire_cred(OM_uint32 *min, gss_cred_id_t *cred, OM_uint32 *lifetime)
+{
+	const char *name = getenv("KRB5CCNAME");
+	gss_key_value_element_desc el;
+	gss_key_value_set_desc store;
+	OM_uint32 maj, tmp;
+
+	*cred = GSS_C_NO_CREDENTIAL;
+	if (lifetime != NULL)
+		*lifetime = 0;
+	if (name != NULL && name[0] != '\0') {
+		el.key = "ccache";
+		el.value = name;
+		store.count = 1;
+		store.elements = &el;
+		maj = gss_acquire_cred_from(min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
+		    GSS_C_NO_OID_SET, GSS_C_INITIATE, &store, cred, NULL, NULL);
+	} else {
+		maj = gss_acquire_cred(min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
+		    GSS_C_NO_OID_SET, GSS_C_INITIATE, cred, NULL, NULL);
+	}
+	if (GSS_ERROR(maj) || lifetime == NULL)
+		return maj;
+	maj = gss_inquire_cred(min, *cred, NULL, lifetime, NULL, NULL);
+	if (GSS_ERROR(maj))
+		gss_release_cred(&tmp, cred);
+	return maj;
+}
+
+/*
  * Work around a crash in MIT krb5 before 1.21.3: when the default ccache is
  * a FILE that exists but cannot be read (empty, truncated, garbage),
  * gss_init_sec_context with default credentials ends in
@@ -405,8 +586,6 @@ static int
 sess_check_ccache(xlicen_session *s)
 {
 	const char *name = getenv("KRB5CCNAME"), *path;
-	gss_key_value_element_desc el;
-	gss_key_value_set_desc store;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
 	OM_uint32 maj, min;
 	struct stat st;
@@ -422,18 +601,73 @@ sess_check_ccache(xlicen_session *s)
 		return 0;
 	if (stat(path, &st) != 0)
 		return 0;
-	el.key = "ccache";
-	el.value = name;
-	store.count = 1;
-	store.elements = &el;
-	maj = gss_acquire_cred_from(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE,
-	    GSS_C_NO_OID_SET, GSS_C_INITIATE, &store, &cred, NULL, NULL);
+	maj = sess_acquire_cred(&min, &cred, NULL);
 	if (cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &cred);
 	if (!GSS_ERROR(maj))
 		return 0;
 	gssx_status_text(maj, min, text, sizeof(text));
 	return sess_abort(s, XLICEN_E_NO_CREDS, text);
+}
+
+/*
+ * How long the caller's tickets stay valid, ms, into *ms (0 when there are
+ * none or they expired).  Reads the credentials cache only, no network:
+ * the lease machine asks this before dialing and while waiting for the
+ * user to kinit.  Returns 0 or XLICEN_E_NO_CREDS with the GSS text.
+ */
+static int
+sess_cred_ms(int64_t *ms, char *text, size_t textlen)
+{
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	OM_uint32 maj, min, life = 0;
+
+	*ms = 0;
+	text[0] = '\0';
+	maj = sess_acquire_cred(&min, &cred, &life);
+	if (cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&min, &cred);
+	if (GSS_ROUTINE_ERROR(maj) == GSS_S_CREDENTIALS_EXPIRED ||
+	    (!GSS_ERROR(maj) && life == 0)) {
+		snprintf(text, textlen, "the Kerberos tickets have expired "
+		    "(run kinit)");
+		return XLICEN_E_NO_CREDS;
+	}
+	if (GSS_ERROR(maj)) {
+		gssx_status_text(maj, min, text, textlen);
+		return XLICEN_E_NO_CREDS;
+	}
+	*ms = life == GSS_C_INDEFINITE ? SESS_CTX_INDEFINITE_MS :
+	    (int64_t)life * 1000;
+	return 0;
+}
+
+/* The context is complete: remember until when it is good, and whom it
+ * authenticated. */
+static void
+sess_context_done(xlicen_session *s, OM_uint32 time_rec)
+{
+	gss_name_t src = GSS_C_NO_NAME;
+	OM_uint32 maj, min;
+	int64_t now = sess_now_ms(), life;
+
+	life = time_rec == GSS_C_INDEFINITE ? SESS_CTX_INDEFINITE_MS :
+	    (int64_t)time_rec * 1000;
+	s->ctx_end = now + life;
+	s->ctx_check = now + life * SESS_CTX_REFRESH_PCT / 100;
+	/* An early refresh that brought no longer life (the service ticket
+	 * came from the cache) is not repeated: this context runs out, and
+	 * the next one is made with a new ticket. */
+	if (s->ctx_prev_end != 0 && s->ctx_end < s->ctx_prev_end + SESS_CTX_GAIN_MS)
+		s->ctx_check = s->ctx_end;
+	s->ctx_prev_end = 0;
+	maj = gss_inquire_context(&min, s->ctx, &src, NULL, NULL, NULL, NULL,
+	    NULL, NULL);
+	if (!GSS_ERROR(maj) &&
+	    gssx_display_name(src, s->principal, sizeof(s->principal)) != 0)
+		s->principal[0] = '\0';
+	if (src != GSS_C_NO_NAME)
+		gss_release_name(&min, &src);
 }
 
 /*
@@ -444,7 +678,7 @@ sess_check_ccache(xlicen_session *s)
 static int
 sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 {
-	OM_uint32 maj, min, tmp, ret_flags = 0;
+	OM_uint32 maj, min, tmp, ret_flags = 0, time_rec = 0;
 	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
 	char target[300], text[600], note[128], missing[96], ftext[128];
 	char reason[760];
@@ -466,7 +700,8 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 	in.length = in_n;
 	maj = gss_init_sec_context(&min, GSS_C_NO_CREDENTIAL, &s->ctx, s->target,
 	    GSS_C_NO_OID, GSSX_REQUIRED_FLAGS, 0, GSS_C_NO_CHANNEL_BINDINGS,
-	    in_p != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, &ret_flags, NULL);
+	    in_p != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, &ret_flags,
+	    &time_rec);
 	rc = 0;
 	if (out.length > 0)
 		rc = frame_encode(&s->out, FRAME_CONTEXT, out.value, out.length);
@@ -503,6 +738,7 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 	s->state = SESS_OPEN;
 	s->deadline = 0;
 	frame_dec_set_max(&s->dec, LIMIT_FRAME_POSTAUTH);
+	sess_context_done(s, time_rec);
 	return 0;
 }
 
@@ -519,6 +755,9 @@ sess_peek_id(const struct buf *plain, uint32_t *id)
 		return -1;
 	return 0;
 }
+
+static int lease_on_reply(xlicen_session *s, const struct msg *m);
+static void lease_on_notice(xlicen_session *s, const struct msg *m);
 
 static int
 sess_on_data(xlicen_session *s, const struct frame *f)
@@ -548,20 +787,27 @@ sess_on_data(xlicen_session *s, const struct frame *f)
 		rc = sess_abort(s, rc, text);
 		goto out;
 	}
-	if (m.id == 0)
-		goto out;	/* unsolicited notices: none handled yet */
+	if (m.id == 0) {
+		lease_on_notice(s, &m);
+		goto out;
+	}
 	if (s->wait_id == 0 || m.id != s->wait_id) {
 		snprintf(text, sizeof(text), "reply id %u does not match request %u",
 		    m.id, s->wait_id);
 		rc = sess_abort(s, XLICEN_E_STATE, text);
 		goto out;
 	}
+	s->wait_id = 0;
+	s->deadline = 0;
+	if (s->wait_async) {
+		s->wait_async = 0;
+		rc = lease_on_reply(s, &m);
+		goto out;
+	}
 	msg_clear(&s->reply);
 	s->reply = m;
 	msg_init(&m, 0, 0);
 	s->have_reply = 1;
-	s->wait_id = 0;
-	s->deadline = 0;
 out:
 	msg_clear(&m);
 	buf_free(&plain);
@@ -799,10 +1045,18 @@ sess_has_reply(const xlicen_session *s)
 	return s->have_reply;
 }
 
+/* No request of the lease machine is waiting for its reply. */
+static int
+sess_async_idle(const xlicen_session *s)
+{
+	return s->wait_id == 0 || !s->wait_async;
+}
+
 /*
  * An OPEN connection may have died while idle (server restart, idle
  * timeout ALERT): read whatever is already there so that a request is not
- * sent into a dead socket.
+ * sent into a dead socket.  A connection whose GSS context has expired is
+ * closed here too: the server would only answer CONTEXT_EXPIRED.
  */
 static void
 sess_poll_idle(xlicen_session *s)
@@ -811,6 +1065,11 @@ sess_poll_idle(xlicen_session *s)
 
 	if (s->state != SESS_OPEN)
 		return;
+	if (s->ctx_end != 0 && sess_now_ms() >= s->ctx_end && s->wait_id == 0) {
+		sess_drop_conn(s);
+		s->state = SESS_CLOSED;
+		return;
+	}
 	pfd.fd = s->fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -818,7 +1077,8 @@ sess_poll_idle(xlicen_session *s)
 		sess_step(s, pfd.revents);
 }
 
-/* Connect if needed, blocking. */
+/* Connect if needed, blocking; a connection already being made (by the
+ * lease machine) is waited for rather than restarted. */
 static int
 sess_connect_blocking(xlicen_session *s)
 {
@@ -826,14 +1086,15 @@ sess_connect_blocking(xlicen_session *s)
 
 	if (s->state == SESS_OPEN)
 		return 0;
-	if ((rc = sess_connect_start(s)) != 0)
+	if (!sess_conn_pending(s) && (rc = sess_connect_start(s)) != 0)
 		return rc;
 	return sess_run(s, sess_is_open);
 }
 
-/* Send req on the open connection and wait for its reply. */
+/* Wrap req and queue it on the open connection; async: its reply goes to
+ * the lease machine.  On failure the connection is closed. */
 static int
-sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
+sess_send(xlicen_session *s, struct msg *req, int async)
 {
 	struct buf enc;
 	char text[300];
@@ -856,6 +1117,7 @@ sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
 		goto out;
 	}
 	s->wait_id = req->id;
+	s->wait_async = async;
 	s->have_reply = 0;
 	s->deadline = sess_now_ms() + sess_reply_ms(s);
 	if ((rc = sess_flush(s, text, sizeof(text))) != 0) {
@@ -863,23 +1125,37 @@ sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
 		sess_fail(s, rc, "%s", text);
 		goto out;
 	}
-	if ((rc = sess_run(s, sess_has_reply)) != 0)
-		goto out;
-	*reply = s->reply;
-	msg_init(&s->reply, 0, 0);
-	s->have_reply = 0;
 out:
 	buf_free(&enc);
 	return rc;
 }
 
+/* Send req on the open connection and wait for its reply. */
+static int
+sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
+{
+	int rc;
+
+	if ((rc = sess_send(s, req, 0)) != 0)
+		return rc;
+	if ((rc = sess_run(s, sess_has_reply)) != 0)
+		return rc;
+	*reply = s->reply;
+	msg_init(&s->reply, 0, 0);
+	s->have_reply = 0;
+	return 0;
+}
+
+static void sess_watch(xlicen_session *s);
+
 /*
- * One request/reply, connecting first if needed.  A connection that was
- * already open and turns out to have been dropped by the server is
- * replaced once: that is the normal fate of an idle connection (server
- * restart, idle timeout, expired ticket).  A retried CHECKOUT whose first
- * copy did reach the server costs a seat until its lease expires; RECLAIM
- * in a later protocol step removes that window.
+ * One request/reply, connecting first if needed.  A request of the lease
+ * machine still in flight is answered first (one request at a time).  A
+ * connection that was already open and turns out to have been dropped by
+ * the server is replaced once: that is the normal fate of an idle
+ * connection (server restart, idle timeout, expired ticket).  A retried
+ * CHECKOUT whose first copy did reach the server costs a seat until its
+ * lease expires.
  */
 static int
 sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
@@ -887,17 +1163,20 @@ sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
 	int attempt, reused, rc = 0;
 
 	msg_init(reply, 0, 0);
+	if (!sess_async_idle(s))
+		sess_run(s, sess_async_idle);
 	for (attempt = 0; attempt < 2; attempt++) {
 		sess_poll_idle(s);
 		reused = s->state == SESS_OPEN;
 		if (!reused && (rc = sess_connect_blocking(s)) != 0)
-			return rc;
+			break;
 		s->dropped = 0;
 		sess_clearerr(s);
 		rc = sess_exchange(s, req, reply);
 		if (rc == 0 || !reused || !s->dropped)
-			return rc;
+			break;
 	}
+	sess_watch(s);
 	return rc;
 }
 
@@ -913,13 +1192,676 @@ sess_reply_error(xlicen_session *s, const struct msg *m)
 
 /* A reply of a type this request cannot have: the server is broken. */
 static int
-sess_bad_reply(xlicen_session *s, const struct msg *req, const struct msg *m)
+sess_bad_reply(xlicen_session *s, uint16_t req_type, const struct msg *m)
 {
 	char text[160];
 
 	snprintf(text, sizeof(text), "unexpected %s reply to %s",
-	    msg_type_name(m->type), msg_type_name(req->type));
+	    msg_type_name(m->type), msg_type_name(req_type));
 	return sess_abort(s, XLICEN_E_MSG_TYPE, text);
+}
+
+/* Set a string field of req; a caller's string that the protocol cannot
+ * carry is the caller's error. */
+static int
+sess_set_str(xlicen_session *s, struct msg *req, int tag, const char *what,
+    const char *v)
+{
+	int rc;
+
+	if ((rc = msg_set_str(req, tag, v)) != 0)
+		return sess_seterr(s, rc, "%s is longer than %d bytes or not UTF-8",
+		    what, LIMIT_STRING);
+	return 0;
+}
+
+/* Check the arguments of a checkout (blocking or not). */
+static int
+sess_checkout_args(xlicen_session *s, const char *product, const char *version,
+    unsigned count)
+{
+	if (product == NULL || product[0] == '\0' || version == NULL ||
+	    version[0] == '\0' || count == 0)
+		return sess_seterr(s, XLICEN_E_INVALID, "checkout needs a product, "
+		    "a version and a count of at least 1");
+	if (count > LIMIT_SEATS)
+		return sess_seterr(s, XLICEN_E_COUNT, "at most %d seats in one "
+		    "checkout", LIMIT_SEATS);
+	if (strlen(product) > LIMIT_STRING ||
+	    !buf_utf8_valid((const uint8_t *)product, strlen(product)))
+		return sess_seterr(s, XLICEN_E_STRING, "product is longer than %d "
+		    "bytes or not UTF-8", LIMIT_STRING);
+	if (strlen(version) > LIMIT_STRING ||
+	    !buf_utf8_valid((const uint8_t *)version, strlen(version)))
+		return sess_seterr(s, XLICEN_E_STRING, "version is longer than %d "
+		    "bytes or not UTF-8", LIMIT_STRING);
+	return 0;
+}
+
+/* A CHECKOUT message: product, version, count, and the informational
+ * host, canonical display and pid. */
+static int
+sess_build_checkout(xlicen_session *s, struct msg *req, const char *product,
+    const char *version, unsigned count)
+{
+	char host[LIMIT_STRING + 1], canon[LIMIT_STRING + 1];
+	const char *display;
+	int rc;
+
+	msg_init(req, MSG_CHECKOUT, 0);
+	if ((rc = sess_set_str(s, req, TAG_PRODUCT, "product", product)) != 0 ||
+	    (rc = sess_set_str(s, req, TAG_VERSION, "version", version)) != 0)
+		return rc;
+	req->count = count;
+	req->pid = (uint32_t)getpid();
+	req->have |= MSG_F(TAG_COUNT) | MSG_F(TAG_PID);
+	/* Host and display are informational: omit what cannot be sent. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		msg_set_str(req, TAG_HOST, host);
+	}
+	display = s->display != NULL ? s->display : getenv("DISPLAY");
+	if (display != NULL && display[0] != '\0' &&
+	    xlicen_canon_display(display, canon, sizeof(canon)) == 0)
+		msg_set_str(req, TAG_DISPLAY, canon);
+	return 0;
+}
+
+/* A RECLAIM of lease: like a heartbeat, and it tells the server which
+ * process on which host and display holds the lease now. */
+static int
+sess_build_reclaim(xlicen_session *s, struct msg *req, const char *lease)
+{
+	struct msg co;
+	int rc;
+
+	msg_init(req, MSG_RECLAIM, 0);
+	if ((rc = msg_set_str(req, TAG_LEASE, lease)) != 0)
+		return rc;
+	if (sess_build_checkout(s, &co, "-", "-", 1) == 0) {
+		if (co.have & MSG_F(TAG_HOST))
+			msg_set_str(req, TAG_HOST, co.host);
+		if (co.have & MSG_F(TAG_DISPLAY))
+			msg_set_str(req, TAG_DISPLAY, co.display);
+	}
+	msg_clear(&co);
+	req->pid = (uint32_t)getpid();
+	req->have |= MSG_F(TAG_PID);
+	return 0;
+}
+
+/* A GRANT into *out; XLICEN_E_BAD_VALUE (connection aborted) if the lease
+ * id cannot be one. */
+static int
+sess_take_grant(xlicen_session *s, const struct msg *m, struct xlicen_grant *out)
+{
+	size_t n = strlen(m->lease);
+
+	if (n == 0 || n > XLICEN_LEASE_MAX)
+		return sess_abort(s, XLICEN_E_BAD_VALUE, "lease id empty or too long");
+	memset(out, 0, sizeof(*out));
+	memcpy(out->lease, m->lease, n + 1);
+	out->expires = (int64_t)m->expires;
+	out->heartbeat_s = m->heartbeat;
+	out->in_use = m->in_use;
+	out->total = m->total;
+	return 0;
+}
+
+/* ---- the lease machine (non-blocking checkout) ---- */
+
+static int
+lease_active(const struct sess_lease *L)
+{
+	return L->state != XLICEN_STATE_IDLE && L->state != XLICEN_STATE_LOST;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+lease_set(xlicen_session *s, int state, int code, const char *fmt, ...)
+{
+	struct sess_lease *L = &s->lease;
+	va_list ap;
+
+	L->state = state;
+	L->code = code;
+	va_start(ap, fmt);
+	vsnprintf(L->text, sizeof(L->text), fmt, ap);
+	va_end(ap);
+	if (state != XLICEN_STATE_QUEUED)
+		L->position = 0;
+	if (state == XLICEN_STATE_LOST) {
+		L->busy = 0;
+		L->sent = 0;
+	}
+}
+
+/* Monotonic ms at which the held lease ends, by the server's clock. */
+static int64_t
+lease_end_ms(const xlicen_session *s)
+{
+	return sess_now_ms() + (s->lease.grant.expires * 1000 - sess_server_ms(s));
+}
+
+/* Milliseconds to the next heartbeat: the server's interval, but at most
+ * half the time the lease has left.  That is counted in ms: the server
+ * counts whole seconds, so a lease of TTL 2 s granted at x.95 ends at
+ * x+2, 1.05 s later, and a heartbeat "every second" would drift past it. */
+static int64_t
+lease_hb_delay(const xlicen_session *s)
+{
+	const struct xlicen_grant *g = &s->lease.grant;
+	int64_t ms = 1000LL * (g->heartbeat_s > 0 ? g->heartbeat_s :
+	    LIMIT_HEARTBEAT_S), left = g->expires * 1000 - sess_server_ms(s);
+
+	if (left / 2 < ms)
+		ms = left / 2;
+	return ms < LEASE_HB_MIN_MS ? LEASE_HB_MIN_MS : ms;
+}
+
+/* "HH:MM:SS UTC" of a UTC time. */
+static void
+lease_fmt_time(int64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%H:%M:%S UTC", &tm) == 0)
+		snprintf(out, outlen, "%lld", (long long)t);
+}
+
+/* A grant, a reclaim or a heartbeat went through on this connection. */
+static void
+lease_ok(xlicen_session *s)
+{
+	struct sess_lease *L = &s->lease;
+
+	L->have = 1;
+	L->attached = s->conn_id;
+	L->failures = 0;
+	L->next_at = sess_now_ms() + lease_hb_delay(s);
+	lease_set(s, XLICEN_STATE_HELD, 0, "%s", "");
+}
+
+/* No valid tickets: wait for the user's kinit, looking now and then. */
+static void
+lease_auth_needed(xlicen_session *s, const char *text)
+{
+	struct sess_lease *L = &s->lease;
+
+	L->next_at = sess_now_ms() + LEASE_AUTH_POLL_MS;
+	lease_set(s, XLICEN_STATE_AUTH_NEEDED, XLICEN_E_NO_CREDS, "%s", text);
+}
+
+/*
+ * An attempt failed (connection, authentication, or a transient error
+ * reply): decide what the application is told and when to try again.
+ */
+static void
+lease_failed(xlicen_session *s, int code, const char *text)
+{
+	struct sess_lease *L = &s->lease;
+	char ctext[600];
+	int64_t now = sess_now_ms(), delay, cred_ms, left;
+	uint16_t sent = L->sent;
+	unsigned i;
+
+	if (code == 0)
+		code = XLICEN_E_CLOSED;
+	if (text == NULL || text[0] == '\0')
+		text = err_str(code);
+	L->busy = 0;
+	L->sent = 0;
+	/* A server that predates RECLAIM refuses the message type: re-attach
+	 * with a heartbeat instead, at once, from now on. */
+	if (sent == MSG_RECLAIM && code == XLICEN_E_MSG_TYPE && !L->no_reclaim) {
+		L->no_reclaim = 1;
+		L->next_at = now;
+		return;
+	}
+	L->failures++;
+	if (code == XLICEN_E_NO_CREDS) {
+		lease_auth_needed(s, text);
+		return;
+	}
+	if (sess_cred_ms(&cred_ms, ctext, sizeof(ctext)) != 0) {
+		lease_auth_needed(s, ctext);
+		return;
+	}
+	/* The server retired our context: a new one, right away, once. */
+	if (code == XLICEN_E_CONTEXT_EXPIRED && L->failures == 1) {
+		L->next_at = now;
+		return;
+	}
+	delay = LEASE_RETRY_MIN_MS;
+	for (i = 1; i < L->failures && delay < LEASE_RETRY_MAX_MS; i++)
+		delay *= 2;
+	if (L->have) {
+		if (delay > LEASE_RETRY_HELD_MS)
+			delay = LEASE_RETRY_HELD_MS;
+		/* Several tries before the lease runs out. */
+		left = lease_end_ms(s) - now;
+		if (delay > left / 3)
+			delay = left / 3;
+		if (delay < LEASE_HB_MIN_MS)
+			delay = LEASE_HB_MIN_MS;
+		L->next_at = now + delay;
+		lease_set(s, XLICEN_STATE_GRACE, code, "%s", text);
+		return;
+	}
+	if (delay > LEASE_RETRY_MAX_MS)
+		delay = LEASE_RETRY_MAX_MS;
+	L->next_at = now + delay;
+	/* Lost with its connection, a place in the queue is asked for
+	 * again (with its queue id, to keep the place if the server can). */
+	lease_set(s, XLICEN_STATE_CONNECTING, code, "%s", text);
+}
+
+/* The held lease passed its expiry without a heartbeat getting through. */
+static void
+lease_expired(xlicen_session *s)
+{
+	struct sess_lease *L = &s->lease;
+	char when[32], last[1280];
+
+	lease_fmt_time(L->grant.expires, when, sizeof(when));
+	snprintf(last, sizeof(last), "%s", L->code != 0 ? L->text : "");
+	lease_set(s, XLICEN_STATE_LOST, XLICEN_E_NO_LEASE, "lease %s expired at "
+	    "%s without a heartbeat getting through%s%s", L->grant.lease, when,
+	    last[0] != '\0' ? "; last error: " : "", last);
+}
+
+/* The server's verdict on the lease itself: it is gone for good. */
+static int
+lease_is_gone(int code)
+{
+	return code == XLICEN_E_NO_LEASE || code == XLICEN_E_NOT_OWNER ||
+	    code == XLICEN_E_REVOKED;
+}
+
+/* QUEUED: our place in line. */
+static void
+lease_queued(xlicen_session *s, const struct msg *m)
+{
+	struct sess_lease *L = &s->lease;
+
+	L->position = m->position;
+	if (m->have & MSG_F(TAG_QUEUE_ID))
+		memcpy(L->queue_id, m->queue_id, sizeof(L->queue_id));
+	if (m->have & MSG_F(TAG_IN_USE))
+		L->grant.in_use = m->in_use;
+	if (m->have & MSG_F(TAG_TOTAL))
+		L->grant.total = m->total;
+	L->failures = 0;
+	lease_set(s, XLICEN_STATE_QUEUED, 0, "waiting in line for %s, "
+	    "position %u", L->product, m->position);
+	L->position = m->position;
+}
+
+/* The answer to our checkout: GRANT, QUEUED, or DENY (also a late one,
+ * sent unsolicited when a queued checkout is decided). */
+static int
+lease_checkout_answer(xlicen_session *s, const struct msg *m)
+{
+	struct sess_lease *L = &s->lease;
+	int rc, code;
+
+	switch (m->type) {
+	case MSG_GRANT:
+		if ((rc = sess_take_grant(s, m, &L->grant)) != 0) {
+			lease_failed(s, rc, s->errmsg);
+			return rc;
+		}
+		L->queue_id[0] = '\0';
+		lease_ok(s);
+		return 0;
+	case MSG_QUEUED:
+		lease_queued(s, m);
+		return 0;
+	case MSG_DENY:
+	case MSG_ERROR:
+		L->grant.in_use = m->in_use;
+		L->grant.total = m->total;
+		code = sess_reply_error(s, m);
+		lease_set(s, XLICEN_STATE_LOST, code, "%s", s->errmsg);
+		return 0;
+	default:
+		rc = sess_bad_reply(s, MSG_CHECKOUT, m);
+		lease_failed(s, rc, s->errmsg);
+		return rc;
+	}
+}
+
+/* A reply to the lease machine's request. */
+static int
+lease_on_reply(xlicen_session *s, const struct msg *m)
+{
+	struct sess_lease *L = &s->lease;
+	uint16_t type = L->sent;
+	int rc, code;
+
+	L->busy = 0;
+	L->sent = 0;
+	if (!lease_active(L))
+		return 0;	/* stopped meanwhile */
+	if (type == MSG_CHECKOUT)
+		return lease_checkout_answer(s, m);
+	switch (m->type) {
+	case MSG_GRANT:		/* RECLAIM: the same lease, re-attached */
+		if (type != MSG_RECLAIM)
+			break;
+		if ((rc = sess_take_grant(s, m, &L->grant)) != 0) {
+			lease_failed(s, rc, s->errmsg);
+			return rc;
+		}
+		lease_ok(s);
+		return 0;
+	case MSG_OK:
+		if (m->have & MSG_F(TAG_EXPIRES))
+			L->grant.expires = (int64_t)m->expires;
+		lease_ok(s);
+		return 0;
+	case MSG_ERROR:
+	case MSG_DENY:
+		code = sess_reply_error(s, m);
+		L->sent = type;		/* for the RECLAIM fallback */
+		if (lease_is_gone(code))
+			lease_set(s, XLICEN_STATE_LOST, code, "lease %s: %s",
+			    L->grant.lease, s->errmsg);
+		else
+			lease_failed(s, code, s->errmsg);
+		return 0;
+	default:
+		break;
+	}
+	rc = sess_bad_reply(s, type, m);
+	lease_failed(s, rc, s->errmsg);
+	return rc;
+}
+
+/*
+ * An unsolicited message (request id 0): the late answer to a queued
+ * checkout, a new place in line, or the revocation of our lease.  Any
+ * other notice while a lease is held is checked with a heartbeat now
+ * rather than trusted as is.
+ */
+static void
+lease_on_notice(xlicen_session *s, const struct msg *m)
+{
+	struct sess_lease *L = &s->lease;
+	int ours, code;
+
+	if (!lease_active(L))
+		return;
+	ours = L->state == XLICEN_STATE_QUEUED && !L->have &&
+	    (((m->have & MSG_F(TAG_QUEUE_ID)) && L->queue_id[0] != '\0' &&
+	    strcmp(m->queue_id, L->queue_id) == 0) ||
+	    ((m->have & MSG_F(TAG_REQUEST)) && m->request == L->req_id));
+	switch (m->type) {
+	case MSG_GRANT:
+	case MSG_DENY:
+	case MSG_QUEUED:
+		if (ours) {
+			lease_checkout_answer(s, m);
+			return;
+		}
+		break;
+	case MSG_REVOKE:
+		if (L->have && strcmp(m->lease, L->grant.lease) == 0) {
+			code = sess_reply_error(s, m);
+			lease_set(s, XLICEN_STATE_LOST, code, "lease %s: %s",
+			    L->grant.lease, s->errmsg);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (L->have)
+		L->next_at = sess_now_ms();
+}
+
+/*
+ * Send the lease machine's next request on the open connection: the
+ * checkout; on a new connection RECLAIM of the lease (re-attaching it:
+ * leases belong to the principal, not the connection); else a heartbeat.
+ */
+static void
+lease_send(xlicen_session *s)
+{
+	struct sess_lease *L = &s->lease;
+	struct msg req;
+	int rc;
+
+	if (L->have && L->attached != s->conn_id && !L->no_reclaim) {
+		rc = sess_build_reclaim(s, &req, L->grant.lease);
+	} else if (L->have) {
+		msg_init(&req, MSG_HEARTBEAT, 0);
+		rc = msg_set_str(&req, TAG_LEASE, L->grant.lease);
+	} else {
+		rc = sess_build_checkout(s, &req, L->product, L->version, L->count);
+		if (rc == 0 && (L->flags & XLICEN_CHECKOUT_QUEUE)) {
+			req.flags = MSG_FLAG_QUEUE;
+			req.have |= MSG_F(TAG_FLAGS);
+			if (L->queue_id[0] != '\0')
+				msg_set_str(&req, TAG_QUEUE_ID, L->queue_id);
+		}
+	}
+	if (rc == 0)
+		rc = sess_send(s, &req, 1);
+	if (rc == 0) {
+		L->busy = 1;
+		L->sent = req.type;
+		L->conn_id = s->conn_id;
+		if (req.type == MSG_CHECKOUT)
+			L->req_id = req.id;
+	} else {
+		L->sent = req.type;
+		lease_failed(s, rc, s->errmsg);
+	}
+	msg_clear(&req);
+}
+
+/*
+ * Before the context ends, a new one: at SESS_CTX_REFRESH_PCT of its life
+ * (and every SESS_CTX_POLL_MS after) see whether the tickets now last
+ * longer than the context (the user ran kinit, or a keytab renews them);
+ * if so, reconnect now.  When the context ends, close the connection: the
+ * next heartbeat dials anew, and reports AUTH_NEEDED if there are no
+ * tickets left by then.  A place in the queue lives on the connection, so
+ * a queued checkout keeps it until it is decided.
+ */
+static void
+sess_ctx_check(xlicen_session *s, int64_t now)
+{
+	char text[600];
+	int64_t cred_ms;
+
+	if (s->lease.state == XLICEN_STATE_QUEUED)
+		return;
+	if (now < s->ctx_end && (sess_cred_ms(&cred_ms, text, sizeof(text)) != 0 ||
+	    now + cred_ms < s->ctx_end + SESS_CTX_GAIN_MS)) {
+		s->ctx_check = now + SESS_CTX_POLL_MS < s->ctx_end ?
+		    now + SESS_CTX_POLL_MS : s->ctx_end;
+		return;
+	}
+	s->ctx_prev_end = now < s->ctx_end ? s->ctx_end : 0;
+	sess_drop_conn(s);
+	s->state = SESS_CLOSED;
+	if (s->lease.have && lease_active(&s->lease))
+		s->lease.next_at = now;
+}
+
+/* Advance the lease machine by its timers and the connection's fate. */
+static void
+lease_tick(xlicen_session *s)
+{
+	struct sess_lease *L = &s->lease;
+	char text[600];
+	int64_t now = sess_now_ms(), cred_ms;
+
+	if (!lease_active(L))
+		return;
+	if (L->have && now >= lease_end_ms(s)) {
+		lease_expired(s);
+		return;
+	}
+	if (L->busy) {
+		if (L->sent != 0) {
+			if (s->conn_id == L->conn_id && s->wait_async &&
+			    s->wait_id != 0)
+				return;		/* the reply is on its way */
+			/* The request was lost with its connection. */
+			lease_failed(s, s->err, s->errmsg);
+			return;
+		}
+		if (sess_conn_pending(s))
+			return;
+		if (s->state != SESS_OPEN) {
+			lease_failed(s, s->err, s->errmsg);
+			return;
+		}
+		L->busy = 0;
+		L->next_at = now;	/* connected: send at once */
+	}
+	if (s->state == SESS_OPEN && s->wait_id == 0 && s->ctx_check != 0 &&
+	    now >= s->ctx_check)
+		sess_ctx_check(s, now);
+	if (L->state == XLICEN_STATE_QUEUED) {
+		/* The line is kept by the connection: if it went, ask again. */
+		if (s->state == SESS_OPEN || sess_conn_pending(s))
+			return;
+		lease_set(s, XLICEN_STATE_CONNECTING, XLICEN_E_CLOSED,
+		    "%s", s->errmsg[0] != '\0' ? s->errmsg :
+		    "connection closed while waiting in line");
+		L->next_at = now;
+	}
+	if (now < L->next_at)
+		return;
+	if (s->state == SESS_OPEN) {
+		if (s->wait_id == 0)
+			lease_send(s);
+		return;
+	}
+	if (sess_conn_pending(s)) {
+		L->busy = 1;		/* someone else is dialing: wait */
+		L->sent = 0;
+		return;
+	}
+	/* Dialing without tickets only makes the server log a failure. */
+	if (sess_cred_ms(&cred_ms, text, sizeof(text)) != 0) {
+		lease_auth_needed(s, text);
+		return;
+	}
+	sess_connect_start(s);
+	if (sess_conn_pending(s)) {
+		L->busy = 1;
+		L->sent = 0;
+		return;
+	}
+	lease_failed(s, s->err, s->errmsg);
+}
+
+/*
+ * The next time (monotonic ms) xlicen_process has work without input;
+ * -1 none.  A time already past (0 included) means now.
+ */
+static int64_t
+sess_next_deadline(const xlicen_session *s)
+{
+	const struct sess_lease *L = &s->lease;
+	int64_t d = -1, t;
+
+#define SESS_EARLIER(x) do { t = (x); if (d < 0 || t < d) d = t; } while (0)
+	if (s->state_cb != NULL && (L->state != L->rep_state ||
+	    L->code != L->rep_code || L->grant.expires != L->rep_expires ||
+	    L->position != L->rep_position))
+		return 0;
+	if (sess_conn_pending(s) || s->state == SESS_OPEN) {
+		if (s->deadline != 0)
+			SESS_EARLIER(s->deadline);
+		if (s->state == SESS_OPEN && s->ctx_check != 0 &&
+		    lease_active(L))
+			SESS_EARLIER(s->ctx_check);
+	}
+	if (lease_active(L)) {
+		if (L->busy) {
+			if (L->sent != 0 ? !(s->conn_id == L->conn_id &&
+			    s->wait_async && s->wait_id != 0) :
+			    !sess_conn_pending(s))
+				return 0;
+		} else if (L->state != XLICEN_STATE_QUEUED ||
+		    !(s->state == SESS_OPEN || sess_conn_pending(s))) {
+			SESS_EARLIER(L->next_at);
+		}
+		if (L->have)
+			SESS_EARLIER(lease_end_ms(s));
+	}
+#undef SESS_EARLIER
+	return d;
+}
+
+/* Tell the watch callback if the descriptor or the deadline changed. */
+static void
+sess_watch(xlicen_session *s)
+{
+	int fd, ww;
+	int64_t d;
+
+	if (s->watch_cb == NULL)
+		return;
+	fd = xlicen_fd(s, &ww);
+	d = sess_next_deadline(s);
+	if (fd == s->w_fd && ww == s->w_write && d == s->w_deadline)
+		return;
+	s->w_fd = fd;
+	s->w_write = ww;
+	s->w_deadline = d;
+	s->watch_cb(s, 0, s->watch_ud);
+}
+
+/* Run the state callback for what changed since it last ran. */
+static void
+sess_report(xlicen_session *s)
+{
+	struct sess_lease *L = &s->lease;
+	char text[sizeof(L->text)];
+	int i, state, code;
+
+	/* A callback may change the state again (stop, start): a few rounds,
+	 * not forever. */
+	for (i = 0; i < 4 && !s->free_pending; i++) {
+		if (L->state == L->rep_state && L->code == L->rep_code &&
+		    L->grant.expires == L->rep_expires &&
+		    L->position == L->rep_position)
+			return;
+		state = L->rep_state = L->state;
+		code = L->rep_code = L->code;
+		L->rep_expires = L->grant.expires;
+		L->rep_position = L->position;
+		if (s->state_cb == NULL)
+			return;
+		memcpy(text, L->text, sizeof(text));
+		s->state_cb(s, state, code, text, s->state_ud);
+	}
+}
+
+static void
+sess_free_now(xlicen_session *s)
+{
+	xlicen_watch_cb w = s->watch_cb;
+
+	if (w != NULL) {
+		s->watch_cb = NULL;
+		w(s, 1, s->watch_ud);
+	}
+	sess_drop_conn(s);
+	frame_dec_free(&s->dec);
+	buf_free(&s->out);
+	discover_list_free(&s->servers);
+	free(s->service);
+	free(s->display);
+	free(s);
 }
 
 /* ---- public API ---- */
@@ -930,7 +1872,7 @@ xlicen_session_new(xlicen_session **out, const char *servers)
 	xlicen_session *s = NULL;
 	const char *env;
 	char err[256];
-	int rc;
+	int rc = 0;
 
 	if (out == NULL)
 		return XLICEN_E_INVALID;
@@ -941,12 +1883,17 @@ xlicen_session_new(xlicen_session **out, const char *servers)
 	s->ctx = GSS_C_NO_CONTEXT;
 	s->target = GSS_C_NO_NAME;
 	s->state = SESS_IDLE;
+	s->w_fd = -1;
+	s->w_deadline = -1;
 	frame_dec_init(&s->dec, LIMIT_FRAME_PREAUTH);
 	buf_init(&s->out);
+	env = getenv("XLICEN_SERVER");
 	if (servers != NULL && servers[0] != '\0')
 		rc = discover_parse(servers, &s->servers, err, sizeof(err));
+	else if (env != NULL && env[0] != '\0')
+		rc = discover_parse(env, &s->servers, err, sizeof(err));
 	else
-		rc = discover_default(&s->servers, err, sizeof(err));
+		s->auto_servers = 1;	/* DNS SRV at the first connection */
 	if (rc != 0)
 		goto out;
 	env = getenv("XLICEN_SERVICE");
@@ -966,13 +1913,11 @@ xlicen_session_free(xlicen_session *s)
 {
 	if (s == NULL)
 		return;
-	sess_drop_conn(s);
-	frame_dec_free(&s->dec);
-	buf_free(&s->out);
-	discover_list_free(&s->servers);
-	free(s->service);
-	free(s->display);
-	free(s);
+	if (s->depth > 0) {
+		s->free_pending = 1;	/* from a callback: when it returns */
+		return;
+	}
+	sess_free_now(s);
 }
 
 int
@@ -1025,11 +1970,15 @@ xlicen_set_timeout_ms(xlicen_session *s, int ms)
 int
 xlicen_connect(xlicen_session *s)
 {
+	int rc;
+
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	sess_clearerr(s);
 	sess_poll_idle(s);
-	return sess_connect_blocking(s);
+	rc = sess_connect_blocking(s);
+	sess_watch(s);
+	return rc;
 }
 
 int
@@ -1047,20 +1996,7 @@ xlicen_disconnect(xlicen_session *s)
 	s->state = SESS_CLOSED;
 	s->err = XLICEN_E_NOT_CONNECTED;
 	s->errmsg[0] = '\0';
-}
-
-/* Set a string field of req; a caller's string that the protocol cannot
- * carry is the caller's error. */
-static int
-sess_set_str(xlicen_session *s, struct msg *req, int tag, const char *what,
-    const char *v)
-{
-	int rc;
-
-	if ((rc = msg_set_str(req, tag, v)) != 0)
-		return sess_seterr(s, rc, "%s is longer than %d bytes or not UTF-8",
-		    what, LIMIT_STRING);
-	return 0;
+	sess_watch(s);
 }
 
 int
@@ -1068,8 +2004,6 @@ xlicen_checkout(xlicen_session *s, const char *product, const char *version,
     unsigned count, struct xlicen_grant *out)
 {
 	struct msg req, rep;
-	char host[LIMIT_STRING + 1];
-	const char *display;
 	int rc;
 
 	msg_init(&req, MSG_CHECKOUT, 0);
@@ -1079,46 +2013,19 @@ xlicen_checkout(xlicen_session *s, const char *product, const char *version,
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	sess_clearerr(s);
-	if (out == NULL || product == NULL || product[0] == '\0' ||
-	    version == NULL || version[0] == '\0' || count == 0) {
-		rc = sess_seterr(s, XLICEN_E_INVALID, "checkout needs a product, "
-		    "a version and a count of at least 1");
+	if (out == NULL) {
+		rc = sess_seterr(s, XLICEN_E_INVALID, "checkout needs somewhere "
+		    "to put the grant");
 		goto out;
 	}
-	if (count > LIMIT_SEATS) {
-		rc = sess_seterr(s, XLICEN_E_COUNT, "at most %d seats in one "
-		    "checkout", LIMIT_SEATS);
+	if ((rc = sess_checkout_args(s, product, version, count)) != 0 ||
+	    (rc = sess_build_checkout(s, &req, product, version, count)) != 0)
 		goto out;
-	}
-	if ((rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
-	    (rc = sess_set_str(s, &req, TAG_VERSION, "version", version)) != 0)
-		goto out;
-	req.count = count;
-	req.pid = (uint32_t)getpid();
-	req.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_PID);
-	/* Host and display are informational: omit what cannot be sent. */
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		msg_set_str(&req, TAG_HOST, host);
-	}
-	display = s->display != NULL ? s->display : getenv("DISPLAY");
-	if (display != NULL && display[0] != '\0')
-		msg_set_str(&req, TAG_DISPLAY, display);
-
 	if ((rc = sess_request(s, &req, &rep)) != 0)
 		goto out;
 	switch (rep.type) {
 	case MSG_GRANT:
-		if (strlen(rep.lease) == 0 || strlen(rep.lease) > XLICEN_LEASE_MAX) {
-			rc = sess_abort(s, XLICEN_E_BAD_VALUE,
-			    "lease id empty or too long");
-			goto out;
-		}
-		memcpy(out->lease, rep.lease, strlen(rep.lease) + 1);
-		out->expires = (int64_t)rep.expires;
-		out->heartbeat_s = rep.heartbeat;
-		out->in_use = rep.in_use;
-		out->total = rep.total;
+		rc = sess_take_grant(s, &rep, out);
 		break;
 	case MSG_DENY:
 	case MSG_ERROR:
@@ -1127,7 +2034,7 @@ xlicen_checkout(xlicen_session *s, const char *product, const char *version,
 		rc = sess_reply_error(s, &rep);
 		break;
 	default:
-		rc = sess_bad_reply(s, &req, &rep);
+		rc = sess_bad_reply(s, req.type, &rep);
 		break;
 	}
 out:
@@ -1170,7 +2077,7 @@ sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
 		rc = sess_reply_error(s, &rep);
 		break;
 	default:
-		rc = sess_bad_reply(s, &req, &rep);
+		rc = sess_bad_reply(s, req.type, &rep);
 		break;
 	}
 out:
@@ -1224,7 +2131,7 @@ xlicen_status(xlicen_session *s, const char *product,
 		goto out;
 	}
 	if (rep.type != MSG_STATUS_REPLY) {
-		rc = sess_bad_reply(s, &req, &rep);
+		rc = sess_bad_reply(s, req.type, &rep);
 		goto out;
 	}
 	if (rep.npools > 0) {
@@ -1263,6 +2170,240 @@ xlicen_pools_free(struct xlicen_pool *pools)
 	free(pools);
 }
 
+/* ---- public API: non-blocking ---- */
+
+int
+xlicen_set_state_cb(xlicen_session *s, xlicen_state_cb cb, void *userdata)
+{
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	s->state_cb = cb;
+	s->state_ud = userdata;
+	return 0;
+}
+
+int
+xlicen_set_watch_cb(xlicen_session *s, xlicen_watch_cb cb, void *userdata)
+{
+	xlicen_watch_cb old;
+	void *old_ud;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	old = s->watch_cb;
+	old_ud = s->watch_ud;
+	s->watch_cb = cb;
+	s->watch_ud = userdata;
+	s->w_fd = -1;
+	s->w_write = 0;
+	s->w_deadline = -1;
+	if (old != NULL)
+		old(s, 1, old_ud);
+	return 0;
+}
+
+int
+xlicen_checkout_start(xlicen_session *s, const char *product,
+    const char *version, unsigned count, unsigned flags)
+{
+	struct sess_lease *L;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	sess_clearerr(s);
+	if ((rc = sess_checkout_args(s, product, version, count)) != 0)
+		return rc;
+	if (lease_active(L))
+		return sess_seterr(s, XLICEN_E_INVALID, "a checkout is already "
+		    "running (xlicen_checkout_stop ends it)");
+	memset(L, 0, sizeof(*L));
+	snprintf(L->product, sizeof(L->product), "%s", product);
+	snprintf(L->version, sizeof(L->version), "%s", version);
+	L->count = count;
+	L->flags = flags;
+	L->state = XLICEN_STATE_CONNECTING;
+	L->next_at = 0;		/* due now */
+	L->rep_state = XLICEN_STATE_IDLE;
+	sess_watch(s);
+	return 0;
+}
+
+int
+xlicen_checkout_stop(xlicen_session *s)
+{
+	struct sess_lease *L;
+	char lease[XLICEN_LEASE_MAX + 1];
+	int rc = 0;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	sess_clearerr(s);
+	/* A checkout on its way may come back granted: wait for it, so that
+	 * the seat is given back rather than left to its TTL. */
+	if (L->busy && L->sent != 0 && !sess_async_idle(s) &&
+	    s->conn_id == L->conn_id)
+		sess_run(s, sess_async_idle);
+	if (L->state == XLICEN_STATE_QUEUED && s->state != SESS_IDLE) {
+		/* Leaving the connection leaves the queue. */
+		sess_drop_conn(s);
+		s->state = SESS_CLOSED;
+	}
+	lease[0] = '\0';
+	if (L->have && lease_active(L))
+		memcpy(lease, L->grant.lease, sizeof(lease));
+	memset(L, 0, sizeof(*L));
+	if (lease[0] != '\0')
+		rc = xlicen_release(s, lease);
+	sess_watch(s);
+	return rc;
+}
+
+int
+xlicen_fd(xlicen_session *s, int *want_write)
+{
+	if (want_write != NULL)
+		*want_write = 0;
+	if (s == NULL || s->fd < 0)
+		return -1;
+	switch (s->state) {
+	case SESS_CONNECTING:
+		if (want_write != NULL)
+			*want_write = 1;
+		return s->fd;
+	case SESS_HELLO:
+	case SESS_CONTEXT:
+	case SESS_OPEN:
+		if (want_write != NULL)
+			*want_write = s->out_off < s->out.len;
+		return s->fd;
+	default:
+		return -1;
+	}
+}
+
+int
+xlicen_timeout_ms(xlicen_session *s)
+{
+	int64_t d, now;
+
+	if (s == NULL)
+		return -1;
+	if ((d = sess_next_deadline(s)) < 0)
+		return -1;
+	now = sess_now_ms();
+	if (d <= now)
+		return 0;
+	return d - now > INT_MAX ? INT_MAX : (int)(d - now);
+}
+
+int
+xlicen_process(xlicen_session *s)
+{
+	struct pollfd pfd;
+	short events;
+	int i, n;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	s->depth++;
+	/* Bounded: a server flooding us cannot keep the application here. */
+	for (i = 0; i < 8; i++) {
+		pfd.revents = 0;
+		events = sess_events(s);
+		if (s->fd >= 0 && events != 0) {
+			pfd.fd = s->fd;
+			pfd.events = events;
+			n = poll(&pfd, 1, 0);
+			if (n <= 0)
+				pfd.revents = 0;
+		}
+		if (pfd.revents == 0 && (s->deadline == 0 ||
+		    sess_now_ms() < s->deadline))
+			break;
+		sess_step(s, pfd.revents);
+		lease_tick(s);
+	}
+	lease_tick(s);
+	sess_report(s);
+	s->depth--;
+	if (s->depth == 0 && s->free_pending) {
+		sess_free_now(s);
+		return 0;
+	}
+	sess_watch(s);
+	return 0;
+}
+
+int
+xlicen_state(const xlicen_session *s, struct xlicen_grant *grant)
+{
+	if (grant != NULL)
+		memset(grant, 0, sizeof(*grant));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (grant != NULL)
+		*grant = s->lease.grant;
+	return s->lease.state;
+}
+
+const char *
+xlicen_state_name(int state)
+{
+	switch (state) {
+	case XLICEN_STATE_IDLE:
+		return "IDLE";
+	case XLICEN_STATE_CONNECTING:
+		return "CONNECTING";
+	case XLICEN_STATE_QUEUED:
+		return "QUEUED";
+	case XLICEN_STATE_HELD:
+		return "HELD";
+	case XLICEN_STATE_GRACE:
+		return "GRACE";
+	case XLICEN_STATE_LOST:
+		return "LOST";
+	case XLICEN_STATE_AUTH_NEEDED:
+		return "AUTH_NEEDED";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+int
+xlicen_retry_now(xlicen_session *s)
+{
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (lease_active(&s->lease) && !s->lease.busy)
+		s->lease.next_at = 0;
+	sess_watch(s);
+	return 0;
+}
+
+const char *
+xlicen_principal(const xlicen_session *s)
+{
+	return s != NULL ? s->principal : "";
+}
+
+int
+xlicen_canon_display(const char *display, char *out, size_t outlen)
+{
+	char host[LIMIT_STRING + 1];
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (display == NULL || out == NULL || outlen == 0)
+		return XLICEN_E_INVALID;
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	return display_canon(display, host, out, outlen);
+}
+
 const char *
 xlicen_strerror(int code)
 {
@@ -1295,4 +2436,24 @@ const char *
 xlicen_version(void)
 {
 	return XLICEN_VERSION;
+}
+
+/* ---- for the library's other modules (session_int.h) ---- */
+
+int
+session_request(xlicen_session *s, struct msg *req, struct msg *reply)
+{
+	return sess_request(s, req, reply);
+}
+
+int
+session_seterr(xlicen_session *s, int code, const char *text)
+{
+	return sess_seterr(s, code, "%s", text);
+}
+
+const char *
+session_display(const xlicen_session *s)
+{
+	return s->display;
 }

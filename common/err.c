@@ -59,6 +59,11 @@ static const struct err_entry err_table[] = {
 	{ XLICEN_E_LIC_KEY, "LIC_KEY", "unreadable or invalid key" },
 	{ XLICEN_E_LIC_NO_VENDOR, "LIC_NO_VENDOR", "no public key for the license's vendor" },
 	{ XLICEN_E_CONFIG, "CONFIG", "bad configuration" },
+	{ XLICEN_E_REVOKED, "REVOKED", "lease was removed by an administrator" },
+	{ XLICEN_E_EXCLUDED, "EXCLUDED", "the server's license policy excludes you" },
+	{ XLICEN_E_MAX_REACHED, "MAX_REACHED", "policy limit for you or your group is reached" },
+	{ XLICEN_E_WRONG_HOST, "WRONG_HOST", "license is locked to another host" },
+	{ XLICEN_E_AUDIT_CHAIN, "AUDIT_CHAIN", "audit trail hash chain is broken" },
 };
 
 static const struct err_entry *

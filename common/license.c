@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "license.h"
+#include "limits.h"
 #include "xlicen_errors.h"
 
 #define SECS_PER_DAY	86400
@@ -35,7 +36,8 @@
 /* The fields of a license file, in canonical order after "format". */
 enum field {
 	F_FORMAT, F_VENDOR, F_PRODUCT, F_VERSIONS, F_SEATS, F_START,
-	F_EXPIRES, F_SERIAL, F_CUSTOMER, F_SIGNATURE, F_COUNT
+	F_EXPIRES, F_SERIAL, F_CUSTOMER, F_HOSTID, F_DUP_GROUP, F_LINGER,
+	F_TTL, F_HEARTBEAT, F_SIGNATURE, F_COUNT
 };
 
 static const struct {
@@ -51,6 +53,11 @@ static const struct {
 	[F_EXPIRES] = { "expires", 1 },
 	[F_SERIAL] = { "serial", 1 },
 	[F_CUSTOMER] = { "customer", 0 },
+	[F_HOSTID] = { "hostid", 0 },
+	[F_DUP_GROUP] = { "dup_group", 0 },
+	[F_LINGER] = { "linger", 0 },
+	[F_TTL] = { "ttl", 0 },
+	[F_HEARTBEAT] = { "heartbeat", 0 },
 	[F_SIGNATURE] = { "signature", 1 },
 };
 
@@ -215,6 +222,88 @@ license_name_valid(const char *s)
 	if (s == NULL)
 		return 0;
 	return name_valid(s, strnlen(s, LICENSE_NAME_MAX + 1));
+}
+
+static const char *const dup_groups[] = {
+	"uhd", "user", "host", "display", "site", "none"
+};
+
+int
+license_dup_group_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < sizeof(dup_groups) / sizeof(dup_groups[0]); i++)
+		if (strcmp(s, dup_groups[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if s[0..n) is a valid hostid (see license.h). */
+static int
+hostid_valid(const char *s, size_t n)
+{
+	size_t i, k;
+	int at = 0;
+	unsigned char c;
+
+	if (n > 5 && memcmp(s, "host:", 5) == 0) {
+		if (n - 5 > 128)
+			return 0;
+		for (i = 5; i < n; i++) {
+			c = (unsigned char)s[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			    c == '-'))
+				return 0;
+		}
+		return 1;
+	}
+	k = strlen("principal:");
+	if (n > k && memcmp(s, "principal:", k) == 0) {
+		if (n - k > 150)
+			return 0;
+		for (i = k; i < n; i++) {
+			c = (unsigned char)s[i];
+			if (c < 0x21 || c > 0x7e)
+				return 0;
+			at |= c == '@';
+		}
+		return at;
+	}
+	return 0;
+}
+
+int
+license_hostid_valid(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	return hostid_valid(s, strnlen(s, LICENSE_HOSTID_MAX + 1));
+}
+
+/* Parse a decimal number of seconds in min..max from v[0..n). */
+static int
+seconds_parse(const char *v, size_t n, uint32_t min, uint32_t max,
+    uint32_t *out)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	*out = 0;
+	if (n < 1 || n > 10 || v[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (x < min || x > max)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
 }
 
 int
@@ -387,9 +476,36 @@ license_check(const struct license *lic, struct license_error *err)
 		    lic->ver_min, lic->ver_max);
 		return XLICEN_E_LIC_SYNTAX;
 	}
-	if (lic->seats < 1 || lic->seats > LICENSE_SEATS_MAX) {
-		set_err(err, 0, "seats must be a number from 1 to %d",
-		    LICENSE_SEATS_MAX);
+	if (lic->uncounted ? lic->seats != 0 :
+	    (lic->seats < 1 || lic->seats > LICENSE_SEATS_MAX)) {
+		set_err(err, 0, "seats must be a number from 1 to %d, or "
+		    "\"uncounted\"", LICENSE_SEATS_MAX);
+		return XLICEN_E_LIC_SYNTAX;
+	}
+	n = strnlen(lic->hostid, sizeof(lic->hostid));
+	if (n == sizeof(lic->hostid) || (n > 0 && !hostid_valid(lic->hostid,
+	    n))) {
+		set_err(err, 0, "hostid must be host:NAME or "
+		    "principal:NAME@REALM");
+		return XLICEN_E_LIC_SYNTAX;
+	}
+	n = strnlen(lic->dup_group, sizeof(lic->dup_group));
+	if (n == sizeof(lic->dup_group) || (n > 0 &&
+	    !license_dup_group_valid(lic->dup_group))) {
+		set_err(err, 0, "dup_group must be one of uhd, user, host, "
+		    "display, site, none");
+		return XLICEN_E_LIC_SYNTAX;
+	}
+	if (lic->linger_s > LICENSE_SECONDS_MAX ||
+	    (lic->ttl_s != 0 && (lic->ttl_s < LIMIT_LEASE_TTL_MIN_S ||
+	    lic->ttl_s > LICENSE_SECONDS_MAX)) ||
+	    lic->heartbeat_s > LICENSE_HEARTBEAT_MAX) {
+		set_err(err, 0, "linger, ttl or heartbeat out of range");
+		return XLICEN_E_LIC_SYNTAX;
+	}
+	if (lic->ttl_s != 0 && lic->heartbeat_s != 0 &&
+	    (uint64_t)lic->heartbeat_s * 3 > lic->ttl_s) {
+		set_err(err, 0, "heartbeat must be at most a third of ttl");
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	if (lic->start < 0 || lic->start % SECS_PER_DAY != 0 ||
@@ -444,31 +560,62 @@ expires_str(int64_t expires, char out[11])
 int
 license_canonical(const struct license *lic, char **out, size_t *outlen)
 {
-	char buf[1024], start[11], expires[11];
+	char buf[1024], start[11], expires[11], seats[16];
+	size_t len;
 	int n, ret = XLICEN_E_NOMEM;
 
 	*out = NULL;
 	*outlen = 0;
 	start_str(lic->start, start);
 	expires_str(lic->expires, expires);
+	if (lic->uncounted)
+		snprintf(seats, sizeof(seats), "uncounted");
+	else
+		snprintf(seats, sizeof(seats), "%u", (unsigned)lic->seats);
 	n = snprintf(buf, sizeof(buf),
 	    LICENSE_CANON_ID "\n"
 	    "vendor=%.64s\n"
 	    "product=%.64s\n"
 	    "versions=%.32s-%.32s\n"
-	    "seats=%u\n"
+	    "seats=%s\n"
 	    "start=%s\n"
 	    "expires=%s\n"
 	    "serial=%.64s\n"
 	    "customer=%.128s\n",
 	    lic->vendor, lic->product, lic->ver_min, lic->ver_max,
-	    (unsigned)lic->seats, start, expires, lic->serial, lic->customer);
+	    seats, start, expires, lic->serial, lic->customer);
 	/* The fields are bounded, so this cannot truncate; refuse rather
 	 * than sign a prefix if it ever does. */
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
 		ret = XLICEN_E_INTERNAL;
 		goto out;
 	}
+	len = (size_t)n;
+	/*
+	 * The optional fields, each only when set and always in this order:
+	 * a license without them has exactly the canonical form it had
+	 * before they existed, so its signature still verifies.
+	 */
+#define CANON_ADD(...) do {						\
+		n = snprintf(buf + len, sizeof(buf) - len, __VA_ARGS__);	\
+		if (n < 0 || (size_t)n >= sizeof(buf) - len) {		\
+			ret = XLICEN_E_INTERNAL;			\
+			goto out;					\
+		}							\
+		len += (size_t)n;					\
+	} while (0)
+	if (lic->hostid[0] != '\0')
+		CANON_ADD("hostid=%.160s\n", lic->hostid);
+	if (lic->dup_group[0] != '\0')
+		CANON_ADD("dup_group=%.8s\n", lic->dup_group);
+	if (lic->linger_s != 0)
+		CANON_ADD("linger=%u\n", (unsigned)lic->linger_s);
+	if (lic->ttl_s != 0)
+		CANON_ADD("ttl=%u\n", (unsigned)lic->ttl_s);
+	if (lic->heartbeat_s != 0)
+		CANON_ADD("heartbeat=%u\n", (unsigned)lic->heartbeat_s);
+#undef CANON_ADD
+	n = (int)len;
 	if ((*out = malloc((size_t)n + 1)) == NULL)
 		goto out;
 	memcpy(*out, buf, (size_t)n + 1);
@@ -482,7 +629,7 @@ int
 license_format(const struct license *lic, const uint8_t sig[64], char **out)
 {
 	char buf[4096], line[300], start[11], expires[11];
-	char b64[SIG_B64_LEN + 1];
+	char b64[SIG_B64_LEN + 1], seats[16];
 	size_t len = 0;
 	int n, ret = XLICEN_E_INVALID;
 
@@ -491,6 +638,10 @@ license_format(const struct license *lic, const uint8_t sig[64], char **out)
 		goto out;
 	start_str(lic->start, start);
 	expires_str(lic->expires, expires);
+	if (lic->uncounted)
+		snprintf(seats, sizeof(seats), "uncounted");
+	else
+		snprintf(seats, sizeof(seats), "%u", (unsigned)lic->seats);
 	if (EVP_EncodeBlock((unsigned char *)b64, sig, LICENSE_SIG_LEN) !=
 	    SIG_B64_LEN)
 		goto out;
@@ -498,7 +649,7 @@ license_format(const struct license *lic, const uint8_t sig[64], char **out)
 	n = snprintf(buf, sizeof(buf),
 	    "# gss-xlicen license file\n"
 	    "#\n"
-	    "# %u seat%s of %s %s-%s from vendor %s, %s%s.\n"
+	    "# %s seat%s of %s %s-%s from vendor %s, %s%s.\n"
 	    "# Signed with the vendor's Ed25519 key: changing any field below,\n"
 	    "# even by one character, makes the server refuse this file.\n"
 	    "# Comments and blank lines may be edited freely.  Install it in\n"
@@ -508,13 +659,13 @@ license_format(const struct license *lic, const uint8_t sig[64], char **out)
 	    "vendor: %s\n"
 	    "product: %s\n"
 	    "versions: %s-%s\n"
-	    "seats: %u\n",
-	    (unsigned)lic->seats, lic->seats == 1 ? "" : "s", lic->product,
+	    "seats: %s\n",
+	    seats, lic->seats == 1 ? "" : "s", lic->product,
 	    lic->ver_min, lic->ver_max, lic->vendor,
 	    lic->expires == 0 ? "permanent" : "valid through ",
 	    lic->expires == 0 ? "" : expires,
 	    lic->vendor, lic->product, lic->ver_min, lic->ver_max,
-	    (unsigned)lic->seats);
+	    seats);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		goto out;
 	len = (size_t)n;
@@ -532,6 +683,16 @@ license_format(const struct license *lic, const uint8_t sig[64], char **out)
 	APPEND("serial: %s\n", lic->serial);
 	if (lic->customer[0] != '\0')
 		APPEND("customer: %s\n", lic->customer);
+	if (lic->hostid[0] != '\0')
+		APPEND("hostid: %s\n", lic->hostid);
+	if (lic->dup_group[0] != '\0')
+		APPEND("dup_group: %s\n", lic->dup_group);
+	if (lic->linger_s != 0)
+		APPEND("linger: %u\n", (unsigned)lic->linger_s);
+	if (lic->ttl_s != 0)
+		APPEND("ttl: %u\n", (unsigned)lic->ttl_s);
+	if (lic->heartbeat_s != 0)
+		APPEND("heartbeat: %u\n", (unsigned)lic->heartbeat_s);
 	APPEND("signature: %s\n", b64);
 #undef APPEND
 	ret = XLICEN_E_NOMEM;
@@ -991,6 +1152,11 @@ field_value(struct license *lic, uint8_t sig[64], int f, const char *v,
 		    "such as 1.0-2.9 (each part 0 to 999999, at most 8 parts)");
 		return XLICEN_E_LIC_SYNTAX;
 	case F_SEATS:
+		if (n == 9 && memcmp(v, "uncounted", 9) == 0) {
+			lic->uncounted = 1;
+			lic->seats = 0;
+			return 0;
+		}
 		if (n < 1 || n > 7 || v[0] == '0')
 			goto badseats;
 		for (i = 0; i < n; i++) {
@@ -1003,9 +1169,56 @@ field_value(struct license *lic, uint8_t sig[64], int f, const char *v,
 		lic->seats = seats;
 		return 0;
 	badseats:
-		set_err(err, line, "seats must be a whole number from 1 to %d",
-		    LICENSE_SEATS_MAX);
+		set_err(err, line, "seats must be a whole number from 1 to %d "
+		    "or \"uncounted\"", LICENSE_SEATS_MAX);
 		return XLICEN_E_LIC_SYNTAX;
+	case F_HOSTID:
+		if (n > LICENSE_HOSTID_MAX || !hostid_valid(v, n)) {
+			set_err(err, line, "hostid must be host:NAME (A-Z a-z "
+			    "0-9 . _ -) or principal:NAME@REALM");
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		memcpy(lic->hostid, v, n);
+		return 0;
+	case F_DUP_GROUP:
+		if (n > LICENSE_DUP_MAX) {
+			set_err(err, line, "dup_group must be one of uhd, user, "
+			    "host, display, site, none");
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		memcpy(lic->dup_group, v, n);
+		if (!license_dup_group_valid(lic->dup_group)) {
+			lic->dup_group[0] = '\0';
+			set_err(err, line, "dup_group must be one of uhd, user, "
+			    "host, display, site, none");
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		return 0;
+	case F_LINGER:
+		if (seconds_parse(v, n, 1, LICENSE_SECONDS_MAX,
+		    &lic->linger_s) != 0) {
+			set_err(err, line, "linger must be a number of seconds "
+			    "from 1 to %d", LICENSE_SECONDS_MAX);
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		return 0;
+	case F_TTL:
+		if (seconds_parse(v, n, LIMIT_LEASE_TTL_MIN_S,
+		    LICENSE_SECONDS_MAX, &lic->ttl_s) != 0) {
+			set_err(err, line, "ttl must be a number of seconds "
+			    "from %d to %d", LIMIT_LEASE_TTL_MIN_S,
+			    LICENSE_SECONDS_MAX);
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		return 0;
+	case F_HEARTBEAT:
+		if (seconds_parse(v, n, 1, LICENSE_HEARTBEAT_MAX,
+		    &lic->heartbeat_s) != 0) {
+			set_err(err, line, "heartbeat must be a number of "
+			    "seconds from 1 to %d", LICENSE_HEARTBEAT_MAX);
+			return XLICEN_E_LIC_SYNTAX;
+		}
+		return 0;
 	case F_START:
 		if (date_parse(v, n, &lic->start) != 0) {
 			set_err(err, line, "start must be a date YYYY-MM-DD "
@@ -1195,6 +1408,14 @@ parse(const char *text, size_t len, struct license *lic, uint8_t sig[64],
 		set_err(err, seen[F_EXPIRES] > seen[F_START] ?
 		    seen[F_EXPIRES] : seen[F_START],
 		    "license expires before it starts");
+		goto out;
+	}
+	if (lic->ttl_s != 0 && lic->heartbeat_s != 0 &&
+	    (uint64_t)lic->heartbeat_s * 3 > lic->ttl_s) {
+		set_err(err, seen[F_HEARTBEAT] > seen[F_TTL] ?
+		    seen[F_HEARTBEAT] : seen[F_TTL],
+		    "heartbeat must be at most a third of ttl (a lease must "
+		    "survive two lost heartbeats)");
 		goto out;
 	}
 	/* Belt and braces: the struct must pass the same check the signer

@@ -19,6 +19,10 @@
 #define LICENSE_KEY_FILE_MAX	(16 * 1024)	/* a PEM key file's size */
 #define LICENSE_FORMAT_ID	"gss-xlicen-license 1"	/* "format:" value */
 #define LICENSE_CANON_ID	"gss-xlicen-license-v1"	/* canonical form's first line */
+#define LICENSE_HOSTID_MAX	160	/* "host:NAME" or "principal:NAME" */
+#define LICENSE_DUP_MAX		8	/* a dup_group value */
+#define LICENSE_SECONDS_MAX	2592000	/* linger, ttl: 30 days */
+#define LICENSE_HEARTBEAT_MAX	86400	/* heartbeat */
 
 struct license {
 	char vendor[LICENSE_NAME_MAX + 1];
@@ -30,6 +34,18 @@ struct license {
 	int64_t expires;		/* first UTC second no longer valid; 0 = permanent */
 	char serial[LICENSE_NAME_MAX + 1];
 	char customer[LICENSE_TEXT_MAX + 1];
+	/*
+	 * Optional fields (format 1 still: each appears in the file and in
+	 * the canonical form only when set, so a file without them signs
+	 * and verifies as before).  0 / "" = absent.
+	 */
+	int uncounted;			/* "seats: uncounted": no limit; seats is 0 */
+	char hostid[LICENSE_HOSTID_MAX + 1];	/* node lock: "host:NAME" or
+						 * "principal:NAME@REALM" */
+	char dup_group[LICENSE_DUP_MAX + 1];	/* uhd user host display site none */
+	uint32_t linger_s;		/* seconds a released seat stays held */
+	uint32_t ttl_s;			/* lease lifetime without heartbeat */
+	uint32_t heartbeat_s;		/* heartbeat interval asked of clients */
 };
 
 /* Where a parse or verify failed, for "file:line: reason" messages. */
@@ -140,6 +156,15 @@ int license_version_valid(const char *s);
 /* Whether s is a valid vendor, product or serial name: 1 to
  * LICENSE_NAME_MAX bytes of A-Z a-z 0-9 . _ + -.  1 or 0. */
 int license_name_valid(const char *s);
+
+/* Whether s is a valid hostid: "host:NAME" (NAME 1-128 bytes of A-Z a-z
+ * 0-9 . _ -) or "principal:NAME" (NAME 1-150 printable ASCII bytes
+ * without blanks, containing '@').  1 or 0. */
+int license_hostid_valid(const char *s);
+
+/* Whether s is a dup_group value: uhd, user, host, display, site or
+ * none.  1 or 0. */
+int license_dup_group_valid(const char *s);
 
 /* Parse "YYYY-MM-DD" (exactly; years 1970 to 9999, real calendar days)
  * into the UTC seconds of its 00:00.  0 or -1 (and *out = 0). */

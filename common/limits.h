@@ -27,6 +27,9 @@
 					 * the longest names fit one frame */
 #define LIMIT_LEASE_ID		64	/* lease id string */
 #define LIMIT_SEATS		1000000	/* seats asked in one checkout */
+#define LIMIT_LIST_ITEMS	1000	/* HOLDER entries or report ROWs in one
+					 * reply (the server also cuts a list to
+					 * fit one frame and says so with MORE) */
 
 /* Time (defaults). */
 #define LIMIT_HANDSHAKE_MS	10000	/* HELLO + context must finish */
@@ -36,6 +39,14 @@
 #define LIMIT_HEARTBEAT_S	30	/* interval the server asks for */
 #define LIMIT_CONNECT_MS	5000	/* client connect timeout per address */
 #define LIMIT_REPLY_MS		30000	/* client waits this long for a reply */
+#define LIMIT_QUEUE_TIMEOUT_S	300	/* a queued checkout gives up (DENY TIMEOUT) */
+#define LIMIT_QUEUE_LEN		1000	/* queued checkouts per product */
+#define LIMIT_WAIT_STEP_S	20	/* longest the server holds a WAIT reply;
+					 * below the client's reply timeout */
+#define LIMIT_QUEUE_PARK_S	5	/* a WAIT entry between two steps keeps
+					 * its place this long */
+#define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
+					 * long, then NO_LEASE */
 
 /* Replies queued to one connection beyond which the server stops reading
  * its requests until the client reads (backpressure). */

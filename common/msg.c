@@ -10,18 +10,25 @@
 #include "msg.h"
 #include "xlicen_errors.h"
 
-enum field_kind { K_STR, K_U8, K_U16, K_U32, K_U64, K_POOLS };
+enum field_kind { K_STR, K_U8, K_U16, K_U32, K_U64, K_LIST };
 
-/* Where a tag's value lives in struct msg / struct msg_pool. */
+/* Where a tag's value lives in struct msg (or a list element). */
 struct field_desc {
 	uint16_t tag;
 	uint8_t kind;
-	size_t off;
+	size_t off;		/* K_LIST: index into msg_lists */
 };
 
 #define MF(tag, kind, member) { tag, kind, offsetof(struct msg, member) }
 #define PF(tag, kind, member) { tag, kind, offsetof(struct msg_pool, member) }
+#define HF(tag, kind, member) { tag, kind, offsetof(struct msg_holder, member) }
+#define RF(tag, kind, member) { tag, kind, offsetof(struct msg_row, member) }
+#define NFIELDS(t)	(sizeof(t) / sizeof((t)[0]))
 
+enum { L_POOLS, L_HOLDERS, L_ROWS };
+
+/* Top-level fields, in the order they are written.  New tags go at the
+ * end, so that the encoding of older messages never changes. */
 static const struct field_desc msg_fields[] = {
 	MF(TAG_PRODUCT, K_STR, product),
 	MF(TAG_VERSION, K_STR, version),
@@ -38,7 +45,19 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_CODE, K_U16, code),
 	MF(TAG_REASON, K_STR, reason),
 	MF(TAG_TIME, K_U64, time),
-	{ TAG_POOL, K_POOLS, 0 },
+	{ TAG_POOL, K_LIST, L_POOLS },
+	MF(TAG_REQUEST, K_U32, request),
+	MF(TAG_POSITION, K_U32, position),
+	MF(TAG_QUEUE_ID, K_STR, queue_id),
+	MF(TAG_WAIT, K_U32, wait),
+	MF(TAG_FROM, K_U64, from),
+	MF(TAG_TO, K_U64, to),
+	{ TAG_HOLDER, K_LIST, L_HOLDERS },
+	{ TAG_ROW, K_LIST, L_ROWS },
+	MF(TAG_MORE, K_U8, more),
+	MF(TAG_EVENTS, K_U64, events),
+	MF(TAG_BAD_EVENT, K_U64, bad_event),
+	MF(TAG_HASH, K_STR, hash),
 };
 
 static const struct field_desc pool_fields[] = {
@@ -51,49 +70,148 @@ static const struct field_desc pool_fields[] = {
 	PF(TAG_START, K_U64, start),
 	PF(TAG_EXPIRES, K_U64, expires),
 	PF(TAG_STATE, K_U8, state),
+	PF(TAG_QUEUED, K_U32, queued),
+	PF(TAG_POOL_FLAGS, K_U32, pool_flags),
+	PF(TAG_HOSTID, K_STR, hostid),
+	PF(TAG_DUP_GROUP, K_STR, dup_group),
+	PF(TAG_LINGER, K_U32, linger),
+	PF(TAG_TTL, K_U32, ttl),
+	PF(TAG_HEARTBEAT, K_U32, heartbeat),
+};
+
+static const struct field_desc holder_fields[] = {
+	HF(TAG_PRODUCT, K_STR, product),
+	HF(TAG_VERSION, K_STR, version),
+	HF(TAG_PRINCIPAL, K_STR, principal),
+	HF(TAG_HOST, K_STR, host),
+	HF(TAG_DISPLAY, K_STR, display),
+	HF(TAG_PID, K_U32, pid),
+	HF(TAG_LEASE, K_STR, lease),
+	HF(TAG_QUEUE_ID, K_STR, queue_id),
+	HF(TAG_COUNT, K_U32, count),
+	HF(TAG_SINCE, K_U64, since),
+	HF(TAG_LAST_HB, K_U64, last_hb),
+	HF(TAG_EXPIRES, K_U64, expires),
+	HF(TAG_HEARTBEAT, K_U32, heartbeat),
+	HF(TAG_STATE, K_U8, state),
+	HF(TAG_POSITION, K_U32, position),
+	HF(TAG_CONNECTED, K_U8, connected),
+};
+
+static const struct field_desc row_fields[] = {
+	RF(TAG_PRODUCT, K_STR, product),
+	RF(TAG_PRINCIPAL, K_STR, principal),
+	RF(TAG_GRANTS, K_U32, grants),
+	RF(TAG_DENIALS, K_U32, denials),
+	RF(TAG_PEAK, K_U32, peak),
+	RF(TAG_AVG_MILLI, K_U32, avg_milli),
+	RF(TAG_SECONDS, K_U64, seconds),
+};
+
+/*
+ * A repeatable field whose value is itself a TLV sequence (a pool, a
+ * holder, a report row).  Its elements are decoded against their own
+ * field table, have their own limit of LIMIT_TLV_COUNT TLVs, and do not
+ * count against the message's limit; the list has a limit of its own.
+ */
+struct list_desc {
+	const struct field_desc *fields;
+	size_t nfields;
+	uint64_t required;
+	size_t elem_size;
+	size_t have_off;	/* uint64_t have in the element */
+	size_t arr_off;		/* element array pointer in struct msg */
+	size_t n_off;		/* size_t count in struct msg */
+	size_t limit;
+};
+
+#define POOL_REQUIRED (MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSIONS) | \
+	MSG_F(TAG_TOTAL) | MSG_F(TAG_IN_USE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_STATE))
+#define HOLDER_REQUIRED (MSG_F(TAG_PRODUCT) | MSG_F(TAG_PRINCIPAL) | \
+	MSG_F(TAG_STATE))
+#define ROW_REQUIRED (MSG_F(TAG_PRODUCT))
+
+static const struct list_desc msg_lists[] = {
+	[L_POOLS] = { pool_fields, NFIELDS(pool_fields), POOL_REQUIRED,
+	    sizeof(struct msg_pool), offsetof(struct msg_pool, have),
+	    offsetof(struct msg, pools), offsetof(struct msg, npools),
+	    LIMIT_STATUS_POOLS },
+	[L_HOLDERS] = { holder_fields, NFIELDS(holder_fields), HOLDER_REQUIRED,
+	    sizeof(struct msg_holder), offsetof(struct msg_holder, have),
+	    offsetof(struct msg, holders), offsetof(struct msg, nholders),
+	    LIMIT_LIST_ITEMS },
+	[L_ROWS] = { row_fields, NFIELDS(row_fields), ROW_REQUIRED,
+	    sizeof(struct msg_row), offsetof(struct msg_row, have),
+	    offsetof(struct msg, rows), offsetof(struct msg, nrows),
+	    LIMIT_LIST_ITEMS },
 };
 
 /* Which fields a message type carries, and which of them it requires. */
 struct msg_spec {
 	uint16_t type;
 	const char *name;
-	uint32_t allowed;
-	uint32_t required;
+	uint64_t allowed;
+	uint64_t required;
 };
+
+#define F_LATE_ANSWER (MSG_F(TAG_REQUEST) | MSG_F(TAG_QUEUE_ID))
 
 static const struct msg_spec msg_specs[] = {
 	{ MSG_CHECKOUT, "CHECKOUT",
 	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSION) | MSG_F(TAG_COUNT) |
-	    MSG_F(TAG_HOST) | MSG_F(TAG_DISPLAY) | MSG_F(TAG_PID) | MSG_F(TAG_FLAGS),
+	    MSG_F(TAG_HOST) | MSG_F(TAG_DISPLAY) | MSG_F(TAG_PID) |
+	    MSG_F(TAG_FLAGS) | MSG_F(TAG_WAIT) | MSG_F(TAG_QUEUE_ID),
 	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSION) | MSG_F(TAG_COUNT) },
 	{ MSG_HEARTBEAT, "HEARTBEAT", MSG_F(TAG_LEASE), MSG_F(TAG_LEASE) },
 	{ MSG_RELEASE, "RELEASE", MSG_F(TAG_LEASE), MSG_F(TAG_LEASE) },
 	{ MSG_STATUS, "STATUS", MSG_F(TAG_PRODUCT), 0 },
+	{ MSG_RECLAIM, "RECLAIM",
+	    MSG_F(TAG_LEASE) | MSG_F(TAG_HOST) | MSG_F(TAG_DISPLAY) |
+	    MSG_F(TAG_PID), MSG_F(TAG_LEASE) },
+	{ MSG_LIST_MINE, "LIST_MINE", MSG_F(TAG_PRODUCT), 0 },
+	{ MSG_HOLDERS, "HOLDERS", MSG_F(TAG_PRODUCT), 0 },
+	{ MSG_REMOVE, "REMOVE", MSG_F(TAG_LEASE), MSG_F(TAG_LEASE) },
+	{ MSG_REREAD, "REREAD", 0, 0 },
+	{ MSG_SHUTDOWN, "SHUTDOWN", 0, 0 },
+	{ MSG_REPORT, "REPORT",
+	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) |
+	    MSG_F(TAG_FLAGS), 0 },
 	{ MSG_GRANT, "GRANT",
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) |
-	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL),
+	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL) | F_LATE_ANSWER,
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) },
 	{ MSG_DENY, "DENY",
-	    MSG_F(TAG_CODE) | MSG_F(TAG_REASON) | MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL),
+	    MSG_F(TAG_CODE) | MSG_F(TAG_REASON) | MSG_F(TAG_IN_USE) |
+	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER,
 	    MSG_F(TAG_CODE) },
-	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES), 0 },
-	{ MSG_STATUS_REPLY, "STATUS_REPLY", MSG_F(TAG_TIME) | MSG_F(TAG_POOL),
+	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES) | MSG_F(TAG_REASON), 0 },
+	{ MSG_STATUS_REPLY, "STATUS_REPLY",
+	    MSG_F(TAG_TIME) | MSG_F(TAG_POOL) | MSG_F(TAG_MORE),
 	    MSG_F(TAG_TIME) },
 	{ MSG_ERROR, "ERROR", MSG_F(TAG_CODE) | MSG_F(TAG_REASON), MSG_F(TAG_CODE) },
+	{ MSG_QUEUED, "QUEUED",
+	    MSG_F(TAG_POSITION) | MSG_F(TAG_QUEUE_ID) | MSG_F(TAG_EXPIRES) |
+	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL),
+	    MSG_F(TAG_POSITION) | MSG_F(TAG_QUEUE_ID) },
+	{ MSG_HOLDERS_REPLY, "HOLDERS_REPLY",
+	    MSG_F(TAG_TIME) | MSG_F(TAG_HOLDER) | MSG_F(TAG_MORE),
+	    MSG_F(TAG_TIME) },
+	{ MSG_REPORT_REPLY, "REPORT_REPLY",
+	    MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) |
+	    MSG_F(TAG_ROW) | MSG_F(TAG_MORE) | MSG_F(TAG_EVENTS) |
+	    MSG_F(TAG_BAD_EVENT) | MSG_F(TAG_HASH) | MSG_F(TAG_REASON),
+	    MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) },
+	{ MSG_REVOKE, "REVOKE",
+	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) | MSG_F(TAG_REASON),
+	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) },
 };
-
-/* Fields every pool must carry. */
-#define POOL_REQUIRED (MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSIONS) | \
-	MSG_F(TAG_TOTAL) | MSG_F(TAG_IN_USE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_STATE))
-#define POOL_ALLOWED (POOL_REQUIRED | MSG_F(TAG_VENDOR) | MSG_F(TAG_SERIAL) | \
-	MSG_F(TAG_START))
 
 static const struct msg_spec *
 msg_spec_find(uint16_t type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(msg_specs) / sizeof(msg_specs[0]); i++)
+	for (i = 0; i < NFIELDS(msg_specs); i++)
 		if (msg_specs[i].type == type)
 			return &msg_specs[i];
 	return NULL;
@@ -121,6 +239,8 @@ msg_clear(struct msg *m)
 	if (m == NULL)
 		return;
 	free(m->pools);
+	free(m->holders);
+	free(m->rows);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -135,20 +255,63 @@ field_find(const struct field_desc *tab, size_t n, uint16_t tag)
 	return NULL;
 }
 
+/* Copy a checked string into the field at base+f->off and mark it. */
+static int
+set_str(const struct field_desc *tab, size_t n, void *base, uint64_t *have,
+    int tag, const char *s)
+{
+	const struct field_desc *f;
+	size_t len;
+
+	if (tag < 0 || tag > TAG__MAX)
+		return XLICEN_E_INVALID;
+	f = field_find(tab, n, (uint16_t)tag);
+	if (f == NULL || f->kind != K_STR || s == NULL)
+		return XLICEN_E_INVALID;
+	len = strlen(s);
+	if (len > LIMIT_STRING || !buf_utf8_valid((const uint8_t *)s, len))
+		return XLICEN_E_STRING;
+	memcpy((char *)base + f->off, s, len + 1);
+	*have |= MSG_F(tag);
+	return 0;
+}
+
 int
 msg_set_str(struct msg *m, int tag, const char *s)
 {
-	const struct field_desc *f;
-	size_t n;
+	return set_str(msg_fields, NFIELDS(msg_fields), m, &m->have, tag, s);
+}
 
-	f = field_find(msg_fields, sizeof(msg_fields) / sizeof(msg_fields[0]),
-	    (uint16_t)tag);
-	if (f == NULL || f->kind != K_STR || s == NULL)
-		return XLICEN_E_INVALID;
-	n = strlen(s);
-	if (n > LIMIT_STRING || !buf_utf8_valid((const uint8_t *)s, n))
-		return XLICEN_E_STRING;
-	memcpy((char *)m + f->off, s, n + 1);
+int
+msg_holder_set_str(struct msg_holder *h, int tag, const char *s)
+{
+	return set_str(holder_fields, NFIELDS(holder_fields), h, &h->have,
+	    tag, s);
+}
+
+int
+msg_row_set_str(struct msg_row *r, int tag, const char *s)
+{
+	return set_str(row_fields, NFIELDS(row_fields), r, &r->have, tag, s);
+}
+
+/* Append a copy of elem to the list li of m. */
+static int
+list_add(struct msg *m, int li, const void *elem, int tag)
+{
+	const struct list_desc *ld = &msg_lists[li];
+	void **arr = (void **)((char *)m + ld->arr_off);
+	size_t *n = (size_t *)((char *)m + ld->n_off);
+	char *na;
+
+	if (*n >= ld->limit)
+		return XLICEN_E_TLV_COUNT;
+	na = realloc(*arr, (*n + 1) * ld->elem_size);
+	if (na == NULL)
+		return XLICEN_E_NOMEM;
+	memcpy(na + *n * ld->elem_size, elem, ld->elem_size);
+	*arr = na;
+	(*n)++;
 	m->have |= MSG_F(tag);
 	return 0;
 }
@@ -156,17 +319,19 @@ msg_set_str(struct msg *m, int tag, const char *s)
 int
 msg_add_pool(struct msg *m, const struct msg_pool *p)
 {
-	struct msg_pool *np;
+	return list_add(m, L_POOLS, p, TAG_POOL);
+}
 
-	if (m->npools >= LIMIT_STATUS_POOLS)
-		return XLICEN_E_TLV_COUNT;
-	np = realloc(m->pools, (m->npools + 1) * sizeof(*np));
-	if (np == NULL)
-		return XLICEN_E_NOMEM;
-	m->pools = np;
-	m->pools[m->npools++] = *p;
-	m->have |= MSG_F(TAG_POOL);
-	return 0;
+int
+msg_add_holder(struct msg *m, const struct msg_holder *h)
+{
+	return list_add(m, L_HOLDERS, h, TAG_HOLDER);
+}
+
+int
+msg_add_row(struct msg *m, const struct msg_row *r)
+{
+	return list_add(m, L_ROWS, r, TAG_ROW);
 }
 
 /* Append one TLV whose value is the field at base+f->off. */
@@ -215,23 +380,27 @@ tlv_put(struct buf *out, const struct field_desc *f, const void *base)
 	return buf_poke_u16(out, start, (uint16_t)(out->len - start - 2));
 }
 
+/* One element of a list as a TLV whose value is the element's TLVs. */
 static int
-pool_encode(struct buf *out, const struct msg_pool *pool)
+elem_encode(struct buf *out, uint16_t tag, const struct list_desc *ld,
+    const void *elem)
 {
+	uint64_t have;
 	size_t i, start;
 	int rc;
 
-	if ((pool->have & POOL_REQUIRED) != POOL_REQUIRED)
+	memcpy(&have, (const char *)elem + ld->have_off, sizeof(have));
+	if ((have & ld->required) != ld->required)
 		return XLICEN_E_INVALID;
-	if ((rc = buf_put_u16(out, TAG_POOL)) != 0)
+	if ((rc = buf_put_u16(out, tag)) != 0)
 		return rc;
 	start = out->len;
 	if ((rc = buf_put_u16(out, 0)) != 0)
 		return rc;
-	for (i = 0; i < sizeof(pool_fields) / sizeof(pool_fields[0]); i++) {
-		if (!(pool->have & MSG_F(pool_fields[i].tag) & POOL_ALLOWED))
+	for (i = 0; i < ld->nfields; i++) {
+		if (!(have & MSG_F(ld->fields[i].tag)))
 			continue;
-		if ((rc = tlv_put(out, &pool_fields[i], pool)) != 0)
+		if ((rc = tlv_put(out, &ld->fields[i], elem)) != 0)
 			return rc;
 	}
 	if (out->len - start - 2 > UINT16_MAX)
@@ -253,14 +422,21 @@ msg_encode(const struct msg *m, struct buf *out)
 	if ((rc = buf_put_u16(out, m->type)) != 0 ||
 	    (rc = buf_put_u32(out, m->id)) != 0)
 		goto out;
-	for (i = 0; i < sizeof(msg_fields) / sizeof(msg_fields[0]); i++) {
+	for (i = 0; i < NFIELDS(msg_fields); i++) {
 		const struct field_desc *f = &msg_fields[i];
 
 		if (!(m->have & spec->allowed & MSG_F(f->tag)))
 			continue;
-		if (f->kind == K_POOLS) {
-			for (j = 0; j < m->npools; j++)
-				if ((rc = pool_encode(out, &m->pools[j])) != 0)
+		if (f->kind == K_LIST) {
+			const struct list_desc *ld = &msg_lists[f->off];
+			const char *arr = *(char *const *)((const char *)m +
+			    ld->arr_off);
+			size_t n = *(const size_t *)((const char *)m +
+			    ld->n_off);
+
+			for (j = 0; j < n; j++)
+				if ((rc = elem_encode(out, f->tag, ld,
+				    arr + j * ld->elem_size)) != 0)
 					goto out;
 		} else if ((rc = tlv_put(out, f, m)) != 0) {
 			goto out;
@@ -333,17 +509,21 @@ tlv_next(struct buf_reader *r, uint16_t *tag, uint16_t *len,
 	return 0;
 }
 
+/* Decode one list element (the value of a POOL, HOLDER or ROW TLV) into
+ * elem, which must be ld->elem_size bytes. */
 static int
-pool_decode(const uint8_t *p, uint16_t n, struct msg_pool *pool)
+elem_decode(const uint8_t *p, uint16_t n, const struct list_desc *ld,
+    void *elem)
 {
 	const struct field_desc *f;
 	struct buf_reader r;
 	const uint8_t *val;
+	uint64_t have = 0;
 	uint16_t tag, len, num;
 	unsigned count = 0;
 	int rc;
 
-	memset(pool, 0, sizeof(*pool));
+	memset(elem, 0, ld->elem_size);
 	buf_reader_init(&r, p, n);
 	while (buf_reader_avail(&r) > 0) {
 		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
@@ -351,20 +531,20 @@ pool_decode(const uint8_t *p, uint16_t n, struct msg_pool *pool)
 		if (++count > LIMIT_TLV_COUNT)
 			return XLICEN_E_TLV_COUNT;
 		num = tag & ~MSG_TAG_CRITICAL;
-		f = field_find(pool_fields,
-		    sizeof(pool_fields) / sizeof(pool_fields[0]), num);
+		f = field_find(ld->fields, ld->nfields, num);
 		if (f == NULL) {
 			if (tag & MSG_TAG_CRITICAL)
 				return XLICEN_E_TLV_CRITICAL;
 			continue;
 		}
-		if (pool->have & MSG_F(num))
+		if (have & MSG_F(num))
 			return XLICEN_E_TLV_DUP;
-		if ((rc = tlv_get(f, val, len, pool)) != 0)
+		if ((rc = tlv_get(f, val, len, elem)) != 0)
 			return rc;
-		pool->have |= MSG_F(num);
+		have |= MSG_F(num);
 	}
-	if ((pool->have & POOL_REQUIRED) != POOL_REQUIRED)
+	memcpy((char *)elem + ld->have_off, &have, sizeof(have));
+	if ((have & ld->required) != ld->required)
 		return XLICEN_E_TLV_MISSING;
 	return 0;
 }
@@ -375,7 +555,11 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 	const struct msg_spec *spec;
 	const struct field_desc *f;
 	struct buf_reader r;
-	struct msg_pool pool;
+	union {
+		struct msg_pool pool;
+		struct msg_holder holder;
+		struct msg_row row;
+	} elem;
 	const uint8_t *val;
 	uint16_t tag, len, num;
 	unsigned count = 0;
@@ -395,12 +579,12 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 			goto out;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = NULL;
-		if (num < 32 && (spec->allowed & MSG_F(num)))
-			f = field_find(msg_fields,
-			    sizeof(msg_fields) / sizeof(msg_fields[0]), num);
-		/* Pools are bounded by LIMIT_STATUS_POOLS, and their inner
-		 * TLVs per pool; every other TLV counts against the limit. */
-		if ((f == NULL || f->kind != K_POOLS) &&
+		if (num <= TAG__MAX && (spec->allowed & MSG_F(num)))
+			f = field_find(msg_fields, NFIELDS(msg_fields), num);
+		/* List elements are bounded by their list's limit, and their
+		 * inner TLVs per element; every other TLV counts against the
+		 * message's limit. */
+		if ((f == NULL || f->kind != K_LIST) &&
 		    ++count > LIMIT_TLV_COUNT) {
 			rc = XLICEN_E_TLV_COUNT;
 			goto out;
@@ -412,9 +596,10 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 			}
 			continue;
 		}
-		if (f->kind == K_POOLS) {
-			if ((rc = pool_decode(val, len, &pool)) != 0 ||
-			    (rc = msg_add_pool(m, &pool)) != 0)
+		if (f->kind == K_LIST) {
+			if ((rc = elem_decode(val, len, &msg_lists[f->off],
+			    &elem)) != 0 ||
+			    (rc = list_add(m, (int)f->off, &elem, num)) != 0)
 				goto out;
 			continue;
 		}

@@ -21,13 +21,41 @@ enum msg_type {
 	MSG_HEARTBEAT = 0x0002,
 	MSG_RELEASE = 0x0003,
 	MSG_STATUS = 0x0004,
+	MSG_RECLAIM = 0x0005,		/* re-attach a lease after a reconnect */
+	MSG_LIST_MINE = 0x0006,		/* the caller's own leases and queue entries */
+	MSG_HOLDERS = 0x0007,		/* admin: every holder and queued request */
+	MSG_REMOVE = 0x0008,		/* admin: revoke a lease */
+	MSG_REREAD = 0x0009,		/* admin: reread licenses and policy */
+	MSG_SHUTDOWN = 0x000a,		/* admin: stop the server */
+	MSG_REPORT = 0x000b,		/* admin: usage report, audit chain check */
 	/* server -> client */
 	MSG_GRANT = 0x8001,
 	MSG_DENY = 0x8002,
 	MSG_OK = 0x8003,
 	MSG_STATUS_REPLY = 0x8004,
 	MSG_ERROR = 0x8005,
+	MSG_QUEUED = 0x8006,		/* a checkout waits in line */
+	MSG_HOLDERS_REPLY = 0x8007,	/* answers LIST_MINE and HOLDERS */
+	MSG_REPORT_REPLY = 0x8008,
+	MSG_REVOKE = 0x8009,		/* unsolicited (id 0): a lease was removed */
 };
+
+/* CHECKOUT FLAGS bits; other bits are ignored by this server. */
+#define MSG_FLAG_QUEUE	0x1u	/* no seat: queue, answer QUEUED, GRANT later (id 0) */
+#define MSG_FLAG_WAIT	0x2u	/* no seat: queue and hold the reply up to WAIT s */
+/* REPORT FLAGS bits. */
+#define MSG_REPORT_VERIFY 0x1u	/* check the audit trail's hash chain too */
+
+/* STATE of a HOLDER entry. */
+enum msg_holder_state {
+	MSG_HOLDER_LEASE = 0,		/* a lease holds seats */
+	MSG_HOLDER_QUEUED = 1,		/* a checkout waiting in line */
+	MSG_HOLDER_LINGER = 2,		/* a released seat kept for its linger time */
+};
+
+/* POOL_FLAGS bits of a pool. */
+#define MSG_POOL_UNCOUNTED	0x1u	/* no seat limit */
+#define MSG_POOL_NODE_LOCKED	0x2u	/* hostid restricts who may use it */
 
 #define MSG_TAG_CRITICAL 0x8000
 
@@ -53,14 +81,42 @@ enum msg_tag {
 	TAG_TIME = 19,		/* u64, server clock, UTC seconds */
 	TAG_VENDOR = 20,	/* string */
 	TAG_SERIAL = 21,	/* string */
+	TAG_REQUEST = 22,	/* u32, request id a late GRANT/DENY answers */
+	TAG_POSITION = 23,	/* u32, place in the queue, 1 = next */
+	TAG_QUEUE_ID = 24,	/* string, server-chosen id of a queued checkout */
+	TAG_WAIT = 25,		/* u32, seconds a WAIT checkout may be held */
+	TAG_QUEUED = 26,	/* u32, checkouts queued for the product */
+	TAG_POOL_FLAGS = 27,	/* u32, MSG_POOL_* */
+	TAG_HOSTID = 28,	/* string, node lock "host:N" / "principal:P" */
+	TAG_DUP_GROUP = 29,	/* string, dup grouping in force */
+	TAG_LINGER = 30,	/* u32, seconds a released seat stays held */
+	TAG_HOLDER = 31,	/* nested TLVs, repeatable (HOLDERS_REPLY) */
+	TAG_PRINCIPAL = 32,	/* string, authenticated principal */
+	TAG_SINCE = 33,		/* u64, UTC s granted / queued */
+	TAG_LAST_HB = 34,	/* u64, UTC s of the last heartbeat */
+	TAG_CONNECTED = 35,	/* u8, 1 = a connection of the holder is open */
+	TAG_FROM = 36,		/* u64, UTC s, start of a report */
+	TAG_TO = 37,		/* u64, UTC s, end of a report */
+	TAG_ROW = 38,		/* nested TLVs, repeatable (REPORT_REPLY) */
+	TAG_GRANTS = 39,	/* u32 */
+	TAG_DENIALS = 40,	/* u32 */
+	TAG_PEAK = 41,		/* u32, most seats in use at once */
+	TAG_AVG_MILLI = 42,	/* u32, average seats in use x 1000 */
+	TAG_SECONDS = 43,	/* u64, seat-seconds used */
+	TAG_MORE = 44,		/* u8, 1 = the list was cut to fit one frame */
+	TAG_EVENTS = 45,	/* u64, audit events checked */
+	TAG_BAD_EVENT = 46,	/* u64, first event breaking the chain, 0 none */
+	TAG_HASH = 47,		/* string, hex SHA-256 of the chain head */
+	TAG_TTL = 48,		/* u32, lease lifetime without heartbeat */
+	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
-/* Bits of msg.have / msg_pool.have: which fields are present. */
-#define MSG_F(tag)	(1u << (tag))
+/* Bits of msg.have / msg_pool.have / ...: which fields are present. */
+#define MSG_F(tag)	(UINT64_C(1) << (tag))
 
 /* One pool in a STATUS_REPLY. */
 struct msg_pool {
-	uint32_t have;
+	uint64_t have;
 	char product[LIMIT_STRING + 1];
 	char versions[LIMIT_STRING + 1];
 	char vendor[LIMIT_STRING + 1];
@@ -70,17 +126,60 @@ struct msg_pool {
 	uint64_t start;
 	uint64_t expires;
 	uint8_t state;
+	uint32_t queued;
+	uint32_t pool_flags;
+	char hostid[LIMIT_STRING + 1];
+	char dup_group[LIMIT_STRING + 1];
+	uint32_t linger;
+	uint32_t ttl;
+	uint32_t heartbeat;
+};
+
+/* One entry of a HOLDERS_REPLY: a lease, a queued checkout or a lingering
+ * seat (state). */
+struct msg_holder {
+	uint64_t have;
+	char product[LIMIT_STRING + 1];
+	char version[LIMIT_STRING + 1];
+	char principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	char lease[LIMIT_STRING + 1];
+	char queue_id[LIMIT_STRING + 1];
+	uint32_t pid;
+	uint32_t count;
+	uint64_t since;
+	uint64_t last_hb;
+	uint64_t expires;
+	uint32_t heartbeat;
+	uint8_t state;		/* enum msg_holder_state */
+	uint32_t position;
+	uint8_t connected;
+};
+
+/* One row of a REPORT_REPLY: a product (no PRINCIPAL) or one principal's
+ * use of a product. */
+struct msg_row {
+	uint64_t have;
+	char product[LIMIT_STRING + 1];
+	char principal[LIMIT_STRING + 1];
+	uint32_t grants;
+	uint32_t denials;
+	uint32_t peak;
+	uint32_t avg_milli;
+	uint64_t seconds;
 };
 
 /*
  * A decoded message.  Every field exists; `have` says which were on the
  * wire.  Strings are NUL-terminated, valid UTF-8 without NUL, at most
- * LIMIT_STRING bytes.  pools is malloc'd; release with msg_clear().
+ * LIMIT_STRING bytes.  pools, holders and rows are malloc'd; release with
+ * msg_clear().
  */
 struct msg {
 	uint16_t type;
 	uint32_t id;
-	uint32_t have;
+	uint64_t have;
 	char product[LIMIT_STRING + 1];
 	char version[LIMIT_STRING + 1];
 	char host[LIMIT_STRING + 1];
@@ -98,6 +197,21 @@ struct msg {
 	uint64_t time;
 	struct msg_pool *pools;
 	size_t npools;
+	/* Fields of the later message types. */
+	char queue_id[LIMIT_STRING + 1];
+	char hash[LIMIT_STRING + 1];
+	uint32_t request;
+	uint32_t position;
+	uint32_t wait;
+	uint8_t more;
+	uint64_t from;
+	uint64_t to;
+	uint64_t events;
+	uint64_t bad_event;
+	struct msg_holder *holders;
+	size_t nholders;
+	struct msg_row *rows;
+	size_t nrows;
 };
 
 /* Zero a message (for building one). */
@@ -108,8 +222,18 @@ void msg_clear(struct msg *m);
 /* Set a string field (copying; XLICEN_E_STRING if too long or invalid
  * UTF-8) and mark it present.  dst must be one of m's string fields. */
 int msg_set_str(struct msg *m, int tag, const char *s);
-/* Append a pool to a STATUS_REPLY (copy). */
+/* Append a pool to a STATUS_REPLY (copy).  XLICEN_E_TLV_COUNT past
+ * LIMIT_STATUS_POOLS, XLICEN_E_NOMEM. */
 int msg_add_pool(struct msg *m, const struct msg_pool *p);
+/* The same for a HOLDERS_REPLY entry and a REPORT_REPLY row (limit
+ * LIMIT_LIST_ITEMS each). */
+int msg_add_holder(struct msg *m, const struct msg_holder *h);
+int msg_add_row(struct msg *m, const struct msg_row *r);
+
+/* Set a string field of a holder or row like msg_set_str (tag must be one
+ * of its string fields). */
+int msg_holder_set_str(struct msg_holder *h, int tag, const char *s);
+int msg_row_set_str(struct msg_row *r, int tag, const char *s);
 
 /*
  * Append the encoding of m to out.  Fields are written in table order;

@@ -68,6 +68,14 @@ enum xlicen_error {
 	XLICEN_E_LIC_KEY = -82,		/* unreadable or wrong key */
 	XLICEN_E_LIC_NO_VENDOR = -83,	/* no key for the license's vendor */
 	XLICEN_E_CONFIG = -84,		/* bad configuration */
+
+	/* seat lifecycle and policy (appended; numbered in the licensing
+	 * range, where the gap after SHUTDOWN was left for them) */
+	XLICEN_E_REVOKED = -72,		/* lease removed by an administrator */
+	XLICEN_E_EXCLUDED = -73,	/* the server's policy excludes the caller */
+	XLICEN_E_MAX_REACHED = -74,	/* a policy MAX for the caller is reached */
+	XLICEN_E_WRONG_HOST = -75,	/* license is locked to another host */
+	XLICEN_E_AUDIT_CHAIN = -76,	/* audit trail hash chain is broken */
 };
 
 #endif

@@ -76,6 +76,7 @@ static const struct config_key config_keys[] = {
 	{ "server", "group", CT_NAME, 0, 0, CFG_OFF(group) },
 	{ "server", "pid_file", CT_PATH, 0, 0, CFG_OFF(pid_file) },
 	{ "server", "log", CT_LOG, 0, 0, CFG_OFF(log_target) },
+	{ "server", "policy", CT_PATH, 0, 0, CFG_OFF(policy) },
 	{ "limits", "handshake_timeout", CT_SECONDS_MS, 1,
 	    CONFIG_HANDSHAKE_MAX_S, CFG_OFF(handshake_ms) },
 	{ "limits", "idle_timeout", CT_SECONDS_MS, 1, CONFIG_IDLE_MAX_S,

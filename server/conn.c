@@ -93,6 +93,7 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	srv = c->srv;
+	handlers_conn_closed(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -259,7 +260,14 @@ conn_on_data(struct conn *c, const struct frame *f)
 		conn_alert(c, rc, "malformed message");
 		goto out;
 	}
-	if ((rc = handlers_dispatch(c->srv, c->principal, &req, &reply)) != 0) {
+	rc = handlers_dispatch(c, &req, &reply);
+	if (rc == HANDLERS_DEFERRED) {
+		/* A WAIT checkout: answered by conn_send() later. */
+		rc = 0;
+		c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+		goto out;
+	}
+	if (rc != 0) {
 		snprintf(err, sizeof(err), "unexpected %s message",
 		    msg_type_name(req.type));
 		conn_alert(c, rc, err);
@@ -276,6 +284,30 @@ out:
 	msg_clear(&req);
 	msg_clear(&reply);
 	buf_free(&plain);
+	buf_free(&enc);
+	return rc;
+}
+
+int
+conn_send(struct conn *c, const struct msg *m)
+{
+	struct buf enc;
+	char err[256];
+	int rc;
+
+	if (c->state != CONN_OPEN)
+		return XLICEN_E_STATE;
+	buf_init(&enc);
+	if ((rc = msg_encode(m, &enc)) != 0 ||
+	    (rc = gssx_wrap_frame(c->ctx, enc.data, enc.len, &c->out, err,
+	    sizeof(err))) != 0)
+		goto out;
+	/* Traffic: the connection is not idle. */
+	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+	/* A failed flush is seen by the loop (EPOLLERR/HUP), which frees c;
+	 * freeing it here would pull it from under our caller. */
+	(void)conn_flush(c);
+out:
 	buf_free(&enc);
 	return rc;
 }

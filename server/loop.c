@@ -23,6 +23,7 @@
 #include "licenses.h"
 #include "limits.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 
 /* epoll data for the listeners and the signalfd: small integers, never
@@ -166,8 +167,9 @@ loop_listen(struct server *srv)
 	return 0;
 }
 
-int
-server_load_licenses(struct server *srv)
+/* Read the licenses into the store; the summary goes to sum. */
+static int
+loop_sync_licenses(struct server *srv, char *sum, size_t sumlen)
 {
 	struct license *lics = NULL;
 	size_t n = 0, nbad = 0;
@@ -175,16 +177,86 @@ server_load_licenses(struct server *srv)
 
 	if ((rc = licenses_load_dir(srv->cfg.licdir, srv->cfg.keydir, &lics,
 	    &n, &nbad)) != 0) {
-		log_msg(LOG_ERR, "cannot read license directory %s: %s",
+		snprintf(sum, sumlen, "cannot read license directory %s: %s",
 		    srv->cfg.licdir, err_str(rc));
+		log_msg(LOG_ERR, "%s", sum);
 		return rc;
 	}
 	rc = store_sync_pools(srv->store, lics, n, (int64_t)time(NULL));
 	free(lics);
-	if (rc != 0)
+	if (rc != 0) {
+		snprintf(sum, sumlen, "cannot store the licenses: %s",
+		    err_str(rc));
 		return rc;
-	log_msg(LOG_INFO, "loaded %zu license(s) from %s, refused %zu", n,
+	}
+	snprintf(sum, sumlen, "loaded %zu license(s) from %s, refused %zu", n,
 	    srv->cfg.licdir, nbad);
+	log_msg(LOG_INFO, "%s", sum);
+	return 0;
+}
+
+/* Read the policy file, if one is configured; *out NULL if none. */
+static int
+loop_read_policy(struct server *srv, struct policy **out, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	*out = NULL;
+	if (srv->cfg.policy == NULL)
+		return 0;
+	if ((rc = policy_load(srv->cfg.policy, out, err, errlen)) != 0) {
+		log_msg(LOG_ERR, "policy %s", err);
+		return rc;
+	}
+	log_msg(LOG_INFO, "policy %s read", srv->cfg.policy);
+	return 0;
+}
+
+int
+server_load_licenses(struct server *srv)
+{
+	struct policy *p = NULL;
+	char err[512];
+	int rc;
+
+	if ((rc = loop_read_policy(srv, &p, err, sizeof(err))) != 0)
+		return rc;
+	policy_free(srv->policy);
+	srv->policy = p;
+	return loop_sync_licenses(srv, err, sizeof(err));
+}
+
+int
+server_reload(struct server *srv, char *err, size_t errlen)
+{
+	struct policy *p = NULL;
+	char sum[256];
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	/* The policy first: a bad one leaves everything as it was. */
+	if ((rc = loop_read_policy(srv, &p, err, errlen)) != 0) {
+		log_msg(LOG_ERR, "reread: the policy stays as it was");
+		return rc;
+	}
+	if (srv->cfg.policy != NULL) {
+		policy_free(srv->policy);
+		srv->policy = p;
+	}
+	if ((rc = loop_sync_licenses(srv, sum, sizeof(sum))) != 0) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s", sum);
+		return rc;
+	}
+	if (err != NULL)
+		snprintf(err, errlen, "%s%s%s", sum, srv->cfg.policy != NULL ?
+		    "; policy reread from " : "", srv->cfg.policy != NULL ?
+		    srv->cfg.policy : "");
+	/* New seats (and a new policy) may let queued checkouts in. */
+	handlers_seats_freed(srv);
+	srv->next_expiry = store_next_expiry(srv->store);
 	return 0;
 }
 
@@ -262,8 +334,10 @@ loop_expire(struct server *srv)
 
 	if (srv->next_expiry == 0 || now < srv->next_expiry)
 		return;
-	if (store_expire(srv->store, now, &n) == 0 && n > 0)
-		log_msg(LOG_INFO, "expired %d lease(s) without heartbeat", n);
+	if (store_expire(srv->store, now, &n) == 0 && n > 0) {
+		log_msg(LOG_INFO, "expired %d lease(s) or lingering seat(s)", n);
+		handlers_seats_freed(srv);
+	}
 	srv->next_expiry = store_next_expiry(srv->store);
 }
 
@@ -279,6 +353,7 @@ loop_timers(struct server *srv)
 			conn_on_timeout(c);
 	}
 	loop_expire(srv);
+	handlers_timers(srv);
 }
 
 /* Milliseconds until the next timer, at most one second. */
@@ -288,9 +363,13 @@ loop_wait_ms(struct server *srv)
 	int64_t now = server_now_ms(), next = now + 1000;
 	struct conn *c;
 
+	int64_t q = handlers_next_deadline_ms(srv);
+
 	for (c = srv->conns; c != NULL; c = c->next)
 		if (c->deadline_ms < next)
 			next = c->deadline_ms;
+	if (q != 0 && q < next)
+		next = q;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -302,8 +381,10 @@ loop_on_signal(struct server *srv)
 	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_msg(LOG_INFO, "SIGHUP: rereading licenses");
-			server_load_licenses(srv);
+			log_msg(LOG_INFO, "SIGHUP: rereading licenses and policy");
+			if (srv->on_reload != NULL)
+				(void)srv->on_reload(srv);
+			(void)server_reload(srv, NULL, 0);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -369,19 +450,26 @@ loop_run(struct server *srv)
 		loop_timers(srv);
 	}
 
-	/* Every grant is already committed; tell clients and go. */
+	/*
+	 * Every grant is already committed; tell clients and go.  Whatever
+	 * is still queued for a client (the OK of an admin SHUTDOWN, a late
+	 * GRANT) goes out first, then the ALERT, best effort.
+	 */
 	while (srv->conns != NULL) {
 		struct conn *c = srv->conns;
 
 		if (c->state != CONN_CLOSING) {
-			buf_reset(&c->out);
-			c->out_off = 0;
 			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
-			    "server is shutting down") == 0)
-				(void)send(c->fd, c->out.data, c->out.len,
+			    "server is shutting down") == 0 &&
+			    c->out.len > c->out_off)
+				(void)send(c->fd, c->out.data + c->out_off,
+				    c->out.len - c->out_off,
 				    MSG_NOSIGNAL | MSG_DONTWAIT);
 		}
 		conn_free(c);
 	}
+	handlers_free(srv);
+	policy_free(srv->policy);
+	srv->policy = NULL;
 	return 0;
 }

@@ -48,7 +48,7 @@ static struct {
 	const char *listen[SERVER_MAX_LISTEN];
 	int nlisten;
 	const char *keytab, *service, *database, *licdir, *keydir;
-	const char *user, *pid_file;
+	const char *user, *pid_file, *policy;
 	uint32_t ttl_s, heartbeat_s;
 	int ttl_given, heartbeat_given;
 	int foreground, check;
@@ -87,6 +87,7 @@ usage(FILE *f)
 "                          when daemonising; with -f only if given)\n"
 "      --lease-ttl SECONDS lease lifetime without heartbeat (default %d)\n"
 "      --heartbeat SECONDS heartbeat interval asked of clients (default %d)\n"
+"      --policy FILE       license policy and admin ACL (default: none)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "Signals: SIGHUP rereads the licenses and the [limits] and [leases]\n"
@@ -163,6 +164,8 @@ main_apply_options(struct server_config *cfg)
 		cfg->user = opt.user;
 	if (opt.pid_file != NULL)
 		cfg->pid_file = opt.pid_file;
+	if (opt.policy != NULL)
+		cfg->policy = opt.policy;
 	if (opt.ttl_given)
 		cfg->lease_ttl_s = opt.ttl_s;
 	if (opt.heartbeat_given)
@@ -207,9 +210,10 @@ main_read_config(struct server_config *cfg, int quiet)
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
+	if (!quiet && stat(opt.config, &st) != 0)
+		log_msg(LOG_INFO, "no %s; built-in defaults apply", opt.config);
 	/* The file names the user to run as and the keytab to trust. */
-	if (!quiet && stat(opt.config, &st) == 0 &&
-	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+	else if (!quiet && (st.st_mode & (S_IWGRP | S_IWOTH)))
 		log_msg(LOG_WARNING, "%s is writable by group or others (mode "
 		    "%04o); fix with: chmod go-w %s", opt.config,
 		    (unsigned)(st.st_mode & 07777), opt.config);
@@ -283,9 +287,14 @@ main_reload(struct server *srv)
 	MAIN_RESTART_ONLY(main_str_differs(n.pid_file, c->pid_file),
 	    "pid_file");
 	MAIN_RESTART_ONLY(n.log_target != c->log_target, "log");
+	MAIN_RESTART_ONLY(main_str_differs(n.policy, c->policy), "policy");
 #undef MAIN_RESTART_ONLY
 	config_free(&n);
-	log_msg(LOG_INFO, "SIGHUP: reread %s", opt.config);
+	if (access(opt.config, F_OK) == 0)
+		log_msg(LOG_INFO, "SIGHUP: reread %s", opt.config);
+	else
+		log_msg(LOG_INFO, "SIGHUP: no %s; built-in defaults and options "
+		    "apply", opt.config);
 	return 0;
 }
 
@@ -764,7 +773,7 @@ main_block_signals(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_TTL, OPT_HEARTBEAT };
+	enum { OPT_CHECK = 256, OPT_TTL, OPT_HEARTBEAT, OPT_POLICY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -779,6 +788,7 @@ main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "lease-ttl", required_argument, NULL, OPT_TTL },
 		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -857,6 +867,9 @@ main(int argc, char **argv)
 			    CONFIG_HEARTBEAT_MAX_S, &opt.heartbeat_s) != 0)
 				return 1;
 			opt.heartbeat_given = 1;
+			break;
+		case OPT_POLICY:
+			opt.policy = main_abs(optarg);
 			break;
 		case 'h':
 			usage(stdout);

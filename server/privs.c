@@ -280,8 +280,20 @@ privs_keytab_file(const char *path, char *buf, size_t buflen)
 	return name[0] == '/' ? name : NULL;
 }
 
-/* Open the keytab at path (NULL: default) and call add for each entry
- * (add NULL: only count). */
+/* err = "keytab NAME: <Kerberos message for kc>". */
+static void
+privs_krb5_err(krb5_context ctx, krb5_error_code kc, const char *path,
+    char *err, size_t errlen)
+{
+	const char *msg = krb5_get_error_message(ctx, kc);
+
+	privs_err(err, errlen, "keytab %s: %s", path != NULL ? path :
+	    "(default)", msg);
+	krb5_free_error_message(ctx, msg);
+}
+
+/* Open the keytab at path (NULL: default), count its entries in *n and,
+ * if dst is not NULL, add each to dst. */
 static int
 privs_keytab_walk(krb5_context ctx, const char *path, krb5_keytab dst,
     size_t *n, char *err, size_t errlen)
@@ -290,45 +302,33 @@ privs_keytab_walk(krb5_context ctx, const char *path, krb5_keytab dst,
 	krb5_kt_cursor cur;
 	krb5_keytab_entry ent;
 	krb5_error_code kc;
-	char name[1024];
-	const char *msg;
 	int rc = XLICEN_E_CONFIG, started = 0;
 
 	*n = 0;
 	kc = path != NULL ? krb5_kt_resolve(ctx, path, &kt) :
 	    krb5_kt_default(ctx, &kt);
-	if (kc != 0)
-		goto kerr;
-	if (krb5_kt_get_name(ctx, kt, name, sizeof(name)) != 0)
-		snprintf(name, sizeof(name), "%s", path != NULL ? path :
-		    "(default)");
-	if ((kc = krb5_kt_start_seq_get(ctx, kt, &cur)) != 0)
-		goto kerr;
-	started = 1;
-	for (;;) {
+	if (kc == 0 && (kc = krb5_kt_start_seq_get(ctx, kt, &cur)) == 0)
+		started = 1;
+	while (kc == 0) {
 		kc = krb5_kt_next_entry(ctx, kt, &ent, &cur);
-		if (kc == KRB5_KT_END)
-			break;
 		if (kc != 0)
-			goto kerr;
+			break;
 		if (dst != NULL)
 			kc = krb5_kt_add_entry(ctx, dst, &ent);
 		krb5_free_keytab_entry_contents(ctx, &ent);
-		if (kc != 0)
-			goto kerr;
-		(*n)++;
+		if (kc == 0)
+			(*n)++;
+	}
+	if (kc != KRB5_KT_END) {
+		privs_krb5_err(ctx, kc, path, err, errlen);
+		goto out;
 	}
 	if (*n == 0) {
-		privs_err(err, errlen, "keytab %s has no keys", name);
+		privs_err(err, errlen, "keytab %s has no keys", path != NULL ?
+		    path : "(default)");
 		goto out;
 	}
 	rc = 0;
-	goto out;
-kerr:
-	msg = krb5_get_error_message(ctx, kc);
-	privs_err(err, errlen, "keytab %s: %s", path != NULL ? path :
-	    "(default)", msg);
-	krb5_free_error_message(ctx, msg);
 out:
 	if (started)
 		krb5_kt_end_seq_get(ctx, kt, &cur);
@@ -358,7 +358,6 @@ privs_keytab_to_memory(const char *path, size_t *nkeys, char *err,
     size_t errlen)
 {
 	krb5_error_code kc;
-	const char *msg;
 	int rc;
 
 	*nkeys = 0;
@@ -373,9 +372,7 @@ privs_keytab_to_memory(const char *path, size_t *nkeys, char *err,
 	}
 	if ((kc = krb5_kt_resolve(privs_kctx, PRIVS_MEMORY_KEYTAB,
 	    &privs_memkt)) != 0) {
-		msg = krb5_get_error_message(privs_kctx, kc);
-		privs_err(err, errlen, "%s: %s", PRIVS_MEMORY_KEYTAB, msg);
-		krb5_free_error_message(privs_kctx, msg);
+		privs_krb5_err(privs_kctx, kc, PRIVS_MEMORY_KEYTAB, err, errlen);
 		privs_memkt = NULL;
 		return XLICEN_E_NOMEM;
 	}

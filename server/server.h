@@ -19,6 +19,8 @@
 #define SERVER_MAX_LISTEN 16
 
 struct config_str;
+struct policy;
+struct handlers_state;
 
 struct server_config {
 	const char *listen[SERVER_MAX_LISTEN];	/* "addr:port", "[v6]:port" */
@@ -42,6 +44,7 @@ struct server_config {
 	const char *group;		/* NULL: the user's primary group */
 	const char *pid_file;		/* written when daemonising */
 	int log_target;			/* enum config_log in config.h */
+	const char *policy;		/* policy file (policy.h); NULL: none */
 	struct config_str *owned;	/* strings config.c allocated */
 };
 
@@ -72,6 +75,7 @@ struct conn {
 	char peer[64];			/* "addr:port" */
 	char peer_addr[48];		/* "addr", for per-peer caps */
 	char principal[256];		/* authenticated initiator */
+	void *hconn;			/* handlers.c: leases used from here */
 };
 
 struct server {
@@ -89,6 +93,8 @@ struct server {
 	/* Called on SIGHUP before the licenses are reread (main.c rereads
 	 * the reloadable part of the config file); NULL: nothing. */
 	int (*on_reload)(struct server *srv);
+	struct policy *policy;		/* cfg.policy as read; NULL: none */
+	struct handlers_state *hs;	/* handlers.c: queue, lease map */
 };
 
 /* Monotonic milliseconds. */
@@ -98,11 +104,19 @@ int64_t server_now_ms(void);
 /* Bind every cfg->listen address (non-blocking, SO_REUSEADDR); logs each
  * "listening on ADDR:PORT". */
 int loop_listen(struct server *srv);
-/* Run until SIGTERM/SIGINT; SIGHUP rereads licenses.  Returns 0 or an
- * error code. */
+/* Run until SIGTERM/SIGINT (or an admin SHUTDOWN); SIGHUP rereads
+ * licenses and policy.  Returns 0 or an error code. */
 int loop_run(struct server *srv);
-/* (Re)load the license directory into the store. */
+/* At start-up: read the policy file (if cfg.policy is set) and load the
+ * license directory into the store.  Any error is fatal (logged, naming
+ * file, line and key for the policy).  Returns 0 or an error code. */
 int server_load_licenses(struct server *srv);
+/* SIGHUP and admin REREAD: reread the policy and the licenses, keeping
+ * every lease.  A policy with an error is not applied (the running one
+ * stays); err (errlen bytes) gets the error or a one-line summary.  Seats
+ * added are offered to the queue.  Returns 0, XLICEN_E_CONFIG or another
+ * error code. */
+int server_reload(struct server *srv, char *err, size_t errlen);
 
 /* conn.c */
 struct conn *conn_new(struct server *srv, int fd, const char *peer,
@@ -117,16 +131,35 @@ void conn_on_timeout(struct conn *c);
 /* Send an ALERT with code and reason, then close once flushed. */
 void conn_alert(struct conn *c, int code, const char *reason);
 void conn_free(struct conn *c);
+/* Encode, wrap and queue one message on an OPEN connection (a late reply
+ * or an unsolicited message), flushing what the socket takes.  Never
+ * frees c: a dead socket is noticed by the loop.  0, XLICEN_E_STATE (not
+ * OPEN) or the encoding/wrapping error. */
+int conn_send(struct conn *c, const struct msg *m);
 
 /* handlers.c */
+/* handlers_dispatch() built no reply: it will come later (a WAIT). */
+#define HANDLERS_DEFERRED 1
 /*
- * Answer one decoded request from the authenticated principal.  Fills
+ * Answer one decoded request from c's authenticated principal.  Fills
  * *reply (type, same id, fields).  Returns 0 when a reply was built
- * (including DENY/ERROR replies), or a negative code for a protocol error
+ * (including DENY/ERROR replies), HANDLERS_DEFERRED when the answer is
+ * sent later with conn_send(), or a negative code for a protocol error
  * that must close the connection with an ALERT (e.g. a server-to-client
  * message type sent by a client: XLICEN_E_MSG_TYPE).
  */
-int handlers_dispatch(struct server *srv, const char *principal,
-    const struct msg *req, struct msg *reply);
+int handlers_dispatch(struct conn *c, const struct msg *req,
+    struct msg *reply);
+/* Seats came free (release, expiry, removal, linger end, reread): serve
+ * the queue. */
+void handlers_seats_freed(struct server *srv);
+/* Queue timeouts and WAIT steps due now; the next one (monotonic ms, 0
+ * none). */
+void handlers_timers(struct server *srv);
+int64_t handlers_next_deadline_ms(const struct server *srv);
+/* c is going away: forget its leases and queued checkouts. */
+void handlers_conn_closed(struct conn *c);
+/* Free the queue and the lease map (at exit).  Accepts srv->hs NULL. */
+void handlers_free(struct server *srv);
 
 #endif

@@ -1,30 +1,29 @@
 /*
- * The SQLite store: license pools, leases and the audit trail behind
- * store.h.  One connection, opened in WAL mode with synchronous=FULL so a
- * committed grant survives kill -9 and power loss; every statement is
- * prepared once at open; every decision is one BEGIN IMMEDIATE transaction
- * that is rolled back on any error.
+ * The SQLite store: license pools, seats, leases and the audit trail
+ * behind store.h.  One connection, opened in WAL mode with
+ * synchronous=FULL so a committed grant survives kill -9 and power loss;
+ * every statement is prepared once at open; every decision is one BEGIN
+ * IMMEDIATE transaction that is rolled back on any error.
  *
- * Cost of one checkout (the common case, nothing to expire):
- *   statements  BEGIN IMMEDIATE, expiry SELECT (an empty range scan of
- *               leases_expires), pool SELECT (one row per licensed pool of
- *               the product, seats in use summed from the leases_pool
- *               index), INSERT lease, INSERT event, COMMIT: 6 steps.
- *               A denial skips the lease INSERT: 5.  Each expired lease
- *               found on the way adds one event INSERT, and one DELETE
- *               removes them all.
- *   fsyncs      one fdatasync() of the -wal file at COMMIT (WAL +
- *               synchronous=FULL).  Occasionally more: the first commit
- *               after the WAL restarts also syncs the new WAL header, and
- *               the automatic checkpoint (every ~1000 WAL pages, roughly
- *               every 160 grants) runs inside that COMMIT and syncs the
- *               WAL and the database file.  Measured with strace: 2000
- *               grants, 2057 fdatasync() calls.
- *   pages       a grant appends 6 pages to the WAL (lease row, its two
- *               indexes, event row, events_ts, sqlite_sequence); a denial
- *               3, a heartbeat 2, a release 6.  Denials, releases,
- *               heartbeats and expiries each commit, so each costs one
- *               fdatasync too; reads (status, counts, next expiry) none.
+ * Seats and leases: a pool counts seats; a lease holds (a share of) one
+ * seat.  Checkouts of one dup group share a seat (policy.h), so releasing
+ * one of them frees nothing while another remains; a seat whose last
+ * lease is released may linger, still counted, for the pool's linger time.
+ *
+ * Every event row is hash-chained to the one before it (common/audit.h):
+ * the row's hash is computed here, in the transaction that inserts it,
+ * from the last row's hash, and the id is chosen explicitly so that the
+ * hash covers it.
+ *
+ * Cost of one checkout (the common case, nothing to expire): BEGIN
+ * IMMEDIATE, the expiry and linger sweeps (empty range scans), the pool
+ * SELECT (one row per pool of the product, seats summed from seats), the
+ * seat lookup of the dup group, the seats-held SELECT (only with a policy),
+ * INSERT seat, INSERT lease, the last event's hash, INSERT event, COMMIT.
+ * One fdatasync() of the -wal file at COMMIT (WAL + synchronous=FULL),
+ * plus the occasional checkpoint.  Denials, releases, heartbeats and
+ * expiries each commit, so each costs one fdatasync too; reads (status,
+ * holders, counts, next expiry, reports) none.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +39,11 @@
 
 #include <sqlite3.h>
 
+#include "audit.h"
+#include "display.h"
 #include "license.h"
 #include "log.h"
+#include "policy.h"
 #include "schema.h"
 #include "store.h"
 #include "xlicen_errors.h"
@@ -50,19 +52,35 @@
  * tool reading the file) before failing with XLICEN_E_DB. */
 #define STORE_BUSY_MS		5000
 #define STORE_LEASE_ID_LEN	32	/* hex digits: 16 random bytes */
+#define STORE_GROUP_KEY_MAX	1024
 
 enum store_st {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_EXPIRE_SEL,
-	ST_EXPIRE_DEL,
+	ST_LINGER_SEL,
+	ST_SEAT_DEL,
+	ST_SEAT_LEASES,
+	ST_SEAT_GET,
+	ST_SEAT_SET_COUNT,
+	ST_SEAT_LINGER,
+	ST_SEAT_FIND,
+	ST_SEAT_INS,
+	ST_SEAT_JOIN,
 	ST_POOLS_PRODUCT,
+	ST_HELD_PRODUCT,
+	ST_PRODUCT_TOTALS,
 	ST_LEASE_INS,
+	ST_EVENT_LAST,
 	ST_EVENT_INS,
 	ST_HB_UPDATE,
+	ST_RECLAIM_UPDATE,
 	ST_LEASE_GET,
 	ST_LEASE_DEL,
+	ST_REVOKED_GET,
+	ST_REVOKED_INS,
+	ST_REVOKED_PRUNE,
 	ST_POOL_ACTIVE_IDS,
 	ST_POOL_UPSERT,
 	ST_POOL_WITHDRAW,
@@ -70,8 +88,25 @@ enum store_st {
 	ST_STATUS_PRODUCT,
 	ST_NEXT_EXPIRY,
 	ST_COUNT_LEASES,
+	ST_HOLDERS,
+	ST_HOLDERS_LINGER,
+	ST_EVENTS_ALL,
+	ST_EVENTS_REPORT,
 	ST__N
 };
+
+/* The seats of a pool that are in use at ?1 without a sweep: lingering,
+ * or held by a lease not yet due.  Status is read-only and must not count
+ * what the timer has not expired yet. */
+#define LIVE_SEATS_SUM(pool)						\
+	"(SELECT COALESCE(SUM(s.count), 0) FROM seats AS s"		\
+	" WHERE s.pool_id = " pool " AND (s.linger_until > ?1 OR EXISTS"	\
+	" (SELECT 1 FROM leases AS l WHERE l.seat_id = s.id"		\
+	"  AND l.expires_at > ?1)))"
+#define POOL_COLS							\
+	"p.product, p.ver_min, p.ver_max, p.vendor, p.serial,"		\
+	" p.seats, p.start, p.expires, p.uncounted, p.hostid,"		\
+	" p.dup_group, p.linger, p.ttl, p.heartbeat"
 
 static const char *const store_sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -79,68 +114,139 @@ static const char *const store_sql[ST__N] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_EXPIRE_SEL] =
 	    "SELECT l.id, l.principal, l.host, l.display, p.product,"
-	    " l.pool_id, l.count"
+	    " l.pool_id, l.count, l.seat_id, l.version"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.expires_at <= ?1 ORDER BY l.expires_at, l.id",
-	[ST_EXPIRE_DEL] = "DELETE FROM leases WHERE expires_at <= ?1",
-	/* Only called after the expiry sweep of the same transaction, so
-	 * every lease counted is live. */
+	[ST_LINGER_SEL] =
+	    "SELECT s.id, s.principal, s.host, p.product, s.pool_id, s.count"
+	    " FROM seats AS s JOIN pools AS p ON p.id = s.pool_id"
+	    " WHERE s.linger_until > 0 AND s.linger_until <= ?1"
+	    " ORDER BY s.linger_until, s.id",
+	[ST_SEAT_DEL] = "DELETE FROM seats WHERE id = ?1",
+	[ST_SEAT_LEASES] =
+	    "SELECT COUNT(*), COALESCE(MAX(count), 0) FROM leases"
+	    " WHERE seat_id = ?1",
+	[ST_SEAT_GET] = "SELECT count, linger_s FROM seats WHERE id = ?1",
+	[ST_SEAT_SET_COUNT] = "UPDATE seats SET count = ?2 WHERE id = ?1",
+	[ST_SEAT_LINGER] = "UPDATE seats SET linger_until = ?2 WHERE id = ?1",
+	[ST_SEAT_FIND] =
+	    "SELECT id, count FROM seats WHERE pool_id = ?1 AND grp = ?2"
+	    " ORDER BY id LIMIT 1",
+	[ST_SEAT_INS] =
+	    "INSERT INTO seats (pool_id, grp, principal, host, count,"
+	    " linger_s, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " RETURNING id",
+	[ST_SEAT_JOIN] =
+	    "UPDATE seats SET linger_until = 0, count = MAX(count, ?2),"
+	    " linger_s = ?3 WHERE id = ?1",
+	/* Only called after the sweeps of the same transaction, so every
+	 * seat counted is live. */
 	[ST_POOLS_PRODUCT] =
 	    "SELECT p.id, p.ver_min, p.ver_max, p.seats, p.start, p.expires,"
-	    " (SELECT COALESCE(SUM(l.count), 0) FROM leases AS l"
-	    "  WHERE l.pool_id = p.id)"
+	    " p.uncounted, p.hostid, p.dup_group, p.linger, p.ttl,"
+	    " p.heartbeat,"
+	    " (SELECT COALESCE(SUM(s.count), 0) FROM seats AS s"
+	    "  WHERE s.pool_id = p.id)"
 	    " FROM pools AS p WHERE p.product = ?1 AND p.withdrawn = 0"
 	    " ORDER BY p.id",
+	[ST_HELD_PRODUCT] =
+	    "SELECT s.principal, s.host, s.count FROM seats AS s"
+	    " JOIN pools AS p ON p.id = s.pool_id WHERE p.product = ?1",
+	/* In use and total of the product's usable counted pools, for a
+	 * grant's reply (after the sweeps). */
+	[ST_PRODUCT_TOTALS] =
+	    "SELECT p.seats, p.start, p.expires,"
+	    " (SELECT COALESCE(SUM(s.count), 0) FROM seats AS s"
+	    "  WHERE s.pool_id = p.id)"
+	    " FROM pools AS p WHERE p.product = ?1 AND p.withdrawn = 0"
+	    " AND p.uncounted = 0",
 	[ST_LEASE_INS] =
 	    "INSERT INTO leases (id, pool_id, principal, host, display, pid,"
-	    " count, ttl_s, granted_at, heartbeat_at, expires_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+	    " count, ttl_s, granted_at, heartbeat_at, expires_at, seat_id,"
+	    " hb_s, version)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12,"
+	    " ?13)",
+	[ST_EVENT_LAST] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_EVENT_INS] =
-	    "INSERT INTO events (ts, kind, principal, host, display, product,"
-	    " version, lease_id, pool_id, count, code, detail)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	    "INSERT INTO events (id, ts, kind, principal, host, display,"
+	    " product, version, lease_id, pool_id, count, code, detail, seats,"
+	    " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15)",
 	[ST_HB_UPDATE] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s"
 	    " WHERE id = ?1 AND principal = ?3 AND expires_at > ?2"
 	    " RETURNING expires_at",
+	[ST_RECLAIM_UPDATE] =
+	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s,"
+	    " pid = ?3, host = COALESCE(?4, host),"
+	    " display = COALESCE(?5, display)"
+	    " WHERE id = ?1 RETURNING expires_at",
 	[ST_LEASE_GET] =
 	    "SELECT l.principal, l.expires_at, l.host, l.display, l.pool_id,"
-	    " l.count, p.product"
+	    " l.count, p.product, l.seat_id, l.ttl_s, l.hb_s, l.version"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.id = ?1",
 	[ST_LEASE_DEL] = "DELETE FROM leases WHERE id = ?1",
+	[ST_REVOKED_GET] = "SELECT principal FROM revoked WHERE lease_id = ?1",
+	[ST_REVOKED_INS] =
+	    "INSERT OR REPLACE INTO revoked (lease_id, principal, revoked_at,"
+	    " by_principal) VALUES (?1, ?2, ?3, ?4)",
+	[ST_REVOKED_PRUNE] = "DELETE FROM revoked WHERE revoked_at < ?1",
 	[ST_POOL_ACTIVE_IDS] = "SELECT id FROM pools WHERE withdrawn = 0",
 	[ST_POOL_UPSERT] =
 	    "INSERT INTO pools (vendor, product, ver_min, ver_max, serial,"
-	    " seats, start, expires, customer, withdrawn, loaded_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)"
+	    " seats, start, expires, customer, withdrawn, loaded_at,"
+	    " uncounted, hostid, dup_group, linger, ttl, heartbeat)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12,"
+	    " ?13, ?14, ?15, ?16)"
 	    " ON CONFLICT (vendor, product, serial, ver_min, ver_max)"
 	    " DO UPDATE SET seats = excluded.seats, start = excluded.start,"
 	    " expires = excluded.expires, customer = excluded.customer,"
-	    " withdrawn = 0, loaded_at = excluded.loaded_at"
+	    " withdrawn = 0, loaded_at = excluded.loaded_at,"
+	    " uncounted = excluded.uncounted, hostid = excluded.hostid,"
+	    " dup_group = excluded.dup_group, linger = excluded.linger,"
+	    " ttl = excluded.ttl, heartbeat = excluded.heartbeat"
 	    " RETURNING id",
 	[ST_POOL_WITHDRAW] =
 	    "UPDATE pools SET withdrawn = 1 WHERE id = ?1"
 	    " RETURNING vendor, product, serial, ver_min, ver_max",
-	/* Status does not sweep (it is read-only), so it skips leases that
-	 * are due but not yet expired by the timer. */
 	[ST_STATUS_ALL] =
-	    "SELECT p.product, p.ver_min, p.ver_max, p.vendor, p.serial,"
-	    " p.seats, p.start, p.expires,"
-	    " (SELECT COALESCE(SUM(l.count), 0) FROM leases AS l"
-	    "  WHERE l.pool_id = p.id AND l.expires_at > ?1)"
+	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id")
 	    " FROM pools AS p WHERE p.withdrawn = 0"
 	    " ORDER BY p.product, p.id",
 	[ST_STATUS_PRODUCT] =
-	    "SELECT p.product, p.ver_min, p.ver_max, p.vendor, p.serial,"
-	    " p.seats, p.start, p.expires,"
-	    " (SELECT COALESCE(SUM(l.count), 0) FROM leases AS l"
-	    "  WHERE l.pool_id = p.id AND l.expires_at > ?1)"
+	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id")
 	    " FROM pools AS p WHERE p.product = ?2 AND p.withdrawn = 0"
 	    " ORDER BY p.id",
-	[ST_NEXT_EXPIRY] = "SELECT MIN(expires_at) FROM leases",
+	[ST_NEXT_EXPIRY] =
+	    "SELECT MIN(t) FROM (SELECT MIN(expires_at) AS t FROM leases"
+	    " UNION ALL SELECT MIN(linger_until) FROM seats"
+	    " WHERE linger_until > 0)",
 	[ST_COUNT_LEASES] =
-	    "SELECT COUNT(*), COALESCE(SUM(count), 0) FROM leases",
+	    "SELECT (SELECT COUNT(*) FROM leases),"
+	    " (SELECT COALESCE(SUM(count), 0) FROM seats)",
+	[ST_HOLDERS] =
+	    "SELECT p.product, l.version, l.principal, l.host, l.display,"
+	    " l.id, l.pid, l.count, l.hb_s, l.granted_at, l.heartbeat_at,"
+	    " l.expires_at"
+	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
+	    " WHERE l.expires_at > ?1 AND (?2 IS NULL OR p.product = ?2)"
+	    " AND (?3 IS NULL OR l.principal = ?3)"
+	    " ORDER BY p.product, l.granted_at, l.id",
+	[ST_HOLDERS_LINGER] =
+	    "SELECT p.product, s.principal, s.host, s.count, s.created_at,"
+	    " s.linger_until"
+	    " FROM seats AS s JOIN pools AS p ON p.id = s.pool_id"
+	    " WHERE s.linger_until > ?1 AND (?2 IS NULL OR p.product = ?2)"
+	    " AND NOT EXISTS (SELECT 1 FROM leases AS l WHERE l.seat_id = s.id)"
+	    " ORDER BY p.product, s.linger_until, s.id",
+	[ST_EVENTS_ALL] =
+	    "SELECT id, ts, kind, principal, host, display, product, version,"
+	    " lease_id, pool_id, count, code, detail, seats, hash"
+	    " FROM events ORDER BY id",
+	[ST_EVENTS_REPORT] =
+	    "SELECT ts, kind, principal, product, lease_id, count, seats"
+	    " FROM events WHERE ts <= ?1 ORDER BY id",
 };
 
 struct store {
@@ -162,6 +268,8 @@ struct store_event {
 	int64_t count;		/* 0 = none */
 	int code;		/* xlicen code, 0 or negative */
 	const char *detail;
+	int has_seats;
+	int64_t seats;		/* change in seats in use */
 };
 
 static int
@@ -282,90 +390,1213 @@ pool_dates(int64_t start, int64_t expires, int64_t now)
 	return 0;
 }
 
+/* A column's text, or NULL for SQL NULL. */
+static const char *
+col_text_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+/* An events row (columns in ST_EVENTS_ALL order) as the chain sees it.
+ * The strings point into st: valid until its next step. */
+static void
+row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
+{
+	memset(ae, 0, sizeof(*ae));
+	ae->id = sqlite3_column_int64(st, 0);
+	ae->ts = sqlite3_column_int64(st, 1);
+	ae->kind = col_text_or_null(st, 2);
+	ae->principal = col_text_or_null(st, 3);
+	ae->host = col_text_or_null(st, 4);
+	ae->display = col_text_or_null(st, 5);
+	ae->product = col_text_or_null(st, 6);
+	ae->version = col_text_or_null(st, 7);
+	ae->lease_id = col_text_or_null(st, 8);
+	ae->has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	ae->pool_id = sqlite3_column_int64(st, 9);
+	ae->has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	ae->count = sqlite3_column_int64(st, 10);
+	ae->code = sqlite3_column_int64(st, 11);
+	ae->detail = col_text_or_null(st, 12);
+	ae->has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
+	ae->seats = sqlite3_column_int64(st, 13);
+}
+
+/*
+ * Append an event, chained to the last one: its id is the last id + 1
+ * and its hash covers the previous hash and the whole row.  Inside the
+ * caller's transaction, which BEGIN IMMEDIATE makes the only writer.
+ */
 static int
 store_event(struct store *s, const struct store_event *ev)
 {
-	sqlite3_stmt *st = s->st[ST_EVENT_INS];
-	int rc = XLICEN_OK, b = SQLITE_OK;
+	sqlite3_stmt *last = s->st[ST_EVENT_LAST], *st = s->st[ST_EVENT_INS];
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
+	int64_t id = 1;
+	int have_prev = 0, src, rc = XLICEN_OK, b = SQLITE_OK;
 
-	b |= sqlite3_bind_int64(st, 1, ev->ts);
-	b |= st_text(st, 2, ev->kind);
-	b |= st_text(st, 3, ev->principal);
-	b |= st_text(st, 4, ev->host);
-	b |= st_text(st, 5, ev->display);
-	b |= st_text(st, 6, ev->product);
-	b |= st_text(st, 7, ev->version);
-	b |= st_text(st, 8, ev->lease_id);
-	b |= ev->pool_id != 0 ? sqlite3_bind_int64(st, 9, ev->pool_id) :
-	    sqlite3_bind_null(st, 9);
-	b |= ev->count != 0 ? sqlite3_bind_int64(st, 10, ev->count) :
-	    sqlite3_bind_null(st, 10);
+	src = sqlite3_step(last);
+	if (src == SQLITE_ROW) {
+		id = sqlite3_column_int64(last, 0) + 1;
+		if (sqlite3_column_type(last, 1) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(last, 1) != AUDIT_HASH_LEN) {
+			log_msg(LOG_ERR, "store: audit event %" PRId64 " has no "
+			    "hash: the chain cannot be continued", id - 1);
+			st_done(last);
+			return XLICEN_E_DB;
+		}
+		memcpy(prev, sqlite3_column_blob(last, 1), AUDIT_HASH_LEN);
+		have_prev = 1;
+	} else if (src != SQLITE_DONE) {
+		st_done(last);
+		return store_dberr(s, "event: last hash");
+	}
+	st_done(last);
+
+	memset(&ae, 0, sizeof(ae));
+	ae.id = id;
+	ae.ts = ev->ts;
+	ae.kind = ev->kind;
+	ae.principal = ev->principal;
+	ae.host = ev->host;
+	ae.display = ev->display;
+	ae.product = ev->product;
+	ae.version = ev->version;
+	ae.lease_id = ev->lease_id;
+	ae.has_pool_id = ev->pool_id != 0;
+	ae.pool_id = ev->pool_id;
+	ae.has_count = ev->count != 0;
+	ae.count = ev->count;
 	/* Stored as the positive wire value, like DENY and ERROR carry it. */
-	b |= sqlite3_bind_int(st, 11, -ev->code);
-	b |= st_text(st, 12, ev->detail);
+	ae.code = -(int64_t)ev->code;
+	ae.detail = ev->detail;
+	ae.has_seats = ev->has_seats;
+	ae.seats = ev->seats;
+	if ((rc = audit_event_hash(have_prev ? prev : NULL, &ae, hash)) != 0)
+		return rc;
+
+	b |= sqlite3_bind_int64(st, 1, id);
+	b |= sqlite3_bind_int64(st, 2, ev->ts);
+	b |= st_text(st, 3, ev->kind);
+	b |= st_text(st, 4, ev->principal);
+	b |= st_text(st, 5, ev->host);
+	b |= st_text(st, 6, ev->display);
+	b |= st_text(st, 7, ev->product);
+	b |= st_text(st, 8, ev->version);
+	b |= st_text(st, 9, ev->lease_id);
+	b |= ae.has_pool_id ? sqlite3_bind_int64(st, 10, ev->pool_id) :
+	    sqlite3_bind_null(st, 10);
+	b |= ae.has_count ? sqlite3_bind_int64(st, 11, ev->count) :
+	    sqlite3_bind_null(st, 11);
+	b |= sqlite3_bind_int64(st, 12, ae.code);
+	b |= st_text(st, 13, ev->detail);
+	b |= ev->has_seats ? sqlite3_bind_int64(st, 14, ev->seats) :
+	    sqlite3_bind_null(st, 14);
+	b |= sqlite3_bind_blob(st, 15, hash, AUDIT_HASH_LEN, SQLITE_TRANSIENT);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 		rc = store_dberr(s, "insert event");
 	st_done(st);
 	return rc;
 }
 
+int
+store_audit(struct store *s, int64_t now, const struct store_audit *a)
+{
+	struct store_event ev;
+	int rc;
+
+	if (s == NULL || a == NULL || a->kind == NULL)
+		return XLICEN_E_INVALID;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = a->kind;
+	ev.principal = a->principal;
+	ev.host = a->host;
+	ev.display = a->display;
+	ev.product = a->product;
+	ev.version = a->version;
+	ev.lease_id = a->lease_id;
+	ev.count = a->count;
+	ev.code = a->code;
+	ev.detail = a->detail;
+	if ((rc = store_begin(s)) != 0)
+		return rc;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
 /*
- * The expiry sweep, inside the caller's transaction: audit and delete
- * every lease whose expiry is <= now.  *n gets how many.
+ * Leases and seats.
+ */
+
+/*
+ * Delete a lease and settle its seat, inside the caller's transaction:
+ * the seat shrinks to the largest count of the leases left on it, or,
+ * with none left, lingers (linger 1 and the seat has a linger time) or
+ * goes.  *delta gets the change in seats in use (0 or negative).
+ */
+static int
+lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
+    int64_t lease_count, int64_t now, int linger, int64_t *delta)
+{
+	sqlite3_stmt *st;
+	int64_t nleft, maxc, scount, linger_s;
+	int rc = XLICEN_OK;
+
+	*delta = 0;
+	st = s->st[ST_LEASE_DEL];
+	if (st_text(st, 1, lease_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		st_done(st);
+		return store_dberr(s, "delete lease");
+	}
+	st_done(st);
+	if (seat_id == 0) {
+		/* Cannot happen after migration 0002; count it as freed. */
+		*delta = -lease_count;
+		return XLICEN_OK;
+	}
+	st = s->st[ST_SEAT_LEASES];
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		st_done(st);
+		return store_dberr(s, "seat: leases");
+	}
+	nleft = sqlite3_column_int64(st, 0);
+	maxc = sqlite3_column_int64(st, 1);
+	st_done(st);
+	st = s->st[ST_SEAT_GET];
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		st_done(st);
+		return store_dberr(s, "seat: get");
+	}
+	scount = sqlite3_column_int64(st, 0);
+	linger_s = sqlite3_column_int64(st, 1);
+	st_done(st);
+
+	if (nleft > 0) {
+		if (maxc >= scount)
+			return XLICEN_OK;
+		st = s->st[ST_SEAT_SET_COUNT];
+		*delta = maxc - scount;
+	} else if (linger && linger_s > 0) {
+		/* Still counted: the group may come back for it. */
+		st = s->st[ST_SEAT_LINGER];
+		maxc = now + linger_s;
+	} else {
+		st = s->st[ST_SEAT_DEL];
+		*delta = -scount;
+	}
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    (st != s->st[ST_SEAT_DEL] &&
+	    sqlite3_bind_int64(st, 2, maxc) != SQLITE_OK) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_dberr(s, "seat: settle");
+	st_done(st);
+	return rc;
+}
+
+/*
+ * The sweeps, inside the caller's transaction: audit and delete every
+ * lease whose expiry is <= now (their seats do not linger: the holder is
+ * gone, not done), then every lingering seat whose time is up.  *n gets
+ * how many of both.  One row at a time, re-selected after each change,
+ * so no statement reads a table while it is being changed.
  */
 static int
 store_sweep(struct store *s, int64_t now, int *n)
 {
-	sqlite3_stmt *sel = s->st[ST_EXPIRE_SEL], *del = NULL;
+	sqlite3_stmt *sel;
 	struct store_event ev;
-	char id[STORE_LEASE_ID_LEN + 1];
-	int rc = XLICEN_OK, src, found = 0;
+	char id[STORE_LEASE_ID_LEN + 1], principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1], version[LICENSE_VERSION_MAX + 1];
+	int64_t seat_id, count, pool_id, delta;
+	int rc = XLICEN_OK, src;
 
 	*n = 0;
-	if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
-		rc = store_dberr(s, "expire: bind");
-		goto out;
-	}
-	while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
-		memset(&ev, 0, sizeof(ev));
+	for (;;) {
+		sel = s->st[ST_EXPIRE_SEL];
+		if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
+			st_done(sel);
+			return store_dberr(s, "expire: bind");
+		}
+		src = sqlite3_step(sel);
+		if (src == SQLITE_DONE) {
+			st_done(sel);
+			break;
+		}
+		if (src != SQLITE_ROW) {
+			st_done(sel);
+			return store_dberr(s, "expire: select");
+		}
 		col_copy(sel, 0, id, sizeof(id));
+		col_copy(sel, 1, principal, sizeof(principal));
+		col_copy(sel, 2, host, sizeof(host));
+		col_copy(sel, 3, display, sizeof(display));
+		col_copy(sel, 4, product, sizeof(product));
+		pool_id = sqlite3_column_int64(sel, 5);
+		count = sqlite3_column_int64(sel, 6);
+		seat_id = sqlite3_column_int64(sel, 7);
+		col_copy(sel, 8, version, sizeof(version));
+		st_done(sel);
+		log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64
+		    " seat(s)) expired", id, principal, product, count);
+		if ((rc = lease_drop(s, id, seat_id, count, now, 0,
+		    &delta)) != 0)
+			return rc;
+		memset(&ev, 0, sizeof(ev));
 		ev.ts = now;
 		ev.kind = "expire";
 		ev.lease_id = id;
-		ev.principal = (const char *)sqlite3_column_text(sel, 1);
-		ev.host = (const char *)sqlite3_column_text(sel, 2);
-		ev.display = (const char *)sqlite3_column_text(sel, 3);
-		ev.product = (const char *)sqlite3_column_text(sel, 4);
-		ev.pool_id = sqlite3_column_int64(sel, 5);
-		ev.count = sqlite3_column_int64(sel, 6);
-		log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64
-		    " seat(s)) expired", id, ev.principal ? ev.principal : "?",
-		    ev.product ? ev.product : "?", ev.count);
+		ev.principal = principal;
+		ev.host = host;
+		ev.display = display;
+		ev.product = product;
+		ev.version = version[0] != '\0' ? version : NULL;
+		ev.pool_id = pool_id;
+		ev.count = count;
+		ev.has_seats = 1;
+		ev.seats = delta;
 		if ((rc = store_event(s, &ev)) != 0)
-			goto out;
-		found++;
+			return rc;
+		(*n)++;
+	}
+	for (;;) {
+		sel = s->st[ST_LINGER_SEL];
+		if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
+			st_done(sel);
+			return store_dberr(s, "linger: bind");
+		}
+		src = sqlite3_step(sel);
+		if (src == SQLITE_DONE) {
+			st_done(sel);
+			break;
+		}
+		if (src != SQLITE_ROW) {
+			st_done(sel);
+			return store_dberr(s, "linger: select");
+		}
+		seat_id = sqlite3_column_int64(sel, 0);
+		col_copy(sel, 1, principal, sizeof(principal));
+		col_copy(sel, 2, host, sizeof(host));
+		col_copy(sel, 3, product, sizeof(product));
+		pool_id = sqlite3_column_int64(sel, 4);
+		count = sqlite3_column_int64(sel, 5);
+		st_done(sel);
+		sel = s->st[ST_SEAT_DEL];
+		if (sqlite3_bind_int64(sel, 1, seat_id) != SQLITE_OK ||
+		    sqlite3_step(sel) != SQLITE_DONE) {
+			st_done(sel);
+			return store_dberr(s, "linger: delete");
+		}
+		st_done(sel);
+		log_msg(LOG_INFO, "lingering seat of %s for %s (%" PRId64
+		    " seat(s)) freed", principal, product, count);
+		memset(&ev, 0, sizeof(ev));
+		ev.ts = now;
+		ev.kind = "linger";
+		ev.principal = principal;
+		ev.host = host;
+		ev.product = product;
+		ev.pool_id = pool_id;
+		ev.count = count;
+		ev.has_seats = 1;
+		ev.seats = -count;
+		if ((rc = store_event(s, &ev)) != 0)
+			return rc;
+		(*n)++;
+	}
+	sel = s->st[ST_REVOKED_PRUNE];
+	if (sqlite3_bind_int64(sel, 1, now - LIMIT_REVOKED_KEEP_S) !=
+	    SQLITE_OK || sqlite3_step(sel) != SQLITE_DONE)
+		rc = store_dberr(s, "revoked: prune");
+	st_done(sel);
+	return rc;
+}
+
+static int
+store_new_lease_id(char id[STORE_LEASE_ID_LEN + 1]);
+static uint32_t clamp_u32(int64_t v);
+
+/* A usable pool of a checkout. */
+struct cand {
+	int64_t id;
+	int64_t seats;
+	int64_t used;
+	int uncounted;
+	enum policy_dup dup;
+	uint32_t linger_s;
+	uint32_t ttl_s;
+	uint32_t heartbeat_s;
+};
+
+/* Whether a node lock lets this client use the pool. */
+static int
+hostid_matches(const char *hostid, const char *principal, const char *host)
+{
+	char want[LICENSE_HOSTID_MAX + 1];
+
+	if (hostid == NULL || hostid[0] == '\0')
+		return 1;
+	if (strncmp(hostid, "principal:", 10) == 0)
+		return strcmp(hostid + 10, principal) == 0;
+	if (strncmp(hostid, "host:", 5) == 0) {
+		display_canon_host(hostid + 5, want, sizeof(want));
+		return host != NULL && strcmp(want, host) == 0;
+	}
+	return 0;
+}
+
+/* Uncounted pools first (they cost nothing), then by id (first fit). */
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->uncounted != y->uncounted)
+		return y->uncounted - x->uncounted;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Every seat of the product with its owner, for the policy. */
+static int
+load_held(struct store *s, const char *product, struct policy_holding **out,
+    char **strs, size_t *n)
+{
+	sqlite3_stmt *st = s->st[ST_HELD_PRODUCT];
+	struct policy_holding *v = NULL, *tv;
+	char *pool = NULL, *tp;
+	size_t len = 0, cap = 0, plen = 0, pcap = 0, i, a, b;
+	int rc = XLICEN_OK, src;
+	size_t *offs = NULL, *to;
+
+	*out = NULL;
+	*strs = NULL;
+	*n = 0;
+	if (st_text(st, 1, product) != SQLITE_OK) {
+		rc = store_dberr(s, "held: bind");
+		goto out;
+	}
+	/* Strings go into one buffer; pointers are fixed up at the end,
+	 * when the buffer no longer moves. */
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *pr = (const char *)sqlite3_column_text(st, 0);
+		const char *ho = (const char *)sqlite3_column_text(st, 1);
+
+		a = pr != NULL ? strlen(pr) : 0;
+		b = ho != NULL ? strlen(ho) : 0;
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((tv = reallocarray(v, cap, sizeof(*v))) == NULL ||
+			    (to = reallocarray(offs, cap, 2 * sizeof(*offs))) ==
+			    NULL) {
+				if (tv != NULL)
+					v = tv;
+				rc = XLICEN_E_NOMEM;
+				goto out;
+			}
+			v = tv;
+			offs = to;
+		}
+		while (pcap - plen < a + b + 2) {
+			pcap = pcap ? 2 * pcap : 1024;
+			if ((tp = realloc(pool, pcap)) == NULL) {
+				rc = XLICEN_E_NOMEM;
+				goto out;
+			}
+			pool = tp;
+		}
+		offs[2 * len] = plen;
+		memcpy(pool + plen, a ? pr : "", a);
+		pool[plen + a] = '\0';
+		plen += a + 1;
+		offs[2 * len + 1] = plen;
+		memcpy(pool + plen, b ? ho : "", b);
+		pool[plen + b] = '\0';
+		plen += b + 1;
+		v[len].count = clamp_u32(sqlite3_column_int64(st, 2));
+		len++;
 	}
 	if (src != SQLITE_DONE) {
-		rc = store_dberr(s, "expire: select");
+		rc = store_dberr(s, "held: select");
 		goto out;
 	}
-	st_done(sel);
-	sel = NULL;
-	if (found == 0)
-		goto out;
-	del = s->st[ST_EXPIRE_DEL];
-	if (sqlite3_bind_int64(del, 1, now) != SQLITE_OK ||
-	    sqlite3_step(del) != SQLITE_DONE) {
-		rc = store_dberr(s, "expire: delete");
-		goto out;
+	for (i = 0; i < len; i++) {
+		v[i].principal = pool + offs[2 * i];
+		v[i].host = pool + offs[2 * i + 1];
 	}
-	/* The SELECT and the DELETE ran in one transaction, so they saw the
-	 * same rows. */
-	*n = found;
+	*out = v;
+	*strs = pool;
+	*n = len;
+	v = NULL;
+	pool = NULL;
 out:
-	st_done(sel);
-	st_done(del);
+	st_done(st);
+	free(v);
+	free(pool);
+	free(offs);
 	return rc;
+}
+
+int
+store_checkout(struct store *s, const struct store_checkout_req *req,
+    struct store_grant *out)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_event ev;
+	struct policy_settings ps;
+	struct policy_decision dec;
+	struct policy_ident ident;
+	struct policy_holding *held = NULL;
+	struct cand *cands = NULL, *tc, *c, *use = NULL;
+	char *held_strs = NULL;
+	char lease_id[STORE_LEASE_ID_LEN + 1], detail[300];
+	char key[STORE_GROUP_KEY_MAX];
+	const char *vmin, *vmax, *hostid, *dupg;
+	int64_t id, seats, start, expires, used, total = 0, in_use = 0;
+	int64_t join_seat = 0, join_count = 0, want, seat_id = 0, expiry;
+	size_t ncand = 0, capc = 0, nheld = 0, i;
+	uint32_t ttl, hb, linger;
+	int any_product = 0, any_cover = 0, any_dated = 0, any_expired = 0;
+	int rc, deny = 0, in_tx = 0, nexp, src, b = SQLITE_OK, d;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL || req == NULL || out == NULL ||
+	    req->principal == NULL || req->principal[0] == '\0' ||
+	    req->product == NULL || req->version == NULL ||
+	    req->ttl_s == 0)
+		return XLICEN_E_INVALID;
+	if (req->count == 0 || req->count > LIMIT_SEATS)
+		return XLICEN_E_COUNT;
+	if (!license_version_valid(req->version))
+		return XLICEN_E_BAD_VALUE;
+
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_sweep(s, req->now, &nexp)) != 0)
+		goto out;
+
+	policy_settings(req->policy, req->product, &ps);
+	st = s->st[ST_POOLS_PRODUCT];
+	if (st_text(st, 1, req->product) != SQLITE_OK) {
+		rc = store_dberr(s, "checkout: bind");
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		any_product = 1;
+		id = sqlite3_column_int64(st, 0);
+		vmin = (const char *)sqlite3_column_text(st, 1);
+		vmax = (const char *)sqlite3_column_text(st, 2);
+		seats = sqlite3_column_int64(st, 3);
+		start = sqlite3_column_int64(st, 4);
+		expires = sqlite3_column_int64(st, 5);
+		used = sqlite3_column_int64(st, 12);
+		if (vmin == NULL || vmax == NULL ||
+		    license_version_cmp(req->version, vmin) < 0 ||
+		    license_version_cmp(req->version, vmax) > 0)
+			continue;
+		any_cover = 1;
+		switch (pool_dates(start, expires, req->now)) {
+		case 1:
+			any_expired = 1;
+			continue;
+		case -1:
+			continue;
+		}
+		any_dated = 1;
+		hostid = (const char *)sqlite3_column_text(st, 7);
+		if (!hostid_matches(hostid, req->principal, req->host))
+			continue;
+		if (ncand == capc) {
+			capc = capc ? 2 * capc : 8;
+			if ((tc = reallocarray(cands, capc, sizeof(*cands))) ==
+			    NULL) {
+				rc = XLICEN_E_NOMEM;
+				goto out;
+			}
+			cands = tc;
+		}
+		c = &cands[ncand++];
+		memset(c, 0, sizeof(*c));
+		c->id = id;
+		c->seats = seats;
+		c->used = used;
+		c->uncounted = sqlite3_column_int(st, 6) != 0;
+		/* The vendor's signed dup_group wins over the policy's. */
+		dupg = (const char *)sqlite3_column_text(st, 8);
+		d = policy_dup_parse(dupg);
+		c->dup = d >= 0 ? (enum policy_dup)d : ps.dup_set ? ps.dup :
+		    POLICY_DUP_UHD;
+		/* Linger: the vendor's is a minimum the policy may raise. */
+		c->linger_s = (uint32_t)sqlite3_column_int64(st, 9);
+		if (ps.linger_s > c->linger_s)
+			c->linger_s = ps.linger_s;
+		c->ttl_s = (uint32_t)sqlite3_column_int64(st, 10);
+		c->heartbeat_s = (uint32_t)sqlite3_column_int64(st, 11);
+		if (!c->uncounted) {
+			total += seats;
+			in_use += used;
+		}
+	}
+	if (src != SQLITE_DONE) {
+		rc = store_dberr(s, "checkout: select pools");
+		goto out;
+	}
+	st_done(st);
+	st = NULL;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = req->now;
+	ev.principal = req->principal;
+	ev.host = req->host;
+	ev.display = req->display;
+	ev.product = req->product;
+	ev.version = req->version;
+	ev.count = req->count;
+	if (!any_product)
+		deny = XLICEN_E_NO_PRODUCT;
+	else if (!any_cover)
+		deny = XLICEN_E_NO_VERSION;
+	else if (!any_dated)
+		deny = any_expired ? XLICEN_E_EXPIRED : XLICEN_E_NOT_YET;
+	else if (ncand == 0)
+		deny = XLICEN_E_WRONG_HOST;
+	if (deny != 0)
+		goto deny;
+
+	if (ncand > 1)
+		qsort(cands, ncand, sizeof(*cands), cand_cmp);
+	if ((rc = store_new_lease_id(lease_id)) != 0)
+		goto out;
+
+	/* A seat of this checkout's dup group, in any usable pool. */
+	for (i = 0; i < ncand && join_seat == 0; i++) {
+		if ((rc = policy_group_key(cands[i].dup, req->principal,
+		    req->host, req->display, req->pid, lease_id, key,
+		    sizeof(key))) != 0)
+			goto out;
+		st = s->st[ST_SEAT_FIND];
+		if (sqlite3_bind_int64(st, 1, cands[i].id) != SQLITE_OK ||
+		    st_text(st, 2, key) != SQLITE_OK) {
+			rc = store_dberr(s, "checkout: bind seat");
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW) {
+			join_seat = sqlite3_column_int64(st, 0);
+			join_count = sqlite3_column_int64(st, 1);
+			use = &cands[i];
+		} else if (src != SQLITE_DONE) {
+			rc = store_dberr(s, "checkout: find seat");
+			goto out;
+		}
+		st_done(st);
+		st = NULL;
+	}
+	want = join_seat != 0 ? (req->count > join_count ?
+	    req->count - join_count : 0) : req->count;
+
+	if (req->policy != NULL &&
+	    (rc = load_held(s, req->product, &held, &held_strs, &nheld)) != 0)
+		goto out;
+	ident.principal = req->principal;
+	ident.host = req->host;
+	policy_check(req->policy, req->product, &ident, (uint32_t)want,
+	    clamp_u32(total), clamp_u32(in_use), held, nheld, &dec);
+	if (dec.code != 0) {
+		deny = dec.code;
+		snprintf(out->reason, sizeof(out->reason), "%s", dec.reason);
+		goto deny;
+	}
+
+	if (join_seat != 0 && want > 0 && !use->uncounted &&
+	    (use->seats - use->used < want || dec.avail < want))
+		use = NULL, deny = XLICEN_E_NO_SEATS;
+	if (join_seat == 0) {
+		use = NULL;
+		for (i = 0; i < ncand && use == NULL; i++) {
+			/* A reissued license may have fewer seats than are
+			 * in use: seats - used can be negative. */
+			if (cands[i].uncounted ||
+			    (cands[i].seats - cands[i].used >= want &&
+			    dec.avail >= want))
+				use = &cands[i];
+		}
+		if (use == NULL)
+			deny = XLICEN_E_NO_SEATS;
+	}
+	if (deny != 0) {
+		if (dec.reserved_others > 0)
+			snprintf(out->reason, sizeof(out->reason), "%" PRId64
+			    " of %" PRId64 " seats of %s in use and %u of the "
+			    "free ones reserved for others (%u wanted)", in_use,
+			    total, req->product, dec.reserved_others,
+			    req->count);
+		goto deny;
+	}
+
+	/* The seat: joined (grown if this checkout wants more) or new. */
+	linger = use->linger_s;
+	if (join_seat != 0) {
+		st = s->st[ST_SEAT_JOIN];
+		b |= sqlite3_bind_int64(st, 1, join_seat);
+		b |= sqlite3_bind_int64(st, 2, req->count);
+		b |= sqlite3_bind_int64(st, 3, linger);
+		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+			rc = store_dberr(s, "checkout: join seat");
+			goto out;
+		}
+		seat_id = join_seat;
+	} else {
+		if ((rc = policy_group_key(use->dup, req->principal, req->host,
+		    req->display, req->pid, lease_id, key, sizeof(key))) != 0)
+			goto out;
+		st = s->st[ST_SEAT_INS];
+		b |= sqlite3_bind_int64(st, 1, use->id);
+		b |= st_text(st, 2, key);
+		b |= st_text(st, 3, req->principal);
+		b |= st_text(st, 4, req->host != NULL ? req->host : "");
+		b |= sqlite3_bind_int64(st, 5, req->count);
+		b |= sqlite3_bind_int64(st, 6, linger);
+		b |= sqlite3_bind_int64(st, 7, req->now);
+		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+			rc = store_dberr(s, "checkout: insert seat");
+			goto out;
+		}
+		seat_id = sqlite3_column_int64(st, 0);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = store_dberr(s, "checkout: insert seat");
+			goto out;
+		}
+	}
+	st_done(st);
+	st = NULL;
+
+	/* The license's TTL and heartbeat, else the policy's, else ours. */
+	ttl = use->ttl_s != 0 ? use->ttl_s : ps.ttl_s != 0 ? ps.ttl_s :
+	    req->ttl_s;
+	if (ttl < LIMIT_LEASE_TTL_MIN_S)
+		ttl = LIMIT_LEASE_TTL_MIN_S;
+	hb = use->heartbeat_s != 0 ? use->heartbeat_s :
+	    ps.heartbeat_s != 0 ? ps.heartbeat_s : req->heartbeat_s;
+	if (hb == 0 || hb > ttl / 3)
+		hb = ttl / 3 > 0 ? ttl / 3 : 1;
+	expiry = req->now + (int64_t)ttl;
+	st = s->st[ST_LEASE_INS];
+	b = SQLITE_OK;
+	b |= st_text(st, 1, lease_id);
+	b |= sqlite3_bind_int64(st, 2, use->id);
+	b |= st_text(st, 3, req->principal);
+	b |= st_text(st, 4, req->host ? req->host : "");
+	b |= st_text(st, 5, req->display ? req->display : "");
+	b |= sqlite3_bind_int64(st, 6, req->pid);
+	b |= sqlite3_bind_int64(st, 7, req->count);
+	b |= sqlite3_bind_int64(st, 8, ttl);
+	b |= sqlite3_bind_int64(st, 9, req->now);
+	b |= sqlite3_bind_int64(st, 10, expiry);
+	b |= sqlite3_bind_int64(st, 11, seat_id);
+	b |= sqlite3_bind_int64(st, 12, hb);
+	b |= st_text(st, 13, req->version);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = store_dberr(s, "checkout: insert lease");
+		goto out;
+	}
+	st_done(st);
+	st = NULL;
+	ev.kind = "grant";
+	ev.lease_id = lease_id;
+	ev.pool_id = use->id;
+	ev.has_seats = 1;
+	ev.seats = want;
+	if (join_seat != 0) {
+		snprintf(detail, sizeof(detail), "shares a seat (dup group %s)",
+		    policy_dup_name(use->dup));
+		ev.detail = detail;
+	}
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+
+	memcpy(out->lease_id, lease_id, sizeof(lease_id));
+	out->expires = expiry;
+	out->in_use = clamp_u32(in_use + (use->uncounted ? 0 : want));
+	out->total = clamp_u32(total);
+	out->ttl_s = ttl;
+	out->heartbeat_s = hb;
+	out->pool_id = use->id;
+	out->uncounted = use->uncounted;
+	out->shared = join_seat != 0;
+	rc = XLICEN_OK;
+	goto out;
+
+deny:
+	if (deny == XLICEN_E_NO_SEATS) {
+		out->in_use = clamp_u32(in_use);
+		out->total = clamp_u32(total);
+		out->queueable = req->count <= total;
+		if (out->reason[0] == '\0')
+			snprintf(out->reason, sizeof(out->reason),
+			    "in use %" PRId64 " of %" PRId64, in_use, total);
+	} else if (deny == XLICEN_E_MAX_REACHED) {
+		out->queueable = 1;
+	}
+	ev.kind = "deny";
+	ev.code = deny;
+	ev.detail = out->reason[0] != '\0' ? out->reason : NULL;
+	if (!req->quiet && (rc = store_event(s, &ev)) != 0)
+		goto out;
+	/* Also when quiet: the sweep may have expired something. */
+	if ((rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	rc = deny;
+out:
+	st_done(st);
+	if (in_tx)
+		store_rollback(s);
+	free(cands);
+	free(held);
+	free(held_strs);
+	return rc;
+}
+
+/* The product's counted seats in use and in total, for a reply. */
+static int
+product_totals(struct store *s, const char *product, int64_t now,
+    uint32_t *in_use, uint32_t *total)
+{
+	sqlite3_stmt *st = s->st[ST_PRODUCT_TOTALS];
+	int64_t t = 0, u = 0;
+	int rc = XLICEN_OK, src;
+
+	*in_use = *total = 0;
+	if (st_text(st, 1, product) != SQLITE_OK) {
+		rc = store_dberr(s, "totals: bind");
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (pool_dates(sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), now) != 0)
+			continue;
+		t += sqlite3_column_int64(st, 0);
+		u += sqlite3_column_int64(st, 3);
+	}
+	if (src != SQLITE_DONE)
+		rc = store_dberr(s, "totals: select");
+	*in_use = clamp_u32(u);
+	*total = clamp_u32(t);
+out:
+	st_done(st);
+	return rc;
+}
+
+/*
+ * Why a lease could not be touched: REVOKED to the owner of a lease an
+ * administrator removed, NO_LEASE if it is gone or past its expiry, else
+ * NOT_OWNER (which is audited: someone tried another principal's lease).
+ * Called inside the caller's transaction; commits the audit record.
+ */
+static int
+store_lease_refused(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, const char *op)
+{
+	sqlite3_stmt *st = s->st[ST_LEASE_GET];
+	struct store_event ev;
+	char owner[LIMIT_STRING + 1], product[LICENSE_NAME_MAX + 1];
+	int rc, src;
+
+	if (st_text(st, 1, lease_id) != SQLITE_OK) {
+		rc = store_dberr(s, "lease: bind");
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE ||
+	    (src == SQLITE_ROW && sqlite3_column_int64(st, 1) <= now)) {
+		st_done(st);
+		st = s->st[ST_REVOKED_GET];
+		rc = XLICEN_E_NO_LEASE;
+		if (st_text(st, 1, lease_id) != SQLITE_OK) {
+			rc = store_dberr(s, "revoked: bind");
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW && strcmp((const char *)
+		    sqlite3_column_text(st, 0), principal) == 0)
+			rc = XLICEN_E_REVOKED;
+		else if (src != SQLITE_ROW && src != SQLITE_DONE)
+			rc = store_dberr(s, "revoked: select");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = store_dberr(s, "lease: select");
+		goto out;
+	}
+	col_copy(st, 0, owner, sizeof(owner));
+	col_copy(st, 6, product, sizeof(product));
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "deny";
+	ev.principal = principal;
+	ev.product = product;
+	ev.lease_id = lease_id;
+	ev.pool_id = sqlite3_column_int64(st, 4);
+	ev.code = XLICEN_E_NOT_OWNER;
+	ev.detail = op;
+	st_done(st);
+	st = NULL;
+	log_msg(LOG_NOTICE, "%s refused: %s tried lease %s of %s", op,
+	    principal, lease_id, owner);
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	rc = XLICEN_E_NOT_OWNER;
+out:
+	st_done(st);
+	return rc;
+}
+
+int
+store_heartbeat(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int64_t *expires)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t exp = 0;
+	int rc, in_tx = 0, src, b = SQLITE_OK;
+
+	if (expires != NULL)
+		*expires = 0;
+	if (s == NULL || principal == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	/* The common case in one statement; only a refusal looks closer. */
+	st = s->st[ST_HB_UPDATE];
+	b |= st_text(st, 1, lease_id);
+	b |= sqlite3_bind_int64(st, 2, now);
+	b |= st_text(st, 3, principal);
+	if (b != SQLITE_OK) {
+		rc = store_dberr(s, "heartbeat: bind");
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		exp = sqlite3_column_int64(st, 0);
+		src = sqlite3_step(st);
+	} else if (src == SQLITE_DONE) {
+		st_done(st);
+		st = NULL;
+		rc = store_lease_refused(s, principal, lease_id, now,
+		    "heartbeat");
+		if (rc == XLICEN_E_NOT_OWNER)
+			in_tx = 0;	/* committed its audit record */
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = store_dberr(s, "heartbeat: update");
+		goto out;
+	}
+	st_done(st);
+	st = NULL;
+	if ((rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (expires != NULL)
+		*expires = exp;
+out:
+	st_done(st);
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+/* A lease of principal, not past its expiry, read inside the caller's
+ * transaction; otherwise the refusal (committed if audited). */
+struct lease_row {
+	char owner[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1];
+	char version[LICENSE_VERSION_MAX + 1];
+	int64_t pool_id;
+	int64_t count;
+	int64_t seat_id;
+	int64_t ttl_s;
+	int64_t hb_s;
+};
+
+static int
+lease_get(struct store *s, const char *principal, const char *lease_id,
+    int64_t now, const char *op, struct lease_row *lr, int *committed)
+{
+	sqlite3_stmt *get = s->st[ST_LEASE_GET];
+	int rc = XLICEN_OK, src;
+
+	*committed = 0;
+	memset(lr, 0, sizeof(*lr));
+	if (st_text(get, 1, lease_id) != SQLITE_OK) {
+		st_done(get);
+		return store_dberr(s, "lease: bind");
+	}
+	src = sqlite3_step(get);
+	if (src == SQLITE_DONE || (src == SQLITE_ROW &&
+	    (sqlite3_column_int64(get, 1) <= now || (principal != NULL &&
+	    strcmp((const char *)sqlite3_column_text(get, 0), principal) !=
+	    0)))) {
+		st_done(get);
+		if (principal == NULL)
+			return XLICEN_E_NO_LEASE;
+		rc = store_lease_refused(s, principal, lease_id, now, op);
+		*committed = rc == XLICEN_E_NOT_OWNER;
+		return rc;
+	}
+	if (src != SQLITE_ROW) {
+		st_done(get);
+		return store_dberr(s, "lease: select");
+	}
+	col_copy(get, 0, lr->owner, sizeof(lr->owner));
+	col_copy(get, 2, lr->host, sizeof(lr->host));
+	col_copy(get, 3, lr->display, sizeof(lr->display));
+	lr->pool_id = sqlite3_column_int64(get, 4);
+	lr->count = sqlite3_column_int64(get, 5);
+	col_copy(get, 6, lr->product, sizeof(lr->product));
+	lr->seat_id = sqlite3_column_int64(get, 7);
+	lr->ttl_s = sqlite3_column_int64(get, 8);
+	lr->hb_s = sqlite3_column_int64(get, 9);
+	col_copy(get, 10, lr->version, sizeof(lr->version));
+	st_done(get);
+	return XLICEN_OK;
+}
+
+int
+store_release(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int *freed)
+{
+	struct store_event ev;
+	struct lease_row lr;
+	int64_t delta = 0;
+	int rc, in_tx = 0, committed;
+
+	if (freed != NULL)
+		*freed = 0;
+	if (s == NULL || principal == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = lease_get(s, principal, lease_id, now, "release", &lr,
+	    &committed)) != 0) {
+		if (committed)
+			in_tx = 0;
+		goto out;
+	}
+	if ((rc = lease_drop(s, lease_id, lr.seat_id, lr.count, now, 1,
+	    &delta)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "release";
+	ev.principal = principal;
+	ev.host = lr.host;
+	ev.display = lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (freed != NULL)
+		*freed = delta < 0;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_remove(struct store *s, const char *admin, const char *lease_id,
+    int64_t now, char *owner, size_t ownerlen)
+{
+	sqlite3_stmt *st;
+	struct store_event ev;
+	struct lease_row lr;
+	char detail[LIMIT_STRING + 16];
+	int64_t delta = 0;
+	int rc, in_tx = 0, committed, b = SQLITE_OK;
+
+	if (owner != NULL && ownerlen > 0)
+		owner[0] = '\0';
+	if (s == NULL || admin == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = lease_get(s, NULL, lease_id, now, "remove", &lr,
+	    &committed)) != 0)
+		goto out;
+	if ((rc = lease_drop(s, lease_id, lr.seat_id, lr.count, now, 0,
+	    &delta)) != 0)
+		goto out;
+	st = s->st[ST_REVOKED_INS];
+	b |= st_text(st, 1, lease_id);
+	b |= st_text(st, 2, lr.owner);
+	b |= sqlite3_bind_int64(st, 3, now);
+	b |= st_text(st, 4, admin);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		st_done(st);
+		rc = store_dberr(s, "remove: revoked");
+		goto out;
+	}
+	st_done(st);
+	snprintf(detail, sizeof(detail), "by %s", admin);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "remove";
+	ev.principal = lr.owner;
+	ev.host = lr.host;
+	ev.display = lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.detail = detail;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (owner != NULL && ownerlen > 0)
+		snprintf(owner, ownerlen, "%s", lr.owner);
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_reclaim(struct store *s, const char *principal, const char *lease_id,
+    const char *host, const char *display, uint32_t pid, int64_t now,
+    struct store_grant *out)
+{
+	sqlite3_stmt *st;
+	struct store_event ev;
+	struct lease_row lr;
+	int64_t exp = 0;
+	int rc, in_tx = 0, committed, b = SQLITE_OK;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL || principal == NULL || lease_id == NULL || out == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = lease_get(s, principal, lease_id, now, "reclaim", &lr,
+	    &committed)) != 0) {
+		if (committed)
+			in_tx = 0;
+		goto out;
+	}
+	st = s->st[ST_RECLAIM_UPDATE];
+	b |= st_text(st, 1, lease_id);
+	b |= sqlite3_bind_int64(st, 2, now);
+	b |= sqlite3_bind_int64(st, 3, pid);
+	b |= st_text(st, 4, host);
+	b |= st_text(st, 5, display);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		st_done(st);
+		rc = store_dberr(s, "reclaim: update");
+		goto out;
+	}
+	exp = sqlite3_column_int64(st, 0);
+	(void)sqlite3_step(st);
+	st_done(st);
+	if ((rc = product_totals(s, lr.product, now, &out->in_use,
+	    &out->total)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "reclaim";
+	ev.principal = principal;
+	ev.host = host != NULL ? host : lr.host;
+	ev.display = display != NULL ? display : lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.has_seats = 1;
+	ev.seats = 0;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	memcpy(out->lease_id, lease_id, strnlen(lease_id, LIMIT_LEASE_ID));
+	out->expires = exp;
+	out->ttl_s = (uint32_t)lr.ttl_s;
+	out->heartbeat_s = lr.hb_s > 0 ? (uint32_t)lr.hb_s :
+	    (uint32_t)(lr.ttl_s / 3 > 0 ? lr.ttl_s / 3 : 1);
+	out->pool_id = lr.pool_id;
+out:
+	if (in_tx)
+		store_rollback(s);
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+store_expire(struct store *s, int64_t now, int *n)
+{
+	int rc, in_tx = 0, found = 0;
+
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_sweep(s, now, &found)) != 0 ||
+	    (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (n != NULL)
+		*n = found;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int64_t
+store_next_expiry(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	st = s->st[ST_NEXT_EXPIRY];
+	if (sqlite3_step(st) != SQLITE_ROW)
+		(void)store_dberr(s, "next expiry");
+	else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	st_done(st);
+	return v;
 }
 
 static int
@@ -557,6 +1788,84 @@ out:
 	return rc;
 }
 
+/*
+ * Events written before the hash chain existed (migration 0002) get their
+ * hashes, in id order, once; the trigger of 0002 allows exactly this
+ * update.  From then on every row is written with its hash.
+ */
+static int
+store_backfill_hashes(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	int have = 0, rc = XLICEN_E_DB, src, n = 0;
+	int64_t missing = 0;
+
+	if ((rc = open_query_int(db, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", &missing, NULL, 0, "counting unhashed events", err,
+	    errlen)) != 0 || missing == 0)
+		return rc;
+	rc = XLICEN_E_DB;
+	if (open_exec(db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
+		return XLICEN_E_DB;
+	if (sqlite3_prepare_v2(db, "SELECT id, ts, kind, principal, host,"
+	    " display, product, version, lease_id, pool_id, count, code,"
+	    " detail, seats, hash FROM events ORDER BY id", -1, &sel, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE events SET hash = ?2 WHERE id = ?1",
+	    -1, &upd, NULL) != SQLITE_OK) {
+		store_seterr(err, errlen, "hash chain: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	/* Updating only the hash column of the row just read, which no
+	 * index covers, does not disturb the scan. */
+	while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
+		if (sqlite3_column_type(sel, 14) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(sel, 14) == AUDIT_HASH_LEN) {
+			memcpy(prev, sqlite3_column_blob(sel, 14),
+			    AUDIT_HASH_LEN);
+			have = 1;
+			continue;
+		}
+		row_to_audit(sel, &ae);
+		if (audit_event_hash(have ? prev : NULL, &ae, h) != 0) {
+			store_seterr(err, errlen, "hash chain: hashing failed");
+			goto out;
+		}
+		if (sqlite3_bind_int64(upd, 1, ae.id) != SQLITE_OK ||
+		    sqlite3_bind_blob(upd, 2, h, AUDIT_HASH_LEN,
+		    SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_step(upd) != SQLITE_DONE) {
+			store_seterr(err, errlen, "hash chain: %s",
+			    sqlite3_errmsg(db));
+			goto out;
+		}
+		sqlite3_reset(upd);
+		memcpy(prev, h, sizeof(prev));
+		have = 1;
+		n++;
+	}
+	if (src != SQLITE_DONE) {
+		store_seterr(err, errlen, "hash chain: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	sel = upd = NULL;
+	if (open_exec(db, "COMMIT", "commit", err, errlen) != 0)
+		goto out;
+	log_msg(LOG_NOTICE, "store: audit hash chain: %d earlier event(s) "
+	    "hashed", n);
+	rc = XLICEN_OK;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	if (rc != 0)
+		open_rollback(db);
+	return rc;
+}
+
 /* Connection settings; the pragmas that matter are read back because an
  * unsupported one is silently ignored. */
 static int
@@ -660,6 +1969,8 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto out;
 	if ((rc = store_migrate(s->db, path, err, errlen)) != 0)
 		goto out;
+	if ((rc = store_backfill_hashes(s->db, err, errlen)) != 0)
+		goto out;
 	for (i = 0; i < ST__N; i++) {
 		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
@@ -762,11 +2073,18 @@ store_upsert_pool(struct store *s, const struct license *l, int64_t now,
 	b |= st_text(st, 3, l->ver_min);
 	b |= st_text(st, 4, l->ver_max);
 	b |= st_text(st, 5, l->serial);
-	b |= sqlite3_bind_int64(st, 6, l->seats);
+	/* seats >= 1 is a CHECK of 0001: an uncounted pool stores 1. */
+	b |= sqlite3_bind_int64(st, 6, l->uncounted ? 1 : l->seats);
 	b |= sqlite3_bind_int64(st, 7, l->start);
 	b |= sqlite3_bind_int64(st, 8, l->expires);
 	b |= st_text(st, 9, l->customer);
 	b |= sqlite3_bind_int64(st, 10, now);
+	b |= sqlite3_bind_int(st, 11, l->uncounted ? 1 : 0);
+	b |= st_text(st, 12, l->hostid);
+	b |= st_text(st, 13, l->dup_group);
+	b |= sqlite3_bind_int64(st, 14, l->linger_s);
+	b |= sqlite3_bind_int64(st, 15, l->ttl_s);
+	b |= sqlite3_bind_int64(st, 16, l->heartbeat_s);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
 		rc = store_dberr(s, "sync: store pool");
 		goto out;
@@ -862,388 +2180,7 @@ out:
 }
 
 /*
- * Leases.
- */
-
-int
-store_checkout(struct store *s, const struct store_checkout_req *req,
-    struct store_grant *out)
-{
-	sqlite3_stmt *pools = NULL, *ins = NULL;
-	struct store_event ev;
-	char lease_id[STORE_LEASE_ID_LEN + 1], detail[128];
-	const char *vmin, *vmax;
-	int64_t id, seats, start, expires, used, best = 0;
-	int64_t total = 0, in_use = 0, expiry;
-	int any_product = 0, any_cover = 0, any_usable = 0, any_expired = 0;
-	int rc, deny = 0, in_tx = 0, nexp, src, b = SQLITE_OK;
-
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (s == NULL || req == NULL || out == NULL ||
-	    req->principal == NULL || req->principal[0] == '\0' ||
-	    req->product == NULL || req->version == NULL ||
-	    req->ttl_s == 0)
-		return XLICEN_E_INVALID;
-	if (req->count == 0 || req->count > LIMIT_SEATS)
-		return XLICEN_E_COUNT;
-	if (!license_version_valid(req->version))
-		return XLICEN_E_BAD_VALUE;
-
-	if ((rc = store_begin(s)) != 0)
-		goto out;
-	in_tx = 1;
-	if ((rc = store_sweep(s, req->now, &nexp)) != 0)
-		goto out;
-
-	/*
-	 * Pool choice: the first usable covering pool (lowest id, i.e. the
-	 * longest licensed) with enough free seats.  First fit rather than
-	 * most-free keeps later pools whole for multi-seat checkouts, which
-	 * must fit in one pool, and makes grants predictable.
-	 */
-	pools = s->st[ST_POOLS_PRODUCT];
-	if (st_text(pools, 1, req->product) != SQLITE_OK) {
-		rc = store_dberr(s, "checkout: bind");
-		goto out;
-	}
-	while ((src = sqlite3_step(pools)) == SQLITE_ROW) {
-		any_product = 1;
-		id = sqlite3_column_int64(pools, 0);
-		vmin = (const char *)sqlite3_column_text(pools, 1);
-		vmax = (const char *)sqlite3_column_text(pools, 2);
-		seats = sqlite3_column_int64(pools, 3);
-		start = sqlite3_column_int64(pools, 4);
-		expires = sqlite3_column_int64(pools, 5);
-		used = sqlite3_column_int64(pools, 6);
-		if (vmin == NULL || vmax == NULL ||
-		    license_version_cmp(req->version, vmin) < 0 ||
-		    license_version_cmp(req->version, vmax) > 0)
-			continue;
-		any_cover = 1;
-		switch (pool_dates(start, expires, req->now)) {
-		case 1:
-			any_expired = 1;
-			continue;
-		case -1:
-			continue;
-		}
-		any_usable = 1;
-		total += seats;
-		in_use += used;
-		/* A reissued license may have fewer seats than are leased:
-		 * seats - used can be negative. */
-		if (best == 0 && seats - used >= (int64_t)req->count)
-			best = id;
-	}
-	if (src != SQLITE_DONE) {
-		rc = store_dberr(s, "checkout: select pools");
-		goto out;
-	}
-	st_done(pools);
-	pools = NULL;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = req->now;
-	ev.principal = req->principal;
-	ev.host = req->host;
-	ev.display = req->display;
-	ev.product = req->product;
-	ev.version = req->version;
-	ev.count = req->count;
-	if (!any_product)
-		deny = XLICEN_E_NO_PRODUCT;
-	else if (!any_cover)
-		deny = XLICEN_E_NO_VERSION;
-	else if (!any_usable)
-		deny = any_expired ? XLICEN_E_EXPIRED : XLICEN_E_NOT_YET;
-	else if (best == 0)
-		deny = XLICEN_E_NO_SEATS;
-
-	if (deny != 0) {
-		if (deny == XLICEN_E_NO_SEATS) {
-			snprintf(detail, sizeof(detail), "in use %" PRId64
-			    " of %" PRId64, in_use, total);
-			ev.detail = detail;
-		}
-		ev.kind = "deny";
-		ev.code = deny;
-		if ((rc = store_event(s, &ev)) != 0 ||
-		    (rc = store_commit(s)) != 0)
-			goto out;
-		in_tx = 0;
-		if (deny == XLICEN_E_NO_SEATS) {
-			out->in_use = clamp_u32(in_use);
-			out->total = clamp_u32(total);
-		}
-		rc = deny;
-		goto out;
-	}
-
-	if ((rc = store_new_lease_id(lease_id)) != 0)
-		goto out;
-	expiry = req->now + (int64_t)req->ttl_s;
-	ins = s->st[ST_LEASE_INS];
-	b |= st_text(ins, 1, lease_id);
-	b |= sqlite3_bind_int64(ins, 2, best);
-	b |= st_text(ins, 3, req->principal);
-	b |= st_text(ins, 4, req->host ? req->host : "");
-	b |= st_text(ins, 5, req->display ? req->display : "");
-	b |= sqlite3_bind_int64(ins, 6, req->pid);
-	b |= sqlite3_bind_int64(ins, 7, req->count);
-	b |= sqlite3_bind_int64(ins, 8, req->ttl_s);
-	b |= sqlite3_bind_int64(ins, 9, req->now);
-	b |= sqlite3_bind_int64(ins, 10, expiry);
-	if (b != SQLITE_OK || sqlite3_step(ins) != SQLITE_DONE) {
-		rc = store_dberr(s, "checkout: insert lease");
-		goto out;
-	}
-	st_done(ins);
-	ins = NULL;
-	ev.kind = "grant";
-	ev.lease_id = lease_id;
-	ev.pool_id = best;
-	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
-
-	memcpy(out->lease_id, lease_id, sizeof(lease_id));
-	out->expires = expiry;
-	out->in_use = clamp_u32(in_use + (int64_t)req->count);
-	out->total = clamp_u32(total);
-	rc = XLICEN_OK;
-out:
-	st_done(pools);
-	st_done(ins);
-	if (in_tx)
-		store_rollback(s);
-	return rc;
-}
-
-/*
- * Why a lease could not be touched: NO_LEASE if it is gone or past its
- * expiry, else NOT_OWNER (which is audited: someone tried another
- * principal's lease).  Called inside the caller's transaction.
- */
-static int
-store_lease_refused(struct store *s, const char *principal,
-    const char *lease_id, int64_t now, const char *op)
-{
-	sqlite3_stmt *st = s->st[ST_LEASE_GET];
-	struct store_event ev;
-	char owner[LIMIT_STRING + 1], product[LICENSE_NAME_MAX + 1];
-	int rc, src;
-
-	if (st_text(st, 1, lease_id) != SQLITE_OK) {
-		rc = store_dberr(s, "lease: bind");
-		goto out;
-	}
-	src = sqlite3_step(st);
-	if (src == SQLITE_DONE ||
-	    (src == SQLITE_ROW && sqlite3_column_int64(st, 1) <= now)) {
-		rc = XLICEN_E_NO_LEASE;
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = store_dberr(s, "lease: select");
-		goto out;
-	}
-	col_copy(st, 0, owner, sizeof(owner));
-	col_copy(st, 6, product, sizeof(product));
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = now;
-	ev.kind = "deny";
-	ev.principal = principal;
-	ev.product = product;
-	ev.lease_id = lease_id;
-	ev.pool_id = sqlite3_column_int64(st, 4);
-	ev.code = XLICEN_E_NOT_OWNER;
-	ev.detail = op;
-	st_done(st);
-	st = NULL;
-	log_msg(LOG_NOTICE, "%s refused: %s tried lease %s of %s", op,
-	    principal, lease_id, owner);
-	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
-		goto out;
-	rc = XLICEN_E_NOT_OWNER;
-out:
-	st_done(st);
-	return rc;
-}
-
-int
-store_heartbeat(struct store *s, const char *principal,
-    const char *lease_id, int64_t now, int64_t *expires)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t exp = 0;
-	int rc, in_tx = 0, src, b = SQLITE_OK;
-
-	if (expires != NULL)
-		*expires = 0;
-	if (s == NULL || principal == NULL || lease_id == NULL)
-		return XLICEN_E_INVALID;
-
-	if ((rc = store_begin(s)) != 0)
-		goto out;
-	in_tx = 1;
-	/* The common case in one statement; only a refusal looks closer. */
-	st = s->st[ST_HB_UPDATE];
-	b |= st_text(st, 1, lease_id);
-	b |= sqlite3_bind_int64(st, 2, now);
-	b |= st_text(st, 3, principal);
-	if (b != SQLITE_OK) {
-		rc = store_dberr(s, "heartbeat: bind");
-		goto out;
-	}
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		exp = sqlite3_column_int64(st, 0);
-		src = sqlite3_step(st);
-	} else if (src == SQLITE_DONE) {
-		st_done(st);
-		st = NULL;
-		rc = store_lease_refused(s, principal, lease_id, now,
-		    "heartbeat");
-		if (rc == XLICEN_E_NOT_OWNER)
-			in_tx = 0;	/* committed its audit record */
-		goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = store_dberr(s, "heartbeat: update");
-		goto out;
-	}
-	st_done(st);
-	st = NULL;
-	if ((rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
-	if (expires != NULL)
-		*expires = exp;
-out:
-	st_done(st);
-	if (in_tx)
-		store_rollback(s);
-	return rc;
-}
-
-int
-store_release(struct store *s, const char *principal,
-    const char *lease_id, int64_t now)
-{
-	sqlite3_stmt *get = NULL, *del = NULL;
-	struct store_event ev;
-	char owner[LIMIT_STRING + 1], product[LICENSE_NAME_MAX + 1];
-	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
-	int rc, in_tx = 0, src;
-
-	if (s == NULL || principal == NULL || lease_id == NULL)
-		return XLICEN_E_INVALID;
-
-	if ((rc = store_begin(s)) != 0)
-		goto out;
-	in_tx = 1;
-	get = s->st[ST_LEASE_GET];
-	if (st_text(get, 1, lease_id) != SQLITE_OK) {
-		rc = store_dberr(s, "release: bind");
-		goto out;
-	}
-	src = sqlite3_step(get);
-	if (src == SQLITE_DONE || (src == SQLITE_ROW &&
-	    (sqlite3_column_int64(get, 1) <= now ||
-	    strcmp((const char *)sqlite3_column_text(get, 0), principal) !=
-	    0))) {
-		st_done(get);
-		get = NULL;
-		rc = store_lease_refused(s, principal, lease_id, now,
-		    "release");
-		if (rc == XLICEN_E_NOT_OWNER)
-			in_tx = 0;
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = store_dberr(s, "release: select");
-		goto out;
-	}
-	col_copy(get, 0, owner, sizeof(owner));
-	col_copy(get, 2, host, sizeof(host));
-	col_copy(get, 3, display, sizeof(display));
-	col_copy(get, 6, product, sizeof(product));
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = now;
-	ev.kind = "release";
-	ev.principal = principal;
-	ev.host = host;
-	ev.display = display;
-	ev.product = product;
-	ev.lease_id = lease_id;
-	ev.pool_id = sqlite3_column_int64(get, 4);
-	ev.count = sqlite3_column_int64(get, 5);
-	st_done(get);
-	get = NULL;
-
-	del = s->st[ST_LEASE_DEL];
-	if (st_text(del, 1, lease_id) != SQLITE_OK ||
-	    sqlite3_step(del) != SQLITE_DONE) {
-		rc = store_dberr(s, "release: delete");
-		goto out;
-	}
-	st_done(del);
-	del = NULL;
-	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
-out:
-	st_done(get);
-	st_done(del);
-	if (in_tx)
-		store_rollback(s);
-	return rc;
-}
-
-int
-store_expire(struct store *s, int64_t now, int *n)
-{
-	int rc, in_tx = 0, found = 0;
-
-	if (n != NULL)
-		*n = 0;
-	if (s == NULL)
-		return XLICEN_E_INVALID;
-	if ((rc = store_begin(s)) != 0)
-		goto out;
-	in_tx = 1;
-	if ((rc = store_sweep(s, now, &found)) != 0 ||
-	    (rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
-	if (n != NULL)
-		*n = found;
-out:
-	if (in_tx)
-		store_rollback(s);
-	return rc;
-}
-
-int64_t
-store_next_expiry(struct store *s)
-{
-	sqlite3_stmt *st;
-	int64_t v = 0;
-
-	if (s == NULL)
-		return 0;
-	st = s->st[ST_NEXT_EXPIRY];
-	if (sqlite3_step(st) != SQLITE_ROW)
-		(void)store_dberr(s, "next expiry");
-	else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	st_done(st);
-	return v;
-}
-
-/*
- * Status.
+ * Status, holders, reports.
  */
 
 int
@@ -1292,7 +2229,15 @@ store_status(struct store *s, const char *product, int64_t now,
 		p->total = clamp_u32(sqlite3_column_int64(st, 5));
 		p->start = sqlite3_column_int64(st, 6);
 		p->expires = sqlite3_column_int64(st, 7);
-		p->in_use = clamp_u32(sqlite3_column_int64(st, 8));
+		p->uncounted = sqlite3_column_int(st, 8) != 0;
+		if (p->uncounted)
+			p->total = 0;
+		col_copy(st, 9, p->hostid, sizeof(p->hostid));
+		col_copy(st, 10, p->dup_group, sizeof(p->dup_group));
+		p->linger_s = clamp_u32(sqlite3_column_int64(st, 11));
+		p->ttl_s = clamp_u32(sqlite3_column_int64(st, 12));
+		p->heartbeat_s = clamp_u32(sqlite3_column_int64(st, 13));
+		p->in_use = clamp_u32(sqlite3_column_int64(st, 14));
 		switch (pool_dates(p->start, p->expires, now)) {
 		case 1:
 			p->state = STORE_POOL_EXPIRED;
@@ -1315,6 +2260,412 @@ store_status(struct store *s, const char *product, int64_t now,
 out:
 	st_done(st);
 	free(v);
+	return rc;
+}
+
+int
+store_holders(struct store *s, const char *product, const char *principal,
+    int64_t now, struct store_holder **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_holder *v = NULL, *tmp, *h;
+	size_t len = 0, cap = 0;
+	int rc = XLICEN_OK, src, pass, b;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL || out == NULL || n == NULL)
+		return XLICEN_E_INVALID;
+	/* Pass 0: leases; pass 1: lingering seats (whose owner took them,
+	 * not necessarily principal: only in the full listing). */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && principal != NULL)
+			break;
+		st = s->st[pass == 0 ? ST_HOLDERS : ST_HOLDERS_LINGER];
+		b = sqlite3_bind_int64(st, 1, now);
+		b |= st_text(st, 2, product);
+		if (pass == 0)
+			b |= st_text(st, 3, principal);
+		if (b != SQLITE_OK) {
+			rc = store_dberr(s, "holders: bind");
+			goto out;
+		}
+		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+			if (len == cap) {
+				cap = cap ? 2 * cap : 16;
+				if ((tmp = reallocarray(v, cap, sizeof(*v))) ==
+				    NULL) {
+					rc = XLICEN_E_NOMEM;
+					goto out;
+				}
+				v = tmp;
+			}
+			h = &v[len++];
+			memset(h, 0, sizeof(*h));
+			col_copy(st, 0, h->product, sizeof(h->product));
+			if (pass == 0) {
+				col_copy(st, 1, h->version, sizeof(h->version));
+				col_copy(st, 2, h->principal,
+				    sizeof(h->principal));
+				col_copy(st, 3, h->host, sizeof(h->host));
+				col_copy(st, 4, h->display, sizeof(h->display));
+				col_copy(st, 5, h->lease_id,
+				    sizeof(h->lease_id));
+				h->pid = clamp_u32(sqlite3_column_int64(st, 6));
+				h->count = clamp_u32(sqlite3_column_int64(st,
+				    7));
+				h->heartbeat_s = clamp_u32(
+				    sqlite3_column_int64(st, 8));
+				h->since = sqlite3_column_int64(st, 9);
+				h->last_hb = sqlite3_column_int64(st, 10);
+				h->expires = sqlite3_column_int64(st, 11);
+			} else {
+				col_copy(st, 1, h->principal,
+				    sizeof(h->principal));
+				col_copy(st, 2, h->host, sizeof(h->host));
+				h->count = clamp_u32(sqlite3_column_int64(st,
+				    3));
+				h->since = sqlite3_column_int64(st, 4);
+				h->expires = sqlite3_column_int64(st, 5);
+				h->lingering = 1;
+			}
+		}
+		if (src != SQLITE_DONE) {
+			rc = store_dberr(s, "holders: select");
+			goto out;
+		}
+		st_done(st);
+		st = NULL;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+out:
+	st_done(st);
+	free(v);
+	return rc;
+}
+
+/* ---- reports: a replay of the audit trail ---- */
+
+struct rep_lease {
+	char id[STORE_LEASE_ID_LEN + 1];
+	size_t row;		/* the principal's row */
+	int64_t count;
+	int64_t since;
+	int used;		/* 0: a free slot of the table */
+};
+
+struct rep {
+	struct store_report_row *rows;
+	size_t nrows, cap;
+	int64_t *cur;		/* per row: seats (product) or lease seats */
+	int64_t *last;		/* per row: time of the last change */
+	double *area;		/* per row: seat-seconds within the range */
+	struct rep_lease *tab;	/* open leases, open addressing */
+	size_t tabsz, tabn;
+	int64_t from, to;
+};
+
+static uint64_t
+rep_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int
+rep_row(struct rep *r, const char *product, const char *principal,
+    size_t *idx)
+{
+	size_t i;
+	void *t;
+
+	for (i = 0; i < r->nrows; i++)
+		if (strcmp(r->rows[i].product, product) == 0 &&
+		    strcmp(r->rows[i].principal, principal) == 0) {
+			*idx = i;
+			return 0;
+		}
+	if (r->nrows == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		if ((t = reallocarray(r->rows, r->cap, sizeof(*r->rows))) ==
+		    NULL)
+			return XLICEN_E_NOMEM;
+		r->rows = t;
+		if ((t = reallocarray(r->cur, r->cap, sizeof(*r->cur))) == NULL)
+			return XLICEN_E_NOMEM;
+		r->cur = t;
+		if ((t = reallocarray(r->last, r->cap, sizeof(*r->last))) ==
+		    NULL)
+			return XLICEN_E_NOMEM;
+		r->last = t;
+		if ((t = reallocarray(r->area, r->cap, sizeof(*r->area))) ==
+		    NULL)
+			return XLICEN_E_NOMEM;
+		r->area = t;
+	}
+	i = r->nrows++;
+	memset(&r->rows[i], 0, sizeof(r->rows[i]));
+	snprintf(r->rows[i].product, sizeof(r->rows[i].product), "%s",
+	    product);
+	snprintf(r->rows[i].principal, sizeof(r->rows[i].principal), "%s",
+	    principal);
+	r->cur[i] = 0;
+	r->last[i] = r->from;
+	r->area[i] = 0;
+	*idx = i;
+	return 0;
+}
+
+/* Row i's level changes by delta at time t: integrate the old level over
+ * the part of [last, t] inside the range, track the peak. */
+static void
+rep_level(struct rep *r, size_t i, int64_t t, int64_t delta)
+{
+	int64_t a = r->last[i] > r->from ? r->last[i] : r->from;
+	int64_t b = t < r->to ? t : r->to;
+
+	if (b > a)
+		r->area[i] += (double)r->cur[i] * (double)(b - a);
+	if (t >= r->from && r->cur[i] > 0 &&
+	    (uint64_t)r->cur[i] > r->rows[i].peak)
+		r->rows[i].peak = clamp_u32(r->cur[i]);
+	r->cur[i] += delta;
+	if (r->cur[i] < 0)
+		r->cur[i] = 0;
+	if (t >= r->from && t <= r->to && (uint64_t)r->cur[i] > r->rows[i].peak)
+		r->rows[i].peak = clamp_u32(r->cur[i]);
+	if (t > r->last[i])
+		r->last[i] = t;
+}
+
+static struct rep_lease *
+rep_find(struct rep *r, const char *id, int insert)
+{
+	size_t i, mask;
+	struct rep_lease *nt, *old;
+	size_t oldsz, k;
+
+	if (insert && (r->tabn + 1) * 2 > r->tabsz) {
+		oldsz = r->tabsz;
+		old = r->tab;
+		r->tabsz = oldsz ? 2 * oldsz : 256;
+		if ((nt = calloc(r->tabsz, sizeof(*nt))) == NULL) {
+			r->tabsz = oldsz;
+			return NULL;
+		}
+		r->tab = nt;
+		r->tabn = 0;
+		for (k = 0; k < oldsz; k++)
+			if (old[k].used && old[k].id[0] != '\x01') {
+				struct rep_lease *e = rep_find(r, old[k].id, 1);
+
+				*e = old[k];
+			}
+		free(old);
+	}
+	if (r->tabsz == 0)
+		return NULL;
+	mask = r->tabsz - 1;
+	for (i = rep_hash(id) & mask; r->tab[i].used; i = (i + 1) & mask)
+		if (strcmp(r->tab[i].id, id) == 0)
+			return &r->tab[i];
+	if (!insert)
+		return NULL;
+	snprintf(r->tab[i].id, sizeof(r->tab[i].id), "%s", id);
+	r->tab[i].used = 1;
+	r->tabn++;
+	return &r->tab[i];
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct store_report_row *x = a, *y = b;
+	int c = strcmp(x->product, y->product);
+
+	if (c != 0)
+		return c;
+	/* The product's own row ("") first. */
+	return strcmp(x->principal, y->principal);
+}
+
+int
+store_report(struct store *s, int64_t from, int64_t to, int64_t now,
+    const char *product, struct store_report_row **rows, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct rep r;
+	struct rep_lease *l;
+	const char *kind, *principal, *prod, *lease;
+	int64_t ts, count, seats;
+	size_t prow, urow, i;
+	double span;
+	int rc = XLICEN_OK, src;
+
+	if (rows != NULL)
+		*rows = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL || rows == NULL || n == NULL)
+		return XLICEN_E_INVALID;
+	if (to > now)
+		to = now;
+	if (from > to)
+		return XLICEN_E_INVALID;
+	memset(&r, 0, sizeof(r));
+	r.from = from;
+	r.to = to;
+	st = s->st[ST_EVENTS_REPORT];
+	if (sqlite3_bind_int64(st, 1, to) != SQLITE_OK) {
+		rc = store_dberr(s, "report: bind");
+		goto out;
+	}
+	/* Replay from the first event: a lease granted before from and
+	 * held into the range counts from from on. */
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		ts = sqlite3_column_int64(st, 0);
+		kind = (const char *)sqlite3_column_text(st, 1);
+		principal = col_text_or_null(st, 2);
+		prod = col_text_or_null(st, 3);
+		lease = col_text_or_null(st, 4);
+		count = sqlite3_column_int64(st, 5);
+		seats = sqlite3_column_int64(st, 6);
+		/* Events from before migration 0002 have no seats: then every
+		 * lease was a seat of its own. */
+		if (sqlite3_column_type(st, 6) == SQLITE_NULL && kind != NULL)
+			seats = strcmp(kind, "grant") == 0 ? count : -count;
+		if (kind == NULL || prod == NULL ||
+		    (product != NULL && strcmp(prod, product) != 0))
+			continue;
+		if (principal == NULL)
+			principal = "";
+		if ((rc = rep_row(&r, prod, "", &prow)) != 0 ||
+		    (rc = rep_row(&r, prod, principal, &urow)) != 0)
+			goto out;
+		if (strcmp(kind, "deny") == 0) {
+			if (ts >= from) {
+				r.rows[prow].denials++;
+				r.rows[urow].denials++;
+			}
+			continue;
+		}
+		if (strcmp(kind, "grant") == 0) {
+			if (ts >= from) {
+				r.rows[prow].grants++;
+				r.rows[urow].grants++;
+			}
+			rep_level(&r, prow, ts, seats);
+			if (lease == NULL)
+				continue;
+			if ((l = rep_find(&r, lease, 1)) == NULL) {
+				rc = XLICEN_E_NOMEM;
+				goto out;
+			}
+			l->row = urow;
+			l->count = count > 0 ? count : 1;
+			l->since = ts;
+			rep_level(&r, urow, ts, l->count);
+			continue;
+		}
+		if (strcmp(kind, "release") == 0 || strcmp(kind, "expire") ==
+		    0 || strcmp(kind, "remove") == 0 ||
+		    strcmp(kind, "linger") == 0) {
+			rep_level(&r, prow, ts, seats);
+			if (lease == NULL || (l = rep_find(&r, lease, 0)) ==
+			    NULL)
+				continue;
+			rep_level(&r, l->row, ts, -l->count);
+			/* Tombstone: keep the probe chain intact. */
+			l->count = 0;
+			l->id[0] = '\x01';
+		}
+	}
+	if (src != SQLITE_DONE) {
+		rc = store_dberr(s, "report: select");
+		goto out;
+	}
+	span = to > from ? (double)(to - from) : 1.0;
+	for (i = 0; i < r.nrows; i++) {
+		rep_level(&r, i, to, 0);
+		r.rows[i].avg = r.area[i] / span;
+	}
+	/* Seat-seconds of leases: the principals' areas; the product's row
+	 * sums them (its own area is seats, shared ones counted once). */
+	for (i = 0; i < r.nrows; i++) {
+		if (r.rows[i].principal[0] == '\0')
+			continue;
+		r.rows[i].seconds = (uint64_t)(r.area[i] + 0.5);
+		if (rep_row(&r, r.rows[i].product, "", &prow) == 0)
+			r.rows[prow].seconds += r.rows[i].seconds;
+	}
+	if (r.nrows > 1)
+		qsort(r.rows, r.nrows, sizeof(*r.rows), row_cmp);
+	*rows = r.rows;
+	*n = r.nrows;
+	r.rows = NULL;
+out:
+	st_done(st);
+	free(r.rows);
+	free(r.cur);
+	free(r.last);
+	free(r.area);
+	free(r.tab);
+	return rc;
+}
+
+int
+store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
+    char head[65])
+{
+	sqlite3_stmt *st;
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	uint64_t nev = 0, bad = 0;
+	int have = 0, rc = XLICEN_OK, src;
+
+	if (events != NULL)
+		*events = 0;
+	if (bad_id != NULL)
+		*bad_id = 0;
+	if (head != NULL)
+		head[0] = '\0';
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	st = s->st[ST_EVENTS_ALL];
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_audit(st, &ae);
+		nev++;
+		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)
+			goto out;
+		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 14), h,
+		    AUDIT_HASH_LEN) != 0) {
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		memcpy(prev, h, sizeof(prev));
+		have = 1;
+	}
+	if (bad == 0 && src != SQLITE_DONE) {
+		rc = store_dberr(s, "verify: select");
+		goto out;
+	}
+	if (events != NULL)
+		*events = nev;
+	if (bad_id != NULL)
+		*bad_id = bad;
+	if (head != NULL && have)
+		audit_hex(prev, head);
+out:
+	st_done(st);
 	return rc;
 }
 

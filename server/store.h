@@ -43,61 +43,111 @@ void store_close(struct store *s);
 int store_sync_pools(struct store *s, const struct license *lics, size_t n,
     int64_t now);
 
+struct policy;
+
 struct store_checkout_req {
 	const char *principal;	/* authenticated initiator name */
 	const char *product;
 	const char *version;	/* dotted version */
-	const char *host;	/* client-reported, informational */
-	const char *display;	/* client-reported, informational */
+	const char *host;	/* client-reported, canonical (display.h) */
+	const char *display;	/* client-reported, canonical; "" none */
 	uint32_t count;		/* seats wanted, >= 1 */
 	uint32_t pid;
-	uint32_t ttl_s;		/* lease lifetime without heartbeat */
+	uint32_t ttl_s;		/* server default lease lifetime */
+	uint32_t heartbeat_s;	/* server default heartbeat interval */
 	int64_t now;
+	const struct policy *policy;	/* NULL: no policy */
+	int quiet;		/* do not audit a denial (a queued retry) */
 };
 
 struct store_grant {
 	char lease_id[LIMIT_LEASE_ID + 1];	/* server-chosen, opaque */
 	int64_t expires;			/* lease expiry, UTC s */
 	uint32_t in_use;			/* seats in use after the grant */
-	uint32_t total;				/* seats of the product's usable pools */
+	uint32_t total;				/* seats of the product's usable
+						 * counted pools */
+	uint32_t ttl_s;				/* the lease's lifetime */
+	uint32_t heartbeat_s;			/* interval to ask of the client */
+	int64_t pool_id;
+	int uncounted;				/* granted from an uncounted pool */
+	int shared;				/* joined its dup group's seat */
+	int queueable;				/* denied, but a seat freed later
+						 * could serve it (NO_SEATS or
+						 * MAX_REACHED) */
+	char reason[512];			/* denial: why, for the client */
 };
 
 /*
- * In one BEGIN IMMEDIATE transaction: expire leases past their time, find
- * a usable pool of the product whose version range covers req->version and
- * that has req->count free seats, and insert a lease.  The pool is the
- * first such by id (first fit): a lease never spans pools.  Errors:
- * XLICEN_E_NO_PRODUCT (no pool of that product), XLICEN_E_NO_VERSION (none
- * covers the version), XLICEN_E_EXPIRED / XLICEN_E_NOT_YET (only pools
- * outside their dates cover it; EXPIRED if any covering one has expired),
- * XLICEN_E_NO_SEATS (out->in_use and out->total are still filled, summed
- * over the usable covering pools), XLICEN_E_DB.  Grants and these denials
- * are recorded in the audit trail, in the same transaction.  Refused
- * before any of that, and not audited: XLICEN_E_INVALID (NULL or empty
- * principal, NULL product/version, ttl_s 0), XLICEN_E_COUNT (count 0 or
- * over LIMIT_SEATS), XLICEN_E_BAD_VALUE (version not a dotted version);
- * XLICEN_E_INTERNAL if getrandom() fails.
+ * In one BEGIN IMMEDIATE transaction: expire leases and lingering seats
+ * past their time, find the usable pools of the product (covering
+ * req->version, within their dates, node lock matching req->host or
+ * req->principal), ask the policy, and grant: a checkout whose dup group
+ * (policy.h; the pool's license dup_group, else the policy's, else uhd)
+ * already holds a seat in such a pool shares it; otherwise the seats come
+ * from the first uncounted pool, else the first counted pool (by id) with
+ * req->count free seats.  A lease never spans pools.  The lease's TTL and
+ * heartbeat are the license's, else the policy's, else req's (heartbeat
+ * at most a third of the TTL).
+ *
+ * Errors: XLICEN_E_NO_PRODUCT, XLICEN_E_NO_VERSION, XLICEN_E_EXPIRED /
+ * XLICEN_E_NOT_YET (only pools outside their dates cover it; EXPIRED if
+ * any covering one has expired), XLICEN_E_WRONG_HOST (the covering pools
+ * in their dates are all node-locked to others), XLICEN_E_EXCLUDED,
+ * XLICEN_E_MAX_REACHED (the policy; out->reason says which rule),
+ * XLICEN_E_NO_SEATS (out->in_use and out->total are still filled),
+ * XLICEN_E_DB.  Grants and these denials are audited in the same
+ * transaction (denials not if req->quiet).  Refused before any of that,
+ * and not audited: XLICEN_E_INVALID (NULL or empty principal, NULL
+ * product/version, ttl_s 0), XLICEN_E_COUNT, XLICEN_E_BAD_VALUE (version
+ * not a dotted version); XLICEN_E_INTERNAL if getrandom() fails.
  */
 int store_checkout(struct store *s, const struct store_checkout_req *req,
     struct store_grant *out);
 
+/*
+ * Re-attach a lease after a reconnect or a server restart: a lease of
+ * principal not past its expiry is extended by its TTL, its pid (and host
+ * and display, when given: NULL keeps them) updated, a "reclaim" audited,
+ * and *out filled as for a grant (same lease id, new expiry, heartbeat,
+ * product in use/total).  Errors: XLICEN_E_NO_LEASE, XLICEN_E_NOT_OWNER
+ * (audited), XLICEN_E_REVOKED (an administrator removed it),
+ * XLICEN_E_INVALID, XLICEN_E_DB.  *out is cleared first.
+ */
+int store_reclaim(struct store *s, const char *principal,
+    const char *lease_id, const char *host, const char *display,
+    uint32_t pid, int64_t now, struct store_grant *out);
+
 /* Extend a lease of principal to now + its ttl.  XLICEN_E_NO_LEASE if it
  * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's
- * (audited as a "deny").  Leases of withdrawn or expired pools can still
- * be kept alive.  expires (may be NULL) is 0 on error. */
+ * (audited as a "deny"), XLICEN_E_REVOKED if an administrator removed it
+ * (to its owner; NO_LEASE to others).  Leases of withdrawn or expired
+ * pools can still be kept alive.  expires (may be NULL) is 0 on error. */
 int store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires);
 
-/* Release a lease of principal.  Same errors as store_heartbeat. */
+/* Release a lease of principal.  Same errors as store_heartbeat.  The
+ * seat goes when no lease shares it any more, or stays counted for its
+ * linger time; *freed (may be NULL) is 1 if seats became free now. */
 int store_release(struct store *s, const char *principal,
-    const char *lease_id, int64_t now);
+    const char *lease_id, int64_t now, int *freed);
 
-/* Delete leases whose expiry is <= now, auditing each; *n (may be NULL)
- * gets how many.  Returns 0 or XLICEN_E_DB. */
+/*
+ * An administrator (admin, already checked against the ACL) removes a
+ * lease: deleted at once (no linger), remembered as revoked so that its
+ * owner's next heartbeat, release or reclaim gets XLICEN_E_REVOKED, and
+ * audited as "remove".  owner (may be NULL, ownerlen bytes) gets the
+ * holder's principal.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_DB.
+ */
+int store_remove(struct store *s, const char *admin, const char *lease_id,
+    int64_t now, char *owner, size_t ownerlen);
+
+/* Delete leases whose expiry is <= now and seats whose linger ended,
+ * auditing each; *n (may be NULL) gets how many.  Returns 0 or
+ * XLICEN_E_DB. */
 int store_expire(struct store *s, int64_t now, int *n);
 
-/* Earliest lease expiry, or 0 if there is no lease (for the timer); also
- * 0, logged, on a database error. */
+/* Earliest lease expiry or linger end, or 0 if there is none (for the
+ * timer); also 0, logged, on a database error. */
 int64_t store_next_expiry(struct store *s);
 
 struct store_pool_status {
@@ -110,6 +160,13 @@ struct store_pool_status {
 	int64_t start;		/* 0 = none */
 	int64_t expires;	/* 0 = permanent */
 	int state;		/* enum store_pool_state */
+	/* The license's optional fields (0 / "" when absent). */
+	int uncounted;
+	char hostid[LICENSE_HOSTID_MAX + 1];
+	char dup_group[LICENSE_DUP_MAX + 1];
+	uint32_t linger_s;
+	uint32_t ttl_s;
+	uint32_t heartbeat_s;
 };
 
 /* All licensed (not withdrawn) pools, or those of one product (product may
@@ -120,8 +177,89 @@ int store_status(struct store *s, const char *product, int64_t now,
     struct store_pool_status **out, size_t *n);
 
 /* Count of current leases (all pools, including withdrawn ones and leases
- * due but not yet expired) and seats they hold, for tests and logs.
- * Either pointer may be NULL. */
+ * due but not yet expired) and the seats they hold (a seat shared by
+ * several leases counts once; lingering seats count too), for tests and
+ * logs.  Either pointer may be NULL. */
 int store_count_leases(struct store *s, int64_t *leases, int64_t *seats);
+
+/* A lease or a lingering seat, for HOLDERS and LIST_MINE. */
+struct store_holder {
+	char product[LICENSE_NAME_MAX + 1];
+	char version[LICENSE_VERSION_MAX + 1];
+	char principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	char lease_id[LIMIT_LEASE_ID + 1];	/* "" for a lingering seat */
+	uint32_t pid;
+	uint32_t count;
+	uint32_t heartbeat_s;
+	int64_t since;		/* granted (lingering: released) */
+	int64_t last_hb;
+	int64_t expires;	/* lease expiry or linger end */
+	int lingering;
+};
+
+/*
+ * The leases not past their expiry and the lingering seats, of one
+ * product or all (product NULL), of one principal or all (principal
+ * NULL; lingering seats are listed only then), ordered by product and
+ * time.  *out is malloc'd (caller frees; NULL when *n is 0).  Read-only.
+ * Returns 0, XLICEN_E_NOMEM or XLICEN_E_DB.
+ */
+int store_holders(struct store *s, const char *product,
+    const char *principal, int64_t now, struct store_holder **out,
+    size_t *n);
+
+/* An audit record written on its own (queue events, admin requests).
+ * code is 0 or a negative xlicen code; strings may be NULL. */
+struct store_audit {
+	const char *kind;	/* a kind of event_kinds */
+	const char *principal;
+	const char *host;
+	const char *display;
+	const char *product;
+	const char *version;
+	const char *lease_id;
+	int64_t count;		/* 0 = none */
+	int code;
+	const char *detail;
+};
+
+/* Append one event (hash-chained) in its own transaction.  0 or
+ * XLICEN_E_DB / XLICEN_E_INVALID. */
+int store_audit(struct store *s, int64_t now, const struct store_audit *a);
+
+/* One line of a usage report (principal "" for the product's total). */
+struct store_report_row {
+	char product[LICENSE_NAME_MAX + 1];
+	char principal[LIMIT_STRING + 1];
+	uint32_t grants;
+	uint32_t denials;
+	uint32_t peak;		/* seats (product) or lease seats (principal) */
+	double avg;		/* the same, averaged over [from, to] */
+	uint64_t seconds;	/* seat-seconds of leases within [from, to] */
+};
+
+/*
+ * Usage from the audit trail between from and to (UTC s, inclusive; to
+ * is capped at now): for each product (of product, or all), and for each
+ * principal that used it, grants and denials within the range, the peak
+ * and average seats in use, and the seat-seconds of leases (grant to
+ * release, expiry or removal; a lease still held counts up to to).
+ * Products first, then their principals, by name.  *rows is malloc'd.
+ * Returns 0, XLICEN_E_INVALID (from > to), XLICEN_E_NOMEM, XLICEN_E_DB.
+ */
+int store_report(struct store *s, int64_t from, int64_t to, int64_t now,
+    const char *product, struct store_report_row **rows, size_t *n);
+
+/*
+ * Recompute the audit trail's hash chain (common/audit.h) over every
+ * event.  *events gets how many were checked, *bad_id the id of the first
+ * whose stored hash is wrong (0 if the chain is intact), head the hex hash
+ * of the last event (of the last good one if broken; "" with no events).
+ * Returns 0 (also for a broken chain), XLICEN_E_NOMEM or XLICEN_E_DB.
+ */
+int store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
+    char head[65]);
 
 #endif

@@ -1,12 +1,17 @@
 /*
- * xlicen: the command-line client of gss-xlicen, for users and scripts:
- * show the license pools, run a command while holding a seat, release a
- * lease.  Everything it knows about the protocol comes from libxlicen.
+ * xlicen: the command-line client of gss-xlicen, for users, scripts and
+ * administrators (the lmutil/rlmutil of this system): show the license
+ * pools, run a command while holding a seat (waiting in line if asked),
+ * release or reclaim leases, and the admin verbs: holders, remove, reread,
+ * shutdown, usage reports and the audit trail check.  Everything it knows
+ * about the protocol comes from libxlicen; only `report verify
+ * --database` reads the server's SQLite file itself.
  *
  * Exit codes (also in the usage text): 0 success, 1 usage error, 2 the
- * server refused (denied, not the owner, no such lease), 3 no answer or
- * failed authentication; `checkout` otherwise exits with the command's
- * status (128+N if a signal N killed it).
+ * server refused (denied, not the owner, no such lease, not an admin), 3
+ * no answer or failed authentication, 4 the audit trail does not verify;
+ * `checkout` otherwise exits with the command's status (128+N if a signal
+ * N killed it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +27,16 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include "xlicen.h"
+
+#include "audit.h"
 
 #define EXIT_USAGE	1
 #define EXIT_REFUSED	2
 #define EXIT_NOSERVER	3
+#define EXIT_AUDIT	4
 
 /* What `checkout` asks for when no VERSION is given. */
 #define DEFAULT_VERSION	"1.0"
@@ -35,6 +45,9 @@
 /* After a failed heartbeat, try again this soon (s; sooner if the
  * server's interval is shorter). */
 #define RETRY_HEARTBEAT_S	5
+/* Session timeout while waiting in the queue: above the 20 s the server
+ * holds a waiting checkout's reply. */
+#define WAIT_TIMEOUT_MS		25000
 
 struct global_opts {
 	const char *servers;	/* -s; NULL: library default */
@@ -49,11 +62,32 @@ usage(FILE *f)
 "usage: xlicen [-s HOST[:PORT][,...]] [--service NAME] [-t SECONDS] COMMAND\n"
 "\n"
 "commands:\n"
-"  status [PRODUCT] [--json]       license pools: seats in use, dates, state\n"
-"  checkout [-n COUNT] PRODUCT [VERSION] -- COMMAND [ARGS...]\n"
+"  status [PRODUCT] [--json]       license pools: seats in use, dates, state,\n"
+"                                  queue, kind\n"
+"  checkout [-n COUNT] [--wait[=SECONDS]] [--host NAME] [--display DPY]\n"
+"           PRODUCT [VERSION] -- COMMAND [ARGS...]\n"
 "                                  hold COUNT seats (default 1) of PRODUCT at\n"
-"                                  VERSION (default " DEFAULT_VERSION ") while COMMAND runs\n"
+"                                  VERSION (default " DEFAULT_VERSION ") while COMMAND runs;\n"
+"                                  --wait: wait in the server's queue for a seat\n"
 "  release LEASE                   give back a lease you hold\n"
+"  release --mine [--all] [PRODUCT]\n"
+"                                  release your leases no program holds any\n"
+"                                  more (--all: every lease of yours)\n"
+"  leases [PRODUCT] [--json]       your own leases and queued checkouts\n"
+"  reclaim LEASE                   re-attach your lease after a reconnect\n"
+"\n"
+"admin commands (your principal must be on the server's admin ACL):\n"
+"  holders [PRODUCT] [--json]      every lease, queued checkout, lingering seat\n"
+"  remove LEASE                    revoke a lease; its seat is free at once\n"
+"  reread                          reread the license files and the policy\n"
+"  shutdown                        stop the server\n"
+"  report [--from DATE] [--to DATE] [--product P] [--format table|csv|json]\n"
+"                                  usage per product and principal: grants,\n"
+"                                  denials, peak and average seats, hours\n"
+"  report verify [--database FILE] check the audit trail's hash chain, on the\n"
+"                                  server or in its database file (read-only)\n"
+"  DATE is YYYY-MM-DD (UTC; --to includes that day), YYYY-MM-DDTHH:MM:SSZ\n"
+"  or @SECONDS since 1970.\n"
 "\n"
 "options:\n"
 "  -s, --server LIST    servers to try in order, HOST[:PORT] or [IPV6]:PORT,\n"
@@ -67,8 +101,9 @@ usage(FILE *f)
 "\n"
 "Authentication uses your Kerberos tickets (kinit).\n"
 "exit status: 0 ok, 1 usage error, 2 denied or refused by the server,\n"
-"3 connection or authentication failure; checkout: else the command's\n"
-"status (128+N if killed by signal N).\n", XLICEN_DEFAULT_PORT);
+"3 connection or authentication failure, 4 audit trail broken; checkout:\n"
+"else the command's status (128+N if killed by signal N).\n",
+	    XLICEN_DEFAULT_PORT);
 }
 
 static int
@@ -95,7 +130,14 @@ exit_for(int rc)
 	case XLICEN_E_COUNT:
 	case XLICEN_E_NOT_AUTHORIZED:
 	case XLICEN_E_BAD_VALUE:
+	case XLICEN_E_REVOKED:
+	case XLICEN_E_EXCLUDED:
+	case XLICEN_E_MAX_REACHED:
+	case XLICEN_E_WRONG_HOST:
+	case XLICEN_E_CONFIG:
 		return EXIT_REFUSED;
+	case XLICEN_E_AUDIT_CHAIN:
+		return EXIT_AUDIT;
 	case XLICEN_E_INVALID:
 		return EXIT_USAGE;
 	default:
@@ -225,8 +267,18 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A pool's kind: how it counts and whom it serves. */
+static const char *
+kind_name(const struct xlicen_pool_info *p)
+{
+	if (p->flags & XLICEN_POOL_NODE_LOCKED)
+		return (p->flags & XLICEN_POOL_UNCOUNTED) ?
+		    "node-locked uncounted" : "node-locked";
+	return (p->flags & XLICEN_POOL_UNCOUNTED) ? "uncounted" : "floating";
+}
+
 static void
-status_json(const struct xlicen_pool *v, size_t n)
+status_json(const struct xlicen_pool_info *pi, size_t n)
 {
 	char date[32], sbuf[32];
 	size_t i;
@@ -237,72 +289,115 @@ status_json(const struct xlicen_pool *v, size_t n)
 	}
 	printf("[\n");
 	for (i = 0; i < n; i++) {
+		const struct xlicen_pool *v = &pi[i].pool;
+
 		printf("  {\"product\": ");
-		json_str(stdout, v[i].product);
+		json_str(stdout, v->product);
 		printf(", \"versions\": ");
-		json_str(stdout, v[i].versions);
+		json_str(stdout, v->versions);
 		printf(", \"vendor\": ");
-		json_str(stdout, v[i].vendor);
+		json_str(stdout, v->vendor);
 		printf(", \"serial\": ");
-		json_str(stdout, v[i].serial);
-		printf(", \"total\": %u, \"in_use\": %u, \"start\": ", v[i].total,
-		    v[i].in_use);
-		if (v[i].start == 0) {
+		json_str(stdout, v->serial);
+		printf(", \"total\": %u, \"in_use\": %u, \"start\": ", v->total,
+		    v->in_use);
+		if (v->start == 0) {
 			printf("null");
 		} else {
-			fmt_date(v[i].start, date, sizeof(date));
+			fmt_date(v->start, date, sizeof(date));
 			json_str(stdout, date);
 		}
 		printf(", \"expires\": ");
-		if (v[i].expires == 0) {
+		if (v->expires == 0) {
 			json_str(stdout, "permanent");
 		} else {
-			fmt_expiry(v[i].expires, date, sizeof(date));
+			fmt_expiry(v->expires, date, sizeof(date));
 			json_str(stdout, date);
 		}
 		printf(", \"state\": ");
-		json_str(stdout, state_name(v[i].state, sbuf, sizeof(sbuf)));
-		printf("}%s\n", i + 1 < n ? "," : "");
+		json_str(stdout, state_name(v->state, sbuf, sizeof(sbuf)));
+		printf(", \"queued\": %u, \"kind\": ", pi[i].queued);
+		json_str(stdout, kind_name(&pi[i]));
+		printf(", \"hostid\": ");
+		if (pi[i].hostid[0] != '\0')
+			json_str(stdout, pi[i].hostid);
+		else
+			printf("null");
+		printf(", \"dup_group\": ");
+		json_str(stdout, pi[i].dup_group);
+		printf(", \"linger\": %u, \"ttl\": %u, \"heartbeat\": %u}%s\n",
+		    pi[i].linger_s, pi[i].ttl_s, pi[i].heartbeat_s,
+		    i + 1 < n ? "," : "");
 	}
 	printf("]\n");
 }
 
 static void
-status_table(const struct xlicen_pool *v, size_t n)
+seats_str(const struct xlicen_pool_info *p, char *out, size_t outlen)
+{
+	if (p->flags & XLICEN_POOL_UNCOUNTED)
+		snprintf(out, outlen, "%u/uncounted", p->pool.in_use);
+	else
+		snprintf(out, outlen, "%u/%u", p->pool.in_use, p->pool.total);
+}
+
+/* The table; QUEUED and KIND columns only when a pool has something to
+ * show there, so the common case stays narrow. */
+static void
+status_table(const struct xlicen_pool_info *pi, size_t n)
 {
 	int wp = (int)strlen("PRODUCT"), wv = (int)strlen("VERSIONS");
 	/* EXPIRES holds "permanent" or YYYY-MM-DD: always 10 wide. */
-	int wu = (int)strlen("IN USE/TOTAL"), we = 10, len;
-	char seats[32], date[32], sbuf[32];
+	int wu = (int)strlen("IN USE/TOTAL"), we = 10, ws = (int)strlen("STATE");
+	int len, extra = 0;
+	char seats[48], date[32], sbuf[32];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if ((len = (int)strlen(v[i].product)) > wp)
+		if ((len = (int)strlen(pi[i].pool.product)) > wp)
 			wp = len;
-		if ((len = (int)strlen(v[i].versions)) > wv)
+		if ((len = (int)strlen(pi[i].pool.versions)) > wv)
 			wv = len;
-		len = snprintf(seats, sizeof(seats), "%u/%u", v[i].in_use, v[i].total);
-		if (len > wu)
+		seats_str(&pi[i], seats, sizeof(seats));
+		if ((len = (int)strlen(seats)) > wu)
 			wu = len;
+		if ((len = (int)strlen(state_name(pi[i].pool.state, sbuf,
+		    sizeof(sbuf)))) > ws)
+			ws = len;
+		if (pi[i].queued > 0 || pi[i].flags != 0)
+			extra = 1;
 	}
-	printf("%-*s  %-*s  %-*s  %-*s  %s\n", wp, "PRODUCT", wv, "VERSIONS", wu,
-	    "IN USE/TOTAL", we, "EXPIRES", "STATE");
+	if (extra)
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-6s  %s\n", wp, "PRODUCT",
+		    wv, "VERSIONS", wu, "IN USE/TOTAL", we, "EXPIRES", ws,
+		    "STATE", "QUEUED", "KIND");
+	else
+		printf("%-*s  %-*s  %-*s  %-*s  %s\n", wp, "PRODUCT", wv,
+		    "VERSIONS", wu, "IN USE/TOTAL", we, "EXPIRES", "STATE");
 	for (i = 0; i < n; i++) {
-		snprintf(seats, sizeof(seats), "%u/%u", v[i].in_use, v[i].total);
-		if (v[i].expires == 0)
+		const struct xlicen_pool *v = &pi[i].pool;
+
+		seats_str(&pi[i], seats, sizeof(seats));
+		if (v->expires == 0)
 			snprintf(date, sizeof(date), "permanent");
 		else
-			fmt_expiry(v[i].expires, date, sizeof(date));
-		printf("%-*s  %-*s  %-*s  %-*s  %s\n", wp, v[i].product, wv,
-		    v[i].versions, wu, seats, we, date,
-		    state_name(v[i].state, sbuf, sizeof(sbuf)));
+			fmt_expiry(v->expires, date, sizeof(date));
+		if (extra)
+			printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-6u  %s\n", wp,
+			    v->product, wv, v->versions, wu, seats, we, date, ws,
+			    state_name(v->state, sbuf, sizeof(sbuf)),
+			    pi[i].queued, kind_name(&pi[i]));
+		else
+			printf("%-*s  %-*s  %-*s  %-*s  %s\n", wp, v->product,
+			    wv, v->versions, wu, seats, we, date,
+			    state_name(v->state, sbuf, sizeof(sbuf)));
 	}
 }
 
 static int
 cmd_status(const struct global_opts *g, int argc, char **argv)
 {
-	struct xlicen_pool *v = NULL;
+	struct xlicen_pool_info *v = NULL;
 	xlicen_session *s = NULL;
 	const char *product = NULL;
 	size_t n = 0;
@@ -320,7 +415,7 @@ cmd_status(const struct global_opts *g, int argc, char **argv)
 	}
 	if ((s = open_session(g, &ex)) == NULL)
 		return ex;
-	rc = xlicen_status(s, product, &v, &n);
+	rc = xlicen_status_info(s, product, &v, &n);
 	if (rc != 0) {
 		report(s, "status", rc);
 		ex = exit_for(rc);
@@ -336,7 +431,79 @@ cmd_status(const struct global_opts *g, int argc, char **argv)
 		ex = EXIT_NOSERVER;
 	}
 out:
-	xlicen_pools_free(v);
+	xlicen_pool_info_free(v);
+	xlicen_session_free(s);
+	return ex;
+}
+
+/* Whether a lease of our own is left over: no connection of ours uses
+ * it and it missed its heartbeat. */
+static int
+orphaned(const struct xlicen_holder *h, int64_t now)
+{
+	unsigned hb = h->heartbeat_s > 0 ? h->heartbeat_s : 30;
+
+	return h->state == XLICEN_HOLDER_LEASE && !h->connected &&
+	    now - h->last_heartbeat > (int64_t)hb;
+}
+
+/* release --mine [--all] [PRODUCT]: list our leases, release the
+ * orphaned ones (all with --all). */
+static int
+release_mine(const struct global_opts *g, int argc, char **argv)
+{
+	struct xlicen_holder *h = NULL;
+	xlicen_session *s = NULL;
+	const char *product = NULL;
+	char when[32], what[160];
+	size_t n = 0, i, done = 0, kept = 0;
+	int all = 0, rc, ex = 0, j;
+	int64_t now = (int64_t)time(NULL);
+
+	for (j = 1; j < argc; j++) {
+		if (strcmp(argv[j], "--mine") == 0)
+			continue;
+		if (strcmp(argv[j], "--all") == 0)
+			all = 1;
+		else if (argv[j][0] == '-')
+			return usage_error("release: unknown option %s", argv[j]);
+		else if (product == NULL)
+			product = argv[j];
+		else
+			return usage_error("release: unexpected argument %s",
+			    argv[j]);
+	}
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	if ((rc = xlicen_my_leases(s, product, &h, &n)) != 0) {
+		report(s, "release --mine", rc);
+		ex = exit_for(rc);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (h[i].state != XLICEN_HOLDER_LEASE)
+			continue;
+		if (!all && !orphaned(&h[i], now)) {
+			kept++;
+			continue;
+		}
+		fmt_time(h[i].since, when, sizeof(when));
+		if ((rc = xlicen_release(s, h[i].id)) != 0) {
+			snprintf(what, sizeof(what), "release %.64s", h[i].id);
+			report(s, what, rc);
+			ex = exit_for(rc);
+			continue;
+		}
+		printf("released %s (%s, %u seat%s, host %s, since %s)\n",
+		    h[i].id, h[i].product, h[i].count, h[i].count == 1 ? "" :
+		    "s", h[i].host[0] != '\0' ? h[i].host : "-", when);
+		done++;
+	}
+	if (done == 0 && ex == 0)
+		printf("no %sleases to release%s\n", all ? "" : "orphaned ",
+		    kept > 0 ? " (the others are in use)" : "");
+out:
+	xlicen_holders_free(h);
 	xlicen_session_free(s);
 	return ex;
 }
@@ -346,16 +513,45 @@ cmd_release(const struct global_opts *g, int argc, char **argv)
 {
 	xlicen_session *s = NULL;
 	char what[128];
-	int rc, ex = 0;
+	int rc, ex = 0, i;
 
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--mine") == 0)
+			return release_mine(g, argc, argv);
 	if (argc != 2 || argv[1][0] == '-')
-		return usage_error("%s", "usage: xlicen release LEASE");
+		return usage_error("%s", "usage: xlicen release LEASE | "
+		    "release --mine [--all] [PRODUCT]");
 	if ((s = open_session(g, &ex)) == NULL)
 		return ex;
 	if ((rc = xlicen_release(s, argv[1])) != 0) {
 		snprintf(what, sizeof(what), "release %.100s", argv[1]);
 		report(s, what, rc);
 		ex = exit_for(rc);
+	}
+	xlicen_session_free(s);
+	return ex;
+}
+
+static int
+cmd_reclaim(const struct global_opts *g, int argc, char **argv)
+{
+	struct xlicen_grant gr;
+	xlicen_session *s = NULL;
+	char what[128], when[32];
+	int rc, ex = 0;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("%s", "usage: xlicen reclaim LEASE");
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	if ((rc = xlicen_reclaim(s, argv[1], &gr)) != 0) {
+		snprintf(what, sizeof(what), "reclaim %.100s", argv[1]);
+		report(s, what, rc);
+		ex = exit_for(rc);
+	} else {
+		fmt_time(gr.expires, when, sizeof(when));
+		printf("reclaimed %s (%u/%u seats in use, expires %s)\n",
+		    gr.lease, gr.in_use, gr.total, when);
 	}
 	xlicen_session_free(s);
 	return ex;
@@ -476,7 +672,8 @@ supervise(xlicen_session *s, const char *product, struct xlicen_grant *gr,
 			continue;
 		}
 		report(s, what, rc);
-		if (rc == XLICEN_E_NO_LEASE || rc == XLICEN_E_NOT_OWNER) {
+		if (rc == XLICEN_E_NO_LEASE || rc == XLICEN_E_NOT_OWNER ||
+		    rc == XLICEN_E_REVOKED) {
 			fprintf(stderr, "xlicen: %s: lease %s is lost; the command "
 			    "keeps running\n", product, gr->lease);
 			*lease_lost = 1;
@@ -520,6 +717,7 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 	struct xlicen_grant gr;
 	struct sigaction sa, old_int, old_quit, old_term, old_hup;
 	sigset_t block, oldmask;
+	struct xlicen_checkout_opts co;
 	xlicen_session *s = NULL;
 	const char *product = NULL, *version = NULL;
 	char **cmd = NULL, when[32], what[200];
@@ -533,11 +731,34 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			break;
 		}
 	if (dd < 0 || dd + 1 >= argc)
-		return usage_error("%s", "usage: xlicen checkout [-n COUNT] PRODUCT "
+		return usage_error("%s", "usage: xlicen checkout [-n COUNT] "
+		    "[--wait[=SECONDS]] [--host NAME] [--display DPY] PRODUCT "
 		    "[VERSION] -- COMMAND [ARGS...]");
+	memset(&co, 0, sizeof(co));
 	for (i = 1; i < dd; i++) {
 		const char *a = argv[i], *val = NULL;
 
+		if (strcmp(a, "--wait") == 0) {
+			co.flags |= XLICEN_CHECKOUT_WAIT;
+			continue;
+		}
+		if (strncmp(a, "--wait=", 7) == 0) {
+			co.flags |= XLICEN_CHECKOUT_WAIT;
+			if (parse_count(a + 7, &co.wait_s) != 0 ||
+			    co.wait_s > 86400)
+				return usage_error("checkout: bad --wait \"%s\" "
+				    "(seconds, 1 to 86400)", a + 7);
+			continue;
+		}
+		if (strcmp(a, "--host") == 0 || strcmp(a, "--display") == 0) {
+			if (i + 1 >= dd)
+				return usage_error("checkout: %s needs a value", a);
+			if (strcmp(a, "--host") == 0)
+				co.host = argv[++i];
+			else
+				co.display = argv[++i];
+			continue;
+		}
 		if (strcmp(a, "-n") == 0 || strcmp(a, "--count") == 0) {
 			if (i + 1 >= dd)
 				return usage_error("checkout: %s needs a number", a);
@@ -569,7 +790,15 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 
 	if ((s = open_session(g, &ex)) == NULL)
 		return ex;
-	rc = xlicen_checkout(s, product, version, count, &gr);
+	/* The server holds a waiting checkout's reply up to 20 s: the
+	 * session must wait longer than that for it. */
+	if ((co.flags & XLICEN_CHECKOUT_WAIT) && g->timeout_ms > 0 &&
+	    g->timeout_ms < WAIT_TIMEOUT_MS)
+		xlicen_set_timeout_ms(s, WAIT_TIMEOUT_MS);
+	if ((co.flags & XLICEN_CHECKOUT_WAIT))
+		fprintf(stderr, "xlicen: %s: waiting for a seat%s\n", product,
+		    co.wait_s > 0 ? "" : " (until the server's queue timeout)");
+	rc = xlicen_checkout_ex(s, product, version, count, &co, &gr);
 	if (rc != 0) {
 		if (exit_for(rc) == EXIT_REFUSED && gr.total > 0)
 			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use)\n",
@@ -630,6 +859,487 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 		report(s, what, rc);
 	}
 out:
+	xlicen_session_free(s);
+	return ex;
+}
+
+/* ---- holders and leases ---- */
+
+static const char *
+holder_state(int state)
+{
+	switch (state) {
+	case XLICEN_HOLDER_LEASE:
+		return "held";
+	case XLICEN_HOLDER_QUEUED:
+		return "queued";
+	case XLICEN_HOLDER_LINGER:
+		return "lingering";
+	default:
+		return "unknown";
+	}
+}
+
+static void
+holders_json(const struct xlicen_holder *h, size_t n)
+{
+	char t[32];
+	size_t i;
+
+	if (n == 0) {
+		printf("[]\n");
+		return;
+	}
+	printf("[\n");
+	for (i = 0; i < n; i++) {
+		printf("  {\"product\": ");
+		json_str(stdout, h[i].product);
+		printf(", \"state\": ");
+		json_str(stdout, holder_state(h[i].state));
+		printf(", \"principal\": ");
+		json_str(stdout, h[i].principal);
+		printf(", \"host\": ");
+		json_str(stdout, h[i].host);
+		printf(", \"display\": ");
+		json_str(stdout, h[i].display);
+		printf(", \"%s\": ", h[i].state == XLICEN_HOLDER_QUEUED ?
+		    "queue_id" : "lease");
+		json_str(stdout, h[i].id);
+		printf(", \"version\": ");
+		json_str(stdout, h[i].version);
+		printf(", \"count\": %u, \"pid\": %u, \"since\": ", h[i].count,
+		    h[i].pid);
+		fmt_time(h[i].since, t, sizeof(t));
+		json_str(stdout, t);
+		printf(", \"last_heartbeat\": ");
+		if (h[i].last_heartbeat > 0) {
+			fmt_time(h[i].last_heartbeat, t, sizeof(t));
+			json_str(stdout, t);
+		} else {
+			printf("null");
+		}
+		printf(", \"expires\": ");
+		fmt_time(h[i].expires, t, sizeof(t));
+		json_str(stdout, t);
+		printf(", \"heartbeat\": %u, \"position\": %u, \"connected\": "
+		    "%s}%s\n", h[i].heartbeat_s, h[i].position,
+		    h[i].connected ? "true" : "false", i + 1 < n ? "," : "");
+	}
+	printf("]\n");
+}
+
+static void
+holders_table(const struct xlicen_holder *h, size_t n)
+{
+	char since[32], hb[32], exp[32], state[32];
+	size_t i;
+
+	printf("%-12s %-10s %-24s %-16s %-18s %-32s %5s %-20s %-20s %-20s\n",
+	    "PRODUCT", "STATE", "PRINCIPAL", "HOST", "DISPLAY", "LEASE/QUEUE ID",
+	    "COUNT", "SINCE", "LAST HEARTBEAT", "EXPIRES");
+	for (i = 0; i < n; i++) {
+		fmt_time(h[i].since, since, sizeof(since));
+		if (h[i].last_heartbeat > 0)
+			fmt_time(h[i].last_heartbeat, hb, sizeof(hb));
+		else
+			snprintf(hb, sizeof(hb), "-");
+		fmt_time(h[i].expires, exp, sizeof(exp));
+		if (h[i].state == XLICEN_HOLDER_QUEUED)
+			snprintf(state, sizeof(state), "queued#%u",
+			    h[i].position);
+		else if (h[i].state == XLICEN_HOLDER_LEASE && !h[i].connected)
+			snprintf(state, sizeof(state), "held*");
+		else
+			snprintf(state, sizeof(state), "%s",
+			    holder_state(h[i].state));
+		printf("%-12s %-10s %-24s %-16s %-18s %-32s %5u %-20s %-20s "
+		    "%-20s\n", h[i].product, state, h[i].principal,
+		    h[i].host[0] != '\0' ? h[i].host : "-",
+		    h[i].display[0] != '\0' ? h[i].display : "-",
+		    h[i].id[0] != '\0' ? h[i].id : "-", h[i].count, since, hb,
+		    exp);
+	}
+}
+
+/* holders (admin) and leases (one's own). */
+static int
+cmd_holders(const struct global_opts *g, int argc, char **argv, int mine)
+{
+	struct xlicen_holder *h = NULL;
+	xlicen_session *s = NULL;
+	const char *product = NULL;
+	size_t n = 0;
+	int i, json = 0, rc, ex = 0, more = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error("unknown option %s", argv[i]);
+		else if (product == NULL)
+			product = argv[i];
+		else
+			return usage_error("unexpected argument %s", argv[i]);
+	}
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	rc = mine ? xlicen_my_leases(s, product, &h, &n) :
+	    xlicen_holders(s, product, &h, &n, &more);
+	if (rc != 0) {
+		report(s, mine ? "leases" : "holders", rc);
+		ex = exit_for(rc);
+		goto out;
+	}
+	if (json)
+		holders_json(h, n);
+	else
+		holders_table(h, n);
+	if (more)
+		fprintf(stderr, "xlicen: holders: the server sent only the "
+		    "first %zu entries; give a PRODUCT\n", n);
+	if (!json && !mine)
+		for (i = 0; i < (int)n; i++)
+			if (h[i].state == XLICEN_HOLDER_LEASE && !h[i].connected) {
+				printf("(* no connection uses the lease now)\n");
+				break;
+			}
+out:
+	xlicen_holders_free(h);
+	xlicen_session_free(s);
+	return ex;
+}
+
+static int
+cmd_remove(const struct global_opts *g, int argc, char **argv)
+{
+	xlicen_session *s = NULL;
+	char what[128];
+	int rc, ex = 0;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("%s", "usage: xlicen remove LEASE");
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	if ((rc = xlicen_remove(s, argv[1])) != 0) {
+		snprintf(what, sizeof(what), "remove %.100s", argv[1]);
+		report(s, what, rc);
+		ex = exit_for(rc);
+	} else {
+		printf("removed %s\n", argv[1]);
+	}
+	xlicen_session_free(s);
+	return ex;
+}
+
+/* reread, shutdown: no arguments, OK or an error. */
+static int
+cmd_simple_admin(const struct global_opts *g, int argc, char **argv)
+{
+	xlicen_session *s = NULL;
+	char summary[512];
+	int rc, ex = 0;
+
+	if (argc != 1)
+		return usage_error("%s: takes no arguments", argv[0]);
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	if (strcmp(argv[0], "reread") == 0) {
+		rc = xlicen_reread(s, summary, sizeof(summary));
+		if (rc == 0)
+			printf("reread: %s\n", summary);
+	} else {
+		rc = xlicen_shutdown(s);
+		if (rc == 0)
+			printf("server is shutting down\n");
+	}
+	if (rc != 0) {
+		report(s, argv[0], rc);
+		ex = exit_for(rc);
+	}
+	xlicen_session_free(s);
+	return ex;
+}
+
+/* ---- reports ---- */
+
+/* DATE: YYYY-MM-DD (UTC midnight; end_of_day: the next midnight),
+ * YYYY-MM-DDTHH:MM:SSZ, or @SECONDS. */
+static int
+parse_date(const char *arg, int end_of_day, int64_t *out)
+{
+	struct tm tm;
+	char *end;
+	long long v;
+	time_t t;
+
+	*out = 0;
+	if (arg[0] == '@') {
+		errno = 0;
+		v = strtoll(arg + 1, &end, 10);
+		if (errno != 0 || end == arg + 1 || *end != '\0' || v < 0)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(arg, "%Y-%m-%d", &tm);
+		if (end == NULL || *end != '\0')
+			return -1;
+		if (end_of_day)
+			tm.tm_mday++;
+	}
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+static void
+csv_str(const char *s)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			putchar('"');
+		putchar(*p);
+	}
+	putchar('"');
+}
+
+static void
+report_out(const struct xlicen_report_row *r, size_t n, int64_t from,
+    int64_t to, const char *format)
+{
+	char f[32], t[32];
+	size_t i;
+
+	fmt_time(from, f, sizeof(f));
+	fmt_time(to, t, sizeof(t));
+	if (strcmp(format, "json") == 0) {
+		printf("{\"from\": \"%s\", \"to\": \"%s\", \"rows\": [", f, t);
+		for (i = 0; i < n; i++) {
+			printf("%s\n  {\"product\": ", i > 0 ? "," : "");
+			json_str(stdout, r[i].product);
+			printf(", \"principal\": ");
+			if (r[i].principal[0] != '\0')
+				json_str(stdout, r[i].principal);
+			else
+				printf("null");
+			printf(", \"grants\": %u, \"denials\": %u, \"peak\": %u,"
+			    " \"average\": %.3f, \"hours\": %.3f}", r[i].grants,
+			    r[i].denials, r[i].peak, r[i].avg,
+			    r[i].seconds / 3600.0);
+		}
+		printf("%s]}\n", n > 0 ? "\n" : "");
+		return;
+	}
+	if (strcmp(format, "csv") == 0) {
+		printf("product,principal,grants,denials,peak,average,hours\n");
+		for (i = 0; i < n; i++) {
+			csv_str(r[i].product);
+			putchar(',');
+			csv_str(r[i].principal);
+			printf(",%u,%u,%u,%.3f,%.3f\n", r[i].grants, r[i].denials,
+			    r[i].peak, r[i].avg, r[i].seconds / 3600.0);
+		}
+		return;
+	}
+	printf("usage from %s to %s\n", f, t);
+	printf("%-16s %-28s %7s %7s %5s %8s %9s\n", "PRODUCT", "PRINCIPAL",
+	    "GRANTS", "DENIALS", "PEAK", "AVERAGE", "HOURS");
+	for (i = 0; i < n; i++)
+		printf("%-16s %-28s %7u %7u %5u %8.2f %9.2f\n", r[i].product,
+		    r[i].principal[0] != '\0' ? r[i].principal : "(all)",
+		    r[i].grants, r[i].denials, r[i].peak, r[i].avg,
+		    r[i].seconds / 3600.0);
+}
+
+/*
+ * The audit chain of a database file, read-only, recomputed here: the
+ * check does not trust the running server at all.  Prints and returns the
+ * exit status.
+ */
+static int
+verify_file(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	char uri[4200], hex[2 * AUDIT_HASH_LEN + 1];
+	uint64_t n = 0, bad = 0;
+	int have = 0, src, ex = 0;
+
+	snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id, ts, kind, principal, host,"
+	    " display, product, version, lease_id, pool_id, count, code,"
+	    " detail, seats, hash FROM events ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "xlicen: report verify: %s: %s\n", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		ex = EXIT_NOSERVER;
+		goto out;
+	}
+#define TXT(i) (sqlite3_column_type(st, (i)) == SQLITE_NULL ? NULL :	\
+	(const char *)sqlite3_column_text(st, (i)))
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&ae, 0, sizeof(ae));
+		ae.id = sqlite3_column_int64(st, 0);
+		ae.ts = sqlite3_column_int64(st, 1);
+		ae.kind = TXT(2);
+		ae.principal = TXT(3);
+		ae.host = TXT(4);
+		ae.display = TXT(5);
+		ae.product = TXT(6);
+		ae.version = TXT(7);
+		ae.lease_id = TXT(8);
+		ae.has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		ae.pool_id = sqlite3_column_int64(st, 9);
+		ae.has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		ae.count = sqlite3_column_int64(st, 10);
+		ae.code = sqlite3_column_int64(st, 11);
+		ae.detail = TXT(12);
+		ae.has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
+		ae.seats = sqlite3_column_int64(st, 13);
+		n++;
+		if (audit_event_hash(have ? prev : NULL, &ae, h) != 0) {
+			fprintf(stderr, "xlicen: report verify: hashing failed\n");
+			ex = EXIT_NOSERVER;
+			goto out;
+		}
+		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 14), h, AUDIT_HASH_LEN) !=
+		    0) {
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		memcpy(prev, h, sizeof(prev));
+		have = 1;
+	}
+#undef TXT
+	if (bad == 0 && src != SQLITE_DONE) {
+		fprintf(stderr, "xlicen: report verify: %s: %s\n", path,
+		    sqlite3_errmsg(db));
+		ex = EXIT_NOSERVER;
+		goto out;
+	}
+	if (have)
+		audit_hex(prev, hex);
+	else
+		hex[0] = '\0';
+	if (bad != 0) {
+		printf("audit trail BROKEN at event %llu (%llu events checked; "
+		    "last good hash %s)\n", (unsigned long long)bad,
+		    (unsigned long long)n, have ? hex : "-");
+		ex = EXIT_AUDIT;
+	} else {
+		printf("audit trail intact: %llu events, head %s\n",
+		    (unsigned long long)n, have ? hex : "-");
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ex;
+}
+
+static int
+cmd_report(const struct global_opts *g, int argc, char **argv)
+{
+	struct xlicen_report_row *rows = NULL;
+	struct xlicen_audit_check ac;
+	xlicen_session *s = NULL;
+	const char *product = NULL, *format = "table", *database = NULL;
+	int64_t from = 0, to = 0;
+	size_t n = 0;
+	int i, rc, ex = 0, more = 0, verify = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (i == 1 && strcmp(a, "verify") == 0) {
+			verify = 1;
+			continue;
+		}
+		if (i + 1 >= argc && (strcmp(a, "--from") == 0 ||
+		    strcmp(a, "--to") == 0 || strcmp(a, "--product") == 0 ||
+		    strcmp(a, "--format") == 0 || strcmp(a, "--database") == 0))
+			return usage_error("report: %s needs a value", a);
+		if (!verify && strcmp(a, "--from") == 0) {
+			if (parse_date(argv[++i], 0, &from) != 0)
+				return usage_error("report: bad date \"%s\" "
+				    "(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+				    "@SECONDS)", argv[i]);
+		} else if (!verify && strcmp(a, "--to") == 0) {
+			if (parse_date(argv[++i], 1, &to) != 0)
+				return usage_error("report: bad date \"%s\" "
+				    "(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+				    "@SECONDS)", argv[i]);
+		} else if (!verify && strcmp(a, "--product") == 0) {
+			product = argv[++i];
+		} else if (!verify && strcmp(a, "--format") == 0) {
+			format = argv[++i];
+			if (strcmp(format, "table") != 0 &&
+			    strcmp(format, "csv") != 0 &&
+			    strcmp(format, "json") != 0)
+				return usage_error("report: --format is table, "
+				    "csv or json, not \"%s\"", format);
+		} else if (verify && strcmp(a, "--database") == 0) {
+			database = argv[++i];
+		} else {
+			return usage_error("report: unexpected argument %s", a);
+		}
+	}
+	if (verify && database != NULL)
+		return verify_file(database);
+	if (to > 0 && from > to)
+		return usage_error("%s", "report: --from is after --to");
+	if ((s = open_session(g, &ex)) == NULL)
+		return ex;
+	if (verify) {
+		rc = xlicen_report_verify(s, &ac);
+		if (rc == 0)
+			printf("audit trail intact: %llu events, head %s\n",
+			    (unsigned long long)ac.events,
+			    ac.head[0] != '\0' ? ac.head : "-");
+		else if (rc == XLICEN_E_AUDIT_CHAIN)
+			printf("audit trail BROKEN at event %llu (%llu events "
+			    "checked; last good hash %s)\n",
+			    (unsigned long long)ac.bad_event,
+			    (unsigned long long)ac.events,
+			    ac.head[0] != '\0' ? ac.head : "-");
+		if (rc != 0) {
+			report(s, "report verify", rc);
+			ex = exit_for(rc);
+		}
+		goto out;
+	}
+	if (to == 0)
+		to = (int64_t)time(NULL);
+	rc = xlicen_report(s, from, to, product, &rows, &n, &more);
+	if (rc != 0) {
+		report(s, "report", rc);
+		ex = exit_for(rc);
+		goto out;
+	}
+	report_out(rows, n, from, to > (int64_t)time(NULL) ?
+	    (int64_t)time(NULL) : to, format);
+	if (more)
+		fprintf(stderr, "xlicen: report: cut to fit one reply; give "
+		    "--product\n");
+out:
+	xlicen_report_free(rows);
 	xlicen_session_free(s);
 	return ex;
 }
@@ -717,6 +1427,18 @@ main(int argc, char **argv)
 		return cmd_checkout(&g, argc - i, argv + i);
 	if (strcmp(a, "release") == 0)
 		return cmd_release(&g, argc - i, argv + i);
+	if (strcmp(a, "reclaim") == 0)
+		return cmd_reclaim(&g, argc - i, argv + i);
+	if (strcmp(a, "leases") == 0)
+		return cmd_holders(&g, argc - i, argv + i, 1);
+	if (strcmp(a, "holders") == 0)
+		return cmd_holders(&g, argc - i, argv + i, 0);
+	if (strcmp(a, "remove") == 0)
+		return cmd_remove(&g, argc - i, argv + i);
+	if (strcmp(a, "reread") == 0 || strcmp(a, "shutdown") == 0)
+		return cmd_simple_admin(&g, argc - i, argv + i);
+	if (strcmp(a, "report") == 0)
+		return cmd_report(&g, argc - i, argv + i);
 	if (strcmp(a, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -15,8 +15,9 @@
  *     error code, not a SIGPIPE.
  *   - A session is not thread-safe: use it from one thread at a time.
  *   - The calls below block (each step bounded by the session's timeout).
- *     Internally they drive a non-blocking state machine, so an
- *     event-loop interface can be added without changing these calls.
+ *     For an event loop (Xt, Xlib, GLib) see the non-blocking API further
+ *     down: xlicen_checkout_start, xlicen_fd, xlicen_timeout_ms,
+ *     xlicen_process.  Both drive the same state machine.
  */
 #ifndef XLICEN_H
 #define XLICEN_H
@@ -199,6 +200,161 @@ XLICEN_API int xlicen_status(xlicen_session *s, const char *product,
 /* Free what xlicen_status() returned.  Accepts NULL. */
 XLICEN_API void xlicen_pools_free(struct xlicen_pool *pools);
 
+/* ---- Non-blocking API: a seat held from the application's event loop ----
+ *
+ * xlicen_checkout_start() asks for a seat and returns at once.  From then
+ * on the application watches xlicen_fd() (readable, and writable when
+ * *want_write says so) and wakes after xlicen_timeout_ms(), and calls
+ * xlicen_process() whenever either happens.  xlicen_process() does what is
+ * due without waiting for the network: connecting, authenticating, sending
+ * the checkout, reading replies, heartbeating the lease at the server's
+ * interval, reconnecting (re-attaching the same lease, never taking a
+ * second seat) and making a new GSS context before the old one expires.
+ * What happens is reported through the state callback, which runs only
+ * inside xlicen_process(), on the caller's thread.  No signals, no threads.
+ *
+ * Name resolution (getaddrinfo, DNS SRV) and the Kerberos ticket request
+ * for the service (gss_init_sec_context, once per ticket lifetime) still
+ * block in the resolver and the KDC library, as in every Kerberos client.
+ */
+
+/* Where a non-blocking checkout stands (xlicen_state, the state callback). */
+enum xlicen_state {
+	XLICEN_STATE_IDLE = 0,		/* no checkout started (or stopped) */
+	XLICEN_STATE_CONNECTING = 1,	/* asking for the seat; code != 0: the
+					 * last attempt failed, retrying */
+	XLICEN_STATE_QUEUED = 2,	/* waiting in the server's queue */
+	XLICEN_STATE_HELD = 3,		/* the seat is ours; heartbeats work */
+	XLICEN_STATE_GRACE = 4,		/* heartbeats failing, lease not yet
+					 * expired: retrying; keep working */
+	XLICEN_STATE_LOST = 5,		/* denied, revoked or expired: stop
+					 * using the product (final) */
+	XLICEN_STATE_AUTH_NEEDED = 6,	/* no valid Kerberos tickets: ask the
+					 * user to kinit; retried by itself */
+};
+
+/*
+ * The state callback: state is an enum xlicen_state, code 0 or the
+ * XLICEN_E_* that led there (e.g. XLICEN_E_NO_SEATS for a denial,
+ * XLICEN_E_CONNECT in GRACE, XLICEN_E_NO_CREDS in AUTH_NEEDED), text the
+ * details (the server's reason, the GSS or system error; "" if none),
+ * valid during the call.  Called from xlicen_process() whenever the state,
+ * the code or the lease's expiry changed (so also after each heartbeat
+ * that extended the lease).  It may call any function on s, including
+ * xlicen_checkout_stop() and xlicen_session_free() (the free is done when
+ * xlicen_process() returns).
+ */
+typedef void (*xlicen_state_cb)(xlicen_session *s, int state, int code,
+    const char *text, void *userdata);
+
+/*
+ * The watch callback, for event-loop glue: called whenever the file
+ * descriptor, the want-write flag or the next deadline may have changed,
+ * also from the blocking calls; re-read them with xlicen_fd() and
+ * xlicen_timeout_ms() (call nothing else on s from it).  removed is 1 on
+ * the last call: the callback was replaced, or the session is being freed
+ * (s is still valid during that call, not after).
+ */
+typedef void (*xlicen_watch_cb)(xlicen_session *s, int removed,
+    void *userdata);
+
+/*
+ * Set (or with cb NULL remove) the state callback.  Errors:
+ * XLICEN_E_INVALID (s NULL).
+ */
+XLICEN_API int xlicen_set_state_cb(xlicen_session *s, xlicen_state_cb cb,
+    void *userdata);
+
+/*
+ * Set (or with cb NULL remove) the watch callback; the previous one, if
+ * any, is called once with removed = 1.  Errors: XLICEN_E_INVALID.
+ */
+XLICEN_API int xlicen_set_watch_cb(xlicen_session *s, xlicen_watch_cb cb,
+    void *userdata);
+
+/* Flags of xlicen_checkout_start. */
+#define XLICEN_CHECKOUT_QUEUE	0x1u	/* no seat free: wait in the server's
+					 * line (QUEUED) instead of LOST */
+
+/*
+ * Start checking out count seats of product at version, without blocking:
+ * the work happens in xlicen_process(), which reports CONNECTING first.
+ * flags: 0 or XLICEN_CHECKOUT_QUEUE.  Allowed when no checkout runs (state
+ * IDLE or LOST).  The request carries this host's name, the canonical
+ * display (see xlicen_set_display) and the process id.  Errors:
+ * XLICEN_E_INVALID (bad arguments, or a checkout is already running),
+ * XLICEN_E_STRING, XLICEN_E_COUNT.
+ */
+XLICEN_API int xlicen_checkout_start(xlicen_session *s, const char *product,
+    const char *version, unsigned count, unsigned flags);
+
+/*
+ * End the checkout started by xlicen_checkout_start(): release the lease
+ * if one is held (this blocks, bounded by the session's timeout), leave
+ * the server's queue, stop heartbeating; the state is IDLE afterwards
+ * (reported to no callback).  Returns 0 or the error of the release
+ * (the lease then ends by its TTL).  Accepts a session without a checkout.
+ */
+XLICEN_API int xlicen_checkout_stop(xlicen_session *s);
+
+/*
+ * The descriptor to watch, or -1 if none now; *want_write (may be NULL)
+ * gets 1 if it should be watched for writing too (a connect in progress,
+ * output not yet sent), else 0.  It changes across connections.
+ */
+XLICEN_API int xlicen_fd(xlicen_session *s, int *want_write);
+
+/*
+ * Milliseconds until xlicen_process() has something to do even without
+ * input (a heartbeat, a retry, a timeout), 0 if it has now, -1 if never.
+ */
+XLICEN_API int xlicen_timeout_ms(xlicen_session *s);
+
+/*
+ * Do whatever is due, without waiting: read and write what the socket
+ * allows, handle deadlines, heartbeat, reconnect; then run the state
+ * callback if something changed.  Call it when xlicen_fd() is ready or
+ * xlicen_timeout_ms() passed; extra calls are harmless.  Returns 0, or
+ * XLICEN_E_INVALID if s is NULL.  Failures are reported as states.
+ */
+XLICEN_API int xlicen_process(xlicen_session *s);
+
+/*
+ * The current state (enum xlicen_state) of the non-blocking checkout; with
+ * grant not NULL, also the lease (lease id, expiry, heartbeat, seats) as
+ * of the last grant or heartbeat, or after a denial just the seats in use
+ * and total the server gave.  s NULL is XLICEN_E_INVALID.
+ */
+XLICEN_API int xlicen_state(const xlicen_session *s, struct xlicen_grant *grant);
+
+/* "HELD" etc. for an enum xlicen_state; "UNKNOWN" otherwise. */
+XLICEN_API const char *xlicen_state_name(int state);
+
+/*
+ * Make a waiting retry (after a failure, or in AUTH_NEEDED after the user
+ * ran kinit) happen at the next xlicen_process().  Errors: XLICEN_E_INVALID.
+ */
+XLICEN_API int xlicen_retry_now(xlicen_session *s);
+
+/*
+ * The Kerberos principal the session authenticated as ("alice@REALM"),
+ * the owner of its seats; "" before the first successful authentication.
+ * Never NULL (s may be NULL).
+ */
+XLICEN_API const char *xlicen_principal(const xlicen_session *s);
+
+/*
+ * The canonical form of an X display name, as a checkout reports it and
+ * the server groups seats by it: "host:N" with the screen number and a
+ * transport prefix ("tcp/", "unix/") dropped, a local form (":0",
+ * "unix:0", "localhost:10") named by this host's name, host names in
+ * lower case.  Pass DisplayString(dpy) or $DISPLAY.  out gets "" on
+ * error.  Errors: XLICEN_E_BAD_VALUE (not a display name),
+ * XLICEN_E_INVALID (NULL arguments, or out too small).
+ */
+XLICEN_API int xlicen_canon_display(const char *display, char *out,
+    size_t outlen);
+
 /*
  * Static text for an error code ("all seats are in use"); never NULL.
  * Positive wire values are accepted too.
@@ -228,6 +384,193 @@ XLICEN_API const char *xlicen_server(const xlicen_session *s);
 
 /* The library's version string, e.g. "0.1.0". */
 XLICEN_API const char *xlicen_version(void);
+
+/* ---- Seat lifecycle and administration (client/admin.c) ----
+ *
+ * Blocking calls like xlicen_checkout().  The administrative ones
+ * (xlicen_holders, xlicen_remove, xlicen_reread, xlicen_shutdown,
+ * xlicen_report*) are answered XLICEN_E_NOT_AUTHORIZED unless the caller's
+ * principal is on the admin ACL of the server's policy.
+ */
+
+/* xlicen_checkout_ex flag: no seat free, wait in the server's queue until
+ * one is granted (the call blocks) or opts->wait_s passes. */
+#define XLICEN_CHECKOUT_WAIT	0x2u
+
+struct xlicen_checkout_opts {
+	unsigned flags;		/* 0 or XLICEN_CHECKOUT_WAIT */
+	unsigned wait_s;	/* with WAIT: give up after this many seconds
+				 * (0: when the server's queue timeout ends) */
+	const char *host;	/* host to report; NULL: this host's name */
+	const char *display;	/* display to report; NULL: the session's
+				 * (xlicen_set_display), else $DISPLAY */
+};
+
+/*
+ * xlicen_checkout() with options (opts may be NULL: the same as
+ * xlicen_checkout).  With XLICEN_CHECKOUT_WAIT a checkout that finds no
+ * free seat joins the product's queue on the server (first in, first
+ * served) and the call returns when a seat is granted (0) or the wait ends:
+ * XLICEN_E_TIMEOUT (wait_s passed; the place in line is given up) or the
+ * server's DENY (e.g. TIMEOUT when its queue timeout ended).  The server
+ * answers a waiting checkout at least every 20 s, so the session's
+ * timeout (xlicen_set_timeout_ms) must stay above that (the default 30 s
+ * does).  Other errors: those of xlicen_checkout().
+ */
+XLICEN_API int xlicen_checkout_ex(xlicen_session *s, const char *product,
+    const char *version, unsigned count,
+    const struct xlicen_checkout_opts *opts, struct xlicen_grant *out);
+
+/*
+ * Re-attach a lease after the connection was lost or the server restarted
+ * (the same lease, not a second seat): it must be the caller's principal's
+ * and not yet expired.  On success *out (cleared on entry) has the same
+ * lease id, the renewed expiry, the heartbeat interval and the product's
+ * seats.  Errors: XLICEN_E_NO_LEASE (unknown or expired), XLICEN_E_NOT_OWNER,
+ * XLICEN_E_REVOKED (an administrator removed it), XLICEN_E_INVALID, those
+ * of xlicen_connect().
+ */
+XLICEN_API int xlicen_reclaim(xlicen_session *s, const char *lease,
+    struct xlicen_grant *out);
+
+/* What an entry of xlicen_holders() is. */
+enum xlicen_holder_state {
+	XLICEN_HOLDER_LEASE = 0,	/* a lease holds seats */
+	XLICEN_HOLDER_QUEUED = 1,	/* a checkout waiting for a seat */
+	XLICEN_HOLDER_LINGER = 2,	/* a released seat kept for its linger */
+};
+
+struct xlicen_holder {
+	char product[XLICEN_STRING_MAX + 1];
+	char version[XLICEN_STRING_MAX + 1];	/* "" for a lingering seat */
+	char principal[XLICEN_STRING_MAX + 1];	/* authenticated owner */
+	char host[XLICEN_STRING_MAX + 1];	/* as the client reported it */
+	char display[XLICEN_STRING_MAX + 1];	/* canonical; "" none */
+	char id[XLICEN_STRING_MAX + 1];		/* lease id, or queue id of a
+						 * queued checkout; "" lingering */
+	unsigned pid;
+	unsigned count;		/* seats */
+	unsigned heartbeat_s;	/* interval the lease was granted with */
+	unsigned position;	/* queued: place in line, 1 = next */
+	int64_t since;		/* UTC s granted / queued / released */
+	int64_t last_heartbeat;	/* UTC s, 0 if unknown */
+	int64_t expires;	/* lease expiry, queue timeout or linger end */
+	int state;		/* enum xlicen_holder_state */
+	int connected;		/* a connection of the holder is open now */
+};
+
+/*
+ * Admin: every lease, queued checkout and lingering seat, of product or
+ * of all products (NULL).  *out is a malloc'd array of *n entries (NULL
+ * when 0) to free with xlicen_holders_free(); *more (may be NULL) is 1 if
+ * the server had more than one reply holds.  Errors: XLICEN_E_NOT_AUTHORIZED,
+ * XLICEN_E_INVALID, XLICEN_E_NOMEM, those of xlicen_connect().
+ */
+XLICEN_API int xlicen_holders(xlicen_session *s, const char *product,
+    struct xlicen_holder **out, size_t *n, int *more);
+
+/*
+ * The caller's own leases and queued checkouts (any principal may ask), of
+ * product or all (NULL), e.g. to find leases a crashed program left
+ * behind (connected 0) and release them.  Same conventions and errors as
+ * xlicen_holders() except NOT_AUTHORIZED.
+ */
+XLICEN_API int xlicen_my_leases(xlicen_session *s, const char *product,
+    struct xlicen_holder **out, size_t *n);
+
+/* Free what xlicen_holders() or xlicen_my_leases() returned (NULL ok). */
+XLICEN_API void xlicen_holders_free(struct xlicen_holder *h);
+
+/*
+ * Admin: remove a lease.  Its seat is free at once; its holder is told
+ * right away if connected, and its next heartbeat, release or reclaim gets
+ * XLICEN_E_REVOKED.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_NOT_AUTHORIZED,
+ * XLICEN_E_INVALID, those of xlicen_connect().
+ */
+XLICEN_API int xlicen_remove(xlicen_session *s, const char *lease);
+
+/*
+ * Admin: make the server reread its license files and policy (leases are
+ * kept).  summary (may be NULL) gets the server's one-line account.
+ * Errors: XLICEN_E_CONFIG (the policy has an error and was not applied:
+ * xlicen_errmsg() names file, line and key), XLICEN_E_NOT_AUTHORIZED, those
+ * of xlicen_connect().
+ */
+XLICEN_API int xlicen_reread(xlicen_session *s, char *summary,
+    size_t summarylen);
+
+/*
+ * Admin: stop the server gracefully (as SIGTERM does: every lease is
+ * already saved).  Errors: XLICEN_E_NOT_AUTHORIZED, those of
+ * xlicen_connect().
+ */
+XLICEN_API int xlicen_shutdown(xlicen_session *s);
+
+/* One line of a usage report: a product (principal "") or one principal's
+ * use of it. */
+struct xlicen_report_row {
+	char product[XLICEN_STRING_MAX + 1];
+	char principal[XLICEN_STRING_MAX + 1];
+	unsigned grants;	/* checkouts granted in the range */
+	unsigned denials;	/* checkouts denied in the range */
+	unsigned peak;		/* most seats in use at once */
+	double avg;		/* seats in use on average over the range */
+	uint64_t seconds;	/* seat-seconds of leases in the range */
+};
+
+/*
+ * Admin: usage from the server's audit trail between from and to (UTC s;
+ * to 0: now), of product or all (NULL): per product, then per principal.
+ * *rows is malloc'd (free with xlicen_report_free); *more (may be NULL) 1
+ * if cut to fit a reply.  Errors: XLICEN_E_BAD_VALUE (from after to),
+ * XLICEN_E_NOT_AUTHORIZED, XLICEN_E_INVALID, XLICEN_E_NOMEM, those of
+ * xlicen_connect().
+ */
+XLICEN_API int xlicen_report(xlicen_session *s, int64_t from, int64_t to,
+    const char *product, struct xlicen_report_row **rows, size_t *n,
+    int *more);
+XLICEN_API void xlicen_report_free(struct xlicen_report_row *rows);
+
+/* The result of checking the audit trail's hash chain. */
+struct xlicen_audit_check {
+	uint64_t events;	/* events checked */
+	uint64_t bad_event;	/* first event that does not match, 0 none */
+	char head[65];		/* hex SHA-256 of the last (good) event */
+};
+
+/*
+ * Admin: have the server recompute its audit trail's hash chain.  Fills
+ * *out (cleared on entry).  Returns 0 if the chain is intact,
+ * XLICEN_E_AUDIT_CHAIN if an event was altered, inserted or deleted
+ * (out->bad_event names the first), or the errors of xlicen_report().
+ */
+XLICEN_API int xlicen_report_verify(xlicen_session *s,
+    struct xlicen_audit_check *out);
+
+/* Pool flags of struct xlicen_pool_info. */
+#define XLICEN_POOL_UNCOUNTED	0x1u	/* no seat limit */
+#define XLICEN_POOL_NODE_LOCKED	0x2u	/* only for hostid */
+
+/* A pool as xlicen_status() reports it, with the later details. */
+struct xlicen_pool_info {
+	struct xlicen_pool pool;
+	unsigned queued;	/* checkouts of the product waiting in line */
+	unsigned flags;		/* XLICEN_POOL_* */
+	char hostid[XLICEN_STRING_MAX + 1];	/* node lock, "" none */
+	char dup_group[XLICEN_STRING_MAX + 1];	/* in force: uhd, user, ... */
+	unsigned linger_s;	/* 0 none */
+	unsigned ttl_s;		/* lease lifetime without heartbeat */
+	unsigned heartbeat_s;
+};
+
+/*
+ * xlicen_status() with the queue and the pools' kinds and settings (a
+ * server that predates them leaves those fields 0 or "").  Free *out with
+ * xlicen_pool_info_free().  Errors: those of xlicen_status().
+ */
+XLICEN_API int xlicen_status_info(xlicen_session *s, const char *product,
+    struct xlicen_pool_info **out, size_t *n);
+XLICEN_API void xlicen_pool_info_free(struct xlicen_pool_info *pools);
 
 #ifdef __cplusplus
 }

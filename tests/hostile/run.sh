@@ -148,7 +148,10 @@ sign 'x.y_z+1-2' 2
 # ---- server ------------------------------------------------------------
 DB="$T/xlicen.db"
 LOG="$T/server.log"
-"$XLICEN_BIN_SERVER" --foreground --listen 127.0.0.1:0 \
+# As root, stay root: the gss-xlicen user (if installed) cannot write $T.
+AS_ROOT=()
+[ "$(id -u)" = 0 ] && AS_ROOT=(--user root)
+"$XLICEN_BIN_SERVER" --foreground --listen 127.0.0.1:0 "${AS_ROOT[@]}" \
 	--keytab "$XLICEN_SERVICE_KEYTAB" --database "$DB" --licenses "$T/lic" \
 	--vendor-keys "$T/keys" ${CONFIG_ARGS[@]+"${CONFIG_ARGS[@]}"} \
 	</dev/null >/dev/null 2>"$LOG" &

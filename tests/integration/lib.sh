@@ -156,8 +156,12 @@ server_start() {
 	mkdir -p "$T/lic" "$T/keys"
 	SERVER_STARTS=$((SERVER_STARTS + 1))
 	SERVER_LOG="$T/server.$SERVER_STARTS.log"
+	# As root the server would drop to the gss-xlicen user where that
+	# exists, and then could not write this test's root-owned directory.
+	local as_root=()
+	[ "$(id -u)" = 0 ] && as_root=(--user root)
 	"$XLICEN_BIN_SERVER" --foreground --listen "127.0.0.1:$SERVER_PORT" \
-		--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
+		"${as_root[@]}" --keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
 		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!

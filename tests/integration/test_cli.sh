@@ -67,9 +67,9 @@ run xl status --json
 expect_rc 0 "status --json"
 json_valid "$RUN_OUT"
 expect_eq "$RUN_OUT" '[
-  {"product": "xdemo", "versions": "2.0-2.9", "vendor": "acme", "serial": "SN-xdemo", "total": 3, "in_use": 0, "start": null, "expires": "permanent", "state": "active"},
-  {"product": "xnew", "versions": "0-999999", "vendor": "acme", "serial": "SN-xnew", "total": 4, "in_use": 0, "start": "2099-01-01", "expires": "2099-12-31", "state": "not yet valid"},
-  {"product": "xold", "versions": "0-999999", "vendor": "acme", "serial": "SN-xold", "total": 1, "in_use": 0, "start": null, "expires": "2020-12-31", "state": "expired"}
+  {"product": "xdemo", "versions": "2.0-2.9", "vendor": "acme", "serial": "SN-xdemo", "total": 3, "in_use": 0, "start": null, "expires": "permanent", "state": "active", "queued": 0, "kind": "floating", "hostid": null, "dup_group": "uhd", "linger": 0, "ttl": 120, "heartbeat": 30},
+  {"product": "xnew", "versions": "0-999999", "vendor": "acme", "serial": "SN-xnew", "total": 4, "in_use": 0, "start": "2099-01-01", "expires": "2099-12-31", "state": "not yet valid", "queued": 0, "kind": "floating", "hostid": null, "dup_group": "uhd", "linger": 0, "ttl": 120, "heartbeat": 30},
+  {"product": "xold", "versions": "0-999999", "vendor": "acme", "serial": "SN-xold", "total": 1, "in_use": 0, "start": null, "expires": "2020-12-31", "state": "expired", "queued": 0, "kind": "floating", "hostid": null, "dup_group": "uhd", "linger": 0, "ttl": 120, "heartbeat": 30}
 ]' "status --json"
 
 # One product; an unknown one gives an empty list, not an error.

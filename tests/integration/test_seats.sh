@@ -57,7 +57,7 @@ run as dave xl status --json
 expect_rc 0 "status --json"
 json_valid "$RUN_OUT"
 expect_eq "$RUN_OUT" '[
-  {"product": "xdemo", "versions": "1.0-2.0", "vendor": "acme", "serial": "SN-xdemo", "total": 2, "in_use": 2, "start": null, "expires": "permanent", "state": "active"}
+  {"product": "xdemo", "versions": "1.0-2.0", "vendor": "acme", "serial": "SN-xdemo", "total": 2, "in_use": 2, "start": null, "expires": "permanent", "state": "active", "queued": 0, "kind": "floating", "hostid": null, "dup_group": "uhd", "linger": 0, "ttl": 120, "heartbeat": 1}
 ]' "status --json with 2 seats taken"
 
 # bob may not release alice's lease; it stays.

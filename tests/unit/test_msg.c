@@ -508,8 +508,8 @@ test_encode_skips_fields_not_carried(void **state)
 static void
 test_unknown_msg_type(void **state)
 {
-	static const uint16_t bad[] = { 0x0000, 0x0005, 0x0006, 0x7fff,
-	    0x8000, 0x8006, 0xffff };
+	static const uint16_t bad[] = { 0x0000, 0x000c, 0x000d, 0x7fff,
+	    0x8000, 0x800a, 0xffff };
 	struct msg m;
 	struct buf b;
 	size_t i;
@@ -1273,7 +1273,19 @@ test_type_name(void **state)
 	assert_string_equal(msg_type_name(MSG_STATUS_REPLY), "STATUS_REPLY");
 	assert_string_equal(msg_type_name(MSG_ERROR), "ERROR");
 	assert_string_equal(msg_type_name(0), "UNKNOWN");
-	assert_string_equal(msg_type_name(0x8006), "UNKNOWN");
+	assert_string_equal(msg_type_name(MSG_RECLAIM), "RECLAIM");
+	assert_string_equal(msg_type_name(MSG_LIST_MINE), "LIST_MINE");
+	assert_string_equal(msg_type_name(MSG_HOLDERS), "HOLDERS");
+	assert_string_equal(msg_type_name(MSG_REMOVE), "REMOVE");
+	assert_string_equal(msg_type_name(MSG_REREAD), "REREAD");
+	assert_string_equal(msg_type_name(MSG_SHUTDOWN), "SHUTDOWN");
+	assert_string_equal(msg_type_name(MSG_REPORT), "REPORT");
+	assert_string_equal(msg_type_name(MSG_QUEUED), "QUEUED");
+	assert_string_equal(msg_type_name(MSG_HOLDERS_REPLY), "HOLDERS_REPLY");
+	assert_string_equal(msg_type_name(MSG_REPORT_REPLY), "REPORT_REPLY");
+	assert_string_equal(msg_type_name(MSG_REVOKE), "REVOKE");
+	assert_string_equal(msg_type_name(0x000c), "UNKNOWN");
+	assert_string_equal(msg_type_name(0x800a), "UNKNOWN");
 }
 
 int

@@ -32,6 +32,11 @@
 static char tmpdir[512];
 static int tmpdir_made;		/* we mkdtemp'd it, so remove it at the end */
 static int dbseq;
+/* Each checkout of req() reports the next display (ws1.example.org:0,
+ * :1, ...), so that checkouts are separate seats under the default dup
+ * grouping (same principal, host and display share); reset per test. */
+static int dispseq;
+static char dispbuf[64][40];
 
 struct fx {
 	char path[600];
@@ -109,6 +114,7 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/store-%ld-%d.db", tmpdir,
 	    (long)getpid(), ++dbseq);
 	unlink_db(f->path);
+	dispseq = 0;
 	if (store_open(f->path, &f->s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "store_open: %s\n", err);
 		free(f);
@@ -169,10 +175,14 @@ req(const char *principal, const char *product, const char *version,
 	r.product = product;
 	r.version = version;
 	r.host = "ws1.example.org";
-	r.display = "ws1.example.org:0";
+	snprintf(dispbuf[dispseq % 64], sizeof(dispbuf[0]),
+	    "ws1.example.org:%d", dispseq);
+	r.display = dispbuf[dispseq % 64];
+	dispseq++;
 	r.count = count;
 	r.pid = 4242;
 	r.ttl_s = TTL;
+	r.heartbeat_s = TTL / 3;
 	r.now = now;
 	return r;
 }
@@ -257,14 +267,16 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 1);
-	assert_int_equal(raw_int(f, "SELECT version FROM schema_version",
-	    NULL), 1);
+	    NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
+	    NULL), 2);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
+	    " WHERE name = '0002_lifecycle.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('pools', 'leases', 'events',"
-	    " 'schema_version')", NULL), 4);
+	    " 'schema_version', 'seats', 'revoked')", NULL), 6);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name IN ('leases_expires',"
 	    " 'leases_pool')", NULL), 2);
@@ -293,7 +305,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 1);
+	    NULL), 2);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -623,7 +635,7 @@ test_heartbeat_extends(void **state)
 	    NOW + 30 + TTL, &exp), XLICEN_E_NO_LEASE);
 	assert_int_equal(exp, 0);
 	assert_int_equal(store_release(f->s, "a@EX", g.lease_id,
-	    NOW + 30 + TTL), XLICEN_E_NO_LEASE);
+	    NOW + 30 + TTL, NULL), XLICEN_E_NO_LEASE);
 }
 
 static void
@@ -639,9 +651,9 @@ test_not_owner(void **state)
 	    NOW + 1, &exp), XLICEN_E_NOT_OWNER);
 	assert_int_equal(exp, 0);
 	assert_int_equal(store_release(f->s, "mallory@EX", g.lease_id,
-	    NOW + 1), XLICEN_E_NOT_OWNER);
+	    NOW + 1, NULL), XLICEN_E_NOT_OWNER);
 	/* Principals are compared exactly. */
-	assert_int_equal(store_release(f->s, "ALICE@EX", g.lease_id, NOW + 1),
+	assert_int_equal(store_release(f->s, "ALICE@EX", g.lease_id, NOW + 1, NULL),
 	    XLICEN_E_NOT_OWNER);
 	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
 	assert_int_equal(leases, 1);
@@ -652,11 +664,11 @@ test_not_owner(void **state)
 
 	assert_int_equal(store_heartbeat(f->s, "alice@EX", g.lease_id, NOW + 2,
 	    &exp), 0);
-	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3),
+	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3, NULL),
 	    0);
 	assert_int_equal(store_count_leases(f->s, &leases, NULL), 0);
 	assert_int_equal(leases, 0);
-	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3),
+	assert_int_equal(store_release(f->s, "alice@EX", g.lease_id, NOW + 3, NULL),
 	    XLICEN_E_NO_LEASE);
 }
 
@@ -670,8 +682,8 @@ test_unknown_lease(void **state)
 	    "0123456789abcdef0123456789abcdef", NOW, &exp), XLICEN_E_NO_LEASE);
 	assert_int_equal(exp, 0);
 	assert_int_equal(store_release(f->s, "a@EX",
-	    "0123456789abcdef0123456789abcdef", NOW), XLICEN_E_NO_LEASE);
-	assert_int_equal(store_release(f->s, "a@EX", "", NOW),
+	    "0123456789abcdef0123456789abcdef", NOW, NULL), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_release(f->s, "a@EX", "", NOW, NULL),
 	    XLICEN_E_NO_LEASE);
 	assert_int_equal(store_heartbeat(f->s, "a@EX", "x' OR '1'='1", NOW,
 	    NULL), XLICEN_E_NO_LEASE);
@@ -780,7 +792,7 @@ test_sync_withdraws(void **state)
 	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW + 4), 0);
 	assert_int_equal(store_status(f->s, NULL, NOW + 4, &ps, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 5), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 5, NULL), 0);
 }
 
 static void
@@ -893,7 +905,7 @@ test_sql_metacharacters(void **state)
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
 	    " kind = 'grant' AND product = ?1 AND principal = ?2", evil,
 	    evil_principal, NULL), 1);
-	assert_int_equal(store_release(f->s, evil_principal, g.lease_id, NOW),
+	assert_int_equal(store_release(f->s, evil_principal, g.lease_id, NOW, NULL),
 	    0);
 }
 
@@ -911,7 +923,7 @@ test_events_recorded(void **state)
 	    XLICEN_E_NO_SEATS);
 	assert_int_equal(checkout(f, "bob@EX", "nope", "1", 1, NOW, &g2),
 	    XLICEN_E_NO_PRODUCT);
-	assert_int_equal(store_release(f->s, "alice@EX", g1.lease_id, NOW + 1),
+	assert_int_equal(store_release(f->s, "alice@EX", g1.lease_id, NOW + 1, NULL),
 	    0);
 	assert_int_equal(checkout(f, "carol@EX", "draw", "1", 1, NOW + 2, &g2),
 	    0);

@@ -1,0 +1,619 @@
+/*
+ * The library's seat-lifecycle and administrative calls (xlicen.h, "Seat
+ * lifecycle and administration"): checkout with options and waiting in
+ * the server's queue, RECLAIM, the caller's own leases, and the admin
+ * requests (holders, remove, reread, shutdown, report).  Each is one or a
+ * few request/reply exchanges through the session's own request function
+ * (session_int.h), so connecting, authentication, timeouts and errors
+ * behave exactly as for the calls of session.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xlicen.h"
+
+#include "err.h"
+#include "limits.h"
+#include "msg.h"
+#include "session_int.h"
+
+/* The error a DENY or ERROR (or REVOKE) reply carries, recorded. */
+static int
+reply_error(xlicen_session *s, const struct msg *m)
+{
+	int code = m->code != 0 ? -(int)m->code : XLICEN_E_BAD_VALUE;
+
+	return session_seterr(s, code, (m->have & MSG_F(TAG_REASON)) &&
+	    m->reason[0] != '\0' ? m->reason : err_str(code));
+}
+
+static int
+bad_reply(xlicen_session *s, uint16_t req_type, const struct msg *m)
+{
+	char text[160];
+
+	snprintf(text, sizeof(text), "unexpected %s reply to %s",
+	    msg_type_name(m->type), msg_type_name(req_type));
+	return session_seterr(s, XLICEN_E_MSG_TYPE, text);
+}
+
+static int
+set_str(xlicen_session *s, struct msg *m, int tag, const char *what,
+    const char *v)
+{
+	char text[128];
+	int rc;
+
+	if ((rc = msg_set_str(m, tag, v)) != 0) {
+		snprintf(text, sizeof(text), "%s is longer than %d bytes or not "
+		    "UTF-8", what, LIMIT_STRING);
+		return session_seterr(s, rc, text);
+	}
+	return 0;
+}
+
+static int
+invalid(xlicen_session *s, const char *text)
+{
+	return session_seterr(s, XLICEN_E_INVALID, text);
+}
+
+/* This host's name and the canonical display, as a checkout reports them
+ * (informational: omitted when they cannot be sent). */
+static void
+add_client(xlicen_session *s, struct msg *m, const char *host,
+    const char *display)
+{
+	char hbuf[LIMIT_STRING + 1], canon[LIMIT_STRING + 1];
+
+	if (host == NULL && gethostname(hbuf, sizeof(hbuf)) == 0) {
+		hbuf[sizeof(hbuf) - 1] = '\0';
+		host = hbuf;
+	}
+	if (host != NULL && host[0] != '\0')
+		msg_set_str(m, TAG_HOST, host);
+	if (display == NULL)
+		display = session_display(s);
+	if (display == NULL)
+		display = getenv("DISPLAY");
+	if (display != NULL && display[0] != '\0' &&
+	    xlicen_canon_display(display, canon, sizeof(canon)) == 0)
+		msg_set_str(m, TAG_DISPLAY, canon);
+	m->pid = (uint32_t)getpid();
+	m->have |= MSG_F(TAG_PID);
+}
+
+static int
+take_grant(xlicen_session *s, const struct msg *m, struct xlicen_grant *out)
+{
+	size_t n = strlen(m->lease);
+
+	if (n == 0 || n > XLICEN_LEASE_MAX)
+		return session_seterr(s, XLICEN_E_BAD_VALUE,
+		    "lease id empty or too long");
+	memcpy(out->lease, m->lease, n + 1);
+	out->expires = (int64_t)m->expires;
+	out->heartbeat_s = m->heartbeat;
+	out->in_use = m->in_use;
+	out->total = m->total;
+	return 0;
+}
+
+static int64_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Give up a place in line (a RELEASE of the queue id); best effort. */
+static void
+leave_queue(xlicen_session *s, const char *qid)
+{
+	struct msg req, rep;
+
+	msg_init(&req, MSG_RELEASE, 0);
+	if (msg_set_str(&req, TAG_LEASE, qid) == 0 &&
+	    session_request(s, &req, &rep) == 0)
+		msg_clear(&rep);
+	msg_clear(&req);
+}
+
+int
+xlicen_checkout_ex(xlicen_session *s, const char *product,
+    const char *version, unsigned count,
+    const struct xlicen_checkout_opts *opts, struct xlicen_grant *out)
+{
+	struct msg req, rep;
+	char qid[LIMIT_STRING + 1] = "", text[400];
+	unsigned flags = opts != NULL ? opts->flags : 0, position = 0;
+	int64_t deadline = 0, left;
+	int rc;
+
+	msg_init(&req, MSG_CHECKOUT, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL || product == NULL || product[0] == '\0' ||
+	    version == NULL || version[0] == '\0' || count == 0) {
+		rc = invalid(s, "checkout needs a product, a version and a "
+		    "count of at least 1");
+		goto out;
+	}
+	if (count > LIMIT_SEATS) {
+		snprintf(text, sizeof(text), "at most %d seats in one checkout",
+		    LIMIT_SEATS);
+		rc = session_seterr(s, XLICEN_E_COUNT, text);
+		goto out;
+	}
+	if ((rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
+	    (rc = set_str(s, &req, TAG_VERSION, "version", version)) != 0)
+		goto out;
+	req.count = count;
+	req.have |= MSG_F(TAG_COUNT);
+	add_client(s, &req, opts != NULL ? opts->host : NULL,
+	    opts != NULL ? opts->display : NULL);
+	if (flags & XLICEN_CHECKOUT_WAIT) {
+		req.flags = MSG_FLAG_WAIT;
+		req.have |= MSG_F(TAG_FLAGS) | MSG_F(TAG_WAIT);
+		if (opts->wait_s > 0)
+			deadline = mono_s() + opts->wait_s;
+	}
+	/*
+	 * A waiting checkout is held by the server for at most
+	 * LIMIT_WAIT_STEP_S (below the session's reply timeout), then
+	 * answered QUEUED; asking again with the queue id keeps the place.
+	 */
+	for (;;) {
+		if (flags & XLICEN_CHECKOUT_WAIT) {
+			req.wait = LIMIT_WAIT_STEP_S;
+			if (deadline != 0) {
+				left = deadline - mono_s();
+				if (left <= 0)
+					break;
+				if (left < (int64_t)req.wait)
+					req.wait = (uint32_t)left;
+			}
+			if (qid[0] != '\0')
+				msg_set_str(&req, TAG_QUEUE_ID, qid);
+		}
+		msg_clear(&rep);
+		if ((rc = session_request(s, &req, &rep)) != 0)
+			goto out;
+		switch (rep.type) {
+		case MSG_GRANT:
+			rc = take_grant(s, &rep, out);
+			goto out;
+		case MSG_QUEUED:
+			if (!(flags & XLICEN_CHECKOUT_WAIT)) {
+				rc = bad_reply(s, MSG_CHECKOUT, &rep);
+				goto out;
+			}
+			snprintf(qid, sizeof(qid), "%s", rep.queue_id);
+			position = rep.position;
+			out->in_use = rep.in_use;
+			out->total = rep.total;
+			continue;
+		case MSG_DENY:
+		case MSG_ERROR:
+			out->in_use = rep.in_use;
+			out->total = rep.total;
+			rc = reply_error(s, &rep);
+			goto out;
+		default:
+			rc = bad_reply(s, MSG_CHECKOUT, &rep);
+			goto out;
+		}
+	}
+	/* Our own wait is over: give the place up. */
+	if (qid[0] != '\0')
+		leave_queue(s, qid);
+	snprintf(text, sizeof(text), "no seat of %s within %u s (position %u "
+	    "in the queue)", product, opts->wait_s, position);
+	rc = session_seterr(s, XLICEN_E_TIMEOUT, text);
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_reclaim(xlicen_session *s, const char *lease, struct xlicen_grant *out)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_RECLAIM, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL || lease == NULL || lease[0] == '\0' ||
+	    strlen(lease) > XLICEN_LEASE_MAX) {
+		rc = invalid(s, "reclaim needs a lease id of 1 to 64 bytes");
+		goto out;
+	}
+	if ((rc = set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
+		goto out;
+	add_client(s, &req, NULL, NULL);
+	if ((rc = session_request(s, &req, &rep)) != 0)
+		goto out;
+	switch (rep.type) {
+	case MSG_GRANT:
+		rc = take_grant(s, &rep, out);
+		break;
+	case MSG_ERROR:
+	case MSG_DENY:
+		rc = reply_error(s, &rep);
+		break;
+	default:
+		rc = bad_reply(s, MSG_RECLAIM, &rep);
+		break;
+	}
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
+	if (rc != 0 && out != NULL)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/*
+ * A request whose success is a reply of type want (OK, or a list): the
+ * common part of the administrative calls.  *rep is the caller's.
+ */
+static int
+simple_request(xlicen_session *s, struct msg *req, uint16_t want,
+    struct msg *rep)
+{
+	int rc;
+
+	if ((rc = session_request(s, req, rep)) != 0)
+		return rc;
+	if (rep->type == want)
+		return 0;
+	if (rep->type == MSG_ERROR || rep->type == MSG_DENY)
+		return reply_error(s, rep);
+	return bad_reply(s, req->type, rep);
+}
+
+static int
+get_holders(xlicen_session *s, uint16_t type, const char *product,
+    struct xlicen_holder **out, size_t *n, int *more)
+{
+	struct xlicen_holder *v = NULL;
+	struct msg req, rep;
+	size_t i;
+	int rc;
+
+	msg_init(&req, type, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL || n == NULL) {
+		rc = invalid(s, "no place to put the list");
+		goto out;
+	}
+	if (product != NULL &&
+	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+		goto out;
+	if ((rc = simple_request(s, &req, MSG_HOLDERS_REPLY, &rep)) != 0)
+		goto out;
+	if (rep.nholders > 0 && (v = calloc(rep.nholders, sizeof(*v))) ==
+	    NULL) {
+		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep.nholders; i++) {
+		const struct msg_holder *h = &rep.holders[i];
+		struct xlicen_holder *x = &v[i];
+
+		snprintf(x->product, sizeof(x->product), "%s", h->product);
+		snprintf(x->version, sizeof(x->version), "%s", h->version);
+		snprintf(x->principal, sizeof(x->principal), "%s", h->principal);
+		snprintf(x->host, sizeof(x->host), "%s", h->host);
+		snprintf(x->display, sizeof(x->display), "%s", h->display);
+		snprintf(x->id, sizeof(x->id), "%s", h->state ==
+		    MSG_HOLDER_QUEUED ? h->queue_id : h->lease);
+		x->pid = h->pid;
+		x->count = h->count;
+		x->heartbeat_s = h->heartbeat;
+		x->position = h->position;
+		x->since = (int64_t)h->since;
+		x->last_heartbeat = (int64_t)h->last_hb;
+		x->expires = (int64_t)h->expires;
+		x->state = h->state;
+		x->connected = h->connected;
+	}
+	*out = v;
+	*n = rep.nholders;
+	v = NULL;
+	if (more != NULL)
+		*more = rep.more != 0;
+out:
+	free(v);
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_holders(xlicen_session *s, const char *product,
+    struct xlicen_holder **out, size_t *n, int *more)
+{
+	return get_holders(s, MSG_HOLDERS, product, out, n, more);
+}
+
+int
+xlicen_my_leases(xlicen_session *s, const char *product,
+    struct xlicen_holder **out, size_t *n)
+{
+	return get_holders(s, MSG_LIST_MINE, product, out, n, NULL);
+}
+
+void
+xlicen_holders_free(struct xlicen_holder *h)
+{
+	free(h);
+}
+
+int
+xlicen_remove(xlicen_session *s, const char *lease)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_REMOVE, 0);
+	msg_init(&rep, 0, 0);
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX)
+		rc = invalid(s, "remove needs a lease id of 1 to 64 bytes");
+	else if ((rc = set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
+		rc = simple_request(s, &req, MSG_OK, &rep);
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_reread(xlicen_session *s, char *summary, size_t summarylen)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_REREAD, 0);
+	msg_init(&rep, 0, 0);
+	if (summary != NULL && summarylen > 0)
+		summary[0] = '\0';
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	rc = simple_request(s, &req, MSG_OK, &rep);
+	if (rc == 0 && summary != NULL && summarylen > 0)
+		snprintf(summary, summarylen, "%s", rep.reason);
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_shutdown(xlicen_session *s)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_SHUTDOWN, 0);
+	msg_init(&rep, 0, 0);
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	rc = simple_request(s, &req, MSG_OK, &rep);
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+/* A REPORT request; verify adds the chain check. */
+static int
+report_request(xlicen_session *s, int64_t from, int64_t to,
+    const char *product, int verify, struct msg *rep)
+{
+	struct msg req;
+	int rc;
+
+	msg_init(&req, MSG_REPORT, 0);
+	if (from < 0 || to < 0 || (to > 0 && from > to)) {
+		rc = session_seterr(s, XLICEN_E_BAD_VALUE, "the report range is "
+		    "empty (from after to)");
+		goto out;
+	}
+	if (from > 0) {
+		req.from = (uint64_t)from;
+		req.have |= MSG_F(TAG_FROM);
+	}
+	if (to > 0) {
+		req.to = (uint64_t)to;
+		req.have |= MSG_F(TAG_TO);
+	}
+	if (verify) {
+		req.flags = MSG_REPORT_VERIFY;
+		req.have |= MSG_F(TAG_FLAGS);
+	}
+	if (product != NULL &&
+	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+		goto out;
+	rc = simple_request(s, &req, MSG_REPORT_REPLY, rep);
+out:
+	msg_clear(&req);
+	return rc;
+}
+
+int
+xlicen_report(xlicen_session *s, int64_t from, int64_t to,
+    const char *product, struct xlicen_report_row **rows, size_t *n,
+    int *more)
+{
+	struct xlicen_report_row *v = NULL;
+	struct msg rep;
+	size_t i;
+	int rc;
+
+	msg_init(&rep, 0, 0);
+	if (rows != NULL)
+		*rows = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (rows == NULL || n == NULL)
+		return invalid(s, "no place to put the report");
+	if ((rc = report_request(s, from, to, product, 0, &rep)) != 0)
+		goto out;
+	if (rep.nrows > 0 && (v = calloc(rep.nrows, sizeof(*v))) == NULL) {
+		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep.nrows; i++) {
+		snprintf(v[i].product, sizeof(v[i].product), "%s",
+		    rep.rows[i].product);
+		snprintf(v[i].principal, sizeof(v[i].principal), "%s",
+		    rep.rows[i].principal);
+		v[i].grants = rep.rows[i].grants;
+		v[i].denials = rep.rows[i].denials;
+		v[i].peak = rep.rows[i].peak;
+		v[i].avg = rep.rows[i].avg_milli / 1000.0;
+		v[i].seconds = rep.rows[i].seconds;
+	}
+	*rows = v;
+	*n = rep.nrows;
+	v = NULL;
+	if (more != NULL)
+		*more = rep.more != 0;
+out:
+	free(v);
+	msg_clear(&rep);
+	return rc;
+}
+
+void
+xlicen_report_free(struct xlicen_report_row *rows)
+{
+	free(rows);
+}
+
+int
+xlicen_report_verify(xlicen_session *s, struct xlicen_audit_check *out)
+{
+	struct msg rep;
+	int rc;
+
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL)
+		return invalid(s, "no place to put the result");
+	/* A range ending at 1 s keeps the usage rows out of the reply. */
+	if ((rc = report_request(s, 0, 1, NULL, 1, &rep)) != 0)
+		goto out;
+	if (!(rep.have & MSG_F(TAG_EVENTS))) {
+		rc = session_seterr(s, XLICEN_E_MSG_TYPE, "the server did not "
+		    "check its audit trail");
+		goto out;
+	}
+	out->events = rep.events;
+	out->bad_event = rep.bad_event;
+	snprintf(out->head, sizeof(out->head), "%.64s", rep.hash);
+	if (rep.bad_event != 0)
+		rc = session_seterr(s, XLICEN_E_AUDIT_CHAIN,
+		    rep.reason[0] != '\0' ? rep.reason :
+		    err_str(XLICEN_E_AUDIT_CHAIN));
+out:
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_status_info(xlicen_session *s, const char *product,
+    struct xlicen_pool_info **out, size_t *n)
+{
+	struct xlicen_pool_info *v = NULL;
+	struct msg req, rep;
+	size_t i;
+	int rc;
+
+	msg_init(&req, MSG_STATUS, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL || n == NULL) {
+		rc = invalid(s, "no place to put the pools");
+		goto out;
+	}
+	if (product != NULL &&
+	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+		goto out;
+	if ((rc = simple_request(s, &req, MSG_STATUS_REPLY, &rep)) != 0)
+		goto out;
+	if (rep.npools > 0 && (v = calloc(rep.npools, sizeof(*v))) == NULL) {
+		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep.npools; i++) {
+		const struct msg_pool *p = &rep.pools[i];
+		struct xlicen_pool_info *x = &v[i];
+
+		snprintf(x->pool.product, sizeof(x->pool.product), "%s",
+		    p->product);
+		snprintf(x->pool.versions, sizeof(x->pool.versions), "%s",
+		    p->versions);
+		snprintf(x->pool.vendor, sizeof(x->pool.vendor), "%s", p->vendor);
+		snprintf(x->pool.serial, sizeof(x->pool.serial), "%s", p->serial);
+		x->pool.total = p->total;
+		x->pool.in_use = p->in_use;
+		x->pool.start = (int64_t)p->start;
+		x->pool.expires = (int64_t)p->expires;
+		x->pool.state = p->state;
+		x->queued = p->queued;
+		x->flags = p->pool_flags;
+		snprintf(x->hostid, sizeof(x->hostid), "%s", p->hostid);
+		snprintf(x->dup_group, sizeof(x->dup_group), "%s", p->dup_group);
+		x->linger_s = p->linger;
+		x->ttl_s = p->ttl;
+		x->heartbeat_s = p->heartbeat;
+	}
+	*out = v;
+	*n = rep.npools;
+	v = NULL;
+out:
+	free(v);
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+void
+xlicen_pool_info_free(struct xlicen_pool_info *pools)
+{
+	free(pools);
+}

@@ -1,0 +1,112 @@
+/*
+ * The audit trail's hash chain (see audit.h): the one canonical encoding
+ * of an events row, and the chained SHA-256 over it (OpenSSL EVP).
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "xlicen_errors.h"
+
+static int
+put_int(struct buf *b, int has, int64_t v)
+{
+	int rc;
+
+	if (!has)
+		return buf_put_u8(b, 0);
+	if ((rc = buf_put_u8(b, 1)) != 0)
+		return rc;
+	return buf_put_u64(b, (uint64_t)v);
+}
+
+static int
+put_str(struct buf *b, const char *s)
+{
+	size_t n;
+	int rc;
+
+	if (s == NULL)
+		return buf_put_u8(b, 0);
+	n = strlen(s);
+	if (n > UINT32_MAX)
+		return XLICEN_E_INVALID;
+	if ((rc = buf_put_u8(b, 2)) != 0 ||
+	    (rc = buf_put_u32(b, (uint32_t)n)) != 0)
+		return rc;
+	return buf_put_bytes(b, s, n);
+}
+
+int
+audit_event_encode(const struct audit_event *ev, struct buf *out)
+{
+	size_t start = out->len;
+	int rc;
+
+	/* Column order of the events table; the leading id makes a row's
+	 * place part of what is hashed. */
+	if ((rc = buf_put_bytes(out, AUDIT_CANON_ID, strlen(AUDIT_CANON_ID))) ||
+	    (rc = put_int(out, 1, ev->id)) ||
+	    (rc = put_int(out, 1, ev->ts)) ||
+	    (rc = put_str(out, ev->kind)) ||
+	    (rc = put_str(out, ev->principal)) ||
+	    (rc = put_str(out, ev->host)) ||
+	    (rc = put_str(out, ev->display)) ||
+	    (rc = put_str(out, ev->product)) ||
+	    (rc = put_str(out, ev->version)) ||
+	    (rc = put_str(out, ev->lease_id)) ||
+	    (rc = put_int(out, ev->has_pool_id, ev->pool_id)) ||
+	    (rc = put_int(out, ev->has_count, ev->count)) ||
+	    (rc = put_int(out, 1, ev->code)) ||
+	    (rc = put_str(out, ev->detail)) ||
+	    (rc = put_int(out, ev->has_seats, ev->seats)))
+		out->len = start;
+	return rc;
+}
+
+int
+audit_event_hash(const uint8_t *prev, const struct audit_event *ev,
+    uint8_t out[AUDIT_HASH_LEN])
+{
+	static const uint8_t zero[AUDIT_HASH_LEN];
+	EVP_MD_CTX *ctx = NULL;
+	struct buf b;
+	unsigned int len = 0;
+	int rc;
+
+	memset(out, 0, AUDIT_HASH_LEN);
+	buf_init(&b);
+	if ((rc = audit_event_encode(ev, &b)) != 0)
+		goto out;
+	rc = XLICEN_E_NOMEM;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	rc = XLICEN_E_INTERNAL;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, prev != NULL ? prev : zero,
+	    AUDIT_HASH_LEN) != 1 ||
+	    EVP_DigestUpdate(ctx, b.data, b.len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != AUDIT_HASH_LEN) {
+		memset(out, 0, AUDIT_HASH_LEN);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	buf_free(&b);
+	return rc;
+}
+
+void
+audit_hex(const uint8_t h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < AUDIT_HASH_LEN; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 0x0f];
+	}
+	out[2 * AUDIT_HASH_LEN] = '\0';
+}

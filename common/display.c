@@ -1,0 +1,133 @@
+/*
+ * Canonical X display and host names (see display.h).  The input is a
+ * client's claim and may be anything up to LIMIT_STRING bytes: every
+ * index is checked against the length before use.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "display.h"
+#include "xlicen_errors.h"
+
+void
+display_canon_host(const char *host, char *out, size_t outlen)
+{
+	size_t n, i;
+
+	if (outlen == 0)
+		return;
+	if (host == NULL)
+		host = "";
+	n = strlen(host);
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n > outlen - 1)
+		n = outlen - 1;
+	for (i = 0; i < n; i++) {
+		char c = host[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+}
+
+/* Whether the host part names the client's own machine. */
+static int
+is_local(const char *h, size_t n)
+{
+	static const char *const local[] = { "unix", "localhost",
+	    "localhost.localdomain", "127.0.0.1", "::1", "[::1]" };
+	size_t i, k;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		if (strlen(local[i]) != n)
+			continue;
+		for (k = 0; k < n; k++) {
+			char c = h[k];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != local[i][k])
+				break;
+		}
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+int
+display_canon(const char *display, const char *host, char *out,
+    size_t outlen)
+{
+	char hbuf[256], num[16];
+	const char *d, *colon, *slash, *hp;
+	size_t n, hn, i, nd, start;
+	unsigned long v = 0;
+	int w;
+
+	if (out == NULL || outlen == 0)
+		return XLICEN_E_INVALID;
+	out[0] = '\0';
+	if (display == NULL || display[0] == '\0')
+		return XLICEN_E_BAD_VALUE;
+	n = strlen(display);
+	if (n > 255)
+		return XLICEN_E_BAD_VALUE;
+	/* The display number follows the last ':'. */
+	if ((colon = strrchr(display, ':')) == NULL)
+		return XLICEN_E_BAD_VALUE;
+	d = colon + 1;
+	nd = 0;
+	while (d[nd] >= '0' && d[nd] <= '9')
+		nd++;
+	if (nd == 0 || nd > 9)
+		return XLICEN_E_BAD_VALUE;
+	/* ".S" (screen) may follow, and nothing else. */
+	if (d[nd] == '.') {
+		for (i = nd + 1; d[i] >= '0' && d[i] <= '9'; i++)
+			;
+		if (i == nd + 1 || d[i] != '\0')
+			return XLICEN_E_BAD_VALUE;
+	} else if (d[nd] != '\0') {
+		return XLICEN_E_BAD_VALUE;
+	}
+	for (i = 0; i < nd; i++)
+		v = v * 10 + (unsigned long)(d[i] - '0');
+	snprintf(num, sizeof(num), "%lu", v);
+
+	/* The host part: before the colon, after a "proto/" prefix; a
+	 * DECnet "host::" leaves one more colon. */
+	hp = display;
+	hn = (size_t)(colon - display);
+	if (hn > 0 && hp[hn - 1] == ':')
+		hn--;
+	slash = memchr(hp, '/', hn);
+	if (slash != NULL) {
+		start = (size_t)(slash - hp) + 1;
+		hp += start;
+		hn -= start;
+	}
+	if (is_local(hp, hn)) {
+		display_canon_host(host, hbuf, sizeof(hbuf));
+	} else {
+		/* "[v6]": the brackets are syntax, not part of the name. */
+		if (hn >= 2 && hp[0] == '[' && hp[hn - 1] == ']') {
+			hp++;
+			hn -= 2;
+		}
+		if (hn >= sizeof(hbuf))
+			return XLICEN_E_BAD_VALUE;
+		memcpy(hbuf, hp, hn);
+		hbuf[hn] = '\0';
+		display_canon_host(hbuf, hbuf, sizeof(hbuf));
+	}
+	w = snprintf(out, outlen, "%s:%s", hbuf, num);
+	if (w < 0 || (size_t)w >= outlen) {
+		out[0] = '\0';
+		return XLICEN_E_INVALID;
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * X display names and host names in the canonical form used to group
+ * seats (dup grouping) and to match node locks.  Both sides use it: the
+ * server on what clients report, a client to show what the server will
+ * see.  Host names and displays are client claims, never identity.
+ */
+#ifndef XLICEN_DISPLAY_H
+#define XLICEN_DISPLAY_H
+
+#include <stddef.h>
+
+/*
+ * Canonical host name: ASCII letters lowered, one trailing dot removed.
+ * Writes at most outlen - 1 bytes and a NUL; a longer name is cut (the
+ * protocol bounds both to 255 bytes).  host NULL is "".
+ */
+void display_canon_host(const char *host, char *out, size_t outlen);
+
+/*
+ * Canonical display "HOST:D" of the X display name display, as reported
+ * by a client on host (itself canonicalised):
+ *   [PROTO/]HOST:D[.S]  ->  host:D   (protocol prefix and screen dropped)
+ *   :D  unix:D  localhost:D  127.0.0.1:D  ::1:D  [::1]:D  -> HOST-OF-CLIENT:D
+ *   [v6addr]:D  ->  v6addr:D        DECnet HOST::D  ->  host:D
+ * D is decimal (1 to 9 digits, leading zeros dropped).  localhost:D is the
+ * same display as :D: both name display D of the client's own machine
+ * (an ssh-forwarded localhost:10 is display 10 of that machine).
+ * Returns 0, or XLICEN_E_BAD_VALUE (out = "") if display is NULL, empty
+ * or not a display name; XLICEN_E_INVALID if out is too small for the
+ * result (out = "").
+ */
+int display_canon(const char *display, const char *host, char *out,
+    size_t outlen);
+
+#endif

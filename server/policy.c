@@ -1,0 +1,1144 @@
+/*
+ * The license policy (see policy.h): the options file, read with the krb5
+ * profile library like the server configuration, and the decisions made
+ * from it.  The profile library gives values but no line numbers, so the
+ * file's text is also scanned line by line, only to say where a bad value
+ * is.  Everything in a policy is copied into fixed-size fields at load
+ * time; deciding never allocates.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <com_err.h>
+#include <profile.h>
+
+#include "license.h"
+#include "limits.h"
+#include "policy.h"
+#include "xlicen_errors.h"
+
+#define POLICY_MAX_BYTES	(1024 * 1024)
+#define POLICY_NAME		256	/* principal, realm, host, group */
+#define POLICY_RULE_TEXT	200
+#define POLICY_SECONDS_MAX	2592000
+#define POLICY_QUEUE_MAX_S	86400
+
+enum target_kind { T_PRINCIPAL, T_REALM, T_GROUP, T_HOST };
+enum rule_kind { R_INCLUDE, R_EXCLUDE, R_RESERVE, R_MAX };
+
+static const char *const rule_names[] = {
+	[R_INCLUDE] = "include", [R_EXCLUDE] = "exclude",
+	[R_RESERVE] = "reserve", [R_MAX] = "max",
+};
+
+struct target {
+	enum target_kind kind;
+	char name[POLICY_NAME];	/* principal, "@REALM", group or host */
+	size_t group;		/* T_GROUP: index into policy.groups */
+};
+
+struct rule {
+	enum rule_kind kind;
+	uint32_t n;		/* RESERVE / MAX count */
+	struct target t;
+	char text[POLICY_RULE_TEXT];	/* "max = 1 group:cad (FILE:12)" */
+};
+
+struct product {
+	char name[LICENSE_NAME_MAX + 1];
+	struct rule *rules;
+	size_t nrules;
+	struct policy_settings set;
+};
+
+struct group {
+	char name[POLICY_NAME];
+	char (*members)[POLICY_NAME];
+	size_t n;
+};
+
+struct policy {
+	char path[4096];
+	struct group *groups;
+	size_t ngroups;
+	char (*admins)[POLICY_NAME];
+	size_t nadmins;
+	size_t *admin_groups;
+	size_t nadmin_groups;
+	struct product def;	/* [default] */
+	struct product *prods;
+	size_t nprods;
+};
+
+/* While loading. */
+struct load_ctx {
+	const char *path;
+	const char *text;
+	profile_t prof;
+	struct policy *p;
+	char *err;
+	size_t errlen;
+};
+
+static const char *const dup_names[] = {
+	[POLICY_DUP_UHD] = "uhd", [POLICY_DUP_USER] = "user",
+	[POLICY_DUP_HOST] = "host", [POLICY_DUP_DISPLAY] = "display",
+	[POLICY_DUP_SITE] = "site", [POLICY_DUP_NONE] = "none",
+};
+
+const char *
+policy_dup_name(enum policy_dup d)
+{
+	if ((unsigned)d >= sizeof(dup_names) / sizeof(dup_names[0]))
+		return "uhd";
+	return dup_names[d];
+}
+
+int
+policy_dup_parse(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < sizeof(dup_names) / sizeof(dup_names[0]); i++)
+		if (strcmp(s, dup_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- finding lines ---- */
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' ||
+	    (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+static int
+span_eq(const char *s, size_t n, const char *z)
+{
+	return z != NULL && strlen(z) == n && memcmp(s, z, n) == 0;
+}
+
+/*
+ * The line of "key = value" in [section], inside "sub = {" when sub is
+ * not NULL (value NULL: any value; key NULL: the "sub = {" line itself).
+ * 0 if not found.  Only used for messages: a file the profile library
+ * accepted is well-formed enough for this simple scan.
+ */
+static unsigned
+line_of(const char *text, const char *section, const char *sub,
+    const char *key, const char *value)
+{
+	const char *line = text, *nl, *eq, *k, *v;
+	size_t len, kn, vn;
+	unsigned lineno = 0;
+	int in_sec = 0, depth = 0, in_sub = 0;
+
+	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+		lineno++;
+		nl = strchr(line, '\n');
+		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		k = line;
+		trim(&k, &len);
+		if (len == 0 || k[0] == '#' || k[0] == ';')
+			continue;
+		if (k[0] == '[') {
+			const char *e = memchr(k, ']', len);
+
+			in_sec = e != NULL && span_eq(k + 1, (size_t)(e - k - 1),
+			    section);
+			depth = 0;
+			in_sub = 0;
+			continue;
+		}
+		if (k[0] == '}') {
+			if (depth > 0 && --depth == 0)
+				in_sub = 0;
+			continue;
+		}
+		if ((eq = memchr(k, '=', len)) == NULL)
+			continue;
+		kn = (size_t)(eq - k);
+		v = eq + 1;
+		vn = len - kn - 1;
+		trim(&k, &kn);
+		trim(&v, &vn);
+		if (vn == 1 && v[0] == '{') {
+			depth++;
+			if (depth == 1 && in_sec && sub != NULL &&
+			    span_eq(k, kn, sub)) {
+				in_sub = 1;
+				if (key == NULL)
+					return lineno;
+			}
+			continue;
+		}
+		if (!in_sec || key == NULL)
+			continue;
+		if ((sub == NULL && depth != 0) || (sub != NULL && !in_sub))
+			continue;
+		if (span_eq(k, kn, key) && (value == NULL ||
+		    span_eq(v, vn, value)))
+			return lineno;
+	}
+	return 0;
+}
+
+/* The line of "[name]". */
+static unsigned
+section_line(const char *text, const char *name)
+{
+	const char *line = text, *nl, *k, *e;
+	size_t len;
+	unsigned lineno = 0;
+
+	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+		lineno++;
+		nl = strchr(line, '\n');
+		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		k = line;
+		trim(&k, &len);
+		if (len > 1 && k[0] == '[' && (e = memchr(k, ']', len)) != NULL &&
+		    span_eq(k + 1, (size_t)(e - k - 1), name))
+			return lineno;
+	}
+	return 0;
+}
+
+/* The first line the profile library could have choked on. */
+static unsigned
+bad_syntax_line(const char *text)
+{
+	const char *line = text, *nl, *k;
+	size_t len;
+	unsigned lineno = 0;
+
+	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+		lineno++;
+		nl = strchr(line, '\n');
+		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		k = line;
+		trim(&k, &len);
+		if (len == 0 || k[0] == '#' || k[0] == ';' || k[0] == '}')
+			continue;
+		if (k[0] == '[' ? memchr(k, ']', len) == NULL :
+		    memchr(k, '=', len) == NULL)
+			return lineno;
+	}
+	return 0;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+load_fail(struct load_ctx *c, unsigned line, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->err != NULL && c->errlen > 0) {
+		if (line > 0)
+			snprintf(c->err, c->errlen, "%s:%u: %s", c->path, line,
+			    msg);
+		else
+			snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
+	}
+	return XLICEN_E_CONFIG;
+}
+
+/* ---- reading the file ---- */
+
+static int
+read_text(const char *path, char **out, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t have = 0;
+	ssize_t r;
+	int fd, rc = XLICEN_E_CONFIG;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return XLICEN_E_CONFIG;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > POLICY_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    POLICY_MAX_BYTES);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = XLICEN_E_NOMEM;
+		goto out;
+	}
+	while (have < (size_t)st.st_size) {
+		r = read(fd, buf + have, (size_t)st.st_size - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "%s: %s", path, r < 0 ?
+			    strerror(errno) : "file shrank while read");
+			goto out;
+		}
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	if (memchr(buf, '\0', have) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* Every (name, value) of the section or subsection names; value NULL for
+ * a subsection.  The callback returns 0 to go on. */
+static int
+each_relation(struct load_ctx *c, const char *const *names,
+    int (*fn)(struct load_ctx *, const char *, const char *, void *),
+    void *arg)
+{
+	void *it = NULL;
+	char *n = NULL, *v = NULL;
+	long prc;
+	int rc = 0;
+
+	prc = profile_iterator_create(c->prof, names,
+	    PROFILE_ITER_LIST_SECTION, &it);
+	if (prc != 0)
+		return load_fail(c, 0, "%s", error_message(prc));
+	for (;;) {
+		prc = profile_iterator(&it, &n, &v);
+		if (prc != 0) {
+			rc = load_fail(c, 0, "%s", error_message(prc));
+			break;
+		}
+		if (n == NULL)
+			break;
+		rc = fn(c, n, v, arg);
+		profile_release_string(n);
+		profile_release_string(v);
+		n = v = NULL;
+		if (rc != 0)
+			break;
+	}
+	profile_iterator_free(&it);
+	return rc;
+}
+
+static int
+copy_name(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	if (n == 0 || n >= dstlen)
+		return -1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static const struct group *
+group_find(const struct policy *p, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < p->ngroups; i++)
+		if (strcmp(p->groups[i].name, name) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return &p->groups[i];
+		}
+	return NULL;
+}
+
+/* Split a whitespace-separated list; fn gets each word. */
+static int
+each_word(const char *v, int (*fn)(void *, const char *, size_t), void *arg)
+{
+	size_t i = 0, j;
+	int rc;
+
+	for (;;) {
+		while (v[i] == ' ' || v[i] == '\t' || v[i] == ',')
+			i++;
+		if (v[i] == '\0')
+			return 0;
+		for (j = i; v[j] != '\0' && v[j] != ' ' && v[j] != '\t' &&
+		    v[j] != ','; j++)
+			;
+		if ((rc = fn(arg, v + i, j - i)) != 0)
+			return rc;
+		i = j;
+	}
+}
+
+static int
+principal_ok(const char *s, size_t n)
+{
+	size_t i;
+	int at = 0;
+
+	if (n == 0 || n >= POLICY_NAME)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f)
+			return 0;
+		at |= s[i] == '@';
+	}
+	return at && s[0] != '@';
+}
+
+struct member_arg {
+	char (**arr)[POLICY_NAME];
+	size_t *n;
+	int bad;
+};
+
+static int
+add_member(void *arg, const char *w, size_t n)
+{
+	struct member_arg *a = arg;
+	char (*na)[POLICY_NAME];
+
+	if (!principal_ok(w, n)) {
+		a->bad = 1;
+		return XLICEN_E_CONFIG;
+	}
+	na = realloc(*a->arr, (*a->n + 1) * sizeof(*na));
+	if (na == NULL)
+		return XLICEN_E_NOMEM;
+	*a->arr = na;
+	memcpy(na[*a->n], w, n);
+	na[*a->n][n] = '\0';
+	(*a->n)++;
+	return 0;
+}
+
+static int
+on_group(struct load_ctx *c, const char *name, const char *value, void *arg)
+{
+	struct policy *p = c->p;
+	struct group *g, *ng;
+	struct member_arg ma;
+	int rc;
+
+	(void)arg;
+	if (value == NULL)
+		return load_fail(c, line_of(c->text, "groups", name, NULL, NULL),
+		    "[groups] %s: expected \"NAME = PRINCIPAL ...\", not a "
+		    "subsection", name);
+	if (!license_name_valid(name))
+		return load_fail(c, line_of(c->text, "groups", NULL, name, NULL),
+		    "[groups] \"%s\": a group name is 1-64 of A-Z a-z 0-9 . _ "
+		    "+ -", name);
+	/* A repeated name adds members. */
+	if ((g = (struct group *)group_find(p, name, NULL)) == NULL) {
+		ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
+		if (ng == NULL)
+			return XLICEN_E_NOMEM;
+		p->groups = ng;
+		g = &p->groups[p->ngroups++];
+		memset(g, 0, sizeof(*g));
+		snprintf(g->name, sizeof(g->name), "%s", name);
+	}
+	ma.arr = &g->members;
+	ma.n = &g->n;
+	ma.bad = 0;
+	rc = each_word(value, add_member, &ma);
+	if (rc != 0 && ma.bad)
+		return load_fail(c, line_of(c->text, "groups", NULL, name, value),
+		    "[groups] %s = \"%.100s\": members are principals "
+		    "NAME@REALM separated by blanks", name, value);
+	return rc;
+}
+
+static int
+on_admin(struct load_ctx *c, const char *name, const char *value, void *arg)
+{
+	struct policy *p = c->p;
+	struct member_arg ma;
+	int rc;
+
+	(void)arg;
+	if (value == NULL)
+		return load_fail(c, line_of(c->text, "admin", name, NULL, NULL),
+		    "[admin] %s: unexpected subsection", name);
+	if (strcmp(name, "principals") == 0) {
+		ma.arr = &p->admins;
+		ma.n = &p->nadmins;
+		ma.bad = 0;
+		rc = each_word(value, add_member, &ma);
+		if (rc != 0 && ma.bad)
+			return load_fail(c, line_of(c->text, "admin", NULL, name,
+			    value), "[admin] principals = \"%.100s\": expected "
+			    "principals NAME@REALM separated by blanks", value);
+		return rc;
+	}
+	if (strcmp(name, "groups") == 0)
+		return 0;	/* after [groups] is read: load_admin_groups */
+	return load_fail(c, line_of(c->text, "admin", NULL, name, NULL),
+	    "[admin] %s: unknown key (expected principals or groups)", name);
+}
+
+struct agroup_arg {
+	struct load_ctx *c;
+	const char *value;
+};
+
+static int
+add_admin_group(void *arg, const char *w, size_t n)
+{
+	struct agroup_arg *a = arg;
+	struct policy *p = a->c->p;
+	char name[POLICY_NAME];
+	size_t idx, *ng;
+
+	if (copy_name(name, sizeof(name), w, n) != 0 ||
+	    group_find(p, name, &idx) == NULL)
+		return load_fail(a->c, line_of(a->c->text, "admin", NULL,
+		    "groups", a->value), "[admin] groups = \"%.100s\": group "
+		    "\"%.*s\" is not defined in [groups]", a->value, (int)n, w);
+	ng = realloc(p->admin_groups, (p->nadmin_groups + 1) * sizeof(*ng));
+	if (ng == NULL)
+		return XLICEN_E_NOMEM;
+	p->admin_groups = ng;
+	ng[p->nadmin_groups++] = idx;
+	return 0;
+}
+
+static int
+on_admin_groups(struct load_ctx *c, const char *name, const char *value,
+    void *arg)
+{
+	struct agroup_arg a;
+
+	(void)arg;
+	if (value == NULL || strcmp(name, "groups") != 0)
+		return 0;
+	a.c = c;
+	a.value = value;
+	return each_word(value, add_admin_group, &a);
+}
+
+/* Parse a target "principal:P", "P@R", "@R", "realm:R", "group:G",
+ * "host:H" from s[0..n).  -1 with why on error. */
+static int
+parse_target(struct policy *p, const char *s, size_t n, struct target *t,
+    const char **why)
+{
+	char buf[POLICY_NAME];
+	size_t k;
+
+	memset(t, 0, sizeof(*t));
+	*why = "expected principal:NAME@REALM, NAME@REALM, @REALM, "
+	    "realm:REALM, group:NAME or host:NAME";
+	if (n > 10 && memcmp(s, "principal:", 10) == 0) {
+		s += 10;
+		n -= 10;
+		if (!principal_ok(s, n))
+			return -1;
+		t->kind = T_PRINCIPAL;
+		return copy_name(t->name, sizeof(t->name), s, n);
+	}
+	if (n > 6 && memcmp(s, "realm:", 6) == 0) {
+		t->kind = T_REALM;
+		t->name[0] = '@';
+		if (n - 6 + 1 >= sizeof(t->name))
+			return -1;
+		memcpy(t->name + 1, s + 6, n - 6);
+		t->name[n - 5] = '\0';
+		return strchr(t->name + 1, '@') == NULL ? 0 : -1;
+	}
+	if (n > 1 && s[0] == '@') {
+		t->kind = T_REALM;
+		if (memchr(s + 1, '@', n - 1) != NULL)
+			return -1;
+		return copy_name(t->name, sizeof(t->name), s, n);
+	}
+	if (n > 6 && memcmp(s, "group:", 6) == 0) {
+		t->kind = T_GROUP;
+		if (copy_name(buf, sizeof(buf), s + 6, n - 6) != 0)
+			return -1;
+		if (group_find(p, buf, &t->group) == NULL) {
+			*why = "that group is not defined in [groups]";
+			return -1;
+		}
+		snprintf(t->name, sizeof(t->name), "%s", buf);
+		return 0;
+	}
+	if (n > 5 && memcmp(s, "host:", 5) == 0) {
+		t->kind = T_HOST;
+		if (copy_name(buf, sizeof(buf), s + 5, n - 5) != 0)
+			return -1;
+		for (k = 0; buf[k] != '\0'; k++)
+			if ((unsigned char)buf[k] < 0x21 || buf[k] == 0x7f)
+				return -1;
+		/* Host names compare canonically: lowercase, no final dot. */
+		for (k = 0; buf[k] != '\0'; k++)
+			if (buf[k] >= 'A' && buf[k] <= 'Z')
+				buf[k] = (char)(buf[k] - 'A' + 'a');
+		if (k > 0 && buf[k - 1] == '.')
+			buf[k - 1] = '\0';
+		snprintf(t->name, sizeof(t->name), "%s", buf);
+		return 0;
+	}
+	if (principal_ok(s, n)) {
+		t->kind = T_PRINCIPAL;
+		return copy_name(t->name, sizeof(t->name), s, n);
+	}
+	return -1;
+}
+
+static int
+parse_u32(const char *s, size_t n, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	*out = 0;
+	if (n == 0 || n > 10)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The keys of [default] and of a [products] entry. */
+static int
+on_product_key(struct load_ctx *c, const char *name, const char *value,
+    void *arg)
+{
+	struct product *pr = arg;
+	const char *sub = pr == &c->p->def ? NULL : pr->name;
+	const char *sec = pr == &c->p->def ? "default" : "products";
+	const char *v = value, *why;
+	struct rule r, *nr;
+	unsigned line;
+	size_t vn, sp;
+	int kind = -1, d;
+	uint32_t x;
+
+	line = line_of(c->text, sec, sub, name, value);
+	if (value == NULL)
+		return load_fail(c, line, "[%s] %s%s%s: unexpected subsection",
+		    sec, sub ? sub : "", sub ? ": " : "", name);
+	vn = strlen(v);
+	trim(&v, &vn);
+#define WHERE sec, sub ? " " : "", sub ? sub : "", name, value
+	if (strcmp(name, "dup_group") == 0) {
+		if ((d = policy_dup_parse(value)) < 0)
+			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
+			    "expected uhd, user, host, display, site or none",
+			    WHERE);
+		pr->set.dup_set = 1;
+		pr->set.dup = (enum policy_dup)d;
+		return 0;
+	}
+	if (strcmp(name, "linger") == 0 || strcmp(name, "ttl") == 0 ||
+	    strcmp(name, "heartbeat") == 0 ||
+	    strcmp(name, "queue_timeout") == 0) {
+		uint32_t min = 1, max = POLICY_SECONDS_MAX;
+		uint32_t *dst = &pr->set.linger_s;
+
+		if (strcmp(name, "ttl") == 0) {
+			min = LIMIT_LEASE_TTL_MIN_S;
+			dst = &pr->set.ttl_s;
+		} else if (strcmp(name, "heartbeat") == 0) {
+			max = 86400;
+			dst = &pr->set.heartbeat_s;
+		} else if (strcmp(name, "queue_timeout") == 0) {
+			max = POLICY_QUEUE_MAX_S;
+			dst = &pr->set.queue_timeout_s;
+		}
+		if (parse_u32(v, vn, min, max, &x) != 0)
+			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
+			    "expected a number of seconds %u..%u", WHERE, min,
+			    max);
+		*dst = x;
+		return 0;
+	}
+	for (d = 0; d < (int)(sizeof(rule_names) / sizeof(rule_names[0])); d++)
+		if (strcmp(name, rule_names[d]) == 0)
+			kind = d;
+	if (kind < 0)
+		return load_fail(c, line, "[%s]%s%s %s: unknown key (expected "
+		    "include, exclude, reserve, max, dup_group, linger, ttl, "
+		    "heartbeat or queue_timeout)", sec, sub ? " " : "",
+		    sub ? sub : "", name);
+	memset(&r, 0, sizeof(r));
+	r.kind = (enum rule_kind)kind;
+	if (kind == R_RESERVE || kind == R_MAX) {
+		for (sp = 0; sp < vn && v[sp] != ' ' && v[sp] != '\t'; sp++)
+			;
+		if (parse_u32(v, sp, kind == R_MAX ? 0 : 1, LIMIT_SEATS,
+		    &r.n) != 0)
+			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
+			    "expected COUNT TARGET, COUNT a number %d..%d", WHERE,
+			    kind == R_MAX ? 0 : 1, LIMIT_SEATS);
+		v += sp;
+		vn -= sp;
+		trim(&v, &vn);
+	}
+	if (parse_target(c->p, v, vn, &r.t, &why) != 0)
+		return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": %s", WHERE,
+		    why);
+#undef WHERE
+	if (kind == R_RESERVE || kind == R_MAX)
+		snprintf(r.text, sizeof(r.text), "%s = %u %.*s (line %u)",
+		    rule_names[kind], r.n, (int)(vn > 100 ? 100 : vn), v, line);
+	else
+		snprintf(r.text, sizeof(r.text), "%s = %.*s (line %u)",
+		    rule_names[kind], (int)(vn > 100 ? 100 : vn), v, line);
+	nr = realloc(pr->rules, (pr->nrules + 1) * sizeof(*nr));
+	if (nr == NULL)
+		return XLICEN_E_NOMEM;
+	pr->rules = nr;
+	pr->rules[pr->nrules++] = r;
+	return 0;
+}
+
+static int
+on_product(struct load_ctx *c, const char *name, const char *value,
+    void *arg)
+{
+	const char *names[3] = { "products", name, NULL };
+	struct policy *p = c->p;
+	struct product *np, *pr;
+	size_t i;
+
+	(void)arg;
+	if (value != NULL)
+		return load_fail(c, line_of(c->text, "products", NULL, name,
+		    NULL), "[products] %s = \"%.60s\": expected a subsection "
+		    "\"%s = { ... }\" (rules for all products go in [default])",
+		    name, value, name);
+	if (!license_name_valid(name))
+		return load_fail(c, line_of(c->text, "products", name, NULL,
+		    NULL), "[products] \"%.60s\": not a product name (1-64 of "
+		    "A-Z a-z 0-9 . _ + -)", name);
+	for (i = 0; i < p->nprods; i++)
+		if (strcmp(p->prods[i].name, name) == 0)
+			return 0;	/* the library merges repeats */
+	np = realloc(p->prods, (p->nprods + 1) * sizeof(*np));
+	if (np == NULL)
+		return XLICEN_E_NOMEM;
+	p->prods = np;
+	pr = &p->prods[p->nprods++];
+	memset(pr, 0, sizeof(*pr));
+	snprintf(pr->name, sizeof(pr->name), "%s", name);
+	return each_relation(c, names, on_product_key, pr);
+}
+
+static int
+on_section(struct load_ctx *c, const char *name, const char *value,
+    void *arg)
+{
+	static const char *const known[] = { "groups", "admin", "default",
+	    "products" };
+	size_t i;
+
+	(void)arg;
+	(void)value;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(name, known[i]) == 0)
+			return 0;
+	return load_fail(c, section_line(c->text, name), "unknown section "
+	    "[%s] (expected [groups], [admin], [default] or [products])",
+	    name);
+}
+
+static int
+has_section(struct load_ctx *c, const char *name)
+{
+	const char *names[2] = { name, NULL };
+	void *it = NULL;
+	char *n = NULL, *v = NULL;
+	int found = 0;
+
+	if (profile_iterator_create(c->prof, names, PROFILE_ITER_LIST_SECTION,
+	    &it) != 0)
+		return 0;
+	if (profile_iterator(&it, &n, &v) == 0 && n != NULL)
+		found = 1;
+	profile_release_string(n);
+	profile_release_string(v);
+	profile_iterator_free(&it);
+	return found;
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->ngroups; i++)
+		free(p->groups[i].members);
+	free(p->groups);
+	free(p->admins);
+	free(p->admin_groups);
+	free(p->def.rules);
+	for (i = 0; i < p->nprods; i++)
+		free(p->prods[i].rules);
+	free(p->prods);
+	free(p);
+}
+
+int
+policy_load(const char *path, struct policy **out, char *err, size_t errlen)
+{
+	const char *top[1] = { NULL };
+	const char *g[2] = { "groups", NULL }, *a[2] = { "admin", NULL };
+	const char *d[2] = { "default", NULL }, *pr[2] = { "products", NULL };
+	const char *files[2] = { path, NULL };
+	struct load_ctx c;
+	char *text = NULL;
+	long prc;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path == NULL || out == NULL)
+		return XLICEN_E_INVALID;
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.err = err;
+	c.errlen = errlen;
+	if ((rc = read_text(path, &text, err, errlen)) != 0)
+		return rc;
+	c.text = text;
+	if ((c.p = calloc(1, sizeof(*c.p))) == NULL) {
+		rc = XLICEN_E_NOMEM;
+		goto out;
+	}
+	snprintf(c.p->path, sizeof(c.p->path), "%s", path);
+	snprintf(c.p->def.name, sizeof(c.p->def.name), "*");
+	/* profile_init_path() takes a colon-separated list; one file, read
+	 * through profile_init() so a ':' in the name is not a separator. */
+	prc = profile_init(files, &c.prof);
+	if (prc != 0) {
+		rc = load_fail(&c, bad_syntax_line(text), "%s",
+		    error_message(prc));
+		goto out;
+	}
+	/* Groups first: rules and the admin ACL refer to them. */
+	if ((rc = each_relation(&c, top, on_section, NULL)) != 0)
+		goto out;
+	if (has_section(&c, "groups") &&
+	    (rc = each_relation(&c, g, on_group, NULL)) != 0)
+		goto out;
+	if (has_section(&c, "admin") &&
+	    ((rc = each_relation(&c, a, on_admin, NULL)) != 0 ||
+	    (rc = each_relation(&c, a, on_admin_groups, NULL)) != 0))
+		goto out;
+	if (has_section(&c, "default") &&
+	    (rc = each_relation(&c, d, on_product_key, &c.p->def)) != 0)
+		goto out;
+	if (has_section(&c, "products") &&
+	    (rc = each_relation(&c, pr, on_product, NULL)) != 0)
+		goto out;
+	*out = c.p;
+	c.p = NULL;
+	rc = 0;
+out:
+	if (c.prof != NULL)
+		profile_release(c.prof);
+	policy_free(c.p);
+	free(text);
+	return rc;
+}
+
+const char *
+policy_path(const struct policy *p)
+{
+	return p != NULL ? p->path : "";
+}
+
+static int
+in_group(const struct policy *p, size_t gi, const char *principal)
+{
+	const struct group *g = &p->groups[gi];
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (strcmp(g->members[i], principal) == 0)
+			return 1;
+	return 0;
+}
+
+int
+policy_is_admin(const struct policy *p, const char *principal)
+{
+	size_t i;
+
+	if (p == NULL || principal == NULL || principal[0] == '\0')
+		return 0;
+	for (i = 0; i < p->nadmins; i++)
+		if (strcmp(p->admins[i], principal) == 0)
+			return 1;
+	for (i = 0; i < p->nadmin_groups; i++)
+		if (in_group(p, p->admin_groups[i], principal))
+			return 1;
+	return 0;
+}
+
+static const struct product *
+product_find(const struct policy *p, const char *product)
+{
+	size_t i;
+
+	for (i = 0; p != NULL && product != NULL && i < p->nprods; i++)
+		if (strcmp(p->prods[i].name, product) == 0)
+			return &p->prods[i];
+	return NULL;
+}
+
+void
+policy_settings(const struct policy *p, const char *product,
+    struct policy_settings *out)
+{
+	const struct product *pr;
+
+	memset(out, 0, sizeof(*out));
+	if (p == NULL)
+		return;
+	*out = p->def.set;
+	if ((pr = product_find(p, product)) == NULL)
+		return;
+	if (pr->set.dup_set) {
+		out->dup_set = 1;
+		out->dup = pr->set.dup;
+	}
+	if (pr->set.linger_s != 0)
+		out->linger_s = pr->set.linger_s;
+	if (pr->set.ttl_s != 0)
+		out->ttl_s = pr->set.ttl_s;
+	if (pr->set.heartbeat_s != 0)
+		out->heartbeat_s = pr->set.heartbeat_s;
+	if (pr->set.queue_timeout_s != 0)
+		out->queue_timeout_s = pr->set.queue_timeout_s;
+}
+
+static int
+target_matches(const struct policy *p, const struct target *t,
+    const char *principal, const char *host)
+{
+	size_t n, m;
+
+	switch (t->kind) {
+	case T_PRINCIPAL:
+		return principal != NULL && strcmp(principal, t->name) == 0;
+	case T_REALM:
+		if (principal == NULL)
+			return 0;
+		n = strlen(principal);
+		m = strlen(t->name);
+		return n > m && strcmp(principal + n - m, t->name) == 0;
+	case T_GROUP:
+		return principal != NULL && in_group(p, t->group, principal);
+	case T_HOST:
+		return host != NULL && strcmp(host, t->name) == 0;
+	}
+	return 0;
+}
+
+/* Seats held by the identities a target matches. */
+static uint64_t
+held_by(const struct policy *p, const struct target *t,
+    const struct policy_holding *held, size_t nheld)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < nheld; i++)
+		if (target_matches(p, t, held[i].principal, held[i].host))
+			sum += held[i].count;
+	return sum;
+}
+
+int
+policy_check(const struct policy *p, const char *product,
+    const struct policy_ident *id, uint32_t want, uint32_t total,
+    uint32_t in_use, const struct policy_holding *held, size_t nheld,
+    struct policy_decision *out)
+{
+	const struct product *pr = NULL;
+	const struct rule *rules = NULL, *r;
+	uint64_t used, free_seats, mine = 0, others = 0, out_r;
+	size_t nrules = 0, i;
+	int any_include = 0, included = 0;
+
+	memset(out, 0, sizeof(*out));
+	free_seats = total > in_use ? total - in_use : 0;
+	if (p != NULL) {
+		pr = product_find(p, product);
+		(void)pr;
+		/* A product's own rules replace [default]'s. */
+		if (pr != NULL && pr->nrules > 0) {
+			rules = pr->rules;
+			nrules = pr->nrules;
+		} else {
+			rules = p->def.rules;
+			nrules = p->def.nrules;
+		}
+	}
+
+	/* 1. EXCLUDE: nothing else matters. */
+	for (i = 0; i < nrules; i++) {
+		r = &rules[i];
+		if (r->kind == R_EXCLUDE &&
+		    target_matches(p, &r->t, id->principal, id->host)) {
+			out->code = XLICEN_E_EXCLUDED;
+			snprintf(out->reason, sizeof(out->reason),
+			    "%s is excluded from %s by policy: %s",
+			    id->principal, product, r->text);
+			return out->code;
+		}
+	}
+
+	/* Reserved seats still unused, for this identity and for others. */
+	for (i = 0; i < nrules; i++) {
+		r = &rules[i];
+		if (r->kind != R_RESERVE)
+			continue;
+		used = held_by(p, &r->t, held, nheld);
+		out_r = r->n > used ? r->n - used : 0;
+		if (target_matches(p, &r->t, id->principal, id->host))
+			mine += out_r;
+		else
+			others += out_r;
+	}
+	out->reserved_others = (uint32_t)(others < free_seats ? others :
+	    free_seats);
+	out->avail = (uint32_t)(free_seats > others ? free_seats - others : 0);
+
+	/* 2. RESERVE: seats reserved for this identity are its own, past
+	 * any MAX and any INCLUDE list. */
+	if (want > 0 && mine >= want) {
+		out->from_reserve = 1;
+		return 0;
+	}
+
+	/* 3. MAX: a cap on the seats the matching identities hold together. */
+	for (i = 0; i < nrules; i++) {
+		r = &rules[i];
+		if (r->kind != R_MAX ||
+		    !target_matches(p, &r->t, id->principal, id->host))
+			continue;
+		used = held_by(p, &r->t, held, nheld);
+		if (used + want > r->n && (want > 0 || used > r->n)) {
+			out->code = XLICEN_E_MAX_REACHED;
+			snprintf(out->reason, sizeof(out->reason),
+			    "policy limit for %s reached: %s; %llu seat(s) "
+			    "held, %u wanted", product, r->text,
+			    (unsigned long long)used, want);
+			return out->code;
+		}
+	}
+
+	/* 4. INCLUDE: with any INCLUDE for the product, only those. */
+	for (i = 0; i < nrules; i++) {
+		r = &rules[i];
+		if (r->kind != R_INCLUDE)
+			continue;
+		any_include = 1;
+		if (target_matches(p, &r->t, id->principal, id->host))
+			included = 1;
+	}
+	if (any_include && !included) {
+		out->code = XLICEN_E_EXCLUDED;
+		snprintf(out->reason, sizeof(out->reason),
+		    "%s is not on the include list of %s in the policy",
+		    id->principal, product);
+		return out->code;
+	}
+	return 0;
+}
+
+int
+policy_group_key(enum policy_dup d, const char *principal, const char *host,
+    const char *display, uint32_t pid, const char *unique, char *out,
+    size_t outlen)
+{
+	char disp[300];
+	int n;
+
+	if (out == NULL || outlen == 0)
+		return XLICEN_E_INVALID;
+	out[0] = '\0';
+	if (principal == NULL)
+		principal = "";
+	if (host == NULL)
+		host = "";
+	if (unique == NULL)
+		unique = "";
+	/* No display: the process is the display, so that two jobs of one
+	 * user on one host are two seats (as two terminals would be). */
+	if (display == NULL || display[0] == '\0')
+		snprintf(disp, sizeof(disp), "%s/pid:%u", host, (unsigned)pid);
+	else
+		snprintf(disp, sizeof(disp), "%s", display);
+	/* Client strings may contain any character (even a newline), so
+	 * every part is length-prefixed rather than separated. */
+	switch (d) {
+	case POLICY_DUP_UHD:
+		n = snprintf(out, outlen, "uhd:%zu:%s%zu:%s%zu:%s",
+		    strlen(principal), principal, strlen(host), host,
+		    strlen(disp), disp);
+		break;
+	case POLICY_DUP_USER:
+		n = snprintf(out, outlen, "user:%zu:%s", strlen(principal),
+		    principal);
+		break;
+	case POLICY_DUP_HOST:
+		n = snprintf(out, outlen, "host:%zu:%s", strlen(host), host);
+		break;
+	case POLICY_DUP_DISPLAY:
+		n = snprintf(out, outlen, "display:%zu:%s", strlen(disp), disp);
+		break;
+	case POLICY_DUP_SITE:
+		n = snprintf(out, outlen, "site");
+		break;
+	case POLICY_DUP_NONE:
+	default:
+		n = snprintf(out, outlen, "none:%s", unique);
+		break;
+	}
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		return XLICEN_E_INVALID;
+	}
+	return 0;
+}

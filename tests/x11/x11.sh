@@ -1,0 +1,173 @@
+# x11.sh: helpers of the X11 tests (sourced after tests/integration/lib.sh).
+# Each test starts its own Xvfb (-nolisten tcp; -displayfd lets the server
+# pick a free display number and say which once it listens), runs the X
+# programs on it, and kills everything at exit.  Windows are found by
+# title with xwininfo, their state read with xprop, and screenshots taken
+# with xwd and converted with netpbm.
+: "${XLICEN_BIN_XDEMO:?}" "${XLICEN_BIN_XSENDCLOSE:?}" "${XLICEN_X11_SHOTS:?}"
+
+for tool in Xvfb xwd xwininfo xprop xwdtopnm pnmtopng ppmhist pamcut; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "$IT_NAME: SKIP: $tool not installed (xvfb x11-apps x11-utils netpbm)" >&2
+		exit 77
+	fi
+done
+
+XVFB_PID=
+X_APPS=()
+
+x_cleanup() {
+	local p
+	for p in ${X_APPS[@]+"${X_APPS[@]}"}; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in ${X_APPS[@]+"${X_APPS[@]}"}; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$XVFB_PID" ]; then
+		kill -TERM "$XVFB_PID" 2>/dev/null || true
+		wait "$XVFB_PID" 2>/dev/null || true
+	fi
+}
+x_exit() {
+	local rc=$?
+	x_cleanup
+	(exit "$rc")
+	it_cleanup
+}
+trap x_exit EXIT
+
+# xvfb_start: a private X server; exports DISPLAY.
+xvfb_start() {
+	local i n=
+	Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp \
+		3>"$T/displayfd" </dev/null >"$T/xvfb.log" 2>&1 &
+	XVFB_PID=$!
+	for ((i = 0; i < 500; i++)); do
+		n=$(tr -dc '0-9' <"$T/displayfd" 2>/dev/null || true)
+		[ -n "$n" ] && break
+		kill -0 "$XVFB_PID" 2>/dev/null || fail "Xvfb exited: $(cat "$T/xvfb.log")"
+		sleep 0.02
+	done
+	[ -n "$n" ] || fail "Xvfb did not start in 10 s: $(cat "$T/xvfb.log")"
+	export DISPLAY=":$n"
+	for ((i = 0; i < 250; i++)); do
+		xwininfo -root >/dev/null 2>&1 && return 0
+		sleep 0.02
+	done
+	fail "display $DISPLAY does not answer"
+}
+
+# x_app NAME CCACHE CMD...: start an X program with Kerberos cache CCACHE
+# (a user name of the realm, or a path); output in $T/NAME.log.
+x_app() {
+	local name=$1 cc=$2
+	shift 2
+	case $cc in /*) ;; *) cc="$XLICEN_REALM_DIR/$cc.ccache" ;; esac
+	KRB5CCNAME="FILE:$cc" timeout -k 2 100 "$@" </dev/null >"$T/$name.log" 2>&1 &
+	X_APPS+=("$!")
+	eval "XPID_$name=$!"
+}
+
+# windows TITLE: the ids of the top-level windows titled TITLE.
+windows() {
+	xwininfo -root -tree 2>/dev/null | awk -v t="\"$1\":" 'index($0, t) { print $1 }'
+}
+
+# await_window TITLE SECS: wait for a window titled TITLE; WIN = its id.
+await_window() {
+	local i
+	for ((i = 0; i < $2 * 50; i++)); do
+		WIN=$(windows "$1" | sed -n 1p)
+		[ -n "$WIN" ] && return 0
+		sleep 0.02
+	done
+	fail "no window \"$1\" within $2 s; windows: $(xwininfo -root -tree | grep '"' | head -n 20)"
+}
+
+# prop WIN NAME: the value of a STRING property, without quotes.
+prop() {
+	xprop -id "$1" "$2" 2>/dev/null | sed -n 's/^[^=]*= "\(.*\)"$/\1/p'
+}
+
+# await_prop WIN NAME PATTERN SECS: until the property matches the grep
+# pattern; VAL = its value.
+await_prop() {
+	local i
+	for ((i = 0; i < $4 * 50; i++)); do
+		VAL=$(prop "$1" "$2")
+		printf '%s\n' "$VAL" | grep -q -- "$3" && return 0
+		sleep 0.02
+	done
+	fail "property $2 of $1 is \"$VAL\", not matching \"$3\" within $4 s"
+}
+
+# kv TEXT KEY: the value of KEY=VALUE in TEXT.
+kv() {
+	printf '%s\n' "$1" | sed -n "s/.*$2=\([^ ]*\).*/\1/p"
+}
+
+# screenshot WIN NAME: $XLICEN_X11_SHOTS/NAME.png of window WIN, checked
+# to be more than one colour (a blank or black capture fails).
+screenshot() {
+	local win=$1 name=$2 colours
+	mkdir -p "$XLICEN_X11_SHOTS"
+	xwd -silent -id "$win" -out "$T/$name.xwd" || fail "xwd of $win failed"
+	xwdtopnm <"$T/$name.xwd" 2>/dev/null >"$T/$name.ppm" || fail "xwdtopnm $name"
+	colours=$(ppmhist -noheader <"$T/$name.ppm" | grep -c . || true)
+	[ "$colours" -gt 1 ] || fail "screenshot $name is blank ($colours colour)"
+	pnmtopng <"$T/$name.ppm" >"$XLICEN_X11_SHOTS/$name.png" 2>/dev/null ||
+		fail "pnmtopng $name"
+	it_log "screenshot $XLICEN_X11_SHOTS/$name.png ($colours colours)"
+}
+
+# screenshot_area NAME WIN...: $XLICEN_X11_SHOTS/NAME.png of the screen
+# around the windows WIN... (as composed on the screen: overlapping
+# windows as the user sees them), with a margin; checked like screenshot.
+screenshot_area() {
+	local name=$1 w x0=99999 y0=99999 x1=0 y1=0 x y wd ht colours info
+	local margin=12
+	shift
+	for w in "$@"; do
+		info=$(xwininfo -id "$w")
+		x=$(printf '%s\n' "$info" | sed -n 's/.*Absolute upper-left X: *//p')
+		y=$(printf '%s\n' "$info" | sed -n 's/.*Absolute upper-left Y: *//p')
+		wd=$(printf '%s\n' "$info" | sed -n 's/.*Width: *//p')
+		ht=$(printf '%s\n' "$info" | sed -n 's/.*Height: *//p')
+		[ "$x" -lt "$x0" ] && x0=$x
+		[ "$y" -lt "$y0" ] && y0=$y
+		[ $((x + wd)) -gt "$x1" ] && x1=$((x + wd))
+		[ $((y + ht)) -gt "$y1" ] && y1=$((y + ht))
+	done
+	x0=$((x0 > margin ? x0 - margin : 0))
+	y0=$((y0 > margin ? y0 - margin : 0))
+	mkdir -p "$XLICEN_X11_SHOTS"
+	xwd -silent -root -out "$T/$name.xwd" || fail "xwd -root failed"
+	xwdtopnm <"$T/$name.xwd" 2>/dev/null |
+		pamcut -left "$x0" -top "$y0" -width $((x1 - x0 + margin)) \
+			-height $((y1 - y0 + margin)) >"$T/$name.ppm" 2>/dev/null ||
+		fail "cropping $name"
+	colours=$(ppmhist -noheader <"$T/$name.ppm" | grep -c . || true)
+	[ "$colours" -gt 1 ] || fail "screenshot $name is blank ($colours colour)"
+	pnmtopng <"$T/$name.ppm" >"$XLICEN_X11_SHOTS/$name.png" 2>/dev/null ||
+		fail "pnmtopng $name"
+	it_log "screenshot $XLICEN_X11_SHOTS/$name.png ($colours colours)"
+}
+
+# close_window WIN: what the window manager's close button does.
+close_window() {
+	"$XLICEN_BIN_XSENDCLOSE" "$1" || fail "xsendclose $1"
+}
+
+# await_exit NAME SECS: the X program NAME exits (status 0) within SECS.
+await_exit() {
+	local pid i rc=0
+	eval "pid=\$XPID_$1"
+	for ((i = 0; i < $2 * 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -0 "$pid" 2>/dev/null && fail "$1 still running after $2 s"
+	wait "$pid" || rc=$?
+	[ "$rc" = 0 ] || fail "$1 exited with $rc: $(cat "$T/$1.log")"
+}
