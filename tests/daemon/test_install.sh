@@ -108,14 +108,16 @@ main(void)
 	return 0;
 }
 EOF
-# A sanitizer build's library (XLICEN_SANITIZE) needs its runtime loaded
-# first: only then does the program need more than pkg-config says.
-SAN=
-if readelf -d "$LIBDIR/libxlicen.so.0.1.0" | grep -q 'libasan'; then
-	SAN=-fsanitize=address,undefined
+# A sanitizer build's library (XLICEN_SANITIZE) needs the sanitizer
+# runtime of the compiler that built it (clang links it into the program,
+# not the library): only then does the program need more than pkg-config
+# says.
+SAN= CC=cc
+if [ "${XLICEN_SANITIZE:-0}" = 1 ]; then
+	SAN=-fsanitize=address,undefined CC=${XLICEN_CC:-cc}
 fi
 # shellcheck disable=SC2086
-cc -std=c11 -Wall -Wextra -Werror $SAN -o "$T/client" "$T/client.c" $CFLAGS_LIBS \
+"$CC" -std=c11 -Wall -Wextra -Werror $SAN -o "$T/client" "$T/client.c" $CFLAGS_LIBS \
 	2>"$T/cc.err" || fail "cc with \"$CFLAGS_LIBS\": $(cat "$T/cc.err")"
 expect_contains "$(readelf -d "$T/client")" "Shared library: [libxlicen.so.0]" "client's NEEDED"
 RUN=$(LD_LIBRARY_PATH="$(pkg-config "${PCOPT[@]}" --variable=libdir xlicen)" "$T/client") ||
