@@ -1566,8 +1566,7 @@ lease_on_reply(xlicen_session *s, const struct msg *m)
 		code = sess_reply_error(s, m);
 		L->sent = type;		/* for the RECLAIM fallback */
 		if (lease_is_gone(code))
-			lease_set(s, XLICEN_STATE_LOST, code, "lease %s: %s",
-			    L->grant.lease, s->errmsg);
+			lease_set(s, XLICEN_STATE_LOST, code, "%s", s->errmsg);
 		else
 			lease_failed(s, code, s->errmsg);
 		return 0;
@@ -1609,8 +1608,7 @@ lease_on_notice(xlicen_session *s, const struct msg *m)
 	case MSG_REVOKE:
 		if (L->have && strcmp(m->lease, L->grant.lease) == 0) {
 			code = sess_reply_error(s, m);
-			lease_set(s, XLICEN_STATE_LOST, code, "lease %s: %s",
-			    L->grant.lease, s->errmsg);
+			lease_set(s, XLICEN_STATE_LOST, code, "%s", s->errmsg);
 			return;
 		}
 		break;

@@ -59,6 +59,10 @@ struct handlers_state {
 	struct lnk *buckets[LMAP_BUCKETS];
 	struct qentry *qhead, *qtail;
 	size_t qlen;
+	/* An admin SHUTDOWN: stop once its connection closed (so its OK is
+	 * read before the SHUTDOWN ALERT) or at shutdown_ms. */
+	struct conn *shutdown_conn;
+	int64_t shutdown_ms;
 };
 
 /* ---- the lease -> connection map ---- */
@@ -500,6 +504,8 @@ handlers_timers(struct server *srv)
 
 	if (hs == NULL)
 		return;
+	if (hs->shutdown_ms != 0 && now >= hs->shutdown_ms)
+		srv->stopping = 1;
 	for (e = hs->qhead; e != NULL; e = next) {
 		next = e->next;
 		if (now >= e->deadline_ms) {
@@ -547,7 +553,7 @@ int64_t
 handlers_next_deadline_ms(const struct server *srv)
 {
 	const struct qentry *e;
-	int64_t next = 0;
+	int64_t next = srv->hs != NULL ? srv->hs->shutdown_ms : 0;
 
 	for (e = srv->hs != NULL ? srv->hs->qhead : NULL; e != NULL;
 	    e = e->next) {
@@ -572,6 +578,8 @@ handlers_conn_closed(struct conn *c)
 
 	if (hs == NULL)
 		return;
+	if (hs->shutdown_conn == c)
+		srv->stopping = 1;
 	while (c->hconn != NULL)
 		lmap_remove(hs, (struct lnk *)c->hconn);
 	for (e = hs->qhead; e != NULL; e = next) {
@@ -1244,7 +1252,12 @@ handle_admin(struct conn *c, const struct msg *req, struct msg *reply)
 		return handle_reread(c, reply);
 	case MSG_SHUTDOWN:
 		log_msg(LOG_NOTICE, "shutdown requested by %s", c->principal);
-		c->srv->stopping = 1;
+		if (hs_get(c->srv) == NULL) {
+			c->srv->stopping = 1;
+		} else if (c->srv->hs->shutdown_ms == 0) {
+			c->srv->hs->shutdown_conn = c;
+			c->srv->hs->shutdown_ms = server_now_ms() + 1000;
+		}
 		reply->type = MSG_OK;
 		return 0;
 	case MSG_REPORT:

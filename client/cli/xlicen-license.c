@@ -40,6 +40,8 @@ static const char usage_text[] =
 "       " PROG " sign --key NAME.key --product P --seats N [--versions A[-B]]\n"
 "                      [--start YYYY-MM-DD] [--expires YYYY-MM-DD|permanent]\n"
 "                      [--serial S] [--customer TEXT] [--vendor V]\n"
+"                      [--hostid host:NAME|principal:NAME@REALM]\n"
+"                      [--dup-group MODE] [--linger S] [--ttl S] [--heartbeat S]\n"
 "       " PROG " verify (--pub NAME.pub | --keydir DIR) FILE...\n"
 "       " PROG " --help | --version\n"
 "\n"
@@ -50,7 +52,8 @@ static const char usage_text[] =
 "sign     Print a signed license file on standard output.\n"
 "           --key FILE       the vendor's private key (mode 0600)\n"
 "           --product P      product name (A-Z a-z 0-9 . _ + -, 1-64 bytes)\n"
-"           --seats N        concurrent seats, 1 to 1000000\n"
+"           --seats N        concurrent seats, 1 to 1000000, or \"uncounted\"\n"
+"                            (no limit; every use still leased and audited)\n"
 "           --versions A-B   versions covered, inclusive; A alone means A-A\n"
 "                            (default " DEFAULT_VERSIONS ", every version)\n"
 "           --start DATE     first valid day (UTC; default: none)\n"
@@ -59,6 +62,14 @@ static const char usage_text[] =
 "           --serial S       license serial (default: 16 random hex digits)\n"
 "           --customer TEXT  who the license is for (optional, 128 bytes)\n"
 "           --vendor V       vendor name (default: key file name without .key)\n"
+"           --hostid ID      node lock: host:NAME (the host the client reports)\n"
+"                            or principal:NAME@REALM (authenticated)\n"
+"           --dup-group MODE seats shared by checkouts of the same uhd (user,\n"
+"                            host and display), user, host, display, site,\n"
+"                            or none (every checkout a seat)\n"
+"           --linger S       a released seat stays taken S seconds\n"
+"           --ttl S          lease lifetime without heartbeat, seconds\n"
+"           --heartbeat S    heartbeat interval, at most a third of --ttl\n"
 "verify   Check license files the way gss-xlicend does, against one public\n"
 "         key (--pub) or DIR/<vendor>.pub (--keydir).  Prints FILE: OK (...)\n"
 "         or FILE:LINE: reason; exits 1 if any file fails.\n"
@@ -288,6 +299,26 @@ parse_seats(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* A number of seconds for --linger, --ttl, --heartbeat (the ranges are
+ * license_check()'s). */
+static int
+parse_secs(const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i, n = strlen(s);
+
+	*out = 0;
+	if (n < 1 || n > 9 || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
 /* "A-B" or "A" (meaning A-A) into lic->ver_min / ver_max. */
 static int
 parse_versions(const char *s, struct license *lic)
@@ -325,10 +356,12 @@ static int
 cmd_sign(int argc, char **argv)
 {
 	enum { O_KEY, O_PRODUCT, O_SEATS, O_VERSIONS, O_START, O_EXPIRES,
-	    O_SERIAL, O_CUSTOMER, O_VENDOR, O_COUNT };
+	    O_SERIAL, O_CUSTOMER, O_VENDOR, O_HOSTID, O_DUP_GROUP, O_LINGER,
+	    O_TTL, O_HEARTBEAT, O_COUNT };
 	static const char *const names[] = { "--key", "--product", "--seats",
 	    "--versions", "--start", "--expires", "--serial", "--customer",
-	    "--vendor", NULL };
+	    "--vendor", "--hostid", "--dup-group", "--linger", "--ttl",
+	    "--heartbeat", NULL };
 	const char *opt[O_COUNT] = { NULL };
 	struct license lic;
 	struct license_error err;
@@ -380,9 +413,11 @@ cmd_sign(int argc, char **argv)
 	if (copy_name(lic.vendor, opt[O_VENDOR], "vendor") != 0 ||
 	    copy_name(lic.product, opt[O_PRODUCT], "product") != 0)
 		return EXIT_USAGE;
-	if (parse_seats(opt[O_SEATS], &lic.seats) != 0) {
+	if (strcmp(opt[O_SEATS], "uncounted") == 0)
+		lic.uncounted = 1;
+	else if (parse_seats(opt[O_SEATS], &lic.seats) != 0) {
 		usage_error("--seats '%s' must be a whole number from 1 to "
-		    "1000000", opt[O_SEATS]);
+		    "1000000 or \"uncounted\"", opt[O_SEATS]);
 		return EXIT_USAGE;
 	}
 	if (parse_versions(opt[O_VERSIONS] != NULL ? opt[O_VERSIONS] :
@@ -432,6 +467,28 @@ cmd_sign(int argc, char **argv)
 		memcpy(lic.customer, opt[O_CUSTOMER],
 		    strlen(opt[O_CUSTOMER]) + 1);
 	}
+	/* The optional fields: license_check() below says what is wrong. */
+	if (opt[O_HOSTID] != NULL)
+		snprintf(lic.hostid, sizeof(lic.hostid), "%s", opt[O_HOSTID]);
+	if (opt[O_DUP_GROUP] != NULL)
+		snprintf(lic.dup_group, sizeof(lic.dup_group), "%s",
+		    opt[O_DUP_GROUP]);
+	if ((opt[O_HOSTID] != NULL &&
+	    strlen(opt[O_HOSTID]) > LICENSE_HOSTID_MAX) ||
+	    (opt[O_DUP_GROUP] != NULL &&
+	    strlen(opt[O_DUP_GROUP]) > LICENSE_DUP_MAX)) {
+		usage_error("%s", "--hostid or --dup-group is too long");
+		return EXIT_USAGE;
+	}
+	if ((opt[O_LINGER] != NULL && parse_secs(opt[O_LINGER],
+	    &lic.linger_s) != 0) || (opt[O_TTL] != NULL &&
+	    parse_secs(opt[O_TTL], &lic.ttl_s) != 0) ||
+	    (opt[O_HEARTBEAT] != NULL && parse_secs(opt[O_HEARTBEAT],
+	    &lic.heartbeat_s) != 0)) {
+		usage_error("%s", "--linger, --ttl and --heartbeat take a "
+		    "number of seconds");
+		return EXIT_USAGE;
+	}
 	if (license_check(&lic, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.reason);
 		return EXIT_USAGE;
@@ -470,9 +527,17 @@ print_ok(const char *file, const struct license *lic)
 	char start[11], expires[11];
 	int64_t now = (int64_t)time(NULL);
 
-	printf("%s: OK (vendor %s, product %s, %u seat%s, versions %s-%s, ",
-	    file, lic->vendor, lic->product, (unsigned)lic->seats,
-	    lic->seats == 1 ? "" : "s", lic->ver_min, lic->ver_max);
+	if (lic->uncounted)
+		printf("%s: OK (vendor %s, product %s, uncounted seats, versions "
+		    "%s-%s, ", file, lic->vendor, lic->product, lic->ver_min,
+		    lic->ver_max);
+	else
+		printf("%s: OK (vendor %s, product %s, %u seat%s, versions "
+		    "%s-%s, ", file, lic->vendor, lic->product,
+		    (unsigned)lic->seats, lic->seats == 1 ? "" : "s",
+		    lic->ver_min, lic->ver_max);
+	if (lic->hostid[0] != '\0')
+		printf("locked to %s, ", lic->hostid);
 	if (lic->start != 0) {
 		license_date_str(lic->start, start);
 		printf("starts %s%s, ", start,

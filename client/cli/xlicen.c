@@ -800,7 +800,16 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 		    co.wait_s > 0 ? "" : " (until the server's queue timeout)");
 	rc = xlicen_checkout_ex(s, product, version, count, &co, &gr);
 	if (rc != 0) {
-		if (exit_for(rc) == EXIT_REFUSED && gr.total > 0)
+		const char *em = xlicen_errmsg(s), *why = strstr(em, "): ");
+
+		/* Free seats held back for others: say so, the count alone
+		 * would look wrong. */
+		if (rc == XLICEN_E_NO_SEATS && gr.total > 0 && why != NULL &&
+		    strstr(why, "reserved for others") != NULL)
+			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use): "
+			    "%s\n", product, xlicen_strerror(rc), gr.in_use,
+			    gr.total, why + 3);
+		else if (exit_for(rc) == EXIT_REFUSED && gr.total > 0)
 			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use)\n",
 			    product, xlicen_strerror(rc), gr.in_use, gr.total);
 		else {

@@ -140,6 +140,36 @@ strip_server(xlicen_session *s, const char *text)
 	return text;
 }
 
+/* text with line breaks at blanks, lines of at most width bytes (a long
+ * word stays whole): Athena labels do not wrap. */
+static void
+wrap(const char *text, size_t width, char *out, size_t outlen)
+{
+	size_t col = 0, o = 0, wl;
+	const char *p = text, *sp;
+
+	while (*p != '\0' && o + 2 < outlen) {
+		sp = strchr(p, ' ');
+		wl = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (col > 0 && col + 1 + wl > width) {
+			out[o++] = '\n';
+			col = 0;
+		} else if (col > 0) {
+			out[o++] = ' ';
+			col++;
+		}
+		if (wl > outlen - o - 1)
+			wl = outlen - o - 1;
+		memcpy(out + o, p, wl);
+		o += wl;
+		col += wl;
+		p += wl;
+		while (*p == ' ')
+			p++;
+	}
+	out[o] = '\0';
+}
+
 static void
 draw_canvas(void)
 {
@@ -260,7 +290,7 @@ static void
 on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 {
 	struct xlicen_grant g;
-	char line[512], when[32], msg[1200], seats[80];
+	char line[512], when[32], msg[1600], seats[80], why[1400];
 	const char *reason = strip_server(s, text);
 
 	(void)ud;
@@ -320,18 +350,20 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 		if (g.total > 0)
 			snprintf(seats, sizeof(seats), "\n\nSeats in use: %u of %u.",
 			    g.in_use, g.total);
+		snprintf(line, sizeof(line), "%s (%s)", reason,
+		    xlicen_errname(code));
+		wrap(line, 60, why, sizeof(why));
 		if (!A.ever_held) {
 			set_label(A.status, "No license seat: denied by the server.");
 			snprintf(msg, sizeof(msg), "No license seat for %s %s.\n\n"
-			    "The license server %s said:\n%s (%s)%s",
-			    A.opt.product, A.opt.version, xlicen_server(s), reason,
-			    xlicen_errname(code), seats);
+			    "The license server %s said:\n%s%s", A.opt.product,
+			    A.opt.version, xlicen_server(s), why, seats);
 			show_dialog("xlicen-xdemo: license denied", msg, 0);
 		} else {
 			set_label(A.status, "The license seat was lost.");
-			snprintf(msg, sizeof(msg), "The license seat of %s was lost."
-			    "\n\n%s (%s)\n\nSave your work and quit.", A.opt.product,
-			    reason, xlicen_errname(code));
+			snprintf(msg, sizeof(msg), "The license seat of %s was lost.\n\n"
+			    "The license server %s said:\n%s\n\nSave your work and "
+			    "quit.", A.opt.product, xlicen_server(s), why);
 			show_dialog("xlicen-xdemo: license lost", msg, 1);
 		}
 		break;

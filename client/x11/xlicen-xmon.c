@@ -339,24 +339,34 @@ show_pools(const struct xlicen_pool *v, size_t n)
 }
 
 /*
- * One bar per product: grow or shrink the bars, and the window with them.
- * The Form passes the bars' new height up to the shell but not always the
- * whole of its own new height, so it is told that too: down to the last
- * widget, plus its margin.
+ * The Form passes a child's new height up to the shell but does not
+ * always ask for the whole of its own new height: once its layout has
+ * settled, make it reach down to the last widget, plus its margin.
  */
+static void
+fit_window(XtPointer cd, XtIntervalId *id)
+{
+	Position y = 0;
+	Dimension h = 0, bw = 0, fh = 0;
+	int dist = 0, want;
+
+	(void)cd;
+	(void)id;
+	XtVaGetValues(A.status, XtNy, &y, XtNheight, &h, XtNborderWidth, &bw,
+	    NULL);
+	XtVaGetValues(A.form, XtNdefaultDistance, &dist, XtNheight, &fh, NULL);
+	want = y + h + 2 * bw + dist;
+	if (want != fh)
+		XtVaSetValues(A.form, XtNheight, (Dimension)want, NULL);
+}
+
+/* One bar per product: grow or shrink the bars, and the window with them. */
 static void
 set_rows(int rows)
 {
-	Position y = 0;
-	Dimension h = 0, bw = 0;
-	int dist = 0;
-
 	A.rows = rows;
 	XtVaSetValues(A.bars, XtNheight, (Dimension)(rows * ROW_H), NULL);
-	XtVaGetValues(A.status, XtNy, &y, XtNheight, &h, XtNborderWidth, &bw,
-	    NULL);
-	XtVaGetValues(A.form, XtNdefaultDistance, &dist, NULL);
-	XtVaSetValues(A.form, XtNheight, (Dimension)(y + h + 2 * bw + dist), NULL);
+	XtAppAddTimeOut(A.ctx, 0, fit_window, NULL);
 }
 
 static const char *
@@ -377,7 +387,7 @@ show_holders(void)
 {
 	const struct xlicen_holder *h;
 	String *items;
-	char line[600], since[16], what[48];
+	char line[600], since[16], what[48], where[XLICEN_STRING_MAX + 1];
 	size_t i, n = A.nholders;
 	int sel = -1;
 
@@ -385,16 +395,18 @@ show_holders(void)
 	for (i = 0; i < n; i++) {
 		h = &A.holders[i];
 		if (h->state == XLICEN_HOLDER_QUEUED)
-			snprintf(what, sizeof(what), "queued #%u", h->position);
+			snprintf(what, sizeof(what), "queue #%u", h->position);
 		else if (h->state == XLICEN_HOLDER_LINGER)
-			snprintf(what, sizeof(what), "lingering");
+			snprintf(what, sizeof(what), "linger");
 		else
-			snprintf(what, sizeof(what), "%u seat%s%s", h->count,
-			    h->count == 1 ? "" : "s", h->connected ? "" : " (off)");
-		snprintf(line, sizeof(line), "%-22.22s %-8.8s %-17.17s %-14.14s "
-		    "since %s  %.8s", h->principal, h->product,
-		    h->display[0] ? h->display : h->host, what,
-		    hm(h->since, since, sizeof(since)), h->id);
+			snprintf(what, sizeof(what), "%u seat%s", h->count,
+			    h->count == 1 ? "" : "s");
+		snprintf(where, sizeof(where), "%s", h->display[0] ? h->display :
+		    h->host);
+		snprintf(line, sizeof(line), "%-20.20s %-8.8s %-13.13s %-8s "
+		    "%5s  %-7s %.8s", h->principal, h->product, where, what,
+		    hm(h->since, since, sizeof(since)),
+		    h->connected ? "online" : "offline", h->id);
 		items[i] = XtNewString(line);
 		if (A.selected[0] != '\0' && strcmp(h->id, A.selected) == 0)
 			sel = (int)i;
@@ -408,6 +420,21 @@ show_holders(void)
 		A.selected[0] = '\0';
 	XtSetSensitive(A.remove, sel >= 0 &&
 	    A.holders[sel].state == XLICEN_HOLDER_LEASE);
+}
+
+/* Holders by principal, product, then age: a stable order across
+ * refreshes, so that a selection does not jump about. */
+static int
+holder_cmp(const void *a, const void *b)
+{
+	const struct xlicen_holder *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->principal, y->principal)) != 0)
+		return c;
+	if ((c = strcmp(x->product, y->product)) != 0)
+		return c;
+	return x->since < y->since ? -1 : x->since > y->since;
 }
 
 /*
@@ -429,6 +456,7 @@ fetch_holders(void)
 		XtUnmanageChild(A.remove);
 		set_label(A.listlabel, "License pools (seat holders are shown "
 		    "to administrators only):");
+		XtAppAddTimeOut(A.ctx, 0, fit_window, NULL);
 		return 0;
 	}
 	if (rc != 0)
@@ -438,6 +466,8 @@ fetch_holders(void)
 		set_label(A.listlabel, "Seat holders (select one to remove its "
 		    "lease):");
 	}
+	if (n > 1)
+		qsort(h, n, sizeof(*h), holder_cmp);
 	xlicen_holders_free(A.holders);
 	A.holders = h;
 	A.nholders = n;
@@ -570,6 +600,7 @@ remove_cb(Widget w, XtPointer cd, XtPointer call)
 	if (rc == XLICEN_E_NOT_AUTHORIZED) {
 		A.admin = 0;
 		XtUnmanageChild(A.remove);
+		XtAppAddTimeOut(A.ctx, 0, fit_window, NULL);
 	}
 	A.selected[0] = '\0';
 	refresh();
@@ -578,6 +609,21 @@ remove_cb(Widget w, XtPointer cd, XtPointer call)
 	else
 		snprintf(line, sizeof(line), "Remove: %s", xlicen_errmsg(A.s));
 	set_label(A.status, line);
+}
+
+/* The Form stretches its children when it is resized (edges default to
+ * "rubber"): pin them to the top left, so that fit_window's resize only
+ * adds room below. */
+static void
+pin_children(Widget form)
+{
+	WidgetList kids = NULL;
+	Cardinal n = 0, i;
+
+	XtVaGetValues(form, XtNchildren, &kids, XtNnumChildren, &n, NULL);
+	for (i = 0; i < n; i++)
+		XtVaSetValues(kids[i], XtNtop, XawChainTop, XtNbottom, XawChainTop,
+		    XtNleft, XawChainLeft, XtNright, XawChainLeft, NULL);
 }
 
 /* Name a widget's window for the tests' clicks (no window manager). */
@@ -645,7 +691,7 @@ make_button(const char *name, Widget parent, Widget above, Widget left,
 int
 main(int argc, char **argv)
 {
-	Widget form, refreshb;
+	Widget form, refreshb, quitb;
 	Display *dpy;
 	char text[400];
 	int rc;
@@ -698,14 +744,15 @@ main(int argc, char **argv)
 	A.list = XtVaCreateManagedWidget("list", listWidgetClass, A.view,
 	    XtNwidth, BARS_W - 4, NULL);
 	XtAddCallback(A.list, XtNcallback, select_cb, NULL);
-	A.remove = make_button("Remove", form, A.view, NULL, remove_cb);
+	quitb = make_button("Quit", form, A.view, NULL, quit_cb);
+	refreshb = make_button("Refresh", form, A.view, quitb, refresh_cb);
+	A.remove = make_button("Remove", form, A.view, refreshb, remove_cb);
 	XtSetSensitive(A.remove, False);
-	refreshb = make_button("Refresh", form, A.view, A.remove, refresh_cb);
-	make_button("Quit", form, A.view, refreshb, quit_cb);
 	A.status = XtVaCreateManagedWidget("status", labelWidgetClass, form,
 	    XtNfromVert, refreshb, XtNlabel, "Connecting...", XtNwidth, BARS_W,
 	    XtNresize, False, NULL);
 
+	pin_children(form);
 	XtRealizeWidget(A.top);
 	A.gc = XCreateGC(dpy, XtWindow(A.bars), 0, NULL);
 	XtVaGetValues(A.status, XtNfont, &A.font, NULL);

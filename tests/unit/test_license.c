@@ -139,6 +139,12 @@ same_license(const struct license *a, const struct license *b)
 	assert_int_equal(a->expires, b->expires);
 	assert_string_equal(a->serial, b->serial);
 	assert_string_equal(a->customer, b->customer);
+	assert_int_equal(a->uncounted, b->uncounted);
+	assert_string_equal(a->hostid, b->hostid);
+	assert_string_equal(a->dup_group, b->dup_group);
+	assert_int_equal(a->linger_s, b->linger_s);
+	assert_int_equal(a->ttl_s, b->ttl_s);
+	assert_int_equal(a->heartbeat_s, b->heartbeat_s);
 }
 
 /* Replace the first occurrence of from with to in s (malloc'd result). */
@@ -861,10 +867,221 @@ test_dates(void **state)
 	free(txt);
 }
 
+
+/* ---- the optional fields of the lifecycle: kinds and pool policy ---- */
+
+/* A file signed before the optional fields existed: its canonical form,
+ * and so its signature, must never change. */
+static void
+test_canonical_unchanged_without_new_fields(void **state)
+{
+	struct license lic;
+	char *c = NULL;
+	size_t n = 0;
+
+	(void)state;
+	sample(&lic);
+	assert_int_equal(license_canonical(&lic, &c, &n), 0);
+	assert_null(strstr(c, "hostid"));
+	assert_null(strstr(c, "dup_group"));
+	assert_null(strstr(c, "linger"));
+	assert_null(strstr(c, "ttl"));
+	assert_null(strstr(c, "heartbeat"));
+	assert_string_equal(c + n - strlen("customer=Example Corp\n"),
+	    "customer=Example Corp\n");
+	free(c);
+}
+
+static void
+test_canonical_new_fields(void **state)
+{
+	struct license lic;
+	char *c = NULL;
+	size_t n = 0;
+
+	(void)state;
+	sample(&lic);
+	lic.seats = 0;
+	lic.uncounted = 1;
+	strcpy(lic.hostid, "principal:host/ws1.example.org@EXAMPLE.ORG");
+	strcpy(lic.dup_group, "site");
+	lic.linger_s = 30;
+	lic.ttl_s = 90;
+	lic.heartbeat_s = 30;
+	assert_int_equal(license_canonical(&lic, &c, &n), 0);
+	assert_string_equal(c,
+	    "gss-xlicen-license-v1\n"
+	    "vendor=acme\n"
+	    "product=widget\n"
+	    "versions=1.0-2.9\n"
+	    "seats=uncounted\n"
+	    "start=2024-01-01\n"
+	    "expires=2026-12-31\n"
+	    "serial=ABC-123\n"
+	    "customer=Example Corp\n"
+	    "hostid=principal:host/ws1.example.org@EXAMPLE.ORG\n"
+	    "dup_group=site\n"
+	    "linger=30\n"
+	    "ttl=90\n"
+	    "heartbeat=30\n");
+	free(c);
+	/* Only the ones present, in their fixed order. */
+	lic.uncounted = 0;
+	lic.seats = 2;
+	lic.hostid[0] = '\0';
+	lic.dup_group[0] = '\0';
+	lic.ttl_s = 0;
+	lic.heartbeat_s = 0;
+	assert_int_equal(license_canonical(&lic, &c, &n), 0);
+	assert_non_null(strstr(c, "seats=2\n"));
+	assert_string_equal(c + n - strlen("customer=Example Corp\nlinger=30\n"),
+	    "customer=Example Corp\nlinger=30\n");
+	free(c);
+}
+
+static void
+test_sign_verify_new_fields(void **state)
+{
+	struct license lic, back;
+	struct license_error err;
+	uint8_t sig[64], sig2[64];
+	EVP_PKEY *k = gen_key();
+	char *text = NULL, *t2;
+
+	(void)state;
+	sample(&lic);
+	lic.seats = 0;
+	lic.uncounted = 1;
+	strcpy(lic.hostid, "host:ws1.example.org");
+	strcpy(lic.dup_group, "none");
+	lic.linger_s = 10;
+	lic.ttl_s = 60;
+	lic.heartbeat_s = 20;
+	assert_int_equal(license_sign(&lic, k, sig), 0);
+	assert_int_equal(license_format(&lic, sig, &text), 0);
+	assert_non_null(strstr(text, "# uncounted seats of widget"));
+	assert_non_null(strstr(text, "\nseats: uncounted\n"));
+	assert_non_null(strstr(text, "\nhostid: host:ws1.example.org\n"));
+	assert_non_null(strstr(text, "\ndup_group: none\n"));
+	assert_non_null(strstr(text, "\nlinger: 10\nttl: 60\nheartbeat: 20\n"));
+	assert_int_equal(license_parse(text, strlen(text), &back, sig2, &err),
+	    0);
+	same_license(&lic, &back);
+	assert_int_equal(license_verify(&back, sig2, k), 0);
+	/* Every new field is signed. */
+	t2 = replace(text, "hostid: host:ws1.", "hostid: host:ws2.");
+	assert_int_equal(license_parse(t2, strlen(t2), &back, sig2, &err), 0);
+	assert_int_equal(license_verify(&back, sig2, k),
+	    XLICEN_E_LIC_SIGNATURE);
+	free(t2);
+	t2 = replace(text, "dup_group: none", "dup_group: site");
+	assert_int_equal(license_parse(t2, strlen(t2), &back, sig2, &err), 0);
+	assert_int_equal(license_verify(&back, sig2, k),
+	    XLICEN_E_LIC_SIGNATURE);
+	free(t2);
+	t2 = replace(text, "seats: uncounted", "seats: 5");
+	assert_int_equal(license_parse(t2, strlen(t2), &back, sig2, &err), 0);
+	assert_int_equal(license_verify(&back, sig2, k),
+	    XLICEN_E_LIC_SIGNATURE);
+	free(t2);
+	/* Dropping an optional field is a change too. */
+	t2 = replace(text, "linger: 10\n", "");
+	assert_int_equal(license_parse(t2, strlen(t2), &back, sig2, &err), 0);
+	assert_int_equal(license_verify(&back, sig2, k),
+	    XLICEN_E_LIC_SIGNATURE);
+	free(t2);
+	free(text);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_new_field_errors(void **state)
+{
+	(void)state;
+	/* Inserted before line 11 (the signature): the bad line is 11. */
+	expect_syntax(11, "hostid: ws1", 1, 11,
+	    "hostid must be host:NAME");
+	expect_syntax(11, "hostid: host:", 1, 11, "hostid must be host:NAME");
+	expect_syntax(11, "hostid: host:ws 1", 1, 11,
+	    "hostid must be host:NAME");
+	expect_syntax(11, "hostid: principal:alice", 1, 11,
+	    "hostid must be host:NAME");
+	expect_syntax(11, "dup_group: everyone", 1, 11,
+	    "dup_group must be one of uhd, user, host, display, site, none");
+	expect_syntax(11, "dup_group: UHD", 1, 11, "dup_group must be");
+	expect_syntax(11, "linger: 0", 1, 11, "linger must be a number of "
+	    "seconds from 1 to 2592000");
+	expect_syntax(11, "linger: 2592001", 1, 11, "linger must be");
+	expect_syntax(11, "ttl: 1", 1, 11, "ttl must be a number of seconds "
+	    "from 2 to 2592000");
+	expect_syntax(11, "heartbeat: 86401", 1, 11, "heartbeat must be");
+	expect_syntax(11, "heartbeat: x", 1, 11, "heartbeat must be");
+	expect_syntax(6, "seats: Uncounted", 0, 6, "seats must be a whole "
+	    "number from 1 to 1000000 or \"uncounted\"");
+	/* heartbeat above a third of ttl: reported on the later line. */
+	{
+		struct license_error err;
+		char *t = build(11, "ttl: 30\nheartbeat: 11", 1);
+
+		assert_int_equal(parse_str(t, &err), XLICEN_E_LIC_SYNTAX);
+		assert_int_equal(err.line, 12);
+		assert_non_null(strstr(err.reason, "heartbeat must be at most a "
+		    "third of ttl"));
+		free(t);
+		t = build(11, "heartbeat: 10\nttl: 30", 1);
+		assert_int_equal(parse_str(t, &err), 0);
+		free(t);
+		/* Repeated new fields are refused like any other. */
+		t = build(11, "linger: 5\nlinger: 6", 1);
+		assert_int_equal(parse_str(t, &err), XLICEN_E_LIC_SYNTAX);
+		assert_int_equal(err.line, 12);
+		assert_non_null(strstr(err.reason, "duplicate field \"linger\""));
+		free(t);
+	}
+}
+
+static void
+test_check_new_fields(void **state)
+{
+	struct license lic;
+	struct license_error err;
+
+	(void)state;
+	sample(&lic);
+	lic.uncounted = 1;	/* with seats != 0 */
+	assert_int_equal(license_check(&lic, &err), XLICEN_E_LIC_SYNTAX);
+	lic.seats = 0;
+	assert_int_equal(license_check(&lic, &err), 0);
+	lic.uncounted = 0;
+	assert_int_equal(license_check(&lic, &err), XLICEN_E_LIC_SYNTAX);
+	lic.seats = 1;
+	strcpy(lic.dup_group, "bogus");
+	assert_int_equal(license_check(&lic, &err), XLICEN_E_LIC_SYNTAX);
+	assert_non_null(strstr(err.reason, "dup_group"));
+	lic.dup_group[0] = '\0';
+	lic.ttl_s = 9;
+	lic.heartbeat_s = 4;
+	assert_int_equal(license_check(&lic, &err), XLICEN_E_LIC_SYNTAX);
+	lic.heartbeat_s = 3;
+	assert_int_equal(license_check(&lic, &err), 0);
+	assert_int_equal(license_hostid_valid("host:a.b-c_d"), 1);
+	assert_int_equal(license_hostid_valid("principal:host/a@B"), 1);
+	assert_int_equal(license_hostid_valid("principal:nobody"), 0);
+	assert_int_equal(license_hostid_valid("mac:00:11"), 0);
+	assert_int_equal(license_hostid_valid(NULL), 0);
+	assert_int_equal(license_dup_group_valid("display"), 1);
+	assert_int_equal(license_dup_group_valid(""), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_unchanged_without_new_fields),
+		cmocka_unit_test(test_canonical_new_fields),
+		cmocka_unit_test(test_sign_verify_new_fields),
+		cmocka_unit_test(test_new_field_errors),
+		cmocka_unit_test(test_check_new_fields),
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_tampered),

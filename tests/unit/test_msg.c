@@ -201,6 +201,48 @@ assert_pool_equal(const struct msg_pool *a, const struct msg_pool *b)
 	assert_true(a->start == b->start);
 	assert_true(a->expires == b->expires);
 	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->queued, b->queued);
+	assert_int_equal(a->pool_flags, b->pool_flags);
+	assert_string_equal(a->hostid, b->hostid);
+	assert_string_equal(a->dup_group, b->dup_group);
+	assert_int_equal(a->linger, b->linger);
+	assert_int_equal(a->ttl, b->ttl);
+	assert_int_equal(a->heartbeat, b->heartbeat);
+}
+
+static void
+assert_holder_equal(const struct msg_holder *a, const struct msg_holder *b)
+{
+	assert_true(a->have == b->have);
+	assert_string_equal(a->product, b->product);
+	assert_string_equal(a->version, b->version);
+	assert_string_equal(a->principal, b->principal);
+	assert_string_equal(a->host, b->host);
+	assert_string_equal(a->display, b->display);
+	assert_string_equal(a->lease, b->lease);
+	assert_string_equal(a->queue_id, b->queue_id);
+	assert_int_equal(a->pid, b->pid);
+	assert_int_equal(a->count, b->count);
+	assert_true(a->since == b->since);
+	assert_true(a->last_hb == b->last_hb);
+	assert_true(a->expires == b->expires);
+	assert_int_equal(a->heartbeat, b->heartbeat);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->position, b->position);
+	assert_int_equal(a->connected, b->connected);
+}
+
+static void
+assert_row_equal(const struct msg_row *a, const struct msg_row *b)
+{
+	assert_true(a->have == b->have);
+	assert_string_equal(a->product, b->product);
+	assert_string_equal(a->principal, b->principal);
+	assert_int_equal(a->grants, b->grants);
+	assert_int_equal(a->denials, b->denials);
+	assert_int_equal(a->peak, b->peak);
+	assert_int_equal(a->avg_milli, b->avg_milli);
+	assert_true(a->seconds == b->seconds);
 }
 
 static void
@@ -233,6 +275,22 @@ assert_msg_equal(const struct msg *a, const struct msg *b)
 		assert_null(a->pools);
 		assert_null(b->pools);
 	}
+	assert_string_equal(a->queue_id, b->queue_id);
+	assert_string_equal(a->hash, b->hash);
+	assert_int_equal(a->request, b->request);
+	assert_int_equal(a->position, b->position);
+	assert_int_equal(a->wait, b->wait);
+	assert_int_equal(a->more, b->more);
+	assert_true(a->from == b->from);
+	assert_true(a->to == b->to);
+	assert_true(a->events == b->events);
+	assert_true(a->bad_event == b->bad_event);
+	assert_int_equal(a->nholders, b->nholders);
+	for (i = 0; i < a->nholders; i++)
+		assert_holder_equal(&a->holders[i], &b->holders[i]);
+	assert_int_equal(a->nrows, b->nrows);
+	for (i = 0; i < a->nrows; i++)
+		assert_row_equal(&a->rows[i], &b->rows[i]);
 }
 
 /* Encode m, decode it again, and compare. */
@@ -1259,6 +1317,399 @@ test_decode_error_clears(void **state)
 	buf_free(&b);
 }
 
+
+/* ---- the seat-lifecycle messages ---- */
+
+/* PROTOCOL.md, example 6: QUEUED answering request 2: first in line as
+ * q0123456789abcdef until 1700000300, 2 of 2 seats in use. */
+static const uint8_t ex_queued[] = {
+	0x80, 0x06,				/* type QUEUED */
+	0x00, 0x00, 0x00, 0x02,			/* request id 2 */
+	0x00, 0x09, 0x00, 0x08,			/* EXPIRES, 8 bytes */
+	0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf2, 0x2c,	/* 1700000300 */
+	0x00, 0x0b, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,	/* IN_USE 2 */
+	0x00, 0x0c, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,	/* TOTAL 2 */
+	0x00, 0x17, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01,	/* POSITION 1 */
+	0x00, 0x18, 0x00, 0x11,			/* QUEUE_ID, 17 bytes */
+	0x71, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,	/* "q01234567" */
+	0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,	/* "89abcdef" */
+};
+
+/* PROTOCOL.md, example 7: the GRANT that follows, unsolicited (id 0),
+ * naming request 2 and the queue id. */
+static const uint8_t ex_late_grant[] = {
+	0x80, 0x01,				/* type GRANT */
+	0x00, 0x00, 0x00, 0x00,			/* id 0: unsolicited */
+	0x00, 0x08, 0x00, 0x10,			/* LEASE, 16 bytes */
+	0x34, 0x66, 0x31, 0x63, 0x39, 0x61, 0x30, 0x65,	/* "4f1c9a0e" */
+	0x37, 0x62, 0x32, 0x64, 0x35, 0x65, 0x38, 0x33,	/* "7b2d5e83" */
+	0x00, 0x09, 0x00, 0x08,			/* EXPIRES */
+	0x00, 0x00, 0x00, 0x00, 0x65, 0x53, 0xf2, 0xa4,	/* 1700000420 */
+	0x00, 0x0a, 0x00, 0x04, 0x00, 0x00, 0x00, 0x1e,	/* HEARTBEAT 30 */
+	0x00, 0x0b, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,	/* IN_USE 2 */
+	0x00, 0x0c, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,	/* TOTAL 2 */
+	0x00, 0x16, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,	/* REQUEST 2 */
+	0x00, 0x18, 0x00, 0x11,			/* QUEUE_ID, 17 bytes */
+	0x71, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
+	0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
+};
+
+static void
+test_queue_bytes(void **state)
+{
+	struct msg m, d;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b);
+	msg_init(&m, MSG_QUEUED, 2);
+	m.expires = 1700000300;
+	m.in_use = 2;
+	m.total = 2;
+	m.position = 1;
+	m.have |= MSG_F(TAG_EXPIRES) | MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL) |
+	    MSG_F(TAG_POSITION);
+	assert_int_equal(msg_set_str(&m, TAG_QUEUE_ID, "q0123456789abcdef"), 0);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(b.len, sizeof(ex_queued));
+	assert_memory_equal(b.data, ex_queued, sizeof(ex_queued));
+	assert_int_equal(msg_decode(ex_queued, sizeof(ex_queued), &d), 0);
+	assert_msg_equal(&m, &d);
+	msg_clear(&d);
+
+	buf_reset(&b);
+	msg_init(&m, MSG_GRANT, 0);
+	assert_int_equal(msg_set_str(&m, TAG_LEASE, "4f1c9a0e7b2d5e83"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_QUEUE_ID, "q0123456789abcdef"), 0);
+	m.expires = 1700000420;
+	m.heartbeat = 30;
+	m.in_use = 2;
+	m.total = 2;
+	m.request = 2;
+	m.have |= MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) |
+	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL) | MSG_F(TAG_REQUEST);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(b.len, sizeof(ex_late_grant));
+	assert_memory_equal(b.data, ex_late_grant, sizeof(ex_late_grant));
+	assert_int_equal(msg_decode(ex_late_grant, sizeof(ex_late_grant), &d),
+	    0);
+	assert_msg_equal(&m, &d);
+	msg_clear(&d);
+	/* QUEUED without its required fields. */
+	msg_init(&m, MSG_QUEUED, 3);
+	m.position = 1;
+	m.have |= MSG_F(TAG_POSITION);
+	buf_reset(&b);
+	assert_int_equal(msg_encode(&m, &b), XLICEN_E_INVALID);
+	raw_hdr(&b, MSG_QUEUED, 3);
+	raw_u32(&b, TAG_POSITION, 1);
+	assert_int_equal(decode(&b, &d), XLICEN_E_TLV_MISSING);
+	buf_free(&b);
+}
+
+static void
+test_roundtrip_lifecycle_requests(void **state)
+{
+	struct msg m;
+
+	(void)state;
+	/* CHECKOUT with the queue fields. */
+	msg_init(&m, MSG_CHECKOUT, 9);
+	assert_int_equal(msg_set_str(&m, TAG_PRODUCT, "xdemo"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_VERSION, "1.0"), 0);
+	m.count = 1;
+	m.flags = MSG_FLAG_WAIT;
+	m.wait = 20;
+	m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS) | MSG_F(TAG_WAIT);
+	assert_int_equal(msg_set_str(&m, TAG_QUEUE_ID, "q1"), 0);
+	roundtrip(&m);
+	/* RECLAIM */
+	msg_init(&m, MSG_RECLAIM, 10);
+	assert_int_equal(msg_set_str(&m, TAG_LEASE, "L1"), 0);
+	roundtrip(&m);
+	assert_int_equal(msg_set_str(&m, TAG_HOST, "ws1"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_DISPLAY, "ws1:0"), 0);
+	m.pid = 77;
+	m.have |= MSG_F(TAG_PID);
+	roundtrip(&m);
+	/* LIST_MINE, HOLDERS: an optional product. */
+	msg_init(&m, MSG_LIST_MINE, 11);
+	roundtrip(&m);
+	assert_int_equal(msg_set_str(&m, TAG_PRODUCT, "xdemo"), 0);
+	roundtrip(&m);
+	m.type = MSG_HOLDERS;
+	roundtrip(&m);
+	/* REMOVE */
+	msg_init(&m, MSG_REMOVE, 12);
+	assert_int_equal(msg_set_str(&m, TAG_LEASE, "L9"), 0);
+	roundtrip(&m);
+	/* REREAD and SHUTDOWN: no fields. */
+	msg_init(&m, MSG_REREAD, 13);
+	roundtrip(&m);
+	msg_init(&m, MSG_SHUTDOWN, 14);
+	roundtrip(&m);
+	/* REPORT */
+	msg_init(&m, MSG_REPORT, 15);
+	roundtrip(&m);
+	m.from = 1700000000;
+	m.to = 1700086400;
+	m.flags = MSG_REPORT_VERIFY;
+	m.have |= MSG_F(TAG_FROM) | MSG_F(TAG_TO) | MSG_F(TAG_FLAGS);
+	assert_int_equal(msg_set_str(&m, TAG_PRODUCT, "xdemo"), 0);
+	roundtrip(&m);
+}
+
+static void
+test_required_lifecycle_fields(void **state)
+{
+	static const struct {
+		uint16_t type;
+	} need_lease[] = { { MSG_RECLAIM }, { MSG_REMOVE } };
+	struct msg m;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b);
+	for (i = 0; i < sizeof(need_lease) / sizeof(need_lease[0]); i++) {
+		raw_hdr(&b, need_lease[i].type, 1);
+		assert_int_equal(decode(&b, &m), XLICEN_E_TLV_MISSING);
+		msg_init(&m, need_lease[i].type, 1);
+		buf_reset(&b);
+		assert_int_equal(msg_encode(&m, &b), XLICEN_E_INVALID);
+	}
+	/* REVOKE needs LEASE and CODE; HOLDERS_REPLY and REPORT_REPLY TIME
+	 * (and FROM, TO). */
+	raw_hdr(&b, MSG_REVOKE, 0);
+	raw_str(&b, TAG_LEASE, "L");
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_MISSING);
+	raw_u16(&b, TAG_CODE, 72);
+	assert_int_equal(decode(&b, &m), 0);
+	assert_int_equal(m.code, 72);
+	msg_clear(&m);
+	raw_hdr(&b, MSG_HOLDERS_REPLY, 1);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_MISSING);
+	raw_hdr(&b, MSG_REPORT_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 5);
+	raw_u64(&b, TAG_FROM, 1);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_MISSING);
+	/* A HOLDER in a STATUS_REPLY is not a field of it: skipped. */
+	raw_hdr(&b, MSG_STATUS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 5);
+	raw_tlv(&b, TAG_HOLDER, "\x00", 1);
+	assert_int_equal(decode(&b, &m), 0);
+	assert_int_equal(m.nholders, 0);
+	msg_clear(&m);
+	/* WAIT is a u32. */
+	raw_hdr(&b, MSG_CHECKOUT, 1);
+	raw_checkout_required(&b);
+	raw_u16(&b, TAG_WAIT, 5);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_LENGTH);
+	buf_free(&b);
+}
+
+static void
+holder_fill(struct msg_holder *h, unsigned i)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->product, sizeof(h->product), "product-%u", i);
+	snprintf(h->principal, sizeof(h->principal), "user%u@EXAMPLE.ORG", i);
+	snprintf(h->host, sizeof(h->host), "ws%u.example.org", i);
+	h->count = 1 + i;
+	h->since = 1700000000ULL + i;
+	h->expires = 1700000120ULL + i;
+	h->state = (uint8_t)(i % 3);
+	h->have = MSG_F(TAG_PRODUCT) | MSG_F(TAG_PRINCIPAL) | MSG_F(TAG_HOST) |
+	    MSG_F(TAG_COUNT) | MSG_F(TAG_SINCE) | MSG_F(TAG_EXPIRES) |
+	    MSG_F(TAG_STATE);
+	if (h->state == MSG_HOLDER_LEASE) {
+		snprintf(h->lease, sizeof(h->lease), "%032x", i);
+		snprintf(h->version, sizeof(h->version), "1.%u", i);
+		snprintf(h->display, sizeof(h->display), "ws%u:0", i);
+		h->pid = 4000 + i;
+		h->last_hb = 1700000060ULL + i;
+		h->heartbeat = 30;
+		h->connected = (uint8_t)(i % 2);
+		h->have |= MSG_F(TAG_LEASE) | MSG_F(TAG_VERSION) |
+		    MSG_F(TAG_DISPLAY) | MSG_F(TAG_PID) | MSG_F(TAG_LAST_HB) |
+		    MSG_F(TAG_HEARTBEAT) | MSG_F(TAG_CONNECTED);
+	} else if (h->state == MSG_HOLDER_QUEUED) {
+		snprintf(h->queue_id, sizeof(h->queue_id), "q%016x", i);
+		h->position = i;
+		h->have |= MSG_F(TAG_QUEUE_ID) | MSG_F(TAG_POSITION);
+	}
+}
+
+static void
+test_roundtrip_lifecycle_replies(void **state)
+{
+	struct msg_holder h;
+	struct msg_row r;
+	struct msg_pool p;
+	struct msg m;
+	unsigned i;
+
+	(void)state;
+	/* HOLDERS_REPLY with leases, queued entries and lingering seats. */
+	msg_init(&m, MSG_HOLDERS_REPLY, 20);
+	m.time = 1700000100;
+	m.have |= MSG_F(TAG_TIME);
+	roundtrip(&m);
+	for (i = 0; i < 9; i++) {
+		holder_fill(&h, i);
+		assert_int_equal(msg_add_holder(&m, &h), 0);
+	}
+	m.more = 1;
+	m.have |= MSG_F(TAG_MORE);
+	roundtrip(&m);
+	msg_clear(&m);
+	/* REPORT_REPLY with rows and the chain check. */
+	msg_init(&m, MSG_REPORT_REPLY, 21);
+	m.time = 1700000100;
+	m.from = 1699000000;
+	m.to = 1700000000;
+	m.have |= MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO);
+	roundtrip(&m);
+	for (i = 0; i < 4; i++) {
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(msg_row_set_str(&r, TAG_PRODUCT, "xdemo"), 0);
+		if (i > 0)
+			assert_int_equal(msg_row_set_str(&r, TAG_PRINCIPAL,
+			    i == 1 ? "alice@R" : "bob@R"), 0);
+		r.grants = 10 * i;
+		r.denials = i;
+		r.peak = 2;
+		r.avg_milli = 1500;
+		r.seconds = 7200ULL * i;
+		r.have |= MSG_F(TAG_GRANTS) | MSG_F(TAG_DENIALS) |
+		    MSG_F(TAG_PEAK) | MSG_F(TAG_AVG_MILLI) | MSG_F(TAG_SECONDS);
+		assert_int_equal(msg_add_row(&m, &r), 0);
+	}
+	m.events = 123;
+	m.bad_event = 45;
+	m.have |= MSG_F(TAG_EVENTS) | MSG_F(TAG_BAD_EVENT);
+	assert_int_equal(msg_set_str(&m, TAG_HASH, "00ff"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_REASON, "broken at 45"), 0);
+	roundtrip(&m);
+	msg_clear(&m);
+	/* REVOKE, unsolicited. */
+	msg_init(&m, MSG_REVOKE, 0);
+	assert_int_equal(msg_set_str(&m, TAG_LEASE, "L7"), 0);
+	m.code = 72;
+	m.have |= MSG_F(TAG_CODE);
+	roundtrip(&m);
+	assert_int_equal(msg_set_str(&m, TAG_REASON, "removed by admin@R"), 0);
+	roundtrip(&m);
+	/* DENY late: REQUEST and QUEUE_ID. */
+	msg_init(&m, MSG_DENY, 0);
+	m.code = 7;
+	m.request = 99;
+	m.have |= MSG_F(TAG_CODE) | MSG_F(TAG_REQUEST);
+	assert_int_equal(msg_set_str(&m, TAG_QUEUE_ID, "qabc"), 0);
+	roundtrip(&m);
+	/* OK with a REASON (REREAD's summary). */
+	msg_init(&m, MSG_OK, 22);
+	assert_int_equal(msg_set_str(&m, TAG_REASON, "loaded 3 license(s)"), 0);
+	roundtrip(&m);
+	/* A pool with every later field. */
+	msg_init(&m, MSG_STATUS_REPLY, 23);
+	m.time = 1;
+	m.have |= MSG_F(TAG_TIME);
+	pool_fill(&p, 1);
+	p.queued = 4;
+	p.pool_flags = MSG_POOL_UNCOUNTED | MSG_POOL_NODE_LOCKED;
+	snprintf(p.hostid, sizeof(p.hostid), "host:ws1");
+	snprintf(p.dup_group, sizeof(p.dup_group), "uhd");
+	p.linger = 5;
+	p.ttl = 120;
+	p.heartbeat = 30;
+	p.have |= MSG_F(TAG_QUEUED) | MSG_F(TAG_POOL_FLAGS) |
+	    MSG_F(TAG_HOSTID) | MSG_F(TAG_DUP_GROUP) | MSG_F(TAG_LINGER) |
+	    MSG_F(TAG_TTL) | MSG_F(TAG_HEARTBEAT);
+	assert_int_equal(msg_add_pool(&m, &p), 0);
+	m.more = 1;
+	m.have |= MSG_F(TAG_MORE);
+	roundtrip(&m);
+	msg_clear(&m);
+}
+
+static void
+test_holder_errors(void **state)
+{
+	struct msg_holder h;
+	struct msg m;
+	struct buf b, in;
+	size_t i;
+
+	(void)state;
+	buf_init(&b);
+	buf_init(&in);
+	/* A holder without STATE. */
+	raw_str(&in, TAG_PRODUCT, "x");
+	raw_str(&in, TAG_PRINCIPAL, "a@R");
+	raw_hdr(&b, MSG_HOLDERS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_tlv(&b, TAG_HOLDER, in.data, in.len);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_MISSING);
+	/* With it; an unknown non-critical tag inside is skipped, a
+	 * critical one refused, a repeated one refused. */
+	raw_u8(&in, TAG_STATE, 1);
+	raw_str(&in, 60, "skip me");
+	raw_hdr(&b, MSG_HOLDERS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_tlv(&b, TAG_HOLDER, in.data, in.len);
+	assert_int_equal(decode(&b, &m), 0);
+	assert_int_equal(m.nholders, 1);
+	assert_int_equal(m.holders[0].state, 1);
+	msg_clear(&m);
+	raw_tlv(&in, MSG_TAG_CRITICAL | 61, NULL, 0);
+	raw_hdr(&b, MSG_HOLDERS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_tlv(&b, TAG_HOLDER, in.data, in.len);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_CRITICAL);
+	buf_reset(&in);
+	raw_str(&in, TAG_PRODUCT, "x");
+	raw_str(&in, TAG_PRINCIPAL, "a@R");
+	raw_u8(&in, TAG_STATE, 1);
+	raw_u8(&in, TAG_STATE, 2);
+	raw_hdr(&b, MSG_HOLDERS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_tlv(&b, TAG_HOLDER, in.data, in.len);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_DUP);
+	/* The list limit. */
+	msg_init(&m, MSG_HOLDERS_REPLY, 1);
+	holder_fill(&h, 1);
+	for (i = 0; i < LIMIT_LIST_ITEMS; i++)
+		assert_int_equal(msg_add_holder(&m, &h), 0);
+	assert_int_equal(msg_add_holder(&m, &h), XLICEN_E_TLV_COUNT);
+	msg_clear(&m);
+	/* Strings of holders and rows: only their own string fields. */
+	assert_int_equal(msg_holder_set_str(&h, TAG_COUNT, "1"),
+	    XLICEN_E_INVALID);
+	assert_int_equal(msg_holder_set_str(&h, 99, "1"), XLICEN_E_INVALID);
+	assert_int_equal(msg_holder_set_str(&h, TAG_HOST, "\xff"),
+	    XLICEN_E_STRING);
+	{
+		struct msg_row r;
+
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(msg_row_set_str(&r, TAG_LEASE, "x"),
+		    XLICEN_E_INVALID);
+		assert_int_equal(msg_row_set_str(&r, TAG_PRINCIPAL, "a@R"), 0);
+		assert_true((r.have & MSG_F(TAG_PRINCIPAL)) != 0);
+	}
+	/* A tag number of 64 or more is never a field. */
+	raw_hdr(&b, MSG_STATUS, 1);
+	raw_str(&b, 64, "x");
+	raw_str(&b, 63, "y");
+	assert_int_equal(decode(&b, &m), 0);
+	msg_clear(&m);
+	raw_str(&b, MSG_TAG_CRITICAL | 64, "x");
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_CRITICAL);
+	buf_free(&in);
+	buf_free(&b);
+}
+
 static void
 test_type_name(void **state)
 {
@@ -1323,6 +1774,11 @@ main(void)
 		cmocka_unit_test(test_add_pool_limit),
 		cmocka_unit_test(test_decode_error_clears),
 		cmocka_unit_test(test_type_name),
+		cmocka_unit_test(test_queue_bytes),
+		cmocka_unit_test(test_roundtrip_lifecycle_requests),
+		cmocka_unit_test(test_required_lifecycle_fields),
+		cmocka_unit_test(test_roundtrip_lifecycle_replies),
+		cmocka_unit_test(test_holder_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

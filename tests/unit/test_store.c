@@ -22,6 +22,7 @@
 
 #include "license.h"
 #include "log.h"
+#include "policy.h"
 #include "store.h"
 #include "xlicen_errors.h"
 
@@ -879,6 +880,557 @@ test_kill9_keeps_grant(void **state)
 	assert_int_equal(exp, NOW + 1 + TTL);
 }
 
+
+/* ---- seats, dup groups, linger, reclaim, removal ---- */
+
+/* A checkout as user from a given display (dup grouping's key). */
+static int
+co_disp(struct fx *f, const char *principal, const char *product,
+    const char *display, uint32_t count, int64_t now, struct store_grant *g)
+{
+	struct store_checkout_req r = req(principal, product, "1", count, now);
+
+	r.display = display;
+	return store_checkout(f->s, &r, g);
+}
+
+static uint32_t
+in_use_of(struct fx *f, const char *product, int64_t now)
+{
+	struct store_pool_status *ps = NULL;
+	size_t n = 0, i;
+	uint32_t u = 0;
+
+	assert_int_equal(store_status(f->s, product, now, &ps, &n), 0);
+	for (i = 0; i < n; i++)
+		u += ps[i].in_use;
+	free(ps);
+	return u;
+}
+
+static void
+test_dup_group_shares(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g1, g2, g3;
+	int64_t leases, seats;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1:0", 1, NOW, &g1), 0);
+	assert_int_equal(g1.shared, 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1:0", 1, NOW, &g2), 0);
+	assert_int_equal(g2.shared, 1);
+	assert_string_not_equal(g1.lease_id, g2.lease_id);
+	assert_int_equal(g2.in_use, 1);
+	assert_int_equal(in_use_of(f, "draw", NOW), 1);
+	/* A bigger checkout of the group grows its seat. */
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1:0", 2, NOW, &g3), 0);
+	assert_int_equal(g3.shared, 1);
+	assert_int_equal(in_use_of(f, "draw", NOW), 2);
+	assert_int_equal(store_count_leases(f->s, &leases, &seats), 0);
+	assert_int_equal(leases, 3);
+	assert_int_equal(seats, 2);
+	/* Another principal on the same display: no room. */
+	assert_int_equal(co_disp(f, "b@EX", "draw", "ws1:0", 1, NOW, &g1),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g1.queueable, 1);
+	/* Releasing the 2-seat lease shrinks the seat to the largest left. */
+	assert_int_equal(store_release(f->s, "a@EX", g3.lease_id, NOW, NULL),
+	    0);
+	assert_int_equal(in_use_of(f, "draw", NOW), 1);
+	assert_int_equal(store_release(f->s, "a@EX", g2.lease_id, NOW, NULL),
+	    0);
+	assert_int_equal(in_use_of(f, "draw", NOW), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'grant' AND seats = 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT group_concat(seats, ',') FROM"
+	    " (SELECT seats FROM events WHERE kind IN ('grant', 'release')"
+	    " ORDER BY id)", NULL), 1);	/* "1,0,1,-1,0": starts with 1 */
+	assert_int_equal(raw_int(f, "SELECT group_concat(seats, ',') ="
+	    " '1,0,1,-1,0' FROM (SELECT seats FROM events WHERE kind IN"
+	    " ('grant', 'release') ORDER BY id)", NULL), 1);
+}
+
+static void
+test_dup_group_modes(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("site", "1", "2", 1, 0, 0, "S1"),
+		lic("none", "1", "2", 2, 0, 0, "S2"),
+		lic("user", "1", "2", 1, 0, 0, "S3"),
+	};
+	struct store_grant g;
+
+	strcpy(l[0].dup_group, "site");
+	strcpy(l[1].dup_group, "none");
+	strcpy(l[2].dup_group, "user");
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	assert_int_equal(co_disp(f, "a@EX", "site", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "site", "x:3", 1, NOW, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(co_disp(f, "a@EX", "none", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "none", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(g.shared, 0);
+	assert_int_equal(co_disp(f, "a@EX", "none", "h:0", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(co_disp(f, "a@EX", "user", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "user", "h:9", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "user", "h:0", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	/* No display: the pid stands in, so two processes are two seats. */
+	{
+		struct store_checkout_req r = req("c@EX", "site", "1", 1, NOW);
+
+		r.display = "";
+		assert_int_equal(store_checkout(f->s, &r, &g), 0);
+		assert_int_equal(g.shared, 1);	/* site: still one */
+	}
+}
+
+static void
+test_linger(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 1, 0, 0, "S1");
+	struct store_grant g;
+	int n = 0, freed = 1;
+
+	l.linger_s = 10;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 2), 1);
+	assert_true(store_next_expiry(f->s) == NOW + 11);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 2, &g),
+	    XLICEN_E_NO_SEATS);
+	/* The same group takes its seat back during the linger. */
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 3, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 4,
+	    NULL), 0);
+	/* Expiry of a lease does not linger; the linger's end frees. */
+	assert_int_equal(store_expire(f->s, NOW + 14, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(in_use_of(f, "draw", NOW + 14), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'linger' AND seats = -1 AND principal = 'a@EX'", NULL), 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 14, &g),
+	    0);
+	assert_int_equal(store_expire(f->s, NOW + 14 + TTL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(in_use_of(f, "draw", NOW + 14 + TTL), 0);
+}
+
+static void
+test_reclaim_and_remove(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, r;
+	char owner[64];
+	int64_t exp;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, "ws9",
+	    "ws9:1", 99, NOW + 5, &r), 0);
+	assert_string_equal(r.lease_id, g.lease_id);
+	assert_true(r.expires == NOW + 5 + TTL);
+	assert_int_equal(r.heartbeat_s, TTL / 3);
+	assert_int_equal(r.in_use, 1);
+	assert_int_equal(r.total, 2);
+	assert_int_equal(raw_int(f, "SELECT pid = 99 AND host = 'ws9' FROM"
+	    " leases WHERE id = ?1", g.lease_id, NULL), 1);
+	assert_int_equal(store_reclaim(f->s, "b@EX", g.lease_id, NULL, NULL, 1,
+	    NOW + 5, &r), XLICEN_E_NOT_OWNER);
+	assert_string_equal(r.lease_id, "");
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, NULL, NULL, 1,
+	    NOW + 6 + TTL, &r), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_reclaim(f->s, "a@EX", "nope", NULL, NULL, 1,
+	    NOW, &r), XLICEN_E_NO_LEASE);
+
+	/* Removal: revoked to its owner, unknown to everyone else. */
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW), 2);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 1,
+	    owner, sizeof(owner)), 0);
+	assert_string_equal(owner, "a@EX");
+	assert_int_equal(in_use_of(f, "draw", NOW + 1), 1);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &exp), XLICEN_E_REVOKED);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2, NULL),
+	    XLICEN_E_REVOKED);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, NULL, NULL, 1,
+	    NOW + 2, &r), XLICEN_E_REVOKED);
+	assert_int_equal(store_heartbeat(f->s, "b@EX", g.lease_id, NOW + 2,
+	    &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 2,
+	    owner, sizeof(owner)), XLICEN_E_NO_LEASE);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'remove' AND principal = 'a@EX' AND detail = 'by root@EX' AND"
+	    " seats = -1", NULL), 1);
+	/* A day later the revocation is forgotten: NO_LEASE. */
+	assert_int_equal(store_expire(f->s, NOW + 2 + LIMIT_REVOKED_KEEP_S,
+	    NULL), 0);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id,
+	    NOW + 3 + LIMIT_REVOKED_KEEP_S, &exp), XLICEN_E_NO_LEASE);
+}
+
+static void
+test_kinds(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("free", "1", "2", 0, 0, 0, "S1"),
+		lic("locked", "1", "2", 1, 0, 0, "S2"),
+		lic("plocked", "1", "2", 1, 0, 0, "S3"),
+	};
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	struct store_checkout_req r;
+	size_t n = 0;
+	int i;
+
+	l[0].uncounted = 1;
+	strcpy(l[1].hostid, "host:WS1.example.org");
+	strcpy(l[2].hostid, "principal:b@EX");
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(checkout(f, "a@EX", "free", "1", 1, NOW, &g),
+		    0);
+	assert_int_equal(g.uncounted, 1);
+	assert_int_equal(store_status(f->s, "free", NOW, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].uncounted, 1);
+	assert_int_equal(ps[0].total, 0);
+	assert_int_equal(ps[0].in_use, 20);
+	free(ps);
+	/* req() reports host ws1.example.org (canonical). */
+	assert_int_equal(checkout(f, "a@EX", "locked", "1", 1, NOW, &g), 0);
+	r = req("a@EX", "locked", "1", 1, NOW);
+	r.host = "ws2.example.org";
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_WRONG_HOST);
+	assert_int_equal(checkout(f, "a@EX", "plocked", "1", 1, NOW, &g),
+	    XLICEN_E_WRONG_HOST);
+	assert_int_equal(checkout(f, "b@EX", "plocked", "1", 1, NOW, &g), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'deny' AND code = 75", NULL), 2);
+}
+
+static void
+test_license_ttl(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_grant g;
+
+	l.ttl_s = 9;
+	l.heartbeat_s = 2;
+	sync1(f, l);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_true(g.expires == NOW + 9);
+	assert_int_equal(g.ttl_s, 9);
+	assert_int_equal(g.heartbeat_s, 2);
+	l.heartbeat_s = 0;
+	l.ttl_s = 0;
+	sync1(f, l);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_true(g.expires == NOW + TTL);
+	assert_int_equal(g.heartbeat_s, TTL / 3);
+}
+
+/* A policy file written into the test's directory. */
+static struct policy *
+policy_of(struct fx *f, const char *text)
+{
+	char path[700], err[512];
+	struct policy *p = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s.policy", f->path);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	if (policy_load(path, &p, err, sizeof(err)) != 0)
+		fail_msg("policy: %s", err);
+	unlink(path);
+	return p;
+}
+
+static void
+test_checkout_policy(void **state)
+{
+	struct fx *f = *state;
+	struct policy *p = policy_of(f,
+	    "[products]\n"
+	    "\tdraw = {\n"
+	    "\t\texclude = mallory@EX\n"
+	    "\t\tmax = 1 a@EX\n"
+	    "\t\treserve = 2 c@EX\n"
+	    "\t\tdup_group = none\n"
+	    "\t\tttl = 30\n"
+	    "\t}\n");
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 4, 0, 0, "S1"));
+	r = req("mallory@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_EXCLUDED);
+	assert_int_equal(g.queueable, 0);
+	assert_non_null(strstr(g.reason, "excluded"));
+	r.principal = "a@EX";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_true(g.expires == NOW + 30);	/* the policy's ttl */
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_MAX_REACHED);
+	assert_int_equal(g.queueable, 1);
+	/* 4 seats, 1 used, 2 reserved for c: b gets 1, then no more. */
+	r.principal = "b@EX";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	assert_int_equal(g.queueable, 1);
+	assert_string_equal(g.reason, "2 of 4 seats of draw in use and 2 of "
+	    "the free ones reserved for others (1 wanted)");
+	r.principal = "c@EX";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'deny' AND code = 73 AND principal = 'mallory@EX'", NULL), 1);
+	/* quiet: a denial is not audited. */
+	r.quiet = 1;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'deny' AND principal = 'c@EX'", NULL), 1);
+	policy_free(p);
+}
+
+static void
+test_holders(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_holder *h = NULL;
+	struct store_grant g1, g2;
+	size_t n = 0;
+
+	l.linger_s = 60;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g1), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:1", 2, NOW + 1, &g2), 0);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g1.lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW + 3, &h, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(h[0].principal, "a@EX");
+	assert_string_equal(h[0].lease_id, g1.lease_id);
+	assert_string_equal(h[0].display, "h:0");
+	assert_string_equal(h[0].version, "1");
+	assert_true(h[0].since == NOW);
+	assert_true(h[0].last_hb == NOW + 2);
+	assert_true(h[0].expires == NOW + 2 + TTL);
+	assert_int_equal(h[0].count, 1);
+	assert_int_equal(h[1].count, 2);
+	free(h);
+	/* Only one principal's; a released seat lingering in the full list. */
+	assert_int_equal(store_release(f->s, "b@EX", g2.lease_id, NOW + 4,
+	    NULL), 0);
+	assert_int_equal(store_holders(f->s, "draw", "b@EX", NOW + 5, &h, &n),
+	    0);
+	assert_int_equal(n, 0);
+	free(h);
+	assert_int_equal(store_holders(f->s, "draw", NULL, NOW + 5, &h, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(h[1].lingering, 1);
+	assert_string_equal(h[1].principal, "b@EX");
+	assert_string_equal(h[1].lease_id, "");
+	assert_true(h[1].expires == NOW + 64);
+	free(h);
+	assert_int_equal(store_holders(f->s, "other", NULL, NOW + 5, &h, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(h);
+}
+
+/* ---- the audit chain and reports ---- */
+
+static void
+test_chain_intact_and_tampered(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char head[65], head2[65];
+	sqlite3 *db;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
+	assert_int_equal(strlen(head), 64);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " length(hash) = 32", NULL), 3);
+	/* The trigger still refuses edits... */
+	db = raw_open(f);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET principal ="
+	    " 'x' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET hash = NULL"
+	    " WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+	/* ...but someone who drops it can edit: the chain tells. */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
+	    " UPDATE events SET principal = 'mallory@EX' WHERE id = 2", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2), 0);
+	assert_int_equal(bad, 2);
+	assert_int_equal(nev, 2);
+	/* Deleting a row breaks it at the next one. */
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "UPDATE events SET principal ="
+	    " 'a@EX' WHERE id = 2; DROP TRIGGER events_no_delete;"
+	    " DELETE FROM events WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2), 0);
+	assert_int_equal(bad, 3);
+}
+
+/* A database of 0001 with history gets seats and hashes when opened. */
+static void
+test_migration_0002(void **state)
+{
+	struct fx *f = *state;
+	const char *src = getenv("XLICEN_SOURCE_DIR");
+	char path[1024], *sql;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+	sqlite3 *db;
+	FILE *fp;
+	long len;
+
+	if (src == NULL || src[0] == '\0')
+		skip();
+	snprintf(path, sizeof(path), "%s/schema/0001_init.sql", src);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	sql = calloc(1, (size_t)len + 1);
+	assert_non_null(sql);
+	assert_int_equal(fread(sql, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	store_close(f->s);
+	f->s = NULL;
+	unlink_db(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+	    " name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
+	    "INSERT INTO schema_version VALUES (1, '0001_init.sql', 1);"
+	    "INSERT INTO pools (id, vendor, product, ver_min, ver_max, serial,"
+	    " seats, loaded_at) VALUES (1, 'acme', 'draw', '1', '2', 'S1', 1, 1);"
+	    "INSERT INTO leases (id, pool_id, principal, count, ttl_s,"
+	    " granted_at, heartbeat_at, expires_at) VALUES"
+	    " ('0123456789abcdef0123456789abcdef', 1, 'old@EX', 1, 60, 1, 1,"
+	    " 9999999999);"
+	    "INSERT INTO events (ts, kind, principal, product, lease_id,"
+	    " pool_id, count) VALUES (1, 'grant', 'old@EX', 'draw',"
+	    " '0123456789abcdef0123456789abcdef', 1, 1);"
+	    "INSERT INTO events (ts, kind, detail) VALUES (2, 'reload', 'x');",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 2);
+	assert_int_equal(bad, 0);
+	/* The old lease has a seat: the pool is full, and it still works. */
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "new@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "old@EX",
+	    "0123456789abcdef0123456789abcdef", NOW, NULL), 0);
+	assert_int_equal(checkout(f, "new@EX", "draw", "1", 1, NOW, &g), 0);
+	reopen(f);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(nev, 6);
+}
+
+static const struct store_report_row *
+row_of(const struct store_report_row *r, size_t n, const char *product,
+    const char *principal)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(r[i].product, product) == 0 &&
+		    strcmp(r[i].principal, principal) == 0)
+			return &r[i];
+	fail_msg("no report row %s/%s", product, principal);
+	return NULL;
+}
+
+static void
+test_report(void **state)
+{
+	struct fx *f = *state;
+	struct store_report_row *r = NULL;
+	const struct store_report_row *x;
+	struct store_grant a, b, c;
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	/* a: [0, 40), b: [20, 55), 1 seat each; c denied at 30. */
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &a), 0);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW + 20, &b), 0);
+	assert_int_equal(checkout(f, "c@EX", "draw", "1", 1, NOW + 30, &c),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", a.lease_id, NOW + 40,
+	    NULL), 0);
+	assert_int_equal(store_release(f->s, "b@EX", b.lease_id, NOW + 55,
+	    NULL), 0);
+	assert_int_equal(store_report(f->s, NOW, NOW + 100, NOW + 1000, NULL,
+	    &r, &n), 0);
+	x = row_of(r, n, "draw", "");
+	assert_int_equal(x->grants, 2);
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->peak, 2);
+	/* seats: 1 for 20 s, 2 for 20 s, 1 for 15 s: 75 over 100 s. */
+	assert_true(x->avg > 0.749 && x->avg < 0.751);
+	assert_int_equal(x->seconds, 40 + 35);
+	x = row_of(r, n, "draw", "a@EX");
+	assert_int_equal(x->grants, 1);
+	assert_int_equal(x->seconds, 40);
+	assert_int_equal(x->peak, 1);
+	x = row_of(r, n, "draw", "c@EX");
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->seconds, 0);
+	/* Products first, then their principals by name. */
+	assert_string_equal(r[0].principal, "");
+	assert_string_equal(r[1].principal, "a@EX");
+	free(r);
+	/* A window inside: [30, 50]. */
+	assert_int_equal(store_report(f->s, NOW + 30, NOW + 50, NOW + 1000,
+	    "draw", &r, &n), 0);
+	x = row_of(r, n, "draw", "");
+	assert_int_equal(x->grants, 0);
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->peak, 2);
+	assert_true(x->avg > 1.49 && x->avg < 1.51);
+	assert_int_equal(x->seconds, 10 + 20);
+	free(r);
+	assert_int_equal(store_report(f->s, NOW + 10, NOW, NOW + 1000, NULL,
+	    &r, &n), XLICEN_E_INVALID);
+}
+
 /* ---- untrusted text and the audit trail ---- */
 
 static void
@@ -1034,6 +1586,24 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_ids_distinct,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_group_shares,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_group_modes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_and_remove,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_license_ttl,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkout_policy,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_intact_and_tampered,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_0002,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
 

@@ -1,7 +1,6 @@
 # x11.sh: helpers of the X11 tests (sourced after tests/integration/lib.sh).
-# Each test starts its own Xvfb (-nolisten tcp; -displayfd lets the server
-# pick a free display number and say which once it listens), runs the X
-# programs on it, and kills everything at exit.  Windows are found by
+# Each test starts its own Xvfb (-nolisten tcp, on a free display number),
+# runs the X programs on it, and kills everything at exit.  Windows are found by
 # title with xwininfo, their state read with xprop, and screenshots taken
 # with xwd and converted with netpbm.
 : "${XLICEN_BIN_XDEMO:?}" "${XLICEN_BIN_XSENDCLOSE:?}" "${XLICEN_X11_SHOTS:?}"
@@ -31,31 +30,41 @@ x_cleanup() {
 }
 x_exit() {
 	local rc=$?
+	# Not under set -e: "(exit rc)" passes the status on to it_cleanup.
+	set +e
 	x_cleanup
 	(exit "$rc")
 	it_cleanup
 }
 trap x_exit EXIT
 
-# xvfb_start: a private X server; exports DISPLAY.
+# xvfb_start: a private X server; exports DISPLAY.  The display number
+# is chosen here, not with -displayfd: in that mode Xvfb takes no lock
+# file, and two test runs at once (several build trees on one machine)
+# could end up on the same display.  With a number, Xvfb's lock file
+# (/tmp/.XN-lock, made atomically) settles a race: the loser exits and
+# the next number is tried.
 xvfb_start() {
-	local i n=
-	Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp \
-		3>"$T/displayfd" </dev/null >"$T/xvfb.log" 2>&1 &
-	XVFB_PID=$!
-	for ((i = 0; i < 500; i++)); do
-		n=$(tr -dc '0-9' <"$T/displayfd" 2>/dev/null || true)
-		[ -n "$n" ] && break
-		kill -0 "$XVFB_PID" 2>/dev/null || fail "Xvfb exited: $(cat "$T/xvfb.log")"
-		sleep 0.02
+	local i n tries
+	n=$((100 + $$ % 800))
+	for ((tries = 0; tries < 20; tries++, n = n >= 999 ? 100 : n + 1)); do
+		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+		Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp \
+			</dev/null >"$T/xvfb.log" 2>&1 &
+		XVFB_PID=$!
+		for ((i = 0; i < 500; i++)); do
+			kill -0 "$XVFB_PID" 2>/dev/null || break
+			if xwininfo -display ":$n" -root >/dev/null 2>&1; then
+				export DISPLAY=":$n"
+				return 0
+			fi
+			sleep 0.02
+		done
+		kill -TERM "$XVFB_PID" 2>/dev/null || true
+		wait "$XVFB_PID" 2>/dev/null || true
+		XVFB_PID=
 	done
-	[ -n "$n" ] || fail "Xvfb did not start in 10 s: $(cat "$T/xvfb.log")"
-	export DISPLAY=":$n"
-	for ((i = 0; i < 250; i++)); do
-		xwininfo -root >/dev/null 2>&1 && return 0
-		sleep 0.02
-	done
-	fail "display $DISPLAY does not answer"
+	fail "no Xvfb could start: $(cat "$T/xvfb.log")"
 }
 
 # x_app NAME CCACHE CMD...: start an X program with Kerberos cache CCACHE

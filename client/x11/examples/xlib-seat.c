@@ -1,0 +1,100 @@
+/*
+ * xlib-seat: the smallest complete licensed Xlib program (docs/CLIENT.md).
+ * One window that says whether we hold a seat; one poll() loop for both
+ * the X connection and the license session; q or the window manager's
+ * close releases the seat and quits.
+ *
+ *   cc xlib-seat.c $(pkg-config --cflags --libs xlicen x11) -o xlib-seat
+ *   XLICEN_SERVER=licsrv.example.org ./xlib-seat
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <X11/keysym.h>
+
+#include <xlicen.h>
+
+static char shown[256] = "Waiting for a license seat...";
+
+/* Runs inside xlicen_process(), on our thread: just note what to show. */
+static void
+on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
+{
+	struct xlicen_grant g;
+
+	(void)ud;
+	xlicen_state(s, &g);
+	if (state == XLICEN_STATE_HELD)
+		snprintf(shown, sizeof(shown), "Licensed: lease %.8s, %u of %u "
+		    "seats in use", g.lease, g.in_use, g.total);
+	else if (state == XLICEN_STATE_LOST)
+		snprintf(shown, sizeof(shown), "No seat: %s (%s)", text,
+		    xlicen_errname(code));
+	else
+		snprintf(shown, sizeof(shown), "%s %s", xlicen_state_name(state),
+		    text);
+}
+
+int
+main(void)
+{
+	Display *dpy;
+	Window win;
+	Atom wm_delete;
+	XEvent ev;
+	xlicen_session *s;
+	struct pollfd pfd[2];
+	int ww, n, quit = 0;
+
+	if ((dpy = XOpenDisplay(NULL)) == NULL) {
+		fprintf(stderr, "xlib-seat: cannot open the display\n");
+		return 1;
+	}
+	win = XCreateSimpleWindow(dpy, DefaultRootWindow(dpy), 0, 0, 480, 60, 0,
+	    BlackPixel(dpy, 0), WhitePixel(dpy, 0));
+	XStoreName(dpy, win, "xlib-seat");
+	wm_delete = XInternAtom(dpy, "WM_DELETE_WINDOW", False);
+	XSetWMProtocols(dpy, win, &wm_delete, 1);
+	XSelectInput(dpy, win, ExposureMask | KeyPressMask);
+	XMapWindow(dpy, win);
+
+	/* NULL: the servers of $XLICEN_SERVER, else DNS SRV, else localhost. */
+	if (xlicen_session_new(&s, NULL) != 0)
+		return 1;
+	xlicen_set_display(s, DisplayString(dpy));	/* the seat's display */
+	xlicen_set_state_cb(s, on_state, NULL);
+	if (xlicen_checkout_start(s, "xdemo", "1.0", 1, 0) != 0) {
+		fprintf(stderr, "xlib-seat: %s\n", xlicen_errmsg(s));
+		return 1;
+	}
+
+	while (!quit) {
+		XFlush(dpy);
+		pfd[0].fd = ConnectionNumber(dpy);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = xlicen_fd(s, &ww);		/* -1: poll ignores it */
+		pfd[1].events = (short)(POLLIN | (ww ? POLLOUT : 0));
+		if (XPending(dpy) == 0)
+			poll(pfd, 2, xlicen_timeout_ms(s));
+		xlicen_process(s);	/* connects, heartbeats, calls on_state */
+		while (XPending(dpy) > 0) {
+			XNextEvent(dpy, &ev);
+			if (ev.type == KeyPress &&
+			    XLookupKeysym(&ev.xkey, 0) == XK_q)
+				quit = 1;
+			if (ev.type == ClientMessage &&
+			    (Atom)ev.xclient.data.l[0] == wm_delete)
+				quit = 1;
+		}
+		n = (int)strlen(shown);
+		XClearWindow(dpy, win);
+		XDrawString(dpy, win, DefaultGC(dpy, 0), 10, 35, shown, n);
+	}
+	xlicen_checkout_stop(s);	/* gives the seat back (blocks briefly) */
+	xlicen_session_free(s);
+	XCloseDisplay(dpy);
+	return 0;
+}

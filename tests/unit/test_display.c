@@ -1,0 +1,120 @@
+/*
+ * Unit tests for common/display: the canonical display and host names
+ * dup grouping relies on, table-driven, with the exact error codes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "display.h"
+#include "xlicen_errors.h"
+
+static void
+test_canon_table(void **state)
+{
+	static const struct {
+		const char *display, *host, *want;
+		int rc;
+	} t[] = {
+		{ ":0", "ws1", "ws1:0", 0 },
+		{ ":0.1", "ws1", "ws1:0", 0 },
+		{ ":12.3", "WS1.Example.ORG.", "ws1.example.org:12", 0 },
+		{ "unix:0", "ws1", "ws1:0", 0 },
+		{ "unix:0.2", "ws1", "ws1:0", 0 },
+		{ "localhost:10.0", "ws1", "ws1:10", 0 },
+		{ "LocalHost:10", "ws1", "ws1:10", 0 },
+		{ "127.0.0.1:3", "ws1", "ws1:3", 0 },
+		{ "[::1]:3", "ws1", "ws1:3", 0 },
+		{ "::1:3", "ws1", "ws1:3", 0 },
+		{ "ws2:0", "ws1", "ws2:0", 0 },
+		{ "WS2.example.org.:0.1", "ws1", "ws2.example.org:0", 0 },
+		{ "tcp/ws2:1", "ws1", "ws2:1", 0 },
+		{ "unix/ws1:4", "ws1", "ws1:4", 0 },
+		{ "[2001:db8::1]:0", "ws1", "2001:db8::1:0", 0 },
+		{ "decnet::0", "ws1", "decnet:0", 0 },
+		{ ":007", "ws1", "ws1:7", 0 },
+		{ ":0", "", ":0", 0 },
+		{ ":0", NULL, ":0", 0 },
+		/* not displays */
+		{ "", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ NULL, "ws1", "", XLICEN_E_BAD_VALUE },
+		{ "ws1", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ "ws1:", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ ":x", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ ":0.", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ ":0.1.2", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ ":0x", "ws1", "", XLICEN_E_BAD_VALUE },
+		{ ":1234567890", "ws1", "", XLICEN_E_BAD_VALUE },
+	};
+	char out[300];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		rc = display_canon(t[i].display, t[i].host, out, sizeof(out));
+		if (rc != t[i].rc || strcmp(out, t[i].want) != 0)
+			fail_msg("display_canon(\"%s\", \"%s\") = %d \"%s\", "
+			    "want %d \"%s\"", t[i].display ? t[i].display :
+			    "(null)", t[i].host ? t[i].host : "(null)", rc, out,
+			    t[i].rc, t[i].want);
+	}
+}
+
+static void
+test_canon_small_out(void **state)
+{
+	char out[6];
+
+	(void)state;
+	assert_int_equal(display_canon(":0", "ws1", out, sizeof(out)), 0);
+	assert_string_equal(out, "ws1:0");
+	assert_int_equal(display_canon(":10", "ws1", out, sizeof(out)),
+	    XLICEN_E_INVALID);
+	assert_string_equal(out, "");
+	assert_int_equal(display_canon(":0", "ws1", NULL, 0),
+	    XLICEN_E_INVALID);
+	/* A host part longer than any host name. */
+	{
+		char big[300], o2[600];
+
+		memset(big, 'a', 260);
+		memcpy(big + 260, ":0", 3);
+		assert_int_equal(display_canon(big, "ws1", o2, sizeof(o2)),
+		    XLICEN_E_BAD_VALUE);
+	}
+}
+
+static void
+test_canon_host(void **state)
+{
+	char out[16];
+
+	(void)state;
+	display_canon_host("WS1.Example.ORG.", out, sizeof(out));
+	assert_string_equal(out, "ws1.example.org");
+	display_canon_host(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	display_canon_host("a-very-long-host-name", out, sizeof(out));
+	assert_string_equal(out, "a-very-long-hos");
+	display_canon_host("x.", out, sizeof(out));
+	assert_string_equal(out, "x");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canon_table),
+		cmocka_unit_test(test_canon_small_out),
+		cmocka_unit_test(test_canon_host),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

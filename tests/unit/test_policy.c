@@ -1,0 +1,402 @@
+/*
+ * Unit tests for server/policy.c: the precedence of the rules (EXCLUDE >
+ * RESERVE > MAX > INCLUDE) as a table of identity x rules -> decision with
+ * exact codes, reservation accounting, the admin ACL, per-product
+ * settings, dup-group keys, and every load error with file, line and key.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "policy.h"
+#include "xlicen_errors.h"
+
+static char dir[512];
+static char path[700];
+
+static const char policy_text[] =
+	"# the policy of the table test\n"
+	"[groups]\n"
+	"\tcad = alice@R bob@R\n"
+	"\tops = admin@R\n"
+	"[admin]\n"
+	"\tprincipals = root@R\n"
+	"\tgroups = ops\n"
+	"[default]\n"
+	"\texclude = host:BadHost.\n"
+	"\tqueue_timeout = 7\n"
+	"\tttl = 60\n"
+	"[products]\n"
+	"\txdemo = {\n"
+	"\t\tinclude = group:cad\n"
+	"\t\tinclude = @OTHER\n"
+	"\t\texclude = principal:bob@R\n"
+	"\t\treserve = 2 principal:carol@R\n"
+	"\t\tmax = 1 group:cad\n"
+	"\t\tdup_group = user\n"
+	"\t\tlinger = 5\n"
+	"\t}\n"
+	"\txmax = {\n"
+	"\t\tmax = 1 principal:dave@R\n"
+	"\t\treserve = 1 dave@R\n"
+	"\t\tmax = 0 host:kiosk\n"
+	"\t\tqueue_timeout = 3\n"
+	"\t}\n";
+
+static void
+write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+group_setup(void **state)
+{
+	const char *env = getenv("XLICEN_TEST_TMP");
+
+	(void)state;
+	log_set_level(LOG_ERR);
+	snprintf(dir, sizeof(dir), "%s/test_policy.XXXXXX",
+	    env != NULL && env[0] != '\0' ? env : "/tmp");
+	if (env != NULL && env[0] != '\0')
+		(void)mkdir(env, 0700);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/policy.conf", dir);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static struct policy *
+load_ok(const char *text)
+{
+	struct policy *p = NULL;
+	char err[512];
+
+	write_file(text);
+	if (policy_load(path, &p, err, sizeof(err)) != 0)
+		fail_msg("policy_load: %s", err);
+	return p;
+}
+
+struct hold {
+	const char *principal, *host;
+	uint32_t count;
+};
+
+static const struct {
+	const char *what, *product, *principal, *host;
+	uint32_t want, total, in_use;
+	struct hold held[3];
+	int code;
+	int from_reserve;
+	uint32_t avail, reserved_others;
+} cases[] = {
+	{ "excluded although in an included group (EXCLUDE > INCLUDE)",
+	    "xdemo", "bob@R", "ws1", 1, 10, 0, { { 0 } },
+	    XLICEN_E_EXCLUDED, 0, 0, 0 },
+	{ "included by group", "xdemo", "alice@R", "ws1", 1, 10, 0, { { 0 } },
+	    0, 0, 8, 2 },
+	{ "MAX for the group reached", "xdemo", "alice@R", "ws1", 1, 10, 1,
+	    { { "alice@R", "ws1", 1 } }, XLICEN_E_MAX_REACHED, 0, 7, 2 },
+	{ "a share (want 0) at the MAX is fine", "xdemo", "alice@R", "ws1", 0,
+	    10, 1, { { "alice@R", "ws1", 1 } }, 0, 0, 7, 2 },
+	{ "not on the include list", "xdemo", "dave@R", "ws1", 1, 10, 0,
+	    { { 0 } }, XLICEN_E_EXCLUDED, 0, 8, 2 },
+	{ "reserved although not included (RESERVE > INCLUDE)", "xdemo",
+	    "carol@R", "ws1", 2, 10, 0, { { 0 } }, 0, 1, 10, 0 },
+	{ "reservation used up, not included", "xdemo", "carol@R", "ws1", 1,
+	    10, 2, { { "carol@R", "ws1", 2 } }, XLICEN_E_EXCLUDED, 0, 8, 0 },
+	{ "included by realm", "xdemo", "x@OTHER", "ws1", 1, 10, 0, { { 0 } },
+	    0, 0, 8, 2 },
+	{ "a product's rules replace [default]'s", "xdemo", "alice@R",
+	    "badhost", 1, 10, 0, { { 0 } }, 0, 0, 8, 2 },
+	{ "[default] exclude by host (canonical)", "xother", "alice@R",
+	    "badhost", 1, 10, 0, { { 0 } }, XLICEN_E_EXCLUDED, 0, 0, 0 },
+	{ "[default] lets others in", "xother", "alice@R", "goodhost", 1, 10,
+	    3, { { "bob@R", "h", 3 } }, 0, 0, 7, 0 },
+	{ "reserved past a MAX (RESERVE > MAX)", "xmax", "dave@R", "ws1", 1,
+	    3, 0, { { 0 } }, 0, 1, 3, 0 },
+	{ "reservation used, MAX reached", "xmax", "dave@R", "ws1", 1, 3, 1,
+	    { { "dave@R", "ws1", 1 } }, XLICEN_E_MAX_REACHED, 0, 2, 0 },
+	{ "more than reserved: MAX applies", "xmax", "dave@R", "ws1", 2, 3, 0,
+	    { { 0 } }, XLICEN_E_MAX_REACHED, 0, 3, 0 },
+	{ "MAX 0 for a host", "xmax", "eve@R", "kiosk", 1, 3, 0, { { 0 } },
+	    XLICEN_E_MAX_REACHED, 0, 2, 1 },
+	{ "others see fewer seats (a reservation)", "xmax", "eve@R", "ws1", 1,
+	    3, 1, { { "eve@R", "ws1", 1 } }, 0, 0, 1, 1 },
+	{ "the last free seat is reserved for dave", "xmax", "eve@R", "ws1", 1,
+	    3, 2, { { "eve@R", "ws1", 2 } }, 0, 0, 0, 1 },
+	{ "a reissued license with fewer seats than in use", "xother",
+	    "alice@R", "ws1", 1, 2, 3, { { "bob@R", "h", 3 } }, 0, 0, 0, 0 },
+};
+
+static void
+test_decisions(void **state)
+{
+	struct policy *p = load_ok(policy_text);
+	struct policy_holding held[3];
+	struct policy_decision d;
+	struct policy_ident id;
+	size_t i, n;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (n = 0; n < 3 && cases[i].held[n].principal != NULL; n++) {
+			held[n].principal = cases[i].held[n].principal;
+			held[n].host = cases[i].held[n].host;
+			held[n].count = cases[i].held[n].count;
+		}
+		id.principal = cases[i].principal;
+		id.host = cases[i].host;
+		rc = policy_check(p, cases[i].product, &id, cases[i].want,
+		    cases[i].total, cases[i].in_use, held, n, &d);
+		if (rc != cases[i].code || d.code != rc ||
+		    d.from_reserve != cases[i].from_reserve ||
+		    (rc == 0 && d.avail != cases[i].avail) ||
+		    (rc == 0 && d.reserved_others != cases[i].reserved_others))
+			fail_msg("case %zu \"%s\": code %d (want %d), "
+			    "from_reserve %d (want %d), avail %u (want %u), "
+			    "reserved_others %u (want %u); reason \"%s\"", i,
+			    cases[i].what, rc, cases[i].code, d.from_reserve,
+			    cases[i].from_reserve, d.avail, cases[i].avail,
+			    d.reserved_others, cases[i].reserved_others,
+			    d.reason);
+		if (rc != 0 && d.reason[0] == '\0')
+			fail_msg("case %zu: no reason", i);
+	}
+	policy_free(p);
+}
+
+static void
+test_reasons(void **state)
+{
+	struct policy *p = load_ok(policy_text);
+	struct policy_holding h = { "alice@R", "ws1", 1 };
+	struct policy_ident id = { "bob@R", "ws1" };
+	struct policy_decision d;
+
+	(void)state;
+	assert_int_equal(policy_check(p, "xdemo", &id, 1, 5, 0, NULL, 0, &d),
+	    XLICEN_E_EXCLUDED);
+	assert_string_equal(d.reason, "bob@R is excluded from xdemo by "
+	    "policy: exclude = principal:bob@R (line 16)");
+	id.principal = "alice@R";
+	assert_int_equal(policy_check(p, "xdemo", &id, 1, 5, 1, &h, 1, &d),
+	    XLICEN_E_MAX_REACHED);
+	assert_string_equal(d.reason, "policy limit for xdemo reached: max = 1 "
+	    "group:cad (line 18); 1 seat(s) held, 1 wanted");
+	id.principal = "dave@R";
+	assert_int_equal(policy_check(p, "xdemo", &id, 1, 5, 0, NULL, 0, &d),
+	    XLICEN_E_EXCLUDED);
+	assert_string_equal(d.reason, "dave@R is not on the include list of "
+	    "xdemo in the policy");
+	policy_free(p);
+}
+
+static void
+test_no_policy(void **state)
+{
+	struct policy_ident id = { "x@R", "h" };
+	struct policy_decision d;
+	struct policy_settings ps;
+
+	(void)state;
+	assert_int_equal(policy_check(NULL, "p", &id, 1, 5, 2, NULL, 0, &d), 0);
+	assert_int_equal(d.avail, 3);
+	assert_int_equal(policy_is_admin(NULL, "root@R"), 0);
+	policy_settings(NULL, "p", &ps);
+	assert_int_equal(ps.dup_set, 0);
+	assert_int_equal(ps.queue_timeout_s, 0);
+	assert_string_equal(policy_path(NULL), "");
+	policy_free(NULL);
+}
+
+static void
+test_admin_and_settings(void **state)
+{
+	struct policy *p = load_ok(policy_text);
+	struct policy_settings ps;
+
+	(void)state;
+	assert_int_equal(policy_is_admin(p, "root@R"), 1);
+	assert_int_equal(policy_is_admin(p, "admin@R"), 1);	/* group ops */
+	assert_int_equal(policy_is_admin(p, "alice@R"), 0);
+	assert_int_equal(policy_is_admin(p, "ROOT@R"), 0);
+	assert_int_equal(policy_is_admin(p, ""), 0);
+	assert_int_equal(policy_is_admin(p, NULL), 0);
+	policy_settings(p, "xdemo", &ps);
+	assert_int_equal(ps.dup_set, 1);
+	assert_int_equal(ps.dup, POLICY_DUP_USER);
+	assert_int_equal(ps.linger_s, 5);
+	assert_int_equal(ps.queue_timeout_s, 7);	/* from [default] */
+	assert_int_equal(ps.ttl_s, 60);
+	policy_settings(p, "xmax", &ps);
+	assert_int_equal(ps.dup_set, 0);
+	assert_int_equal(ps.queue_timeout_s, 3);
+	policy_settings(p, "nothing", &ps);
+	assert_int_equal(ps.queue_timeout_s, 7);
+	assert_string_equal(policy_path(p), path);
+	policy_free(p);
+}
+
+static void
+test_group_keys(void **state)
+{
+	char a[256], b[256];
+
+	(void)state;
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a@R", "h", "h:0", 1,
+	    "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a@R", "h", "h:0", 2,
+	    "L2", b, sizeof(b)), 0);
+	assert_string_equal(a, b);	/* same display: pid does not matter */
+	/* No display: the process stands in for it. */
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a@R", "h", "", 1,
+	    "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a@R", "h", "", 2,
+	    "L2", b, sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+	/* Length prefixes: no two different triples make one key. */
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a:b", "c", "d:0", 1,
+	    "", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_UHD, "a", "b:c", "d:0", 1,
+	    "", b, sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(policy_group_key(POLICY_DUP_USER, "a@R", "h1", "h1:0",
+	    1, "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_USER, "a@R", "h2", "h2:5",
+	    2, "L2", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(policy_group_key(POLICY_DUP_SITE, "a@R", "h1", "", 1,
+	    "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_SITE, "b@S", "h2", "", 2,
+	    "L2", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(policy_group_key(POLICY_DUP_NONE, "a@R", "h", "h:0", 1,
+	    "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_NONE, "a@R", "h", "h:0", 1,
+	    "L2", b, sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(policy_group_key(POLICY_DUP_HOST, "a@R", "h", "", 1,
+	    "", a, 4), XLICEN_E_INVALID);
+	assert_int_equal(policy_dup_parse("display"), POLICY_DUP_DISPLAY);
+	assert_int_equal(policy_dup_parse("DISPLAY"), -1);
+	assert_string_equal(policy_dup_name(POLICY_DUP_SITE), "site");
+}
+
+/* Every refusal, with the file, the line and the key. */
+static void
+test_load_errors(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} t[] = {
+		{ "[products]\n\txdemo = {\n\t\tmax = x principal:a@R\n\t}\n",
+		    ":3: [products] xdemo max = \"x principal:a@R\": expected "
+		    "COUNT TARGET, COUNT a number 0..1000000" },
+		{ "[products]\n\txdemo = {\n\t\tfrobnicate = 1\n\t}\n",
+		    ":3: [products] xdemo frobnicate: unknown key (expected "
+		    "include, exclude, reserve, max, dup_group, linger, ttl, "
+		    "heartbeat or queue_timeout)" },
+		{ "[default]\n\tinclude = group:nope\n",
+		    ":2: [default] include = \"group:nope\": that group is not "
+		    "defined in [groups]" },
+		{ "[default]\n\texclude = nobody\n",
+		    ":2: [default] exclude = \"nobody\": expected "
+		    "principal:NAME@REALM, NAME@REALM, @REALM, realm:REALM, "
+		    "group:NAME or host:NAME" },
+		{ "[default]\n\treserve = 0 a@R\n",
+		    ":2: [default] reserve = \"0 a@R\": expected COUNT TARGET, "
+		    "COUNT a number 1..1000000" },
+		{ "[default]\n\tdup_group = everyone\n",
+		    ":2: [default] dup_group = \"everyone\": expected uhd, user, "
+		    "host, display, site or none" },
+		{ "[default]\n\tttl = 1\n",
+		    ":2: [default] ttl = \"1\": expected a number of seconds "
+		    "2..2592000" },
+		{ "[bogus]\n\tx = 1\n",
+		    ":1: unknown section [bogus] (expected [groups], [admin], "
+		    "[default] or [products])" },
+		{ "[admin]\n\tprincipals = root\n",
+		    ":2: [admin] principals = \"root\": expected principals "
+		    "NAME@REALM separated by blanks" },
+		{ "[groups]\n\tg = a@R\n[admin]\n\tgroups = g h\n",
+		    ":4: [admin] groups = \"g h\": group \"h\" is not defined in "
+		    "[groups]" },
+		{ "[admin]\n\tpeople = a@R\n",
+		    ":2: [admin] people: unknown key (expected principals or "
+		    "groups)" },
+		{ "[products]\n\txdemo = 3\n",
+		    ":2: [products] xdemo = \"3\": expected a subsection "
+		    "\"xdemo = { ... }\" (rules for all products go in "
+		    "[default])" },
+		{ "[groups]\n\tcad = alice\n",
+		    ":2: [groups] cad = \"alice\": members are principals "
+		    "NAME@REALM separated by blanks" },
+		{ "[default]\n\tthis line is wrong\n", ":2: " },
+	};
+	struct policy *p = NULL;
+	char err[512], want[700];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		write_file(t[i].text);
+		p = (struct policy *)1;
+		assert_int_equal(policy_load(path, &p, err, sizeof(err)),
+		    XLICEN_E_CONFIG);
+		assert_null(p);
+		snprintf(want, sizeof(want), "%s%s", path, t[i].err);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, err, want);
+	}
+	snprintf(want, sizeof(want), "%s/none.conf", dir);
+	assert_int_equal(policy_load(want, &p, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	assert_true(strstr(err, "No such file or directory") != NULL);
+	assert_int_equal(policy_load(NULL, &p, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	/* An empty file is an empty policy. */
+	p = load_ok("");
+	assert_int_equal(policy_is_admin(p, "root@R"), 0);
+	policy_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_no_policy),
+		cmocka_unit_test(test_admin_and_settings),
+		cmocka_unit_test(test_group_keys),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
