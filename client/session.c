@@ -270,8 +270,8 @@ sess_drop_conn(xlicen_session *s)
 	s->out_off = 0;
 	s->wait_id = 0;
 	s->wait_async = 0;
-	msg_clear(&s->reply);
-	s->have_reply = 0;
+	/* A reply already received stays for its caller: a server may answer
+	 * and close right after (SHUTDOWN answers OK, then ALERTs). */
 	s->deadline = 0;
 	s->ctx_end = 0;
 	s->ctx_check = 0;
@@ -1010,10 +1010,10 @@ sess_run(xlicen_session *s, int (*done)(const xlicen_session *))
 	int n, rc;
 
 	for (;;) {
-		if (s->state == SESS_CLOSED)
-			return s->err != 0 ? s->err : XLICEN_E_NOT_CONNECTED;
 		if (done(s))
 			return 0;
+		if (s->state == SESS_CLOSED)
+			return s->err != 0 ? s->err : XLICEN_E_NOT_CONNECTED;
 		if (s->fd < 0 || s->deadline == 0)
 			return sess_fail(s, XLICEN_E_INTERNAL, "nothing to wait for");
 		left = s->deadline - sess_now_ms();
@@ -1118,6 +1118,7 @@ sess_send(xlicen_session *s, struct msg *req, int async)
 	}
 	s->wait_id = req->id;
 	s->wait_async = async;
+	msg_clear(&s->reply);
 	s->have_reply = 0;
 	s->deadline = sess_now_ms() + sess_reply_ms(s);
 	if ((rc = sess_flush(s, text, sizeof(text))) != 0) {
@@ -1176,6 +1177,10 @@ sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
 		if (rc == 0 || !reused || !s->dropped)
 			break;
 	}
+	/* A reply that came just before the server closed is a success; the
+	 * close only means the next call connects anew. */
+	if (rc == 0)
+		sess_clearerr(s);
 	sess_watch(s);
 	return rc;
 }
@@ -1540,10 +1545,12 @@ lease_on_reply(xlicen_session *s, const struct msg *m)
 	uint16_t type = L->sent;
 	int rc, code;
 
+	/* Stopped or lost meanwhile: the answer to a request of an earlier
+	 * checkout, not of this one. */
+	if (type == 0 || !lease_active(L))
+		return 0;
 	L->busy = 0;
 	L->sent = 0;
-	if (!lease_active(L))
-		return 0;	/* stopped meanwhile */
 	if (type == MSG_CHECKOUT)
 		return lease_checkout_answer(s, m);
 	switch (m->type) {
@@ -1854,6 +1861,7 @@ sess_free_now(xlicen_session *s)
 		w(s, 1, s->watch_ud);
 	}
 	sess_drop_conn(s);
+	msg_clear(&s->reply);
 	frame_dec_free(&s->dec);
 	buf_free(&s->out);
 	discover_list_free(&s->servers);

@@ -22,7 +22,7 @@ PACKAGES="
 	libkrb5-dev krb5-kdc krb5-admin-server krb5-user krb5-gss-samples
 	libsqlite3-dev sqlite3 libssl-dev
 	libcmocka-dev clang libclang-rt-14-dev
-	xvfb x11-apps netpbm libx11-dev libxt-dev libxaw7-dev
+	xvfb x11-apps x11-utils fonts-urw-base35 netpbm libx11-dev libxt-dev libxaw7-dev
 	python3 procps iproute2 groff-base man-db
 "
 

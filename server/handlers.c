@@ -101,12 +101,10 @@ lmap_find(struct handlers_state *hs, const char *id)
 static void
 lmap_unlink_conn(struct lnk *l)
 {
-	struct lnk **head = (struct lnk **)&l->c->hconn;
-
 	if (l->cprev != NULL)
 		l->cprev->cnext = l->cnext;
 	else
-		*head = l->cnext;
+		l->c->hconn = l->cnext;
 	if (l->cnext != NULL)
 		l->cnext->cprev = l->cprev;
 	l->cprev = l->cnext = NULL;
@@ -130,7 +128,7 @@ static void
 lmap_bind(struct server *srv, const char *id, struct conn *c)
 {
 	struct handlers_state *hs = hs_get(srv);
-	struct lnk *l, **head;
+	struct lnk *l;
 	size_t b;
 
 	if (hs == NULL || id == NULL || id[0] == '\0' || c == NULL)
@@ -147,12 +145,13 @@ lmap_bind(struct server *srv, const char *id, struct conn *c)
 		l->hnext = hs->buckets[b];
 		hs->buckets[b] = l;
 	}
+	/* c->hconn is the head of the connection's list. */
 	l->c = c;
-	head = (struct lnk **)&c->hconn;
-	l->cnext = *head;
-	if (*head != NULL)
-		(*head)->cprev = l;
-	*head = l;
+	l->cprev = NULL;
+	l->cnext = c->hconn;
+	if (l->cnext != NULL)
+		l->cnext->cprev = l;
+	c->hconn = l;
 }
 
 static void

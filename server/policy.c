@@ -1004,7 +1004,6 @@ policy_check(const struct policy *p, const char *product,
 	free_seats = total > in_use ? total - in_use : 0;
 	if (p != NULL) {
 		pr = product_find(p, product);
-		(void)pr;
 		/* A product's own rules replace [default]'s. */
 		if (pr != NULL && pr->nrules > 0) {
 			rules = pr->rules;

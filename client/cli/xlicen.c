@@ -1144,7 +1144,7 @@ report_out(const struct xlicen_report_row *r, size_t n, int64_t from,
 			else
 				printf("null");
 			printf(", \"grants\": %u, \"denials\": %u, \"peak\": %u,"
-			    " \"average\": %.3f, \"hours\": %.3f}", r[i].grants,
+			    " \"average\": %.3f, \"hours\": %.4f}", r[i].grants,
 			    r[i].denials, r[i].peak, r[i].avg,
 			    r[i].seconds / 3600.0);
 		}
@@ -1157,7 +1157,7 @@ report_out(const struct xlicen_report_row *r, size_t n, int64_t from,
 			csv_str(r[i].product);
 			putchar(',');
 			csv_str(r[i].principal);
-			printf(",%u,%u,%u,%.3f,%.3f\n", r[i].grants, r[i].denials,
+			printf(",%u,%u,%u,%.3f,%.4f\n", r[i].grants, r[i].denials,
 			    r[i].peak, r[i].avg, r[i].seconds / 3600.0);
 		}
 		return;

@@ -40,6 +40,7 @@
 
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -81,9 +82,11 @@ struct bench_opts {
 	const char *version;
 	unsigned clients;
 	unsigned long ops;
-	double duration_s;	/* hold: measured phase; others: 0 = by ops */
+	double duration_s;	/* hold: the measured phase, seconds */
 	unsigned ramp;		/* hold: sessions being established at once */
 	int release;		/* hold: release the leases at the end */
+	int inherit_ccache;	/* launch: the caller's ccache, not a copy
+				 * holding only the TGT */
 	long server_pid;	/* 0: none */
 	int json;
 	char **cmd;		/* launch: command instead of launch-child */
@@ -101,6 +104,7 @@ struct bench_result {
 	unsigned long ops;		/* operations completed */
 	unsigned long errors;
 	double seconds;			/* wall time of the measured phase */
+	double client_cpu_s;		/* our CPU (launch: the children's) */
 	struct lat lat;			/* merged */
 	char first_error[512];
 	/* hold only */
@@ -146,6 +150,19 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	exit(2);
+}
+
+/* CPU time (user + system) of this process and its threads, or with
+ * children set of the children waited for, seconds. */
+static double
+cpu_s(int children)
+{
+	struct rusage ru;
+
+	if (getrusage(children ? RUSAGE_CHILDREN : RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void
@@ -385,7 +402,7 @@ run_threads(struct bench_result *r, void *(*fn)(void *))
 	struct worker *w;
 	pthread_barrier_t start;
 	pthread_attr_t attr;
-	double cpu0 = 0;
+	double cpu0 = 0, my0;
 	int64_t t0;
 	unsigned i;
 	int rc;
@@ -407,14 +424,14 @@ run_threads(struct bench_result *r, void *(*fn)(void *))
 	pthread_barrier_wait(&start);
 	if (opt.server_pid > 0)
 		cpu0 = server_cpu_s(opt.server_pid);
+	my0 = cpu_s(0);
 	t0 = now_us();
-	for (i = 0; i < opt.clients; i++) {
+	/* The clock includes each thread's final release: one per thread
+	 * against thousands of operations. */
+	for (i = 0; i < opt.clients; i++)
 		pthread_join(w[i].tid, NULL);
-		/* Only the heartbeat/checkout loops matter to the clock, not
-		 * the releases after them; close enough: they are one per
-		 * thread against thousands of operations. */
-	}
 	r->seconds = (double)(now_us() - t0) / 1e6;
+	r->client_cpu_s = cpu_s(0) - my0;
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
@@ -665,7 +682,7 @@ static void
 run_hold(struct bench_result *r)
 {
 	struct hold *h = &hold_g;
-	double cpu0 = 0;
+	double cpu0 = 0, my0;
 	int64_t t0, end;
 	unsigned i;
 
@@ -692,6 +709,7 @@ run_hold(struct bench_result *r)
 	/* Phase 2: hold them, heartbeating at the server's interval. */
 	if (opt.server_pid > 0)
 		cpu0 = server_cpu_s(opt.server_pid);
+	my0 = cpu_s(0);
 	h->measuring = 1;
 	t0 = now_us();
 	end = t0 + (int64_t)(opt.duration_s * 1e6);
@@ -699,6 +717,7 @@ run_hold(struct bench_result *r)
 		hold_round(h, 0);
 	h->measuring = 0;
 	r->seconds = (double)(now_us() - t0) / 1e6;
+	r->client_cpu_s = cpu_s(0) - my0;
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
@@ -820,9 +839,9 @@ run_launch(struct bench_result *r)
 	char dir[] = "/tmp/xlicen-bench.XXXXXX", tmpl[PATH_MAX], cc[PATH_MAX];
 	char env[PATH_MAX + 16];
 	char *argv[16];
-	uint8_t *tgt;
-	size_t tgtlen;
-	double cpu0 = 0;
+	uint8_t *tgt = NULL;
+	size_t tgtlen = 0;
+	double cpu0 = 0, my0;
 	int64_t t0, t1, start;
 	unsigned long i;
 	int a, status, devnull;
@@ -832,12 +851,14 @@ run_launch(struct bench_result *r)
 		die("mkdtemp: %s", strerror(errno));
 	snprintf(tmpl, sizeof(tmpl), "%s/tgt.ccache", dir);
 	snprintf(cc, sizeof(cc), "%s/run.ccache", dir);
-	if (launch_tgt_ccache(tmpl) != 0) {
-		unlink(tmpl);
-		rmdir(dir);
-		exit(2);
+	if (!opt.inherit_ccache) {
+		if (launch_tgt_ccache(tmpl) != 0) {
+			unlink(tmpl);
+			rmdir(dir);
+			exit(2);
+		}
+		tgt = read_file(tmpl, &tgtlen);
 	}
-	tgt = read_file(tmpl, &tgtlen);
 	snprintf(env, sizeof(env), "KRB5CCNAME=FILE:%s", cc);
 
 	a = 0;
@@ -859,16 +880,19 @@ run_launch(struct bench_result *r)
 
 	if (opt.server_pid > 0)
 		cpu0 = server_cpu_s(opt.server_pid);
+	my0 = cpu_s(1);
 	start = now_us();
 	for (i = 0; i < opt.ops; i++) {
 		/* A fresh ccache each time: the previous child stored its
 		 * service ticket in the old one. */
-		write_file(cc, tgt, tgtlen);
+		if (tgt != NULL)
+			write_file(cc, tgt, tgtlen);
 		t0 = now_us();
 		if ((pid = fork()) < 0)
 			die("fork: %s", strerror(errno));
 		if (pid == 0) {
-			putenv(env);
+			if (tgt != NULL)
+				putenv(env);
 			if (opt.cmd != NULL &&
 			    (devnull = open("/dev/null", O_WRONLY)) >= 0) {
 				dup2(devnull, 1);
@@ -899,6 +923,7 @@ run_launch(struct bench_result *r)
 		}
 	}
 	r->seconds = (double)(now_us() - start) / 1e6;
+	r->client_cpu_s = cpu_s(1) - my0;
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
@@ -936,7 +961,7 @@ static void
 report(struct bench_result *r)
 {
 	double ops_s = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
-	double per_op_ms = 0;
+	double per_op_ms = 0, client_ms = 0;
 	long rss_per = 0, per_session;
 	char esc[sizeof(r->first_error) * 2];
 	size_t i, j;
@@ -945,6 +970,8 @@ report(struct bench_result *r)
 		qsort(r->lat.us, r->lat.n, sizeof(*r->lat.us), cmp_u32);
 	if (r->have_server && r->ops > 0)
 		per_op_ms = r->server_cpu_s * 1000.0 / (double)r->ops;
+	if (r->ops > 0)
+		client_ms = r->client_cpu_s * 1000.0 / (double)r->ops;
 	per_session = opt.mode == MODE_HOLD ? (long)r->sessions :
 	    opt.mode == MODE_HEARTBEAT || opt.mode == MODE_CHECKOUT ?
 	    (long)opt.clients : 0;
@@ -974,6 +1001,7 @@ report(struct bench_result *r)
 		    r->ops, r->errors, r->seconds, ops_s, lat_pct(&r->lat, 50),
 		    lat_pct(&r->lat, 90), lat_pct(&r->lat, 99),
 		    lat_pct(&r->lat, 100));
+		printf(", \"client_cpu_ms_per_op\": %.4f", client_ms);
 		if (opt.mode == MODE_HOLD)
 			printf(", \"sessions\": %u, \"establish_s\": %.3f",
 			    r->sessions, r->establish_s);
@@ -999,6 +1027,9 @@ report(struct bench_result *r)
 	printf("  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
 	    lat_pct(&r->lat, 50), lat_pct(&r->lat, 90), lat_pct(&r->lat, 99),
 	    lat_pct(&r->lat, 100));
+	printf("  client:     CPU %.3f s = %.4f ms per operation%s\n",
+	    r->client_cpu_s, client_ms, opt.mode == MODE_LAUNCH ?
+	    " (the processes launched)" : "");
 	printf("  errors:     %lu%s%s\n", r->errors,
 	    r->first_error[0] != '\0' ? "; first: " : "", r->first_error);
 	if (r->have_server) {
@@ -1017,8 +1048,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: xlicen-bench MODE [-s HOST:PORT] [--service NAME] [-p PRODUCT]\n"
 "                    [-V VERSION] [-c CLIENTS] [-n OPERATIONS] [-d SECONDS]\n"
-"                    [--ramp N] [--no-release] [--server-pid PID] [--json]\n"
-"                    [-- COMMAND...]\n"
+"                    [--ramp N] [--no-release] [--inherit-ccache]\n"
+"                    [--server-pid PID] [--json] [-- COMMAND...]\n"
 "\n"
 "modes:\n"
 "  cycle      new connection, HELLO, context, CHECKOUT, RELEASE, close\n"
@@ -1031,8 +1062,10 @@ usage(FILE *f)
 "\n"
 "defaults: -p xdemo -V 1.0 -c 1 -n %d -d %d --ramp %d; -s and --service as\n"
 "libxlicen ($XLICEN_SERVER, $XLICEN_SERVICE).  Leases go back at the end\n"
-"unless --no-release (hold).  --server-pid PID adds the server's CPU and\n"
-"RSS (/proc/PID).  --json prints one JSON object.\n",
+"unless --no-release (hold).  launch gives each process a ccache holding\n"
+"only the TGT of the default one, unless --inherit-ccache.  --server-pid\n"
+"PID adds the server's CPU and RSS (/proc/PID).  --json prints one JSON\n"
+"object.\n",
 	    BENCH_DEFAULT_OPS, BENCH_DEFAULT_HOLD_S, BENCH_DEFAULT_RAMP);
 }
 
@@ -1068,7 +1101,8 @@ raise_nofile(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_PID = 256, OPT_JSON, OPT_SERVICE, OPT_RAMP, OPT_NOREL };
+	enum { OPT_PID = 256, OPT_JSON, OPT_SERVICE, OPT_RAMP, OPT_NOREL,
+	    OPT_INHERIT };
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "service", required_argument, NULL, OPT_SERVICE },
@@ -1079,6 +1113,7 @@ main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ramp", required_argument, NULL, OPT_RAMP },
 		{ "no-release", no_argument, NULL, OPT_NOREL },
+		{ "inherit-ccache", no_argument, NULL, OPT_INHERIT },
 		{ "server-pid", required_argument, NULL, OPT_PID },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -1141,6 +1176,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_NOREL:
 			opt.release = 0;
+			break;
+		case OPT_INHERIT:
+			opt.inherit_ccache = 1;
 			break;
 		case OPT_PID:
 			opt.server_pid = (long)parse_num("--server-pid", optarg, 1,

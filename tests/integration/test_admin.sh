@@ -19,7 +19,7 @@ server_start --policy "$T/policy.conf" --heartbeat 1
 
 # bob holds a seat on a connection that stays open and prints what comes.
 as bob timeout -k 2 20 "$XLICEN_BIN_WIRE" -s "localhost:$SERVER_PORT" \
-	checkout xdemo 1.0 1 0 listen 8 >"$T/bob.out" 2>"$T/bob.err" &
+	checkout xdemo 1.0 1 0 listen 18 >"$T/bob.out" 2>"$T/bob.err" &
 for i in $(seq 1 250); do
 	grep -q '^GRANT' "$T/bob.out" && break
 	sleep 0.02

@@ -2,7 +2,7 @@
 # Credentials and the non-blocking API.
 #  - No tickets at all: AUTH_NEEDED (NO_CREDS) without bothering the
 #    server; after a kinit the library notices by itself and gets the seat.
-#  - Tickets that expire while the seat is held (user shortlived, 5 s
+#  - Tickets that expire while the seat is held (user shortlived, 8 s
 #    tickets; the realm's clockskew is 5 s): the context ends with them and
 #    the next heartbeat reports AUTH_NEEDED, the lease still valid; after a
 #    new kinit the SAME lease is held again (re-attached, no second seat).
@@ -25,7 +25,7 @@ aprobe_stop A
 expect_eq "$(in_use xdemo)" 0 "in use after alice quit"
 
 # 2. Tickets running out under a held seat.
-kinit_to "$T/short.ccache" shortlived 5s
+kinit_to "$T/short.ccache" shortlived 8s
 aprobe_start S "$T/short.ccache" xdemo
 await S '^STATE HELD ' 10
 LEASE=$(field "$LINE" lease)

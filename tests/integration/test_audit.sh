@@ -39,7 +39,7 @@ expect_eq "$(printf '%s\n' "$RUN_OUT" | grep "^xdemo,alice@$R," | cut -d, -f3-5)
 expect_eq "$(printf '%s\n' "$RUN_OUT" | grep "^xdemo,carol@$R," | cut -d, -f3-5)" "0,1,0" "carol's row"
 expect_eq "$(printf '%s\n' "$RUN_OUT" | grep "^nosuch,dave@$R," | cut -d, -f3-4)" "0,1" "dave's denial"
 HOURS=$(echo "$XDEMO" | cut -d, -f7)
-[ "$HOURS" != "0.000" ] || fail "xdemo's hours are 0"
+[ "$HOURS" != "0.0000" ] || fail "xdemo's hours are 0"
 
 run as admin xl report --format json --product xdemo
 expect_rc 0 "report json"

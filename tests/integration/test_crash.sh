@@ -15,9 +15,10 @@ license xcrash $SEATS
 server_start --heartbeat 2 --lease-ttl 60
 USERS=(alice bob carol dave alice bob carol dave)
 
-# client N USER: hold at most one lease; release it, take one, repeat.
-# Its log: "GRANT id", "RELEASED id", or "UNSURE id" (a release without an
-# answer: the server may or may not have done it).
+# client N USER: hold at most one lease for a moment; release it, take
+# one, repeat.  Its log: "GRANT id", "RELEASED id", or "UNSURE id" (the
+# release was in flight when the server died: it may or may not be done).
+# A release that found no server at all was not done: it is retried.
 client() {
 	local n=$1 user=$2 held= out
 	export KRB5CCNAME="FILE:$XLICEN_REALM_DIR/$user.ccache"
@@ -30,18 +31,20 @@ client() {
 		rm -f "$T/paused.$n"
 		if [ -n "$held" ]; then
 			if "$XLICEN_BIN_CLI" -t 2 -s "localhost:$SERVER_PORT" release "$held" \
-				>/dev/null 2>&1; then
+				>/dev/null 2>"$T/rel.$n"; then
 				echo "RELEASED $held" >>"$T/c$n.log"
-			else
+				held=
+			elif ! grep -q "could not connect" "$T/rel.$n"; then
 				echo "UNSURE $held" >>"$T/c$n.log"
+				held=
 			fi
-			held=
 		elif out=$(timeout 5 "$XLICEN_BIN_PROBE" -s "localhost:$SERVER_PORT" \
 			checkout xcrash 2>/dev/null) && [ -n "$out" ]; then
 			echo "GRANT $out" >>"$T/c$n.log"
 			held=$out
+			sleep "0.$((RANDOM % 6))"
 		fi
-		sleep "0.0$((RANDOM % 8))"
+		sleep "0.0$((RANDOM % 5))"
 	done
 }
 sampler() {
@@ -95,7 +98,7 @@ for n in "${!USERS[@]}"; do
 	client "$n" "${USERS[$n]}" &
 done
 sampler &
-sleep 3
+sleep 2.5
 server_stop KILL		# mid-run: requests are in flight
 touch "$T/pause"
 server_start
@@ -103,7 +106,7 @@ await_paused
 check_held "after kill -9"
 it_log "$HELD_COUNT lease(s) held across the crash, all reclaimed"
 rm -f "$T"/pause "$T"/paused.*
-sleep 2
+sleep 1.5
 touch "$T/pause"
 await_paused
 touch "$T/stop"

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lifecycle.sh"
 
 license xdemo 3
-server_start --heartbeat 1 --lease-ttl 4
+server_start --heartbeat 1 --lease-ttl 6
 
 run probe checkout xdemo
 expect_rc 0 "alice's checkout"
@@ -44,7 +44,7 @@ expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'reclaim' AND lease_id
 # Self-service: alice's orphaned lease goes, her running program's stays,
 # bob's is not hers.
 as alice timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
-	checkout xdemo -- sleep 4 >"$T/run.alice" 2>"$T/err.alice" &
+	checkout xdemo -- sleep 5 >"$T/run.alice" 2>"$T/err.alice" &
 HOLDER=$!
 for i in $(seq 1 250); do
 	grep -q granted "$T/err.alice" && break
@@ -55,6 +55,9 @@ RUNNING=$(lease_from "$(cat "$T/err.alice")")
 run as bob probe checkout xdemo
 expect_rc 0 "bob's checkout"
 BOB=$RUN_OUT
+# (Reclaimed again: its TTL of 6 s must outlast the rest.)
+run xl reclaim "$LEASE"
+expect_rc 0 "alice refreshes her orphaned lease"
 run xl leases --json
 expect_rc 0 "alice's leases"
 json_valid "$RUN_OUT"
@@ -83,7 +86,7 @@ expect_rc 0 "bob's second checkout"
 BOB=$RUN_OUT
 run as bob xl reclaim "$BOB"
 expect_rc 0 "bob reclaims his lease"
-sleep 4.5
+sleep 6.5
 run as bob xl reclaim "$BOB"
 expect_rc 2 "reclaim after the TTL"
 expect_contains "$RUN_ERR" "no such lease" "expired"
