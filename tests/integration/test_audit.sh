@@ -15,8 +15,9 @@ policy "[admin]
 server_start --policy "$T/policy.conf" --heartbeat 1
 START=$(date +%s)
 
-DISPLAY=:1 run xl checkout xdemo -- sleep 1
-expect_rc 0 "alice uses xdemo for a second"
+# Two seconds, so the whole-second grant and release times always differ.
+DISPLAY=:1 run xl checkout xdemo -- sleep 2
+expect_rc 0 "alice uses xdemo for two seconds"
 run as bob probe checkout xdemo
 expect_rc 0 "bob holds a seat"
 run probe checkout xdemo

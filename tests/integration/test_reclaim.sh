@@ -64,7 +64,7 @@ json_valid "$RUN_OUT"
 expect_contains "$RUN_OUT" "\"lease\": \"$LEASE\"" "her orphaned lease listed"
 expect_contains "$RUN_OUT" "\"lease\": \"$RUNNING\"" "her running lease listed"
 expect_not_contains "$RUN_OUT" "$BOB" "bob's lease in alice's list"
-sleep 1.5	# the orphaned lease misses its 1 s heartbeat
+sleep 2.5	# the orphaned lease misses its 1 s heartbeat (by 2 whole seconds)
 run xl release --mine
 expect_rc 0 "release --mine"
 expect_contains "$RUN_OUT" "released $LEASE (xdemo, 1 seat, host " "released line"
