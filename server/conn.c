@@ -50,6 +50,14 @@ conn_update_events(struct conn *c)
 		c->events = events;
 }
 
+void
+conn_set_deadline(struct conn *c, int64_t ms)
+{
+	c->deadline_ms = server_now_ms() + ms;
+	if (c->deadline_ms < c->srv->conn_deadline_ms)
+		c->srv->conn_deadline_ms = c->deadline_ms;
+}
+
 struct conn *
 conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 {
@@ -66,7 +74,7 @@ conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 	buf_init(&c->out);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", peer_addr);
-	c->deadline_ms = server_now_ms() + srv->cfg.handshake_ms;
+	conn_set_deadline(c, srv->cfg.handshake_ms);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
@@ -153,7 +161,7 @@ conn_alert(struct conn *c, int code, const char *reason)
 	if (frame_alert_encode(&c->out, code, reason) != 0)
 		buf_reset(&c->out);
 	c->state = CONN_CLOSING;
-	c->deadline_ms = server_now_ms() + 2000;
+	conn_set_deadline(c, 2000);
 }
 
 static int
@@ -224,7 +232,7 @@ conn_on_context(struct conn *c, const struct frame *f)
 	c->ctx_expires = (int64_t)time(NULL) +
 	    (time_rec == GSS_C_INDEFINITE ? 86400 : (int64_t)time_rec);
 	c->state = CONN_OPEN;
-	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+	conn_set_deadline(c, c->srv->cfg.idle_ms);
 	frame_dec_set_max(&c->dec, c->srv->cfg.frame_postauth);
 	log_msg(LOG_INFO, "%s: authenticated %s", c->peer, c->principal);
 out:
@@ -264,7 +272,7 @@ conn_on_data(struct conn *c, const struct frame *f)
 	if (rc == HANDLERS_DEFERRED) {
 		/* A WAIT checkout: answered by conn_send() later. */
 		rc = 0;
-		c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+		conn_set_deadline(c, c->srv->cfg.idle_ms);
 		goto out;
 	}
 	if (rc != 0) {
@@ -279,7 +287,7 @@ conn_on_data(struct conn *c, const struct frame *f)
 		conn_alert(c, rc, "cannot build reply");
 		goto out;
 	}
-	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+	conn_set_deadline(c, c->srv->cfg.idle_ms);
 out:
 	msg_clear(&req);
 	msg_clear(&reply);
@@ -303,7 +311,7 @@ conn_send(struct conn *c, const struct msg *m)
 	    sizeof(err))) != 0)
 		goto out;
 	/* Traffic: the connection is not idle. */
-	c->deadline_ms = server_now_ms() + c->srv->cfg.idle_ms;
+	conn_set_deadline(c, c->srv->cfg.idle_ms);
 	/* A failed flush is seen by the loop (EPOLLERR/HUP), which frees c;
 	 * freeing it here would pull it from under our caller. */
 	(void)conn_flush(c);

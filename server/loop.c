@@ -347,10 +347,18 @@ loop_timers(struct server *srv)
 	struct conn *c, *next;
 	int64_t now = server_now_ms();
 
-	for (c = srv->conns; c != NULL; c = next) {
-		next = c->next;
-		if (now >= c->deadline_ms)
-			conn_on_timeout(c);
+	/* Walk the connections only when one is due: deadlines only move
+	 * later on traffic, so the cached minimum stays a lower bound and
+	 * a busy loop does no per-connection work here. */
+	if (now >= srv->conn_deadline_ms) {
+		srv->conn_deadline_ms = INT64_MAX;
+		for (c = srv->conns; c != NULL; c = next) {
+			next = c->next;
+			if (now >= c->deadline_ms)
+				conn_on_timeout(c);	/* may re-arm or free c */
+			else if (c->deadline_ms < srv->conn_deadline_ms)
+				srv->conn_deadline_ms = c->deadline_ms;
+		}
 	}
 	loop_expire(srv);
 	handlers_timers(srv);
@@ -361,13 +369,10 @@ static int
 loop_wait_ms(struct server *srv)
 {
 	int64_t now = server_now_ms(), next = now + 1000;
-	struct conn *c;
-
 	int64_t q = handlers_next_deadline_ms(srv);
 
-	for (c = srv->conns; c != NULL; c = c->next)
-		if (c->deadline_ms < next)
-			next = c->deadline_ms;
+	if (srv->conn_deadline_ms < next)
+		next = srv->conn_deadline_ms;
 	if (q != 0 && q < next)
 		next = q;
 	return next <= now ? 0 : (int)(next - now);

@@ -804,6 +804,7 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	memset(&u, 0, sizeof(u));
 	srv.cred = GSS_C_NO_CREDENTIAL;
+	srv.conn_deadline_ms = INT64_MAX;
 	srv.epfd = srv.sigfd = -1;
 	opt.config = CONFIG_DEFAULT_PATH;
 	umask(077);

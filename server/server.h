@@ -90,6 +90,8 @@ struct server {
 	size_t nconns;
 	int stopping;
 	int64_t next_expiry;		/* UTC s of the next lease expiry, 0 none */
+	int64_t conn_deadline_ms;	/* monotonic: no connection deadline is
+					 * earlier (a lower bound; INT64_MAX none) */
 	/* Called on SIGHUP before the licenses are reread (main.c rereads
 	 * the reloadable part of the config file); NULL: nothing. */
 	int (*on_reload)(struct server *srv);
@@ -119,6 +121,9 @@ int server_load_licenses(struct server *srv);
 int server_reload(struct server *srv, char *err, size_t errlen);
 
 /* conn.c */
+/* Set c's handshake/idle/closing deadline to ms from now, keeping
+ * srv->conn_deadline_ms a lower bound of all deadlines. */
+void conn_set_deadline(struct conn *c, int64_t ms);
 struct conn *conn_new(struct server *srv, int fd, const char *peer,
     const char *peer_addr);
 /* Read and process whatever is available; returns -1 if the connection

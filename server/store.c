@@ -602,6 +602,29 @@ lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
 }
 
 /*
+ * Step the sweep query `which` (one parameter: now) to its first row.
+ * Returns 1 with the row ready (the caller reads it, then st_done()), 0
+ * when none is due (statement reset), or a negative code.
+ */
+static int
+sweep_next(struct store *s, enum store_st which, int64_t now,
+    const char *what)
+{
+	sqlite3_stmt *sel = s->st[which];
+	int src;
+
+	if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
+		st_done(sel);
+		return store_dberr(s, what);
+	}
+	src = sqlite3_step(sel);
+	if (src == SQLITE_ROW)
+		return 1;
+	st_done(sel);
+	return src == SQLITE_DONE ? 0 : store_dberr(s, what);
+}
+
+/*
  * The sweeps, inside the caller's transaction: audit and delete every
  * lease whose expiry is <= now (their seats do not linger: the holder is
  * gone, not done), then every lingering seat whose time is up.  *n gets
@@ -620,21 +643,10 @@ store_sweep(struct store *s, int64_t now, int *n)
 	int rc = XLICEN_OK, src;
 
 	*n = 0;
-	for (;;) {
+	while ((src = sweep_next(s, ST_EXPIRE_SEL, now, "expire: select")) != 0) {
+		if (src < 0)
+			return src;
 		sel = s->st[ST_EXPIRE_SEL];
-		if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
-			st_done(sel);
-			return store_dberr(s, "expire: bind");
-		}
-		src = sqlite3_step(sel);
-		if (src == SQLITE_DONE) {
-			st_done(sel);
-			break;
-		}
-		if (src != SQLITE_ROW) {
-			st_done(sel);
-			return store_dberr(s, "expire: select");
-		}
 		col_copy(sel, 0, id, sizeof(id));
 		col_copy(sel, 1, principal, sizeof(principal));
 		col_copy(sel, 2, host, sizeof(host));
@@ -667,21 +679,10 @@ store_sweep(struct store *s, int64_t now, int *n)
 			return rc;
 		(*n)++;
 	}
-	for (;;) {
+	while ((src = sweep_next(s, ST_LINGER_SEL, now, "linger: select")) != 0) {
+		if (src < 0)
+			return src;
 		sel = s->st[ST_LINGER_SEL];
-		if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
-			st_done(sel);
-			return store_dberr(s, "linger: bind");
-		}
-		src = sqlite3_step(sel);
-		if (src == SQLITE_DONE) {
-			st_done(sel);
-			break;
-		}
-		if (src != SQLITE_ROW) {
-			st_done(sel);
-			return store_dberr(s, "linger: select");
-		}
 		seat_id = sqlite3_column_int64(sel, 0);
 		col_copy(sel, 1, principal, sizeof(principal));
 		col_copy(sel, 2, host, sizeof(host));
