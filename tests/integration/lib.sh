@@ -69,6 +69,10 @@ fail() {
 		echo "--- tail of $SERVER_LOG ---" >&2
 		tail -n 15 "$SERVER_LOG" >&2
 	fi
+	# A suite may add what it knows (the X tests: their programs' output).
+	if declare -F fail_hook >/dev/null; then
+		fail_hook >&2
+	fi
 	exit 1
 }
 

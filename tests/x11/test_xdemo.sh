@@ -18,7 +18,7 @@ xvfb_start
 SRV="localhost:$SERVER_PORT"
 
 x_app alice alice "$XLICEN_BIN_XDEMO" -server "$SRV" -geometry +16+16
-await_window "xlicen-xdemo: xdemo" 10
+await_window "xlicen-xdemo: xdemo" 30
 ALICE_WIN=$WIN
 await_prop "$ALICE_WIN" _XLICEN_STATE '^HELD ' 15
 LEASE=$(kv "$VAL" lease)
@@ -37,7 +37,7 @@ grep -q "grant xdemo 1.0 1 seat(s) to alice@$XLICEN_REALM lease $LEASE" "$SERVER
 
 # Bob's copy: denied, with a dialog.
 x_app bob bob "$XLICEN_BIN_XDEMO" -server "$SRV" -geometry +480+16
-await_window "xlicen-xdemo: license denied" 15
+await_window "xlicen-xdemo: license denied" 30
 DENIED_WIN=$WIN
 BOB_WIN=
 for w in $(windows "xlicen-xdemo: xdemo"); do
@@ -53,7 +53,7 @@ expect_eq "$(in_use xdemo)" 1 "in use with bob denied"
 DEAD=$("$IT_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 1)
 x_app carol carol "$XLICEN_BIN_XDEMO" -server "localhost:$DEAD" -product cad \
 	-version 2.1 -geometry +16+400
-await_window "xlicen-xdemo: cad" 10
+await_window "xlicen-xdemo: cad" 30
 CAROL_WIN=$WIN
 await_prop "$CAROL_WIN" _XLICEN_STATE '^CONNECTING code=CONNECT ' 10
 

@@ -19,7 +19,7 @@ server_start --policy "$T/policy.conf" --lease-ttl 60 --heartbeat 20
 SRV="localhost:$SERVER_PORT"
 xvfb_start
 x_app demo alice "$XLICEN_BIN_XDEMO" -server "$SRV" -geometry +16+400
-await_window "xlicen-xdemo: xdemo" 10
+await_window "xlicen-xdemo: xdemo" 30
 DEMO=$WIN
 await_prop "$DEMO" _XLICEN_STATE '^HELD ' 10
 run as bob probe checkout cad 2.1
@@ -28,7 +28,7 @@ run as carol probe checkout cad 2.1 2
 expect_rc 0 "carol's two cad seats"
 
 x_app mon admin "$XLICEN_BIN_XMON" -server "$SRV" -interval 1 -geometry +16+16
-await_window "xlicen-xmon" 10
+await_window "xlicen-xmon" 30
 MON=$WIN
 await_prop "$MON" _XLICEN_XMON 'cad=3/5' 10
 expect_eq "$VAL" "cad=3/5 xdemo=1/2 admin=yes holders=3" "the monitor's counts"
@@ -68,7 +68,7 @@ expect_quiet demo
 
 # An ordinary user: pools, no holders, no Remove.
 x_app user bob "$XLICEN_BIN_XMON" -server "localhost:$SERVER_PORT" -interval 1 -geometry +16+16
-await_window "xlicen-xmon" 10
+await_window "xlicen-xmon" 30
 await_prop "$WIN" _XLICEN_XMON 'admin=no holders=0$' 10
 screenshot "$WIN" xmon-user
 close_window "$WIN"

@@ -43,19 +43,28 @@ trap x_exit EXIT
 # file, and two test runs at once (several build trees on one machine)
 # could end up on the same display.  With a number, Xvfb's lock file
 # (/tmp/.XN-lock, made atomically) settles a race: the loser exits and
-# the next number is tried.
+# the next number is tried, and the display is ours only once the lock
+# holds our Xvfb's pid.  Linux X clients try the abstract socket
+# "@/tmp/.X11-unix/XN" before the file: it belongs to the network
+# namespace, not to /tmp, so an X server of another container sharing
+# the network could answer for N.  Ours does not listen there
+# (-nolisten local), and a number whose abstract socket exists is skipped.
 xvfb_start() {
-	local i n tries
+	local i n tries lock
 	n=$((100 + $$ % 800))
 	for ((tries = 0; tries < 20; tries++, n = n >= 999 ? 100 : n + 1)); do
-		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
-		Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp \
+		lock=/tmp/.X$n-lock
+		[ -e "$lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+		grep -q " @/tmp/.X11-unix/X$n\$" /proc/net/unix 2>/dev/null && continue
+		Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp -nolisten local \
 			</dev/null >"$T/xvfb.log" 2>&1 &
 		XVFB_PID=$!
-		for ((i = 0; i < 500; i++)); do
+		for ((i = 0; i < 1500; i++)); do
 			kill -0 "$XVFB_PID" 2>/dev/null || break
-			if xwininfo -display ":$n" -root >/dev/null 2>&1; then
+			if [ "$({ tr -d ' \n' <"$lock"; } 2>/dev/null)" = "$XVFB_PID" ] &&
+				xwininfo -display ":$n" -root >/dev/null 2>&1; then
 				export DISPLAY=":$n"
+				it_log "Xvfb pid $XVFB_PID on $DISPLAY"
 				return 0
 			fi
 			sleep 0.02
@@ -65,6 +74,26 @@ xvfb_start() {
 		XVFB_PID=
 	done
 	fail "no Xvfb could start: $(cat "$T/xvfb.log")"
+}
+
+# fail_hook: on failure, what each X program printed and whether it runs.
+fail_hook() {
+	local f name pid
+	for f in "$T"/*.log; do
+		name=${f##*/}
+		name=${name%.log}
+		case $name in server* | xvfb) continue ;; esac
+		eval "pid=\${XPID_$name:-}"
+		[ -n "$pid" ] || continue
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "--- $name (pid $pid, running) ---"
+		else
+			echo "--- $name (pid $pid, exited) ---"
+		fi
+		tail -n 20 "$f"
+	done
+	[ -s "$T/xvfb.log" ] && { echo "--- xvfb.log ---"; tail -n 10 "$T/xvfb.log"; }
+	return 0
 }
 
 # x_app NAME CCACHE CMD...: start an X program with Kerberos cache CCACHE
@@ -85,8 +114,8 @@ windows() {
 
 # await_window TITLE SECS: wait for a window titled TITLE; WIN = its id.
 await_window() {
-	local i
-	for ((i = 0; i < $2 * 50; i++)); do
+	local end=$((SECONDS + $2))
+	while ((SECONDS <= end)); do
 		WIN=$(windows "$1" | sed -n 1p)
 		[ -n "$WIN" ] && return 0
 		sleep 0.02
@@ -102,8 +131,8 @@ prop() {
 # await_prop WIN NAME PATTERN SECS: until the property matches the grep
 # pattern; VAL = its value.
 await_prop() {
-	local i
-	for ((i = 0; i < $4 * 50; i++)); do
+	local end=$((SECONDS + $4))
+	while ((SECONDS <= end)); do
 		VAL=$(prop "$1" "$2")
 		printf '%s\n' "$VAL" | grep -q -- "$3" && return 0
 		sleep 0.02
@@ -179,9 +208,9 @@ close_window() {
 
 # await_exit NAME SECS: the X program NAME exits (status 0) within SECS.
 await_exit() {
-	local pid i rc=0
+	local pid rc=0 end=$((SECONDS + $2))
 	eval "pid=\$XPID_$1"
-	for ((i = 0; i < $2 * 50; i++)); do
+	while ((SECONDS <= end)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.02
 	done
