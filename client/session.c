@@ -33,6 +33,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <sys/stat.h>
+
+#include <pthread.h>
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -88,6 +92,8 @@
 #define LEASE_RETRY_MAX_MS	30000
 /* The soonest next heartbeat, however short the lease. */
 #define LEASE_HB_MIN_MS		100
+/* Each heartbeat comes up to 1/this of its interval early, at random. */
+#define LEASE_HB_JITTER_DIV	10
 
 enum sess_state {
 	SESS_IDLE,		/* never connected */
@@ -155,6 +161,7 @@ struct xlicen_session {
 
 	gss_ctx_id_t ctx;
 	gss_name_t target;
+	int ctx_early;		/* the first token went with our HELLO */
 	int64_t skew;		/* server clock - ours, from its HELLO */
 	int64_t ctx_end;	/* monotonic ms the context ends, 0 none */
 	int64_t ctx_check;	/* monotonic ms to look for fresher tickets */
@@ -180,7 +187,39 @@ struct xlicen_session {
 	int64_t w_deadline;
 	int depth;		/* inside xlicen_process (callbacks) */
 	int free_pending;	/* xlicen_session_free called from a callback */
+	uint64_t rng;		/* sess_rand's state: heartbeat jitter */
 };
+
+/*
+ * Seed the session's random numbers: from the kernel, or where that has
+ * nothing (early boot, old kernels) from the session's address, the clock
+ * and the pid, enough to tell apart sessions made in the same
+ * millisecond.  Jitter, not secrets.
+ */
+static void
+sess_rand_seed(xlicen_session *s)
+{
+	struct timespec ts;
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint64_t)(uintptr_t)s ^ ((uint64_t)getpid() << 32) ^
+		    (uint64_t)ts.tv_sec * 1000000000ULL ^ (uint64_t)ts.tv_nsec;
+	}
+	s->rng = seed;
+}
+
+/* The next random number of the session (splitmix64: any seed will do). */
+static uint64_t
+sess_rand(xlicen_session *s)
+{
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 static int64_t
 sess_now_ms(void)
@@ -338,6 +377,8 @@ sess_abort(xlicen_session *s, int code, const char *reason)
 }
 
 static int sess_connect_next(xlicen_session *s);
+static int sess_init_context(xlicen_session *s, const uint8_t *in_p,
+    size_t in_n);
 
 /* Add "peer: text" to the list of failed attempts. */
 static void
@@ -375,7 +416,6 @@ static int
 sess_on_connected(xlicen_session *s)
 {
 	struct frame_hello_client h;
-	char text[128];
 	int one = 1, rc;
 
 	/* A request is one frame written at once; without NODELAY a reply
@@ -387,8 +427,20 @@ sess_on_connected(xlicen_session *s)
 		return sess_fail(s, rc, "cannot encode HELLO");
 	s->state = SESS_HELLO;
 	s->deadline = sess_now_ms() + sess_handshake_ms(s);
-	if ((rc = sess_flush(s, text, sizeof(text))) != 0)
-		return sess_attempt_failed(s, rc, "%s", text);
+	/*
+	 * The first context token goes right behind the HELLO, in the same
+	 * segment: a round trip less per connection (docs/PROTOCOL.md,
+	 * section 4).  A server that refuses the HELLO never reads it.  We
+	 * stay in HELLO, with its failover to the next address, until the
+	 * server's HELLO comes.
+	 */
+	s->ctx_early = 0;
+	if ((rc = sess_init_context(s, NULL, 0)) != 0)
+		return rc;
+	if (s->state == SESS_CONTEXT) {
+		s->state = SESS_HELLO;
+		s->ctx_early = 1;
+	}
 	return 0;
 }
 
@@ -571,6 +623,77 @@ sess_acquire_cred(OM_uint32 *min, gss_cred_id_t *cred, OM_uint32 *lifetime)
 }
 
 /*
+ * The last FILE cache that sess_check_ccache found readable, for the whole
+ * process: acquiring credentials builds a krb5 context and reads the cache
+ * (a quarter of the client's CPU per connection), while the answer only
+ * changes with the file.  The key is the name as given ($KRB5CCNAME) and
+ * what stat() says of the file it resolves to: device and inode (a kinit
+ * that renames a new file over it, a symlink pointed elsewhere, another
+ * working directory for a relative path), size, and modification and
+ * change times (rewritten in place; touch can set the modification time
+ * back, nothing but the clock the change time).  Only success is kept: a
+ * failed check forgets the entry, so that every broken cache is looked at
+ * each time and reported as before.  Sessions of several threads share
+ * it, hence the lock, held only to compare or copy the entry, never
+ * across a Kerberos call.
+ */
+#define SESS_CC_NAME_MAX	1024
+
+struct sess_cc_ok {
+	int valid;
+	char name[SESS_CC_NAME_MAX];
+	struct stat st;
+};
+
+static pthread_mutex_t sess_cc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sess_cc_ok sess_cc_ok;
+
+/* Whether a and b are the same file with the same contents, as far as
+ * stat() can tell. */
+static int
+sess_cc_stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Whether the cache name, as stat() found it in st, passed the check. */
+static int
+sess_cc_known_good(const char *name, const struct stat *st)
+{
+	int hit;
+
+	pthread_mutex_lock(&sess_cc_lock);
+	hit = sess_cc_ok.valid && sess_cc_stat_same(&sess_cc_ok.st, st) &&
+	    strcmp(sess_cc_ok.name, name) == 0;
+	pthread_mutex_unlock(&sess_cc_lock);
+	return hit;
+}
+
+/* Keep the outcome of a check of name (stat()ed into st before it): a
+ * success replaces the entry, a failure clears it.  A name too long for
+ * the entry is not kept (checked every time). */
+static void
+sess_cc_remember(const char *name, const struct stat *st, int ok)
+{
+	size_t n = strlen(name);
+
+	pthread_mutex_lock(&sess_cc_lock);
+	if (ok && n < sizeof(sess_cc_ok.name)) {
+		sess_cc_ok.valid = 1;
+		memcpy(sess_cc_ok.name, name, n + 1);
+		sess_cc_ok.st = *st;
+	} else if (!ok) {
+		sess_cc_ok.valid = 0;
+	}
+	pthread_mutex_unlock(&sess_cc_lock);
+}
+
+/*
  * Work around a crash in MIT krb5 before 1.21.3: when the default ccache is
  * a FILE that exists but cannot be read (empty, truncated, garbage),
  * gss_init_sec_context with default credentials ends in
@@ -580,7 +703,8 @@ sess_acquire_cred(OM_uint32 *min, gss_cred_id_t *cred, OM_uint32 *lifetime)
  * cache does not take that path, so try that first and report NO_CREDS
  * without calling init.  Only a FILE cache named by $KRB5CCNAME that exists
  * is checked: a missing file is safe, and collections (DIR, KEYRING, KCM)
- * keep their usual cache selection.  Returns 0 or XLICEN_E_NO_CREDS.
+ * keep their usual cache selection.  A file that passed is not checked
+ * again until it changes (sess_cc_ok).  Returns 0 or XLICEN_E_NO_CREDS.
  */
 static int
 sess_check_ccache(xlicen_session *s)
@@ -588,7 +712,7 @@ sess_check_ccache(xlicen_session *s)
 	const char *name = getenv("KRB5CCNAME"), *path;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
 	OM_uint32 maj, min;
-	struct stat st;
+	struct stat st, st2;
 	char text[600];
 
 	if (name == NULL)
@@ -601,9 +725,17 @@ sess_check_ccache(xlicen_session *s)
 		return 0;
 	if (stat(path, &st) != 0)
 		return 0;
+	if (sess_cc_known_good(name, &st))
+		return 0;
 	maj = sess_acquire_cred(&min, &cred, NULL);
 	if (cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &cred);
+	/* A success counts for the file stat() saw only if the check read
+	 * that one (no kinit in between). */
+	if (!GSS_ERROR(maj) && (stat(path, &st2) != 0 ||
+	    !sess_cc_stat_same(&st, &st2)))
+		return 0;
+	sess_cc_remember(name, &st, !GSS_ERROR(maj));
 	if (!GSS_ERROR(maj))
 		return 0;
 	gssx_status_text(maj, min, text, sizeof(text));
@@ -860,6 +992,11 @@ sess_on_frame(xlicen_session *s, const struct frame *f)
 			return sess_abort(s, XLICEN_E_VERSION, text);
 		}
 		s->skew = h.time - (int64_t)time(NULL);
+		if (s->ctx_early) {
+			/* Our first token is out; the server's comes next. */
+			s->state = SESS_CONTEXT;
+			return 0;
+		}
 		return sess_init_context(s, NULL, 0);
 	case SESS_CONTEXT:
 		if (f->type != FRAME_CONTEXT)
@@ -1053,23 +1190,34 @@ sess_async_idle(const xlicen_session *s)
 }
 
 /*
+ * An idle OPEN connection whose GSS context has expired is closed: the
+ * server would only answer CONTEXT_EXPIRED.  The clock only, no system
+ * call.
+ */
+static void
+sess_drop_expired(xlicen_session *s)
+{
+	if (s->state == SESS_OPEN && s->ctx_end != 0 &&
+	    sess_now_ms() >= s->ctx_end && s->wait_id == 0) {
+		sess_drop_conn(s);
+		s->state = SESS_CLOSED;
+	}
+}
+
+/*
  * An OPEN connection may have died while idle (server restart, idle
- * timeout ALERT): read whatever is already there so that a request is not
- * sent into a dead socket.  A connection whose GSS context has expired is
- * closed here too: the server would only answer CONTEXT_EXPIRED.
+ * timeout ALERT): read whatever is already there, so that xlicen_connect
+ * does not call a dead connection open.  Requests do without this poll
+ * (see sess_request).
  */
 static void
 sess_poll_idle(xlicen_session *s)
 {
 	struct pollfd pfd;
 
+	sess_drop_expired(s);
 	if (s->state != SESS_OPEN)
 		return;
-	if (s->ctx_end != 0 && sess_now_ms() >= s->ctx_end && s->wait_id == 0) {
-		sess_drop_conn(s);
-		s->state = SESS_CLOSED;
-		return;
-	}
 	pfd.fd = s->fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -1157,6 +1305,16 @@ static void sess_watch(xlicen_session *s);
  * connection (server restart, idle timeout, expired ticket).  A retried
  * CHECKOUT whose first copy did reach the server costs a seat until its
  * lease expires.
+ *
+ * The idle connection is not polled before the request (that was one
+ * system call per request): the request finds out itself.  Into a closed
+ * connection send() fails (EPIPE, ECONNRESET), or it succeeds and the
+ * read then gets what the server left before it went: the ALERT
+ * (TIMEOUT, SHUTDOWN, CONTEXT_EXPIRED), end of file or a reset.  Each of
+ * these marks the connection dropped, and the request goes again on a
+ * new one, as when a poll had found it dead.  No copy is lost or doubled
+ * by this: a server that has sent its ALERT or closed only drains what
+ * still comes (CLOSING), it handles no request after it.
  */
 static int
 sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
@@ -1167,7 +1325,7 @@ sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
 	if (!sess_async_idle(s))
 		sess_run(s, sess_async_idle);
 	for (attempt = 0; attempt < 2; attempt++) {
-		sess_poll_idle(s);
+		sess_drop_expired(s);
 		reused = s->state == SESS_OPEN;
 		if (!reused && (rc = sess_connect_blocking(s)) != 0)
 			break;
@@ -1347,12 +1505,19 @@ lease_end_ms(const xlicen_session *s)
 	return sess_now_ms() + (s->lease.grant.expires * 1000 - sess_server_ms(s));
 }
 
-/* Milliseconds to the next heartbeat: the server's interval, but at most
+/*
+ * Milliseconds to the next heartbeat: the server's interval, but at most
  * half the time the lease has left.  That is counted in ms: the server
  * counts whole seconds, so a lease of TTL 2 s granted at x.95 ends at
- * x+2, 1.05 s later, and a heartbeat "every second" would drift past it. */
+ * x+2, 1.05 s later, and a heartbeat "every second" would drift past it.
+ * Less up to a tenth, at random each time: sessions that started in the
+ * same millisecond (or reconnected in the same second after a server
+ * restart) would otherwise heartbeat in step forever, and the server
+ * would get their heartbeats in bursts.  Only earlier, never later than
+ * without it, so no lease runs closer to its end.
+ */
 static int64_t
-lease_hb_delay(const xlicen_session *s)
+lease_hb_delay(xlicen_session *s)
 {
 	const struct xlicen_grant *g = &s->lease.grant;
 	int64_t ms = 1000LL * (g->heartbeat_s > 0 ? g->heartbeat_s :
@@ -1360,6 +1525,9 @@ lease_hb_delay(const xlicen_session *s)
 
 	if (left / 2 < ms)
 		ms = left / 2;
+	if (ms > 0)
+		ms -= (int64_t)(sess_rand(s) %
+		    (uint64_t)(ms / LEASE_HB_JITTER_DIV + 1));
 	return ms < LEASE_HB_MIN_MS ? LEASE_HB_MIN_MS : ms;
 }
 
@@ -1891,6 +2059,7 @@ xlicen_session_new(xlicen_session **out, const char *servers)
 	s->state = SESS_IDLE;
 	s->w_fd = -1;
 	s->w_deadline = -1;
+	sess_rand_seed(s);
 	frame_dec_init(&s->dec, LIMIT_FRAME_PREAUTH);
 	buf_init(&s->out);
 	env = getenv("XLICEN_SERVER");

@@ -92,6 +92,8 @@ conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 	return c;
 }
 
+static void conn_unhold(struct conn *);
+
 void
 conn_free(struct conn *c)
 {
@@ -102,6 +104,15 @@ conn_free(struct conn *c)
 		return;
 	srv = c->srv;
 	handlers_conn_closed(c);
+	if (c->fqueued) {
+		if (c->fprev != NULL)
+			c->fprev->fnext = c->fnext;
+		else
+			srv->flushq = c->fnext;
+		if (c->fnext != NULL)
+			c->fnext->fprev = c->fprev;
+	}
+	conn_unhold(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -119,12 +130,47 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+static void
+conn_unhold(struct conn *c)
+{
+	if (!c->held)
+		return;
+	if (c->hprev != NULL)
+		c->hprev->hnext = c->hnext;
+	else
+		c->srv->heldq = c->hnext;
+	if (c->hnext != NULL)
+		c->hnext->hprev = c->hprev;
+	c->hprev = c->hnext = NULL;
+	c->held = 0;
+}
+
+/* Hold c's new output until the round's batch is committed.  mark is
+ * out.len before this round's first reply. */
+static void
+conn_queue_flush(struct conn *c, size_t mark)
+{
+	struct server *srv = c->srv;
+
+	if (c->fqueued)
+		return;
+	c->fqueued = 1;
+	c->fmark = mark;
+	c->fprev = NULL;
+	c->fnext = srv->flushq;
+	if (srv->flushq != NULL)
+		srv->flushq->fprev = c;
+	srv->flushq = c;
+}
+
 /* Try to send what is queued.  -1: the socket failed (caller frees). */
 static int
 conn_flush(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->fqueued || c->hold > c->srv->synced)
+		return 0;	/* not before the batch is committed and synced */
 	while (c->out_off < c->out.len) {
 		n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
 		    MSG_NOSIGNAL);
@@ -301,17 +347,23 @@ conn_send(struct conn *c, const struct msg *m)
 {
 	struct buf enc;
 	char err[256];
+	size_t mark;
 	int rc;
 
 	if (c->state != CONN_OPEN)
 		return XLICEN_E_STATE;
 	buf_init(&enc);
+	mark = c->out.len;
 	if ((rc = msg_encode(m, &enc)) != 0 ||
 	    (rc = gssx_wrap_frame(c->ctx, enc.data, enc.len, &c->out, err,
 	    sizeof(err))) != 0)
 		goto out;
 	/* Traffic: the connection is not idle. */
 	conn_set_deadline(c, c->srv->cfg.idle_ms);
+	if (c->srv->batching) {
+		conn_queue_flush(c, mark);
+		goto out;
+	}
 	/* A failed flush is seen by the loop (EPOLLERR/HUP), which frees c;
 	 * freeing it here would pull it from under our caller. */
 	(void)conn_flush(c);
@@ -360,7 +412,7 @@ static int
 conn_feed(struct conn *c, const uint8_t *p, size_t n)
 {
 	struct frame f;
-	size_t off, used;
+	size_t off, used, mark = c->out.len;
 	int rc;
 
 	for (off = 0; off < n && c->state != CONN_CLOSING; off += used) {
@@ -399,11 +451,61 @@ conn_feed(struct conn *c, const uint8_t *p, size_t n)
 		if (rc < 0 && c->state != CONN_CLOSING)
 			conn_alert(c, XLICEN_E_INTERNAL, NULL);
 	}
+	if (c->srv->batching) {
+		conn_queue_flush(c, mark);
+		return 0;
+	}
 	if (conn_flush(c) != 0) {
 		conn_free(c);
 		return -1;
 	}
 	return 0;
+}
+
+void
+conn_flush_batch(struct server *srv, int ok, uint64_t ticket)
+{
+	struct conn *c;
+
+	while ((c = srv->flushq) != NULL) {
+		srv->flushq = c->fnext;
+		if (srv->flushq != NULL)
+			srv->flushq->fprev = NULL;
+		c->fqueued = 0;
+		c->fprev = c->fnext = NULL;
+		if (!ok && c->state != CONN_CLOSING) {
+			/* Nothing the batch decided is durable: none of its
+			 * replies may go out. */
+			c->out.len = c->fmark;
+			conn_alert(c, XLICEN_E_DB, "database error");
+		} else if (ok && ticket > c->hold) {
+			c->hold = ticket;
+			if (!c->held) {
+				c->held = 1;
+				c->hnext = srv->heldq;
+				if (srv->heldq != NULL)
+					srv->heldq->hprev = c;
+				srv->heldq = c;
+			}
+		}
+		if (conn_flush(c) != 0)
+			conn_free(c);
+	}
+}
+
+void
+conn_flush_synced(struct server *srv)
+{
+	struct conn *c, *next;
+
+	for (c = srv->heldq; c != NULL; c = next) {
+		next = c->hnext;
+		if (c->hold > srv->synced)
+			continue;
+		conn_unhold(c);
+		if (conn_flush(c) != 0)
+			conn_free(c);
+	}
 }
 
 int

@@ -30,6 +30,7 @@
  * valid conn pointers. */
 #define LOOP_TAG_SIGNAL	((void *)1)
 #define LOOP_TAG_LISTEN	((void *)2)
+#define LOOP_TAG_SYNC	((void *)3)
 
 int64_t
 server_now_ms(void)
@@ -200,16 +201,17 @@ static int
 loop_read_policy(struct server *srv, struct policy **out, char *err,
     size_t errlen)
 {
+	const char *path = srv->cfg.policy;
 	int rc;
 
 	*out = NULL;
-	if (srv->cfg.policy == NULL)
+	if (path == NULL)
 		return 0;
-	if ((rc = policy_load(srv->cfg.policy, out, err, errlen)) != 0) {
+	if ((rc = policy_load(path, out, err, errlen)) != 0) {
 		log_msg(LOG_ERR, "policy %s", err);
 		return rc;
 	}
-	log_msg(LOG_INFO, "policy %s read", srv->cfg.policy);
+	log_msg(LOG_INFO, "policy %s read", path);
 	return 0;
 }
 
@@ -231,11 +233,15 @@ int
 server_reload(struct server *srv, char *err, size_t errlen)
 {
 	struct policy *p = NULL;
-	char sum[256];
+	char sum[256], local[512];
 	int rc;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	if (err == NULL || errlen == 0) {
+		/* SIGHUP: nobody to tell but the log. */
+		err = local;
+		errlen = sizeof(local);
+	}
+	err[0] = '\0';
 	/* The policy first: a bad one leaves everything as it was. */
 	if ((rc = loop_read_policy(srv, &p, err, errlen)) != 0) {
 		log_msg(LOG_ERR, "reread: the policy stays as it was");
@@ -298,6 +304,24 @@ loop_accept(struct server *srv, int lfd)
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    srv->spare_fd >= 0) {
+			/* Out of descriptors: the pending client would keep
+			 * the listener readable and the loop spinning.  Give
+			 * up the spare one to take the client and refuse it
+			 * (ALERT BUSY), then take the spare back. */
+			close(srv->spare_fd);
+			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0) {
+				loop_format_addr((struct sockaddr *)&ss, peer,
+				    sizeof(peer), addr, sizeof(addr));
+				loop_refuse(fd, peer, "server out of file "
+				    "descriptors");
+			}
+			srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			continue;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
@@ -407,7 +431,8 @@ loop_run(struct server *srv)
 {
 	struct epoll_event evs[256];
 	sigset_t mask;
-	int i, n;
+	uint64_t ticket;
+	int i, n, rc, sync_failed = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -422,8 +447,15 @@ loop_run(struct server *srv)
 		return XLICEN_E_IO;
 	}
 	loop_add_fd(srv, srv->sigfd, LOOP_TAG_SIGNAL);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < srv->nlisten; i++)
 		loop_add_fd(srv, srv->listen_fds[i], LOOP_TAG_LISTEN);
+	if (store_sync_fd(srv->store) != -1)
+		loop_add_fd(srv, store_sync_fd(srv->store), LOOP_TAG_SYNC);
+	/* The heartbeats of the last second before a crash may be lost
+	 * (store_heartbeat): every lease gets one TTL more. */
+	if (store_extend_leases(srv->store) != 0)
+		return XLICEN_E_DB;
 	srv->next_expiry = store_next_expiry(srv->store);
 
 	while (!srv->stopping) {
@@ -432,11 +464,26 @@ loop_run(struct server *srv)
 			log_msg(LOG_ERR, "epoll_wait: %s", strerror(errno));
 			return XLICEN_E_IO;
 		}
+		/* Group commit: what this round decides is committed at once,
+		 * and only then do its replies go out; those of a round that
+		 * may grant wait for the syncer's fdatasync (store.c), while
+		 * the next rounds go on. */
+		srv->batching = 1;
+		store_batch_begin(srv->store);
 		for (i = 0; i < n; i++) {
 			void *tag = evs[i].data.ptr;
 
 			if (tag == LOOP_TAG_SIGNAL) {
 				loop_on_signal(srv);
+			} else if (tag == LOOP_TAG_SYNC) {
+				/* A failed fdatasync: what it should have made
+				 * durable may be lost; stop rather than answer
+				 * as if it were not (held replies never go). */
+				if (store_synced(srv->store, &srv->synced) != 0) {
+					sync_failed = 1;
+					srv->stopping = 1;
+				}
+				conn_flush_synced(srv);
 			} else if (tag == LOOP_TAG_LISTEN) {
 				int j;
 
@@ -453,17 +500,31 @@ loop_run(struct server *srv)
 			}
 		}
 		loop_timers(srv);
+		(void)store_flush(srv->store, (int64_t)time(NULL), 1);
+		rc = store_batch_end(srv->store, &ticket);
+		srv->batching = 0;
+		if (rc != 0)
+			log_msg(LOG_ERR, "store: a batch failed; its replies are "
+			    "withdrawn");
+		if (ticket > srv->last_ticket)
+			srv->last_ticket = ticket;
+		conn_flush_batch(srv, rc == 0, ticket);
 	}
+	(void)store_flush(srv->store, 0, 0);
+	if (!sync_failed &&
+	    store_sync_wait(srv->store, srv->last_ticket) == 0)
+		srv->synced = srv->last_ticket;
 
 	/*
-	 * Every grant is already committed; tell clients and go.  Whatever
+	 * Every grant is already committed and synced; tell clients and go.  Whatever
 	 * is still queued for a client (the OK of an admin SHUTDOWN, a late
 	 * GRANT) goes out first, then the ALERT, best effort.
 	 */
 	while (srv->conns != NULL) {
 		struct conn *c = srv->conns;
 
-		if (c->state != CONN_CLOSING) {
+		/* Not what waits for a sync that failed. */
+		if (c->state != CONN_CLOSING && c->hold <= srv->synced) {
 			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
 			    "server is shutting down") == 0 &&
 			    c->out.len > c->out_off)
@@ -476,5 +537,5 @@ loop_run(struct server *srv)
 	handlers_free(srv);
 	policy_free(srv->policy);
 	srv->policy = NULL;
-	return 0;
+	return sync_failed ? XLICEN_E_DB : 0;
 }

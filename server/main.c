@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -770,6 +771,32 @@ main_block_signals(void)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 }
 
+/*
+ * Every connection is a descriptor, and the usual soft limit (1,024) is
+ * far below max_connections (20,000 by default): raise it to the hard
+ * limit, which needs no privilege, and say so when even that is short.
+ * (The systemd unit sets LimitNOFILE=65536.)
+ */
+static void
+main_raise_nofile(const struct server_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->conn_total + 64;	/* listeners, db, logs */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_msg(LOG_WARNING, "open files limit %llu is below "
+		    "[limits] max_connections %u + 64: raise it (ulimit -n, "
+		    "LimitNOFILE=) or clients beyond it are refused",
+		    (unsigned long long)rl.rlim_cur, (unsigned)cfg->conn_total);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -933,19 +960,19 @@ main(int argc, char **argv)
 		goto out;
 	if ((drop = main_decide_user(&srv.cfg, &u)) < 0)
 		goto out;
-	ktname = srv.cfg.keytab;
-	if (drop) {
-		if (main_check_db_owner(&srv.cfg, &u) != 0)
-			goto out;
-		if (privs_keytab_to_memory(srv.cfg.keytab, &nkeys, err,
-		    sizeof(err)) != 0) {
-			log_msg(LOG_ERR, "%s", err);
-			goto out;
-		}
-		ktname = PRIVS_MEMORY_KEYTAB;
-		log_msg(LOG_INFO, "keytab %s: %zu key(s) copied into memory",
-		    srv.cfg.keytab != NULL ? srv.cfg.keytab : "(default)", nkeys);
+	if (drop && main_check_db_owner(&srv.cfg, &u) != 0)
+		goto out;
+	/* Read once, at start (docs/ADMIN.md): after the privilege drop the
+	 * file is out of reach, and a context accepted from memory costs no
+	 * file reads. */
+	if (privs_keytab_to_memory(srv.cfg.keytab, &nkeys, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto out;
 	}
+	ktname = PRIVS_MEMORY_KEYTAB;
+	log_msg(LOG_INFO, "keytab %s: %zu key(s) copied into memory",
+	    srv.cfg.keytab != NULL ? srv.cfg.keytab : "(default)", nkeys);
 	if ((!srv.cfg.foreground || opt.pid_file != NULL) &&
 	    srv.cfg.pid_file != NULL) {
 		if (main_write_pid_file(srv.cfg.pid_file) != 0)
@@ -970,6 +997,7 @@ main(int argc, char **argv)
 	/* From here on nothing needs root. */
 	if (acquire_cred(&srv, ktname) != 0)
 		goto out;
+	main_raise_nofile(&srv.cfg);
 	if (store_open(srv.cfg.database, &srv.store, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "database %s: %s", srv.cfg.database, err);
 		goto out;

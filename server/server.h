@@ -76,18 +76,35 @@ struct conn {
 	char peer_addr[48];		/* "addr", for per-peer caps */
 	char principal[256];		/* authenticated initiator */
 	void *hconn;			/* handlers.c: leases used from here */
+	/* Replies of the current round, held until its batch is committed
+	 * (conn_flush_batch). */
+	struct conn *fprev, *fnext;
+	int fqueued;
+	size_t fmark;			/* out.len before them */
+	/* Output that waits for the syncer (store_batch_end's ticket): none
+	 * of it is sent before the ticket is covered (conn_flush_synced). */
+	uint64_t hold;
+	struct conn *hprev, *hnext;	/* srv->heldq, if held */
+	int held;
 };
 
 struct server {
 	struct server_config cfg;
 	int epfd;
 	int sigfd;
+	int spare_fd;			/* /dev/null, given up to refuse a client
+					 * when out of descriptors */
 	int listen_fds[SERVER_MAX_LISTEN];
 	int nlisten;
 	gss_cred_id_t cred;
 	struct store *store;
 	struct conn *conns;
 	size_t nconns;
+	struct conn *flushq;		/* waiting for the round's commit */
+	int batching;			/* a round's batch is open */
+	struct conn *heldq;		/* waiting for the syncer */
+	uint64_t synced;		/* the highest ticket the syncer covered */
+	uint64_t last_ticket;		/* the highest it was given */
 	int stopping;
 	int64_t next_expiry;		/* UTC s of the next lease expiry, 0 none */
 	int64_t conn_deadline_ms;	/* monotonic: no connection deadline is
@@ -131,6 +148,12 @@ struct conn *conn_new(struct server *srv, int fd, const char *peer,
 int conn_on_readable(struct conn *c);
 /* Flush pending output; -1 if closed and freed. */
 int conn_on_writable(struct conn *c);
+/* After the round's batch: send what it queued (ok), or if its commit
+ * failed drop those replies and close each such connection with ALERT
+ * DB.  A nonzero ticket holds them until the syncer covers it. */
+void conn_flush_batch(struct server *srv, int ok, uint64_t ticket);
+/* The syncer covered srv->synced: send what waited for it. */
+void conn_flush_synced(struct server *srv);
 /* Handshake/idle deadline passed: ALERT and close. */
 void conn_on_timeout(struct conn *c);
 /* Send an ALERT with code and reason, then close once flushed. */

@@ -15,24 +15,38 @@
  * from the last row's hash, and the id is chosen explicitly so that the
  * hash covers it.
  *
+ * Durability and cost (docs/PERFORMANCE.md).  The event loop runs each
+ * round's operations in one batch (store_batch_begin/end): savepoints of
+ * one transaction, committed once before any reply of the round goes out.
+ * A batch that may grant a seat commits with synchronous = FULL (one
+ * fdatasync of the WAL for the whole round); one that only releases,
+ * expires or writes heartbeats commits without an fsync of its own, since
+ * losing it to a power cut keeps a seat taken for at most a TTL more and
+ * never gives one twice.  A heartbeat of a live lease is answered from
+ * memory and written within a second (store_heartbeat); at start every
+ * lease gets one TTL more for what a crash took (store_extend_leases).
+ * Seats in use per pool are a counter kept by triggers (schema 0003).
+ *
  * Cost of one checkout (the common case, nothing to expire): BEGIN
  * IMMEDIATE, the expiry and linger sweeps (empty range scans), the pool
- * SELECT (one row per pool of the product, seats summed from seats), the
+ * SELECT (one row per pool of the product, its in_use counter), the
  * seat lookup of the dup group, the seats-held SELECT (only with a policy),
- * INSERT seat, INSERT lease, the last event's hash, INSERT event, COMMIT.
- * One fdatasync() of the -wal file at COMMIT (WAL + synchronous=FULL),
- * plus the occasional checkpoint.  Denials, releases, heartbeats and
- * expiries each commit, so each costs one fdatasync too; reads (status,
- * holders, counts, next expiry, reports) none.
+ * INSERT seat (its trigger updates the pool's counter), INSERT lease, the
+ * last event's hash, INSERT event, RELEASE of its savepoint; its share of
+ * the round's COMMIT and fdatasync(), plus the occasional checkpoint.  A
+ * heartbeat: one SELECT by primary key.  Reads (status, holders, counts,
+ * next expiry, reports) first write the heartbeats held in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +67,16 @@
 #define STORE_BUSY_MS		5000
 #define STORE_LEASE_ID_LEN	32	/* hex digits: 16 random bytes */
 #define STORE_GROUP_KEY_MAX	1024
+/* The checkpointer copies the WAL into the database when it has this
+ * many pages (SQLite's own automatic threshold), and at least every
+ * second. */
+#define STORE_CKPT_PAGES	1000
+#define STORE_CKPT_EVERY_S	1
+/* Heartbeats held in memory are written once the oldest is a second old,
+ * or sooner when there are this many: 10,000 sessions heartbeating every
+ * 10 s would otherwise make one write of 1,000 rows (several ms in the
+ * loop thread) each second. */
+#define STORE_HB_FLUSH_AT	256
 
 enum store_st {
 	ST_BEGIN,
@@ -92,6 +116,14 @@ enum store_st {
 	ST_HOLDERS_LINGER,
 	ST_EVENTS_ALL,
 	ST_EVENTS_REPORT,
+	ST_SAVEPOINT,
+	ST_RELEASE_SP,
+	ST_ROLLBACK_SP,
+	ST_HB_GET,
+	ST_HB_SET,
+	ST_EXTEND,
+	ST_SYNC_FULL,
+	ST_SYNC_NORMAL,
 	ST__N
 };
 
@@ -144,9 +176,7 @@ static const char *const store_sql[ST__N] = {
 	[ST_POOLS_PRODUCT] =
 	    "SELECT p.id, p.ver_min, p.ver_max, p.seats, p.start, p.expires,"
 	    " p.uncounted, p.hostid, p.dup_group, p.linger, p.ttl,"
-	    " p.heartbeat,"
-	    " (SELECT COALESCE(SUM(s.count), 0) FROM seats AS s"
-	    "  WHERE s.pool_id = p.id)"
+	    " p.heartbeat, p.in_use"
 	    " FROM pools AS p WHERE p.product = ?1 AND p.withdrawn = 0"
 	    " ORDER BY p.id",
 	[ST_HELD_PRODUCT] =
@@ -155,9 +185,7 @@ static const char *const store_sql[ST__N] = {
 	/* In use and total of the product's usable counted pools, for a
 	 * grant's reply (after the sweeps). */
 	[ST_PRODUCT_TOTALS] =
-	    "SELECT p.seats, p.start, p.expires,"
-	    " (SELECT COALESCE(SUM(s.count), 0) FROM seats AS s"
-	    "  WHERE s.pool_id = p.id)"
+	    "SELECT p.seats, p.start, p.expires, p.in_use"
 	    " FROM pools AS p WHERE p.product = ?1 AND p.withdrawn = 0"
 	    " AND p.uncounted = 0",
 	[ST_LEASE_INS] =
@@ -247,11 +275,77 @@ static const char *const store_sql[ST__N] = {
 	[ST_EVENTS_REPORT] =
 	    "SELECT ts, kind, principal, product, lease_id, count, seats"
 	    " FROM events WHERE ts <= ?1 ORDER BY id",
+	[ST_SAVEPOINT] = "SAVEPOINT op",
+	[ST_RELEASE_SP] = "RELEASE op",
+	[ST_ROLLBACK_SP] = "ROLLBACK TO op",
+	[ST_HB_GET] =
+	    "SELECT principal, ttl_s, expires_at FROM leases WHERE id = ?1",
+	[ST_HB_SET] =
+	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?3 WHERE id = ?1",
+	[ST_EXTEND] = "UPDATE leases SET expires_at = expires_at + ttl_s",
+	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+};
+
+/* A heartbeat answered but not yet written (see store_heartbeat). */
+struct store_hb {
+	char id[STORE_LEASE_ID_LEN + 1];	/* "" = free slot */
+	int64_t at;
+	int64_t expires;
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__N];
+	/* Group commit (store_batch_begin/end): the operations of one round
+	 * of the event loop run in savepoints of one transaction. */
+	int batching;
+	int in_batch;		/* its BEGIN IMMEDIATE was done */
+	int batch_failed;	/* SQLite rolled it back: nothing is durable */
+	int batch_full;		/* it must be durable before its replies */
+	int sync_normal;	/* PRAGMA synchronous is NORMAL now */
+	struct store_bg *bg;	/* the syncer and checkpointer, or NULL */
+	/* Heartbeats answered from memory and not yet written: an
+	 * open-addressing table keyed by lease id. */
+	struct store_hb *hb;
+	size_t hb_cap, hb_n;
+	int64_t hb_since;	/* UTC s of the oldest */
+};
+
+/*
+ * Background threads, so that no fsync stalls the event loop (a batch's
+ * fdatasync() costs 0.1-4 ms here, a checkpoint 5-40 ms).
+ *
+ * The syncer makes batches durable.  A batch that must be durable before
+ * its replies commits with synchronous = NORMAL (in WAL mode: written,
+ * not synced) and gets a ticket; the syncer fdatasync()s the WAL through
+ * a descriptor of its own, which covers every frame written before the
+ * call, and counts the tickets it covered as done, waking the loop
+ * through an eventfd.  The loop holds the batch's replies until then
+ * (conn.c), and meanwhile serves other connections: contexts are
+ * accepted while the disk syncs, and one fdatasync() covers every batch
+ * committed while the previous one ran.  This is SQLite's own FULL
+ * commit (sync the WAL after the commit frame), done by another thread.
+ * The WAL file is not deleted while our connection is open, so the
+ * descriptor stays valid.
+ *
+ * The checkpointer has a SQLite connection of its own and runs PASSIVE
+ * checkpoints (neither waits for the other writer) when the WAL reaches
+ * STORE_CKPT_PAGES, and every STORE_CKPT_EVERY_S; a checkpoint syncs the
+ * WAL first, so what was committed without a sync of its own (releases,
+ * expiries, heartbeats) is durable within about a second.
+ */
+struct store_bg {
+	pthread_mutex_t lock;
+	pthread_cond_t sync_cond, ckpt_cond;
+	pthread_t sync_thread, ckpt_thread;
+	int sync_started, ckpt_started;
+	int walfd;		/* the -wal file, for fdatasync() */
+	int efd;		/* eventfd: a sync is done */
+	uint64_t want, done;	/* tickets asked for, synced */
+	int sync_errno;		/* a failed fdatasync(): never cleared */
+	int ckpt_want, stop;
+	sqlite3 *ck_db;
 };
 
 /* One audit record; NULL strings are stored as NULL. */
@@ -355,26 +449,338 @@ st_exec(struct store *s, enum store_st which, const char *what)
 	return rc;
 }
 
+static int store_hb_flush(struct store *s);
+
+/* PRAGMA synchronous, which SQLite lets change only between
+ * transactions. */
+static int
+store_sync_mode(struct store *s, int full)
+{
+	int rc;
+
+	if (s->sync_normal == !full)
+		return XLICEN_OK;
+	if ((rc = st_exec(s, full ? ST_SYNC_FULL : ST_SYNC_NORMAL,
+	    "synchronous")) == 0)
+		s->sync_normal = !full;
+	return rc;
+}
+
+/*
+ * One operation's transaction.  Outside a batch: BEGIN IMMEDIATE ...
+ * COMMIT.  Inside one: a savepoint of the batch's transaction, so that a
+ * failing operation undoes only itself while the loop commits them all at
+ * once (one fsync) before any of their replies goes out.  Either way the
+ * heartbeats answered from memory are written first, so that whatever
+ * reads expires_at sees them.
+ *
+ * durable: the operation may grant a seat (or record what must survive a
+ * power loss), so its batch commits with synchronous = FULL: one
+ * fdatasync() of the WAL, which also covers every frame written before.
+ * The others (releases, expiries, heartbeats) only free seats or extend
+ * leases; were their commit lost with the power, a seat would stay taken
+ * for at most a TTL more, never be given twice.  A batch commits them
+ * with synchronous = NORMAL, without an fsync of its own.
+ */
+static int
+store_begin_as(struct store *s, int durable)
+{
+	int rc;
+
+	if (!s->batching) {
+		if ((rc = store_sync_mode(s, durable)) != 0 ||
+		    (rc = st_exec(s, ST_BEGIN, "begin")) != 0)
+			return rc;
+		if ((rc = store_hb_flush(s)) != 0 &&
+		    !sqlite3_get_autocommit(s->db))
+			(void)st_exec(s, ST_ROLLBACK, "rollback");
+		return rc;
+	}
+	if (s->batch_failed)
+		return XLICEN_E_DB;
+	if (s->in_batch && durable && !s->batch_full) {
+		if (s->bg != NULL) {
+			/* The syncer makes it durable, whatever the mode. */
+			s->batch_full = 1;
+		} else {
+			/* What the batch did so far needs no fsync: commit it
+			 * as it is and go on in a transaction that gets one. */
+			if ((rc = st_exec(s, ST_COMMIT, "commit")) != 0) {
+				s->batch_failed = 1;
+				return rc;
+			}
+			s->in_batch = 0;
+		}
+	}
+	if (!s->in_batch) {
+		if ((rc = store_sync_mode(s, durable && s->bg == NULL)) != 0 ||
+		    (rc = st_exec(s, ST_BEGIN, "begin")) != 0)
+			return rc;
+		s->in_batch = 1;
+		s->batch_full = durable;
+	}
+	if ((rc = store_hb_flush(s)) != 0) {
+		s->batch_failed = 1;
+		return rc;
+	}
+	return st_exec(s, ST_SAVEPOINT, "savepoint");
+}
+
 static int
 store_begin(struct store *s)
 {
-	return st_exec(s, ST_BEGIN, "begin");
+	return store_begin_as(s, 1);
+}
+
+/* For what only frees seats or extends leases (see store_begin_as). */
+static int
+store_begin_light(struct store *s)
+{
+	return store_begin_as(s, 0);
 }
 
 static int
 store_commit(struct store *s)
 {
+	if (s->batching)
+		return st_exec(s, ST_RELEASE_SP, "release savepoint");
 	return st_exec(s, ST_COMMIT, "commit");
 }
 
 /* Some errors (I/O, full disk) already rolled back; then there is nothing
- * left to undo. */
+ * left to undo -- in a batch, nothing of the whole batch. */
 static void
 store_rollback(struct store *s)
 {
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		if (s->in_batch) {
+			s->in_batch = 0;
+			s->batch_failed = 1;
+		}
 		return;
+	}
+	if (s->batching) {
+		(void)st_exec(s, ST_ROLLBACK_SP, "rollback to savepoint");
+		(void)st_exec(s, ST_RELEASE_SP, "release savepoint");
+		return;
+	}
 	(void)st_exec(s, ST_ROLLBACK, "rollback");
+}
+
+void
+store_batch_begin(struct store *s)
+{
+	s->batching = 1;
+	s->in_batch = 0;
+	s->batch_failed = 0;
+}
+
+/* A ticket for what was committed so far (the syncer covers it). */
+static uint64_t
+store_sync_ask(struct store_bg *bg)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&bg->lock);
+	t = ++bg->want;
+	/* Broadcast: store_sync_wait waits on the same condition. */
+	pthread_cond_broadcast(&bg->sync_cond);
+	pthread_mutex_unlock(&bg->lock);
+	return t;
+}
+
+int
+store_batch_end(struct store *s, uint64_t *ticket)
+{
+	int rc = XLICEN_OK;
+
+	*ticket = 0;
+	if (s->in_batch && (rc = st_exec(s, ST_COMMIT, "commit")) != 0 &&
+	    !sqlite3_get_autocommit(s->db))
+		(void)st_exec(s, ST_ROLLBACK, "rollback");
+	if (s->batch_failed)
+		rc = XLICEN_E_DB;
+	if (rc == 0 && s->in_batch && s->batch_full && s->bg != NULL)
+		*ticket = store_sync_ask(s->bg);
+	s->batching = 0;
+	s->in_batch = 0;
+	s->batch_failed = 0;
+	return rc;
+}
+
+int
+store_sync_fd(const struct store *s)
+{
+	return s != NULL && s->bg != NULL ? s->bg->efd : -1;
+}
+
+int
+store_synced(struct store *s, uint64_t *done)
+{
+	struct store_bg *bg = s->bg;
+	uint64_t n;
+	int err;
+
+	if (bg == NULL) {
+		*done = UINT64_MAX;
+		return XLICEN_OK;
+	}
+	while (read(bg->efd, &n, sizeof(n)) == sizeof(n))
+		;
+	pthread_mutex_lock(&bg->lock);
+	*done = bg->done;
+	err = bg->sync_errno;
+	pthread_mutex_unlock(&bg->lock);
+	if (err != 0) {
+		log_msg(LOG_ERR, "store: fdatasync of the WAL: %s", strerror(err));
+		return XLICEN_E_DB;
+	}
+	return XLICEN_OK;
+}
+
+int
+store_sync_wait(struct store *s, uint64_t ticket)
+{
+	struct store_bg *bg = s->bg;
+	int err;
+
+	if (bg == NULL || ticket == 0)
+		return XLICEN_OK;
+	pthread_mutex_lock(&bg->lock);
+	while (bg->done < ticket && bg->sync_errno == 0)
+		pthread_cond_wait(&bg->sync_cond, &bg->lock);
+	err = bg->sync_errno;
+	pthread_mutex_unlock(&bg->lock);
+	return err != 0 ? XLICEN_E_DB : XLICEN_OK;
+}
+
+/*
+ * Heartbeats answered from memory (store_heartbeat), written by the next
+ * operation that writes or by store_flush.
+ */
+
+/* FNV-1a: the hash of this file's open-addressing tables (heartbeats
+ * held in memory, the report's open leases). */
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of id, or the free slot where it would go. */
+static struct store_hb *
+hb_slot(struct store *s, const char *id)
+{
+	size_t i = (size_t)str_hash(id) & (s->hb_cap - 1);
+
+	while (s->hb[i].id[0] != '\0' && strcmp(s->hb[i].id, id) != 0)
+		i = (i + 1) & (s->hb_cap - 1);
+	return &s->hb[i];
+}
+
+static int
+hb_put(struct store *s, const char *id, int64_t at, int64_t expires)
+{
+	struct store_hb *old = s->hb, *e;
+	size_t oldcap = s->hb_cap, i;
+
+	if (2 * (s->hb_n + 1) > s->hb_cap) {
+		s->hb_cap = oldcap != 0 ? 2 * oldcap : 256;
+		if ((s->hb = calloc(s->hb_cap, sizeof(*s->hb))) == NULL) {
+			s->hb = old;
+			s->hb_cap = oldcap;
+			return XLICEN_E_NOMEM;
+		}
+		for (i = 0; i < oldcap; i++)
+			if (old[i].id[0] != '\0')
+				*hb_slot(s, old[i].id) = old[i];
+		free(old);
+	}
+	e = hb_slot(s, id);
+	if (e->id[0] == '\0') {
+		/* 32 hex digits and the NUL: the caller checked the length. */
+		memcpy(e->id, id, sizeof(e->id));
+		if (s->hb_n++ == 0)
+			s->hb_since = at;
+	}
+	e->at = at;
+	e->expires = expires;
+	return XLICEN_OK;
+}
+
+/* Write them all, inside the caller's transaction. */
+static int
+store_hb_flush(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_HB_SET];
+	size_t i;
+	int rc;
+
+	if (s->hb_n == 0)
+		return XLICEN_OK;
+	for (i = 0; i < s->hb_cap; i++) {
+		if (s->hb[i].id[0] == '\0')
+			continue;
+		if (st_text(st, 1, s->hb[i].id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, s->hb[i].at) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, s->hb[i].expires) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			rc = store_dberr(s, "heartbeat: write");
+			st_done(st);
+			return rc;
+		}
+		st_done(st);
+	}
+	memset(s->hb, 0, s->hb_cap * sizeof(*s->hb));
+	s->hb_n = 0;
+	return XLICEN_OK;
+}
+
+/* Before a read of expires_at: write the heartbeats, no fsync needed. */
+static int
+store_hb_write(struct store *s)
+{
+	int rc;
+
+	if (s->hb_n == 0)
+		return XLICEN_OK;
+	if ((rc = store_begin_light(s)) != 0)
+		return rc;
+	if ((rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_flush(struct store *s, int64_t now, int64_t max_age)
+{
+	int rc;
+
+	if (s == NULL || s->hb_n == 0 ||
+	    (max_age > 0 && now - s->hb_since < max_age &&
+	    s->hb_n < STORE_HB_FLUSH_AT))
+		return XLICEN_OK;
+	/* store_begin writes them; an empty operation commits them.  What a
+	 * power loss can take must stay about a second of heartbeats
+	 * (store_extend_leases): the checkpointer syncs the WAL every second;
+	 * without one, this commit does, at most once a second. */
+	if ((rc = store_begin_as(s, s->bg == NULL)) != 0)
+		return rc;
+	if ((rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_extend_leases(struct store *s)
+{
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	return st_exec(s, ST_EXTEND, "extend leases");
 }
 
 /* Whether a pool's dates allow a grant at now: -1 not yet, 1 expired,
@@ -1263,18 +1669,15 @@ out:
 	return rc;
 }
 
-int
-store_heartbeat(struct store *s, const char *principal,
+/* A heartbeat written at once: the refusals (NOT_OWNER is audited) and
+ * whatever the fast path of store_heartbeat cannot decide alone. */
+static int
+store_heartbeat_write(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t exp = 0;
 	int rc, in_tx = 0, src, b = SQLITE_OK;
-
-	if (expires != NULL)
-		*expires = 0;
-	if (s == NULL || principal == NULL || lease_id == NULL)
-		return XLICEN_E_INVALID;
 
 	if ((rc = store_begin(s)) != 0)
 		goto out;
@@ -1377,6 +1780,62 @@ lease_get(struct store *s, const char *principal, const char *lease_id,
 	return XLICEN_OK;
 }
 
+/*
+ * The common case costs one indexed read and no write: the lease exists,
+ * is the caller's and has not expired, so the new expiry is answered at
+ * once and kept in memory; the next operation that writes, or store_flush
+ * within a second, writes it.  A heartbeat is not a grant: the heartbeats
+ * of the last second that a crash may lose cost nothing because the
+ * server extends every lease by one TTL when it starts
+ * (store_extend_leases).
+ */
+int
+store_heartbeat(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int64_t *expires)
+{
+	sqlite3_stmt *st;
+	struct store_hb *e;
+	const unsigned char *owner;
+	int64_t ttl, exp;
+	int rc, src, mine;
+
+	if (expires != NULL)
+		*expires = 0;
+	if (s == NULL || principal == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+	if (strlen(lease_id) != STORE_LEASE_ID_LEN)
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	st = s->st[ST_HB_GET];
+	if (st_text(st, 1, lease_id) != SQLITE_OK) {
+		rc = store_dberr(s, "heartbeat: bind");
+		st_done(st);
+		return rc;
+	}
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		st_done(st);
+		if (src != SQLITE_DONE)
+			return store_dberr(s, "heartbeat: select");
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	}
+	owner = sqlite3_column_text(st, 0);
+	mine = owner != NULL && strcmp((const char *)owner, principal) == 0;
+	ttl = sqlite3_column_int64(st, 1);
+	exp = sqlite3_column_int64(st, 2);
+	st_done(st);
+	if (s->hb_n > 0 && (e = hb_slot(s, lease_id))->id[0] != '\0')
+		exp = e->expires;
+	if (!mine || exp <= now)
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	if ((rc = hb_put(s, lease_id, now, now + ttl)) != 0)
+		return rc;
+	if (expires != NULL)
+		*expires = now + ttl;
+	return XLICEN_OK;
+}
+
 int
 store_release(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int *freed)
@@ -1391,7 +1850,7 @@ store_release(struct store *s, const char *principal,
 	if (s == NULL || principal == NULL || lease_id == NULL)
 		return XLICEN_E_INVALID;
 
-	if ((rc = store_begin(s)) != 0)
+	if ((rc = store_begin_light(s)) != 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = lease_get(s, principal, lease_id, now, "release", &lr,
@@ -1568,7 +2027,7 @@ store_expire(struct store *s, int64_t now, int *n)
 		*n = 0;
 	if (s == NULL)
 		return XLICEN_E_INVALID;
-	if ((rc = store_begin(s)) != 0)
+	if ((rc = store_begin_light(s)) != 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = store_sweep(s, now, &found)) != 0 ||
@@ -1591,6 +2050,7 @@ store_next_expiry(struct store *s)
 
 	if (s == NULL)
 		return 0;
+	(void)store_hb_write(s);
 	st = s->st[ST_NEXT_EXPIRY];
 	if (sqlite3_step(st) != SQLITE_ROW)
 		(void)store_dberr(s, "next expiry");
@@ -1933,6 +2393,162 @@ store_precreate(const char *path, char *err, size_t errlen)
 	return XLICEN_OK;
 }
 
+static void *
+store_sync_main(void *arg)
+{
+	struct store_bg *bg = arg;
+	uint64_t t, one = 1;
+	ssize_t n;
+	int e;
+
+	pthread_mutex_lock(&bg->lock);
+	for (;;) {
+		while (bg->done == bg->want && !bg->stop)
+			pthread_cond_wait(&bg->sync_cond, &bg->lock);
+		if (bg->done == bg->want)
+			break;		/* stopping, nothing left */
+		t = bg->want;
+		pthread_mutex_unlock(&bg->lock);
+		e = fdatasync(bg->walfd) == 0 ? 0 : errno;
+		pthread_mutex_lock(&bg->lock);
+		if (e != 0 && bg->sync_errno == 0)
+			bg->sync_errno = e;
+		if (e == 0)
+			bg->done = t;
+		/* store_sync_wait waits on the same condition. */
+		pthread_cond_broadcast(&bg->sync_cond);
+		/* EAGAIN: the counter is full, the loop is awake anyway. */
+		n = write(bg->efd, &one, sizeof(one));
+		(void)n;
+		if (e != 0)
+			break;		/* the loop stops the server */
+	}
+	pthread_mutex_unlock(&bg->lock);
+	return NULL;
+}
+
+/* After every commit of the loop's connection (sqlite3_wal_hook, which
+ * replaces SQLite's automatic checkpoint): wake the checkpointer once the
+ * WAL is long. */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store_bg *bg = arg;
+
+	(void)db;
+	(void)name;
+	if (pages >= STORE_CKPT_PAGES) {
+		pthread_mutex_lock(&bg->lock);
+		bg->ckpt_want = 1;
+		pthread_cond_signal(&bg->ckpt_cond);
+		pthread_mutex_unlock(&bg->lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+store_ckpt_main(void *arg)
+{
+	struct store_bg *bg = arg;
+	struct timespec until;
+	int stop;
+
+	for (;;) {
+		pthread_mutex_lock(&bg->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += STORE_CKPT_EVERY_S;
+		while (!bg->ckpt_want && !bg->stop &&
+		    pthread_cond_timedwait(&bg->ckpt_cond, &bg->lock,
+		    &until) == 0)
+			;
+		bg->ckpt_want = 0;
+		stop = bg->stop;
+		pthread_mutex_unlock(&bg->lock);
+		/* A last one when stopping: what was committed unsynced is
+		 * durable when the server exits. */
+		if (sqlite3_wal_checkpoint_v2(bg->ck_db, "main",
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+			log_msg(LOG_WARNING, "store: checkpoint: %s",
+			    sqlite3_errmsg(bg->ck_db));
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+static void
+store_bg_stop(struct store *s)
+{
+	struct store_bg *bg = s->bg;
+
+	if (bg == NULL)
+		return;
+	pthread_mutex_lock(&bg->lock);
+	bg->stop = 1;
+	pthread_cond_broadcast(&bg->sync_cond);
+	pthread_cond_signal(&bg->ckpt_cond);
+	pthread_mutex_unlock(&bg->lock);
+	if (bg->sync_started)
+		pthread_join(bg->sync_thread, NULL);
+	if (bg->ckpt_started)
+		pthread_join(bg->ckpt_thread, NULL);
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	sqlite3_close(bg->ck_db);
+	if (bg->walfd != -1)
+		close(bg->walfd);
+	if (bg->efd != -1)
+		close(bg->efd);
+	pthread_mutex_destroy(&bg->lock);
+	pthread_cond_destroy(&bg->sync_cond);
+	pthread_cond_destroy(&bg->ckpt_cond);
+	free(bg);
+	s->bg = NULL;
+}
+
+/* Start the syncer and the checkpointer.  Without them (an in-memory or
+ * URI database, a SQLite without threads, no resources) every durable
+ * commit syncs in the loop thread and SQLite checkpoints there, as it
+ * does by default: slower, equally safe. */
+static void
+store_bg_start(struct store *s, const char *path)
+{
+	struct store_bg *bg;
+	char wal[4096];
+
+	if (!sqlite3_threadsafe() || path[0] == '\0' ||
+	    strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0 ||
+	    (size_t)snprintf(wal, sizeof(wal), "%s-wal", path) >= sizeof(wal) ||
+	    (bg = calloc(1, sizeof(*bg))) == NULL)
+		return;
+	bg->walfd = bg->efd = -1;
+	pthread_mutex_init(&bg->lock, NULL);
+	pthread_cond_init(&bg->sync_cond, NULL);
+	pthread_cond_init(&bg->ckpt_cond, NULL);
+	s->bg = bg;
+	if ((bg->walfd = open(wal, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (bg->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    sqlite3_open_v2(path, &bg->ck_db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_msg(LOG_WARNING, "store: no background sync (%s): every "
+		    "grant syncs in the event loop", bg->ck_db != NULL ?
+		    sqlite3_errmsg(bg->ck_db) : strerror(errno));
+		store_bg_stop(s);
+		return;
+	}
+	sqlite3_busy_timeout(bg->ck_db, STORE_BUSY_MS);
+	if (pthread_create(&bg->sync_thread, NULL, store_sync_main, bg) != 0) {
+		store_bg_stop(s);
+		return;
+	}
+	bg->sync_started = 1;
+	if (pthread_create(&bg->ckpt_thread, NULL, store_ckpt_main, bg) != 0) {
+		store_bg_stop(s);
+		return;
+	}
+	bg->ckpt_started = 1;
+	sqlite3_wal_hook(s->db, store_wal_hook, bg);
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
@@ -1981,6 +2597,7 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	store_bg_start(s, path);
 	*out = s;
 	s = NULL;
 	rc = XLICEN_OK;
@@ -1996,6 +2613,10 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	if (s->hb_n > 0)
+		(void)store_flush(s, 0, 0);
+	store_bg_stop(s);
+	free(s->hb);
 	for (i = 0; i < ST__N; i++)
 		sqlite3_finalize(s->st[i]);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
@@ -2200,6 +2821,10 @@ store_status(struct store *s, const char *product, int64_t now,
 		*n = 0;
 	if (s == NULL || out == NULL || n == NULL)
 		return XLICEN_E_INVALID;
+	/* in use and expiry come from expires_at: the heartbeats in
+	 * memory first. */
+	if ((rc = store_hb_write(s)) != 0)
+		return rc;
 
 	st = s->st[product != NULL ? ST_STATUS_PRODUCT : ST_STATUS_ALL];
 	b |= sqlite3_bind_int64(st, 1, now);
@@ -2279,6 +2904,10 @@ store_holders(struct store *s, const char *product, const char *principal,
 		*n = 0;
 	if (s == NULL || out == NULL || n == NULL)
 		return XLICEN_E_INVALID;
+	/* in use and expiry come from expires_at: the heartbeats in
+	 * memory first. */
+	if ((rc = store_hb_write(s)) != 0)
+		return rc;
 	/* Pass 0: leases; pass 1: lingering seats (whose owner took them,
 	 * not necessarily principal: only in the full listing). */
 	for (pass = 0; pass < 2; pass++) {
@@ -2369,16 +2998,6 @@ struct rep {
 	size_t tabsz, tabn;
 	int64_t from, to;
 };
-
-static uint64_t
-rep_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 static int
 rep_row(struct rep *r, const char *product, const char *principal,
@@ -2474,7 +3093,7 @@ rep_find(struct rep *r, const char *id, int insert)
 	if (r->tabsz == 0)
 		return NULL;
 	mask = r->tabsz - 1;
-	for (i = rep_hash(id) & mask; r->tab[i].used; i = (i + 1) & mask)
+	for (i = str_hash(id) & mask; r->tab[i].used; i = (i + 1) & mask)
 		if (strcmp(r->tab[i].id, id) == 0)
 			return &r->tab[i];
 	if (!insert)
@@ -2683,6 +3302,7 @@ store_count_leases(struct store *s, int64_t *leases, int64_t *seats)
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	st = s->st[ST_COUNT_LEASES];
+	(void)store_hb_write(s);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = store_dberr(s, "count leases");
 		goto out;

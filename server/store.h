@@ -125,6 +125,34 @@ int store_reclaim(struct store *s, const char *principal,
 int store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires);
 
+/*
+ * Group commit.  Between store_batch_begin and store_batch_end the
+ * operations of this file do not commit one by one: each runs in a
+ * savepoint of one transaction, which store_batch_end commits.  On
+ * XLICEN_E_DB nothing of the batch is durable and none of its replies
+ * may be sent.  Otherwise, if *ticket is 0 the replies may go now; else
+ * the batch may grant and is durable only once the syncer has covered
+ * the ticket (store_synced): its replies wait until then.
+ */
+void store_batch_begin(struct store *s);
+int store_batch_end(struct store *s, uint64_t *ticket);
+/* The eventfd that becomes readable when the syncer has covered more
+ * tickets, or -1 if there is no syncer (then every ticket is 0). */
+int store_sync_fd(const struct store *s);
+/* The highest ticket covered (*done); XLICEN_E_DB if a sync failed, after
+ * which nothing more becomes durable and the server must stop. */
+int store_synced(struct store *s, uint64_t *done);
+/* Block until ticket is covered (at shutdown).  0 or XLICEN_E_DB. */
+int store_sync_wait(struct store *s, uint64_t ticket);
+/* Write the heartbeats answered from memory (store_heartbeat) if the
+ * oldest is max_age seconds old at now (UTC s) or there are a few hundred
+ * of them; max_age 0: whatever their age.  Returns 0 or XLICEN_E_DB. */
+int store_flush(struct store *s, int64_t now, int64_t max_age);
+/* At start: every lease one TTL longer, for the heartbeats of the last
+ * second before a crash, which were answered but not yet written.
+ * Returns 0 or XLICEN_E_DB. */
+int store_extend_leases(struct store *s);
+
 /* Release a lease of principal.  Same errors as store_heartbeat.  The
  * seat goes when no lease shares it any more, or stays counted for its
  * linger time; *freed (may be NULL) is 1 if seats became free now. */

@@ -8,6 +8,11 @@
  *       prints the lease id on stdout; exits without releasing
  *   lease_probe [-s SERVERS] heartbeat LEASE
  *       prints the new expiry (UTC seconds) on stdout
+ *   lease_probe [-s SERVERS] repeat
+ *       for each line read on stdin, a status from a new session (a new
+ *       connection and GSS context, all in this one process: what the
+ *       library keeps per process lives on); prints one line "OK" or
+ *       "NAME: errmsg" for each on stdout, at once
  *
  * Errors: one line "lease_probe: NAME: errmsg" on stderr (NAME is the
  * symbolic error name, e.g. NO_LEASE, so tests can match it exactly);
@@ -27,6 +32,34 @@ fail(const xlicen_session *s, int rc)
 	return rc <= -60 && rc >= -68 ? 2 : 3;
 }
 
+/* The "repeat" mode: one status per line of stdin, each from a new
+ * session.  Exits 0 at the end of the input. */
+static int
+repeat(const char *servers)
+{
+	struct xlicen_pool *pools;
+	xlicen_session *s;
+	char line[256];
+	size_t n;
+	int rc;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		if ((rc = xlicen_session_new(&s, servers)) != 0) {
+			fprintf(stderr, "lease_probe: %s\n", xlicen_strerror(rc));
+			return 1;
+		}
+		rc = xlicen_status(s, NULL, &pools, &n);
+		if (rc == 0)
+			printf("OK\n");
+		else
+			printf("%s: %s\n", xlicen_errname(rc), xlicen_errmsg(s));
+		fflush(stdout);
+		xlicen_pools_free(pools);
+		xlicen_session_free(s);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -41,9 +74,11 @@ main(int argc, char **argv)
 		servers = argv[2];
 		i = 3;
 	}
+	if (argc - i == 1 && strcmp(argv[i], "repeat") == 0)
+		return repeat(servers);
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: lease_probe [-s SERVERS] checkout PRODUCT "
-		    "[VERSION [COUNT]] | heartbeat LEASE\n");
+		    "[VERSION [COUNT]] | heartbeat LEASE | repeat\n");
 		return 1;
 	}
 	if ((rc = xlicen_session_new(&s, servers)) != 0) {

@@ -164,6 +164,9 @@ server_start() {
 	# exists, and then could not write this test's root-owned directory.
 	local as_root=()
 	[ "$(id -u)" = 0 ] && as_root=(--user root)
+	# SERVER_WRAP: a command the server runs under (e.g. prlimit), which
+	# must exec it, so that SERVER_PID is the server's.
+	${SERVER_WRAP[@]+"${SERVER_WRAP[@]}"} \
 	"$XLICEN_BIN_SERVER" --foreground --listen "127.0.0.1:$SERVER_PORT" \
 		"${as_root[@]}" --keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
 		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \

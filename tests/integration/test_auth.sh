@@ -85,6 +85,61 @@ expect_rc 3 "status for an unknown service"
 expect_contains "$RUN_ERR" "xlicen: status: authentication failed: $AT: " "unknown service error"
 expect_contains "$RUN_ERR" "not found in Kerberos database" "unknown service error"
 
+# 6. One process whose cache file changes under it.  The library checks a
+# FILE cache before each new context (the krb5 < 1.21.3 crash above) and
+# remembers, per process, a file that passed; it must look again whenever
+# the file changes, and report each broken state exactly as a fresh
+# process does.  lease_probe "repeat" makes a new session (connection and
+# context) per line, all in one process.
+SW="$T/swap.ccache"
+cp "$XLICEN_REALM_DIR/alice.ccache" "$SW"
+coproc SWAP_P { KRB5CCNAME="FILE:$SW" exec timeout -k 2 60 "$XLICEN_BIN_PROBE" \
+	-s "localhost:$SERVER_PORT" repeat 2>"$T/swap.err"; }
+SWAP_PID=$SWAP_P_PID SWAP_IN=${SWAP_P[1]} SWAP_OUT=${SWAP_P[0]}
+# swap_status WHAT: one status from a new session in that process, which
+# must say OK, or the same as a fresh process (lease_probe checkout) when
+# it fails.  Leaves the answer in SWAP.
+swap_status() {
+	printf 'status\n' >&"$SWAP_IN"
+	IFS= read -r -t 20 SWAP <&"$SWAP_OUT" ||
+		fail "repeat probe: no answer for $1: $(cat "$T/swap.err")"
+	[ "$SWAP" = OK ] && return 0
+	KRB5CCNAME="FILE:$SW" run probe checkout xdemo
+	expect_eq "lease_probe: $SWAP" "$RUN_ERR" "$1, as a fresh process says it"
+}
+swap_status "valid cache"
+expect_eq "$SWAP" OK "status with a valid cache"
+swap_status "valid cache, again"
+expect_eq "$SWAP" OK "status with a valid cache, again"
+: >"$SW"
+swap_status "cache emptied in place"
+expect_contains "$SWAP" "NO_CREDS: $AT: " "status with the cache emptied in place"
+cp "$XLICEN_REALM_DIR/alice.ccache" "$SW"
+swap_status "cache written back in place"
+expect_eq "$SWAP" OK "status with the cache written back"
+# Garbage of the same size, in place, with the old modification time set
+# back: only the change time tells.
+touch -r "$SW" "$T/swap.ref"
+size=$(stat -c %s "$SW")
+{ printf '\005\004garbage'; head -c "$((size - 9))" /dev/zero | tr '\0' x; } >"$SW.new"
+cat "$SW.new" >"$SW"
+touch -r "$T/swap.ref" "$SW"
+expect_eq "$(stat -c %s "$SW")" "$size" "size of the garbage cache"
+swap_status "same-size garbage, same mtime"
+expect_contains "$SWAP" "NO_CREDS: $AT: " "status with same-size garbage"
+expect_contains "$SWAP" "Bad format in credentials cache" "status with same-size garbage"
+rm -f "$SW"
+swap_status "cache removed"
+expect_contains "$SWAP" "NO_CREDS: $AT: " "status with the cache removed"
+cp "$XLICEN_REALM_DIR/bob.ccache" "$SW"
+swap_status "another user's cache, new file"
+expect_eq "$SWAP" OK "status with bob's cache"
+exec {SWAP_IN}>&-
+rc=0
+wait "$SWAP_PID" || rc=$?
+expect_eq "$rc" 0 "exit status of the repeat probe"
+[ ! -s "$T/swap.err" ] || fail "repeat probe wrote to stderr: $(cat "$T/swap.err")"
+
 # Nothing above took a seat.
 expect_eq "$(in_use xdemo)" 0 "seats in use after the failures"
 pass

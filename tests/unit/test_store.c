@@ -5,6 +5,7 @@
  * tests see what a restarted server would see.
  */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -268,9 +269,9 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 2);
+	    NULL), 3);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 2);
+	    NULL), 3);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
@@ -306,7 +307,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 2);
+	    NULL), 3);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -637,6 +638,80 @@ test_heartbeat_extends(void **state)
 	assert_int_equal(exp, 0);
 	assert_int_equal(store_release(f->s, "a@EX", g.lease_id,
 	    NOW + 30 + TTL, NULL), XLICEN_E_NO_LEASE);
+}
+
+/* Group commit, heartbeats written behind, and the in_use counter. */
+static void
+test_batch_write_behind(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, g2;
+	struct pollfd pfd;
+	uint64_t ticket, done;
+	int64_t exp = -1;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+
+	/* A heartbeat is answered from memory and written later. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 30,
+	    &exp), 0);
+	assert_int_equal(exp, NOW + 30 + TTL);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + TTL);
+	assert_int_equal(store_flush(f->s, NOW + 30, 1), 0);	/* too young */
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + TTL);
+	assert_int_equal(store_flush(f->s, NOW + 31, 1), 0);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + 30 + TTL);
+	/* ...and it counts as soon as it is answered. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 60,
+	    &exp), 0);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id,
+	    NOW + 30 + TTL, &exp), 0);
+	assert_int_equal(exp, NOW + 30 + 2 * TTL);
+
+	/* In a batch nothing is visible (or durable) before its end; a
+	 * denial undoes only itself. */
+	store_batch_begin(f->s);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW + 40, &g2), 0);
+	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 40, &g2),
+	    XLICEN_E_NO_PRODUCT);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 1);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'deny' AND product = 'paint'", NULL), 1);
+
+	/* A batch that granted waits for the syncer (a file database has
+	 * one), which wakes the loop through its eventfd. */
+	assert_true(ticket > 0);
+	pfd.fd = store_sync_fd(f->s);
+	pfd.events = POLLIN;
+	assert_true(pfd.fd >= 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	assert_int_equal(store_synced(f->s, &done), 0);
+	assert_true(done >= ticket);
+	assert_int_equal(poll(&pfd, 1, 0), 0);	/* drained */
+
+	/* The counter agrees with the seats. */
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL), 2);
+	/* A batch that only frees seats needs no sync. */
+	store_batch_begin(f->s);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 41,
+	    NULL), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(ticket, 0);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL),
+	    raw_int(f, "SELECT COALESCE(SUM(count), 0) FROM seats", NULL));
+
+	/* At start every lease gets one TTL more. */
+	exp = raw_int(f, "SELECT expires_at FROM leases", NULL);
+	assert_int_equal(store_extend_leases(f->s), 0);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases", NULL),
+	    exp + TTL);
 }
 
 static void
@@ -1604,6 +1679,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migration_0002,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_write_behind,
+		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
 

@@ -56,7 +56,7 @@ xvfb_start() {
 		lock=/tmp/.X$n-lock
 		[ -e "$lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
 		grep -q " @/tmp/.X11-unix/X$n\$" /proc/net/unix 2>/dev/null && continue
-		Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp -nolisten local \
+		Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp -nolisten local -noreset \
 			</dev/null >"$T/xvfb.log" 2>&1 &
 		XVFB_PID=$!
 		for ((i = 0; i < 1500; i++)); do

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Out of file descriptors: a server whose open-files limit is far below
+# max_connections says so at start; once every descriptor is taken by
+# connections, a new client is refused with ALERT BUSY ("server out of
+# file descriptors") instead of being left pending (which would keep the
+# listener readable and the event loop spinning); the server stays idle
+# meanwhile, and serves again as soon as descriptors are free.
+. "$(dirname "$0")/lib.sh"
+command -v prlimit >/dev/null || { it_log "SKIP: no prlimit (util-linux)"; exit 77; }
+
+license xdemo 2
+SERVER_WRAP=(prlimit --nofile=48:48 --)
+server_start
+expect_contains "$(cat "$SERVER_LOG")" \
+	"open files limit 48 is below [limits] max_connections 20000 + 64" \
+	"the start-up warning"
+
+run xl status xdemo
+expect_rc 0 "status before the flood"
+
+# Idle raw connections until the server has no descriptor left (it has
+# fewer than 48 for them); those past the limit are refused and closed.
+FDS=()
+for ((i = 0; i < 48; i++)); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$SERVER_PORT" || fail "connection $i"
+	FDS+=("$fd")
+done
+for ((i = 0; i < 100; i++)); do
+	grep -q 'refused: server out of file descriptors' "$SERVER_LOG" && break
+	sleep 0.05
+done
+grep -q 'refused: server out of file descriptors' "$SERVER_LOG" ||
+	fail "no connection was refused for want of descriptors"
+
+run xl status xdemo
+[ "$RUN_RC" != 0 ] || fail "status succeeded with no descriptor left"
+expect_contains "$RUN_ERR" "server out of file descriptors" "the refused client's error"
+
+# Not spinning: the loop waits while nothing is pending.
+ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+t0=$(ticks)
+sleep 1
+t1=$(ticks)
+[ $((t1 - t0)) -le 20 ] ||
+	fail "server used $((t1 - t0)) clock ticks in 1 s with its descriptors exhausted"
+
+for fd in "${FDS[@]}"; do
+	exec {fd}>&-
+done
+for ((i = 0; i < 50; i++)); do
+	run xl status xdemo
+	[ "$RUN_RC" = 0 ] && break
+	sleep 0.1
+done
+expect_rc 0 "status once the connections are gone"
+run probe checkout xdemo
+expect_rc 0 "a checkout afterwards"
+pass
