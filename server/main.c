@@ -35,6 +35,7 @@
 #include "licenses.h"
 #include "limits.h"
 #include "log.h"
+#include "policy.h"
 #include "privs.h"
 #include "server.h"
 
@@ -694,6 +695,17 @@ main_check_config(const struct server_config *cfg)
 			ok = 0;
 	}
 	free(lics);
+	if (cfg->policy != NULL) {
+		struct policy *pol = NULL;
+
+		if (policy_load(cfg->policy, &pol, err, sizeof(err)) != 0) {
+			log_msg(LOG_ERR, "policy %s", err);
+			ok = 0;
+		} else {
+			printf("policy %s: OK\n", cfg->policy);
+		}
+		policy_free(pol);
+	}
 	if (geteuid() == 0) {
 		const char *user = cfg->user != NULL ? cfg->user :
 		    CONFIG_DEFAULT_USER;

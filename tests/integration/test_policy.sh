@@ -124,4 +124,19 @@ rc=0
 expect_eq "$rc" 1 "exit status with a bad policy"
 grep -q "policy $T/policy.conf:6: unknown section \[defaults\] (expected \[groups\], \[admin\], \[default\] or \[products\])" "$T/bad.log" ||
 	fail "start-up error: $(cat "$T/bad.log")"
+
+# --check-config reads the policy too: the same error, and OK once fixed.
+check_config() {
+	rc=0
+	"$XLICEN_BIN_SERVER" --check-config --keytab "$XLICEN_SERVICE_KEYTAB" \
+		--database "$T/xlicen.db" --licenses "$T/lic" --vendor-keys "$T/keys" \
+		--policy "$T/policy.conf" </dev/null >"$T/check.out" 2>"$T/check.err" || rc=$?
+}
+check_config
+expect_eq "$rc" 1 "--check-config exit status with a bad policy"
+expect_contains "$(cat "$T/check.err")" "policy $T/policy.conf:6: unknown section [defaults]" "--check-config error"
+sed -i 's/^\[defaults\]/[default]/' "$T/policy.conf"
+check_config
+expect_eq "$rc" 0 "--check-config exit status ($(cat "$T/check.err"))"
+expect_contains "$(cat "$T/check.out")" "policy $T/policy.conf: OK" "--check-config policy line"
 pass
