@@ -830,6 +830,113 @@ seeds_display(void)
 	display_seed("bad-no-colon", "other", "ws1");
 }
 
+/* -------------------------------------------------------------- discover */
+
+/* A DNS name in wire form (no compression) onto b. */
+static void
+dns_name(struct buf *b, const char *name)
+{
+	const char *p = name, *dot;
+	uint8_t len;
+
+	while (*p != '\0') {
+		dot = strchr(p, '.');
+		len = (uint8_t)(dot != NULL ? (size_t)(dot - p) : strlen(p));
+		buf_put_u8(b, len);
+		buf_put_bytes(b, p, len);
+		p += len;
+		if (*p == '.')
+			p++;
+	}
+	buf_put_u8(b, 0);
+}
+
+/* One answer record (owner: a pointer to the question's name) onto b;
+ * rdata is target name only for a CNAME, the SRV fields otherwise. */
+static void
+dns_rr(struct buf *b, uint16_t type, uint16_t prio, uint16_t weight,
+    uint16_t port, const char *target, const uint8_t *raw_target,
+    size_t raw_len)
+{
+	struct buf rd;
+
+	buf_init(&rd);
+	if (type == 33) {
+		buf_put_u16(&rd, prio);
+		buf_put_u16(&rd, weight);
+		buf_put_u16(&rd, port);
+	}
+	if (raw_target != NULL)
+		buf_put_bytes(&rd, raw_target, raw_len);
+	else
+		dns_name(&rd, target);
+	buf_put_u8(b, 0xc0);		/* pointer to offset 12 */
+	buf_put_u8(b, 0x0c);
+	buf_put_u16(b, type);
+	buf_put_u16(b, 1);		/* IN */
+	buf_put_u32(b, 300);		/* TTL */
+	buf_put_u16(b, (uint16_t)rd.len);
+	buf_put_bytes(b, rd.data, rd.len);
+	buf_free(&rd);
+}
+
+/* A response to the SRV query of example.org with ancount answers to
+ * follow. */
+static void
+dns_head(struct buf *b, uint16_t ancount)
+{
+	buf_init(b);
+	buf_put_u16(b, 0x1234);		/* id */
+	buf_put_u16(b, 0x8180);		/* response, RD, RA */
+	buf_put_u16(b, 1);		/* qdcount */
+	buf_put_u16(b, ancount);
+	buf_put_u16(b, 0);
+	buf_put_u16(b, 0);
+	dns_name(b, "_gss-xlicen._tcp.example.org");
+	buf_put_u16(b, 33);		/* SRV */
+	buf_put_u16(b, 1);
+}
+
+static void
+seeds_discover(void)
+{
+	/* "lic" then a pointer to "example.org" in the question (offset 29:
+	 * 12 header bytes, then 12 of "_gss-xlicen" and 5 of "_tcp"). */
+	static const uint8_t compressed[] = { 3, 'l', 'i', 'c', 0xc0, 29 };
+	static const char list[] =
+	    "lic1.example.org:128, [2001:db8::1]:1128,::1,localhost";
+	struct buf b;
+
+	dns_head(&b, 2);
+	dns_rr(&b, 33, 10, 60, 128, "lic1.example.org", NULL, 0);
+	dns_rr(&b, 33, 10, 40, 128, "lic2.example.org", NULL, 0);
+	write_seed("fuzz_discover", "two", b.data, b.len);
+	buf_free(&b);
+	dns_head(&b, 2);
+	dns_rr(&b, 33, 20, 0, 1128, "backup.example.org", NULL, 0);
+	dns_rr(&b, 33, 5, 0, 128, "main.example.org", NULL, 0);
+	write_seed("fuzz_discover", "prio", b.data, b.len);
+	buf_free(&b);
+	dns_head(&b, 1);
+	dns_rr(&b, 33, 0, 0, 128, "", NULL, 0);	/* "." : no service */
+	write_seed("fuzz_discover", "none", b.data, b.len);
+	buf_free(&b);
+	dns_head(&b, 2);
+	dns_rr(&b, 5, 0, 0, 0, "alias.example.org", NULL, 0);
+	dns_rr(&b, 33, 1, 1, 128, "lic.example.org", NULL, 0);
+	write_seed("fuzz_discover", "cname", b.data, b.len);
+	buf_free(&b);
+	dns_head(&b, 1);
+	dns_rr(&b, 33, 1, 1, 128, NULL, compressed, sizeof(compressed));
+	write_seed("fuzz_discover", "compressed", b.data, b.len);
+	buf_free(&b);
+	dns_head(&b, 1);
+	dns_rr(&b, 33, 1, 1, 0, "lic.example.org", NULL, 0);
+	write_seed("fuzz_discover", "port0", b.data, b.len);
+	buf_free(&b);
+	write_seed("fuzz_discover", "list", list, sizeof(list) - 1);
+}
+
 /* ------------------------------------------------------------------ utf8 */
 
 static void
@@ -891,6 +998,7 @@ main(int argc, char **argv)
 	seeds_license_check();
 	seeds_utf8();
 	seeds_display();
+	seeds_discover();
 	EVP_PKEY_free(pkey);
 	return failures == 0 ? 0 : 1;
 }
