@@ -104,6 +104,7 @@ conn_free(struct conn *c)
 		return;
 	srv = c->srv;
 	handlers_conn_closed(c);
+	loop_peer_gone(srv, c->peer_addr);
 	if (c->fqueued) {
 		if (c->fprev != NULL)
 			c->fprev->fnext = c->fnext;

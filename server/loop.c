@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "err.h"
+#include "hash.h"
 #include "licenses.h"
 #include "limits.h"
 #include "log.h"
@@ -266,16 +267,93 @@ server_reload(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-loop_count_peer(struct server *srv, const char *addr)
-{
-	struct conn *c;
-	int n = 0;
+/*
+ * Connections per peer address, for [limits] max_connections_per_peer,
+ * without a walk of every connection at each accept (with 10,000 open
+ * that walk made establishing them quadratic).  Linear probing; a slot
+ * whose count drops to 0 is emptied by backward shifting, so that the
+ * table holds only the addresses connected now.
+ */
+struct peer_slot {
+	char addr[48];		/* "" = empty */
+	uint32_t n;
+};
 
-	for (c = srv->conns; c != NULL; c = c->next)
-		if (strcmp(c->peer_addr, addr) == 0)
-			n++;
-	return n;
+/* The slot of addr, or the empty one where it would go. */
+static struct peer_slot *
+peer_slot(struct peer_slot *t, size_t cap, const char *addr)
+{
+	size_t i = (size_t)hash_str(addr) & (cap - 1);
+
+	while (t[i].addr[0] != '\0' && strcmp(t[i].addr, addr) != 0)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static uint32_t
+loop_peer_count(const struct server *srv, const char *addr)
+{
+	struct peer_slot *e;
+
+	if (srv->peers_cap == 0)
+		return 0;
+	e = peer_slot(srv->peers, srv->peers_cap, addr);
+	return e->addr[0] != '\0' ? e->n : 0;
+}
+
+/* One more connection from addr; XLICEN_E_NOMEM. */
+static int
+loop_peer_add(struct server *srv, const char *addr)
+{
+	struct peer_slot *t, *e;
+	size_t cap, i;
+
+	if (2 * (srv->peers_n + 1) > srv->peers_cap) {
+		cap = srv->peers_cap != 0 ? 2 * srv->peers_cap : 64;
+		if ((t = calloc(cap, sizeof(*t))) == NULL)
+			return XLICEN_E_NOMEM;
+		for (i = 0; i < srv->peers_cap; i++)
+			if (srv->peers[i].addr[0] != '\0')
+				*peer_slot(t, cap, srv->peers[i].addr) =
+				    srv->peers[i];
+		free(srv->peers);
+		srv->peers = t;
+		srv->peers_cap = cap;
+	}
+	e = peer_slot(srv->peers, srv->peers_cap, addr);
+	if (e->addr[0] == '\0') {
+		snprintf(e->addr, sizeof(e->addr), "%s", addr);
+		e->n = 0;
+		srv->peers_n++;
+	}
+	e->n++;
+	return XLICEN_OK;
+}
+
+void
+loop_peer_gone(struct server *srv, const char *addr)
+{
+	struct peer_slot *t = srv->peers;
+	size_t mask = srv->peers_cap - 1, i, j, home;
+
+	if (srv->peers_cap == 0)
+		return;
+	i = (size_t)(peer_slot(t, srv->peers_cap, addr) - t);
+	if (t[i].addr[0] == '\0' || --t[i].n > 0)
+		return;
+	/* Empty slot i and pull back the entries of the run after it that
+	 * could not be found past the hole. */
+	t[i].addr[0] = '\0';
+	srv->peers_n--;
+	for (j = (i + 1) & mask; t[j].addr[0] != '\0'; j = (j + 1) & mask) {
+		home = (size_t)hash_str(t[j].addr) & mask;
+		/* Leave j where it is if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t[i] = t[j];
+		t[j].addr[0] = '\0';
+		i = j;
+	}
 }
 
 /* Refuse a connection over a cap: a best-effort ALERT, then close. */
@@ -339,12 +417,16 @@ loop_accept(struct server *srv, int lfd)
 			loop_refuse(fd, peer, "too many connections");
 			continue;
 		}
-		if ((uint32_t)loop_count_peer(srv, addr) >= srv->cfg.conn_per_peer) {
+		if (loop_peer_count(srv, addr) >= srv->cfg.conn_per_peer) {
 			loop_refuse(fd, peer, "too many connections from this address");
 			continue;
 		}
-		if (conn_new(srv, fd, peer, addr) == NULL) {
+		if (loop_peer_add(srv, addr) != 0) {
 			log_msg(LOG_ERR, "%s: out of memory", peer);
+			close(fd);
+		} else if (conn_new(srv, fd, peer, addr) == NULL) {
+			log_msg(LOG_ERR, "%s: out of memory", peer);
+			loop_peer_gone(srv, addr);
 			close(fd);
 		}
 	}
@@ -535,6 +617,9 @@ loop_run(struct server *srv)
 		conn_free(c);
 	}
 	handlers_free(srv);
+	free(srv->peers);
+	srv->peers = NULL;
+	srv->peers_cap = srv->peers_n = 0;
 	policy_free(srv->policy);
 	srv->policy = NULL;
 	return sync_failed ? XLICEN_E_DB : 0;

@@ -100,6 +100,9 @@ struct server {
 	struct store *store;
 	struct conn *conns;
 	size_t nconns;
+	/* Connections per peer address (loop.c): open addressing. */
+	struct peer_slot *peers;
+	size_t peers_cap, peers_n;
 	struct conn *flushq;		/* waiting for the round's commit */
 	int batching;			/* a round's batch is open */
 	struct conn *heldq;		/* waiting for the syncer */
@@ -154,6 +157,8 @@ int conn_on_writable(struct conn *c);
 void conn_flush_batch(struct server *srv, int ok, uint64_t ticket);
 /* The syncer covered srv->synced: send what waited for it. */
 void conn_flush_synced(struct server *srv);
+/* A connection from addr ends: one less for its per-peer count. */
+void loop_peer_gone(struct server *srv, const char *addr);
 /* Handshake/idle deadline passed: ALERT and close. */
 void conn_on_timeout(struct conn *c);
 /* Send an ALERT with code and reason, then close once flushed. */

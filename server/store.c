@@ -55,6 +55,7 @@
 
 #include "audit.h"
 #include "display.h"
+#include "hash.h"
 #include "license.h"
 #include "log.h"
 #include "policy.h"
@@ -659,23 +660,12 @@ store_sync_wait(struct store *s, uint64_t ticket)
  * operation that writes or by store_flush.
  */
 
-/* FNV-1a: the hash of this file's open-addressing tables (heartbeats
- * held in memory, the report's open leases). */
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 /* The slot of id, or the free slot where it would go. */
 static struct store_hb *
 hb_slot(struct store *s, const char *id)
 {
-	size_t i = (size_t)str_hash(id) & (s->hb_cap - 1);
+	size_t i = (size_t)hash_str(id) & (s->hb_cap - 1);
 
 	while (s->hb[i].id[0] != '\0' && strcmp(s->hb[i].id, id) != 0)
 		i = (i + 1) & (s->hb_cap - 1);
@@ -3093,7 +3083,7 @@ rep_find(struct rep *r, const char *id, int insert)
 	if (r->tabsz == 0)
 		return NULL;
 	mask = r->tabsz - 1;
-	for (i = str_hash(id) & mask; r->tab[i].used; i = (i + 1) & mask)
+	for (i = hash_str(id) & mask; r->tab[i].used; i = (i + 1) & mask)
 		if (strcmp(r->tab[i].id, id) == 0)
 			return &r->tab[i];
 	if (!insert)
