@@ -1609,6 +1609,11 @@ lease_failed(xlicen_session *s, int code, const char *text)
 	delay = LEASE_RETRY_MIN_MS;
 	for (i = 1; i < L->failures && delay < LEASE_RETRY_MAX_MS; i++)
 		delay *= 2;
+	/* Up to a tenth sooner, at random, like the heartbeats: the clients
+	 * of a server that restarts all fail at once and would otherwise
+	 * come back in step. */
+	delay -= (int64_t)(sess_rand(s) %
+	    (uint64_t)(delay / LEASE_HB_JITTER_DIV + 1));
 	if (L->have) {
 		if (delay > LEASE_RETRY_HELD_MS)
 			delay = LEASE_RETRY_HELD_MS;
