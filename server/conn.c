@@ -92,6 +92,7 @@ conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 	return c;
 }
 
+static void conn_unqueue(struct conn *);
 static void conn_unhold(struct conn *);
 
 void
@@ -105,14 +106,7 @@ conn_free(struct conn *c)
 	srv = c->srv;
 	handlers_conn_closed(c);
 	loop_peer_gone(srv, c->peer_addr);
-	if (c->fqueued) {
-		if (c->fprev != NULL)
-			c->fprev->fnext = c->fnext;
-		else
-			srv->flushq = c->fnext;
-		if (c->fnext != NULL)
-			c->fnext->fprev = c->fprev;
-	}
+	conn_unqueue(c);
 	conn_unhold(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -129,6 +123,46 @@ conn_free(struct conn *c)
 	buf_free(&c->out);
 	free(c->rest);
 	free(c);
+}
+
+/*
+ * Two lists of connections whose output waits: srv->flushq for the end
+ * of the round's batch (conn_queue_flush, conn_flush_batch), srv->heldq
+ * for the syncer (conn_hold, conn_flush_synced).  A connection freed
+ * meanwhile leaves both.
+ */
+static void
+conn_unqueue(struct conn *c)
+{
+	if (!c->fqueued)
+		return;
+	if (c->fprev != NULL)
+		c->fprev->fnext = c->fnext;
+	else
+		c->srv->flushq = c->fnext;
+	if (c->fnext != NULL)
+		c->fnext->fprev = c->fprev;
+	c->fprev = c->fnext = NULL;
+	c->fqueued = 0;
+}
+
+/* Hold c's output until the syncer covers ticket. */
+static void
+conn_hold(struct conn *c, uint64_t ticket)
+{
+	struct server *srv = c->srv;
+
+	if (ticket <= c->hold)
+		return;
+	c->hold = ticket;
+	if (c->held)
+		return;
+	c->held = 1;
+	c->hprev = NULL;
+	c->hnext = srv->heldq;
+	if (srv->heldq != NULL)
+		srv->heldq->hprev = c;
+	srv->heldq = c;
 }
 
 static void
@@ -469,25 +503,14 @@ conn_flush_batch(struct server *srv, int ok, uint64_t ticket)
 	struct conn *c;
 
 	while ((c = srv->flushq) != NULL) {
-		srv->flushq = c->fnext;
-		if (srv->flushq != NULL)
-			srv->flushq->fprev = NULL;
-		c->fqueued = 0;
-		c->fprev = c->fnext = NULL;
+		conn_unqueue(c);
 		if (!ok && c->state != CONN_CLOSING) {
 			/* Nothing the batch decided is durable: none of its
 			 * replies may go out. */
 			c->out.len = c->fmark;
 			conn_alert(c, XLICEN_E_DB, "database error");
-		} else if (ok && ticket > c->hold) {
-			c->hold = ticket;
-			if (!c->held) {
-				c->held = 1;
-				c->hnext = srv->heldq;
-				if (srv->heldq != NULL)
-					srv->heldq->hprev = c;
-				srv->heldq = c;
-			}
+		} else if (ok) {
+			conn_hold(c, ticket);
 		}
 		if (conn_flush(c) != 0)
 			conn_free(c);

@@ -592,15 +592,15 @@ loop_run(struct server *srv)
 			srv->last_ticket = ticket;
 		conn_flush_batch(srv, rc == 0, ticket);
 	}
-	(void)store_flush(srv->store, 0, 0);
+	/* (The heartbeats still in memory are written by store_close.) */
 	if (!sync_failed &&
 	    store_sync_wait(srv->store, srv->last_ticket) == 0)
 		srv->synced = srv->last_ticket;
 
 	/*
-	 * Every grant is already committed and synced; tell clients and go.  Whatever
-	 * is still queued for a client (the OK of an admin SHUTDOWN, a late
-	 * GRANT) goes out first, then the ALERT, best effort.
+	 * Every grant is already committed and synced; tell clients and go.
+	 * Whatever is still queued for a client (the OK of an admin SHUTDOWN,
+	 * a late GRANT) goes out first, then the ALERT, best effort.
 	 */
 	while (srv->conns != NULL) {
 		struct conn *c = srv->conns;

@@ -139,6 +139,9 @@ int server_load_licenses(struct server *srv);
  * added are offered to the queue.  Returns 0, XLICEN_E_CONFIG or another
  * error code. */
 int server_reload(struct server *srv, char *err, size_t errlen);
+/* A connection from addr ends (conn_free): one less for its per-peer
+ * count. */
+void loop_peer_gone(struct server *srv, const char *addr);
 
 /* conn.c */
 /* Set c's handshake/idle/closing deadline to ms from now, keeping
@@ -157,8 +160,6 @@ int conn_on_writable(struct conn *c);
 void conn_flush_batch(struct server *srv, int ok, uint64_t ticket);
 /* The syncer covered srv->synced: send what waited for it. */
 void conn_flush_synced(struct server *srv);
-/* A connection from addr ends: one less for its per-peer count. */
-void loop_peer_gone(struct server *srv, const char *addr);
 /* Handshake/idle deadline passed: ALERT and close. */
 void conn_on_timeout(struct conn *c);
 /* Send an ALERT with code and reason, then close once flushed. */

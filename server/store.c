@@ -18,11 +18,11 @@
  * Durability and cost (docs/PERFORMANCE.md).  The event loop runs each
  * round's operations in one batch (store_batch_begin/end): savepoints of
  * one transaction, committed once before any reply of the round goes out.
- * A batch that may grant a seat commits with synchronous = FULL (one
- * fdatasync of the WAL for the whole round); one that only releases,
- * expires or writes heartbeats commits without an fsync of its own, since
- * losing it to a power cut keeps a seat taken for at most a TTL more and
- * never gives one twice.  A heartbeat of a live lease is answered from
+ * A batch that may grant a seat is synced (one fdatasync of the WAL, by
+ * the syncer thread, see struct store_bg) before its replies go out; one
+ * that only releases, expires or writes heartbeats is not, since losing
+ * it to a power cut keeps a seat taken until its lease expires and never
+ * gives one twice.  A heartbeat of a live lease is answered from
  * memory and written within a second (store_heartbeat); at start every
  * lease gets one TTL more for what a crash took (store_extend_leases).
  * Seats in use per pool are a counter kept by triggers (schema 0003).
@@ -476,12 +476,12 @@ store_sync_mode(struct store *s, int full)
  * reads expires_at sees them.
  *
  * durable: the operation may grant a seat (or record what must survive a
- * power loss), so its batch commits with synchronous = FULL: one
- * fdatasync() of the WAL, which also covers every frame written before.
- * The others (releases, expiries, heartbeats) only free seats or extend
- * leases; were their commit lost with the power, a seat would stay taken
- * for at most a TTL more, never be given twice.  A batch commits them
- * with synchronous = NORMAL, without an fsync of its own.
+ * power loss), so its batch must be synced before its replies: by the
+ * syncer (the batch gets a ticket), or without one by committing with
+ * synchronous = FULL.  The others (releases, expiries, heartbeats) only
+ * free seats or extend leases; were their commit lost with the power, a
+ * seat would stay taken until its lease expires, never be given twice.
+ * They commit with synchronous = NORMAL, without an fsync of their own.
  */
 static int
 store_begin_as(struct store *s, int durable)
@@ -659,7 +659,6 @@ store_sync_wait(struct store *s, uint64_t ticket)
  * Heartbeats answered from memory (store_heartbeat), written by the next
  * operation that writes or by store_flush.
  */
-
 
 /* The slot of id, or the free slot where it would go. */
 static struct store_hb *

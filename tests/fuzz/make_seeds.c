@@ -851,28 +851,35 @@ dns_name(struct buf *b, const char *name)
 	buf_put_u8(b, 0);
 }
 
-/* One answer record (owner: a pointer to the question's name) onto b;
- * rdata is target name only for a CNAME, the SRV fields otherwise. */
+/* One answer record of a seed: a CNAME (type 5, only target) or an SRV
+ * (type 33).  target NULL: "lic" then a pointer to "example.org" in the
+ * question (offset 29: 12 header bytes, then 12 of "_gss-xlicen" and 5
+ * of "_tcp"). */
+struct dns_rec {
+	uint16_t type, prio, weight, port;
+	const char *target;
+};
+
+/* rec onto b, its owner a pointer to the question's name. */
 static void
-dns_rr(struct buf *b, uint16_t type, uint16_t prio, uint16_t weight,
-    uint16_t port, const char *target, const uint8_t *raw_target,
-    size_t raw_len)
+dns_rr(struct buf *b, const struct dns_rec *rec)
 {
+	static const uint8_t compressed[] = { 3, 'l', 'i', 'c', 0xc0, 29 };
 	struct buf rd;
 
 	buf_init(&rd);
-	if (type == 33) {
-		buf_put_u16(&rd, prio);
-		buf_put_u16(&rd, weight);
-		buf_put_u16(&rd, port);
+	if (rec->type == 33) {
+		buf_put_u16(&rd, rec->prio);
+		buf_put_u16(&rd, rec->weight);
+		buf_put_u16(&rd, rec->port);
 	}
-	if (raw_target != NULL)
-		buf_put_bytes(&rd, raw_target, raw_len);
+	if (rec->target == NULL)
+		buf_put_bytes(&rd, compressed, sizeof(compressed));
 	else
-		dns_name(&rd, target);
+		dns_name(&rd, rec->target);
 	buf_put_u8(b, 0xc0);		/* pointer to offset 12 */
 	buf_put_u8(b, 0x0c);
-	buf_put_u16(b, type);
+	buf_put_u16(b, rec->type);
 	buf_put_u16(b, 1);		/* IN */
 	buf_put_u32(b, 300);		/* TTL */
 	buf_put_u16(b, (uint16_t)rd.len);
@@ -900,40 +907,33 @@ dns_head(struct buf *b, uint16_t ancount)
 static void
 seeds_discover(void)
 {
-	/* "lic" then a pointer to "example.org" in the question (offset 29:
-	 * 12 header bytes, then 12 of "_gss-xlicen" and 5 of "_tcp"). */
-	static const uint8_t compressed[] = { 3, 'l', 'i', 'c', 0xc0, 29 };
+	static const struct {
+		const char *name;
+		struct dns_rec rr[2];	/* type 0: none */
+	} v[] = {
+		{ "two", { { 33, 10, 60, 128, "lic1.example.org" },
+		    { 33, 10, 40, 128, "lic2.example.org" } } },
+		{ "prio", { { 33, 20, 0, 1128, "backup.example.org" },
+		    { 33, 5, 0, 128, "main.example.org" } } },
+		{ "none", { { 33, 0, 0, 128, "" } } },	/* ".": no service */
+		{ "cname", { { 5, 0, 0, 0, "alias.example.org" },
+		    { 33, 1, 1, 128, "lic.example.org" } } },
+		{ "compressed", { { 33, 1, 1, 128, NULL } } },
+		{ "port0", { { 33, 1, 1, 0, "lic.example.org" } } },
+	};
 	static const char list[] =
 	    "lic1.example.org:128, [2001:db8::1]:1128,::1,localhost";
 	struct buf b;
+	size_t i;
 
-	dns_head(&b, 2);
-	dns_rr(&b, 33, 10, 60, 128, "lic1.example.org", NULL, 0);
-	dns_rr(&b, 33, 10, 40, 128, "lic2.example.org", NULL, 0);
-	write_seed("fuzz_discover", "two", b.data, b.len);
-	buf_free(&b);
-	dns_head(&b, 2);
-	dns_rr(&b, 33, 20, 0, 1128, "backup.example.org", NULL, 0);
-	dns_rr(&b, 33, 5, 0, 128, "main.example.org", NULL, 0);
-	write_seed("fuzz_discover", "prio", b.data, b.len);
-	buf_free(&b);
-	dns_head(&b, 1);
-	dns_rr(&b, 33, 0, 0, 128, "", NULL, 0);	/* "." : no service */
-	write_seed("fuzz_discover", "none", b.data, b.len);
-	buf_free(&b);
-	dns_head(&b, 2);
-	dns_rr(&b, 5, 0, 0, 0, "alias.example.org", NULL, 0);
-	dns_rr(&b, 33, 1, 1, 128, "lic.example.org", NULL, 0);
-	write_seed("fuzz_discover", "cname", b.data, b.len);
-	buf_free(&b);
-	dns_head(&b, 1);
-	dns_rr(&b, 33, 1, 1, 128, NULL, compressed, sizeof(compressed));
-	write_seed("fuzz_discover", "compressed", b.data, b.len);
-	buf_free(&b);
-	dns_head(&b, 1);
-	dns_rr(&b, 33, 1, 1, 0, "lic.example.org", NULL, 0);
-	write_seed("fuzz_discover", "port0", b.data, b.len);
-	buf_free(&b);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		dns_head(&b, v[i].rr[1].type != 0 ? 2 : 1);
+		dns_rr(&b, &v[i].rr[0]);
+		if (v[i].rr[1].type != 0)
+			dns_rr(&b, &v[i].rr[1]);
+		write_seed("fuzz_discover", v[i].name, b.data, b.len);
+		buf_free(&b);
+	}
 	write_seed("fuzz_discover", "list", list, sizeof(list) - 1);
 }
 
