@@ -334,7 +334,11 @@ struct store {
  * checkpoints (neither waits for the other writer) when the WAL reaches
  * STORE_CKPT_PAGES, and every STORE_CKPT_EVERY_S; a checkpoint syncs the
  * WAL first, so what was committed without a sync of its own (releases,
- * expiries, heartbeats) is durable within about a second.
+ * expiries, heartbeats) is durable within about a second.  What the loop
+ * committed during a pass is left for the loop to copy before its next
+ * round (store_ckpt_tail), after which SQLite writes the WAL from its
+ * start again: the file stays near STORE_CKPT_PAGES and a sync rewrites
+ * blocks in place instead of extending it.
  */
 struct store_bg {
 	pthread_mutex_t lock;
@@ -346,6 +350,7 @@ struct store_bg {
 	uint64_t want, done;	/* tickets asked for, synced */
 	int sync_errno;		/* a failed fdatasync(): never cleared */
 	int ckpt_want, stop;
+	int ckpt_tail;		/* atomic: the loop should finish a checkpoint */
 	sqlite3 *ck_db;
 };
 
@@ -568,9 +573,36 @@ store_rollback(struct store *s)
 	(void)st_exec(s, ST_ROLLBACK, "rollback");
 }
 
+/*
+ * Finish, in the loop's connection, a checkpoint the checkpointer could
+ * not complete because the loop kept committing.  SQLite starts the WAL
+ * over from its beginning only when a write finds every frame copied into
+ * the database; under steady load the checkpointer never gets there, and
+ * the WAL would grow without end, each commit's sync extending the file
+ * (a metadata write besides the data, each time).  Between rounds nothing
+ * else writes, so this copies the few frames written since the
+ * checkpointer's pass, and the round's first commit starts the WAL over.
+ */
+static void
+store_ckpt_tail(struct store *s)
+{
+	int rc;
+
+	rc = sqlite3_wal_checkpoint_v2(s->db, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc == SQLITE_BUSY)	/* the checkpointer is at it: next round */
+		__atomic_store_n(&s->bg->ckpt_tail, 1, __ATOMIC_RELAXED);
+	else if (rc != SQLITE_OK)
+		log_msg(LOG_WARNING, "store: checkpoint: %s",
+		    sqlite3_errmsg(s->db));
+}
+
 void
 store_batch_begin(struct store *s)
 {
+	if (s->bg != NULL &&
+	    __atomic_exchange_n(&s->bg->ckpt_tail, 0, __ATOMIC_RELAXED))
+		store_ckpt_tail(s);
 	s->batching = 1;
 	s->in_batch = 0;
 	s->batch_failed = 0;
@@ -2426,7 +2458,8 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	(void)db;
 	(void)name;
-	if (pages >= STORE_CKPT_PAGES) {
+	if (pages >= STORE_CKPT_PAGES &&
+	    !__atomic_load_n(&bg->ckpt_tail, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&bg->lock);
 		bg->ckpt_want = 1;
 		pthread_cond_signal(&bg->ckpt_cond);
@@ -2440,7 +2473,7 @@ store_ckpt_main(void *arg)
 {
 	struct store_bg *bg = arg;
 	struct timespec until;
-	int stop;
+	int stop, rc, nlog;
 
 	for (;;) {
 		pthread_mutex_lock(&bg->lock);
@@ -2455,10 +2488,23 @@ store_ckpt_main(void *arg)
 		pthread_mutex_unlock(&bg->lock);
 		/* A last one when stopping: what was committed unsynced is
 		 * durable when the server exits. */
-		if (sqlite3_wal_checkpoint_v2(bg->ck_db, "main",
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(bg->ck_db, "main",
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, NULL);
+		if (rc != SQLITE_OK)
 			log_msg(LOG_WARNING, "store: checkpoint: %s",
 			    sqlite3_errmsg(bg->ck_db));
+		else if (nlog >= STORE_CKPT_PAGES) {
+			/* Hand the rest to the loop, also when this pass
+			 * copied all it saw: the loop may have begun its next
+			 * round meanwhile, and SQLite starts the WAL over only
+			 * for a write begun with nothing left to copy.  No
+			 * second pass meanwhile (store_wal_hook does not ask
+			 * while this is pending). */
+			__atomic_store_n(&bg->ckpt_tail, 1, __ATOMIC_RELAXED);
+			pthread_mutex_lock(&bg->lock);
+			bg->ckpt_want = 0;
+			pthread_mutex_unlock(&bg->lock);
+		}
 		if (stop)
 			break;
 	}
@@ -2503,6 +2549,7 @@ store_bg_start(struct store *s, const char *path)
 {
 	struct store_bg *bg;
 	char wal[4096];
+	int nlog;
 
 	if (!sqlite3_threadsafe() || path[0] == '\0' ||
 	    strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0 ||
@@ -2525,6 +2572,18 @@ store_bg_start(struct store *s, const char *path)
 		return;
 	}
 	sqlite3_busy_timeout(bg->ck_db, STORE_BUSY_MS);
+	/* A connection opens the WAL at its first read; until then a
+	 * checkpoint through it does nothing at all. */
+	if (sqlite3_exec(bg->ck_db, "SELECT 1 FROM sqlite_schema LIMIT 1",
+	    NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_wal_checkpoint_v2(bg->ck_db, "main",
+	    SQLITE_CHECKPOINT_PASSIVE, &nlog, NULL) != SQLITE_OK || nlog < 0) {
+		log_msg(LOG_WARNING, "store: no background checkpoints (%s): "
+		    "every grant syncs in the event loop",
+		    sqlite3_errmsg(bg->ck_db));
+		store_bg_stop(s);
+		return;
+	}
 	if (pthread_create(&bg->sync_thread, NULL, store_sync_main, bg) != 0) {
 		store_bg_stop(s);
 		return;
