@@ -51,6 +51,7 @@
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
 
 #include "xlicen.h"
@@ -161,6 +162,7 @@ struct xlicen_session {
 
 	gss_ctx_id_t ctx;
 	gss_name_t target;
+	struct sess_cc *cc;	/* the credential the context is made with */
 	int ctx_early;		/* the first token went with our HELLO */
 	int64_t skew;		/* server clock - ours, from its HELLO */
 	int64_t ctx_end;	/* monotonic ms the context ends, 0 none */
@@ -289,6 +291,8 @@ sess_clearerr(xlicen_session *s)
 	s->errmsg[0] = '\0';
 }
 
+static void sess_cc_put(struct sess_cc *cc);
+
 /* Drop the socket, the context and every per-connection buffer. */
 static void
 sess_drop_conn(xlicen_session *s)
@@ -303,6 +307,8 @@ sess_drop_conn(xlicen_session *s)
 		gss_delete_sec_context(&min, &s->ctx, GSS_C_NO_BUFFER);
 	if (s->target != GSS_C_NO_NAME)
 		gss_release_name(&min, &s->target);
+	sess_cc_put(s->cc);
+	s->cc = NULL;
 	frame_dec_free(&s->dec);
 	frame_dec_init(&s->dec, LIMIT_FRAME_PREAUTH);
 	buf_reset(&s->out);
@@ -623,30 +629,42 @@ sess_acquire_cred(OM_uint32 *min, gss_cred_id_t *cred, OM_uint32 *lifetime)
 }
 
 /*
- * The last FILE cache that sess_check_ccache found readable, for the whole
- * process: acquiring credentials builds a krb5 context and reads the cache
- * (a quarter of the client's CPU per connection), while the answer only
- * changes with the file.  The key is the name as given ($KRB5CCNAME) and
- * what stat() says of the file it resolves to: device and inode (a kinit
- * that renames a new file over it, a symlink pointed elsewhere, another
- * working directory for a relative path), size, and modification and
- * change times (rewritten in place; touch can set the modification time
- * back, nothing but the clock the change time).  Only success is kept: a
- * failed check forgets the entry, so that every broken cache is looked at
- * each time and reported as before.  Sessions of several threads share
- * it, hence the lock, held only to compare or copy the entry, never
- * across a Kerberos call.
+ * The caller's tickets, copied into memory once per process.  Each new
+ * context otherwise reads the FILE cache several times over (a new krb5
+ * context, the principal, the TGT, the service ticket: some 70 fcntl()
+ * locks and 50 stat()s), about half the client's CPU per connection, while
+ * the answer only changes with the file.  So the first session copies the
+ * cache named by $KRB5CCNAME into a MEMORY cache and imports that as its
+ * GSS credential (gss_krb5_import_cred); later ones reuse it while stat()
+ * shows the same file: device and inode (a kinit that renames a new file
+ * over it, a symlink pointed elsewhere, another working directory for a
+ * relative path), size, and modification and change times (rewritten in
+ * place; touch can set the modification time back, nothing but the clock
+ * the change time).  A service ticket the KDC issues through it lands in
+ * the copy, not in the file.  Only success is kept: a cache that cannot be
+ * copied is checked as before (sess_check_ccache) each time, and reported
+ * as a fresh process reports it.  Sessions of several threads share the
+ * copy (MIT's credential handles lock themselves); a copy replaced while a
+ * session still makes a context with it is freed when that session is
+ * done with it (refs).  sess_cc_lock is held only to compare or swap the
+ * entry, never across a Kerberos call.
  */
 #define SESS_CC_NAME_MAX	1024
 
-struct sess_cc_ok {
-	int valid;
+struct sess_cc {
+	unsigned refs;		/* the entry's, and each session's */
+	gss_cred_id_t cred;
+	char mem[128];		/* "MEMORY:...", destroyed with the last ref */
+};
+
+struct sess_cc_entry {
 	char name[SESS_CC_NAME_MAX];
 	struct stat st;
+	struct sess_cc *cc;	/* NULL: nothing kept */
 };
 
 static pthread_mutex_t sess_cc_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sess_cc_ok sess_cc_ok;
+static struct sess_cc_entry sess_cc_entry;
 
 /* Whether a and b are the same file with the same contents, as far as
  * stat() can tell. */
@@ -661,60 +679,97 @@ sess_cc_stat_same(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Whether the cache name, as stat() found it in st, passed the check. */
-static int
-sess_cc_known_good(const char *name, const struct stat *st)
+/* Drop a reference; the last one frees the credential and its cache. */
+static void
+sess_cc_put(struct sess_cc *cc)
 {
-	int hit;
+	krb5_context kc;
+	krb5_ccache mcc;
+	OM_uint32 min;
+	unsigned left;
 
+	if (cc == NULL)
+		return;
 	pthread_mutex_lock(&sess_cc_lock);
-	hit = sess_cc_ok.valid && sess_cc_stat_same(&sess_cc_ok.st, st) &&
-	    strcmp(sess_cc_ok.name, name) == 0;
+	left = --cc->refs;
 	pthread_mutex_unlock(&sess_cc_lock);
-	return hit;
+	if (left > 0)
+		return;
+	if (cc->cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&min, &cc->cred);
+	if (cc->mem[0] != '\0' && krb5_init_context(&kc) == 0) {
+		if (krb5_cc_resolve(kc, cc->mem, &mcc) == 0)
+			(void)krb5_cc_destroy(kc, mcc);
+		krb5_free_context(kc);
+	}
+	free(cc);
 }
 
-/* Keep the outcome of a check of name (stat()ed into st before it): a
- * success replaces the entry, a failure clears it.  A name too long for
- * the entry is not kept (checked every time). */
-static void
-sess_cc_remember(const char *name, const struct stat *st, int ok)
+/* A copy of the cache name in memory, as a GSS credential, or NULL when
+ * any step fails (the caller then checks the file the old way). */
+static struct sess_cc *
+sess_cc_copy(const char *name)
 {
-	size_t n = strlen(name);
+	krb5_context kc;
+	krb5_ccache fcc = NULL, mcc = NULL;
+	krb5_principal princ = NULL;
+	struct sess_cc *cc;
+	OM_uint32 maj, min;
+	int ok = 0;
 
-	pthread_mutex_lock(&sess_cc_lock);
-	if (ok && n < sizeof(sess_cc_ok.name)) {
-		sess_cc_ok.valid = 1;
-		memcpy(sess_cc_ok.name, name, n + 1);
-		sess_cc_ok.st = *st;
-	} else if (!ok) {
-		sess_cc_ok.valid = 0;
+	if ((cc = calloc(1, sizeof(*cc))) == NULL)
+		return NULL;
+	cc->refs = 1;
+	cc->cred = GSS_C_NO_CREDENTIAL;
+	if (krb5_init_context(&kc) != 0) {
+		free(cc);
+		return NULL;
 	}
-	pthread_mutex_unlock(&sess_cc_lock);
+	if (krb5_cc_resolve(kc, name, &fcc) == 0 &&
+	    krb5_cc_get_principal(kc, fcc, &princ) == 0 &&
+	    krb5_cc_new_unique(kc, "MEMORY", NULL, &mcc) == 0) {
+		snprintf(cc->mem, sizeof(cc->mem), "MEMORY:%s",
+		    krb5_cc_get_name(kc, mcc));
+		if (krb5_cc_initialize(kc, mcc, princ) == 0 &&
+		    krb5_cc_copy_creds(kc, fcc, mcc) == 0) {
+			maj = gss_krb5_import_cred(&min, mcc, NULL, NULL,
+			    &cc->cred);
+			ok = !GSS_ERROR(maj);
+		}
+	}
+	if (princ != NULL)
+		krb5_free_principal(kc, princ);
+	if (fcc != NULL)
+		krb5_cc_close(kc, fcc);
+	if (mcc != NULL)
+		krb5_cc_close(kc, mcc);
+	krb5_free_context(kc);
+	if (!ok) {
+		sess_cc_put(cc);
+		return NULL;
+	}
+	return cc;
 }
 
 /*
- * Work around a crash in MIT krb5 before 1.21.3: when the default ccache is
- * a FILE that exists but cannot be read (empty, truncated, garbage),
- * gss_init_sec_context with default credentials ends in
- * krb5_cccol_have_content(), which frees an uninitialised pointer and kills
- * the application at random (fixed upstream as "potential bad pointer free
- * in krb5_cccol_have_content()").  Acquiring credentials from that one named
- * cache does not take that path, so try that first and report NO_CREDS
- * without calling init.  Only a FILE cache named by $KRB5CCNAME that exists
- * is checked: a missing file is safe, and collections (DIR, KEYRING, KCM)
- * keep their usual cache selection.  A file that passed is not checked
- * again until it changes (sess_cc_ok).  Returns 0 or XLICEN_E_NO_CREDS.
+ * The credential for a new context of s, into s->cc: the process's copy
+ * of the FILE cache named by $KRB5CCNAME (a new one if the file changed),
+ * or NULL for the default credentials (no such name, no such file, or a
+ * cache that cannot be copied but passed sess_check_ccache).  Returns 0 or
+ * XLICEN_E_NO_CREDS.
  */
+static int sess_check_ccache(xlicen_session *s);
+
 static int
-sess_check_ccache(xlicen_session *s)
+sess_get_cred(xlicen_session *s)
 {
 	const char *name = getenv("KRB5CCNAME"), *path;
-	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
-	OM_uint32 maj, min;
+	struct sess_cc *cc, *old = NULL;
 	struct stat st, st2;
-	char text[600];
+	size_t n;
 
+	sess_cc_put(s->cc);
+	s->cc = NULL;
 	if (name == NULL)
 		return 0;
 	if (strncmp(name, "FILE:", 5) == 0)
@@ -725,17 +780,61 @@ sess_check_ccache(xlicen_session *s)
 		return 0;
 	if (stat(path, &st) != 0)
 		return 0;
-	if (sess_cc_known_good(name, &st))
+	pthread_mutex_lock(&sess_cc_lock);
+	if ((cc = sess_cc_entry.cc) != NULL &&
+	    sess_cc_stat_same(&sess_cc_entry.st, &st) &&
+	    strcmp(sess_cc_entry.name, name) == 0)
+		cc->refs++;
+	else
+		cc = NULL;
+	pthread_mutex_unlock(&sess_cc_lock);
+	if (cc != NULL) {
+		s->cc = cc;
 		return 0;
+	}
+	if ((cc = sess_cc_copy(name)) == NULL)
+		return sess_check_ccache(s);
+	s->cc = cc;
+	/* Kept for the file stat() saw only if the copy read that one (no
+	 * kinit in between). */
+	n = strlen(name);
+	if (stat(path, &st2) != 0 || !sess_cc_stat_same(&st, &st2) ||
+	    n >= sizeof(sess_cc_entry.name))
+		return 0;
+	pthread_mutex_lock(&sess_cc_lock);
+	old = sess_cc_entry.cc;
+	cc->refs++;
+	sess_cc_entry.cc = cc;
+	memcpy(sess_cc_entry.name, name, n + 1);
+	sess_cc_entry.st = st;
+	pthread_mutex_unlock(&sess_cc_lock);
+	sess_cc_put(old);
+	return 0;
+}
+
+/*
+ * Work around a crash in MIT krb5 before 1.21.3: when the default ccache is
+ * a FILE that exists but cannot be read (empty, truncated, garbage),
+ * gss_init_sec_context with default credentials ends in
+ * krb5_cccol_have_content(), which frees an uninitialised pointer and kills
+ * the application at random (fixed upstream as "potential bad pointer free
+ * in krb5_cccol_have_content()").  Acquiring credentials from that one named
+ * cache does not take that path, so try that first and report NO_CREDS
+ * without calling init.  sess_get_cred calls this for a FILE cache named by
+ * $KRB5CCNAME that exists but could not be copied: a missing file is safe,
+ * and collections (DIR, KEYRING, KCM) keep their usual cache selection.
+ * Returns 0 or XLICEN_E_NO_CREDS.
+ */
+static int
+sess_check_ccache(xlicen_session *s)
+{
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	OM_uint32 maj, min;
+	char text[600];
+
 	maj = sess_acquire_cred(&min, &cred, NULL);
 	if (cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &cred);
-	/* A success counts for the file stat() saw only if the check read
-	 * that one (no kinit in between). */
-	if (!GSS_ERROR(maj) && (stat(path, &st2) != 0 ||
-	    !sess_cc_stat_same(&st, &st2)))
-		return 0;
-	sess_cc_remember(name, &st, !GSS_ERROR(maj));
 	if (!GSS_ERROR(maj))
 		return 0;
 	gssx_status_text(maj, min, text, sizeof(text));
@@ -825,12 +924,13 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 		if ((rc = gssx_import_service(target, &s->target, text,
 		    sizeof(text))) != 0)
 			return sess_fail(s, rc, "service name %s: %s", target, text);
-		if ((rc = sess_check_ccache(s)) != 0)
+		if ((rc = sess_get_cred(s)) != 0)
 			return rc;
 	}
 	in.value = (void *)in_p;
 	in.length = in_n;
-	maj = gss_init_sec_context(&min, GSS_C_NO_CREDENTIAL, &s->ctx, s->target,
+	maj = gss_init_sec_context(&min, s->cc != NULL ? s->cc->cred :
+	    GSS_C_NO_CREDENTIAL, &s->ctx, s->target,
 	    GSS_C_NO_OID, GSSX_REQUIRED_FLAGS, 0, GSS_C_NO_CHANNEL_BINDINGS,
 	    in_p != NULL ? &in : GSS_C_NO_BUFFER, NULL, &out, &ret_flags,
 	    &time_rec);
