@@ -33,7 +33,8 @@ fail(const xlicen_session *s, int rc)
 }
 
 /* The "repeat" mode: one status per line of stdin, each from a new
- * session.  Exits 0 at the end of the input. */
+ * session, answered "OK PRINCIPAL" or "ERRNAME: message".  Exits 0 at
+ * the end of the input. */
 static int
 repeat(const char *servers)
 {
@@ -50,7 +51,7 @@ repeat(const char *servers)
 		}
 		rc = xlicen_status(s, NULL, &pools, &n);
 		if (rc == 0)
-			printf("OK\n");
+			printf("OK %s\n", xlicen_principal(s));
 		else
 			printf("%s: %s\n", xlicen_errname(rc), xlicen_errmsg(s));
 		fflush(stdout);

@@ -97,26 +97,26 @@ coproc SWAP_P { KRB5CCNAME="FILE:$SW" exec timeout -k 2 60 "$XLICEN_BIN_PROBE" \
 	-s "localhost:$SERVER_PORT" repeat 2>"$T/swap.err"; }
 SWAP_PID=$SWAP_P_PID SWAP_IN=${SWAP_P[1]} SWAP_OUT=${SWAP_P[0]}
 # swap_status WHAT: one status from a new session in that process, which
-# must say OK, or the same as a fresh process (lease_probe checkout) when
-# it fails.  Leaves the answer in SWAP.
+# must say "OK PRINCIPAL", or the same as a fresh process (lease_probe
+# checkout) when it fails.  Leaves the answer in SWAP.
 swap_status() {
 	printf 'status\n' >&"$SWAP_IN"
 	IFS= read -r -t 20 SWAP <&"$SWAP_OUT" ||
 		fail "repeat probe: no answer for $1: $(cat "$T/swap.err")"
-	[ "$SWAP" = OK ] && return 0
+	case $SWAP in "OK "*) return 0 ;; esac
 	KRB5CCNAME="FILE:$SW" run probe checkout xdemo
 	expect_eq "lease_probe: $SWAP" "$RUN_ERR" "$1, as a fresh process says it"
 }
 swap_status "valid cache"
-expect_eq "$SWAP" OK "status with a valid cache"
+expect_eq "$SWAP" "OK alice@$XLICEN_REALM" "status with a valid cache"
 swap_status "valid cache, again"
-expect_eq "$SWAP" OK "status with a valid cache, again"
+expect_eq "$SWAP" "OK alice@$XLICEN_REALM" "status with a valid cache, again"
 : >"$SW"
 swap_status "cache emptied in place"
 expect_contains "$SWAP" "NO_CREDS: $AT: " "status with the cache emptied in place"
 cp "$XLICEN_REALM_DIR/alice.ccache" "$SW"
 swap_status "cache written back in place"
-expect_eq "$SWAP" OK "status with the cache written back"
+expect_eq "$SWAP" "OK alice@$XLICEN_REALM" "status with the cache written back"
 # Garbage of the same size, in place, with the old modification time set
 # back: only the change time tells.
 touch -r "$SW" "$T/swap.ref"
@@ -133,7 +133,12 @@ swap_status "cache removed"
 expect_contains "$SWAP" "NO_CREDS: $AT: " "status with the cache removed"
 cp "$XLICEN_REALM_DIR/bob.ccache" "$SW"
 swap_status "another user's cache, new file"
-expect_eq "$SWAP" OK "status with bob's cache"
+expect_eq "$SWAP" "OK bob@$XLICEN_REALM" "status with bob's cache"
+# Tickets of another user written over the file in place (kinit -c does
+# that): the process's copy of the old file must not be used.
+cat "$XLICEN_REALM_DIR/carol.ccache" >"$SW"
+swap_status "carol's cache, written in place"
+expect_eq "$SWAP" "OK carol@$XLICEN_REALM" "status with carol's cache in place"
 exec {SWAP_IN}>&-
 rc=0
 wait "$SWAP_PID" || rc=$?

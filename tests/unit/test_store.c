@@ -718,8 +718,7 @@ test_batch_write_behind(void **state)
  * Under steady writes the WAL stays bounded: the checkpointer copies it
  * into the database, the loop finishes what it could not, and SQLite
  * starts the WAL over.  (A checkpointer whose connection never read the
- * database did nothing, and the WAL grew by every commit: some 120 MB
- * for these rounds.)
+ * database did nothing, and the WAL grew by every commit.)
  */
 static void
 test_wal_bounded(void **state)
