@@ -633,21 +633,26 @@ sess_acquire_cred(OM_uint32 *min, gss_cred_id_t *cred, OM_uint32 *lifetime)
  * context otherwise reads the FILE cache several times over (a new krb5
  * context, the principal, the TGT, the service ticket: some 70 fcntl()
  * locks and 50 stat()s), about half the client's CPU per connection, while
- * the answer only changes with the file.  So the first session copies the
- * cache named by $KRB5CCNAME into a MEMORY cache and imports that as its
- * GSS credential (gss_krb5_import_cred); later ones reuse it while stat()
- * shows the same file: device and inode (a kinit that renames a new file
- * over it, a symlink pointed elsewhere, another working directory for a
- * relative path), size, and modification and change times (rewritten in
- * place; touch can set the modification time back, nothing but the clock
- * the change time).  A service ticket the KDC issues through it lands in
- * the copy, not in the file.  Only success is kept: a cache that cannot be
- * copied is checked as before (sess_check_ccache) each time, and reported
- * as a fresh process reports it.  Sessions of several threads share the
- * copy (MIT's credential handles lock themselves); a copy replaced while a
- * session still makes a context with it is freed when that session is
- * done with it (refs).  sess_cc_lock is held only to compare or swap the
- * entry, never across a Kerberos call.
+ * the answer only changes with the file.  The entry below follows the FILE
+ * cache named by $KRB5CCNAME through stat(): device and inode (a kinit that
+ * renames a new file over it, a symlink pointed elsewhere, another working
+ * directory for a relative path), size, and modification and change times
+ * (rewritten in place; touch can set the modification time back, nothing
+ * but the clock the change time).
+ *
+ * The first context made while the file is in a given state uses the file
+ * itself, after sess_check_ccache, so that a service ticket the KDC issues
+ * is stored there for the next process, as without us.  The next one
+ * copies the file into a MEMORY cache and imports that as its GSS
+ * credential (gss_krb5_import_cred); later ones use the copy until the
+ * file changes.  A ticket fetched through the copy (another server of the
+ * list) stays in the copy.  Only success is kept: a failed check forgets
+ * the entry, so that every broken cache is looked at each time and
+ * reported as a fresh process reports it.  Sessions of several threads
+ * share the copy (MIT's credential handles lock themselves); a copy
+ * replaced while a session still makes a context with it is freed when
+ * that session is done with it (refs).  sess_cc_lock is held only to
+ * compare or swap the entry, never across a Kerberos call.
  */
 #define SESS_CC_NAME_MAX	1024
 
@@ -658,9 +663,10 @@ struct sess_cc {
 };
 
 struct sess_cc_entry {
+	int valid;		/* the file in state st passed the check */
 	char name[SESS_CC_NAME_MAX];
 	struct stat st;
-	struct sess_cc *cc;	/* NULL: nothing kept */
+	struct sess_cc *cc;	/* its copy, NULL before the second use */
 };
 
 static pthread_mutex_t sess_cc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -751,11 +757,37 @@ sess_cc_copy(const char *name)
 	return cc;
 }
 
+/* Make the entry say name in state st passed the check, with copy cc
+ * (NULL: none yet), or forget it (valid 0).  A name too long for the
+ * entry is not kept (checked every time). */
+static void
+sess_cc_set(int valid, const char *name, const struct stat *st,
+    struct sess_cc *cc)
+{
+	struct sess_cc *old;
+	size_t n = strlen(name);
+
+	if (valid && n >= sizeof(sess_cc_entry.name))
+		return;
+	pthread_mutex_lock(&sess_cc_lock);
+	old = sess_cc_entry.cc;
+	sess_cc_entry.valid = valid;
+	sess_cc_entry.cc = valid ? cc : NULL;
+	if (sess_cc_entry.cc != NULL)
+		sess_cc_entry.cc->refs++;
+	if (valid) {
+		memcpy(sess_cc_entry.name, name, n + 1);
+		sess_cc_entry.st = *st;
+	}
+	pthread_mutex_unlock(&sess_cc_lock);
+	sess_cc_put(old);
+}
+
 /*
  * The credential for a new context of s, into s->cc: the process's copy
- * of the FILE cache named by $KRB5CCNAME (a new one if the file changed),
- * or NULL for the default credentials (no such name, no such file, or a
- * cache that cannot be copied but passed sess_check_ccache).  Returns 0 or
+ * of the FILE cache named by $KRB5CCNAME, or NULL for the default
+ * credentials (no such name or file, the first use of the file in this
+ * state, or a cache that cannot be copied).  Returns 0 or
  * XLICEN_E_NO_CREDS.
  */
 static int sess_check_ccache(xlicen_session *s);
@@ -764,9 +796,9 @@ static int
 sess_get_cred(xlicen_session *s)
 {
 	const char *name = getenv("KRB5CCNAME"), *path;
-	struct sess_cc *cc, *old = NULL;
+	struct sess_cc *cc = NULL;
 	struct stat st, st2;
-	size_t n;
+	int seen = 0, rc;
 
 	sess_cc_put(s->cc);
 	s->cc = NULL;
@@ -781,35 +813,33 @@ sess_get_cred(xlicen_session *s)
 	if (stat(path, &st) != 0)
 		return 0;
 	pthread_mutex_lock(&sess_cc_lock);
-	if ((cc = sess_cc_entry.cc) != NULL &&
-	    sess_cc_stat_same(&sess_cc_entry.st, &st) &&
-	    strcmp(sess_cc_entry.name, name) == 0)
-		cc->refs++;
-	else
-		cc = NULL;
+	if (sess_cc_entry.valid && sess_cc_stat_same(&sess_cc_entry.st, &st) &&
+	    strcmp(sess_cc_entry.name, name) == 0) {
+		seen = 1;
+		if ((cc = sess_cc_entry.cc) != NULL)
+			cc->refs++;
+	}
 	pthread_mutex_unlock(&sess_cc_lock);
 	if (cc != NULL) {
 		s->cc = cc;
 		return 0;
 	}
-	if ((cc = sess_cc_copy(name)) == NULL)
-		return sess_check_ccache(s);
-	s->cc = cc;
-	/* Kept for the file stat() saw only if the copy read that one (no
+	/* The second use: copy, if the file stays what stat() saw (no
 	 * kinit in between). */
-	n = strlen(name);
-	if (stat(path, &st2) != 0 || !sess_cc_stat_same(&st, &st2) ||
-	    n >= sizeof(sess_cc_entry.name))
+	if (seen && (cc = sess_cc_copy(name)) != NULL) {
+		s->cc = cc;
+		if (stat(path, &st2) == 0 && sess_cc_stat_same(&st, &st2))
+			sess_cc_set(1, name, &st, cc);
 		return 0;
-	pthread_mutex_lock(&sess_cc_lock);
-	old = sess_cc_entry.cc;
-	cc->refs++;
-	sess_cc_entry.cc = cc;
-	memcpy(sess_cc_entry.name, name, n + 1);
-	sess_cc_entry.st = st;
-	pthread_mutex_unlock(&sess_cc_lock);
-	sess_cc_put(old);
-	return 0;
+	}
+	rc = sess_check_ccache(s);
+	/* A success counts for the file stat() saw only if the check read
+	 * that one. */
+	if (rc != 0)
+		sess_cc_set(0, name, NULL, NULL);
+	else if (stat(path, &st2) == 0 && sess_cc_stat_same(&st, &st2))
+		sess_cc_set(1, name, &st, NULL);
+	return rc;
 }
 
 /*
@@ -821,7 +851,7 @@ sess_get_cred(xlicen_session *s)
  * in krb5_cccol_have_content()").  Acquiring credentials from that one named
  * cache does not take that path, so try that first and report NO_CREDS
  * without calling init.  sess_get_cred calls this for a FILE cache named by
- * $KRB5CCNAME that exists but could not be copied: a missing file is safe,
+ * $KRB5CCNAME that exists, unless its copy is used: a missing file is safe,
  * and collections (DIR, KEYRING, KCM) keep their usual cache selection.
  * Returns 0 or XLICEN_E_NO_CREDS.
  */
