@@ -86,11 +86,12 @@ expect_contains "$RUN_ERR" "xlicen: status: authentication failed: $AT: " "unkno
 expect_contains "$RUN_ERR" "not found in Kerberos database" "unknown service error"
 
 # 6. One process whose cache file changes under it.  The library checks a
-# FILE cache before each new context (the krb5 < 1.21.3 crash above) and
-# remembers, per process, a file that passed; it must look again whenever
-# the file changes, and report each broken state exactly as a fresh
-# process does.  lease_probe "repeat" makes a new session (connection and
-# context) per line, all in one process.
+# FILE cache before a new context (the krb5 < 1.21.3 crash above) and
+# remembers, per process, a file that passed, then makes contexts from a
+# memory copy of it; it must look again whenever the file changes, and
+# report each broken state exactly as a fresh process does.  lease_probe
+# "repeat" makes a new session (connection and context) per line, all in
+# one process.
 SW="$T/swap.ccache"
 cp "$XLICEN_REALM_DIR/alice.ccache" "$SW"
 coproc SWAP_P { KRB5CCNAME="FILE:$SW" exec timeout -k 2 60 "$XLICEN_BIN_PROBE" \
@@ -134,6 +135,10 @@ expect_contains "$SWAP" "NO_CREDS: $AT: " "status with the cache removed"
 cp "$XLICEN_REALM_DIR/bob.ccache" "$SW"
 swap_status "another user's cache, new file"
 expect_eq "$SWAP" "OK bob@$XLICEN_REALM" "status with bob's cache"
+# The second context of a file state is made from the process's memory
+# copy of the file.
+swap_status "another user's cache, again"
+expect_eq "$SWAP" "OK bob@$XLICEN_REALM" "status with bob's cache, again"
 # Tickets of another user written over the file in place (kinit -c does
 # that): the process's copy of the old file must not be used.
 cat "$XLICEN_REALM_DIR/carol.ccache" >"$SW"
