@@ -19,7 +19,7 @@ display_canon_host(const char *host, char *out, size_t outlen)
 	if (host == NULL)
 		host = "";
 	n = strlen(host);
-	if (n > 0 && host[n - 1] == '.')
+	while (n > 0 && host[n - 1] == '.')
 		n--;
 	if (n > outlen - 1)
 		n = outlen - 1;
@@ -31,31 +31,29 @@ display_canon_host(const char *host, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
-/* Whether the host part names the client's own machine. */
+/* Whether the canonical host h names the client's own machine. */
 static int
-is_local(const char *h, size_t n)
+is_local(const char *h)
 {
-	static const char *const local[] = { "unix", "localhost",
-	    "localhost.localdomain", "127.0.0.1", "::1", "[::1]" };
-	size_t i, k;
+	static const char *const local[] = { "", "unix", "localhost",
+	    "localhost.localdomain", "127.0.0.1", "::1" };
+	size_t i;
 
-	if (n == 0)
-		return 1;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		if (strlen(local[i]) != n)
-			continue;
-		for (k = 0; k < n; k++) {
-			char c = h[k];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c != local[i][k])
-				break;
-		}
-		if (k == n)
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strcmp(h, local[i]) == 0)
 			return 1;
-	}
 	return 0;
+}
+
+/* Whether "h:D" would not parse back to h: a DECnet "::", a protocol
+ * prefix, brackets. */
+static int
+needs_brackets(const char *h)
+{
+	size_t n = strlen(h);
+
+	return (n > 0 && h[n - 1] == ':') || strchr(h, '/') != NULL ||
+	    h[0] == '[';
 }
 
 int
@@ -98,33 +96,36 @@ display_canon(const char *display, const char *host, char *out,
 		v = v * 10 + (unsigned long)(d[i] - '0');
 	snprintf(num, sizeof(num), "%lu", v);
 
-	/* The host part: before the colon, after a "proto/" prefix; a
-	 * DECnet "host::" leaves one more colon. */
+	/* The host part: before the colon, after a "proto/" prefix (not
+	 * inside brackets); a DECnet "host::" leaves one more colon. */
 	hp = display;
 	hn = (size_t)(colon - display);
 	if (hn > 0 && hp[hn - 1] == ':')
 		hn--;
-	slash = memchr(hp, '/', hn);
+	slash = hn > 0 && hp[0] != '[' ? memchr(hp, '/', hn) : NULL;
 	if (slash != NULL) {
 		start = (size_t)(slash - hp) + 1;
 		hp += start;
 		hn -= start;
 	}
-	if (is_local(hp, hn)) {
-		display_canon_host(host, hbuf, sizeof(hbuf));
-	} else {
-		/* "[v6]": the brackets are syntax, not part of the name. */
-		if (hn >= 2 && hp[0] == '[' && hp[hn - 1] == ']') {
-			hp++;
-			hn -= 2;
-		}
-		if (hn >= sizeof(hbuf))
-			return XLICEN_E_BAD_VALUE;
-		memcpy(hbuf, hp, hn);
-		hbuf[hn] = '\0';
-		display_canon_host(hbuf, hbuf, sizeof(hbuf));
+	/* "[v6]": the brackets are syntax, not part of the name. */
+	if (hn >= 2 && hp[0] == '[' && hp[hn - 1] == ']') {
+		hp++;
+		hn -= 2;
 	}
-	w = snprintf(out, outlen, "%s:%s", hbuf, num);
+	if (hn >= sizeof(hbuf))
+		return XLICEN_E_BAD_VALUE;
+	memcpy(hbuf, hp, hn);
+	hbuf[hn] = '\0';
+	display_canon_host(hbuf, hbuf, sizeof(hbuf));
+	if (is_local(hbuf))
+		display_canon_host(host, hbuf, sizeof(hbuf));
+	/* The result is canonical itself: brackets where the name would
+	 * otherwise read differently. */
+	if (needs_brackets(hbuf))
+		w = snprintf(out, outlen, "[%s]:%s", hbuf, num);
+	else
+		w = snprintf(out, outlen, "%s:%s", hbuf, num);
 	if (w < 0 || (size_t)w >= outlen) {
 		out[0] = '\0';
 		return XLICEN_E_INVALID;

@@ -10,9 +10,10 @@
 #include <stddef.h>
 
 /*
- * Canonical host name: ASCII letters lowered, one trailing dot removed.
+ * Canonical host name: ASCII letters lowered, trailing dots removed.
  * Writes at most outlen - 1 bytes and a NUL; a longer name is cut (the
- * protocol bounds both to 255 bytes).  host NULL is "".
+ * protocol bounds both to 255 bytes).  host NULL is "".  Canonical names
+ * (not cut) are their own canonical form.
  */
 void display_canon_host(const char *host, char *out, size_t outlen);
 
@@ -24,7 +25,12 @@ void display_canon_host(const char *host, char *out, size_t outlen);
  *   [v6addr]:D  ->  v6addr:D        DECnet HOST::D  ->  host:D
  * D is decimal (1 to 9 digits, leading zeros dropped).  localhost:D is the
  * same display as :D: both name display D of the client's own machine
- * (an ssh-forwarded localhost:10 is display 10 of that machine).
+ * (an ssh-forwarded localhost:10 is display 10 of that machine); the
+ * local names are compared in canonical form (LOCALHOST.:D is local).
+ * A HOST that would read differently in "HOST:D" (it ends in ':' or has a
+ * '/' or starts with '[') is put in brackets: "[HOST]:D".  So the result,
+ * canonicalised again with the same client host, is itself (if it is not
+ * over 255 bytes, which a long client host can make it).
  * Returns 0, or XLICEN_E_BAD_VALUE (out = "") if display is NULL, empty
  * or not a display name; XLICEN_E_INVALID if out is too small for the
  * result (out = "").

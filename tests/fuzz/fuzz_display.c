@@ -11,9 +11,12 @@
  *     fails (1 to 255 bytes, a ':' whose tail is 1 to 9 digits and an
  *     optional ".S" screen); the output is "HOST:D" with D the display
  *     number without leading zeros, and ":D" takes the client's host
- *     (display_canon_host: ASCII lowered, one final dot dropped, cut);
+ *     (display_canon_host: ASCII lowered, final dots dropped, cut), in
+ *     brackets exactly when it ends in ':', has a '/' or starts with '[';
  *   - the host part has no ASCII capitals, and flipping the case of the
  *     input's ASCII letters or dropping its screen number changes nothing;
+ *   - the output is canonical: display_canon of it (same client host)
+ *     gives it back, unless it is over 255 bytes;
  *   - out of exactly strlen(result) + 1 bytes works, one byte less is
  *     XLICEN_E_INVALID with out = "".
  */
@@ -34,7 +37,7 @@ ref_canon_host(const char *host, char *out, size_t outlen)
 {
 	size_t n = host != NULL ? strlen(host) : 0, i;
 
-	if (n > 0 && host[n - 1] == '.')
+	while (n > 0 && host[n - 1] == '.')
 		n--;
 	if (n > outlen - 1)
 		n = outlen - 1;
@@ -137,10 +140,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; out + i < colon; i++)
 		FUZZ_CHECK(out[i] < 'A' || out[i] > 'Z');
 	if (display[0] == ':' && strchr(display + 1, ':') == NULL) {
+		size_t hn;
+		int br;
+
 		ref_canon_host(host, hostcanon, 256);
-		FUZZ_CHECK((size_t)(colon - out) == strlen(hostcanon) &&
-		    memcmp(out, hostcanon, strlen(hostcanon)) == 0);
+		hn = strlen(hostcanon);
+		br = (hn > 0 && hostcanon[hn - 1] == ':') ||
+		    strchr(hostcanon, '/') != NULL || hostcanon[0] == '[';
+		FUZZ_CHECK((size_t)(colon - out) == hn + (br ? 2 : 0) &&
+		    memcmp(out + br, hostcanon, hn) == 0);
+		FUZZ_CHECK(!br || (out[0] == '[' && out[hn + 1] == ']'));
 	}
+
+	/* Canonical: the result is its own canonical form (a display name
+	 * longer than 255 bytes is refused, and a long client host can make
+	 * one). */
+	rc2 = display_canon(out, host, out2, sizeof(out2));
+	FUZZ_CHECK(len > 255 ? rc2 == XLICEN_E_BAD_VALUE :
+	    rc2 == 0 && strcmp(out2, out) == 0);
 
 	/* Exactly enough room, and one byte too little. */
 	rc2 = display_canon(display, host, out2, len + 1);

@@ -40,6 +40,16 @@ test_canon_table(void **state)
 		{ ":007", "ws1", "ws1:7", 0 },
 		{ ":0", "", ":0", 0 },
 		{ ":0", NULL, ":0", 0 },
+		{ "LOCALHOST.:5", "ws1", "ws1:5", 0 },
+		{ "ws2..:0", "ws1", "ws2:0", 0 },
+		/* names that would read differently in HOST:D get brackets */
+		{ "x:::5", "ws1", "[x:]:5", 0 },
+		{ "[x:]:5", "ws1", "[x:]:5", 0 },
+		{ "tcp/a/b:0", "ws1", "[a/b]:0", 0 },
+		{ "[a/b]:0", "ws1", "[a/b]:0", 0 },
+		{ "[[a]]:0", "ws1", "[[a]]:0", 0 },
+		{ ":0", "h:", "[h:]:0", 0 },
+		{ "[]:0", "ws1", "ws1:0", 0 },
 		/* not displays */
 		{ "", "ws1", "", XLICEN_E_BAD_VALUE },
 		{ NULL, "ws1", "", XLICEN_E_BAD_VALUE },
@@ -64,6 +74,11 @@ test_canon_table(void **state)
 			    "want %d \"%s\"", t[i].display ? t[i].display :
 			    "(null)", t[i].host ? t[i].host : "(null)", rc, out,
 			    t[i].rc, t[i].want);
+		/* A canonical display is its own canonical form. */
+		if (rc == 0 && (display_canon(t[i].want, t[i].host, out,
+		    sizeof(out)) != 0 || strcmp(out, t[i].want) != 0))
+			fail_msg("display_canon(\"%s\") = \"%s\", not itself",
+			    t[i].want, out);
 	}
 }
 
@@ -105,6 +120,10 @@ test_canon_host(void **state)
 	assert_string_equal(out, "a-very-long-hos");
 	display_canon_host("x.", out, sizeof(out));
 	assert_string_equal(out, "x");
+	display_canon_host("x..", out, sizeof(out));
+	assert_string_equal(out, "x");
+	display_canon_host("...", out, sizeof(out));
+	assert_string_equal(out, "");
 }
 
 int
