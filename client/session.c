@@ -2412,66 +2412,35 @@ int
 xlicen_status(xlicen_session *s, const char *product,
     struct xlicen_pool **pools, size_t *n)
 {
+	struct xlicen_pool_info *info = NULL;
 	struct xlicen_pool *v = NULL;
-	struct msg req, rep;
-	size_t i;
+	size_t i, k = 0;
 	int rc;
 
-	msg_init(&req, MSG_STATUS, 0);
-	msg_init(&rep, 0, 0);
 	if (pools != NULL)
 		*pools = NULL;
 	if (n != NULL)
 		*n = 0;
 	if (s == NULL)
 		return XLICEN_E_INVALID;
-	sess_clearerr(s);
 	if (pools == NULL || n == NULL) {
-		rc = sess_seterr(s, XLICEN_E_INVALID, "status needs somewhere "
-		    "to put the pools");
-		goto out;
+		sess_clearerr(s);
+		return sess_seterr(s, XLICEN_E_INVALID, "status needs "
+		    "somewhere to put the pools");
 	}
-	if (product != NULL &&
-	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
-		goto out;
-	if ((rc = sess_request(s, &req, &rep)) != 0)
-		goto out;
-	if (rep.type == MSG_ERROR || rep.type == MSG_DENY) {
-		rc = sess_reply_error(s, &rep);
-		goto out;
+	/* The same request as xlicen_status_info (admin.c), less detail. */
+	if ((rc = xlicen_status_info(s, product, &info, &k)) != 0)
+		return rc;
+	if (k > 0 && (v = calloc(k, sizeof(*v))) == NULL) {
+		xlicen_pool_info_free(info);
+		return sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
 	}
-	if (rep.type != MSG_STATUS_REPLY) {
-		rc = sess_bad_reply(s, req.type, &rep);
-		goto out;
-	}
-	if (rep.npools > 0) {
-		if ((v = calloc(rep.npools, sizeof(*v))) == NULL) {
-			rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < rep.npools; i++) {
-			const struct msg_pool *p = &rep.pools[i];
-
-			/* Both sides are LIMIT_STRING + 1 bytes. */
-			memcpy(v[i].product, p->product, sizeof(v[i].product));
-			memcpy(v[i].versions, p->versions, sizeof(v[i].versions));
-			memcpy(v[i].vendor, p->vendor, sizeof(v[i].vendor));
-			memcpy(v[i].serial, p->serial, sizeof(v[i].serial));
-			v[i].total = p->total;
-			v[i].in_use = p->in_use;
-			v[i].start = (int64_t)p->start;
-			v[i].expires = (int64_t)p->expires;
-			v[i].state = p->state;
-		}
-	}
+	for (i = 0; i < k; i++)
+		v[i] = info[i].pool;
+	xlicen_pool_info_free(info);
 	*pools = v;
-	*n = rep.npools;
-	v = NULL;
-out:
-	free(v);
-	msg_clear(&req);
-	msg_clear(&rep);
-	return rc;
+	*n = k;
+	return 0;
 }
 
 void
