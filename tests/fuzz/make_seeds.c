@@ -968,6 +968,62 @@ seeds_utf8(void)
 	write_seed("fuzz_utf8", "nul-inside", "before\0after", 12);
 }
 
+/* ---------------------------------------------------------------- policy */
+
+static void
+seeds_policy(void)
+{
+	static const struct {
+		const char *name, *text;
+	} v[] = {
+		{ "full",
+		    "# every section and key\n"
+		    "[groups]\n"
+		    "\tcad = alice@R bob@R\n"
+		    "\tops = admin@R\n"
+		    "[admin]\n"
+		    "\tprincipals = root@R\n"
+		    "\tgroups = ops\n"
+		    "[default]\n"
+		    "\texclude = host:BadHost.\n"
+		    "\tqueue_timeout = 7\n"
+		    "\tttl = 60\n"
+		    "\theartbeat = 20\n"
+		    "[products]\n"
+		    "\txdemo = {\n"
+		    "\t\tinclude = group:cad\n"
+		    "\t\tinclude = @OTHER\n"
+		    "\t\texclude = principal:bob@R\n"
+		    "\t\treserve = 2 principal:carol@R\n"
+		    "\t\tmax = 1 group:cad\n"
+		    "\t\tdup_group = user\n"
+		    "\t\tlinger = 5\n"
+		    "\t}\n"
+		    "\txmax = {\n"
+		    "\t\tmax = 1 principal:dave@R\n"
+		    "\t\treserve = 1 realm:R\n"
+		    "\t\tmax = 0 host:kiosk\n"
+		    "\t}\n" },
+		{ "empty", "" },
+		{ "final-section",
+		    "[default]\n\tdup_group = site\n\tlinger = 0\n" },
+		{ "bad-count", "[products]\n\txdemo = {\n"
+		    "\t\tmax = x principal:a@R\n\t}\n" },
+		{ "bad-key", "[default]\n\tfrobnicate = 1\n" },
+		{ "bad-group", "[default]\n\tinclude = group:nope\n" },
+		{ "bad-section", "[bogus]\n\tx = 1\n" },
+		{ "bad-syntax", "[default]\n\tthis line is wrong\n" },
+		{ "bad-unclosed", "[products]\n\txdemo = {\n\t\tmax = 1 a@R\n" },
+	};
+	static const char nul[] = "[default]\n\0ttl = 5\n";
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		write_seed("fuzz_policy", v[i].name, v[i].text,
+		    strlen(v[i].text));
+	write_seed("fuzz_policy", "bad-nul", nul, sizeof(nul) - 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -999,6 +1055,7 @@ main(int argc, char **argv)
 	seeds_utf8();
 	seeds_display();
 	seeds_discover();
+	seeds_policy();
 	EVP_PKEY_free(pkey);
 	return failures == 0 ? 0 : 1;
 }
