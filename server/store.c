@@ -34,8 +34,8 @@
  * INSERT seat (its trigger updates the pool's counter), INSERT lease, the
  * last event's hash, INSERT event, RELEASE of its savepoint; its share of
  * the round's COMMIT and fdatasync(), plus the occasional checkpoint.  A
- * heartbeat: one SELECT by primary key.  Reads (status, holders, counts,
- * next expiry, reports) first write the heartbeats held in memory.
+ * heartbeat: one SELECT by primary key.  The reads of expires_at (status,
+ * holders, next expiry) first write the heartbeats held in memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -761,39 +761,40 @@ store_hb_flush(struct store *s)
 	return XLICEN_OK;
 }
 
-/* Before a read of expires_at: write the heartbeats, no fsync needed. */
+/* Write the heartbeats held in memory in a transaction of their own:
+ * store_begin_as writes them, the empty operation commits them. */
 static int
-store_hb_write(struct store *s)
+store_hb_commit(struct store *s, int durable)
 {
 	int rc;
 
 	if (s->hb_n == 0)
 		return XLICEN_OK;
-	if ((rc = store_begin_light(s)) != 0)
+	if ((rc = store_begin_as(s, durable)) != 0)
 		return rc;
 	if ((rc = store_commit(s)) != 0)
 		store_rollback(s);
 	return rc;
 }
 
+/* Before a read of expires_at: write the heartbeats, no fsync needed. */
+static int
+store_hb_write(struct store *s)
+{
+	return store_hb_commit(s, 0);
+}
+
 int
 store_flush(struct store *s, int64_t now, int64_t max_age)
 {
-	int rc;
-
 	if (s == NULL || s->hb_n == 0 ||
 	    (max_age > 0 && now - s->hb_since < max_age &&
 	    s->hb_n < STORE_HB_FLUSH_AT))
 		return XLICEN_OK;
-	/* store_begin writes them; an empty operation commits them.  What a
-	 * power loss can take must stay about a second of heartbeats
+	/* What a power loss can take must stay about a second of heartbeats
 	 * (store_extend_leases): the checkpointer syncs the WAL every second;
 	 * without one, this commit does, at most once a second. */
-	if ((rc = store_begin_as(s, s->bg == NULL)) != 0)
-		return rc;
-	if ((rc = store_commit(s)) != 0)
-		store_rollback(s);
-	return rc;
+	return store_hb_commit(s, s->bg == NULL);
 }
 
 int
@@ -2661,8 +2662,7 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
-	if (s->hb_n > 0)
-		(void)store_flush(s, 0, 0);
+	(void)store_flush(s, 0, 0);
 	store_bg_stop(s);
 	free(s->hb);
 	for (i = 0; i < ST__N; i++)
@@ -3350,7 +3350,6 @@ store_count_leases(struct store *s, int64_t *leases, int64_t *seats)
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	st = s->st[ST_COUNT_LEASES];
-	(void)store_hb_write(s);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = store_dberr(s, "count leases");
 		goto out;
