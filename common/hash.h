@@ -1,9 +1,9 @@
 /*
- * hash_str: FNV-1a of a NUL-terminated string, for the small
- * open-addressing tables of the server (connections per peer address,
- * heartbeats held in memory, a report's open leases).  Not for anything
- * an attacker could aim collisions at beyond a slower lookup: the tables
- * it serves are bounded by the server's own caps.
+ * hash_str: FNV-1a of a NUL-terminated string, for the small hash tables
+ * of the server (connections per peer address, heartbeats held in memory,
+ * a report's open leases, the leases used per connection).  Not for
+ * anything an attacker could aim collisions at beyond a slower lookup:
+ * the tables it serves are bounded by the server's own caps.
  */
 #ifndef XLICEN_HASH_H
 #define XLICEN_HASH_H

@@ -18,6 +18,7 @@
 
 #include "display.h"
 #include "err.h"
+#include "hash.h"
 #include "license.h"
 #include "log.h"
 #include "policy.h"
@@ -78,11 +79,7 @@ hs_get(struct server *srv)
 static size_t
 lmap_bucket(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % LMAP_BUCKETS;
+	return (size_t)(hash_str(id) % LMAP_BUCKETS);
 }
 
 static struct lnk *
