@@ -617,6 +617,9 @@ loop_run(struct server *srv)
 		conn_free(c);
 	}
 	handlers_free(srv);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
+	srv->spare_fd = -1;
 	free(srv->peers);
 	srv->peers = NULL;
 	srv->peers_cap = srv->peers_n = 0;
