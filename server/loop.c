@@ -536,7 +536,7 @@ loop_run(struct server *srv)
 		loop_add_fd(srv, store_sync_fd(srv->store), LOOP_TAG_SYNC);
 	/* The heartbeats of the last second before a crash may be lost
 	 * (store_heartbeat): every lease gets one TTL more. */
-	if (store_extend_leases(srv->store) != 0)
+	if (store_extend_leases(srv->store, (int64_t)time(NULL)) != 0)
 		return XLICEN_E_DB;
 	srv->next_expiry = store_next_expiry(srv->store);
 

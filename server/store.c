@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +110,9 @@ enum store_st {
 	ST_POOL_ACTIVE_IDS,
 	ST_POOL_UPSERT,
 	ST_POOL_WITHDRAW,
+	ST_POOL_ORPHANS,
+	ST_SEATS_MOVE,
+	ST_LEASES_MOVE,
 	ST_STATUS_ALL,
 	ST_STATUS_PRODUCT,
 	ST_NEXT_EXPIRY,
@@ -239,13 +243,33 @@ static const char *const store_sql[ST__N] = {
 	[ST_POOL_WITHDRAW] =
 	    "UPDATE pools SET withdrawn = 1 WHERE id = ?1"
 	    " RETURNING vendor, product, serial, ver_min, ver_max",
+	/* The withdrawn pools that still hold seats or leases, each with the
+	 * licensed pool that replaces it, if any: same vendor, product,
+	 * versions, kind and node lock, the most recently added first (a
+	 * renewal is a new row). */
+	[ST_POOL_ORPHANS] =
+	    "SELECT o.id, (SELECT n.id FROM pools AS n WHERE n.withdrawn = 0"
+	    " AND n.vendor = o.vendor AND n.product = o.product"
+	    " AND n.ver_min = o.ver_min AND n.ver_max = o.ver_max"
+	    " AND n.uncounted = o.uncounted AND n.hostid = o.hostid"
+	    " ORDER BY n.id DESC LIMIT 1)"
+	    " FROM pools AS o WHERE o.withdrawn = 1"
+	    " AND (EXISTS (SELECT 1 FROM seats AS s WHERE s.pool_id = o.id)"
+	    " OR EXISTS (SELECT 1 FROM leases AS l WHERE l.pool_id = o.id))"
+	    " ORDER BY o.id",
+	/* The triggers of 0003 move the in_use counts along. */
+	[ST_SEATS_MOVE] = "UPDATE seats SET pool_id = ?2 WHERE pool_id = ?1",
+	[ST_LEASES_MOVE] = "UPDATE leases SET pool_id = ?2 WHERE pool_id = ?1",
+	/* Withdrawn pools are listed while they hold seats (in_use counts
+	 * them, due or not; store_status leaves out those with none live). */
 	[ST_STATUS_ALL] =
-	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id")
-	    " FROM pools AS p WHERE p.withdrawn = 0"
+	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id") ", p.withdrawn"
+	    " FROM pools AS p WHERE p.withdrawn = 0 OR p.in_use > 0"
 	    " ORDER BY p.product, p.id",
 	[ST_STATUS_PRODUCT] =
-	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id")
-	    " FROM pools AS p WHERE p.product = ?2 AND p.withdrawn = 0"
+	    "SELECT " POOL_COLS ", " LIVE_SEATS_SUM("p.id") ", p.withdrawn"
+	    " FROM pools AS p WHERE p.product = ?2"
+	    " AND (p.withdrawn = 0 OR p.in_use > 0)"
 	    " ORDER BY p.id",
 	[ST_NEXT_EXPIRY] =
 	    "SELECT MIN(t) FROM (SELECT MIN(expires_at) AS t FROM leases"
@@ -257,14 +281,14 @@ static const char *const store_sql[ST__N] = {
 	[ST_HOLDERS] =
 	    "SELECT p.product, l.version, l.principal, l.host, l.display,"
 	    " l.id, l.pid, l.count, l.hb_s, l.granted_at, l.heartbeat_at,"
-	    " l.expires_at"
+	    " l.expires_at, p.withdrawn"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.expires_at > ?1 AND (?2 IS NULL OR p.product = ?2)"
 	    " AND (?3 IS NULL OR l.principal = ?3)"
 	    " ORDER BY p.product, l.granted_at, l.id",
 	[ST_HOLDERS_LINGER] =
 	    "SELECT p.product, s.principal, s.host, s.count, s.created_at,"
-	    " s.linger_until"
+	    " s.linger_until, p.withdrawn"
 	    " FROM seats AS s JOIN pools AS p ON p.id = s.pool_id"
 	    " WHERE s.linger_until > ?1 AND (?2 IS NULL OR p.product = ?2)"
 	    " AND NOT EXISTS (SELECT 1 FROM leases AS l WHERE l.seat_id = s.id)"
@@ -283,7 +307,13 @@ static const char *const store_sql[ST__N] = {
 	    "SELECT principal, ttl_s, expires_at FROM leases WHERE id = ?1",
 	[ST_HB_SET] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?3 WHERE id = ?1",
-	[ST_EXTEND] = "UPDATE leases SET expires_at = expires_at + ttl_s",
+	/* See store_extend_leases: heartbeat_at + ttl_s is the expiry the
+	 * last written heartbeat gave, so this is the same at every start. */
+	[ST_EXTEND] =
+	    "UPDATE leases SET expires_at ="
+	    " MIN(heartbeat_at + 2 * ttl_s, ?1 + ttl_s)"
+	    " WHERE expires_at < MIN(heartbeat_at + 2 * ttl_s, ?1 + ttl_s)"
+	    " AND heartbeat_at + 2 * ttl_s > ?1",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 };
@@ -297,6 +327,7 @@ struct store_hb {
 
 struct store {
 	sqlite3 *db;
+	int lockfd;		/* the -lock file (store_lock), or -1 */
 	sqlite3_stmt *st[ST__N];
 	/* Group commit (store_batch_begin/end): the operations of one round
 	 * of the event loop run in savepoints of one transaction. */
@@ -798,11 +829,29 @@ store_flush(struct store *s, int64_t now, int64_t max_age)
 }
 
 int
-store_extend_leases(struct store *s)
+store_extend_leases(struct store *s, int64_t now)
 {
+	sqlite3_stmt *st;
+	int rc = XLICEN_OK;
+
 	if (s == NULL)
 		return XLICEN_E_INVALID;
-	return st_exec(s, ST_EXTEND, "extend leases");
+	/*
+	 * A heartbeat lost in a crash was answered while its lease was live,
+	 * within about a second of the last one written (store_flush), and
+	 * before the crash: the expiry it gave is at most one TTL past the
+	 * stored one and at most now + TTL.  The bound is computed from
+	 * heartbeat_at, not from expires_at, so that starting again (a crash
+	 * loop) gives nothing more: an abandoned lease ends at most two TTL
+	 * after its last written heartbeat however many times the server
+	 * starts.
+	 */
+	st = s->st[ST_EXTEND];
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_dberr(s, "extend leases");
+	st_done(st);
+	return rc;
 }
 
 /* Whether a pool's dates allow a grant at now: -1 not yet, 1 expired,
@@ -2394,6 +2443,71 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
 	return XLICEN_OK;
 }
 
+/*
+ * One server per SQLite database: two would each count the seats in use
+ * and hand out the same free seat.  SQLite's own locks are POSIX locks on
+ * the database file, which a process loses when it closes any descriptor
+ * of that file, so the lock is taken on a file of its own beside it,
+ * PATH-lock, with flock(2), which belongs to the open file description:
+ * held until store_close (or the process's end, kill -9 included), never
+ * dropped by another descriptor.  The holder's pid is written in the file
+ * so that the refusal can name it.  The file is not removed at close (a
+ * next server may already have it open).  Not done for :memory: and URI
+ * names; a PostgreSQL store shares its database on purpose.
+ */
+static int
+store_lock(const char *path, int *lockfd, char *err, size_t errlen)
+{
+	char lpath[4096], pidtxt[32];
+	ssize_t r;
+	long pid = 0;
+	int fd, len;
+
+	*lockfd = -1;
+	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
+	    strncmp(path, "file:", 5) == 0)
+		return XLICEN_OK;
+	if (snprintf(lpath, sizeof(lpath), "%s-lock", path) >=
+	    (int)sizeof(lpath)) {
+		store_seterr(err, errlen, "database path too long");
+		return XLICEN_E_DB;
+	}
+	/* The lock file: created 0600 beside the database, never followed
+	 * through a symbolic link. */
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		store_seterr(err, errlen, "cannot open lock file %s: %s", lpath,
+		    strerror(errno));
+		return XLICEN_E_DB;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			store_seterr(err, errlen, "cannot lock %s: %s", lpath,
+			    strerror(errno));
+		} else {
+			/* The holder may not have written its pid yet. */
+			r = pread(fd, pidtxt, sizeof(pidtxt) - 1, 0);
+			pidtxt[r > 0 ? r : 0] = '\0';
+			if (sscanf(pidtxt, "%ld", &pid) == 1 && pid > 0)
+				store_seterr(err, errlen, "in use by another "
+				    "server, pid %ld (lock file %s)", pid,
+				    lpath);
+			else
+				store_seterr(err, errlen, "in use by another "
+				    "server (lock file %s)", lpath);
+		}
+		close(fd);
+		return XLICEN_E_DB;
+	}
+	len = snprintf(pidtxt, sizeof(pidtxt), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pidtxt, (size_t)len, 0) !=
+	    len)
+		log_msg(LOG_WARNING, "store: writing the pid to %s: %s", lpath,
+		    strerror(errno));
+	*lockfd = fd;
+	return XLICEN_OK;
+}
+
 /* SQLite creates files with mode 0644 less umask, and gives the -wal and
  * -shm files the database's mode; create it 0600 first so none of them is
  * ever readable by others. */
@@ -2616,6 +2730,9 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 		store_seterr(err, errlen, "out of memory");
 		return XLICEN_E_NOMEM;
 	}
+	s->lockfd = -1;
+	if ((rc = store_lock(path, &s->lockfd, err, errlen)) != 0)
+		goto out;
 	if ((rc = store_precreate(path, err, errlen)) != 0)
 		goto out;
 	rc = XLICEN_E_DB;
@@ -2671,6 +2788,10 @@ store_close(struct store *s)
 		log_msg(LOG_ERR, "store: close: %s", sqlite3_errmsg(s->db));
 		sqlite3_close_v2(s->db);
 	}
+	/* Last: the database is closed (and checkpointed) before the next
+	 * server may open it. */
+	if (s->lockfd != -1)
+		close(s->lockfd);
 	free(s);
 }
 
@@ -2792,13 +2913,87 @@ out:
 	return rc;
 }
 
+/* Move the seats and leases of pool from to pool to. */
+static int
+store_move_pool(struct store *s, int64_t from, int64_t to)
+{
+	static const enum store_st which[] = { ST_SEATS_MOVE, ST_LEASES_MOVE };
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = XLICEN_OK;
+
+	for (i = 0; i < sizeof(which) / sizeof(which[0]) && rc == 0; i++) {
+		st = s->st[which[i]];
+		if (sqlite3_bind_int64(st, 1, from) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, to) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			rc = store_dberr(s, "sync: move leases");
+		st_done(st);
+	}
+	return rc;
+}
+
+/*
+ * A license that replaces another (a renewal: same vendor, product,
+ * versions, kind and node lock, another serial) takes over the seats,
+ * lingering ones too, and leases of the withdrawn one, so that they count
+ * against its total instead of being counted by nobody; with fewer seats
+ * than in use it grants nothing until use falls below them.  Withdrawn
+ * pools from earlier reloads that still hold leases are replaced the same
+ * way.  *moved gets how many pools were taken over.
+ */
+static int
+store_take_over(struct store *s, size_t *moved)
+{
+	sqlite3_stmt *st = s->st[ST_POOL_ORPHANS];
+	int64_t (*pairs)[2] = NULL, (*tmp)[2];
+	size_t len = 0, cap = 0, i;
+	int rc = XLICEN_OK, src;
+
+	*moved = 0;
+	/* Read them all first: the moves change what the query reads. */
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+			continue;	/* removed without replacement */
+		if (len == cap) {
+			cap = cap ? 2 * cap : 8;
+			if ((tmp = reallocarray(pairs, cap, sizeof(*pairs))) ==
+			    NULL) {
+				rc = XLICEN_E_NOMEM;
+				goto out;
+			}
+			pairs = tmp;
+		}
+		pairs[len][0] = sqlite3_column_int64(st, 0);
+		pairs[len++][1] = sqlite3_column_int64(st, 1);
+	}
+	if (src != SQLITE_DONE) {
+		rc = store_dberr(s, "sync: withdrawn pools");
+		goto out;
+	}
+	st_done(st);
+	st = NULL;
+	for (i = 0; i < len; i++) {
+		if ((rc = store_move_pool(s, pairs[i][0], pairs[i][1])) != 0)
+			goto out;
+		log_msg(LOG_NOTICE, "pool %" PRId64 " replaced by pool %" PRId64
+		    ": its leases and seats count against the new license",
+		    pairs[i][0], pairs[i][1]);
+	}
+	*moved = len;
+out:
+	st_done(st);
+	free(pairs);
+	return rc;
+}
+
 int
 store_sync_pools(struct store *s, const struct license *lics, size_t n,
     int64_t now)
 {
 	struct store_event ev;
 	int64_t *before = NULL, *seen = NULL;
-	size_t nbefore = 0, nnew = 0, nwithdrawn = 0, i;
+	size_t nbefore = 0, nnew = 0, nwithdrawn = 0, nmoved = 0, i;
 	char detail[128];
 	int rc, in_tx = 0;
 
@@ -2827,10 +3022,12 @@ store_sync_pools(struct store *s, const struct license *lics, size_t n,
 			goto out;
 		nwithdrawn++;
 	}
+	if ((rc = store_take_over(s, &nmoved)) != 0)
+		goto out;
 	/* nnew counts a license listed twice in lics twice; harmless in a
 	 * log line. */
-	snprintf(detail, sizeof(detail), "licenses=%zu new=%zu withdrawn=%zu",
-	    n, nnew, nwithdrawn);
+	snprintf(detail, sizeof(detail), "licenses=%zu new=%zu withdrawn=%zu "
+	    "replaced=%zu", n, nnew, nwithdrawn, nmoved);
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = now;
 	ev.kind = "reload";
@@ -2912,6 +3109,17 @@ store_status(struct store *s, const char *product, int64_t now,
 		p->ttl_s = clamp_u32(sqlite3_column_int64(st, 12));
 		p->heartbeat_s = clamp_u32(sqlite3_column_int64(st, 13));
 		p->in_use = clamp_u32(sqlite3_column_int64(st, 14));
+		if (sqlite3_column_int(st, 15) != 0) {
+			/* Withdrawn: shown while it has live seats, with
+			 * none to give. */
+			if (p->in_use == 0) {
+				len--;
+				continue;
+			}
+			p->state = STORE_POOL_WITHDRAWN;
+			p->total = 0;
+			continue;
+		}
 		switch (pool_dates(p->start, p->expires, now)) {
 		case 1:
 			p->state = STORE_POOL_EXPIRED;
@@ -2999,6 +3207,7 @@ store_holders(struct store *s, const char *product, const char *principal,
 				h->since = sqlite3_column_int64(st, 9);
 				h->last_hb = sqlite3_column_int64(st, 10);
 				h->expires = sqlite3_column_int64(st, 11);
+				h->withdrawn = sqlite3_column_int(st, 12) != 0;
 			} else {
 				col_copy(st, 1, h->principal,
 				    sizeof(h->principal));
@@ -3007,6 +3216,7 @@ store_holders(struct store *s, const char *product, const char *principal,
 				    3));
 				h->since = sqlite3_column_int64(st, 4);
 				h->expires = sqlite3_column_int64(st, 5);
+				h->withdrawn = sqlite3_column_int(st, 6) != 0;
 				h->lingering = 1;
 			}
 		}

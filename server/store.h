@@ -20,6 +20,7 @@ enum store_pool_state {
 	STORE_POOL_ACTIVE = 0,
 	STORE_POOL_EXPIRED = 1,
 	STORE_POOL_NOT_YET = 2,
+	STORE_POOL_WITHDRAWN = 3,
 };
 
 /*
@@ -151,7 +152,7 @@ int store_flush(struct store *s, int64_t now, int64_t max_age);
 /* At start: every lease one TTL longer, for the heartbeats of the last
  * second before a crash, which were answered but not yet written.
  * Returns 0 or XLICEN_E_DB. */
-int store_extend_leases(struct store *s);
+int store_extend_leases(struct store *s, int64_t now);
 
 /* Release a lease of principal.  Same errors as store_heartbeat.  The
  * seat goes when no lease shares it any more, or stays counted for its
@@ -225,6 +226,7 @@ struct store_holder {
 	int64_t last_hb;
 	int64_t expires;	/* lease expiry or linger end */
 	int lingering;
+	int withdrawn;
 };
 
 /*

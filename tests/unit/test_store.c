@@ -99,6 +99,8 @@ unlink_db(const char *path)
 	char p[720];
 
 	unlink(path);
+	snprintf(p, sizeof(p), "%s-lock", path);
+	unlink(p);
 	snprintf(p, sizeof(p), "%s-wal", path);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", path);
@@ -707,9 +709,10 @@ test_batch_write_behind(void **state)
 	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL),
 	    raw_int(f, "SELECT COALESCE(SUM(count), 0) FROM seats", NULL));
 
-	/* At start every lease gets one TTL more. */
+	/* At start every lease gets up to one TTL more (not past the
+	 * start + TTL). */
 	exp = raw_int(f, "SELECT expires_at FROM leases", NULL);
-	assert_int_equal(store_extend_leases(f->s), 0);
+	assert_int_equal(store_extend_leases(f->s, exp), 0);
 	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases", NULL),
 	    exp + TTL);
 }
@@ -879,11 +882,18 @@ test_sync_withdraws(void **state)
 	/* paint's license goes away. */
 	assert_int_equal(store_sync_pools(f->s, l, 1, NOW + 1), 0);
 	assert_int_equal(store_status(f->s, NULL, NOW + 1, &ps, &n), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(ps[0].product, "draw");
+	assert_int_equal(ps[0].state, STORE_POOL_ACTIVE);
+	assert_string_equal(ps[1].product, "paint");
 	free(ps);
+	/* Its lease keeps it listed, withdrawn, with no seats to give. */
 	assert_int_equal(store_status(f->s, "paint", NOW + 1, &ps, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_int_equal(ps[0].in_use, 1);
+	assert_int_equal(ps[0].total, 0);
+	free(ps);
 	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 1, &g2),
 	    XLICEN_E_NO_PRODUCT);
 	/* ...but its lease lives on and can be kept alive. */
@@ -907,8 +917,12 @@ test_sync_withdraws(void **state)
 	/* An empty license set withdraws everything. */
 	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW + 4), 0);
 	assert_int_equal(store_status(f->s, NULL, NOW + 4, &ps, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	free(ps);
 	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 5, NULL), 0);
+	assert_int_equal(store_status(f->s, NULL, NOW + 5, &ps, &n), 0);
+	assert_int_equal(n, 0);
 }
 
 static void
@@ -995,6 +1009,255 @@ test_kill9_keeps_grant(void **state)
 	assert_int_equal(exp, NOW + 1 + TTL);
 }
 
+
+/* ---- renewals, withdrawn licenses, restart allowance, one server ---- */
+
+/* The one status row of product (asserted), copied out. */
+static struct store_pool_status
+status1(struct fx *f, const char *product, int64_t now)
+{
+	struct store_pool_status *ps = NULL, r;
+	size_t n = 0;
+
+	assert_int_equal(store_status(f->s, product, now, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	r = ps[0];
+	free(ps);
+	return r;
+}
+
+/*
+ * The vendor's renewal (same vendor, product, versions, kind and node
+ * lock; new serial) replaces a license on reread: it takes over the live
+ * leases and their seats, lingering ones too, so the seats are counted
+ * once, not once per license.
+ */
+static void
+test_renewal_takes_over(void **state)
+{
+	struct fx *f = *state;
+	struct license old = lic("cad", "1", "2", 3, 0, 0, "R1");
+	struct license renewed = lic("cad", "1", "2", 3, 0, NOW + DAY, "R2");
+	struct store_pool_status st;
+	struct store_grant g[3], x;
+	int i;
+
+	old.linger_s = 30;
+	renewed.linger_s = 30;
+	sync1(f, old);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(checkout(f, "a@EX", "cad", "1", 1, NOW, &g[i]),
+		    0);
+	/* One of them released: its seat lingers, still counted. */
+	assert_int_equal(store_release(f->s, "a@EX", g[2].lease_id, NOW + 1,
+	    NULL), 0);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 1, &x),
+	    XLICEN_E_NO_SEATS);
+
+	assert_int_equal(store_sync_pools(f->s, &renewed, 1, NOW + 2), 0);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 2, &x),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(x.in_use, 3);
+	assert_int_equal(x.total, 3);
+	st = status1(f, "cad", NOW + 2);
+	assert_string_equal(st.serial, "R2");
+	assert_int_equal(st.state, STORE_POOL_ACTIVE);
+	assert_int_equal(st.in_use, 3);
+	assert_int_equal(st.total, 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE"
+	    " pool_id = (SELECT id FROM pools WHERE serial = 'R2')", NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools WHERE"
+	    " serial = 'R1'", NULL), 0);
+
+	/* The leases live on under the new license... */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g[0].lease_id, NOW + 3,
+	    NULL), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g[0].lease_id, NOW + 4,
+	    NULL), 0);
+	/* ...a released seat lingers there, and once the lingering seat of
+	 * the old license ends one seat is free, one only. */
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 5, &x),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 31, &x), 0);
+	assert_int_equal(checkout(f, "c@EX", "cad", "1", 1, NOW + 31, &x),
+	    XLICEN_E_NO_SEATS);
+	st = status1(f, "cad", NOW + 31);
+	assert_int_equal(st.in_use, 3);
+
+	/* The same takeover at a restart (the store reopened, then the
+	 * licenses read). */
+	reopen(f);
+	renewed.serial[1] = '3';
+	assert_int_equal(store_sync_pools(f->s, &renewed, 1, NOW + 32), 0);
+	st = status1(f, "cad", NOW + 32);
+	assert_string_equal(st.serial, "R3");
+	assert_int_equal(st.in_use, 3);
+	assert_int_equal(checkout(f, "c@EX", "cad", "1", 1, NOW + 32, &x),
+	    XLICEN_E_NO_SEATS);
+}
+
+/* A renewal with fewer seats than in use keeps every lease, grants
+ * nothing until use falls below its total, and status shows 5/3. */
+static void
+test_renewal_fewer_seats(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status st;
+	struct store_grant g[5], x;
+	int i;
+
+	sync1(f, lic("cad", "1", "2", 5, 0, 0, "F1"));
+	for (i = 0; i < 5; i++)
+		assert_int_equal(checkout(f, "a@EX", "cad", "1", 1, NOW, &g[i]),
+		    0);
+	assert_int_equal(store_sync_pools(f->s, (struct license[]){
+	    lic("cad", "1", "2", 3, 0, 0, "F2") }, 1, NOW + 1), 0);
+	st = status1(f, "cad", NOW + 1);
+	assert_int_equal(st.in_use, 5);
+	assert_int_equal(st.total, 3);
+	assert_int_equal(st.state, STORE_POOL_ACTIVE);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_heartbeat(f->s, "a@EX", g[i].lease_id,
+		    NOW + 2, NULL), 0);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 2, &x),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(x.in_use, 5);
+	assert_int_equal(x.total, 3);
+	/* 3 of 3: still nothing. */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(store_release(f->s, "a@EX", g[i].lease_id,
+		    NOW + 3, NULL), 0);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 3, &x),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", g[2].lease_id, NOW + 4,
+	    NULL), 0);
+	assert_int_equal(checkout(f, "b@EX", "cad", "1", 1, NOW + 4, &x), 0);
+	assert_int_equal(x.in_use, 3);
+}
+
+/*
+ * A license removed without a replacement (nothing of the same vendor,
+ * product, versions, kind and node lock is licensed): its leases stay,
+ * shown as a withdrawn status row and in holders, and nothing is granted
+ * from it.  A license of another version range is no replacement.
+ */
+static void
+test_removal_without_replacement(void **state)
+{
+	struct fx *f = *state;
+	struct license paint = lic("paint", "1", "2", 2, 0, 0, "P1");
+	struct license other = lic("paint", "3", "4", 1, 0, 0, "P2");
+	struct license locked = lic("paint", "1", "2", 2, 0, 0, "P3");
+	struct store_pool_status *ps = NULL;
+	struct store_holder *h = NULL;
+	struct store_grant g[2], x;
+	size_t n = 0;
+
+	sync1(f, paint);
+	assert_int_equal(checkout(f, "a@EX", "paint", "1", 1, NOW, &g[0]), 0);
+	assert_int_equal(checkout(f, "a@EX", "paint", "1", 1, NOW, &g[1]), 0);
+
+	snprintf(locked.hostid, sizeof(locked.hostid), "host:ws9");
+	assert_int_equal(store_sync_pools(f->s, (struct license[]){ other,
+	    locked }, 2, NOW + 1), 0);
+	assert_int_equal(store_status(f->s, "paint", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 3);
+	/* The withdrawn row: its leases, no seats to give. */
+	assert_string_equal(ps[0].serial, "P1");
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_int_equal(ps[0].in_use, 2);
+	assert_int_equal(ps[0].total, 0);
+	assert_string_equal(ps[1].serial, "P2");
+	assert_int_equal(ps[1].state, STORE_POOL_ACTIVE);
+	assert_int_equal(ps[1].in_use, 0);
+	assert_string_equal(ps[2].serial, "P3");
+	assert_int_equal(ps[2].in_use, 0);
+	free(ps);
+	ps = NULL;
+	/* Version 1 is only in the withdrawn license (and one locked to
+	 * another host). */
+	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 1, &x),
+	    XLICEN_E_WRONG_HOST);
+	assert_int_equal(checkout(f, "b@EX", "paint", "3", 1, NOW + 1, &x), 0);
+	assert_int_equal(store_holders(f->s, "paint", NULL, NOW + 1, &h, &n),
+	    0);
+	assert_int_equal(n, 3);
+	assert_int_equal(h[0].withdrawn, 1);
+	assert_int_equal(h[1].withdrawn, 1);
+	assert_int_equal(h[2].withdrawn, 0);
+	assert_string_equal(h[2].lease_id, x.lease_id);
+	free(h);
+
+	/* Once its leases are gone the withdrawn row goes too. */
+	assert_int_equal(store_release(f->s, "a@EX", g[0].lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g[1].lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_status(f->s, "paint", NOW + 2, &ps, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ps[0].serial, "P2");
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+}
+
+/*
+ * The start-up allowance (heartbeats answered from memory in the last
+ * second before a crash) is one TTL at most and does not add up over
+ * restarts: after ten starts a lease ends at most TTL after the last.
+ */
+static void
+test_restart_allowance(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, g2;
+	int i;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g2), 0);
+	/* g2 was last heard of long ago: due 2 TTL before the restarts. */
+	assert_int_equal(raw_int(f, "UPDATE leases SET heartbeat_at = ?1 - 60,"
+	    " expires_at = ?1 WHERE id = ?2 RETURNING expires_at",
+	    "1699999880", g2.lease_id, NULL), NOW - 2 * TTL);
+	for (i = 0; i < 10; i++) {
+		reopen(f);
+		assert_int_equal(store_extend_leases(f->s, NOW + 1 + i), 0);
+	}
+	/* Never past the last start + TTL... */
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + 10 + TTL);
+	/* ...and a lease due a TTL before the restart is not brought back. */
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), NOW - 2 * TTL);
+	/* However many starts, at most one TTL past the expiry its last
+	 * written heartbeat gave. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(store_extend_leases(f->s, NOW + TTL + 30 + i),
+		    0);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases"
+	    " WHERE id = ?1", g.lease_id, NULL), NOW + 2 * TTL);
+}
+
+/* A second server on the same database is refused, naming the database
+ * and the holder's pid; the lock goes with the store. */
+static void
+test_second_server_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;	/* must come back NULL */
+	char err[256], want[900];
+
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	snprintf(want, sizeof(want), "in use by another server, pid %ld "
+	    "(lock file %s-lock)", (long)getpid(), f->path);
+	assert_string_equal(err, want);
+	/* Closing the first (as at exit) lets the next one in. */
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof(err)), 0);
+}
 
 /* ---- seats, dup groups, linger, reclaim, removal ---- */
 
@@ -1692,6 +1955,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_withdraws,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_keeps_leases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_takes_over,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_fewer_seats,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_removal_without_replacement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_allowance,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_server_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_keeps_grant,
 		    setup, teardown),
