@@ -686,6 +686,10 @@ main_check_config(const struct server_config *cfg)
 		printf("keytab %s: %zu key(s)\n", cfg->keytab != NULL ?
 		    cfg->keytab : "(Kerberos default)", nkeys);
 	}
+	/* Informational: checking the configuration of a running server
+	 * is what this option is for. */
+	if (store_check_free(cfg->database, err, sizeof(err)) != 0)
+		printf("database %s: %s\n", cfg->database, err);
 	if (licenses_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
 		ok = 0;
 	} else {
@@ -939,6 +943,13 @@ main(int argc, char **argv)
 		goto out;
 	if (opt.check) {
 		rc = main_check_config(&srv.cfg);
+		goto out;
+	}
+	/* A second server on the same database: refused before it binds
+	 * (on the same port it would otherwise fail there, without naming
+	 * the database); store_open takes the lock itself. */
+	if (store_check_free(srv.cfg.database, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "database %s: %s", srv.cfg.database, err);
 		goto out;
 	}
 	if ((nactivated = main_activation_fds()) < 0) {

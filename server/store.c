@@ -2455,20 +2455,69 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
  * next server may already have it open).  Not done for :memory: and URI
  * names; a PostgreSQL store shares its database on purpose.
  */
+
+/* The lock file's path for the database at path; 0 if there is none. */
+static int
+store_lock_path(const char *path, char *lpath, size_t lpathlen)
+{
+	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
+	    strncmp(path, "file:", 5) == 0)
+		return 0;
+	return snprintf(lpath, lpathlen, "%s-lock", path) < (int)lpathlen;
+}
+
+/* The refusal: another server holds lpath (fd, open on it). */
+static void
+store_lock_busy(int fd, const char *lpath, char *err, size_t errlen)
+{
+	char pidtxt[32];
+	ssize_t r;
+	long pid = 0;
+
+	/* The holder may not have written its pid yet. */
+	r = pread(fd, pidtxt, sizeof(pidtxt) - 1, 0);
+	pidtxt[r > 0 ? r : 0] = '\0';
+	if (sscanf(pidtxt, "%ld", &pid) == 1 && pid > 0)
+		store_seterr(err, errlen, "in use by another server, pid %ld "
+		    "(lock file %s)", pid, lpath);
+	else
+		store_seterr(err, errlen, "in use by another server (lock "
+		    "file %s)", lpath);
+}
+
+int
+store_check_free(const char *path, char *err, size_t errlen)
+{
+	char lpath[4096];
+	int fd, rc = XLICEN_OK;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (path == NULL || !store_lock_path(path, lpath, sizeof(lpath)))
+		return XLICEN_OK;
+	/* The lock file, only looked at: absent or unreadable, store_open
+	 * will tell. */
+	if ((fd = open(lpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return XLICEN_OK;
+	if (flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK) {
+		store_lock_busy(fd, lpath, err, errlen);
+		rc = XLICEN_E_DB;
+	}
+	close(fd);
+	return rc;
+}
+
 static int
 store_lock(const char *path, int *lockfd, char *err, size_t errlen)
 {
 	char lpath[4096], pidtxt[32];
-	ssize_t r;
-	long pid = 0;
 	int fd, len;
 
 	*lockfd = -1;
 	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
 	    strncmp(path, "file:", 5) == 0)
 		return XLICEN_OK;
-	if (snprintf(lpath, sizeof(lpath), "%s-lock", path) >=
-	    (int)sizeof(lpath)) {
+	if (!store_lock_path(path, lpath, sizeof(lpath))) {
 		store_seterr(err, errlen, "database path too long");
 		return XLICEN_E_DB;
 	}
@@ -2481,21 +2530,11 @@ store_lock(const char *path, int *lockfd, char *err, size_t errlen)
 		return XLICEN_E_DB;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK) {
+		if (errno == EWOULDBLOCK)
+			store_lock_busy(fd, lpath, err, errlen);
+		else
 			store_seterr(err, errlen, "cannot lock %s: %s", lpath,
 			    strerror(errno));
-		} else {
-			/* The holder may not have written its pid yet. */
-			r = pread(fd, pidtxt, sizeof(pidtxt) - 1, 0);
-			pidtxt[r > 0 ? r : 0] = '\0';
-			if (sscanf(pidtxt, "%ld", &pid) == 1 && pid > 0)
-				store_seterr(err, errlen, "in use by another "
-				    "server, pid %ld (lock file %s)", pid,
-				    lpath);
-			else
-				store_seterr(err, errlen, "in use by another "
-				    "server (lock file %s)", lpath);
-		}
 		close(fd);
 		return XLICEN_E_DB;
 	}

@@ -35,6 +35,17 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /*
+ * One server per SQLite database: store_open also takes an flock(2) on
+ * PATH-lock (not on the database, whose POSIX locks SQLite owns) for as
+ * long as the store is open, and refuses with XLICEN_E_DB and err "in use
+ * by another server, pid N (lock file PATH-lock)" if another process
+ * holds it.  store_check_free only looks (for a refusal before the
+ * sockets are bound, and --check-config): 0 if free or unknown,
+ * XLICEN_E_DB with the same err if held.
+ */
+int store_check_free(const char *path, char *err, size_t errlen);
+
+/*
  * Make the set of pools equal to lics: a pool is identified by (vendor,
  * product, serial, versions); existing pools keep their id and leases,
  * pools no longer licensed are marked withdrawn (their leases stay until

@@ -233,6 +233,8 @@ state_name(int state, char *buf, size_t buflen)
 		return "expired";
 	case XLICEN_POOL_NOT_YET:
 		return "not yet valid";
+	case XLICEN_POOL_WITHDRAWN:
+		return "withdrawn";
 	default:
 		snprintf(buf, buflen, "unknown(%d)", state);
 		return buf;
@@ -335,8 +337,16 @@ status_json(const struct xlicen_pool_info *pi, size_t n)
 static void
 seats_str(const struct xlicen_pool_info *p, char *out, size_t outlen)
 {
-	if (p->flags & XLICEN_POOL_UNCOUNTED)
+	if (p->pool.state == XLICEN_POOL_WITHDRAWN)
+		/* Leases of a license no longer loaded: no seats to give. */
+		snprintf(out, outlen, "%u/-", p->pool.in_use);
+	else if (p->flags & XLICEN_POOL_UNCOUNTED)
 		snprintf(out, outlen, "%u/uncounted", p->pool.in_use);
+	else if (p->pool.in_use > p->pool.total)
+		/* A renewal with fewer seats than in use: nothing is granted
+		 * until use falls below the total. */
+		snprintf(out, outlen, "%u/%u over", p->pool.in_use,
+		    p->pool.total);
 	else
 		snprintf(out, outlen, "%u/%u", p->pool.in_use, p->pool.total);
 }

@@ -66,6 +66,8 @@ enum xlicen_pool_state {
 	XLICEN_POOL_ACTIVE = 0,		/* within its dates */
 	XLICEN_POOL_EXPIRED = 1,	/* past its expiry date */
 	XLICEN_POOL_NOT_YET = 2,	/* before its start date */
+	XLICEN_POOL_WITHDRAWN = 3,	/* no longer licensed; listed while its
+					 * leases last, total 0 */
 };
 
 /* One license pool as reported by xlicen_status. */
