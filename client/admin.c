@@ -338,6 +338,7 @@ get_holders(xlicen_session *s, uint16_t type, const char *product,
 		x->expires = (int64_t)h->expires;
 		x->state = h->state;
 		x->connected = h->connected;
+		x->withdrawn = (h->pool_flags & MSG_POOL_WITHDRAWN) != 0;
 	}
 	*out = v;
 	*n = rep.nholders;

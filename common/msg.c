@@ -96,6 +96,7 @@ static const struct field_desc holder_fields[] = {
 	HF(TAG_STATE, K_U8, state),
 	HF(TAG_POSITION, K_U32, position),
 	HF(TAG_CONNECTED, K_U8, connected),
+	HF(TAG_POOL_FLAGS, K_U32, pool_flags),
 };
 
 static const struct field_desc row_fields[] = {

@@ -56,6 +56,9 @@ enum msg_holder_state {
 /* POOL_FLAGS bits of a pool. */
 #define MSG_POOL_UNCOUNTED	0x1u	/* no seat limit */
 #define MSG_POOL_NODE_LOCKED	0x2u	/* hostid restricts who may use it */
+/* In a HOLDER only: the license the lease or lingering seat came from is
+ * withdrawn (removed without replacement). */
+#define MSG_POOL_WITHDRAWN	0x4u
 
 #define MSG_TAG_CRITICAL 0x8000
 
@@ -155,6 +158,7 @@ struct msg_holder {
 	uint8_t state;		/* enum msg_holder_state */
 	uint32_t position;
 	uint8_t connected;
+	uint32_t pool_flags;	/* MSG_POOL_WITHDRAWN */
 };
 
 /* One row of a REPORT_REPLY: a product (no PRINCIPAL) or one principal's

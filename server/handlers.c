@@ -1000,7 +1000,8 @@ holder_of_store(const struct server *srv, const struct store_holder *sh,
 		h->have |= MSG_F(TAG_PID) | MSG_F(TAG_LAST_HB) |
 		    MSG_F(TAG_HEARTBEAT) | MSG_F(TAG_CONNECTED);
 	}
-	h->have |= MSG_F(TAG_STATE);
+	h->pool_flags = sh->withdrawn ? MSG_POOL_WITHDRAWN : 0;
+	h->have |= MSG_F(TAG_STATE) | MSG_F(TAG_POOL_FLAGS);
 }
 
 static void

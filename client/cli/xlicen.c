@@ -941,8 +941,9 @@ holders_json(const struct xlicen_holder *h, size_t n)
 		fmt_time(h[i].expires, t, sizeof(t));
 		json_str(stdout, t);
 		printf(", \"heartbeat\": %u, \"position\": %u, \"connected\": "
-		    "%s}%s\n", h[i].heartbeat_s, h[i].position,
-		    h[i].connected ? "true" : "false", i + 1 < n ? "," : "");
+		    "%s, \"withdrawn\": %s}%s\n", h[i].heartbeat_s,
+		    h[i].position, h[i].connected ? "true" : "false",
+		    h[i].withdrawn ? "true" : "false", i + 1 < n ? "," : "");
 	}
 	printf("]\n");
 }
@@ -966,11 +967,11 @@ holders_table(const struct xlicen_holder *h, size_t n)
 		if (h[i].state == XLICEN_HOLDER_QUEUED)
 			snprintf(state, sizeof(state), "queued#%u",
 			    h[i].position);
-		else if (h[i].state == XLICEN_HOLDER_LEASE && !h[i].connected)
-			snprintf(state, sizeof(state), "held*");
 		else
-			snprintf(state, sizeof(state), "%s",
-			    holder_state(h[i].state));
+			snprintf(state, sizeof(state), "%s%s%s",
+			    holder_state(h[i].state), h[i].withdrawn ? "-w" :
+			    "", h[i].state == XLICEN_HOLDER_LEASE &&
+			    !h[i].connected ? "*" : "");
 		printf("%-12s %-10s %-24s %-16s %-18s %-32s %5u %-20s %-20s "
 		    "%-20s\n", h[i].product, state, h[i].principal,
 		    h[i].host[0] != '\0' ? h[i].host : "-",
@@ -978,6 +979,12 @@ holders_table(const struct xlicen_holder *h, size_t n)
 		    h[i].id[0] != '\0' ? h[i].id : "-", h[i].count, since, hb,
 		    exp);
 	}
+	for (i = 0; i < n; i++)
+		if (h[i].withdrawn) {
+			printf("(-w: its license was removed; nothing more is "
+			    "granted from it)\n");
+			break;
+		}
 }
 
 /* holders (admin) and leases (one's own). */

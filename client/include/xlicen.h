@@ -459,6 +459,9 @@ struct xlicen_holder {
 	int64_t expires;	/* lease expiry, queue timeout or linger end */
 	int state;		/* enum xlicen_holder_state */
 	int connected;		/* a connection of the holder is open now */
+	int withdrawn;		/* its license was removed without a
+				 * replacement: nothing more is granted
+				 * from it (XLICEN_POOL_WITHDRAWN) */
 };
 
 /*

@@ -282,6 +282,8 @@ pool_state(int state)
 		return "expired";
 	case XLICEN_POOL_NOT_YET:
 		return "not yet";
+	case XLICEN_POOL_WITHDRAWN:
+		return "withdrawn";
 	default:
 		return "?";
 	}

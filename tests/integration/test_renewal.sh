@@ -6,6 +6,7 @@
 # falls below it; a license removed without replacement leaves a
 # "withdrawn" row while its leases last.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
 
 # sign SERIAL SEATS: the xren license file, replaced in place.
 sign() {
@@ -33,7 +34,9 @@ status_row() {
 
 vendor_keys
 sign SN-1 3
-server_start --heartbeat 1
+policy "[admin]
+	principals = admin@$XLICEN_REALM"
+server_start --heartbeat 1 --policy "$T/policy.conf"
 
 declare -A LEASE
 for u in alice bob carol; do
@@ -90,6 +93,16 @@ expect_rc 2 "checkout of a withdrawn license"
 expect_contains "$RUN_ERR" "lease_probe: NO_PRODUCT: " "checkout of a withdrawn license"
 run as carol probe heartbeat "${LEASE[carol]}"
 expect_rc 0 "carol's heartbeat on the withdrawn license"
+run as admin xl holders xren
+expect_rc 0 "holders of the withdrawn license"
+expect_eq "$(printf '%s\n' "$RUN_OUT" | awk '$1 == "xren" { print $2, $3 }' | sort)" \
+"held-w* carol@$XLICEN_REALM
+held-w* dave@$XLICEN_REALM" "holders of the withdrawn license"
+expect_contains "$RUN_OUT" "(-w: its license was removed; nothing more is granted from it)" \
+	"holders' note"
+run as admin xl holders --json xren
+json_valid "$RUN_OUT"
+expect_eq "$(printf '%s\n' "$RUN_OUT" | grep -c '"withdrawn": true')" 2 "holders --json withdrawn"
 for u in carol dave; do
 	run as "$u" xl release "${LEASE[$u]}"
 	expect_rc 0 "$u's release"

@@ -230,6 +230,7 @@ assert_holder_equal(const struct msg_holder *a, const struct msg_holder *b)
 	assert_int_equal(a->state, b->state);
 	assert_int_equal(a->position, b->position);
 	assert_int_equal(a->connected, b->connected);
+	assert_int_equal(a->pool_flags, b->pool_flags);
 }
 
 static void
@@ -1537,6 +1538,11 @@ holder_fill(struct msg_holder *h, unsigned i)
 		snprintf(h->queue_id, sizeof(h->queue_id), "q%016x", i);
 		h->position = i;
 		h->have |= MSG_F(TAG_QUEUE_ID) | MSG_F(TAG_POSITION);
+	}
+	if (h->state != MSG_HOLDER_QUEUED && i % 2 == 0) {
+		/* Of a withdrawn license. */
+		h->pool_flags = MSG_POOL_WITHDRAWN;
+		h->have |= MSG_F(TAG_POOL_FLAGS);
 	}
 }
 
