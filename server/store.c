@@ -24,7 +24,8 @@
  * it to a power cut keeps a seat taken until its lease expires and never
  * gives one twice.  A heartbeat of a live lease is answered from
  * memory and written within a second (store_heartbeat); at start every
- * lease gets one TTL more for what a crash took (store_extend_leases).
+ * lease gets up to one TTL more for what a crash took, once
+ * (store_extend_leases).
  * Seats in use per pool are a counter kept by triggers (schema 0003).
  *
  * Cost of one checkout (the common case, nothing to expire): BEGIN

@@ -48,9 +48,14 @@ int store_check_free(const char *path, char *err, size_t errlen);
 /*
  * Make the set of pools equal to lics: a pool is identified by (vendor,
  * product, serial, versions); existing pools keep their id and leases,
- * pools no longer licensed are marked withdrawn (their leases stay until
- * released or expired but no new seat is granted from them).  Records a
- * "reload" audit event.  Returns 0 or XLICEN_E_DB.
+ * pools no longer licensed are marked withdrawn.  A withdrawn pool's
+ * seats (lingering ones too) and leases are taken over by the licensed
+ * pool that replaces it, if any: same vendor, product, versions, kind
+ * (uncounted) and hostid, the most recently added; they then count
+ * against its seats, in_use possibly above them.  Without a replacement
+ * they stay until released or expired, and no new seat is granted from
+ * the pool.  Records a "reload" audit event.  Returns 0, XLICEN_E_NOMEM
+ * or XLICEN_E_DB.
  */
 int store_sync_pools(struct store *s, const struct license *lics, size_t n,
     int64_t now);
@@ -160,9 +165,11 @@ int store_sync_wait(struct store *s, uint64_t ticket);
  * oldest is max_age seconds old at now (UTC s) or there are a few hundred
  * of them; max_age 0: whatever their age.  Returns 0 or XLICEN_E_DB. */
 int store_flush(struct store *s, int64_t now, int64_t max_age);
-/* At start: every lease one TTL longer, for the heartbeats of the last
- * second before a crash, which were answered but not yet written.
- * Returns 0 or XLICEN_E_DB. */
+/* At start (now, UTC s): for the heartbeats of the last second before a
+ * crash, answered but not yet written, every lease's expiry becomes at
+ * least min(last written heartbeat + 2 TTL, now + TTL), where that is
+ * after now.  The same at every start: it never adds up over restarts.
+ * Returns 0, XLICEN_E_INVALID or XLICEN_E_DB. */
 int store_extend_leases(struct store *s, int64_t now);
 
 /* Release a lease of principal.  Same errors as store_heartbeat.  The
@@ -199,7 +206,7 @@ struct store_pool_status {
 	uint32_t in_use;
 	int64_t start;		/* 0 = none */
 	int64_t expires;	/* 0 = permanent */
-	int state;		/* enum store_pool_state */
+	int state;		/* enum store_pool_state; WITHDRAWN: total 0 */
 	/* The license's optional fields (0 / "" when absent). */
 	int uncounted;
 	char hostid[LICENSE_HOSTID_MAX + 1];
@@ -209,8 +216,9 @@ struct store_pool_status {
 	uint32_t heartbeat_s;
 };
 
-/* All licensed (not withdrawn) pools, or those of one product (product may
- * be NULL), ordered by product then id.  Read-only: in_use leaves out
+/* All licensed pools, and withdrawn ones (STORE_POOL_WITHDRAWN, total 0)
+ * while they have seats in use, or those of one product (product may be
+ * NULL), ordered by product then id.  Read-only: in_use leaves out
  * leases already due at now even if store_expire has not run yet.  *out
  * is malloc'd (caller frees); it may be NULL when *n is 0. */
 int store_status(struct store *s, const char *product, int64_t now,
@@ -237,7 +245,7 @@ struct store_holder {
 	int64_t last_hb;
 	int64_t expires;	/* lease expiry or linger end */
 	int lingering;
-	int withdrawn;
+	int withdrawn;		/* of a pool withdrawn without replacement */
 };
 
 /*

@@ -52,7 +52,7 @@ expect_contains "$RUN_ERR" "lease_probe: NO_SEATS: " "dave's checkout on 3/3"
 sign SN-2 3
 hup
 expect_eq "$(status_row)" "xren 1.0-2.0 3/3 permanent active" "status after the renewal"
-for u in dave admin shortlived; do
+for u in dave admin; do
 	run as "$u" probe checkout xren
 	expect_rc 2 "$u's checkout after the renewal"
 	expect_contains "$RUN_ERR" "lease_probe: NO_SEATS: " "$u's checkout after the renewal"
