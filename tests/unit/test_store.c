@@ -1188,13 +1188,31 @@ test_removal_without_replacement(void **state)
 	assert_string_equal(h[2].lease_id, x.lease_id);
 	free(h);
 
-	/* Once its leases are gone the withdrawn row goes too. */
-	assert_int_equal(store_release(f->s, "a@EX", g[0].lease_id, NOW + 2,
-	    NULL), 0);
-	assert_int_equal(store_release(f->s, "a@EX", g[1].lease_id, NOW + 2,
-	    NULL), 0);
+	/* A replacement that comes at a later reread takes the leases then:
+	 * 2 of 1, over. */
+	paint.seats = 1;
+	snprintf(paint.serial, sizeof(paint.serial), "P4");
+	assert_int_equal(store_sync_pools(f->s, (struct license[]){ other,
+	    locked, paint }, 3, NOW + 2), 0);
 	assert_int_equal(store_status(f->s, "paint", NOW + 2, &ps, &n), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
+	assert_string_equal(ps[2].serial, "P4");
+	assert_int_equal(ps[2].state, STORE_POOL_ACTIVE);
+	assert_int_equal(ps[2].in_use, 2);
+	assert_int_equal(ps[2].total, 1);
+	free(ps);
+	assert_int_equal(store_release(f->s, "a@EX", g[0].lease_id, NOW + 3,
+	    NULL), 0);
+	assert_int_equal(checkout(f, "b@EX", "paint", "1", 1, NOW + 3, &x),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", g[1].lease_id, NOW + 3,
+	    NULL), 0);
+
+	/* Once its leases are gone a withdrawn row goes too. */
+	assert_int_equal(store_sync_pools(f->s, (struct license[]){ other },
+	    1, NOW + 4), 0);
+	assert_int_equal(store_status(f->s, "paint", NOW + 4, &ps, &n), 0);
+	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].serial, "P2");
 	assert_int_equal(ps[0].in_use, 1);
 	free(ps);
