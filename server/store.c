@@ -3366,6 +3366,7 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 		}
 		if (strcmp(kind, "release") == 0 || strcmp(kind, "expire") ==
 		    0 || strcmp(kind, "remove") == 0 ||
+		    strcmp(kind, "orphan") == 0 ||
 		    strcmp(kind, "linger") == 0) {
 			rep_level(&r, prow, ts, seats);
 			if (lease == NULL || (l = rep_find(&r, lease, 0)) ==

@@ -1150,8 +1150,9 @@ test_orphan(void **state)
 	struct fx *f = *state;
 	struct license l = lic("draw", "1", "2", 2, 0, 0, "S1");
 	struct store_grant g, g2, r;
+	struct store_report_row *rows = NULL;
 	const char *ids[2];
-	size_t k = 99;
+	size_t k = 99, nrows = 0, i;
 	int64_t exp;
 	int n = 0;
 
@@ -1206,6 +1207,15 @@ test_orphan(void **state)
 	assert_int_equal(in_use_of(f, "draw", NOW + 17), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
 	    " 'linger' AND seats = -1", NULL), 1);
+	/* The report ends the orphan's lease hours when it was freed: 12 s
+	 * of g and 17 s of g2. */
+	assert_int_equal(store_report(f->s, NOW, NOW + 17, NOW + 17, "draw",
+	    &rows, &nrows), 0);
+	for (i = 0; i < nrows; i++)
+		if (strcmp(rows[i].principal, "a@EX") == 0)
+			assert_int_equal(rows[i].seconds, 12 + 17);
+	assert_int_equal(nrows, 2);
+	free(rows);
 
 	/* A heartbeat re-attaches an orphan, even one whose last heartbeat
 	 * is still held in memory; another principal's does not. */
