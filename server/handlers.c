@@ -13,7 +13,7 @@
  * connection holds a lease once it got its GRANT or RECLAIM, or
  * heartbeated it while no other connection held it; a HEARTBEAT or
  * RELEASE from another connection does not take it away (docs/ADMIN.md,
- * "Orphaned leases").
+ * "When a holder dies: orphaned leases").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,8 +570,14 @@ handlers_next_deadline_ms(const struct server *srv)
 	return next;
 }
 
-/* The client ended c: the leases it holds become orphans, freed after
- * the grace unless re-attached. */
+/*
+ * The client ended c: the leases it holds become orphans, freed after
+ * the grace unless re-attached.  Not when c's GSS context has ended, as
+ * the client sees it: the library closes such a connection itself and
+ * reconnects when it next needs to, maybe once its user has renewed the
+ * tickets, so that close says nothing of the holder (docs/ADMIN.md).  The
+ * client's context ends up to the clock skew allowance before ours.
+ */
 static void
 orphan_leases(struct conn *c)
 {
@@ -582,7 +588,8 @@ orphan_leases(struct conn *c)
 	int64_t now = (int64_t)time(NULL);
 
 	if (c->end != CONN_END_CLIENT || srv->cfg.orphan_grace_s == 0 ||
-	    c->hconn == NULL)
+	    c->hconn == NULL ||
+	    now + LIMIT_ORPHAN_CTX_SLACK_S >= c->ctx_expires)
 		return;
 	for (l = c->hconn; l != NULL; l = l->cnext)
 		n++;

@@ -1034,9 +1034,8 @@ main(int argc, char **argv)
 
 	if (!srv.cfg.foreground && use_syslog)
 		log_use_syslog("gss-xlicend");
-	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s, "
-	    "orphan grace %u s)", XLICEN_VERSION, srv.cfg.lease_ttl_s,
-	    srv.cfg.heartbeat_s, srv.cfg.orphan_grace_s);
+	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
+	    XLICEN_VERSION, srv.cfg.lease_ttl_s, srv.cfg.heartbeat_s);
 	main_notify("READY=1");
 	main_daemon_ready(!use_syslog);
 	rc = loop_run(&srv);
