@@ -206,15 +206,19 @@ static const char *const store_sql[ST__N] = {
 	    " ?12, ?13, ?14, ?15)",
 	[ST_HB_UPDATE] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s,"
-	    " orphan_until = 0 WHERE id = ?1 AND principal = ?3 AND expires_at > ?2"
+	    " orphan_until = 0 WHERE id = ?1 AND principal = ?3"
+	    " AND expires_at > ?2 AND (orphan_until = 0 OR orphan_until > ?2)"
 	    " RETURNING expires_at",
 	[ST_RECLAIM_UPDATE] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s,"
 	    " pid = ?3, host = COALESCE(?4, host),"
 	    " display = COALESCE(?5, display), orphan_until = 0"
 	    " WHERE id = ?1 RETURNING expires_at",
+	/* Column 1: when the lease ends, its expiry or an orphan's grace. */
 	[ST_LEASE_GET] =
-	    "SELECT l.principal, l.expires_at, l.host, l.display, l.pool_id,"
+	    "SELECT l.principal, CASE WHEN l.orphan_until > 0 THEN"
+	    " MIN(l.orphan_until, l.expires_at) ELSE l.expires_at END,"
+	    " l.host, l.display, l.pool_id,"
 	    " l.count, p.product, l.seat_id, l.ttl_s, l.hb_s, l.version"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.id = ?1",
@@ -292,7 +296,7 @@ static const char *const store_sql[ST__N] = {
 	[ST_EXTEND] = "UPDATE leases SET expires_at = expires_at + ttl_s",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	/* The columns of ST_EXPIRE_SEL (sweep_row reads both). */
+	/* The columns of ST_EXPIRE_SEL (sweep_lease reads both). */
 	[ST_ORPHAN_SEL] =
 	    "SELECT l.id, l.principal, l.host, l.display, p.product,"
 	    " l.pool_id, l.count, l.seat_id, l.version"

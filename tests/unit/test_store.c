@@ -1188,7 +1188,12 @@ test_orphan(void **state)
 	assert_int_equal(store_expire(f->s, NOW + 11, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(in_use_of(f, "draw", NOW + 11), 2);
-	/* The grace is over: the orphan goes, its seat lingers. */
+	/* Once its grace is over it is gone, swept or not. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 12,
+	    &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, NULL, NULL,
+	    7, NOW + 12, &r), XLICEN_E_NO_LEASE);
+	/* The sweep: the orphan goes, its seat lingers. */
 	assert_int_equal(store_expire(f->s, NOW + 12, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE id = ?1",
