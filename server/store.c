@@ -9,6 +9,9 @@
  * seat.  Checkouts of one dup group share a seat (policy.h), so releasing
  * one of them frees nothing while another remains; a seat whose last
  * lease is released may linger, still counted, for the pool's linger time.
+ * A lease whose holder's connection was closed by the client is an orphan
+ * (orphan_until, store_orphan) until its principal re-attaches it or the
+ * sweep frees it as a release would.
  *
  * Every event row is hash-chained to the one before it (common/audit.h):
  * the row's hash is computed here, in the transaction that inserts it,
@@ -28,7 +31,8 @@
  * Seats in use per pool are a counter kept by triggers (schema 0003).
  *
  * Cost of one checkout (the common case, nothing to expire): BEGIN
- * IMMEDIATE, the expiry and linger sweeps (empty range scans), the pool
+ * IMMEDIATE, the expiry, orphan and linger sweeps (empty range scans; the
+ * orphans' of a partial index holding only orphans), the pool
  * SELECT (one row per pool of the product, its in_use counter), the
  * seat lookup of the dup group, the seats-held SELECT (only with a policy),
  * INSERT seat (its trigger updates the pool's counter), INSERT lease, the

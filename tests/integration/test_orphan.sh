@@ -5,7 +5,8 @@
 # (120 s here), and audited as 'orphan'; a RECLAIM within the grace keeps
 # the same lease; a one-shot HEARTBEAT from another connection does not
 # make the holder's lease an orphan; a seat freed this way lingers like a
-# released one; a server stop (SIGTERM) orphans nothing.
+# released one; a server stop (SIGTERM) or the idle timeout orphans
+# nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -127,4 +128,20 @@ expect_eq "$(in_use xlinger)" 1 "the seat lingers after its orphan is freed"
 seconds_until_free xlinger 6 >/dev/null
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'linger' AND product = 'xlinger'")" 1 \
 	"the linger event"
+
+# A connection the server ends (the idle timeout: ALERT TIMEOUT, then the
+# client's close) orphans nothing: the lease keeps its TTL.
+server_stop
+printf '[limits]\n\tidle_timeout = 1\n' >"$T/idle.conf"
+server_start --config "$T/idle.conf" --orphan-grace 2
+wire checkout xlinger 1.0 1 0 listen 3
+expect_rc 0 "checkout, then idle"
+expect_contains "$RUN_OUT" "ALERT code=TIMEOUT" "the server's idle ALERT"
+IDLE=$(printf '%s\n' "$RUN_OUT" | sed -n 's/^GRANT id=[0-9]* lease=\([0-9a-f]*\).*/\1/p')
+[ -n "$IDLE" ] || fail "no GRANT: $RUN_OUT"
+sleep 3
+expect_eq "$(db "SELECT orphan_until FROM leases WHERE id = '$IDLE'")" 0 \
+	"the lease after the server's idle close and the grace"
+expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'orphan' AND lease_id = '$IDLE'")" 0 \
+	"no orphan event after the server's close"
 pass
