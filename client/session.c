@@ -2306,6 +2306,11 @@ xlicen_disconnect(xlicen_session *s)
 	s->state = SESS_CLOSED;
 	s->err = XLICEN_E_NOT_CONNECTED;
 	s->errmsg[0] = '\0';
+	/* The server frees the seat of a connection its client closed after
+	 * a short grace: a held lease is re-attached at once, not at its
+	 * next heartbeat. */
+	if (s->lease.have && lease_active(&s->lease) && !s->lease.busy)
+		s->lease.next_at = sess_now_ms();
 	sess_watch(s);
 }
 

@@ -37,6 +37,12 @@
 #define LIMIT_LEASE_TTL_S	120	/* lease lifetime without heartbeat */
 #define LIMIT_LEASE_TTL_MIN_S	2	/* floor for a configured TTL */
 #define LIMIT_HEARTBEAT_S	30	/* interval the server asks for */
+#define LIMIT_ORPHAN_GRACE_S	10	/* a lease whose holder closed its
+					 * connection is freed after this */
+#define LIMIT_ORPHAN_CTX_SLACK_S 300	/* a client's close this near its GSS
+					 * context's end orphans nothing: MIT
+					 * adds the clock skew allowed (default
+					 * 300 s) to an acceptor's lifetime */
 #define LIMIT_CONNECT_MS	5000	/* client connect timeout per address */
 #define LIMIT_REPLY_MS		30000	/* client waits this long for a reply */
 #define LIMIT_QUEUE_TIMEOUT_S	300	/* a queued checkout gives up (DENY TIMEOUT) */

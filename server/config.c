@@ -91,6 +91,8 @@ static const struct config_key config_keys[] = {
 	    CFG_OFF(lease_ttl_s) },
 	{ "leases", "heartbeat", CT_SECONDS, 1, CONFIG_HEARTBEAT_MAX_S,
 	    CFG_OFF(heartbeat_s) },
+	{ "leases", "orphan_grace", CT_SECONDS, 0, CONFIG_ORPHAN_GRACE_MAX_S,
+	    CFG_OFF(orphan_grace_s) },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -147,6 +149,7 @@ config_defaults(struct server_config *cfg)
 	cfg->pid_file = CONFIG_DEFAULT_PID_FILE;
 	cfg->lease_ttl_s = LIMIT_LEASE_TTL_S;
 	cfg->heartbeat_s = LIMIT_HEARTBEAT_S;
+	cfg->orphan_grace_s = LIMIT_ORPHAN_GRACE_S;
 	cfg->handshake_ms = LIMIT_HANDSHAKE_MS;
 	cfg->idle_ms = LIMIT_IDLE_MS;
 	cfg->conn_total = LIMIT_CONN_TOTAL;

@@ -214,6 +214,10 @@ conn_flush(struct conn *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
+			/* The client is gone (reset, EPIPE), unless this was
+			 * the server's own close. */
+			if (c->state != CONN_CLOSING)
+				c->end = CONN_END_CLIENT;
 			return -1;
 		}
 		c->out_off += (size_t)n;
@@ -416,6 +420,8 @@ conn_on_frame(struct conn *c, const struct frame *f)
 		if (frame_alert_decode(f->body, f->len, &a) == 0)
 			log_msg(LOG_INFO, "%s: client alert %u: %s", c->peer,
 			    a.code, a.reason);
+		if (c->state != CONN_CLOSING)
+			c->end = CONN_END_CLIENT;
 		return XLICEN_E_CLOSED;
 	}
 	switch (c->state) {
@@ -549,6 +555,10 @@ conn_on_readable(struct conn *c)
 		if (n == 0 && frame_dec_pending(&c->dec) &&
 		    c->state != CONN_CLOSING)
 			log_msg(LOG_NOTICE, "%s: closed inside a frame", c->peer);
+		/* EOF or a reset: the client ended it, unless it came after
+		 * our ALERT (then we did). */
+		if (c->state != CONN_CLOSING)
+			c->end = CONN_END_CLIENT;
 		conn_free(c);
 		return -1;
 	}

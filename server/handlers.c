@@ -7,8 +7,13 @@
  * Besides answering requests this module keeps the server's in-memory
  * seat state that SQLite does not: the queue of checkouts waiting for a
  * seat (it vanishes with its connection, so it has no business in the
- * database; its events are audited there), and which open connection last
- * used each lease, so that a removed lease's holder can be told at once.
+ * database; its events are audited there), and which open connection
+ * holds each lease, so that a removed lease's holder can be told at once
+ * and the leases of a connection its client ended become orphans.  A
+ * connection holds a lease once it got its GRANT or RECLAIM, or
+ * heartbeated it while no other connection held it; a HEARTBEAT or
+ * RELEASE from another connection does not take it away (docs/ADMIN.md,
+ * "When a holder dies: orphaned leases").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +32,7 @@
 #define LMAP_BUCKETS	4096
 #define QUEUE_ID_LEN	17	/* "q" + 16 hex digits */
 
-/* A lease bound to the connection that last used it. */
+/* A lease bound to the connection that holds it. */
 struct lnk {
 	struct lnk *hnext;		/* hash bucket chain */
 	struct lnk *cprev, *cnext;	/* the connection's list */
@@ -565,6 +570,46 @@ handlers_next_deadline_ms(const struct server *srv)
 	return next;
 }
 
+/*
+ * The client ended c: the leases it holds become orphans, freed after
+ * the grace unless re-attached.  Not when c's GSS context has ended, as
+ * the client sees it: the library closes such a connection itself and
+ * reconnects when it next needs to, maybe once its user has renewed the
+ * tickets, so that close says nothing of the holder (docs/ADMIN.md).  The
+ * client's context ends up to the clock skew allowance before ours.
+ */
+static void
+orphan_leases(struct conn *c)
+{
+	struct server *srv = c->srv;
+	const char **ids;
+	struct lnk *l;
+	size_t n = 0, done = 0;
+	int64_t now = (int64_t)time(NULL);
+
+	if (c->end != CONN_END_CLIENT || srv->cfg.orphan_grace_s == 0 ||
+	    c->hconn == NULL ||
+	    now + LIMIT_ORPHAN_CTX_SLACK_S >= c->ctx_expires)
+		return;
+	for (l = c->hconn; l != NULL; l = l->cnext)
+		n++;
+	if ((ids = calloc(n, sizeof(*ids))) == NULL) {
+		log_msg(LOG_ERR, "%s: out of memory: its %zu lease(s) keep "
+		    "their TTL", c->peer, n);
+		return;
+	}
+	n = 0;
+	for (l = c->hconn; l != NULL; l = l->cnext)
+		ids[n++] = l->id;
+	if (store_orphan(srv->store, ids, n, now, srv->cfg.orphan_grace_s,
+	    &done) != 0)
+		log_msg(LOG_ERR, "%s: the leases of %s could not be made "
+		    "orphans: they keep their TTL", c->peer, c->principal);
+	else if (done > 0)
+		note_expiry(srv, now + srv->cfg.orphan_grace_s);
+	free(ids);
+}
+
 void
 handlers_conn_closed(struct conn *c)
 {
@@ -576,6 +621,7 @@ handlers_conn_closed(struct conn *c)
 		return;
 	if (hs->shutdown_conn == c)
 		srv->stopping = 1;
+	orphan_leases(c);
 	while (c->hconn != NULL)
 		lmap_remove(hs, (struct lnk *)c->hconn);
 	for (e = hs->qhead; e != NULL; e = next) {
@@ -802,7 +848,10 @@ handle_heartbeat(struct conn *c, const struct msg *req, struct msg *reply)
 		reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
-	lmap_bind(c->srv, req->lease, c);
+	/* Held by no open connection (after a restart, or an orphan): this
+	 * one holds it now.  Another's stays the holder. */
+	if (lmap_find(c->srv->hs, req->lease) == NULL)
+		lmap_bind(c->srv, req->lease, c);
 	reply->type = MSG_OK;
 	reply->expires = (uint64_t)expires;
 	reply->have |= MSG_F(TAG_EXPIRES);

@@ -538,6 +538,11 @@ loop_run(struct server *srv)
 	 * (store_heartbeat): every lease gets one TTL more. */
 	if (store_extend_leases(srv->store, (int64_t)time(NULL)) != 0)
 		return XLICEN_E_DB;
+	/* Nobody could re-attach an orphan while the server was down: each
+	 * gets its grace again from now. */
+	if (store_orphans_rearm(srv->store, (int64_t)time(NULL),
+	    srv->cfg.orphan_grace_s) != 0)
+		return XLICEN_E_DB;
 	srv->next_expiry = store_next_expiry(srv->store);
 
 	while (!srv->stopping) {

@@ -51,8 +51,8 @@ static struct {
 	int nlisten;
 	const char *keytab, *service, *database, *licdir, *keydir;
 	const char *user, *pid_file, *policy;
-	uint32_t ttl_s, heartbeat_s;
-	int ttl_given, heartbeat_given;
+	uint32_t ttl_s, heartbeat_s, orphan_grace_s;
+	int ttl_given, heartbeat_given, orphan_grace_given;
 	int foreground, check;
 } opt;
 
@@ -89,13 +89,16 @@ usage(FILE *f)
 "                          when daemonising; with -f only if given)\n"
 "      --lease-ttl SECONDS lease lifetime without heartbeat (default %d)\n"
 "      --heartbeat SECONDS heartbeat interval asked of clients (default %d)\n"
+"      --orphan-grace SECONDS  a lease whose client closed its connection is\n"
+"                          freed after this unless reclaimed (default %d;\n"
+"                          0: it keeps its TTL)\n"
 "      --policy FILE       license policy and admin ACL (default: none)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "Signals: SIGHUP rereads the licenses and the [limits] and [leases]\n"
 "settings; SIGTERM or SIGINT stops the server.  Exit status 0 after a\n"
 "clean stop, 1 on any error.\n",
-	    LIMIT_LEASE_TTL_S, LIMIT_HEARTBEAT_S);
+	    LIMIT_LEASE_TTL_S, LIMIT_HEARTBEAT_S, LIMIT_ORPHAN_GRACE_S);
 }
 
 static int
@@ -172,6 +175,8 @@ main_apply_options(struct server_config *cfg)
 		cfg->lease_ttl_s = opt.ttl_s;
 	if (opt.heartbeat_given)
 		cfg->heartbeat_s = opt.heartbeat_s;
+	if (opt.orphan_grace_given)
+		cfg->orphan_grace_s = opt.orphan_grace_s;
 	if (opt.foreground)
 		cfg->foreground = 1;
 }
@@ -261,6 +266,7 @@ main_reload(struct server *srv)
 	}
 	MAIN_RELOAD_U32(lease_ttl_s, "[leases] ttl", 1, " s");
 	MAIN_RELOAD_U32(heartbeat_s, "[leases] heartbeat", 1, " s");
+	MAIN_RELOAD_U32(orphan_grace_s, "[leases] orphan_grace", 1, " s");
 	MAIN_RELOAD_U32(handshake_ms, "[limits] handshake_timeout", 1000, " s");
 	MAIN_RELOAD_U32(idle_ms, "[limits] idle_timeout", 1000, " s");
 	MAIN_RELOAD_U32(conn_total, "[limits] max_connections", 1, "");
@@ -816,7 +822,8 @@ main_raise_nofile(const struct server_config *cfg)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_TTL, OPT_HEARTBEAT, OPT_POLICY };
+	enum { OPT_CHECK = 256, OPT_TTL, OPT_HEARTBEAT, OPT_POLICY,
+	    OPT_ORPHAN_GRACE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
@@ -831,6 +838,7 @@ main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "lease-ttl", required_argument, NULL, OPT_TTL },
 		{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+		{ "orphan-grace", required_argument, NULL, OPT_ORPHAN_GRACE },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -911,6 +919,12 @@ main(int argc, char **argv)
 			    CONFIG_HEARTBEAT_MAX_S, &opt.heartbeat_s) != 0)
 				return 1;
 			opt.heartbeat_given = 1;
+			break;
+		case OPT_ORPHAN_GRACE:
+			if (parse_u32_opt("--orphan-grace", optarg, 0,
+			    CONFIG_ORPHAN_GRACE_MAX_S, &opt.orphan_grace_s) != 0)
+				return 1;
+			opt.orphan_grace_given = 1;
 			break;
 		case OPT_POLICY:
 			opt.policy = main_abs(optarg);

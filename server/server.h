@@ -32,6 +32,8 @@ struct server_config {
 	const char *keydir;
 	uint32_t lease_ttl_s;
 	uint32_t heartbeat_s;
+	uint32_t orphan_grace_s;	/* a lease of a connection its client
+					 * ended is freed after this; 0 never */
 	uint32_t handshake_ms;
 	uint32_t idle_ms;
 	uint32_t conn_total;
@@ -46,6 +48,14 @@ struct server_config {
 	int log_target;			/* enum config_log in config.h */
 	const char *policy;		/* policy file (policy.h); NULL: none */
 	struct config_str *owned;	/* strings config.c allocated */
+};
+
+/* Who ended a connection: its client (EOF, reset, its ALERT) or the
+ * server (an ALERT of its own, a timeout, shutdown).  Only the leases of a
+ * connection its client ended become orphans (handlers_conn_closed). */
+enum conn_end {
+	CONN_END_SERVER = 0,
+	CONN_END_CLIENT,
 };
 
 enum conn_state {
@@ -72,6 +82,7 @@ struct conn {
 	uint8_t *rest;			/* input held back while replies back up */
 	size_t rest_len;
 	int shut_wr;			/* FIN sent after an ALERT */
+	enum conn_end end;		/* set before conn_free */
 	char peer[64];			/* "addr:port" */
 	char peer_addr[48];		/* "addr", for per-peer caps */
 	char principal[256];		/* authenticated initiator */
@@ -191,7 +202,8 @@ void handlers_seats_freed(struct server *srv);
  * none). */
 void handlers_timers(struct server *srv);
 int64_t handlers_next_deadline_ms(const struct server *srv);
-/* c is going away: forget its leases and queued checkouts. */
+/* c is going away: forget its leases and queued checkouts; if its client
+ * ended it (c->end), the leases it held become orphans (store_orphan). */
 void handlers_conn_closed(struct conn *c);
 /* Free the queue and the lease map (at exit).  Accepts srv->hs NULL. */
 void handlers_free(struct server *srv);

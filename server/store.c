@@ -9,6 +9,9 @@
  * seat.  Checkouts of one dup group share a seat (policy.h), so releasing
  * one of them frees nothing while another remains; a seat whose last
  * lease is released may linger, still counted, for the pool's linger time.
+ * A lease whose holder's connection was closed by the client is an orphan
+ * (orphan_until, store_orphan) until its principal re-attaches it or the
+ * sweep frees it as a release would.
  *
  * Every event row is hash-chained to the one before it (common/audit.h):
  * the row's hash is computed here, in the transaction that inserts it,
@@ -29,7 +32,8 @@
  * Seats in use per pool are a counter kept by triggers (schema 0003).
  *
  * Cost of one checkout (the common case, nothing to expire): BEGIN
- * IMMEDIATE, the expiry and linger sweeps (empty range scans), the pool
+ * IMMEDIATE, the expiry, orphan and linger sweeps (empty range scans; the
+ * orphans' of a partial index holding only orphans), the pool
  * SELECT (one row per pool of the product, its in_use counter), the
  * seat lookup of the dup group, the seats-held SELECT (only with a policy),
  * INSERT seat (its trigger updates the pool's counter), INSERT lease, the
@@ -130,6 +134,9 @@ enum store_st {
 	ST_EXTEND,
 	ST_SYNC_FULL,
 	ST_SYNC_NORMAL,
+	ST_ORPHAN_SEL,
+	ST_ORPHAN_SET,
+	ST_ORPHAN_REARM,
 	ST__N
 };
 
@@ -207,16 +214,20 @@ static const char *const store_sql[ST__N] = {
 	    " hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 	    " ?12, ?13, ?14, ?15)",
 	[ST_HB_UPDATE] =
-	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s"
-	    " WHERE id = ?1 AND principal = ?3 AND expires_at > ?2"
+	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s,"
+	    " orphan_until = 0 WHERE id = ?1 AND principal = ?3"
+	    " AND expires_at > ?2 AND (orphan_until = 0 OR orphan_until > ?2)"
 	    " RETURNING expires_at",
 	[ST_RECLAIM_UPDATE] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?2 + ttl_s,"
 	    " pid = ?3, host = COALESCE(?4, host),"
-	    " display = COALESCE(?5, display)"
+	    " display = COALESCE(?5, display), orphan_until = 0"
 	    " WHERE id = ?1 RETURNING expires_at",
+	/* Column 1: when the lease ends, its expiry or an orphan's grace. */
 	[ST_LEASE_GET] =
-	    "SELECT l.principal, l.expires_at, l.host, l.display, l.pool_id,"
+	    "SELECT l.principal, CASE WHEN l.orphan_until > 0 THEN"
+	    " MIN(l.orphan_until, l.expires_at) ELSE l.expires_at END,"
+	    " l.host, l.display, l.pool_id,"
 	    " l.count, p.product, l.seat_id, l.ttl_s, l.hb_s, l.version"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.id = ?1",
@@ -275,7 +286,9 @@ static const char *const store_sql[ST__N] = {
 	[ST_NEXT_EXPIRY] =
 	    "SELECT MIN(t) FROM (SELECT MIN(expires_at) AS t FROM leases"
 	    " UNION ALL SELECT MIN(linger_until) FROM seats"
-	    " WHERE linger_until > 0)",
+	    " WHERE linger_until > 0"
+	    " UNION ALL SELECT MIN(orphan_until) FROM leases"
+	    " WHERE orphan_until > 0)",
 	[ST_COUNT_LEASES] =
 	    "SELECT (SELECT COUNT(*) FROM leases),"
 	    " (SELECT COALESCE(SUM(count), 0) FROM seats)",
@@ -305,7 +318,8 @@ static const char *const store_sql[ST__N] = {
 	[ST_RELEASE_SP] = "RELEASE op",
 	[ST_ROLLBACK_SP] = "ROLLBACK TO op",
 	[ST_HB_GET] =
-	    "SELECT principal, ttl_s, expires_at FROM leases WHERE id = ?1",
+	    "SELECT principal, ttl_s, expires_at, orphan_until FROM leases"
+	    " WHERE id = ?1",
 	[ST_HB_SET] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at = ?3 WHERE id = ?1",
 	/* See store_extend_leases: heartbeat_at + ttl_s is the expiry the
@@ -317,6 +331,21 @@ static const char *const store_sql[ST__N] = {
 	    " AND heartbeat_at + 2 * ttl_s > ?1",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	/* The columns of ST_EXPIRE_SEL (sweep_lease reads both). */
+	[ST_ORPHAN_SEL] =
+	    "SELECT l.id, l.principal, l.host, l.display, p.product,"
+	    " l.pool_id, l.count, l.seat_id, l.version"
+	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
+	    " WHERE l.orphan_until > 0 AND l.orphan_until <= ?1"
+	    " ORDER BY l.orphan_until, l.id",
+	/* Only a grace that ends before the lease would expire anyway. */
+	[ST_ORPHAN_SET] =
+	    "UPDATE leases SET orphan_until = ?2"
+	    " WHERE id = ?1 AND orphan_until = 0 AND expires_at > ?2",
+	[ST_ORPHAN_REARM] =
+	    "UPDATE leases SET orphan_until ="
+	    " CASE WHEN ?1 > 0 AND ?1 < expires_at THEN ?1 ELSE 0 END"
+	    " WHERE orphan_until > 0",
 };
 
 /* A heartbeat answered but not yet written (see store_heartbeat). */
@@ -1103,10 +1132,58 @@ sweep_next(struct store *s, enum store_st which, int64_t now,
 }
 
 /*
+ * Free the lease of the current row of the sweep query `which` (columns
+ * of ST_EXPIRE_SEL; the statement is reset here) and audit it as kind.
+ * An expired lease's seat does not linger (the holder is gone, not done);
+ * an orphan's does, as after a release: its holder ended its connection.
+ */
+static int
+sweep_lease(struct store *s, enum store_st which, int64_t now,
+    const char *kind, int linger, const char *detail)
+{
+	sqlite3_stmt *sel = s->st[which];
+	struct store_event ev;
+	char id[STORE_LEASE_ID_LEN + 1], principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1], version[LICENSE_VERSION_MAX + 1];
+	int64_t seat_id, count, pool_id, delta;
+	int rc;
+
+	col_copy(sel, 0, id, sizeof(id));
+	col_copy(sel, 1, principal, sizeof(principal));
+	col_copy(sel, 2, host, sizeof(host));
+	col_copy(sel, 3, display, sizeof(display));
+	col_copy(sel, 4, product, sizeof(product));
+	pool_id = sqlite3_column_int64(sel, 5);
+	count = sqlite3_column_int64(sel, 6);
+	seat_id = sqlite3_column_int64(sel, 7);
+	col_copy(sel, 8, version, sizeof(version));
+	st_done(sel);
+	log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64 " seat(s)) %s",
+	    id, principal, product, count, detail);
+	if ((rc = lease_drop(s, id, seat_id, count, now, linger, &delta)) != 0)
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = kind;
+	ev.lease_id = id;
+	ev.principal = principal;
+	ev.host = host;
+	ev.display = display;
+	ev.product = product;
+	ev.version = version[0] != '\0' ? version : NULL;
+	ev.pool_id = pool_id;
+	ev.count = count;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	return store_event(s, &ev);
+}
+
+/*
  * The sweeps, inside the caller's transaction: audit and delete every
- * lease whose expiry is <= now (their seats do not linger: the holder is
- * gone, not done), then every lingering seat whose time is up.  *n gets
- * how many of both.  One row at a time, re-selected after each change,
+ * lease whose expiry is <= now, then every orphan whose grace is over
+ * (sweep_lease), then every lingering seat whose time is up.  *n gets
+ * how many of all.  One row at a time, re-selected after each change,
  * so no statement reads a table while it is being changed.
  */
 static int
@@ -1114,46 +1191,26 @@ store_sweep(struct store *s, int64_t now, int *n)
 {
 	sqlite3_stmt *sel;
 	struct store_event ev;
-	char id[STORE_LEASE_ID_LEN + 1], principal[LIMIT_STRING + 1];
-	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
-	char product[LICENSE_NAME_MAX + 1], version[LICENSE_VERSION_MAX + 1];
-	int64_t seat_id, count, pool_id, delta;
+	char principal[LIMIT_STRING + 1], host[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1];
+	int64_t seat_id, count, pool_id;
 	int rc = XLICEN_OK, src;
 
 	*n = 0;
 	while ((src = sweep_next(s, ST_EXPIRE_SEL, now, "expire: select")) != 0) {
 		if (src < 0)
 			return src;
-		sel = s->st[ST_EXPIRE_SEL];
-		col_copy(sel, 0, id, sizeof(id));
-		col_copy(sel, 1, principal, sizeof(principal));
-		col_copy(sel, 2, host, sizeof(host));
-		col_copy(sel, 3, display, sizeof(display));
-		col_copy(sel, 4, product, sizeof(product));
-		pool_id = sqlite3_column_int64(sel, 5);
-		count = sqlite3_column_int64(sel, 6);
-		seat_id = sqlite3_column_int64(sel, 7);
-		col_copy(sel, 8, version, sizeof(version));
-		st_done(sel);
-		log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64
-		    " seat(s)) expired", id, principal, product, count);
-		if ((rc = lease_drop(s, id, seat_id, count, now, 0,
-		    &delta)) != 0)
+		if ((rc = sweep_lease(s, ST_EXPIRE_SEL, now, "expire", 0,
+		    "expired")) != 0)
 			return rc;
-		memset(&ev, 0, sizeof(ev));
-		ev.ts = now;
-		ev.kind = "expire";
-		ev.lease_id = id;
-		ev.principal = principal;
-		ev.host = host;
-		ev.display = display;
-		ev.product = product;
-		ev.version = version[0] != '\0' ? version : NULL;
-		ev.pool_id = pool_id;
-		ev.count = count;
-		ev.has_seats = 1;
-		ev.seats = delta;
-		if ((rc = store_event(s, &ev)) != 0)
+		(*n)++;
+	}
+	while ((src = sweep_next(s, ST_ORPHAN_SEL, now, "orphan: select")) != 0) {
+		if (src < 0)
+			return src;
+		if ((rc = sweep_lease(s, ST_ORPHAN_SEL, now, "orphan", 1,
+		    "freed: its holder's connection closed and it was not "
+		    "re-attached within the grace")) != 0)
 			return rc;
 		(*n)++;
 	}
@@ -1869,7 +1926,7 @@ store_heartbeat(struct store *s, const char *principal,
 	struct store_hb *e;
 	const unsigned char *owner;
 	int64_t ttl, exp;
-	int rc, src, mine;
+	int rc, src, mine, orphan;
 
 	if (expires != NULL)
 		*expires = 0;
@@ -1895,10 +1952,13 @@ store_heartbeat(struct store *s, const char *principal,
 	mine = owner != NULL && strcmp((const char *)owner, principal) == 0;
 	ttl = sqlite3_column_int64(st, 1);
 	exp = sqlite3_column_int64(st, 2);
+	orphan = sqlite3_column_int64(st, 3) != 0;
 	st_done(st);
 	if (s->hb_n > 0 && (e = hb_slot(s, lease_id))->id[0] != '\0')
 		exp = e->expires;
-	if (!mine || exp <= now)
+	/* An orphan's heartbeat re-attaches it: written at once, so that
+	 * its grace is over in the database too. */
+	if (!mine || exp <= now || orphan)
 		return store_heartbeat_write(s, principal, lease_id, now,
 		    expires);
 	if ((rc = hb_put(s, lease_id, now, now + ttl)) != 0)
@@ -2130,6 +2190,76 @@ store_next_expiry(struct store *s)
 		v = sqlite3_column_int64(st, 0);
 	st_done(st);
 	return v;
+}
+
+int
+store_orphan(struct store *s, const char *const *lease_ids, size_t n,
+    int64_t now, uint32_t grace_s, size_t *orphaned)
+{
+	sqlite3_stmt *st;
+	size_t i, done = 0;
+	int rc, in_tx = 0;
+
+	if (orphaned != NULL)
+		*orphaned = 0;
+	if (s == NULL || (n > 0 && lease_ids == NULL))
+		return XLICEN_E_INVALID;
+	if (n == 0 || grace_s == 0)
+		return XLICEN_OK;
+	/* Not synced: a grace lost to a power cut leaves the TTL. */
+	if ((rc = store_begin_light(s)) != 0)
+		goto out;
+	in_tx = 1;
+	st = s->st[ST_ORPHAN_SET];
+	for (i = 0; i < n; i++) {
+		if (st_text(st, 1, lease_ids[i]) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, now + grace_s) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			st_done(st);
+			rc = store_dberr(s, "orphan: set");
+			goto out;
+		}
+		st_done(st);
+		if (sqlite3_changes(s->db) > 0) {
+			log_msg(LOG_INFO, "lease %s: its holder's connection "
+			    "closed; freed in %u s unless re-attached",
+			    lease_ids[i], grace_s);
+			done++;
+		}
+	}
+	if ((rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (orphaned != NULL)
+		*orphaned = done;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin_light(s)) != 0)
+		return rc;
+	st = s->st[ST_ORPHAN_REARM];
+	if (sqlite3_bind_int64(st, 1, grace_s > 0 ? now + grace_s : 0) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = store_dberr(s, "orphan: rearm");
+		st_done(st);
+		store_rollback(s);
+		return rc;
+	}
+	st_done(st);
+	if ((rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
 }
 
 static int
@@ -3494,6 +3624,7 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 		}
 		if (strcmp(kind, "release") == 0 || strcmp(kind, "expire") ==
 		    0 || strcmp(kind, "remove") == 0 ||
+		    strcmp(kind, "orphan") == 0 ||
 		    strcmp(kind, "linger") == 0) {
 			rep_level(&r, prow, ts, seats);
 			if (lease == NULL || (l = rep_find(&r, lease, 0)) ==

@@ -123,7 +123,8 @@ int store_checkout(struct store *s, const struct store_checkout_req *req,
 
 /*
  * Re-attach a lease after a reconnect or a server restart: a lease of
- * principal not past its expiry is extended by its TTL, its pid (and host
+ * principal not past its expiry (an orphan within its grace, too) is
+ * extended by its TTL and is an orphan no more, its pid (and host
  * and display, when given: NULL keeps them) updated, a "reclaim" audited,
  * and *out filled as for a grant (same lease id, new expiry, heartbeat,
  * product in use/total).  Errors: XLICEN_E_NO_LEASE, XLICEN_E_NOT_OWNER
@@ -134,7 +135,8 @@ int store_reclaim(struct store *s, const char *principal,
     const char *lease_id, const char *host, const char *display,
     uint32_t pid, int64_t now, struct store_grant *out);
 
-/* Extend a lease of principal to now + its ttl.  XLICEN_E_NO_LEASE if it
+/* Extend a lease of principal to now + its ttl (an orphan's grace ends:
+ * it is re-attached).  XLICEN_E_NO_LEASE if it
  * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's
  * (audited as a "deny"), XLICEN_E_REVOKED if an administrator removed it
  * (to its owner; NO_LEASE to others).  Leases of withdrawn or expired
@@ -188,13 +190,31 @@ int store_release(struct store *s, const char *principal,
 int store_remove(struct store *s, const char *admin, const char *lease_id,
     int64_t now, char *owner, size_t ownerlen);
 
-/* Delete leases whose expiry is <= now and seats whose linger ended,
- * auditing each; *n (may be NULL) gets how many.  Returns 0 or
- * XLICEN_E_DB. */
+/* Delete leases whose expiry is <= now, orphans whose grace ended at or
+ * before now (store_orphan; their seats may linger, as after a release)
+ * and seats whose linger ended, auditing each ("expire", "orphan",
+ * "linger"); *n (may be NULL) gets how many.  Returns 0 or XLICEN_E_DB. */
 int store_expire(struct store *s, int64_t now, int *n);
 
-/* Earliest lease expiry or linger end, or 0 if there is none (for the
- * timer); also 0, logged, on a database error. */
+/*
+ * The connection holding the n leases lease_ids was ended by its client:
+ * each becomes an orphan, freed by store_expire at now + grace_s unless
+ * its principal re-attaches it first (store_reclaim, store_heartbeat
+ * end the grace).  A lease that is unknown, already an orphan, or due to
+ * expire by then anyway is left as it is.  grace_s 0 does nothing.
+ * *orphaned (may be NULL) gets how many became orphans.  Not audited
+ * (the freeing is).  Returns 0, XLICEN_E_INVALID or XLICEN_E_DB.
+ */
+int store_orphan(struct store *s, const char *const *lease_ids, size_t n,
+    int64_t now, uint32_t grace_s, size_t *orphaned);
+/* At start: every orphan gets a new grace of grace_s from now (its
+ * principal could not re-attach it while the server was down); with
+ * grace_s 0, or a lease due to expire first, it is an orphan no more and
+ * keeps its TTL.  Returns 0 or XLICEN_E_DB. */
+int store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s);
+
+/* Earliest lease expiry, orphan grace end or linger end, or 0 if there is
+ * none (for the timer); also 0, logged, on a database error. */
 int64_t store_next_expiry(struct store *s);
 
 struct store_pool_status {

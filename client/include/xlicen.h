@@ -151,7 +151,12 @@ XLICEN_API int xlicen_connect(xlicen_session *s);
 XLICEN_API int xlicen_is_open(const xlicen_session *s);
 
 /*
- * Close the connection (a later call reconnects).  Accepts NULL.
+ * Close the connection (a later call reconnects).  Accepts NULL.  The
+ * server frees the seats of leases the closed connection held after its
+ * orphan grace (default 10 s) unless they are re-attached first: a lease
+ * of xlicen_checkout_start is re-attached at once (the session
+ * reconnects), one of xlicen_checkout by the caller's next
+ * xlicen_heartbeat or xlicen_reclaim.
  */
 XLICEN_API void xlicen_disconnect(xlicen_session *s);
 

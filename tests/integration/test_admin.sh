@@ -15,7 +15,9 @@ policy "[groups]
 [admin]
 	principals = admin@$R
 	groups = ops"
-server_start --policy "$T/policy.conf" --heartbeat 1
+# Leases left by lease_probe (which exits) must stay for the whole run,
+# however slow: no orphan grace (test_orphan.sh has that).
+server_start --policy "$T/policy.conf" --heartbeat 1 --orphan-grace 0
 
 # bob holds a seat on a connection that stays open and prints what comes.
 as bob timeout -k 2 20 "$XLICEN_BIN_WIRE" -s "localhost:$SERVER_PORT" \

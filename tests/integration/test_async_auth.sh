@@ -6,11 +6,14 @@
 #    tickets; the realm's clockskew is 5 s): the context ends with them and
 #    the next heartbeat reports AUTH_NEEDED, the lease still valid; after a
 #    new kinit the SAME lease is held again (re-attached, no second seat).
+#    The library closes the connection whose context ended: that close
+#    does not make the lease an orphan (a grace of 2 s here), it keeps its
+#    TTL while the user renews the tickets.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/async.sh"
 
 license xdemo 2
-server_start --lease-ttl 30 --heartbeat 2
+server_start --lease-ttl 30 --heartbeat 2 --orphan-grace 2
 
 # 1. No credentials cache at all.
 aprobe_start A "$T/alice.ccache" xdemo
@@ -34,6 +37,8 @@ await S '^STATE AUTH_NEEDED ' 15 '^STATE HELD '
 expect_eq "$(field "$LINE" code)" NO_CREDS "code when the tickets expired"
 expect_eq "$(field "$LINE" lease)" "$LEASE" "lease kept in AUTH_NEEDED"
 expect_eq "$(in_use xdemo)" 1 "the seat while credentials are missing"
+sleep 3
+expect_eq "$(in_use xdemo)" 1 "the seat after the orphan grace without credentials"
 kinit_to "$T/short.ccache" shortlived 20s
 await S '^STATE HELD ' 10 '^STATE AUTH_NEEDED '
 expect_eq "$(field "$LINE" lease)" "$LEASE" "lease after the new kinit"

@@ -114,6 +114,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.log_target, CONFIG_LOG_DEFAULT);
 	assert_int_equal(cfg.lease_ttl_s, LIMIT_LEASE_TTL_S);
 	assert_int_equal(cfg.heartbeat_s, LIMIT_HEARTBEAT_S);
+	assert_int_equal(cfg.orphan_grace_s, LIMIT_ORPHAN_GRACE_S);
 	assert_int_equal(cfg.handshake_ms, LIMIT_HANDSHAKE_MS);
 	assert_int_equal(cfg.idle_ms, LIMIT_IDLE_MS);
 	assert_int_equal(cfg.conn_total, LIMIT_CONN_TOTAL);
@@ -155,7 +156,8 @@ test_every_key(void **state)
 	    "\tmax_frame = 65536\n"
 	    "[leases]\n"
 	    "\tttl = 2592000\n"
-	    "\theartbeat = 60\n");
+	    "\theartbeat = 60\n"
+	    "\torphan_grace = 0\n");
 	config_defaults(&cfg);
 	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
@@ -179,6 +181,7 @@ test_every_key(void **state)
 	assert_int_equal(cfg.frame_postauth, 65536);
 	assert_int_equal(cfg.lease_ttl_s, 2592000);
 	assert_int_equal(cfg.heartbeat_s, 60);
+	assert_int_equal(cfg.orphan_grace_s, 0);
 	config_free(&cfg);
 	assert_null(cfg.owned);
 }
@@ -304,6 +307,9 @@ test_out_of_range(void **state)
 	expect_bad("[limits]\nmax_connections_per_peer = 0\n",
 	    "2: [limits] max_connections_per_peer = \"0\": expected a number "
 	    "1..1000000");
+	expect_bad("[leases]\norphan_grace = 86401\n",
+	    "2: [leases] orphan_grace = \"86401\": expected a number of "
+	    "seconds 0..86400");
 	expect_bad("[limits]\nhandshake_timeout = 301\n",
 	    "2: [limits] handshake_timeout = \"301\": expected a number of "
 	    "seconds 1..300");

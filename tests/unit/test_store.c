@@ -271,9 +271,9 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 3);
+	    NULL), 4);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 3);
+	    NULL), 4);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
@@ -283,7 +283,9 @@ test_open_creates_schema(void **state)
 	    " 'schema_version', 'seats', 'revoked')", NULL), 6);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema"
 	    " WHERE type = 'index' AND name IN ('leases_expires',"
-	    " 'leases_pool')", NULL), 2);
+	    " 'leases_pool', 'leases_orphan')", NULL), 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds"
+	    " WHERE kind = 'orphan'", NULL), 1);
 
 	db = raw_open(f);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
@@ -309,7 +311,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 3);
+	    NULL), 4);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -1420,6 +1422,128 @@ test_linger(void **state)
 	assert_int_equal(in_use_of(f, "draw", NOW + 14 + TTL), 0);
 }
 
+/* Orphans: the grace, the sweep (audited 'orphan', the seat lingering as
+ * after a release), re-attaching by RECLAIM or HEARTBEAT, a grace that
+ * would outlast the lease, the grace again at start. */
+static void
+test_orphan(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 2, 0, 0, "S1");
+	struct store_grant g, g2, r;
+	struct store_report_row *rows = NULL;
+	const char *ids[2];
+	size_t k = 99, nrows = 0, i;
+	int64_t exp;
+	int n = 0;
+
+	assert_int_equal(store_orphan(NULL, ids, 1, NOW, 10, &k),
+	    XLICEN_E_INVALID);
+	assert_int_equal(k, 0);
+	assert_int_equal(store_orphan(f->s, NULL, 1, NOW, 10, &k),
+	    XLICEN_E_INVALID);
+	l.linger_s = 5;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:1", 1, NOW, &g2), 0);
+	/* A heartbeat held in memory does not undo the grace. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), 0);
+	ids[0] = g.lease_id;
+	ids[1] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 2, NOW + 2, 0, &k), 0);
+	assert_int_equal(k, 0);
+	assert_int_equal(store_orphan(f->s, ids, 2, NOW + 2, 10, &k), 0);
+	assert_int_equal(k, 2);
+	assert_true(store_next_expiry(f->s) == NOW + 12);
+	/* Orphans already: their grace does not move. */
+	assert_int_equal(store_orphan(f->s, ids, 2, NOW + 5, 10, &k), 0);
+	assert_int_equal(k, 0);
+	/* A RECLAIM within the grace keeps the lease, with a new TTL. */
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 6, &r), 0);
+	assert_string_equal(r.lease_id, g2.lease_id);
+	assert_true(r.expires == NOW + 6 + TTL);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), 0);
+	assert_int_equal(store_expire(f->s, NOW + 11, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 11), 2);
+	/* Once its grace is over it is gone, swept or not. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 12,
+	    &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, NULL, NULL,
+	    7, NOW + 12, &r), XLICEN_E_NO_LEASE);
+	/* The sweep: the orphan goes, its seat lingers. */
+	assert_int_equal(store_expire(f->s, NOW + 12, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE id = ?1",
+	    g.lease_id, NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'orphan' AND lease_id = ?1 AND principal = 'a@EX' AND seats = 0"
+	    " AND count = 1", g.lease_id, NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'expire'", NULL), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 12), 2);
+	assert_true(store_next_expiry(f->s) == NOW + 17);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 13,
+	    &exp), XLICEN_E_NO_LEASE);
+	assert_int_equal(store_expire(f->s, NOW + 17, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(in_use_of(f, "draw", NOW + 17), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'linger' AND seats = -1", NULL), 1);
+	/* The report ends the orphan's lease hours when it was freed: 12 s
+	 * of g and 17 s of g2. */
+	assert_int_equal(store_report(f->s, NOW, NOW + 17, NOW + 17, "draw",
+	    &rows, &nrows), 0);
+	for (i = 0; i < nrows; i++)
+		if (strcmp(rows[i].principal, "a@EX") == 0)
+			assert_int_equal(rows[i].seconds, 12 + 17);
+	assert_int_equal(nrows, 2);
+	free(rows);
+
+	/* A heartbeat re-attaches an orphan, even one whose last heartbeat
+	 * is still held in memory; another principal's does not. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g2.lease_id, NOW + 18,
+	    &exp), 0);
+	ids[0] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 20, 10, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(store_heartbeat(f->s, "b@EX", g2.lease_id, NOW + 21,
+	    &exp), XLICEN_E_NOT_OWNER);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), NOW + 30);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g2.lease_id, NOW + 25,
+	    &exp), 0);
+	assert_true(exp == NOW + 25 + TTL);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), 0);
+	assert_int_equal(store_expire(f->s, NOW + 31, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 31), 1);
+
+	/* A grace that would end after the lease expires changes nothing. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 20 + TTL, 10, &k),
+	    0);
+	assert_int_equal(k, 0);
+
+	/* At start an orphan's grace begins again; with none, it is an
+	 * orphan no more and keeps its TTL. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 30, 10, &k), 0);
+	assert_int_equal(k, 1);
+	reopen(f);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 60, 10), 0);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), NOW + 70);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 61, 0), 0);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases"
+	    " WHERE id = ?1", g2.lease_id, NULL), 0);
+	assert_int_equal(store_expire(f->s, NOW + 80, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 80), 1);
+}
+
 static void
 test_reclaim_and_remove(void **state)
 {
@@ -1997,6 +2121,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dup_group_modes,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_and_remove,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
