@@ -2510,6 +2510,38 @@ xlicen_checkout_start(xlicen_session *s, const char *product,
 }
 
 int
+xlicen_checkout_adopt(xlicen_session *s, const char *product,
+    const char *version, unsigned count, const struct xlicen_grant *grant)
+{
+	struct sess_lease *L;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	sess_clearerr(s);
+	if ((rc = sess_checkout_args(s, product, version, count)) != 0)
+		return rc;
+	if (grant == NULL || grant->lease[0] == '\0' ||
+	    memchr(grant->lease, '\0', sizeof(grant->lease)) == NULL)
+		return sess_seterr(s, XLICEN_E_INVALID, "no lease to adopt");
+	if (lease_active(L))
+		return sess_seterr(s, XLICEN_E_INVALID, "a checkout is already "
+		    "running (xlicen_checkout_stop ends it)");
+	memset(L, 0, sizeof(*L));
+	snprintf(L->product, sizeof(L->product), "%s", product);
+	snprintf(L->version, sizeof(L->version), "%s", version);
+	L->count = count;
+	L->grant = *grant;
+	/* Granted on the connection open now (or, if it is gone, re-attached
+	 * with RECLAIM from the next one: connecting bumps conn_id). */
+	L->rep_state = XLICEN_STATE_IDLE;
+	lease_ok(s);
+	sess_watch(s);
+	return 0;
+}
+
+int
 xlicen_checkout_stop(xlicen_session *s)
 {
 	struct sess_lease *L;
@@ -2646,6 +2678,8 @@ xlicen_state_name(int state)
 		return "LOST";
 	case XLICEN_STATE_AUTH_NEEDED:
 		return "AUTH_NEEDED";
+	case XLICEN_STATE_CREDS_EXPIRING:
+		return "CREDS_EXPIRING";
 	default:
 		return "UNKNOWN";
 	}
