@@ -9,9 +9,10 @@
  *
  * Exit codes (also in the usage text): 0 success, 1 usage error, 2 the
  * server refused (denied, not the owner, no such lease, not an admin), 3
- * no answer or failed authentication, 4 the audit trail does not verify;
- * `checkout` otherwise exits with the command's status (128+N if a signal
- * N killed it).
+ * no answer or failed authentication, 4 the audit trail does not verify,
+ * 5 the server failed (database or internal error), 124 `checkout` lost
+ * its lease and ended the command; `checkout` otherwise exits with the
+ * command's status (128+N if a signal N killed it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,10 +69,14 @@ usage(FILE *f)
 "  status [PRODUCT] [--json]       license pools: seats in use, dates, state,\n"
 "                                  queue, kind\n"
 "  checkout [-n COUNT] [--wait[=SECONDS]] [--host NAME] [--display DPY]\n"
+"           [--kill-after SECONDS] [--keep-running]\n"
 "           PRODUCT [VERSION] -- COMMAND [ARGS...]\n"
 "                                  hold COUNT seats (default 1) of PRODUCT at\n"
 "                                  VERSION (default " DEFAULT_VERSION ") while COMMAND runs;\n"
-"                                  --wait: wait in the server's queue for a seat\n"
+"                                  --wait: wait in the server's queue for a seat;\n"
+"                                  a lost lease ends COMMAND (SIGTERM, SIGKILL\n"
+"                                  --kill-after seconds later, default 10)\n"
+"                                  unless --keep-running\n"
 "  release LEASE                   give back a lease you hold\n"
 "  release --mine [--all] [PRODUCT]\n"
 "                                  release your leases no program holds any\n"
@@ -104,8 +109,9 @@ usage(FILE *f)
 "\n"
 "Authentication uses your Kerberos tickets (kinit).\n"
 "exit status: 0 ok, 1 usage error, 2 denied or refused by the server,\n"
-"3 connection or authentication failure, 4 audit trail broken; checkout:\n"
-"else the command's status (128+N if killed by signal N).\n",
+"3 connection or authentication failure, 4 audit trail broken, 5 server\n"
+"failure (database error); checkout: 124 the lease was lost and the command\n"
+"ended, else the command's status (128+N if killed by signal N).\n",
 	    XLICEN_DEFAULT_PORT);
 }
 
