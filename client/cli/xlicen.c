@@ -789,22 +789,26 @@ parse_count(const char *arg, unsigned *out)
 	return 0;
 }
 
-static int
-cmd_checkout(const struct global_opts *g, int argc, char **argv)
-{
-	struct xlicen_grant gr;
-	struct sigaction sa, old_int, old_quit, old_term, old_hup;
-	sigset_t block, oldmask;
+/* What `checkout` was asked for. */
+struct checkout_args {
+	const char *product;
+	const char *version;
+	unsigned count;
 	struct xlicen_checkout_opts co;
-	xlicen_session *s = NULL;
-	const char *product = NULL, *version = NULL;
-	char **cmd = NULL, when[32], what[200];
-	unsigned count = 1;
-	struct lease_watch lw;
 	struct stop_opts so;
-	int i, dd = -1, rc, ex = 0, status, stopped = 0;
-	pid_t pid;
+	char **cmd;		/* after "--" */
+};
 
+/* Parse checkout's arguments into *ca; 0, or the usage exit status after
+ * the message. */
+static int
+parse_checkout(int argc, char **argv, struct checkout_args *ca)
+{
+	int i, dd = -1;
+
+	memset(ca, 0, sizeof(*ca));
+	ca->count = 1;
+	ca->so.kill_after_ms = DEFAULT_KILL_AFTER_S * 1000;
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
 			dd = i;
@@ -815,14 +819,11 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 		    "[--wait[=SECONDS]] [--host NAME] [--display DPY] "
 		    "[--kill-after SECONDS] [--keep-running] PRODUCT "
 		    "[VERSION] -- COMMAND [ARGS...]");
-	memset(&co, 0, sizeof(co));
-	memset(&so, 0, sizeof(so));
-	so.kill_after_ms = DEFAULT_KILL_AFTER_S * 1000;
 	for (i = 1; i < dd; i++) {
 		const char *a = argv[i], *val = NULL;
 
 		if (strcmp(a, "--keep-running") == 0) {
-			so.keep_running = 1;
+			ca->so.keep_running = 1;
 			continue;
 		}
 		if (strcmp(a, "--kill-after") == 0 ||
@@ -837,17 +838,17 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			else if (parse_count(val, &ka) != 0 || ka > 3600)
 				return usage_error("checkout: bad --kill-after "
 				    "\"%s\" (seconds, 0 to 3600)", val);
-			so.kill_after_ms = (int)ka * 1000;
+			ca->so.kill_after_ms = (int)ka * 1000;
 			continue;
 		}
 		if (strcmp(a, "--wait") == 0) {
-			co.flags |= XLICEN_CHECKOUT_WAIT;
+			ca->co.flags |= XLICEN_CHECKOUT_WAIT;
 			continue;
 		}
 		if (strncmp(a, "--wait=", 7) == 0) {
-			co.flags |= XLICEN_CHECKOUT_WAIT;
-			if (parse_count(a + 7, &co.wait_s) != 0 ||
-			    co.wait_s > 86400)
+			ca->co.flags |= XLICEN_CHECKOUT_WAIT;
+			if (parse_count(a + 7, &ca->co.wait_s) != 0 ||
+			    ca->co.wait_s > 86400)
 				return usage_error("checkout: bad --wait \"%s\" "
 				    "(seconds, 1 to 86400)", a + 7);
 			continue;
@@ -856,9 +857,9 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			if (i + 1 >= dd)
 				return usage_error("checkout: %s needs a value", a);
 			if (strcmp(a, "--host") == 0)
-				co.host = argv[++i];
+				ca->co.host = argv[++i];
 			else
-				co.display = argv[++i];
+				ca->co.display = argv[++i];
 			continue;
 		}
 		if (strcmp(a, "-n") == 0 || strcmp(a, "--count") == 0) {
@@ -871,36 +872,129 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			val = a + 2;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return usage_error("checkout: unknown option %s", a);
-		} else if (product == NULL) {
-			product = a;
+		} else if (ca->product == NULL) {
+			ca->product = a;
 			continue;
-		} else if (version == NULL) {
-			version = a;
+		} else if (ca->version == NULL) {
+			ca->version = a;
 			continue;
 		} else {
 			return usage_error("checkout: unexpected argument %s "
 			    "(the command goes after --)", a);
 		}
-		if (parse_count(val, &count) != 0)
+		if (parse_count(val, &ca->count) != 0)
 			return usage_error("checkout: bad seat count \"%s\"", val);
 	}
-	if (product == NULL)
+	if (ca->product == NULL)
 		return usage_error("%s", "checkout: no PRODUCT given");
-	if (version == NULL)
-		version = DEFAULT_VERSION;
-	cmd = &argv[dd + 1];
+	if (ca->version == NULL)
+		ca->version = DEFAULT_VERSION;
+	ca->cmd = &argv[dd + 1];
+	return 0;
+}
 
+/*
+ * Run the command while the library's lease machine keeps the granted
+ * lease gr (heartbeats, reconnects with RECLAIM, new tickets), then give
+ * the seat back.  Returns the exit status.
+ */
+static int
+run_holding(xlicen_session *s, struct checkout_args *ca,
+    const struct xlicen_grant *gr)
+{
+	struct sigaction sa, old_int, old_quit, old_term, old_hup;
+	struct lease_watch lw;
+	sigset_t block, oldmask;
+	char what[200];
+	int rc, ex, status, stopped = 0;
+	pid_t pid;
+
+	/*
+	 * Like time(1): the terminal's SIGINT/SIGQUIT are for the command;
+	 * we outlive it to release the seat.  SIGTERM/SIGHUP sent to us are
+	 * passed on to it.  They stay blocked until child_pid is known.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGQUIT, &sa, &old_quit);
+	sa.sa_handler = forward_signal;
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	memset(&lw, 0, sizeof(lw));
+	lw.product = ca->product;
+	lw.lease = gr->lease;
+	lw.state = XLICEN_STATE_HELD;
+	xlicen_set_state_cb(s, on_lease_state, &lw);
+	if ((rc = xlicen_checkout_adopt(s, ca->product, ca->version, ca->count,
+	    gr)) != 0) {
+		report(s, "checkout", rc);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		ex = EXIT_NOSERVER;
+		goto restore;
+	}
+	fflush(NULL);
+	pid = spawn(ca->cmd, &oldmask, !ca->so.keep_running);
+	if (pid < 0) {
+		fprintf(stderr, "xlicen: fork: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		ex = EXIT_NOSERVER;
+	} else {
+		child_pid = pid;
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		status = supervise(s, &lw, pid, &ca->so, &stopped);
+		if (stopped)
+			ex = EXIT_SEAT_LOST;
+		else if (WIFEXITED(status))
+			ex = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			ex = 128 + WTERMSIG(status);
+		else
+			ex = EXIT_NOSERVER;
+		child_pid = 0;
+	}
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	/* Give the seat back (nothing to give if it was lost). */
+	if (!lw.lost && (rc = xlicen_checkout_stop(s)) != 0) {
+		snprintf(what, sizeof(what), "%.80s: release of lease %.64s",
+		    ca->product, gr->lease);
+		report(s, what, rc);
+	}
+	return ex;
+}
+
+static int
+cmd_checkout(const struct global_opts *g, int argc, char **argv)
+{
+	struct checkout_args ca;
+	struct xlicen_grant gr;
+	xlicen_session *s = NULL;
+	const char *product;
+	char when[32], what[200];
+	int rc, ex = 0;
+
+	if ((ex = parse_checkout(argc, argv, &ca)) != 0)
+		return ex;
+	product = ca.product;
 	if ((s = open_session(g, &ex)) == NULL)
 		return ex;
 	/* The server holds a waiting checkout's reply up to 20 s: the
 	 * session must wait longer than that for it. */
-	if ((co.flags & XLICEN_CHECKOUT_WAIT) && g->timeout_ms > 0 &&
+	if ((ca.co.flags & XLICEN_CHECKOUT_WAIT) && g->timeout_ms > 0 &&
 	    g->timeout_ms < WAIT_TIMEOUT_MS)
 		xlicen_set_timeout_ms(s, WAIT_TIMEOUT_MS);
-	if ((co.flags & XLICEN_CHECKOUT_WAIT))
+	if ((ca.co.flags & XLICEN_CHECKOUT_WAIT))
 		fprintf(stderr, "xlicen: %s: waiting for a seat%s\n", product,
-		    co.wait_s > 0 ? "" : " (until the server's queue timeout)");
-	rc = xlicen_checkout_ex(s, product, version, count, &co, &gr);
+		    ca.co.wait_s > 0 ? "" : " (until the server's queue timeout)");
+	rc = xlicen_checkout_ex(s, product, ca.version, ca.count, &ca.co, &gr);
 	if (rc != 0) {
 		const char *em = xlicen_errmsg(s), *why = strstr(em, "): ");
 
@@ -924,68 +1018,7 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 	fmt_time(gr.expires, when, sizeof(when));
 	fprintf(stderr, "xlicen: granted %s lease %s (%u/%u seats in use, "
 	    "expires %s)\n", product, gr.lease, gr.in_use, gr.total, when);
-
-	/*
-	 * Like time(1): the terminal's SIGINT/SIGQUIT are for the command;
-	 * we outlive it to release the seat.  SIGTERM/SIGHUP sent to us are
-	 * passed on to it.  They stay blocked until child_pid is known.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGQUIT, &sa, &old_quit);
-	sa.sa_handler = forward_signal;
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	/* From here on the library's lease machine keeps the seat:
-	 * heartbeats, reconnects with RECLAIM, new tickets. */
-	memset(&lw, 0, sizeof(lw));
-	lw.product = product;
-	lw.lease = gr.lease;
-	lw.state = XLICEN_STATE_HELD;
-	xlicen_set_state_cb(s, on_lease_state, &lw);
-	if ((rc = xlicen_checkout_adopt(s, product, version, count, &gr)) != 0) {
-		report(s, "checkout", rc);
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		ex = EXIT_NOSERVER;
-		goto restore;
-	}
-	fflush(NULL);
-	pid = spawn(cmd, &oldmask, !so.keep_running);
-	if (pid < 0) {
-		fprintf(stderr, "xlicen: fork: %s\n", strerror(errno));
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		ex = EXIT_NOSERVER;
-	} else {
-		child_pid = pid;
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		status = supervise(s, &lw, pid, &so, &stopped);
-		if (stopped)
-			ex = EXIT_SEAT_LOST;
-		else if (WIFEXITED(status))
-			ex = WEXITSTATUS(status);
-		else if (WIFSIGNALED(status))
-			ex = 128 + WTERMSIG(status);
-		else
-			ex = EXIT_NOSERVER;
-		child_pid = 0;
-	}
-restore:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-
-	/* Give the seat back (nothing to give if it was lost). */
-	if (!lw.lost && (rc = xlicen_checkout_stop(s)) != 0) {
-		snprintf(what, sizeof(what), "%.80s: release of lease %.64s",
-		    product, gr.lease);
-		report(s, what, rc);
-	}
+	ex = run_holding(s, &ca, &gr);
 out:
 	xlicen_session_free(s);
 	return ex;
