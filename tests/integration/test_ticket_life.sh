@@ -89,6 +89,7 @@ for c in a b; do
 	expect_not_contains "$(cat "$T/$c.err")" "AUTH_NEEDED" "case $c"
 	n=$(grep -c "reclaim lease $L by $P" "$SERVER_LOG" || true)
 	[ "$n" -ge 2 ] || fail "case $c: the lease was re-attached $n times in 60 s with 20 s tickets"
+	it_log "case $c: lease $L re-attached $n times on new contexts in 60 s"
 	expect_eq "$(grep -c "release lease $L by" "$SERVER_LOG" || true)" 1 \
 		"case $c: one release of the lease, at the end"
 done
