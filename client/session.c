@@ -168,6 +168,8 @@ struct xlicen_session {
 	int64_t ctx_end;	/* monotonic ms the context ends, 0 none */
 	int64_t ctx_check;	/* monotonic ms to look for fresher tickets */
 	int64_t ctx_prev_end;	/* end of the context an early refresh left */
+	int creds_low;		/* the tickets end with this context and could
+				 * not be renewed (CREDS_EXPIRING) */
 	char principal[LIMIT_STRING + 1];
 
 	uint32_t next_id;
@@ -903,6 +905,73 @@ sess_cred_ms(int64_t *ms, char *text, size_t textlen)
 	return 0;
 }
 
+/*
+ * Renew the caller's ticket-granting ticket in its cache, as `kinit -R`
+ * and krenew do: if the TGT is renewable, not yet expired, and may be
+ * renewed past its present end, ask the KDC for a renewed one and store
+ * it back (the cache is reinitialised with it, so service tickets of the
+ * old TGT go).  The cache is $KRB5CCNAME, else the default, the one
+ * sess_acquire_cred reads; a FILE cache rewritten this way changes under
+ * stat(), so sess_get_cred makes no use of its old in-memory copy.  One
+ * KDC exchange, blocking like gss_init_sec_context.  Returns 0 when a
+ * renewed TGT was stored, else XLICEN_E_NO_CREDS (not renewable, renewal
+ * limit reached, the KDC refused or is unreachable; nothing changed).
+ */
+static int
+sess_renew_tgt(void)
+{
+	const char *name = getenv("KRB5CCNAME");
+	krb5_context kc;
+	krb5_ccache cc = NULL;
+	krb5_principal princ = NULL;
+	krb5_creds mcreds, tgt, fresh;
+	krb5_data *realm;
+	int have_tgt = 0, have_fresh = 0, rc = XLICEN_E_NO_CREDS;
+	time_t now = time(NULL);
+
+	memset(&mcreds, 0, sizeof(mcreds));
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&fresh, 0, sizeof(fresh));
+	if (krb5_init_context(&kc) != 0)
+		return XLICEN_E_NO_CREDS;
+	if ((name != NULL && name[0] != '\0' ? krb5_cc_resolve(kc, name, &cc) :
+	    krb5_cc_default(kc, &cc)) != 0 ||
+	    krb5_cc_get_principal(kc, cc, &princ) != 0)
+		goto out;
+	realm = krb5_princ_realm(kc, princ);
+	if (krb5_build_principal_ext(kc, &mcreds.server, realm->length,
+	    realm->data, KRB5_TGS_NAME_SIZE, KRB5_TGS_NAME, realm->length,
+	    realm->data, 0) != 0)
+		goto out;
+	mcreds.client = princ;
+	if (krb5_cc_retrieve_cred(kc, cc, 0, &mcreds, &tgt) != 0)
+		goto out;
+	have_tgt = 1;
+	if (!(tgt.ticket_flags & TKT_FLG_RENEWABLE) ||
+	    tgt.times.endtime <= now || tgt.times.renew_till <= tgt.times.endtime)
+		goto out;
+	if (krb5_get_renewed_creds(kc, &fresh, princ, cc, NULL) != 0)
+		goto out;
+	have_fresh = 1;
+	if (krb5_cc_initialize(kc, cc, princ) != 0 ||
+	    krb5_cc_store_cred(kc, cc, &fresh) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (have_fresh)
+		krb5_free_cred_contents(kc, &fresh);
+	if (have_tgt)
+		krb5_free_cred_contents(kc, &tgt);
+	if (mcreds.server != NULL)
+		krb5_free_principal(kc, mcreds.server);
+	if (princ != NULL)
+		krb5_free_principal(kc, princ);
+	if (cc != NULL)
+		krb5_cc_close(kc, cc);
+	krb5_free_context(kc);
+	return rc;
+}
+
 /* The context is complete: remember until when it is good, and whom it
  * authenticated. */
 static void
@@ -922,6 +991,7 @@ sess_context_done(xlicen_session *s, OM_uint32 time_rec)
 	if (s->ctx_prev_end != 0 && s->ctx_end < s->ctx_prev_end + SESS_CTX_GAIN_MS)
 		s->ctx_check = s->ctx_end;
 	s->ctx_prev_end = 0;
+	s->creds_low = 0;
 	maj = gss_inquire_context(&min, s->ctx, &src, NULL, NULL, NULL, NULL,
 	    NULL, NULL);
 	if (!GSS_ERROR(maj) &&
@@ -1683,6 +1753,9 @@ lease_ok(xlicen_session *s)
 	L->attached = s->conn_id;
 	L->failures = 0;
 	L->next_at = sess_now_ms() + lease_hb_delay(s);
+	/* The warning stands until a context with fresh tickets is made. */
+	if (s->creds_low && L->state == XLICEN_STATE_CREDS_EXPIRING)
+		return;
 	lease_set(s, XLICEN_STATE_HELD, 0, "%s", "");
 }
 
@@ -1970,34 +2043,59 @@ lease_send(xlicen_session *s)
 	msg_clear(&req);
 }
 
+/* Whether the caller's tickets now outlive the context by a margin worth
+ * a new one. */
+static int
+sess_creds_fresher(const xlicen_session *s, int64_t now, int64_t *cred_ms)
+{
+	char text[600];
+
+	return sess_cred_ms(cred_ms, text, sizeof(text)) == 0 &&
+	    now + *cred_ms >= s->ctx_end + SESS_CTX_GAIN_MS;
+}
+
 /*
  * Before the context ends, a new one: at SESS_CTX_REFRESH_PCT of its life
  * (and every SESS_CTX_POLL_MS after) see whether the tickets now last
- * longer than the context (the user ran kinit, or a keytab renews them);
- * if so, reconnect now.  When the context ends, close the connection: the
- * next heartbeat dials anew, and reports AUTH_NEEDED if there are no
- * tickets left by then.  A place in the queue lives on the connection, so
- * a queued checkout keeps it until it is decided.
+ * longer than the context (the user ran kinit, or a keytab renews them),
+ * else renew a renewable TGT ourselves (sess_renew_tgt); if either gives
+ * longer life, reconnect now (the lease machine RECLAIMs the lease first
+ * thing on the new connection).  If neither does, a held lease is
+ * CREDS_EXPIRING: the application can ask the user to kinit.  When the
+ * context ends, close the connection: the next heartbeat dials anew, and
+ * reports AUTH_NEEDED if there are no tickets left by then.  A place in
+ * the queue lives on the connection, so a queued checkout keeps it until
+ * it is decided.
  */
 static void
 sess_ctx_check(xlicen_session *s, int64_t now)
 {
-	char text[600];
-	int64_t cred_ms;
+	struct sess_lease *L = &s->lease;
+	char when[32];
+	int64_t cred_ms = 0;
 
-	if (s->lease.state == XLICEN_STATE_QUEUED)
+	if (L->state == XLICEN_STATE_QUEUED)
 		return;
-	if (now < s->ctx_end && (sess_cred_ms(&cred_ms, text, sizeof(text)) != 0 ||
-	    now + cred_ms < s->ctx_end + SESS_CTX_GAIN_MS)) {
+	if (now < s->ctx_end && !sess_creds_fresher(s, now, &cred_ms) &&
+	    (sess_renew_tgt() != 0 || !sess_creds_fresher(s, now, &cred_ms))) {
 		s->ctx_check = now + SESS_CTX_POLL_MS < s->ctx_end ?
 		    now + SESS_CTX_POLL_MS : s->ctx_end;
+		s->creds_low = 1;
+		if (L->have && L->state == XLICEN_STATE_HELD) {
+			lease_fmt_time((int64_t)time(NULL) +
+			    (s->ctx_end - now) / 1000, when, sizeof(when));
+			lease_set(s, XLICEN_STATE_CREDS_EXPIRING,
+			    XLICEN_E_NO_CREDS, "the Kerberos tickets end at %s "
+			    "and cannot be renewed: run kinit to keep the seat",
+			    when);
+		}
 		return;
 	}
 	s->ctx_prev_end = now < s->ctx_end ? s->ctx_end : 0;
 	sess_drop_conn(s);
 	s->state = SESS_CLOSED;
-	if (s->lease.have && lease_active(&s->lease))
-		s->lease.next_at = now;
+	if (L->have && lease_active(L))
+		L->next_at = now;
 }
 
 /* Advance the lease machine by its timers and the connection's fate. */
@@ -2515,6 +2613,38 @@ xlicen_checkout_start(xlicen_session *s, const char *product,
 }
 
 int
+xlicen_checkout_adopt(xlicen_session *s, const char *product,
+    const char *version, unsigned count, const struct xlicen_grant *grant)
+{
+	struct sess_lease *L;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	sess_clearerr(s);
+	if ((rc = sess_checkout_args(s, product, version, count)) != 0)
+		return rc;
+	if (grant == NULL || grant->lease[0] == '\0' ||
+	    memchr(grant->lease, '\0', sizeof(grant->lease)) == NULL)
+		return sess_seterr(s, XLICEN_E_INVALID, "no lease to adopt");
+	if (lease_active(L))
+		return sess_seterr(s, XLICEN_E_INVALID, "a checkout is already "
+		    "running (xlicen_checkout_stop ends it)");
+	memset(L, 0, sizeof(*L));
+	snprintf(L->product, sizeof(L->product), "%s", product);
+	snprintf(L->version, sizeof(L->version), "%s", version);
+	L->count = count;
+	L->grant = *grant;
+	/* Granted on the connection open now (or, if it is gone, re-attached
+	 * with RECLAIM from the next one: connecting bumps conn_id). */
+	L->rep_state = XLICEN_STATE_IDLE;
+	lease_ok(s);
+	sess_watch(s);
+	return 0;
+}
+
+int
 xlicen_checkout_stop(xlicen_session *s)
 {
 	struct sess_lease *L;
@@ -2651,6 +2781,8 @@ xlicen_state_name(int state)
 		return "LOST";
 	case XLICEN_STATE_AUTH_NEEDED:
 		return "AUTH_NEEDED";
+	case XLICEN_STATE_CREDS_EXPIRING:
+		return "CREDS_EXPIRING";
 	default:
 		return "UNKNOWN";
 	}

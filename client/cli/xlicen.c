@@ -9,9 +9,10 @@
  *
  * Exit codes (also in the usage text): 0 success, 1 usage error, 2 the
  * server refused (denied, not the owner, no such lease, not an admin), 3
- * no answer or failed authentication, 4 the audit trail does not verify;
- * `checkout` otherwise exits with the command's status (128+N if a signal
- * N killed it).
+ * no answer or failed authentication, 4 the audit trail does not verify,
+ * 5 the server failed (database or internal error), 124 `checkout` lost
+ * its lease and ended the command; `checkout` otherwise exits with the
+ * command's status (128+N if a signal N killed it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,14 +39,16 @@
 #define EXIT_REFUSED	2
 #define EXIT_NOSERVER	3
 #define EXIT_AUDIT	4
+#define EXIT_SERVER	5	/* the server failed: database, internal */
+/* checkout: the seat was lost for good and the command was ended (as
+ * timeout(1) says 124 when the time ran out). */
+#define EXIT_SEAT_LOST	124
 
 /* What `checkout` asks for when no VERSION is given. */
 #define DEFAULT_VERSION	"1.0"
-/* Heartbeat interval if the server does not say one. */
-#define DEFAULT_HEARTBEAT_S	30
-/* After a failed heartbeat, try again this soon (s; sooner if the
- * server's interval is shorter). */
-#define RETRY_HEARTBEAT_S	5
+/* Between the SIGTERM and the SIGKILL to a command whose seat is lost,
+ * unless --kill-after says otherwise (s). */
+#define DEFAULT_KILL_AFTER_S	10
 /* Session timeout while waiting in the queue: above the 20 s the server
  * holds a waiting checkout's reply. */
 #define WAIT_TIMEOUT_MS		25000
@@ -65,10 +69,14 @@ usage(FILE *f)
 "  status [PRODUCT] [--json]       license pools: seats in use, dates, state,\n"
 "                                  queue, kind\n"
 "  checkout [-n COUNT] [--wait[=SECONDS]] [--host NAME] [--display DPY]\n"
+"           [--kill-after SECONDS] [--keep-running]\n"
 "           PRODUCT [VERSION] -- COMMAND [ARGS...]\n"
 "                                  hold COUNT seats (default 1) of PRODUCT at\n"
 "                                  VERSION (default " DEFAULT_VERSION ") while COMMAND runs;\n"
-"                                  --wait: wait in the server's queue for a seat\n"
+"                                  --wait: wait in the server's queue for a seat;\n"
+"                                  a lost lease ends COMMAND (SIGTERM, SIGKILL\n"
+"                                  --kill-after seconds later, default 10)\n"
+"                                  unless --keep-running\n"
 "  release LEASE                   give back a lease you hold\n"
 "  release --mine [--all] [PRODUCT]\n"
 "                                  release your leases no program holds any\n"
@@ -101,8 +109,9 @@ usage(FILE *f)
 "\n"
 "Authentication uses your Kerberos tickets (kinit).\n"
 "exit status: 0 ok, 1 usage error, 2 denied or refused by the server,\n"
-"3 connection or authentication failure, 4 audit trail broken; checkout:\n"
-"else the command's status (128+N if killed by signal N).\n",
+"3 connection or authentication failure, 4 audit trail broken, 5 server\n"
+"failure (database error); checkout: 124 the lease was lost and the command\n"
+"ended, else the command's status (128+N if killed by signal N).\n",
 	    XLICEN_DEFAULT_PORT);
 }
 
@@ -138,6 +147,9 @@ exit_for(int rc)
 		return EXIT_REFUSED;
 	case XLICEN_E_AUDIT_CHAIN:
 		return EXIT_AUDIT;
+	case XLICEN_E_DB:
+	case XLICEN_E_INTERNAL:
+		return EXIT_SERVER;
 	case XLICEN_E_INVALID:
 		return EXIT_USAGE;
 	default:
@@ -589,26 +601,6 @@ pidfd_open_compat(pid_t pid)
 #endif
 }
 
-/*
- * Milliseconds to the next heartbeat: the server's interval, but at most
- * half the time the lease has left.  That is measured in milliseconds: the
- * server counts whole seconds, so a lease of TTL 2 s granted at x.95 ends
- * at x+2, only 1.05 s later, and a heartbeat "every second" drifts past
- * it.
- */
-static int64_t
-heartbeat_in_ms(unsigned interval, int64_t expires)
-{
-	struct timespec ts;
-	int64_t left, ms = 1000LL * (interval > 0 ? interval : DEFAULT_HEARTBEAT_S);
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	left = expires * 1000 - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	if (left / 2 < ms)
-		ms = left / 2;
-	return ms < 100 ? 100 : ms;
-}
-
 static int64_t
 now_ms(void)
 {
@@ -618,11 +610,16 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Start argv as a child with default signal handling. */
+/*
+ * Start argv as a child with default signal handling.  tie: the child
+ * gets SIGKILL when xlicen dies, however it dies (PR_SET_PDEATHSIG, Linux);
+ * if xlicen died before the child could ask for that, it is already an
+ * orphan (getppid() changed) and goes at once.
+ */
 static pid_t
-spawn(char **argv, const sigset_t *oldmask)
+spawn(char **argv, const sigset_t *oldmask, int tie)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	int e;
 
 	if (pid != 0)
@@ -632,39 +629,124 @@ spawn(char **argv, const sigset_t *oldmask)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
+#ifdef PR_SET_PDEATHSIG
+	if (tie) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+			fprintf(stderr, "xlicen: prctl(PR_SET_PDEATHSIG): %s\n",
+			    strerror(errno));
+			_exit(126);
+		}
+		if (getppid() != parent)
+			_exit(126);
+	}
+#else
+	(void)tie;
+	(void)parent;
+#endif
 	execvp(argv[0], argv);
 	e = errno;
 	fprintf(stderr, "xlicen: %s: %s\n", argv[0], strerror(e));
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/* What `checkout` learns about its lease from the library's state
+ * callback while the command runs. */
+struct lease_watch {
+	const char *product;
+	const char *lease;
+	int state, code;	/* as last reported */
+	int lost;		/* LOST: the seat is gone for good */
+};
+
+/* One line on stderr when the lease's state (or its reason) changes; the
+ * heartbeats that only move the expiry say nothing. */
+static void
+on_lease_state(xlicen_session *s, int state, int code, const char *text,
+    void *ud)
+{
+	struct lease_watch *w = ud;
+	const char *why = text[0] != '\0' ? text : xlicen_strerror(code);
+
+	(void)s;
+	if (state == w->state && code == w->code)
+		return;
+	w->state = state;
+	w->code = code;
+	switch (state) {
+	case XLICEN_STATE_HELD:
+		fprintf(stderr, "xlicen: %s: lease %s held\n", w->product,
+		    w->lease);
+		break;
+	case XLICEN_STATE_GRACE:
+		fprintf(stderr, "xlicen: %s: lease %s: heartbeat failed (%s); "
+		    "retrying\n", w->product, w->lease, why);
+		break;
+	case XLICEN_STATE_CREDS_EXPIRING:
+		fprintf(stderr, "xlicen: %s: lease %s: %s\n", w->product,
+		    w->lease, why);
+		break;
+	case XLICEN_STATE_AUTH_NEEDED:
+		fprintf(stderr, "xlicen: %s: lease %s: %s; the lease is lost "
+		    "when it expires\n", w->product, w->lease, why);
+		break;
+	case XLICEN_STATE_LOST:
+		if (code != 0 && text[0] != '\0' &&
+		    strstr(text, xlicen_strerror(code)) == NULL)
+			fprintf(stderr, "xlicen: %s: lease %s is lost: %s: %s\n",
+			    w->product, w->lease, xlicen_strerror(code), text);
+		else
+			fprintf(stderr, "xlicen: %s: lease %s is lost: %s\n",
+			    w->product, w->lease, why);
+		w->lost = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* How supervise ends a command whose seat is gone. */
+struct stop_opts {
+	int keep_running;	/* --keep-running: never */
+	int kill_after_ms;	/* SIGTERM, then SIGKILL this much later */
+};
+
 /*
- * Heartbeat the lease until the child exits; returns its wait status.
- * A heartbeat that fails for want of a connection is retried (the library
- * reconnects and heartbeats the same lease id); a lease the server no
- * longer knows is reported once and then left alone.
+ * Run the lease machine (heartbeats, reconnects, new credentials) until
+ * the child exits; returns its wait status.  When the lease is lost for
+ * good the child gets SIGTERM, and SIGKILL kill_after_ms later if it is
+ * still there, unless keep_running; *stopped says it was done.
  */
 static int
-supervise(xlicen_session *s, const char *product, struct xlicen_grant *gr,
-    pid_t pid, int *lease_lost)
+supervise(xlicen_session *s, struct lease_watch *w, pid_t pid,
+    const struct stop_opts *so, int *stopped)
 {
-	struct pollfd pfd;
-	int64_t next, now, expires = gr->expires;
-	int pidfd, status = 0, rc, n, wait_ms, reaped = 0;
-	char what[128];
+	struct pollfd pfd[2];
+	int64_t kill_at = 0, now;
+	int pidfd, status = 0, rc, n, nfd, wait_ms, reaped = 0, ww, killed = 0;
+	int said = 0;
 
-	snprintf(what, sizeof(what), "%.80s: heartbeat", product);
+	*stopped = 0;
 	pidfd = pidfd_open_compat(pid);
-	next = now_ms() + heartbeat_in_ms(gr->heartbeat_s, expires);
 	for (;;) {
-		now = now_ms();
-		wait_ms = next > now ? (int)(next - now) : 0;
-		if (pidfd < 0 && wait_ms > 200)
+		nfd = 0;
+		wait_ms = xlicen_timeout_ms(s);
+		if (pidfd >= 0) {
+			pfd[nfd].fd = pidfd;
+			pfd[nfd].events = POLLIN;
+			pfd[nfd++].revents = 0;
+		} else if (wait_ms < 0 || wait_ms > 200) {
 			wait_ms = 200;	/* no pidfd: poll waitpid instead */
-		pfd.fd = pidfd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = poll(&pfd, pidfd >= 0 ? 1 : 0, wait_ms);
+		}
+		if ((pfd[nfd].fd = xlicen_fd(s, &ww)) >= 0) {
+			pfd[nfd].events = POLLIN | (ww ? POLLOUT : 0);
+			pfd[nfd++].revents = 0;
+		}
+		if (*stopped && !killed) {
+			now = now_ms();
+			if (wait_ms < 0 || kill_at - now < wait_ms)
+				wait_ms = kill_at > now ? (int)(kill_at - now) : 0;
+		}
+		n = poll(pfd, (nfds_t)nfd, wait_ms);
 		if (n < 0 && errno != EINTR)
 			break;
 		rc = (int)waitpid(pid, &status, WNOHANG);
@@ -674,27 +756,23 @@ supervise(xlicen_session *s, const char *product, struct xlicen_grant *gr,
 		}
 		if (rc < 0 && errno != EINTR)
 			break;
-		if (*lease_lost || now_ms() < next)
-			continue;
-		rc = xlicen_heartbeat(s, gr->lease, &expires);
-		if (rc == 0) {
-			next = now_ms() + heartbeat_in_ms(gr->heartbeat_s, expires);
-			continue;
+		xlicen_process(s);
+		if (w->lost && !*stopped && !so->keep_running) {
+			fprintf(stderr, "xlicen: %s: no seat: ending the command "
+			    "(SIGTERM, SIGKILL after %d s)\n", w->product,
+			    so->kill_after_ms / 1000);
+			kill(pid, SIGTERM);
+			*stopped = 1;
+			kill_at = now_ms() + so->kill_after_ms;
+		} else if (w->lost && so->keep_running && !said) {
+			fprintf(stderr, "xlicen: %s: the command keeps running "
+			    "without a seat (--keep-running)\n", w->product);
+			said = 1;
 		}
-		report(s, what, rc);
-		if (rc == XLICEN_E_NO_LEASE || rc == XLICEN_E_NOT_OWNER ||
-		    rc == XLICEN_E_REVOKED) {
-			fprintf(stderr, "xlicen: %s: lease %s is lost; the command "
-			    "keeps running\n", product, gr->lease);
-			*lease_lost = 1;
-			continue;
+		if (*stopped && !killed && now_ms() >= kill_at) {
+			kill(pid, SIGKILL);
+			killed = 1;
 		}
-		/* Drop what is left of the connection: the next try starts
-		 * from a new one. */
-		xlicen_disconnect(s);
-		next = now_ms() + 1000LL * (gr->heartbeat_s > 0 &&
-		    gr->heartbeat_s < RETRY_HEARTBEAT_S ? (int)gr->heartbeat_s :
-		    RETRY_HEARTBEAT_S);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -721,20 +799,26 @@ parse_count(const char *arg, unsigned *out)
 	return 0;
 }
 
-static int
-cmd_checkout(const struct global_opts *g, int argc, char **argv)
-{
-	struct xlicen_grant gr;
-	struct sigaction sa, old_int, old_quit, old_term, old_hup;
-	sigset_t block, oldmask;
+/* What `checkout` was asked for. */
+struct checkout_args {
+	const char *product;
+	const char *version;
+	unsigned count;
 	struct xlicen_checkout_opts co;
-	xlicen_session *s = NULL;
-	const char *product = NULL, *version = NULL;
-	char **cmd = NULL, when[32], what[200];
-	unsigned count = 1;
-	int i, dd = -1, rc, ex = 0, status, lease_lost = 0;
-	pid_t pid;
+	struct stop_opts so;
+	char **cmd;		/* after "--" */
+};
 
+/* Parse checkout's arguments into *ca; 0, or the usage exit status after
+ * the message. */
+static int
+parse_checkout(int argc, char **argv, struct checkout_args *ca)
+{
+	int i, dd = -1;
+
+	memset(ca, 0, sizeof(*ca));
+	ca->count = 1;
+	ca->so.kill_after_ms = DEFAULT_KILL_AFTER_S * 1000;
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
 			dd = i;
@@ -742,20 +826,39 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 		}
 	if (dd < 0 || dd + 1 >= argc)
 		return usage_error("%s", "usage: xlicen checkout [-n COUNT] "
-		    "[--wait[=SECONDS]] [--host NAME] [--display DPY] PRODUCT "
+		    "[--wait[=SECONDS]] [--host NAME] [--display DPY] "
+		    "[--kill-after SECONDS] [--keep-running] PRODUCT "
 		    "[VERSION] -- COMMAND [ARGS...]");
-	memset(&co, 0, sizeof(co));
 	for (i = 1; i < dd; i++) {
 		const char *a = argv[i], *val = NULL;
 
+		if (strcmp(a, "--keep-running") == 0) {
+			ca->so.keep_running = 1;
+			continue;
+		}
+		if (strcmp(a, "--kill-after") == 0 ||
+		    strncmp(a, "--kill-after=", 13) == 0) {
+			unsigned ka;
+
+			if (a[12] == '\0' && i + 1 >= dd)
+				return usage_error("checkout: %s needs a value", a);
+			val = a[12] == '=' ? a + 13 : argv[++i];
+			if (strcmp(val, "0") == 0)
+				ka = 0;
+			else if (parse_count(val, &ka) != 0 || ka > 3600)
+				return usage_error("checkout: bad --kill-after "
+				    "\"%s\" (seconds, 0 to 3600)", val);
+			ca->so.kill_after_ms = (int)ka * 1000;
+			continue;
+		}
 		if (strcmp(a, "--wait") == 0) {
-			co.flags |= XLICEN_CHECKOUT_WAIT;
+			ca->co.flags |= XLICEN_CHECKOUT_WAIT;
 			continue;
 		}
 		if (strncmp(a, "--wait=", 7) == 0) {
-			co.flags |= XLICEN_CHECKOUT_WAIT;
-			if (parse_count(a + 7, &co.wait_s) != 0 ||
-			    co.wait_s > 86400)
+			ca->co.flags |= XLICEN_CHECKOUT_WAIT;
+			if (parse_count(a + 7, &ca->co.wait_s) != 0 ||
+			    ca->co.wait_s > 86400)
 				return usage_error("checkout: bad --wait \"%s\" "
 				    "(seconds, 1 to 86400)", a + 7);
 			continue;
@@ -764,9 +867,9 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			if (i + 1 >= dd)
 				return usage_error("checkout: %s needs a value", a);
 			if (strcmp(a, "--host") == 0)
-				co.host = argv[++i];
+				ca->co.host = argv[++i];
 			else
-				co.display = argv[++i];
+				ca->co.display = argv[++i];
 			continue;
 		}
 		if (strcmp(a, "-n") == 0 || strcmp(a, "--count") == 0) {
@@ -779,36 +882,129 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 			val = a + 2;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return usage_error("checkout: unknown option %s", a);
-		} else if (product == NULL) {
-			product = a;
+		} else if (ca->product == NULL) {
+			ca->product = a;
 			continue;
-		} else if (version == NULL) {
-			version = a;
+		} else if (ca->version == NULL) {
+			ca->version = a;
 			continue;
 		} else {
 			return usage_error("checkout: unexpected argument %s "
 			    "(the command goes after --)", a);
 		}
-		if (parse_count(val, &count) != 0)
+		if (parse_count(val, &ca->count) != 0)
 			return usage_error("checkout: bad seat count \"%s\"", val);
 	}
-	if (product == NULL)
+	if (ca->product == NULL)
 		return usage_error("%s", "checkout: no PRODUCT given");
-	if (version == NULL)
-		version = DEFAULT_VERSION;
-	cmd = &argv[dd + 1];
+	if (ca->version == NULL)
+		ca->version = DEFAULT_VERSION;
+	ca->cmd = &argv[dd + 1];
+	return 0;
+}
 
+/*
+ * Run the command while the library's lease machine keeps the granted
+ * lease gr (heartbeats, reconnects with RECLAIM, new tickets), then give
+ * the seat back.  Returns the exit status.
+ */
+static int
+run_holding(xlicen_session *s, struct checkout_args *ca,
+    const struct xlicen_grant *gr)
+{
+	struct sigaction sa, old_int, old_quit, old_term, old_hup;
+	struct lease_watch lw;
+	sigset_t block, oldmask;
+	char what[200];
+	int rc, ex, status, stopped = 0;
+	pid_t pid;
+
+	/*
+	 * Like time(1): the terminal's SIGINT/SIGQUIT are for the command;
+	 * we outlive it to release the seat.  SIGTERM/SIGHUP sent to us are
+	 * passed on to it.  They stay blocked until child_pid is known.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGQUIT, &sa, &old_quit);
+	sa.sa_handler = forward_signal;
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	memset(&lw, 0, sizeof(lw));
+	lw.product = ca->product;
+	lw.lease = gr->lease;
+	lw.state = XLICEN_STATE_HELD;
+	xlicen_set_state_cb(s, on_lease_state, &lw);
+	if ((rc = xlicen_checkout_adopt(s, ca->product, ca->version, ca->count,
+	    gr)) != 0) {
+		report(s, "checkout", rc);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		ex = EXIT_NOSERVER;
+		goto restore;
+	}
+	fflush(NULL);
+	pid = spawn(ca->cmd, &oldmask, !ca->so.keep_running);
+	if (pid < 0) {
+		fprintf(stderr, "xlicen: fork: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		ex = EXIT_NOSERVER;
+	} else {
+		child_pid = pid;
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		status = supervise(s, &lw, pid, &ca->so, &stopped);
+		if (stopped)
+			ex = EXIT_SEAT_LOST;
+		else if (WIFEXITED(status))
+			ex = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			ex = 128 + WTERMSIG(status);
+		else
+			ex = EXIT_NOSERVER;
+		child_pid = 0;
+	}
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	/* Give the seat back (nothing to give if it was lost). */
+	if (!lw.lost && (rc = xlicen_checkout_stop(s)) != 0) {
+		snprintf(what, sizeof(what), "%.80s: release of lease %.64s",
+		    ca->product, gr->lease);
+		report(s, what, rc);
+	}
+	return ex;
+}
+
+static int
+cmd_checkout(const struct global_opts *g, int argc, char **argv)
+{
+	struct checkout_args ca;
+	struct xlicen_grant gr;
+	xlicen_session *s = NULL;
+	const char *product;
+	char when[32], what[200];
+	int rc, ex = 0;
+
+	if ((ex = parse_checkout(argc, argv, &ca)) != 0)
+		return ex;
+	product = ca.product;
 	if ((s = open_session(g, &ex)) == NULL)
 		return ex;
 	/* The server holds a waiting checkout's reply up to 20 s: the
 	 * session must wait longer than that for it. */
-	if ((co.flags & XLICEN_CHECKOUT_WAIT) && g->timeout_ms > 0 &&
+	if ((ca.co.flags & XLICEN_CHECKOUT_WAIT) && g->timeout_ms > 0 &&
 	    g->timeout_ms < WAIT_TIMEOUT_MS)
 		xlicen_set_timeout_ms(s, WAIT_TIMEOUT_MS);
-	if ((co.flags & XLICEN_CHECKOUT_WAIT))
+	if ((ca.co.flags & XLICEN_CHECKOUT_WAIT))
 		fprintf(stderr, "xlicen: %s: waiting for a seat%s\n", product,
-		    co.wait_s > 0 ? "" : " (until the server's queue timeout)");
-	rc = xlicen_checkout_ex(s, product, version, count, &co, &gr);
+		    ca.co.wait_s > 0 ? "" : " (until the server's queue timeout)");
+	rc = xlicen_checkout_ex(s, product, ca.version, ca.count, &ca.co, &gr);
 	if (rc != 0) {
 		const char *em = xlicen_errmsg(s), *why = strstr(em, "): ");
 
@@ -832,51 +1028,7 @@ cmd_checkout(const struct global_opts *g, int argc, char **argv)
 	fmt_time(gr.expires, when, sizeof(when));
 	fprintf(stderr, "xlicen: granted %s lease %s (%u/%u seats in use, "
 	    "expires %s)\n", product, gr.lease, gr.in_use, gr.total, when);
-
-	/*
-	 * Like time(1): the terminal's SIGINT/SIGQUIT are for the command;
-	 * we outlive it to release the seat.  SIGTERM/SIGHUP sent to us are
-	 * passed on to it.  They stay blocked until child_pid is known.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGQUIT, &sa, &old_quit);
-	sa.sa_handler = forward_signal;
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	fflush(NULL);
-	pid = spawn(cmd, &oldmask);
-	if (pid < 0) {
-		fprintf(stderr, "xlicen: fork: %s\n", strerror(errno));
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		ex = EXIT_NOSERVER;
-	} else {
-		child_pid = pid;
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		status = supervise(s, product, &gr, pid, &lease_lost);
-		if (WIFEXITED(status))
-			ex = WEXITSTATUS(status);
-		else if (WIFSIGNALED(status))
-			ex = 128 + WTERMSIG(status);
-		else
-			ex = EXIT_NOSERVER;
-		child_pid = 0;
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-
-	if (!lease_lost && (rc = xlicen_release(s, gr.lease)) != 0) {
-		snprintf(what, sizeof(what), "%.80s: release of lease %.64s",
-		    product, gr.lease);
-		report(s, what, rc);
-	}
+	ex = run_holding(s, &ca, &gr);
 out:
 	xlicen_session_free(s);
 	return ex;

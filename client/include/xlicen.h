@@ -238,6 +238,10 @@ enum xlicen_state {
 					 * using the product (final) */
 	XLICEN_STATE_AUTH_NEEDED = 6,	/* no valid Kerberos tickets: ask the
 					 * user to kinit; retried by itself */
+	XLICEN_STATE_CREDS_EXPIRING = 7, /* the seat is still ours, but the
+					 * tickets end soon and could not be
+					 * renewed: ask the user to kinit
+					 * (code NO_CREDS; text says when) */
 };
 
 /*
@@ -294,6 +298,22 @@ XLICEN_API int xlicen_set_watch_cb(xlicen_session *s, xlicen_watch_cb cb,
  */
 XLICEN_API int xlicen_checkout_start(xlicen_session *s, const char *product,
     const char *version, unsigned count, unsigned flags);
+
+/*
+ * Hand a lease this session got with a blocking call (xlicen_checkout,
+ * xlicen_checkout_ex, xlicen_reclaim) to the non-blocking machine, as if
+ * xlicen_checkout_start() had obtained it: the state is HELD from now on
+ * (the state callback hears it at the next xlicen_process()), and
+ * xlicen_process() heartbeats it, re-attaches it after a reconnect and
+ * reports GRACE, CREDS_EXPIRING, AUTH_NEEDED and LOST like any other.
+ * product, version and count are those of the checkout; *grant is copied.
+ * xlicen_checkout_stop() releases it.  Allowed when no checkout runs
+ * (state IDLE or LOST).  Errors: XLICEN_E_INVALID (bad arguments, an
+ * empty lease id, or a checkout is already running), XLICEN_E_STRING,
+ * XLICEN_E_COUNT.
+ */
+XLICEN_API int xlicen_checkout_adopt(xlicen_session *s, const char *product,
+    const char *version, unsigned count, const struct xlicen_grant *grant);
 
 /*
  * End the checkout started by xlicen_checkout_start(): release the lease

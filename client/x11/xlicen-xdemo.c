@@ -344,6 +344,10 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 		set_label(A.status, "No valid Kerberos tickets: run kinit, "
 		    "then Retry.");
 		break;
+	case XLICEN_STATE_CREDS_EXPIRING:
+		set_label(A.status, "Licensed, but the Kerberos tickets end "
+		    "soon: run kinit.");
+		break;
 	case XLICEN_STATE_LOST:
 		set_licensed(0);
 		seats[0] = '\0';

@@ -81,10 +81,11 @@ run as admin xl remove "$BOB"
 expect_rc 2 "removing it again"
 expect_contains "$RUN_ERR" "no such lease" "second removal"
 
-# A running `xlicen checkout` whose lease is removed keeps its command but
-# says the lease is lost.
+# A running `xlicen checkout --keep-running` whose lease is removed keeps
+# its command but says the lease is lost (without the option the command
+# is ended: test_checkout_life.sh).
 as dave timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
-	checkout xdemo -- sleep 3 >"$T/dave.out" 2>"$T/dave.err" &
+	checkout --keep-running xdemo -- sleep 3 >"$T/dave.out" 2>"$T/dave.err" &
 DAVE=$!
 for i in $(seq 1 250); do
 	grep -q granted "$T/dave.err" && break
@@ -97,7 +98,8 @@ rc=0
 wait "$DAVE" || rc=$?
 expect_eq "$rc" 0 "dave's command ran to its end"
 expect_contains "$(cat "$T/dave.err")" "lease was removed by an administrator" "dave told"
-expect_contains "$(cat "$T/dave.err")" "lease $DLEASE is lost; the command keeps running" "dave's lease lost"
+expect_contains "$(cat "$T/dave.err")" "lease $DLEASE is lost: " "dave's lease lost"
+expect_contains "$(cat "$T/dave.err")" "the command keeps running without a seat" "dave's command kept"
 
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'remove' AND detail = 'by admin@$R'")" 2 "removals audited"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'admin' AND principal = 'carol@$R' AND detail = 'HOLDERS'")" 1 \

@@ -4,7 +4,8 @@
  * deadline), AUTH_NEEDED reported without dialing when there are no
  * tickets, when callbacks run (only in xlicen_process, once per change),
  * the watch callback (changes, removal, free), freeing the session from
- * its own callback, xlicen_checkout_stop without a lease, and the display
+ * its own callback, xlicen_checkout_stop without a lease, a lease handed
+ * over with xlicen_checkout_adopt, and the display
  * canonicalisation.  Runs against a hermetic Kerberos setup: an empty
  * krb5.conf and a credentials cache that does not exist.  The protocol
  * paths (grants, heartbeats, GRACE, reconnects) are tested against a real
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -126,7 +128,47 @@ test_state_names(void **state)
 	assert_string_equal(xlicen_state_name(XLICEN_STATE_LOST), "LOST");
 	assert_string_equal(xlicen_state_name(XLICEN_STATE_AUTH_NEEDED),
 	    "AUTH_NEEDED");
+	assert_string_equal(xlicen_state_name(XLICEN_STATE_CREDS_EXPIRING),
+	    "CREDS_EXPIRING");
 	assert_string_equal(xlicen_state_name(99), "UNKNOWN");
+}
+
+/* xlicen_checkout_adopt: a lease from a blocking call becomes the
+ * machine's, HELD, with the grant as given; one checkout at a time. */
+static void
+test_adopt(void **state)
+{
+	xlicen_session *s = NULL;
+	struct xlicen_grant g, out;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(xlicen_checkout_adopt(NULL, "p", "1.0", 1, &g),
+	    XLICEN_E_INVALID);
+	assert_int_equal(xlicen_session_new(&s, NOWHERE), 0);
+	assert_int_equal(xlicen_checkout_adopt(s, "p", "1.0", 1, NULL),
+	    XLICEN_E_INVALID);
+	assert_int_equal(xlicen_checkout_adopt(s, "p", "1.0", 1, &g),
+	    XLICEN_E_INVALID);		/* no lease id */
+	snprintf(g.lease, sizeof(g.lease), "0123456789abcdef");
+	g.expires = (int64_t)time(NULL) + 60;
+	g.heartbeat_s = 20;
+	g.in_use = 1;
+	g.total = 2;
+	assert_int_equal(xlicen_checkout_adopt(s, "p", "1.0", 0, &g),
+	    XLICEN_E_INVALID);		/* count 0 */
+	assert_int_equal(xlicen_checkout_adopt(s, "p", "1.0", 1, &g), 0);
+	assert_int_equal(xlicen_state(s, &out), XLICEN_STATE_HELD);
+	assert_string_equal(out.lease, g.lease);
+	assert_int_equal(out.expires, g.expires);
+	assert_int_equal(out.total, 2);
+	/* The first heartbeat is due within the lease, not now. */
+	assert_true(xlicen_timeout_ms(s) > 0);
+	assert_int_equal(xlicen_checkout_adopt(s, "p", "1.0", 1, &g),
+	    XLICEN_E_INVALID);
+	assert_int_equal(xlicen_checkout_start(s, "p", "1.0", 1, 0),
+	    XLICEN_E_INVALID);
+	xlicen_session_free(s);
 }
 
 static void
@@ -330,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_session),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_adopt),
 		cmocka_unit_test(test_start_arguments),
 		cmocka_unit_test(test_auth_needed_without_dialing),
 		cmocka_unit_test(test_watch_callback),

@@ -27,7 +27,8 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 	    code != 0 ? text : "");
 	XtVaSetValues(label, XtNlabel, line, NULL);
 	XtSetSensitive(label, state == XLICEN_STATE_HELD ||
-	    state == XLICEN_STATE_GRACE);
+	    state == XLICEN_STATE_GRACE ||
+	    state == XLICEN_STATE_CREDS_EXPIRING);
 }
 
 int
