@@ -20,12 +20,15 @@
  * class is XlicenXdemo).  For tests, the main window carries the property
  * _XLICEN_STATE: "STATE code=NAME lease=ID expires=N in_use=N total=N".
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <X11/Intrinsic.h>
 #include <X11/StringDefs.h>
@@ -123,6 +126,7 @@ struct app {
 	Atom state_atom, wm_delete;
 	int quitting;
 	XtSignalId sig_id[NQUIT_SIGNALS];
+	int wake[2];			/* self-pipe: a signal wakes the loop */
 	volatile sig_atomic_t signo;	/* the quit signal caught, 0 none */
 	int exit_signal;		/* end by this signal after the loop */
 };
@@ -429,13 +433,19 @@ quit_cb(Widget w, XtPointer cd, XtPointer call)
 
 /*
  * The signal handler only notes the signal: Xt runs on_quit_signal from
- * its loop (XtNoticeSignal is the one Xt call safe here).  A second quit
- * signal, while the release of the first still runs (or if the loop is
- * stuck), ends the program at once by that signal: the TTL frees the seat.
+ * its loop (XtNoticeSignal is the one Xt call safe here).  Xt sees the
+ * note when the signal interrupts its wait, or at its next event: one
+ * arriving just before the wait would be seen only at the next timer or
+ * X event, so the handler also writes to a pipe the loop watches.  A
+ * second quit signal, while the release of the first still runs (or if
+ * the loop is stuck), ends the program at once by that signal: the TTL
+ * frees the seat.
  */
 static void
 signal_handler(int sig)
 {
+	int saved = errno;
+	ssize_t n = 0;
 	size_t i;
 
 	if (A.signo != 0) {
@@ -449,6 +459,24 @@ signal_handler(int sig)
 			XtNoticeSignal(A.sig_id[i]);
 		}
 	}
+	/* A full pipe already holds a wake-up: the result does not matter. */
+	if (A.wake[1] >= 0)
+		n = write(A.wake[1], "", 1);
+	(void)n;
+	errno = saved;
+}
+
+/* The self-pipe's input: empty it; Xt then calls the noticed signal's
+ * procedure on its way round. */
+static void
+on_wake(XtPointer cd, int *fd, XtInputId *id)
+{
+	char buf[64];
+
+	(void)cd;
+	(void)id;
+	while (read(*fd, buf, sizeof(buf)) > 0)
+		;
 }
 
 static void
@@ -473,6 +501,12 @@ catch_quit_signals(void)
 	struct sigaction sa, old;
 	size_t i;
 
+	A.wake[0] = A.wake[1] = -1;
+	if (pipe2(A.wake, O_NONBLOCK | O_CLOEXEC) == 0)
+		XtAppAddInput(A.ctx, A.wake[0], (XtPointer)XtInputReadMask,
+		    on_wake, NULL);
+	else
+		A.wake[0] = A.wake[1] = -1;	/* Xt alone: EINTR wakes it */
 	for (i = 0; i < NQUIT_SIGNALS; i++) {
 		if (sigaction(quit_signals[i].sig, NULL, &old) != 0 ||
 		    old.sa_handler == SIG_IGN)
