@@ -14,6 +14,7 @@
 
 #include "licenses.h"
 #include "log.h"
+#include "privs.h"
 #include "xlicen_errors.h"
 
 static int
@@ -115,6 +116,23 @@ find_dup(const struct license *have, size_t n, const struct license *lic)
 		    strcmp(have[i].serial, lic->serial) == 0)
 			return (long)i;
 	return -1;
+}
+
+int
+licenses_check_keydir(const char *keydir, char *err, size_t errlen)
+{
+	size_t nkeys = 0;
+	int rc;
+
+	if ((rc = privs_check_vendor_keys(keydir, &nkeys, err, errlen)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return rc;
+	}
+	if (nkeys > 0)
+		log_msg(LOG_WARNING, "%zu vendor private key(s) (*.key) in %s: "
+		    "the server needs only the public keys; keep private keys "
+		    "on the vendor's machine", nkeys, keydir);
+	return 0;
 }
 
 int

@@ -25,4 +25,16 @@
 int licenses_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad);
 
+/*
+ * Judge the vendor-key directory, the same way at start and at every
+ * reread (both call this before licenses_load_dir): a vendor's private
+ * key (*.key) there that group or others can read is XLICEN_E_CONFIG,
+ * with "vendor private key PATH is accessible by group or others (mode
+ * 0644); fix with: chmod 600 PATH" logged at LOG_ERR and in err; private
+ * keys only their owner can read are logged at LOG_WARNING (the server
+ * needs only the public keys).  A keydir that cannot be read is 0: the
+ * license loader reports what it cannot verify.
+ */
+int licenses_check_keydir(const char *keydir, char *err, size_t errlen);
+
 #endif

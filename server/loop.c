@@ -223,6 +223,10 @@ server_load_licenses(struct server *srv)
 	char err[512];
 	int rc;
 
+	/* The same judgement as server_reload's. */
+	if ((rc = licenses_check_keydir(srv->cfg.keydir, err,
+	    sizeof(err))) != 0)
+		return rc;
 	if ((rc = loop_read_policy(srv, &p, err, sizeof(err))) != 0)
 		return rc;
 	policy_free(srv->policy);
@@ -243,6 +247,13 @@ server_reload(struct server *srv, char *err, size_t errlen)
 		errlen = sizeof(local);
 	}
 	err[0] = '\0';
+	/* Judged as at start (server_load_licenses); refused, nothing
+	 * changes. */
+	if ((rc = licenses_check_keydir(srv->cfg.keydir, err, errlen)) != 0) {
+		log_msg(LOG_ERR, "reread refused: the policy and the licenses "
+		    "stay as they were");
+		return rc;
+	}
 	/* The policy first: a bad one leaves everything as it was. */
 	if ((rc = loop_read_policy(srv, &p, err, errlen)) != 0) {
 		log_msg(LOG_ERR, "reread: the policy stays as it was");

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -237,12 +238,15 @@ main_str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+static void main_reload_keytab(struct server *srv);
+
 /*
- * SIGHUP: reread the file.  Only settings that need no privileges and no
- * new sockets take effect: [limits] (for connections accepted from now
- * on; max_connections* at once) and [leases] (for grants and heartbeats
- * from now on).  Changes to [server] are logged as needing a restart.
- * The licenses are reread by the loop after this.
+ * SIGHUP: reread the keytab (main_reload_keytab), then the file.  Only
+ * settings that need no privileges and no new sockets take effect:
+ * [limits] (for connections accepted from now on; max_connections* at
+ * once) and [leases] (for grants and heartbeats from now on).  Changes to
+ * [server] are logged as needing a restart.  The licenses are reread by
+ * the loop after this.
  */
 static int
 main_reload(struct server *srv)
@@ -251,6 +255,7 @@ main_reload(struct server *srv)
 	struct server_config *c = &srv->cfg;
 	int i, listen_changed;
 
+	main_reload_keytab(srv);
 	memset(&n, 0, sizeof(n));
 	if (main_read_config(&n, 1) != 0) {
 		log_msg(LOG_ERR, "SIGHUP: %s not reread; the running "
@@ -569,19 +574,30 @@ main_is_credential(const char *path)
 	    strstr(path + n, "/../") == NULL;
 }
 
-/* The secrets: keytab and database private, vendor private keys too. */
+/* The keytab file, if it is one, is private: at start and on SIGHUP. */
 static int
-main_check_secrets(const struct server_config *cfg)
+main_check_keytab(const struct server_config *cfg, char *err, size_t errlen)
 {
-	char err[1024], ktbuf[1024];
+	char ktbuf[1024];
 	const char *ktfile;
-	size_t nkeys = 0;
 
 	ktfile = privs_keytab_file(cfg->keytab, ktbuf, sizeof(ktbuf));
 	if (ktfile != NULL && main_is_credential(ktfile))
 		ktfile = NULL;
 	if (ktfile != NULL &&
-	    privs_check_private("keytab", ktfile, 0, err, sizeof(err)) != 0) {
+	    privs_check_private("keytab", ktfile, 0, err, errlen) != 0)
+		return XLICEN_E_CONFIG;
+	return 0;
+}
+
+/* The secrets: keytab and database private.  (Vendor private keys are
+ * judged with the licenses, at start and on every reread alike.) */
+static int
+main_check_secrets(const struct server_config *cfg)
+{
+	char err[1024];
+
+	if (main_check_keytab(cfg, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
@@ -590,16 +606,60 @@ main_check_secrets(const struct server_config *cfg)
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
-	if (privs_check_vendor_keys(cfg->keydir, &nkeys, err,
-	    sizeof(err)) != 0) {
-		log_msg(LOG_ERR, "%s", err);
-		return XLICEN_E_CONFIG;
-	}
-	if (nkeys > 0)
-		log_msg(LOG_WARNING, "%zu vendor private key(s) (*.key) in %s: "
-		    "the server needs only the public keys; keep private keys "
-		    "on the vendor's machine", nkeys, cfg->keydir);
 	return 0;
+}
+
+/*
+ * SIGHUP: the keytab again, for a rotated service key (a new kvno), and
+ * acceptor credentials from it.  Contexts already established do not
+ * use the credentials.  On any failure the credentials in use stay, and
+ * the log says so: after the privilege drop the service user must be
+ * able to read the file (docs/ADMIN.md).
+ */
+static void
+main_reload_keytab(struct server *srv)
+{
+	gss_cred_id_t old = srv->cred;
+	const char *name = NULL, *ktfile, *shown = srv->cfg.keytab != NULL ?
+	    srv->cfg.keytab : "(default)";
+	char err[1024], ktbuf[1024];
+	struct passwd *pw;
+	size_t nkeys = 0;
+	OM_uint32 min;
+
+	ktfile = privs_keytab_file(srv->cfg.keytab, ktbuf, sizeof(ktbuf));
+	if (ktfile != NULL && access(ktfile, R_OK) != 0 && errno == EACCES) {
+		/* The usual root-only keytab after the privilege drop. */
+		pw = getpwuid(geteuid());
+		log_msg(LOG_WARNING, "SIGHUP: keytab %s not reread: %s may not "
+		    "read it; the service keys read before stay in use (for "
+		    "a new key without a restart, make the keytab %s's, mode "
+		    "0600)", shown, pw != NULL ? pw->pw_name : "this user",
+		    pw != NULL ? pw->pw_name : "this user");
+		return;
+	}
+	if (main_check_keytab(&srv->cfg, err, sizeof(err)) != 0 ||
+	    privs_keytab_reread(srv->cfg.keytab, &name, &nkeys, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "SIGHUP: keytab %s not reread: %s; the service "
+		    "keys read before stay in use", shown, err);
+		return;
+	}
+	srv->cred = GSS_C_NO_CREDENTIAL;
+	if (acquire_cred(srv, name) != 0) {
+		srv->cred = old;
+		privs_keytab_switch(0);
+		(void)krb5_gss_register_acceptor_identity(privs_keytab_name());
+		log_msg(LOG_ERR, "SIGHUP: keytab %s reread, but no acceptor "
+		    "credentials from it; the service keys read before stay in "
+		    "use", shown);
+		return;
+	}
+	if (old != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&min, &old);
+	privs_keytab_switch(1);
+	log_msg(LOG_INFO, "SIGHUP: keytab %s reread: %zu key(s), new acceptor "
+	    "credentials", shown, nkeys);
 }
 
 /* The directory part of path, in buf. */
@@ -696,7 +756,8 @@ main_check_config(const struct server_config *cfg)
 	 * is what this option is for. */
 	if (store_check_free(cfg->database, err, sizeof(err)) != 0)
 		printf("database %s: %s\n", cfg->database, err);
-	if (licenses_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
+	if (licenses_check_keydir(cfg->keydir, err, sizeof(err)) != 0 ||
+	    licenses_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
 		ok = 0;
 	} else {
 		printf("licenses %s: %zu loaded, %zu refused\n", cfg->licdir, n,

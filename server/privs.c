@@ -30,6 +30,12 @@
  * keytab may be freed. */
 static krb5_context privs_kctx;
 static krb5_keytab privs_memkt;
+/* Each SIGHUP reads the keytab into a new one ("MEMORY:gss-xlicend.N"):
+ * the credentials in use keep theirs until the new ones are acquired. */
+static char privs_memkt_name[64] = PRIVS_MEMORY_KEYTAB;
+static krb5_keytab privs_memkt_next;
+static char privs_memkt_next_name[64];
+static unsigned privs_memkt_gen;
 
 static void
 privs_err(char *err, size_t errlen, const char *fmt, ...)
@@ -385,6 +391,88 @@ privs_keytab_to_memory(const char *path, size_t *nkeys, char *err,
 		privs_memkt = NULL;
 	}
 	return rc;
+}
+
+/* Remove every entry of kt (MIT has no krb5_kt_destroy for MEMORY:
+ * keytabs): no old key stays in memory after a switch. */
+static void
+privs_keytab_empty(krb5_keytab kt)
+{
+	krb5_kt_cursor cur;
+	krb5_keytab_entry ent;
+	int got;
+
+	do {
+		got = 0;
+		if (krb5_kt_start_seq_get(privs_kctx, kt, &cur) != 0)
+			return;
+		if (krb5_kt_next_entry(privs_kctx, kt, &ent, &cur) == 0)
+			got = 1;
+		krb5_kt_end_seq_get(privs_kctx, kt, &cur);
+		if (got) {
+			if (krb5_kt_remove_entry(privs_kctx, kt, &ent) != 0)
+				got = 0;
+			krb5_free_keytab_entry_contents(privs_kctx, &ent);
+		}
+	} while (got);
+}
+
+int
+privs_keytab_reread(const char *path, const char **name, size_t *nkeys,
+    char *err, size_t errlen)
+{
+	krb5_error_code kc;
+	int rc;
+
+	*name = NULL;
+	*nkeys = 0;
+	if (privs_memkt == NULL) {
+		privs_err(err, errlen, "no keytab was loaded at start");
+		return XLICEN_E_INTERNAL;
+	}
+	privs_keytab_switch(0);
+	snprintf(privs_memkt_next_name, sizeof(privs_memkt_next_name),
+	    "%s.%u", PRIVS_MEMORY_KEYTAB, ++privs_memkt_gen);
+	if ((kc = krb5_kt_resolve(privs_kctx, privs_memkt_next_name,
+	    &privs_memkt_next)) != 0) {
+		privs_krb5_err(privs_kctx, kc, privs_memkt_next_name, err,
+		    errlen);
+		privs_memkt_next = NULL;
+		return XLICEN_E_NOMEM;
+	}
+	rc = privs_keytab_walk(privs_kctx, path, privs_memkt_next, nkeys, err,
+	    errlen);
+	if (rc != 0) {
+		privs_keytab_switch(0);
+		return rc;
+	}
+	*name = privs_memkt_next_name;
+	return 0;
+}
+
+void
+privs_keytab_switch(int use_new)
+{
+	krb5_keytab victim;
+
+	if (privs_memkt_next == NULL)
+		return;
+	victim = privs_memkt_next;
+	if (use_new) {
+		victim = privs_memkt;
+		privs_memkt = privs_memkt_next;
+		snprintf(privs_memkt_name, sizeof(privs_memkt_name), "%s",
+		    privs_memkt_next_name);
+	}
+	privs_memkt_next = NULL;
+	privs_keytab_empty(victim);
+	krb5_kt_close(privs_kctx, victim);
+}
+
+const char *
+privs_keytab_name(void)
+{
+	return privs_memkt_name;
 }
 
 int

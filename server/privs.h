@@ -63,6 +63,30 @@ int privs_keytab_to_memory(const char *path, size_t *nkeys, char *err,
     size_t errlen);
 
 /*
+ * SIGHUP: read the keytab at path (NULL: the default keytab) again, into a
+ * new in-memory keytab beside the one in use, and set *name to its name
+ * (valid until the next call here) for the acceptor credentials.  Then
+ * privs_keytab_switch(1) makes it the one in use, or (0) drops it.  The
+ * file is read with the privileges the process has now: after the drop,
+ * only a keytab the service user can read.  Returns 0, XLICEN_E_INTERNAL
+ * (no keytab was loaded at start), XLICEN_E_NOMEM or XLICEN_E_CONFIG
+ * (unreadable or empty keytab; reason in err); on error nothing changes.
+ */
+int privs_keytab_reread(const char *path, const char **name, size_t *nkeys,
+    char *err, size_t errlen);
+
+/*
+ * After privs_keytab_reread: use_new 1 makes the reread keytab the one in
+ * use and empties the old one (credentials acquired from it must have
+ * been released), 0 empties and drops the reread one.  Nothing pending:
+ * no-op.
+ */
+void privs_keytab_switch(int use_new);
+
+/* The name of the in-memory keytab in use. */
+const char *privs_keytab_name(void);
+
+/*
  * Count the entries of the keytab at path (NULL: the default keytab), for
  * --check-config.  Returns 0 or XLICEN_E_CONFIG (reason in err; an empty
  * keytab is an error).

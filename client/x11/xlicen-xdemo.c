@@ -8,7 +8,10 @@
  * expiry moves with every heartbeat.  A denial or a lost seat gets a
  * dialog with the server's reason; GRACE and missing tickets are shown in
  * the status line.  Quit, or the window manager's close, releases the
- * seat first.
+ * seat first.  So do SIGTERM, SIGINT and SIGHUP (handled from the Xt
+ * loop, then the program ends by that signal; a second one while the
+ * seat is being released ends it at once) and the loss of the X server
+ * (exit status 1 after the release).
  *
  *   xlicen-xdemo [Xt options] [-product P] [-version V] [-server LIST]
  *                [-queue]
@@ -17,11 +20,15 @@
  * class is XlicenXdemo).  For tests, the main window carries the property
  * _XLICEN_STATE: "STATE code=NAME lease=ID expires=N in_use=N total=N".
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <X11/Intrinsic.h>
 #include <X11/StringDefs.h>
@@ -41,6 +48,19 @@
 #define CANVAS_W	420
 #define CANVAS_H	150
 #define NCOLOURS	6
+/* Exit status after the X server went away (Xlib's own is 1 too). */
+#define XGONE_STATUS	1
+
+/* The signals that mean "quit": each releases the seat first. */
+static const struct {
+	int sig;
+	const char *name;
+} quit_signals[] = {
+	{ SIGTERM, "SIGTERM" },
+	{ SIGINT, "SIGINT" },
+	{ SIGHUP, "SIGHUP" },
+};
+#define NQUIT_SIGNALS	(sizeof(quit_signals) / sizeof(quit_signals[0]))
 
 struct options {
 	String product;
@@ -105,6 +125,10 @@ struct app {
 	unsigned long colour[NCOLOURS];
 	Atom state_atom, wm_delete;
 	int quitting;
+	XtSignalId sig_id[NQUIT_SIGNALS];
+	int wake[2];			/* self-pipe: a signal wakes the loop */
+	volatile sig_atomic_t signo;	/* the quit signal caught, 0 none */
+	int exit_signal;		/* end by this signal after the loop */
 };
 
 static struct app A;
@@ -411,6 +435,115 @@ quit_cb(Widget w, XtPointer cd, XtPointer call)
 	quit_app();
 }
 
+/*
+ * The signal handler only notes the signal: Xt runs on_quit_signal from
+ * its loop (XtNoticeSignal is the one Xt call safe here).  Xt sees the
+ * note when the signal interrupts its wait, or at its next event: one
+ * arriving just before the wait would be seen only at the next timer or
+ * X event, so the handler also writes to a pipe the loop watches.  A
+ * second quit signal, while the release of the first still runs (or if
+ * the loop is stuck), ends the program at once by that signal: the TTL
+ * frees the seat.
+ */
+static void
+signal_handler(int sig)
+{
+	int saved = errno;
+	ssize_t n = 0;
+	size_t i;
+
+	if (A.signo != 0) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	for (i = 0; i < NQUIT_SIGNALS; i++) {
+		if (quit_signals[i].sig == sig) {
+			A.signo = sig;
+			XtNoticeSignal(A.sig_id[i]);
+		}
+	}
+	/* A full pipe already holds a wake-up: the result does not matter. */
+	if (A.wake[1] >= 0)
+		n = write(A.wake[1], "", 1);
+	(void)n;
+	errno = saved;
+}
+
+/* The self-pipe's input: empty it; Xt then calls the noticed signal's
+ * procedure on its way round. */
+static void
+on_wake(XtPointer cd, int *fd, XtInputId *id)
+{
+	char buf[64];
+
+	(void)cd;
+	(void)id;
+	while (read(*fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void
+on_quit_signal(XtPointer cd, XtSignalId *id)
+{
+	size_t i = (size_t)cd;
+
+	(void)id;
+	fprintf(stderr, "xlicen-xdemo: %s: releasing the license seat\n",
+	    quit_signals[i].name);
+	A.exit_signal = quit_signals[i].sig;
+	quit_app();
+}
+
+/*
+ * Catch the quit signals, except one the program was started with set to
+ * be ignored (nohup, a background job's SIGINT): that choice stands.
+ */
+static void
+catch_quit_signals(void)
+{
+	struct sigaction sa, old;
+	size_t i;
+
+	A.wake[0] = A.wake[1] = -1;
+	if (pipe2(A.wake, O_NONBLOCK | O_CLOEXEC) == 0)
+		XtAppAddInput(A.ctx, A.wake[0], (XtPointer)XtInputReadMask,
+		    on_wake, NULL);
+	else
+		A.wake[0] = A.wake[1] = -1;	/* Xt alone: EINTR wakes it */
+	for (i = 0; i < NQUIT_SIGNALS; i++) {
+		if (sigaction(quit_signals[i].sig, NULL, &old) != 0 ||
+		    old.sa_handler == SIG_IGN)
+			continue;
+		A.sig_id[i] = XtAppAddSignal(A.ctx, on_quit_signal,
+		    (XtPointer)i);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = signal_handler;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(quit_signals[i].sig, &sa, NULL);
+	}
+}
+
+/*
+ * The X server went away (killed, or the session ended).  Xlib calls this
+ * from whatever X call noticed; it must not return (Xlib would exit
+ * without us).  Nothing can be shown any more: release the seat, bounded
+ * by QUIT_TIMEOUT_MS, and exit.  A state callback in progress is no
+ * obstacle: xlicen_checkout_stop may be called from one.
+ */
+static int
+xio_lost(Display *dpy)
+{
+	fprintf(stderr, "xlicen-xdemo: lost the X server %s: releasing the "
+	    "license seat\n", DisplayString(dpy));
+	if (A.s != NULL) {
+		xlicen_set_state_cb(A.s, NULL, NULL);
+		xlicen_set_timeout_ms(A.s, QUIT_TIMEOUT_MS);
+		xlicen_checkout_stop(A.s);
+	}
+	exit(XGONE_STATUS);
+}
+
 static void
 draw_cb(Widget w, XtPointer cd, XtPointer call)
 {
@@ -537,19 +670,29 @@ main(int argc, char **argv)
 	}
 	xlicen_set_display(A.s, DisplayString(dpy));
 	xlicen_set_state_cb(A.s, on_state, NULL);
+	XSetIOErrorHandler(xio_lost);
+	catch_quit_signals();
 	if ((rc = xlicen_checkout_start(A.s, A.opt.product, A.opt.version, 1,
 	    A.opt.queue ? XLICEN_CHECKOUT_QUEUE : 0)) != 0 ||
 	    (rc = xlicen_xt_attach(A.ctx, A.s)) != 0) {
 		fprintf(stderr, "xlicen-xdemo: %s: %s\n", A.opt.product,
 		    xlicen_errmsg(A.s));
 		xlicen_session_free(A.s);
+		A.s = NULL;
 		return 1;
 	}
 
 	while (!XtAppGetExitFlag(A.ctx))
 		XtAppProcessEvent(A.ctx, XtIMAll);
 	xlicen_session_free(A.s);
+	A.s = NULL;
 	XFreeGC(dpy, A.gc);
 	XtDestroyApplicationContext(A.ctx);
+	if (A.exit_signal != 0) {
+		/* Tell whoever waits for us that the signal ended us. */
+		signal(A.exit_signal, SIG_DFL);
+		raise(A.exit_signal);
+		return 128 + A.exit_signal;
+	}
 	return 0;
 }

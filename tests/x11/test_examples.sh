@@ -2,8 +2,8 @@
 # The examples of docs/CLIENT.md: the document shows the files as they
 # are, and lists every error code of xlicen_errors.h; built with the
 # project, the Xlib and the Xt example each get a seat on a private Xvfb
-# (found by their server through $XLICEN_SERVER), and the Xlib one gives
-# it back when the window manager closes its window.
+# (found by their server through $XLICEN_SERVER), the Xlib one gives it
+# back when the window manager closes its window, the Xt one on SIGTERM.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/x11.sh"
 : "${XLICEN_SOURCE_DIR:?}" "${XLICEN_BIN_XLIB_SEAT:?}" "${XLICEN_BIN_XT_SEAT:?}"
@@ -54,4 +54,13 @@ await_exit xlib 10
 await_in_use 1 5
 grep -q "release lease .* by alice@$XLICEN_REALM" "$SERVER_LOG" ||
 	fail "the Xlib example did not release its seat"
+
+# SIGTERM (to the program itself, not to the timeout(1) around it).
+XT_PID=$(pgrep -P "$XPID_xt" | head -n 1 || true)
+[ -n "$XT_PID" ] || fail "no xt-seat process under $XPID_xt"
+kill -TERM "$XT_PID"
+await_exit xt 10
+await_in_use 0 5
+grep -q "release lease .* by bob@$XLICEN_REALM" "$SERVER_LOG" ||
+	fail "the Xt example did not release its seat on SIGTERM"
 pass

@@ -1,14 +1,20 @@
 /*
  * xlib-seat: the smallest complete licensed Xlib program (docs/CLIENT.md).
  * One window that says whether we hold a seat; one poll() loop for both
- * the X connection and the license session; q or the window manager's
- * close releases the seat and quits.
+ * the X connection and the license session; q, the window manager's
+ * close, SIGTERM, SIGINT and SIGHUP release the seat and quit, and so
+ * does the loss of the X server.
  *
  *   cc xlib-seat.c $(pkg-config --cflags --libs xlicen x11) -o xlib-seat
  *   XLICEN_SERVER=licsrv.example.org ./xlib-seat
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* ppoll */
+#endif
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <X11/Xlib.h>
@@ -18,6 +24,8 @@
 #include <xlicen.h>
 
 static char shown[256] = "Waiting for a license seat...";
+static xlicen_session *seat;
+static volatile sig_atomic_t signalled;
 
 /* Runs inside xlicen_process(), on our thread: just note what to show. */
 static void
@@ -38,6 +46,21 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 		    text);
 }
 
+static void
+on_signal(int sig)
+{
+	signalled = sig;
+}
+
+/* The X server is gone: Xlib exits if this returns, so release first. */
+static int
+on_x_lost(Display *dpy)
+{
+	(void)dpy;
+	xlicen_checkout_stop(seat);
+	exit(1);
+}
+
 int
 main(void)
 {
@@ -45,9 +68,11 @@ main(void)
 	Window win;
 	Atom wm_delete;
 	XEvent ev;
-	xlicen_session *s;
 	struct pollfd pfd[2];
-	int ww, n, quit = 0;
+	struct sigaction sa;
+	struct timespec ts, *tsp;
+	sigset_t quitsigs, unblocked;
+	int ww, n, ms, quit = 0;
 
 	if ((dpy = XOpenDisplay(NULL)) == NULL) {
 		fprintf(stderr, "xlib-seat: cannot open the display\n");
@@ -62,24 +87,40 @@ main(void)
 	XMapWindow(dpy, win);
 
 	/* NULL: the servers of $XLICEN_SERVER, else DNS SRV, else localhost. */
-	if (xlicen_session_new(&s, NULL) != 0)
+	if (xlicen_session_new(&seat, NULL) != 0)
 		return 1;
-	xlicen_set_display(s, DisplayString(dpy));	/* the seat's display */
-	xlicen_set_state_cb(s, on_state, NULL);
-	if (xlicen_checkout_start(s, "xdemo", "1.0", 1, 0) != 0) {
-		fprintf(stderr, "xlib-seat: %s\n", xlicen_errmsg(s));
+	xlicen_set_display(seat, DisplayString(dpy));	/* the seat's display */
+	xlicen_set_state_cb(seat, on_state, NULL);
+	if (xlicen_checkout_start(seat, "xdemo", "1.0", 1, 0) != 0) {
+		fprintf(stderr, "xlib-seat: %s\n", xlicen_errmsg(seat));
 		return 1;
 	}
+	XSetIOErrorHandler(on_x_lost);
+	/* The signals stay blocked but inside ppoll: none is missed. */
+	sigemptyset(&quitsigs);
+	sigaddset(&quitsigs, SIGTERM);
+	sigaddset(&quitsigs, SIGINT);
+	sigaddset(&quitsigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &quitsigs, &unblocked);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
-	while (!quit) {
+	while (!quit && !signalled) {
 		XFlush(dpy);
 		pfd[0].fd = ConnectionNumber(dpy);
 		pfd[0].events = POLLIN;
-		pfd[1].fd = xlicen_fd(s, &ww);		/* -1: poll ignores it */
+		pfd[1].fd = xlicen_fd(seat, &ww);		/* -1: poll ignores it */
 		pfd[1].events = (short)(POLLIN | (ww ? POLLOUT : 0));
+		ms = xlicen_timeout_ms(seat);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		tsp = ms >= 0 ? &ts : NULL;
 		if (XPending(dpy) == 0)
-			poll(pfd, 2, xlicen_timeout_ms(s));
-		xlicen_process(s);	/* connects, heartbeats, calls on_state */
+			ppoll(pfd, 2, tsp, &unblocked);
+		xlicen_process(seat);	/* connects, heartbeats, calls on_state */
 		while (XPending(dpy) > 0) {
 			XNextEvent(dpy, &ev);
 			if (ev.type == KeyPress &&
@@ -93,8 +134,8 @@ main(void)
 		XClearWindow(dpy, win);
 		XDrawString(dpy, win, DefaultGC(dpy, 0), 10, 35, shown, n);
 	}
-	xlicen_checkout_stop(s);	/* gives the seat back (blocks briefly) */
-	xlicen_session_free(s);
+	xlicen_checkout_stop(seat);	/* gives the seat back (blocks briefly) */
+	xlicen_session_free(seat);
 	XCloseDisplay(dpy);
 	return 0;
 }

@@ -1,11 +1,15 @@
 /*
  * xt-seat: a licensed Xt/Athena program in a few lines (docs/CLIENT.md).
  * libxlicen-xt puts the session into the Xt main loop: the state callback
- * runs from XtAppMainLoop like any other Xt callback.
+ * runs from XtAppMainLoop like any other Xt callback.  SIGTERM, SIGINT and
+ * SIGHUP, and the loss of the X server, give the seat back before exiting.
  *
  *   cc xt-seat.c $(pkg-config --cflags --libs xlicen xaw7) -lxlicen-xt -o xt-seat
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <X11/Intrinsic.h>
 #include <X11/Shell.h>
@@ -14,6 +18,10 @@
 
 #include <xlicen.h>
 #include <xlicen-xt.h>
+
+static XtAppContext app;
+static xlicen_session *seat;
+static XtSignalId quit_id;
 
 static void
 on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
@@ -31,12 +39,38 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 	    state == XLICEN_STATE_CREDS_EXPIRING);
 }
 
+/* In the handler only note the signal; Xt calls on_quit from its loop. */
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	XtNoticeSignal(quit_id);
+}
+
+static void
+on_quit(XtPointer cd, XtSignalId *id)
+{
+	(void)cd;
+	(void)id;
+	xlicen_checkout_stop(seat);	/* gives the seat back (blocks briefly) */
+	XtAppSetExitFlag(app);
+}
+
+/* The X server is gone: Xlib exits if this returns, so release first. */
+static int
+on_x_lost(Display *dpy)
+{
+	(void)dpy;
+	xlicen_set_state_cb(seat, NULL, NULL);	/* nothing left to show it on */
+	xlicen_checkout_stop(seat);
+	exit(1);
+}
+
 int
 main(int argc, char **argv)
 {
-	XtAppContext app;
 	Widget top, label;
-	xlicen_session *s;
+	struct sigaction sa;
 
 	top = XtOpenApplication(&app, "XtSeat", NULL, 0, &argc, argv, NULL,
 	    applicationShellWidgetClass, NULL, 0);
@@ -44,16 +78,25 @@ main(int argc, char **argv)
 	    XtNlabel, "Waiting for a license seat...", XtNwidth, 400, NULL);
 	XtRealizeWidget(top);
 
-	if (xlicen_session_new(&s, NULL) != 0)
+	if (xlicen_session_new(&seat, NULL) != 0)
 		return 1;
-	xlicen_set_display(s, DisplayString(XtDisplay(top)));
-	xlicen_set_state_cb(s, on_state, label);
-	if (xlicen_checkout_start(s, "xdemo", "1.0", 1, 0) != 0 ||
-	    xlicen_xt_attach(app, s) != 0) {
-		fprintf(stderr, "xt-seat: %s\n", xlicen_errmsg(s));
+	xlicen_set_display(seat, DisplayString(XtDisplay(top)));
+	xlicen_set_state_cb(seat, on_state, label);
+	if (xlicen_checkout_start(seat, "xdemo", "1.0", 1, 0) != 0 ||
+	    xlicen_xt_attach(app, seat) != 0) {
+		fprintf(stderr, "xt-seat: %s\n", xlicen_errmsg(seat));
 		return 1;
 	}
-	XtAppMainLoop(app);	/* (a real program releases on quit:
-				 * xlicen_checkout_stop, as xlicen-xdemo does) */
+	XSetIOErrorHandler(on_x_lost);
+	quit_id = XtAppAddSignal(app, on_quit, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	while (!XtAppGetExitFlag(app))
+		XtAppProcessEvent(app, XtIMAll);
+	xlicen_session_free(seat);
 	return 0;
 }
