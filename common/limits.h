@@ -80,7 +80,7 @@
  * kernel's queue of connections not yet accepted (capped by
  * net.core.somaxconn): a full queue drops new clients' SYNs, which then
  * wait a second for their retransmission. */
-#define LIMIT_ACCEPT_BATCH	256
+#define LIMIT_ACCEPT_BATCH	1024
 #define LIMIT_LISTEN_BACKLOG	4096
 
 #endif

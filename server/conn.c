@@ -287,6 +287,7 @@ conn_on_hello(struct conn *c, const struct frame *f)
 	if ((rc = frame_hello_server_encode(&c->out, &sh)) != 0)
 		return rc;
 	c->state = CONN_CONTEXT;
+	loop_handshake_progress(c);
 	return 0;
 }
 

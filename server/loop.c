@@ -278,7 +278,7 @@ struct peer_slot {
 	char addr[48];		/* "" = empty */
 	uint32_t n;
 	uint32_t nu;		/* of them in HELLO or CONTEXT */
-	struct conn *uold, *unew;	/* those, oldest first */
+	struct conn *uold[2], *unew[2];	/* those, by tier, oldest first */
 };
 
 /*
@@ -461,63 +461,102 @@ loop_refuse(struct server *srv, int fd, enum loop_cause cause)
 	close(fd);
 }
 
-/* c is a new connection in HELLO: the newest handshake, of all and of its
- * peer (whose slot loop_peer_add made). */
+/*
+ * Handshakes are kept in two tiers, each oldest first, for the server and
+ * for each peer: tier 0, not a word yet; tier 1, a good HELLO answered
+ * (CONTEXT).  Eviction takes the oldest of tier 0 first, so that a real
+ * client (which sends its HELLO at once) outlives any number of silent
+ * connections opened after it.
+ */
+static void
+loop_hs_link(struct conn *c, struct peer_slot *e, int tier)
+{
+	struct server *srv = c->srv;
+
+	c->handshaking = 1 + tier;
+	c->unext = NULL;
+	c->uprev = srv->hs_new[tier];
+	if (srv->hs_new[tier] != NULL)
+		srv->hs_new[tier]->unext = c;
+	else
+		srv->hs_old[tier] = c;
+	srv->hs_new[tier] = c;
+	c->pnext = NULL;
+	c->pprev = e->unew[tier];
+	if (e->unew[tier] != NULL)
+		e->unew[tier]->pnext = c;
+	else
+		e->uold[tier] = c;
+	e->unew[tier] = c;
+}
+
+static void
+loop_hs_unlink(struct conn *c, struct peer_slot *e)
+{
+	struct server *srv = c->srv;
+	int tier = c->handshaking - 1;
+
+	if (c->uprev != NULL)
+		c->uprev->unext = c->unext;
+	else
+		srv->hs_old[tier] = c->unext;
+	if (c->unext != NULL)
+		c->unext->uprev = c->uprev;
+	else
+		srv->hs_new[tier] = c->uprev;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		e->uold[tier] = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	else
+		e->unew[tier] = c->pprev;
+	c->uprev = c->unext = c->pprev = c->pnext = NULL;
+	c->handshaking = 0;
+}
+
+/* c is a new connection in HELLO (its peer slot made by loop_peer_add). */
 static void
 loop_handshake_start(struct conn *c)
 {
-	struct server *srv = c->srv;
-	struct peer_slot *e = loop_peer_find(srv, c->peer_addr);
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
 
-	c->handshaking = 1;
-	c->unext = NULL;
-	c->uprev = srv->hs_new;
-	if (srv->hs_new != NULL)
-		srv->hs_new->unext = c;
-	else
-		srv->hs_old = c;
-	srv->hs_new = c;
-	srv->nhandshakes++;
-	c->pnext = NULL;
-	c->pprev = e->unew;
-	if (e->unew != NULL)
-		e->unew->pnext = c;
-	else
-		e->uold = c;
-	e->unew = c;
+	loop_hs_link(c, e, 0);
+	c->srv->nhandshakes++;
 	e->nu++;
+}
+
+void
+loop_handshake_progress(struct conn *c)
+{
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
+
+	if (c->handshaking != 1 || e == NULL)
+		return;
+	loop_hs_unlink(c, e);
+	loop_hs_link(c, e, 1);
 }
 
 void
 loop_handshake_done(struct conn *c)
 {
-	struct server *srv = c->srv;
-	struct peer_slot *e = loop_peer_find(srv, c->peer_addr);
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
 
-	if (!c->handshaking)
+	if (!c->handshaking || e == NULL)
 		return;
-	c->handshaking = 0;
-	if (c->uprev != NULL)
-		c->uprev->unext = c->unext;
-	else
-		srv->hs_old = c->unext;
-	if (c->unext != NULL)
-		c->unext->uprev = c->uprev;
-	else
-		srv->hs_new = c->uprev;
-	srv->nhandshakes--;
-	if (e != NULL) {
-		if (c->pprev != NULL)
-			c->pprev->pnext = c->pnext;
-		else
-			e->uold = c->pnext;
-		if (c->pnext != NULL)
-			c->pnext->pprev = c->pprev;
-		else
-			e->unew = c->pprev;
-		e->nu--;
-	}
-	c->uprev = c->unext = c->pprev = c->pnext = NULL;
+	loop_hs_unlink(c, e);
+	c->srv->nhandshakes--;
+	e->nu--;
+}
+
+/* The handshake to evict first: of the peer e, or of all (e NULL). */
+static struct conn *
+loop_hs_victim(const struct server *srv, const struct peer_slot *e)
+{
+	if (e != NULL)
+		return e->uold[0] != NULL ? e->uold[0] : e->uold[1];
+	return srv->hs_old[0] != NULL ? srv->hs_old[0] : srv->hs_old[1];
 }
 
 /* Close handshake c to make room: a best-effort ALERT BUSY naming the
@@ -548,25 +587,27 @@ static int
 loop_make_room(struct server *srv, const char *addr)
 {
 	struct peer_slot *e;
+	struct conn *v;
 
 	/* (Each eviction may move or empty the slot: look it up again.) */
 	while ((e = loop_peer_find(srv, addr)) != NULL &&
 	    e->n >= srv->cfg.conn_per_peer) {
-		if (e->uold == NULL)
+		if ((v = loop_hs_victim(srv, e)) == NULL)
 			return LOOP_REFUSE_PEER;
-		loop_evict(e->uold, LOOP_EVICT_PEER);
+		loop_evict(v, LOOP_EVICT_PEER);
 	}
-	while ((e = loop_peer_find(srv, addr)) != NULL && e->uold != NULL &&
-	    e->nu >= srv->cfg.conn_unauth_per_peer)
-		loop_evict(e->uold, LOOP_EVICT_UNAUTH_PEER);
+	while ((e = loop_peer_find(srv, addr)) != NULL &&
+	    e->nu >= srv->cfg.conn_unauth_per_peer &&
+	    (v = loop_hs_victim(srv, e)) != NULL)
+		loop_evict(v, LOOP_EVICT_UNAUTH_PEER);
 	while (srv->nconns >= srv->cfg.conn_total) {
-		if (srv->hs_old == NULL)
+		if ((v = loop_hs_victim(srv, NULL)) == NULL)
 			return LOOP_REFUSE_TOTAL;
-		loop_evict(srv->hs_old, LOOP_EVICT_TOTAL);
+		loop_evict(v, LOOP_EVICT_TOTAL);
 	}
-	while (srv->hs_old != NULL &&
-	    srv->nhandshakes >= srv->cfg.conn_unauth)
-		loop_evict(srv->hs_old, LOOP_EVICT_UNAUTH);
+	while (srv->nhandshakes >= srv->cfg.conn_unauth &&
+	    (v = loop_hs_victim(srv, NULL)) != NULL)
+		loop_evict(v, LOOP_EVICT_UNAUTH);
 	return 0;
 }
 
@@ -586,10 +627,10 @@ loop_accept(struct server *srv, int lfd)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
-		    srv->hs_old != NULL) {
+		    loop_hs_victim(srv, NULL) != NULL) {
 			/* Out of descriptors: the oldest handshake gives
 			 * up its one, and the client is taken. */
-			loop_evict(srv->hs_old, LOOP_EVICT_NOFD);
+			loop_evict(loop_hs_victim(srv, NULL), LOOP_EVICT_NOFD);
 			continue;
 		}
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&

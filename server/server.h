@@ -79,7 +79,8 @@ struct conn {
 	char peer_addr[48];		/* per-peer cap key: IPv4 "addr", IPv6
 					 * "prefix::/64" (loop.c) */
 	/* While in HELLO or CONTEXT (loop.c): srv's handshakes and this
-	 * peer's, oldest first, so that a full cap evicts the oldest. */
+	 * peer's, oldest first, so that a full cap evicts the oldest.
+	 * handshaking: 0 no, 1 silent so far, 2 HELLO answered. */
 	int handshaking;
 	struct conn *uprev, *unext;
 	struct conn *pprev, *pnext;
@@ -132,7 +133,7 @@ struct server {
 	struct peer_slot *peers;
 	size_t peers_cap, peers_n;
 	/* Connections in HELLO or CONTEXT, oldest first (loop.c). */
-	struct conn *hs_old, *hs_new;
+	struct conn *hs_old[2], *hs_new[2];	/* by tier (loop.c) */
 	size_t nhandshakes;
 	/* Bytes in partly received frames, all connections (cfg.frame_budget). */
 	struct frame_budget fbudget;
@@ -180,6 +181,9 @@ void loop_peer_gone(struct server *srv, const char *addr);
 /* c leaves HELLO/CONTEXT (authenticated, or freed): it no longer counts
  * towards the handshake caps and can no longer be evicted.  Idempotent. */
 void loop_handshake_done(struct conn *c);
+/* c's HELLO was answered: among handshakes it is evicted after every
+ * silent one. */
+void loop_handshake_progress(struct conn *c);
 /* Count a connection closed for cause in the next summary line. */
 void loop_note(struct server *srv, enum loop_cause cause);
 
