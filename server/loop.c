@@ -286,7 +286,7 @@ struct peer_slot {
  * IPv6 address cut to its LIMIT_PEER_V6_PREFIX-bit prefix ("p::/64"): one
  * host there has a whole /64 to pick source addresses from.
  */
-static void
+void
 loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen)
 {
 	char h[INET6_ADDRSTRLEN] = "?";
@@ -550,13 +550,21 @@ loop_handshake_done(struct conn *c)
 	e->nu--;
 }
 
-/* The handshake to evict first: of the peer e, or of all (e NULL). */
+/*
+ * The handshake to evict first: of the peer e, or of all (e NULL); NULL if
+ * none may go now.  A silent one accepted in this turn of the loop has not
+ * had its first bytes read yet: it is not evicted, nor is any whose HELLO
+ * was answered while such silent ones remain (a flood from a client's own
+ * address would otherwise evict the client before its HELLO was seen).
+ */
 static struct conn *
 loop_hs_victim(const struct server *srv, const struct peer_slot *e)
 {
-	if (e != NULL)
-		return e->uold[0] != NULL ? e->uold[0] : e->uold[1];
-	return srv->hs_old[0] != NULL ? srv->hs_old[0] : srv->hs_old[1];
+	struct conn *c = e != NULL ? e->uold[0] : srv->hs_old[0];
+
+	if (c != NULL)
+		return c->round != srv->round ? c : NULL;
+	return e != NULL ? e->uold[1] : srv->hs_old[1];
 }
 
 /* Close handshake c to make room: a best-effort ALERT BUSY naming the
@@ -579,9 +587,10 @@ loop_evict(struct conn *c, enum loop_cause cause)
 /*
  * Make room for a new connection from peer key addr: over a per-peer cap,
  * that peer's oldest handshakes are evicted; over a server-wide cap, the
- * oldest handshakes of all.  Authenticated connections are never evicted:
- * if a cap is full of them, the new connection is refused.  Returns 0 to
- * admit it, or the cause to refuse it with.
+ * oldest handshakes of all (loop_hs_victim says which).  Authenticated
+ * connections are never evicted: if max_connections(_per_peer) is full of
+ * them (or of handshakes too new to evict), the new connection is refused.
+ * Returns 0 to admit it, or the cause to refuse it with.
  */
 static int
 loop_make_room(struct server *srv, const char *addr)
@@ -596,6 +605,9 @@ loop_make_room(struct server *srv, const char *addr)
 			return LOOP_REFUSE_PEER;
 		loop_evict(v, LOOP_EVICT_PEER);
 	}
+	/* The handshake caps give way for one turn when every candidate is
+	 * new (at most LIMIT_ACCEPT_BATCH more per listener); the next
+	 * turn's accepts evict those still silent. */
 	while ((e = loop_peer_find(srv, addr)) != NULL &&
 	    e->nu >= srv->cfg.conn_unauth_per_peer &&
 	    (v = loop_hs_victim(srv, e)) != NULL)
@@ -674,6 +686,7 @@ loop_accept(struct server *srv, int lfd)
 			loop_peer_gone(srv, addr);
 			close(fd);
 		} else {
+			c->round = srv->round;
 			loop_handshake_start(c);
 		}
 	}
@@ -801,6 +814,7 @@ loop_run(struct server *srv)
 		srv->batching = 1;
 		store_batch_begin(srv->store);
 		accept_ready = 0;
+		srv->round++;
 		for (i = 0; i < n; i++) {
 			void *tag = evs[i].data.ptr;
 

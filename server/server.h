@@ -19,6 +19,7 @@
 #define SERVER_MAX_LISTEN 16
 
 struct config_str;
+struct sockaddr;
 struct policy;
 struct handlers_state;
 
@@ -82,6 +83,7 @@ struct conn {
 	 * peer's, oldest first, so that a full cap evicts the oldest.
 	 * handshaking: 0 no, 1 silent so far, 2 HELLO answered. */
 	int handshaking;
+	uint64_t round;			/* srv->round it was accepted in */
 	struct conn *uprev, *unext;
 	struct conn *pprev, *pnext;
 	char principal[256];		/* authenticated initiator */
@@ -135,6 +137,7 @@ struct server {
 	/* Connections in HELLO or CONTEXT, oldest first (loop.c). */
 	struct conn *hs_old[2], *hs_new[2];	/* by tier (loop.c) */
 	size_t nhandshakes;
+	uint64_t round;			/* turns of the event loop */
 	/* Bytes in partly received frames, all connections (cfg.frame_budget). */
 	struct frame_budget fbudget;
 	uint64_t refused[LOOP_NCAUSES];	/* since refused_logged_ms */
@@ -175,6 +178,10 @@ int server_load_licenses(struct server *srv);
  * added are offered to the queue.  Returns 0, XLICEN_E_CONFIG or another
  * error code. */
 int server_reload(struct server *srv, char *err, size_t errlen);
+/* The per-peer cap key of a client address into key (keylen >= 48): an
+ * IPv4 address as is ("192.0.2.1"), an IPv6 address as its
+ * LIMIT_PEER_V6_PREFIX-bit prefix ("2001:db8:1:2::/64"); "?" otherwise. */
+void loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen);
 /* A connection from addr ends (conn_free): one less for its per-peer
  * count. */
 void loop_peer_gone(struct server *srv, const char *addr);

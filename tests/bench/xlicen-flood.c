@@ -4,7 +4,8 @@
  * are in docs/PERFORMANCE.md and scripts/bench-flood runs it.
  *
  *   unauth  -n connections from -a loopback source addresses (127.0.0.2
- *           up, bound before connect) that never say a word, spread over
+ *           up, or --first-addr up; 1 is the real checkouts' own
+ *           address; bound before connect) that never say a word, spread over
  *           -P processes (a process may open 20,000 files here); each one
  *           the server closes is opened again (at most --reopen per
  *           second per process; default: at once), for -t seconds.  Meanwhile
@@ -64,8 +65,9 @@ static struct {
 	int conns, addrs, procs, seconds, interval_ms, auth, json;
 	uint32_t len;
 	long reopen;		/* per process per second; -1 no limit */
+	int first_addr;		/* sources 127.0.0.first_addr up */
 } opt = { NULL, "127.0.0.1", 0, "gss-xlicen@localhost", 0, 20000, 100,
-	  2, 20, 100, 0, 0, LIMIT_FRAME_PREAUTH, -1 };
+	  2, 20, 100, 0, 0, LIMIT_FRAME_PREAUTH, -1, 2 };
 
 /* What a flood process reports to the parent at its end. */
 struct flood_stats {
@@ -140,7 +142,8 @@ flood_socket(int k, int nonblock)
 #endif
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
-	src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(k % opt.addrs));
+	src.sin_addr.s_addr = htonl(0x7f000000u + (uint32_t)opt.first_addr +
+	    (uint32_t)(k % opt.addrs));
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)opt.port);
@@ -444,7 +447,7 @@ usage(void)
 	fprintf(stderr, "usage: xlicen-flood unauth|frames -s HOST:PORT "
 	    "[--server-pid PID] [--service NAME] [-n CONNS] [-a ADDRS] "
 	    "[-P PROCS] [-t SECONDS] [-i REAL_INTERVAL_MS] [-l LEN] [--auth] "
-	    "[--reopen PER_PROC_PER_S] [--json]\n");
+	    "[--reopen PER_PROC_PER_S] [--first-addr N] [--json]\n");
 }
 
 static int
@@ -456,6 +459,7 @@ parse_args(int argc, char **argv)
 		{ "auth", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "reopen", required_argument, NULL, 'r' },
+		{ "first-addr", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *colon;
@@ -488,13 +492,15 @@ parse_args(int argc, char **argv)
 		case 'A': opt.auth = 1; break;
 		case 'j': opt.json = 1; break;
 		case 'r': opt.reopen = atol(optarg); break;
+		case 'F': opt.first_addr = atoi(optarg); break;
 		default: return -1;
 		}
 	}
 	/* Loopback only, and bounded. */
 	if (strncmp(opt.host, "127.", 4) != 0 || opt.port <= 0 ||
 	    opt.conns < 1 || opt.conns > FLOOD_MAX_CONNS || opt.addrs < 1 ||
-	    opt.addrs > FLOOD_MAX_ADDRS || opt.procs < 1 ||
+	    opt.addrs > FLOOD_MAX_ADDRS || opt.first_addr < 1 ||
+	    opt.first_addr + opt.addrs > 255 || opt.procs < 1 ||
 	    opt.procs > FLOOD_MAX_PROCS || opt.seconds < 1 ||
 	    opt.seconds > FLOOD_MAX_SECONDS || opt.interval_ms < 1 ||
 	    opt.len < 2 || opt.len > 16 * 1024 * 1024)
