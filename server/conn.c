@@ -489,6 +489,9 @@ conn_feed(struct conn *c, const uint8_t *p, size_t n)
 				conn_alert_ex(c, rc, "server memory for partly "
 				    "received frames is spent", 0,
 				    LOOP_CLOSE_FRAME_BUDGET);
+				/* Its bytes go back to the budget now, not
+				 * when CLOSING ends. */
+				frame_dec_free(&c->dec);
 				break;
 			}
 			if (rc == XLICEN_E_FRAME_TOO_LONG)
