@@ -73,6 +73,11 @@
 /* A peer for the per-peer caps: an IPv4 address, or an IPv6 prefix of
  * this many bits (one site's /64 is one peer). */
 #define LIMIT_PEER_V6_PREFIX	64
+/* A silent handshake younger than this is not evicted for the two
+ * handshake caps above (they give way meanwhile; max_connections and
+ * max_connections_per_peer do not): a client gets this long to send its
+ * HELLO however fast a flood from its own address comes. */
+#define LIMIT_HANDSHAKE_GRACE_MS	250
 /* Refused and evicted connections are logged as one summary line at most
  * this often, not one line each. */
 #define LIMIT_REFUSE_LOG_MS	10000

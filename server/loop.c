@@ -556,14 +556,19 @@ loop_handshake_done(struct conn *c)
  * had its first bytes read yet: it is not evicted, nor is any whose HELLO
  * was answered while such silent ones remain (a flood from a client's own
  * address would otherwise evict the client before its HELLO was seen).
+ * soft: for the handshake caps, which may give way; then a silent one
+ * younger than LIMIT_HANDSHAKE_GRACE_MS is not evicted either (a client
+ * slow to be scheduled still gets to send its HELLO).
  */
 static struct conn *
-loop_hs_victim(const struct server *srv, const struct peer_slot *e)
+loop_hs_victim(const struct server *srv, const struct peer_slot *e,
+    int soft)
 {
 	struct conn *c = e != NULL ? e->uold[0] : srv->hs_old[0];
 
 	if (c != NULL)
-		return c->round != srv->round ? c : NULL;
+		return c->round != srv->round && (!soft || c->accepted_ms +
+		    LIMIT_HANDSHAKE_GRACE_MS <= srv->accept_ms) ? c : NULL;
 	return e != NULL ? e->uold[1] : srv->hs_old[1];
 }
 
@@ -601,24 +606,23 @@ loop_make_room(struct server *srv, const char *addr)
 	/* (Each eviction may move or empty the slot: look it up again.) */
 	while ((e = loop_peer_find(srv, addr)) != NULL &&
 	    e->n >= srv->cfg.conn_per_peer) {
-		if ((v = loop_hs_victim(srv, e)) == NULL)
+		if ((v = loop_hs_victim(srv, e, 0)) == NULL)
 			return LOOP_REFUSE_PEER;
 		loop_evict(v, LOOP_EVICT_PEER);
 	}
-	/* The handshake caps give way for one turn when every candidate is
-	 * new (at most LIMIT_ACCEPT_BATCH more per listener); the next
-	 * turn's accepts evict those still silent. */
+	/* The handshake caps give way while every candidate is new (the
+	 * other caps bound them); later accepts evict those still silent. */
 	while ((e = loop_peer_find(srv, addr)) != NULL &&
 	    e->nu >= srv->cfg.conn_unauth_per_peer &&
-	    (v = loop_hs_victim(srv, e)) != NULL)
+	    (v = loop_hs_victim(srv, e, 1)) != NULL)
 		loop_evict(v, LOOP_EVICT_UNAUTH_PEER);
 	while (srv->nconns >= srv->cfg.conn_total) {
-		if ((v = loop_hs_victim(srv, NULL)) == NULL)
+		if ((v = loop_hs_victim(srv, NULL, 0)) == NULL)
 			return LOOP_REFUSE_TOTAL;
 		loop_evict(v, LOOP_EVICT_TOTAL);
 	}
 	while (srv->nhandshakes >= srv->cfg.conn_unauth &&
-	    (v = loop_hs_victim(srv, NULL)) != NULL)
+	    (v = loop_hs_victim(srv, NULL, 1)) != NULL)
 		loop_evict(v, LOOP_EVICT_UNAUTH);
 	return 0;
 }
@@ -634,15 +638,17 @@ loop_accept(struct server *srv, int lfd)
 	struct conn *c;
 	int fd, one = 1, i, cause;
 
+	srv->accept_ms = server_now_ms();
 	for (i = 0; i < LIMIT_ACCEPT_BATCH; i++) {
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
-		    loop_hs_victim(srv, NULL) != NULL) {
+		    loop_hs_victim(srv, NULL, 0) != NULL) {
 			/* Out of descriptors: the oldest handshake gives
 			 * up its one, and the client is taken. */
-			loop_evict(loop_hs_victim(srv, NULL), LOOP_EVICT_NOFD);
+			loop_evict(loop_hs_victim(srv, NULL, 0),
+			    LOOP_EVICT_NOFD);
 			continue;
 		}
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
@@ -687,6 +693,7 @@ loop_accept(struct server *srv, int lfd)
 			close(fd);
 		} else {
 			c->round = srv->round;
+			c->accepted_ms = srv->accept_ms;
 			loop_handshake_start(c);
 		}
 	}

@@ -84,6 +84,7 @@ struct conn {
 	 * handshaking: 0 no, 1 silent so far, 2 HELLO answered. */
 	int handshaking;
 	uint64_t round;			/* srv->round it was accepted in */
+	int64_t accepted_ms;		/* monotonic */
 	struct conn *uprev, *unext;
 	struct conn *pprev, *pnext;
 	char principal[256];		/* authenticated initiator */
@@ -138,6 +139,7 @@ struct server {
 	struct conn *hs_old[2], *hs_new[2];	/* by tier (loop.c) */
 	size_t nhandshakes;
 	uint64_t round;			/* turns of the event loop */
+	int64_t accept_ms;		/* monotonic, of the current accepts */
 	/* Bytes in partly received frames, all connections (cfg.frame_budget). */
 	struct frame_budget fbudget;
 	uint64_t refused[LOOP_NCAUSES];	/* since refused_logged_ms */
