@@ -595,7 +595,8 @@ loop_evict(struct conn *c, enum loop_cause cause)
  * oldest handshakes of all (loop_hs_victim says which).  Authenticated
  * connections are never evicted: if max_connections(_per_peer) is full of
  * them (or of handshakes too new to evict), the new connection is refused.
- * Returns 0 to admit it, or the cause to refuse it with.
+ * Returns 0 to admit it, or the cause to refuse it with (never
+ * LOOP_REFUSE_SHUTDOWN, which is 0).
  */
 static int
 loop_make_room(struct server *srv, const char *addr)
