@@ -23,6 +23,12 @@ frame_dec_set_max(struct frame_dec *d, uint32_t max)
 	d->max = max;
 }
 
+void
+frame_dec_set_budget(struct frame_dec *d, struct frame_budget *b)
+{
+	d->budget = b;
+}
+
 int
 frame_dec_pending(const struct frame_dec *d)
 {
@@ -34,8 +40,11 @@ frame_dec_free(struct frame_dec *d)
 {
 	if (d == NULL)
 		return;
+	if (d->budget != NULL)
+		d->budget->held -= d->cap;
 	free(d->body);
 	d->body = NULL;
+	d->cap = 0;
 	d->hdr_have = 0;
 	d->have = 0;
 }
@@ -56,11 +65,43 @@ frame_type_known(uint8_t type)
 	return type >= FRAME_HELLO && type <= FRAME_ALERT;
 }
 
+/* Make room for need body bytes (need <= d->len): LIMIT_FRAME_CHUNK
+ * first, then doubling, capped at the declared length. */
+static int
+frame_dec_grow(struct frame_dec *d, uint32_t need)
+{
+	uint8_t *p;
+	uint32_t cap = d->cap;
+
+	if (need <= cap)
+		return 0;
+	if (cap == 0)
+		cap = LIMIT_FRAME_CHUNK;
+	while (cap < need && cap < d->len)
+		cap = cap > d->len / 2 ? d->len : 2 * cap;
+	if (cap > d->len)
+		cap = d->len;
+	/* (held may exceed max: small bodies are never refused, and a
+	 * reload may lower max.) */
+	if (d->budget != NULL && cap > LIMIT_FRAME_CHUNK &&
+	    (d->budget->held >= d->budget->max ||
+	    d->budget->max - d->budget->held < (size_t)(cap - d->cap)))
+		return XLICEN_E_BUSY;
+	if ((p = realloc(d->body, cap)) == NULL)
+		return XLICEN_E_NOMEM;
+	if (d->budget != NULL)
+		d->budget->held += cap - d->cap;
+	d->body = p;
+	d->cap = cap;
+	return 0;
+}
+
 int
 frame_dec_feed(struct frame_dec *d, const uint8_t *p, size_t n, size_t *used,
     struct frame *out)
 {
 	size_t take;
+	int rc;
 
 	*used = 0;
 	memset(out, 0, sizeof(*out));
@@ -85,14 +126,16 @@ frame_dec_feed(struct frame_dec *d, const uint8_t *p, size_t n, size_t *used,
 			return XLICEN_E_FRAME_EMPTY;
 		if (d->len > d->max)
 			return XLICEN_E_FRAME_TOO_LONG;
-		if ((d->body = malloc(d->len)) == NULL)
-			return XLICEN_E_NOMEM;
 		d->have = 0;
 	}
 
 	take = d->len - d->have;
 	if (n < take)
 		take = n;
+	if (take == 0)
+		return 0;
+	if ((rc = frame_dec_grow(d, d->have + (uint32_t)take)) != 0)
+		return rc;
 	memcpy(d->body + d->have, p, take);
 	d->have += (uint32_t)take;
 	*used += take;
@@ -102,7 +145,10 @@ frame_dec_feed(struct frame_dec *d, const uint8_t *p, size_t n, size_t *used,
 	out->type = d->type;
 	out->len = d->len;
 	out->body = d->body;
+	if (d->budget != NULL)
+		d->budget->held -= d->cap;
 	d->body = NULL;
+	d->cap = 0;
 	d->hdr_have = 0;
 	d->have = 0;
 	return 1;

@@ -26,6 +26,17 @@ struct frame {
 	uint8_t *body;
 };
 
+/*
+ * Bytes held in partly received bodies, shared by the decoders that point
+ * to it (one per server).  held counts the allocated size of every partial
+ * body; a body may not grow past LIMIT_FRAME_CHUNK bytes if that would take
+ * held past max.
+ */
+struct frame_budget {
+	size_t held;
+	size_t max;
+};
+
 /* Incremental decoder state: one per connection. */
 struct frame_dec {
 	uint8_t hdr[5];
@@ -34,12 +45,17 @@ struct frame_dec {
 	uint32_t len;
 	uint32_t max;		/* largest body accepted */
 	uint32_t have;
+	uint32_t cap;		/* allocated size of body (<= len) */
 	uint8_t *body;
+	struct frame_budget *budget;	/* NULL: none */
 };
 
 void frame_dec_init(struct frame_dec *d, uint32_t max);
 /* Change the body limit (e.g. after authentication). */
 void frame_dec_set_max(struct frame_dec *d, uint32_t max);
+/* Charge d's partial bodies to b (not owned; outlives d, or d is freed
+ * first).  Call before the first byte is fed. */
+void frame_dec_set_budget(struct frame_dec *d, struct frame_budget *b);
 /* Whether a frame is partly received (a close now truncates it). */
 int frame_dec_pending(const struct frame_dec *d);
 /* Free a partial body; the decoder is reusable after frame_dec_init. */
@@ -50,9 +66,12 @@ void frame_dec_free(struct frame_dec *d);
  * one complete frame).  Returns 1 when *out holds a complete frame (the
  * caller owns out->body and frees it with frame_free), 0 when more bytes
  * are needed, or XLICEN_E_FRAME_TYPE / XLICEN_E_FRAME_EMPTY /
- * XLICEN_E_FRAME_TOO_LONG / XLICEN_E_NOMEM, after which the decoder must
- * not be fed again.  The type and length are judged as soon as the 5
- * header bytes are in, before the body is allocated.
+ * XLICEN_E_FRAME_TOO_LONG / XLICEN_E_NOMEM / XLICEN_E_BUSY (the budget,
+ * if one is set, has no room for the body to grow), after which the
+ * decoder must not be fed again.  The type and length are judged as soon
+ * as the 5 header bytes are in, before anything is allocated; the body is
+ * then grown as its bytes arrive (LIMIT_FRAME_CHUNK, then doubling, at
+ * most the declared length), so a declared length alone costs nothing.
  */
 int frame_dec_feed(struct frame_dec *d, const uint8_t *p, size_t n,
     size_t *used, struct frame *out);

@@ -17,6 +17,15 @@
 #define LIMIT_FRAME_PREAUTH	(64 * 1024)
 /* After authentication (default): a wrapped message. */
 #define LIMIT_FRAME_POSTAUTH	(256 * 1024)
+/* A partly received body is grown as its bytes arrive: first this many
+ * bytes (or the declared length, if smaller), then doubled, never past the
+ * declared length; a declared length alone costs nothing. */
+#define LIMIT_FRAME_CHUNK	4096
+/* Bytes held in partly received frame bodies over all connections
+ * (default): past it a frame that must grow is refused with ALERT BUSY.
+ * Bodies of at most LIMIT_FRAME_CHUNK bytes are not refused (handshakes
+ * and small requests go on; connection caps bound their total). */
+#define LIMIT_FRAME_BUDGET	(64 * 1024 * 1024)
 /* ALERT reason text. */
 #define LIMIT_ALERT_REASON	512
 
@@ -61,5 +70,28 @@
 /* Connections (defaults). */
 #define LIMIT_CONN_TOTAL	20000
 #define LIMIT_CONN_PER_PEER	1000
+/* Connections still in the handshake (HELLO or CONTEXT state), in all and
+ * from one peer (defaults).  Past either, a new connection evicts the
+ * oldest such handshake (of that peer) instead of being refused, so that
+ * idle unauthenticated connections never lock real clients out. */
+#define LIMIT_CONN_UNAUTH	2000
+#define LIMIT_CONN_UNAUTH_PER_PEER	64
+/* A peer for the per-peer caps: an IPv4 address, or an IPv6 prefix of
+ * this many bits (one site's /64 is one peer). */
+#define LIMIT_PEER_V6_PREFIX	64
+/* A silent handshake younger than this is not evicted for the two
+ * handshake caps above (they give way meanwhile; max_connections and
+ * max_connections_per_peer do not): a client gets this long to send its
+ * HELLO however fast a flood from its own address comes. */
+#define LIMIT_HANDSHAKE_GRACE_MS	250
+/* Refused and evicted connections are logged as one summary line at most
+ * this often, not one line each. */
+#define LIMIT_REFUSE_LOG_MS	10000
+/* Connections accepted per listener per turn of the event loop, and the
+ * kernel's queue of connections not yet accepted (capped by
+ * net.core.somaxconn): a full queue drops new clients' SYNs, which then
+ * wait a second for their retransmission. */
+#define LIMIT_ACCEPT_BATCH	1024
+#define LIMIT_LISTEN_BACKLOG	4096
 
 #endif

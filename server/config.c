@@ -87,6 +87,12 @@ static const struct config_key config_keys[] = {
 	    CFG_OFF(conn_per_peer) },
 	{ "limits", "max_frame", CT_BYTES, CONFIG_FRAME_MIN, CONFIG_FRAME_MAX,
 	    CFG_OFF(frame_postauth) },
+	{ "limits", "max_unauthenticated", CT_COUNT, 1, CONFIG_CONN_MAX,
+	    CFG_OFF(conn_unauth) },
+	{ "limits", "max_unauthenticated_per_peer", CT_COUNT, 1,
+	    CONFIG_CONN_MAX, CFG_OFF(conn_unauth_per_peer) },
+	{ "limits", "partial_frame_budget", CT_BYTES, CONFIG_FRAME_BUDGET_MIN,
+	    CONFIG_FRAME_BUDGET_MAX, CFG_OFF(frame_budget) },
 	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, CONFIG_TTL_MAX_S,
 	    CFG_OFF(lease_ttl_s) },
 	{ "leases", "heartbeat", CT_SECONDS, 1, CONFIG_HEARTBEAT_MAX_S,
@@ -155,6 +161,9 @@ config_defaults(struct server_config *cfg)
 	cfg->conn_total = LIMIT_CONN_TOTAL;
 	cfg->conn_per_peer = LIMIT_CONN_PER_PEER;
 	cfg->frame_postauth = LIMIT_FRAME_POSTAUTH;
+	cfg->conn_unauth = LIMIT_CONN_UNAUTH;
+	cfg->conn_unauth_per_peer = LIMIT_CONN_UNAUTH_PER_PEER;
+	cfg->frame_budget = LIMIT_FRAME_BUDGET;
 	cfg->log_target = CONFIG_LOG_DEFAULT;
 }
 

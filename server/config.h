@@ -30,6 +30,8 @@
 #define CONFIG_CONN_MAX		1000000
 #define CONFIG_FRAME_MIN	4096
 #define CONFIG_FRAME_MAX	(16 * 1024 * 1024)
+#define CONFIG_FRAME_BUDGET_MIN	(1024 * 1024)
+#define CONFIG_FRAME_BUDGET_MAX	(2048U * 1024 * 1024)
 
 /* struct server_config.log_target */
 enum config_log {

@@ -71,6 +71,9 @@ conn_new(struct server *srv, int fd, const char *peer, const char *peer_addr)
 	c->state = CONN_HELLO;
 	c->ctx = GSS_C_NO_CONTEXT;
 	frame_dec_init(&c->dec, LIMIT_FRAME_PREAUTH);
+	/* (A reload may have changed the budget: it applies at once.) */
+	srv->fbudget.max = srv->cfg.frame_budget;
+	frame_dec_set_budget(&c->dec, &srv->fbudget);
 	buf_init(&c->out);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", peer_addr);
@@ -105,6 +108,7 @@ conn_free(struct conn *c)
 		return;
 	srv = c->srv;
 	handlers_conn_closed(c);
+	loop_handshake_done(c);
 	loop_peer_gone(srv, c->peer_addr);
 	conn_unqueue(c);
 	conn_unhold(c);
@@ -237,16 +241,29 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
-void
-conn_alert(struct conn *c, int code, const char *reason)
+/* conn_alert, logged one line per connection (log), or counted for the
+ * loop's summary line as cause (what a flood makes by the thousand). */
+static void
+conn_alert_ex(struct conn *c, int code, const char *reason, int log,
+    enum loop_cause cause)
 {
-	log_msg(LOG_NOTICE, "%s%s%s: closing: %s (%s)%s%s", c->peer,
-	    c->principal[0] != '\0' ? " " : "", c->principal, err_name(code),
-	    err_str(code), reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	if (log)
+		log_msg(LOG_NOTICE, "%s%s%s: closing: %s (%s)%s%s", c->peer,
+		    c->principal[0] != '\0' ? " " : "", c->principal,
+		    err_name(code), err_str(code), reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+	else
+		loop_note(c->srv, cause);
 	if (frame_alert_encode(&c->out, code, reason) != 0)
 		buf_reset(&c->out);
 	c->state = CONN_CLOSING;
 	conn_set_deadline(c, 2000);
+}
+
+void
+conn_alert(struct conn *c, int code, const char *reason)
+{
+	conn_alert_ex(c, code, reason, 1, LOOP_NCAUSES);
 }
 
 static int
@@ -274,6 +291,7 @@ conn_on_hello(struct conn *c, const struct frame *f)
 	if ((rc = frame_hello_server_encode(&c->out, &sh)) != 0)
 		return rc;
 	c->state = CONN_CONTEXT;
+	loop_handshake_progress(c);
 	return 0;
 }
 
@@ -317,6 +335,7 @@ conn_on_context(struct conn *c, const struct frame *f)
 	c->ctx_expires = (int64_t)time(NULL) +
 	    (time_rec == GSS_C_INDEFINITE ? 86400 : (int64_t)time_rec);
 	c->state = CONN_OPEN;
+	loop_handshake_done(c);
 	conn_set_deadline(c, c->srv->cfg.idle_ms);
 	frame_dec_set_max(&c->dec, c->srv->cfg.frame_postauth);
 	log_msg(LOG_INFO, "%s: authenticated %s", c->peer, c->principal);
@@ -470,6 +489,17 @@ conn_feed(struct conn *c, const uint8_t *p, size_t n)
 		if (rc < 0) {
 			char why[96];
 
+			if (rc == XLICEN_E_BUSY) {
+				/* The server-wide budget for partly received
+				 * frames is spent (PROTOCOL.md). */
+				conn_alert_ex(c, rc, "server memory for partly "
+				    "received frames is spent", 0,
+				    LOOP_CLOSE_FRAME_BUDGET);
+				/* Its bytes go back to the budget now, not
+				 * when CLOSING ends. */
+				frame_dec_free(&c->dec);
+				break;
+			}
 			if (rc == XLICEN_E_FRAME_TOO_LONG)
 				snprintf(why, sizeof(why), "frame of %u bytes "
 				    "exceeds the limit of %u", c->dec.len, c->dec.max);
@@ -592,8 +622,11 @@ conn_on_timeout(struct conn *c)
 		conn_free(c);
 		return;
 	}
-	conn_alert(c, XLICEN_E_TIMEOUT, c->state == CONN_OPEN ?
-	    "idle timeout" : "handshake not completed in time");
+	if (c->state == CONN_OPEN)
+		conn_alert(c, XLICEN_E_TIMEOUT, "idle timeout");
+	else
+		conn_alert_ex(c, XLICEN_E_TIMEOUT, "handshake not completed "
+		    "in time", 0, LOOP_CLOSE_HANDSHAKE_TIMEOUT);
 	if (conn_flush(c) != 0)
 		conn_free(c);
 }

@@ -145,7 +145,7 @@ loop_listen(struct server *srv)
 				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 				    sizeof(one));
 			if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-			    listen(fd, 1024) != 0) {
+			    listen(fd, LIMIT_LISTEN_BACKLOG) != 0) {
 				log_msg(LOG_ERR, "cannot listen on %s: %s",
 				    srv->cfg.listen[i], strerror(errno));
 				close(fd);
@@ -288,7 +288,37 @@ server_reload(struct server *srv, char *err, size_t errlen)
 struct peer_slot {
 	char addr[48];		/* "" = empty */
 	uint32_t n;
+	uint32_t nu;		/* of them in HELLO or CONTEXT */
+	struct conn *uold[2], *unew[2];	/* those, by tier, oldest first */
 };
+
+/*
+ * The key of a peer for the per-peer caps: an IPv4 address as it is, an
+ * IPv6 address cut to its LIMIT_PEER_V6_PREFIX-bit prefix ("p::/64"): one
+ * host there has a whole /64 to pick source addresses from.
+ */
+void
+loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen)
+{
+	char h[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, h, sizeof(h));
+		snprintf(key, keylen, "%s", h);
+	} else if (sa->sa_family == AF_INET6) {
+		struct in6_addr a = ((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+		int bit;
+
+		for (bit = LIMIT_PEER_V6_PREFIX; bit < 128; bit++)
+			a.s6_addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		inet_ntop(AF_INET6, &a, h, sizeof(h));
+		snprintf(key, keylen, "%s/%d", h, LIMIT_PEER_V6_PREFIX);
+	} else {
+		snprintf(key, keylen, "?");
+	}
+}
 
 /* The slot of addr, or the empty one where it would go. */
 static struct peer_slot *
@@ -301,15 +331,16 @@ peer_slot(struct peer_slot *t, size_t cap, const char *addr)
 	return &t[i];
 }
 
-static uint32_t
-loop_peer_count(const struct server *srv, const char *addr)
+/* addr's slot, or NULL if it has no connection. */
+static struct peer_slot *
+loop_peer_find(const struct server *srv, const char *addr)
 {
 	struct peer_slot *e;
 
 	if (srv->peers_cap == 0)
-		return 0;
+		return NULL;
 	e = peer_slot(srv->peers, srv->peers_cap, addr);
-	return e->addr[0] != '\0' ? e->n : 0;
+	return e->addr[0] != '\0' ? e : NULL;
 }
 
 /* One more connection from addr; XLICEN_E_NOMEM. */
@@ -367,47 +398,283 @@ loop_peer_gone(struct server *srv, const char *addr)
 	}
 }
 
-/* Refuse a connection over a cap: a best-effort ALERT, then close. */
+/* The ALERT BUSY reason of each cause (and its name in the summary). */
+static const char *const loop_cause_text[LOOP_NCAUSES] = {
+	[LOOP_REFUSE_SHUTDOWN] = "server is shutting down",
+	[LOOP_REFUSE_TOTAL] = "too many connections",
+	[LOOP_REFUSE_PEER] = "too many connections from this address",
+	[LOOP_REFUSE_NOFD] = "server out of file descriptors",
+	[LOOP_REFUSE_NOMEM] = "out of memory",
+	[LOOP_EVICT_TOTAL] = "handshake evicted: too many connections",
+	[LOOP_EVICT_PEER] = "handshake evicted: too many connections from "
+	    "this address",
+	[LOOP_EVICT_UNAUTH] = "handshake evicted: too many unauthenticated "
+	    "connections",
+	[LOOP_EVICT_UNAUTH_PEER] = "handshake evicted: too many "
+	    "unauthenticated connections from this address",
+	[LOOP_EVICT_NOFD] = "handshake evicted: server out of file "
+	    "descriptors",
+	[LOOP_CLOSE_HANDSHAKE_TIMEOUT] = "handshake not completed in time",
+	[LOOP_CLOSE_FRAME_BUDGET] = "partial frame budget spent",
+};
+
+void
+loop_note(struct server *srv, enum loop_cause cause)
+{
+	srv->refused[cause]++;
+}
+
+/*
+ * One line for what was refused or closed since the last one, at most
+ * every LIMIT_REFUSE_LOG_MS (a flood made one line per connection,
+ * 300,000 lines in 25 s); force: now, whatever the interval (at exit).
+ */
 static void
-loop_refuse(int fd, const char *peer, const char *why)
+loop_log_refusals(struct server *srv, int force)
+{
+	char line[1024];
+	int64_t now = server_now_ms();
+	uint64_t total = 0;
+	size_t off = 0;
+	int i;
+
+	if (!force && now - srv->refused_logged_ms < LIMIT_REFUSE_LOG_MS)
+		return;
+	for (i = 0; i < LOOP_NCAUSES; i++)
+		total += srv->refused[i];
+	if (total == 0)
+		return;
+	line[0] = '\0';
+	for (i = 0; i < LOOP_NCAUSES; i++) {
+		if (srv->refused[i] == 0 || off >= sizeof(line))
+			continue;
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+		    "%s%s: %llu", off > 0 ? ", " : "", loop_cause_text[i],
+		    (unsigned long long)srv->refused[i]);
+	}
+	log_msg(LOG_WARNING, "refused or closed %llu connection(s) (%s)",
+	    (unsigned long long)total, line);
+	memset(srv->refused, 0, sizeof(srv->refused));
+	srv->refused_logged_ms = now;
+}
+
+/* Refuse a new connection: a best-effort ALERT BUSY, then close. */
+static void
+loop_refuse(struct server *srv, int fd, enum loop_cause cause)
 {
 	struct buf b;
 
 	buf_init(&b);
-	if (frame_alert_encode(&b, XLICEN_E_BUSY, why) == 0)
+	if (frame_alert_encode(&b, XLICEN_E_BUSY, loop_cause_text[cause]) == 0)
 		(void)send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	buf_free(&b);
-	log_msg(LOG_WARNING, "%s: refused: %s", peer, why);
+	loop_note(srv, cause);
 	close(fd);
 }
 
+/*
+ * Handshakes are kept in two tiers, each oldest first, for the server and
+ * for each peer: tier 0, not a word yet; tier 1, a good HELLO answered
+ * (CONTEXT).  Eviction takes the oldest of tier 0 first, so that a real
+ * client (which sends its HELLO at once) outlives any number of silent
+ * connections opened after it.
+ */
+static void
+loop_hs_link(struct conn *c, struct peer_slot *e, int tier)
+{
+	struct server *srv = c->srv;
+
+	c->handshaking = 1 + tier;
+	c->unext = NULL;
+	c->uprev = srv->hs_new[tier];
+	if (srv->hs_new[tier] != NULL)
+		srv->hs_new[tier]->unext = c;
+	else
+		srv->hs_old[tier] = c;
+	srv->hs_new[tier] = c;
+	c->pnext = NULL;
+	c->pprev = e->unew[tier];
+	if (e->unew[tier] != NULL)
+		e->unew[tier]->pnext = c;
+	else
+		e->uold[tier] = c;
+	e->unew[tier] = c;
+}
+
+static void
+loop_hs_unlink(struct conn *c, struct peer_slot *e)
+{
+	struct server *srv = c->srv;
+	int tier = c->handshaking - 1;
+
+	if (c->uprev != NULL)
+		c->uprev->unext = c->unext;
+	else
+		srv->hs_old[tier] = c->unext;
+	if (c->unext != NULL)
+		c->unext->uprev = c->uprev;
+	else
+		srv->hs_new[tier] = c->uprev;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		e->uold[tier] = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	else
+		e->unew[tier] = c->pprev;
+	c->uprev = c->unext = c->pprev = c->pnext = NULL;
+	c->handshaking = 0;
+}
+
+/* c is a new connection in HELLO (its peer slot made by loop_peer_add). */
+static void
+loop_handshake_start(struct conn *c)
+{
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
+
+	loop_hs_link(c, e, 0);
+	c->srv->nhandshakes++;
+	e->nu++;
+}
+
+void
+loop_handshake_progress(struct conn *c)
+{
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
+
+	if (c->handshaking != 1 || e == NULL)
+		return;
+	loop_hs_unlink(c, e);
+	loop_hs_link(c, e, 1);
+}
+
+void
+loop_handshake_done(struct conn *c)
+{
+	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
+
+	if (!c->handshaking || e == NULL)
+		return;
+	loop_hs_unlink(c, e);
+	c->srv->nhandshakes--;
+	e->nu--;
+}
+
+/*
+ * The handshake to evict first: of the peer e, or of all (e NULL); NULL if
+ * none may go now.  A silent one accepted in this turn of the loop has not
+ * had its first bytes read yet: it is not evicted, nor is any whose HELLO
+ * was answered while such silent ones remain (a flood from a client's own
+ * address would otherwise evict the client before its HELLO was seen).
+ * soft: for the handshake caps, which may give way; then a silent one
+ * younger than LIMIT_HANDSHAKE_GRACE_MS is not evicted either (a client
+ * slow to be scheduled still gets to send its HELLO).
+ */
+static struct conn *
+loop_hs_victim(const struct server *srv, const struct peer_slot *e,
+    int soft)
+{
+	struct conn *c = e != NULL ? e->uold[0] : srv->hs_old[0];
+
+	if (c != NULL)
+		return c->round != srv->round && (!soft || c->accepted_ms +
+		    LIMIT_HANDSHAKE_GRACE_MS <= srv->accept_ms) ? c : NULL;
+	return e != NULL ? e->uold[1] : srv->hs_old[1];
+}
+
+/* Close handshake c to make room: a best-effort ALERT BUSY naming the
+ * cap, then free it at once (its descriptor is what is short).  Only
+ * called from loop_accept, after the round's events are handled, so no
+ * pending event refers to c. */
+static void
+loop_evict(struct conn *c, enum loop_cause cause)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (frame_alert_encode(&b, XLICEN_E_BUSY, loop_cause_text[cause]) == 0)
+		(void)send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	buf_free(&b);
+	loop_note(c->srv, cause);
+	conn_free(c);
+}
+
+/*
+ * Make room for a new connection from peer key addr: over a per-peer cap,
+ * that peer's oldest handshakes are evicted; over a server-wide cap, the
+ * oldest handshakes of all (loop_hs_victim says which).  Authenticated
+ * connections are never evicted: if max_connections(_per_peer) is full of
+ * them (or of handshakes too new to evict), the new connection is refused.
+ * Returns 0 to admit it, or the cause to refuse it with (never
+ * LOOP_REFUSE_SHUTDOWN, which is 0).
+ */
+static int
+loop_make_room(struct server *srv, const char *addr)
+{
+	struct peer_slot *e;
+	struct conn *v;
+
+	/* (Each eviction may move or empty the slot: look it up again.) */
+	while ((e = loop_peer_find(srv, addr)) != NULL &&
+	    e->n >= srv->cfg.conn_per_peer) {
+		if ((v = loop_hs_victim(srv, e, 0)) == NULL)
+			return LOOP_REFUSE_PEER;
+		loop_evict(v, LOOP_EVICT_PEER);
+	}
+	/* The handshake caps give way while every candidate is new (the
+	 * other caps bound them); later accepts evict those still silent. */
+	while ((e = loop_peer_find(srv, addr)) != NULL &&
+	    e->nu >= srv->cfg.conn_unauth_per_peer &&
+	    (v = loop_hs_victim(srv, e, 1)) != NULL)
+		loop_evict(v, LOOP_EVICT_UNAUTH_PEER);
+	while (srv->nconns >= srv->cfg.conn_total) {
+		if ((v = loop_hs_victim(srv, NULL, 0)) == NULL)
+			return LOOP_REFUSE_TOTAL;
+		loop_evict(v, LOOP_EVICT_TOTAL);
+	}
+	while (srv->nhandshakes >= srv->cfg.conn_unauth &&
+	    (v = loop_hs_victim(srv, NULL, 1)) != NULL)
+		loop_evict(v, LOOP_EVICT_UNAUTH);
+	return 0;
+}
+
+/* Accept what is pending on lfd (at most LIMIT_ACCEPT_BATCH).  Called
+ * after the round's other events: evictions free connections. */
 static void
 loop_accept(struct server *srv, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char peer[80], addr[48];
-	int fd, one = 1, i;
+	struct conn *c;
+	int fd, one = 1, i, cause;
 
-	for (i = 0; i < 64; i++) {
+	srv->accept_ms = server_now_ms();
+	for (i = 0; i < LIMIT_ACCEPT_BATCH; i++) {
 		sslen = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    loop_hs_victim(srv, NULL, 0) != NULL) {
+			/* Out of descriptors: the oldest handshake gives
+			 * up its one, and the client is taken. */
+			loop_evict(loop_hs_victim(srv, NULL, 0),
+			    LOOP_EVICT_NOFD);
+			continue;
+		}
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
 		    srv->spare_fd >= 0) {
-			/* Out of descriptors: the pending client would keep
-			 * the listener readable and the loop spinning.  Give
-			 * up the spare one to take the client and refuse it
-			 * (ALERT BUSY), then take the spare back. */
+			/* Out of descriptors, every one authenticated: the
+			 * pending client would keep the listener readable
+			 * and the loop spinning.  Give up the spare one to
+			 * take the client and refuse it (ALERT BUSY), then
+			 * take the spare back. */
 			close(srv->spare_fd);
 			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0) {
-				loop_format_addr((struct sockaddr *)&ss, peer,
-				    sizeof(peer), addr, sizeof(addr));
-				loop_refuse(fd, peer, "server out of file "
-				    "descriptors");
-			}
+			if (fd >= 0)
+				loop_refuse(srv, fd, LOOP_REFUSE_NOFD);
 			srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			continue;
 		}
@@ -419,26 +686,27 @@ loop_accept(struct server *srv, int lfd)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		loop_format_addr((struct sockaddr *)&ss, peer, sizeof(peer),
-		    addr, sizeof(addr));
+		    NULL, 0);
+		loop_peer_key((struct sockaddr *)&ss, addr, sizeof(addr));
 		if (srv->stopping) {
-			loop_refuse(fd, peer, "server is shutting down");
+			loop_refuse(srv, fd, LOOP_REFUSE_SHUTDOWN);
 			continue;
 		}
-		if (srv->nconns >= srv->cfg.conn_total) {
-			loop_refuse(fd, peer, "too many connections");
-			continue;
-		}
-		if (loop_peer_count(srv, addr) >= srv->cfg.conn_per_peer) {
-			loop_refuse(fd, peer, "too many connections from this address");
+		if ((cause = loop_make_room(srv, addr)) != 0) {
+			loop_refuse(srv, fd, (enum loop_cause)cause);
 			continue;
 		}
 		if (loop_peer_add(srv, addr) != 0) {
-			log_msg(LOG_ERR, "%s: out of memory", peer);
+			loop_note(srv, LOOP_REFUSE_NOMEM);
 			close(fd);
-		} else if (conn_new(srv, fd, peer, addr) == NULL) {
-			log_msg(LOG_ERR, "%s: out of memory", peer);
+		} else if ((c = conn_new(srv, fd, peer, addr)) == NULL) {
+			loop_note(srv, LOOP_REFUSE_NOMEM);
 			loop_peer_gone(srv, addr);
 			close(fd);
+		} else {
+			c->round = srv->round;
+			c->accepted_ms = srv->accept_ms;
+			loop_handshake_start(c);
 		}
 	}
 }
@@ -479,6 +747,7 @@ loop_timers(struct server *srv)
 	}
 	loop_expire(srv);
 	handlers_timers(srv);
+	loop_log_refusals(srv, 0);
 }
 
 /* Milliseconds until the next timer, at most one second. */
@@ -525,7 +794,7 @@ loop_run(struct server *srv)
 	struct epoll_event evs[256];
 	sigset_t mask;
 	uint64_t ticket;
-	int i, n, rc, sync_failed = 0;
+	int i, n, rc, sync_failed = 0, accept_ready;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -568,6 +837,8 @@ loop_run(struct server *srv)
 		 * the next rounds go on. */
 		srv->batching = 1;
 		store_batch_begin(srv->store);
+		accept_ready = 0;
+		srv->round++;
 		for (i = 0; i < n; i++) {
 			void *tag = evs[i].data.ptr;
 
@@ -583,10 +854,7 @@ loop_run(struct server *srv)
 				}
 				conn_flush_synced(srv);
 			} else if (tag == LOOP_TAG_LISTEN) {
-				int j;
-
-				for (j = 0; j < srv->nlisten; j++)
-					loop_accept(srv, srv->listen_fds[j]);
+				accept_ready = 1;
 			} else {
 				struct conn *c = tag;
 
@@ -597,6 +865,10 @@ loop_run(struct server *srv)
 					conn_on_writable(c);
 			}
 		}
+		/* After the other events: an eviction frees a connection
+		 * that one of them may name. */
+		for (i = 0; accept_ready && i < srv->nlisten; i++)
+			loop_accept(srv, srv->listen_fds[i]);
 		loop_timers(srv);
 		(void)store_flush(srv->store, (int64_t)time(NULL), 1);
 		rc = store_batch_end(srv->store, &ticket);
@@ -632,6 +904,7 @@ loop_run(struct server *srv)
 		}
 		conn_free(c);
 	}
+	loop_log_refusals(srv, 1);
 	handlers_free(srv);
 	if (srv->spare_fd >= 0)
 		close(srv->spare_fd);

@@ -278,6 +278,11 @@ main_reload(struct server *srv)
 	MAIN_RELOAD_U32(conn_per_peer, "[limits] max_connections_per_peer", 1,
 	    "");
 	MAIN_RELOAD_U32(frame_postauth, "[limits] max_frame", 1, " bytes");
+	MAIN_RELOAD_U32(conn_unauth, "[limits] max_unauthenticated", 1, "");
+	MAIN_RELOAD_U32(conn_unauth_per_peer,
+	    "[limits] max_unauthenticated_per_peer", 1, "");
+	MAIN_RELOAD_U32(frame_budget, "[limits] partial_frame_budget", 1,
+	    " bytes");
 #undef MAIN_RELOAD_U32
 
 	listen_changed = n.nlisten != c->nlisten;

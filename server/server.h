@@ -19,6 +19,7 @@
 #define SERVER_MAX_LISTEN 16
 
 struct config_str;
+struct sockaddr;
 struct policy;
 struct handlers_state;
 
@@ -39,6 +40,9 @@ struct server_config {
 	uint32_t conn_total;
 	uint32_t conn_per_peer;
 	uint32_t frame_postauth;
+	uint32_t conn_unauth;		/* in HELLO or CONTEXT, all peers */
+	uint32_t conn_unauth_per_peer;
+	uint32_t frame_budget;		/* bytes in partly received frames */
 	int foreground;
 	/* Daemon settings (server/config.c, server/main.c, server/privs.c). */
 	const char *user;		/* drop to this user if root; NULL: the
@@ -84,7 +88,16 @@ struct conn {
 	int shut_wr;			/* FIN sent after an ALERT */
 	enum conn_end end;		/* set before conn_free */
 	char peer[64];			/* "addr:port" */
-	char peer_addr[48];		/* "addr", for per-peer caps */
+	char peer_addr[48];		/* per-peer cap key: IPv4 "addr", IPv6
+					 * "prefix::/64" (loop.c) */
+	/* While in HELLO or CONTEXT (loop.c): srv's handshakes and this
+	 * peer's, oldest first, so that a full cap evicts the oldest.
+	 * handshaking: 0 no, 1 silent so far, 2 HELLO answered. */
+	int handshaking;
+	uint64_t round;			/* srv->round it was accepted in */
+	int64_t accepted_ms;		/* monotonic */
+	struct conn *uprev, *unext;
+	struct conn *pprev, *pnext;
 	char principal[256];		/* authenticated initiator */
 	void *hconn;			/* handlers.c: leases used from here */
 	/* Replies of the current round, held until its batch is committed
@@ -97,6 +110,25 @@ struct conn {
 	uint64_t hold;
 	struct conn *hprev, *hnext;	/* srv->heldq, if held */
 	int held;
+};
+
+/* Why a connection was refused at accept or closed by the server before
+ * authenticating: counted, and logged as one summary line at most every
+ * LIMIT_REFUSE_LOG_MS (loop.c), not one line each. */
+enum loop_cause {
+	LOOP_REFUSE_SHUTDOWN,
+	LOOP_REFUSE_TOTAL,		/* every connection authenticated */
+	LOOP_REFUSE_PEER,
+	LOOP_REFUSE_NOFD,
+	LOOP_REFUSE_NOMEM,
+	LOOP_EVICT_TOTAL,		/* oldest handshake closed for a new one */
+	LOOP_EVICT_PEER,
+	LOOP_EVICT_UNAUTH,
+	LOOP_EVICT_UNAUTH_PEER,
+	LOOP_EVICT_NOFD,
+	LOOP_CLOSE_HANDSHAKE_TIMEOUT,
+	LOOP_CLOSE_FRAME_BUDGET,	/* frame_budget spent (conn.c) */
+	LOOP_NCAUSES
 };
 
 struct server {
@@ -114,6 +146,15 @@ struct server {
 	/* Connections per peer address (loop.c): open addressing. */
 	struct peer_slot *peers;
 	size_t peers_cap, peers_n;
+	/* Connections in HELLO or CONTEXT, oldest first (loop.c). */
+	struct conn *hs_old[2], *hs_new[2];	/* by tier (loop.c) */
+	size_t nhandshakes;
+	uint64_t round;			/* turns of the event loop */
+	int64_t accept_ms;		/* monotonic, of the current accepts */
+	/* Bytes in partly received frames, all connections (cfg.frame_budget). */
+	struct frame_budget fbudget;
+	uint64_t refused[LOOP_NCAUSES];	/* since refused_logged_ms */
+	int64_t refused_logged_ms;
 	struct conn *flushq;		/* waiting for the round's commit */
 	int batching;			/* a round's batch is open */
 	struct conn *heldq;		/* waiting for the syncer */
@@ -150,9 +191,21 @@ int server_load_licenses(struct server *srv);
  * added are offered to the queue.  Returns 0, XLICEN_E_CONFIG or another
  * error code. */
 int server_reload(struct server *srv, char *err, size_t errlen);
+/* The per-peer cap key of a client address into key (keylen >= 48): an
+ * IPv4 address as is ("192.0.2.1"), an IPv6 address as its
+ * LIMIT_PEER_V6_PREFIX-bit prefix ("2001:db8:1:2::/64"); "?" otherwise. */
+void loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen);
 /* A connection from addr ends (conn_free): one less for its per-peer
  * count. */
 void loop_peer_gone(struct server *srv, const char *addr);
+/* c leaves HELLO/CONTEXT (authenticated, or freed): it no longer counts
+ * towards the handshake caps and can no longer be evicted.  Idempotent. */
+void loop_handshake_done(struct conn *c);
+/* c's HELLO was answered: among handshakes it is evicted after every
+ * silent one. */
+void loop_handshake_progress(struct conn *c);
+/* Count a connection closed for cause in the next summary line. */
+void loop_note(struct server *srv, enum loop_cause cause);
 
 /* conn.c */
 /* Set c's handshake/idle/closing deadline to ms from now, keeping

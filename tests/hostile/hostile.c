@@ -1977,29 +1977,39 @@ out:
 	return rc;
 }
 
-/* Wait up to ms for the connections in c[0..n) to be refused with ALERT
- * BUSY (then closed).  busy[i] is set for each that was, with its reason
- * in reason (the same for all, or an error). */
+/* The reasons an ALERT BUSY may give for a connection the server closed
+ * to make room or refused (PROTOCOL.md, "Timers and caps"). */
+static const char *const flood_reasons[] = {
+	"handshake evicted: too many connections from this address",
+	"handshake evicted: too many connections",
+	"handshake evicted: too many unauthenticated connections from this "
+	    "address",
+	"handshake evicted: too many unauthenticated connections",
+	"too many connections from this address",
+	"too many connections",
+	"too many unauthenticated connections from this address",
+	"too many unauthenticated connections",
+};
+#define FLOOD_NREASONS	(sizeof(flood_reasons) / sizeof(flood_reasons[0]))
+
+/*
+ * Wait up to ms for want more of the connections in c[0..n) to be closed
+ * by the server with ALERT BUSY.  busy[i] becomes 1 + the index of its
+ * reason in flood_reasons for each one that was; a connection closed any
+ * other way is a failure.
+ */
 static int
-flood_collect(struct hconn *c, int n, int *busy, int want_busy, int ms,
-    const char *want_reason)
+flood_collect(struct hconn *c, int n, int *busy, int want, int ms)
 {
 	struct frame f;
 	struct frame_alert a;
-	struct pollfd pfd;
 	int64_t end = now_ms() + ms, settle = 0;
-	int i, rd, nbusy = 0;
+	int i, rd, got = 0;
+	size_t r;
 
-	for (i = 0; i < n; i++)
-		nbusy += busy[i];
 	for (;;) {
 		for (i = 0; i < n; i++) {
-			if (busy[i] || c[i].fd < 0)
-				continue;
-			pfd.fd = c[i].fd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			if (poll(&pfd, 1, 0) <= 0)
+			if (busy[i] || c[i].fd < 0 || hc_quiet(&c[i]))
 				continue;
 			rd = hc_read_frame(&c[i], 1000, &f);
 			if (rd != RD_FRAME)
@@ -2017,16 +2027,18 @@ flood_collect(struct hconn *c, int n, int *busy, int want_busy, int ms,
 				    "%s, got ALERT %s \"%s\"", i,
 				    code_text(XLICEN_E_BUSY), code_text(a.code),
 				    a.reason);
-			if (strcmp(a.reason, want_reason) != 0)
-				return bad("flood connection %d: ALERT BUSY "
-				    "\"%s\", expected \"%s\"", i, a.reason,
-				    want_reason);
+			for (r = 0; r < FLOOD_NREASONS; r++)
+				if (strcmp(a.reason, flood_reasons[r]) == 0)
+					break;
+			if (r == FLOOD_NREASONS)
+				return bad("flood connection %d: ALERT BUSY with "
+				    "an unknown reason \"%s\"", i, a.reason);
 			if (hc_expect_close(&c[i], "ALERT BUSY") != 0)
 				return bad("flood connection %d: %s", i, g_why);
-			busy[i] = 1;
-			nbusy++;
+			busy[i] = 1 + (int)r;
+			got++;
 		}
-		if (nbusy >= want_busy && settle == 0)
+		if (got >= want && settle == 0)
 			settle = now_ms() + 200;	/* any stragglers */
 		if ((settle != 0 && now_ms() >= settle) || now_ms() >= end)
 			break;
@@ -2035,12 +2047,35 @@ flood_collect(struct hconn *c, int n, int *busy, int want_busy, int ms,
 	return 0;
 }
 
+/* How many of busy[from..to) have reason r (1-based); *oldest: whether
+ * no connection kept open (0) precedes one of them (oldest evicted first). */
+static int
+flood_count(const int *busy, int from, int to, int r, int *oldest)
+{
+	int i, n = 0, kept = 0;
+
+	*oldest = 1;
+	for (i = from; i < to; i++) {
+		if (busy[i] == 0)
+			kept = 1;
+		else if (busy[i] == r && kept)
+			*oldest = 0;
+		n += busy[i] == r;
+	}
+	return n;
+}
+
 /*
- * Connection caps.  Phase A: 40 silent connections from 127.0.0.1; the
- * server takes them up to max_connections_per_peer (counting whatever this
- * test already has open from there, the seat holder for one) and refuses
- * the rest with ALERT BUSY.  Phase B: 20 more from 127.0.0.2 until
- * max_connections is reached, the rest BUSY.  The accepted ones stay open.
+ * Connection caps.  Phase A: 40 silent connections from 127.0.0.1, past
+ * max_connections_per_peer (counting the seat holder's connection, and
+ * whatever else this test has open from there): the server keeps the
+ * newest and evicts the oldest, each with ALERT BUSY "handshake evicted:
+ * too many connections from this address", or refused with "too many
+ * connections from this address" when every handshake of the address is
+ * too new to evict (accepted in the same turn).  Phase B: 20 more from
+ * 127.0.0.2 until max_connections is passed: the oldest handshakes of all
+ * (phase A's) make room ("handshake evicted: too many connections"); none
+ * of B's.  Every connection kept stays open and unanswered.
  */
 #define FLOOD_A	40
 #define FLOOD_B	20
@@ -2052,8 +2087,9 @@ case_flood(const struct hcase *k)
 	long total = env_long("HOSTILE_MAX_TOTAL", 0);
 	struct hconn *c;
 	int busy[FLOOD_A + FLOOD_B] = { 0 };
-	int i, rc = 0, busy_a = 0, busy_b = 0, pre, open_b;
+	int i, rc = 0, ev_a, ev_b, pre, open_n = 0, pa, pb, kept_a;
 
+	(void)k;
 	if (per_peer <= 0 || total <= 0)
 		return local("flood needs HOSTILE_MAX_PER_PEER and "
 		    "HOSTILE_MAX_TOTAL");
@@ -2070,52 +2106,281 @@ case_flood(const struct hcase *k)
 	if (rc != 0)
 		goto out;
 	if ((rc = flood_collect(c, FLOOD_A, busy, FLOOD_A - (int)per_peer,
-	    2000, "too many connections from this address")) != 0)
+	    2000)) != 0)
 		goto out;
-	for (i = 0; i < FLOOD_A; i++)
-		busy_a += busy[i];
+	/* Evicted, or (if every handshake of the address was accepted in
+	 * the same turn of the server's loop) refused. */
+	ev_a = flood_count(busy, 0, FLOOD_A, 1, &pa) +
+	    flood_count(busy, 0, FLOOD_A, 5, &pb);
 	/* The server had pre connections from 127.0.0.1 already. */
-	pre = busy_a - (FLOOD_A - (int)per_peer);
-	if (pre < 0 || pre > 3) {
-		rc = bad("%d of %d connections from one address refused with "
-		    "BUSY; cap %ld per peer", busy_a, FLOOD_A, per_peer);
+	pre = ev_a - (FLOOD_A - (int)per_peer);
+	for (kept_a = 0; kept_a < FLOOD_A && busy[kept_a] != 0; kept_a++)
+		;	/* the first one kept */
+	if (pre < 0 || pre > 3 || !pa) {
+		rc = bad("%d of %d connections from one address evicted (%s); "
+		    "cap %ld per peer", ev_a, FLOOD_A, pa ? "the oldest" :
+		    "not the oldest", per_peer);
 		goto out;
 	}
 	for (i = FLOOD_A; i < FLOOD_A + FLOOD_B && rc == 0; i++)
 		rc = hc_open_from(&c[i], "127.0.0.2");
 	if (rc != 0)
 		goto out;
-	if ((rc = flood_collect(c + FLOOD_A, FLOOD_B, busy + FLOOD_A,
-	    FLOOD_B - (int)(total - per_peer), 2000,
-	    "too many connections")) != 0)
+	if ((rc = flood_collect(c, FLOOD_A + FLOOD_B, busy,
+	    FLOOD_B - (int)(total - per_peer), 2000)) != 0)
 		goto out;
+	ev_b = flood_count(busy, kept_a, FLOOD_A, 2, &pb);
+	for (i = 0; i < FLOOD_A + FLOOD_B; i++)
+		open_n += busy[i] == 0;
 	for (i = FLOOD_A; i < FLOOD_A + FLOOD_B; i++)
-		busy_b += busy[i];
-	open_b = FLOOD_B - busy_b;
-	if (open_b != total - per_peer) {
-		rc = bad("from a second address %d connections accepted, "
-		    "expected %ld (cap %ld total, %ld from the first address)",
-		    open_b, total - per_peer, total, per_peer);
+		if (busy[i] != 0) {
+			rc = bad("connection %d of the second address was "
+			    "closed (\"%s\"), not an older handshake", i - FLOOD_A,
+			    flood_reasons[busy[i] - 1]);
+			goto out;
+		}
+	if (open_n != total - pre || !pb || ev_b != FLOOD_B -
+	    (int)(total - per_peer)) {
+		rc = bad("%d connections kept, expected %ld (cap %ld, %d held "
+		    "before); %d older ones evicted for the second address%s",
+		    open_n, total - pre, total, pre, ev_b,
+		    pb ? "" : ", not the oldest");
 		goto out;
 	}
-	/* The accepted ones are still open and unanswered. */
+	/* The kept ones are still open and unanswered. */
 	for (i = 0; i < FLOOD_A + FLOOD_B; i++) {
 		if (busy[i])
 			continue;
 		if (!hc_quiet(&c[i])) {
-			rc = bad("accepted flood connection %d was answered or "
+			rc = bad("kept flood connection %d was answered or "
 			    "closed", i);
 			goto out;
 		}
 	}
-	rc = good("ALERT %s: %d of %d from 127.0.0.1 (\"too many connections "
-	    "from this address\"; %d held before), %d of %d from 127.0.0.2 "
-	    "(\"too many connections\"); the accepted ones stay open",
-	    code_text(XLICEN_E_BUSY), busy_a, FLOOD_A, pre, busy_b, FLOOD_B);
+	rc = good("ALERT %s: %d of %d from 127.0.0.1 evicted, the oldest, or "
+	    "refused (\"%s\"; %d held before), then the next %d oldest for 20 from 127.0.0.2 "
+	    "(\"%s\"); %d kept open", code_text(XLICEN_E_BUSY), ev_a, FLOOD_A,
+	    flood_reasons[0], pre, ev_b, flood_reasons[1], open_n);
 out:
 	for (i = 0; i < FLOOD_A + FLOOD_B; i++)
 		hc_close(&c[i]);
 	free(c);
+	return rc;
+}
+
+/* One real checkout on a new connection from this host: CHECKOUT xdemo
+ * (GRANT), RELEASE (OK), close.  *ms: how long it took. */
+static int
+real_checkout(int64_t *ms)
+{
+	struct hconn c;
+	struct buf plain;
+	struct msg m;
+	char lease[LIMIT_STRING + 1];
+	int64_t t0 = now_ms();
+	uint32_t id;
+	int rc;
+
+	buf_init(&plain);
+	msg_init(&m, 0, 0);
+	if ((rc = hc_open_ctx(&c)) != 0)
+		goto out;
+	id = ++c.next_id;
+	m_checkout(&plain, id, "xdemo", "1.0", 1);
+	if ((rc = hc_request(&c, &plain, id, MSG_GRANT, 0, &m)) != 0)
+		goto out;
+	snprintf(lease, sizeof(lease), "%s", m.lease);
+	msg_clear(&m);
+	buf_reset(&plain);
+	id = ++c.next_id;
+	m_hdr(&plain, MSG_RELEASE, id);
+	m_str(&plain, TAG_LEASE, lease);
+	rc = hc_request(&c, &plain, id, MSG_OK, 0, &m);
+out:
+	*ms = now_ms() - t0;
+	msg_clear(&m);
+	buf_free(&plain);
+	hc_close(&c);
+	return rc;
+}
+
+/*
+ * Idle unauthenticated connections must not lock real clients out.  Fill
+ * max_connections_per_peer from 127.0.0.1 (the address the real clients
+ * come from) and max_connections from 127.0.0.2-11 with connections that
+ * never say a word, then make IDLE_FLOOD_REAL real checkouts from
+ * 127.0.0.1: every one must be granted (the server evicts idle handshakes
+ * for them).  With HOSTILE_MAX_UNAUTH set, at most that many of the idle
+ * connections may still be open at the end.
+ */
+#define IDLE_FLOOD_REAL	10
+#define IDLE_FLOOD_MAX	400
+
+static int
+case_idle_flood(const struct hcase *k)
+{
+	long per_peer = env_long("HOSTILE_MAX_PER_PEER", 50);
+	long total = env_long("HOSTILE_MAX_TOTAL", 100);
+	long unauth = env_long("HOSTILE_MAX_UNAUTH", 0);
+	struct hconn *c;
+	char src[32];
+	int64_t ms, worst = 0;
+	long n = per_peer + total, i;
+	int rc = 0, j, open_n = 0;
+
+	(void)k;
+	if (n > IDLE_FLOOD_MAX)
+		return local("idle-flood: caps %ld/%ld: more than %d "
+		    "connections", per_peer, total, IDLE_FLOOD_MAX);
+	if ((c = calloc((size_t)n, sizeof(*c))) == NULL)
+		return local("out of memory");
+	for (i = 0; i < n; i++)
+		hc_init(&c[i]);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (i < per_peer)
+			snprintf(src, sizeof(src), "127.0.0.1");
+		else
+			snprintf(src, sizeof(src), "127.0.0.%ld",
+			    2 + (i - per_peer) % 10);
+		rc = hc_open_from(&c[i], src);
+	}
+	if (rc != 0)
+		goto out;
+	/* All accepted, and past the grace a new handshake has before the
+	 * handshake caps may evict it. */
+	sleep_ms(LIMIT_HANDSHAKE_GRACE_MS + 250);
+	for (j = 0; j < IDLE_FLOOD_REAL; j++) {
+		if ((rc = real_checkout(&ms)) != 0) {
+			rc = bad("real checkout %d of %d after %ld idle "
+			    "connections: %s", j + 1, IDLE_FLOOD_REAL, n, g_why);
+			goto out;
+		}
+		if (ms > worst)
+			worst = ms;
+	}
+	for (i = 0; i < n; i++)
+		open_n += hc_quiet(&c[i]);
+	if (unauth > 0 && open_n > unauth) {
+		rc = bad("%d idle connections still open, cap "
+		    "max_unauthenticated %ld", open_n, unauth);
+		goto out;
+	}
+	rc = good("%d of %d real checkouts granted (slowest %lld ms) with %ld "
+	    "idle connections opened (%ld from 127.0.0.1); %d still open%s",
+	    IDLE_FLOOD_REAL, IDLE_FLOOD_REAL, (long long)worst, n, per_peer,
+	    open_n, unauth > 0 ? " (within max_unauthenticated)" : "");
+out:
+	for (i = 0; i < n; i++)
+		hc_close(&c[i]);
+	free(c);
+	return rc;
+}
+
+/*
+ * Memory follows bytes, not declared lengths.  FRAME_FLOOD_UNAUTH
+ * connections from 127.0.0.2-21 each declare a LIMIT_FRAME_PREAUTH HELLO
+ * and FRAME_FLOOD_AUTH authenticated ones a LIMIT_FRAME_POSTAUTH DATA
+ * frame, and send all of it but the last byte.  The server's VmRSS
+ * (HOSTILE_SERVER_PID) may grow by at most the partial-frame budget
+ * (HOSTILE_FRAME_BUDGET) plus a first chunk and 16 KiB of bookkeeping per
+ * connection plus 4 MiB; without a budget it would hold every body
+ * (37.5 MiB).  Connections past the budget get ALERT BUSY.
+ */
+#define FRAME_FLOOD_UNAUTH	400
+#define FRAME_FLOOD_AUTH	50
+
+static int
+frame_flood_send(struct hconn *c, uint8_t type, uint32_t len, uint8_t *junk)
+{
+	if (hc_send_header(c, type, len) != 0)
+		return -1;
+	return hc_send_raw(c, junk, len - 1);
+}
+
+static int
+case_frame_flood(const struct hcase *k)
+{
+	long pid = env_long("HOSTILE_SERVER_PID", 0);
+	long budget = env_long("HOSTILE_FRAME_BUDGET", LIMIT_FRAME_BUDGET);
+	int n = FRAME_FLOOD_UNAUTH + FRAME_FLOOD_AUTH;
+	struct hconn *c;
+	uint8_t *junk;
+	char src[32];
+	long r0, r1, bound_kb;
+	int i, rc = 0, nbusy = 0, *busy = NULL;
+
+	(void)k;
+	if (pid <= 0)
+		return local("frame-flood needs HOSTILE_SERVER_PID");
+	c = calloc((size_t)n, sizeof(*c));
+	busy = calloc((size_t)n, sizeof(*busy));
+	junk = calloc(1, LIMIT_FRAME_POSTAUTH);
+	if (c == NULL || busy == NULL || junk == NULL) {
+		free(c);
+		free(busy);
+		free(junk);
+		return local("out of memory");
+	}
+	for (i = 0; i < n; i++)
+		hc_init(&c[i]);
+	/* The authenticated ones first: their contexts are not the flood. */
+	for (i = FRAME_FLOOD_UNAUTH; i < n && rc == 0; i++)
+		rc = hc_open_ctx(&c[i]);
+	if (rc != 0)
+		goto out;
+	sleep_ms(200);
+	if ((r0 = rss_kb(pid)) < 0) {
+		rc = local("no VmRSS for pid %ld", pid);
+		goto out;
+	}
+	for (i = 0; i < FRAME_FLOOD_UNAUTH && rc == 0; i++) {
+		snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % 20);
+		rc = hc_open_from(&c[i], src);
+	}
+	if (rc != 0)
+		goto out;
+	/* A send fails once the server has closed: that is allowed. */
+	for (i = 0; i < n; i++)
+		(void)frame_flood_send(&c[i], i < FRAME_FLOOD_UNAUTH ?
+		    FRAME_HELLO : FRAME_DATA, i < FRAME_FLOOD_UNAUTH ?
+		    LIMIT_FRAME_PREAUTH : LIMIT_FRAME_POSTAUTH, junk);
+	sleep_ms(500);
+	if ((r1 = rss_kb(pid)) < 0) {
+		rc = bad("server gone during the flood");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct frame f;
+		struct frame_alert a;
+
+		if (hc_quiet(&c[i]) || hc_read_frame(&c[i], 1000, &f) !=
+		    RD_FRAME)
+			continue;
+		if (f.type == FRAME_ALERT &&
+		    frame_alert_decode(f.body, f.len, &a) == 0 &&
+		    -(int)a.code == XLICEN_E_BUSY)
+			busy[i] = 1, nbusy++;
+		frame_free(&f);
+	}
+	bound_kb = budget / 1024 + (long)n * (LIMIT_FRAME_CHUNK / 1024 + 16) +
+	    4096;
+	if (r1 - r0 > bound_kb) {
+		rc = bad("server VmRSS grew %ld kB (%ld -> %ld) under %d "
+		    "partial frames; bound %ld kB (budget %ld bytes)", r1 - r0,
+		    r0, r1, n, bound_kb, budget);
+		goto out;
+	}
+	rc = good("server VmRSS %ld -> %ld kB (+%ld, bound %ld) under %d "
+	    "unauthenticated %u-byte and %d authenticated %u-byte partial "
+	    "frames; %d refused with ALERT BUSY", r0, r1, r1 - r0, bound_kb,
+	    FRAME_FLOOD_UNAUTH, LIMIT_FRAME_PREAUTH, FRAME_FLOOD_AUTH,
+	    LIMIT_FRAME_POSTAUTH, nbusy);
+out:
+	for (i = 0; i < n; i++)
+		hc_close(&c[i]);
+	free(c);
+	free(busy);
+	free(junk);
 	return rc;
 }
 
@@ -2311,7 +2576,14 @@ static const struct hcase cases[] = {
 	{ "silent", case_silent, XLICEN_E_TIMEOUT, 0,
 	  "silent clients: ALERT TIMEOUT at the handshake deadline" , NULL },
 	{ "flood", case_flood, XLICEN_E_BUSY, 0,
-	  "connections beyond the caps: ALERT BUSY" , NULL },
+	  "connections beyond the caps: the oldest handshakes evicted with "
+	  "ALERT BUSY" , NULL },
+	{ "idle-flood", case_idle_flood, 0, 0,
+	  "idle connections up to the caps, then real checkouts: all granted",
+	  NULL },
+	{ "frame-flood", case_frame_flood, XLICEN_E_BUSY, 0,
+	  "450 partial frames of the largest declared length: server memory "
+	  "within the partial-frame budget" , NULL },
 	{ "no-read", case_no_read, 0, 0,
 	  "100,000 pipelined STATUS requests, no reply read: server memory "
 	  "bounded" , NULL },

@@ -18,6 +18,9 @@
 #   --idle S           [limits] idle_timeout
 #   --max-conn N       [limits] max_connections
 #   --max-per-peer N   [limits] max_connections_per_peer
+#   --max-unauth N     [limits] max_unauthenticated
+#   --max-unauth-per-peer N  [limits] max_unauthenticated_per_peer
+#   --frame-budget B   [limits] partial_frame_budget
 #   --need-config      skip (exit 77) if the server has no --config yet;
 #                      otherwise the suite falls back to the defaults
 #
@@ -30,12 +33,16 @@ set -u
 : "${XLICEN_BIN_LICENSE:?}" "${XLICEN_REALM_DIR:?}" "${HOSTILE_TMP:?}"
 
 HANDSHAKE='' IDLE='' MAX_CONN='' MAX_PER_PEER='' NEED_CONFIG=0
+MAX_UNAUTH='' MAX_UNAUTH_PER_PEER='' FRAME_BUDGET=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--handshake) HANDSHAKE=$2; shift 2 ;;
 	--idle) IDLE=$2; shift 2 ;;
 	--max-conn) MAX_CONN=$2; shift 2 ;;
 	--max-per-peer) MAX_PER_PEER=$2; shift 2 ;;
+	--max-unauth) MAX_UNAUTH=$2; shift 2 ;;
+	--max-unauth-per-peer) MAX_UNAUTH_PER_PEER=$2; shift 2 ;;
+	--frame-budget) FRAME_BUDGET=$2; shift 2 ;;
 	--need-config) NEED_CONFIG=1; shift ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -106,7 +113,7 @@ if "$XLICEN_BIN_SERVER" --help 2>&1 | grep -q -- '--config'; then
 	HAVE_CONFIG=1
 fi
 CONFIG_ARGS=()
-if [ -n "$HANDSHAKE$IDLE$MAX_CONN$MAX_PER_PEER" ]; then
+if [ -n "$HANDSHAKE$IDLE$MAX_CONN$MAX_PER_PEER$MAX_UNAUTH$MAX_UNAUTH_PER_PEER$FRAME_BUDGET" ]; then
 	if [ "$HAVE_CONFIG" = 1 ]; then
 		{
 			echo "[limits]"
@@ -114,6 +121,9 @@ if [ -n "$HANDSHAKE$IDLE$MAX_CONN$MAX_PER_PEER" ]; then
 			[ -n "$IDLE" ] && echo "	idle_timeout = $IDLE"
 			[ -n "$MAX_CONN" ] && echo "	max_connections = $MAX_CONN"
 			[ -n "$MAX_PER_PEER" ] && echo "	max_connections_per_peer = $MAX_PER_PEER"
+			[ -n "$MAX_UNAUTH" ] && echo "	max_unauthenticated = $MAX_UNAUTH"
+			[ -n "$MAX_UNAUTH_PER_PEER" ] && echo "	max_unauthenticated_per_peer = $MAX_UNAUTH_PER_PEER"
+			[ -n "$FRAME_BUDGET" ] && echo "	partial_frame_budget = $FRAME_BUDGET"
 		} >"$T/gss-xlicend.conf"
 		CONFIG_ARGS=(--config "$T/gss-xlicend.conf")
 	elif [ "$NEED_CONFIG" = 1 ]; then
@@ -128,6 +138,8 @@ export HOSTILE_HANDSHAKE_S=${HANDSHAKE:-10}
 export HOSTILE_IDLE_S=${IDLE:-}
 export HOSTILE_MAX_TOTAL=${MAX_CONN:-}
 export HOSTILE_MAX_PER_PEER=${MAX_PER_PEER:-}
+export HOSTILE_MAX_UNAUTH=${MAX_UNAUTH:-}
+export HOSTILE_FRAME_BUDGET=${FRAME_BUDGET:-${HOSTILE_FRAME_BUDGET:-}}
 
 # ---- licenses ------------------------------------------------------------
 mkdir -p "$T/keys" "$T/lic" "$T/private"

@@ -120,6 +120,9 @@ test_defaults(void **state)
 	assert_int_equal(cfg.conn_total, LIMIT_CONN_TOTAL);
 	assert_int_equal(cfg.conn_per_peer, LIMIT_CONN_PER_PEER);
 	assert_int_equal(cfg.frame_postauth, LIMIT_FRAME_POSTAUTH);
+	assert_int_equal(cfg.conn_unauth, LIMIT_CONN_UNAUTH);
+	assert_int_equal(cfg.conn_unauth_per_peer, LIMIT_CONN_UNAUTH_PER_PEER);
+	assert_int_equal(cfg.frame_budget, LIMIT_FRAME_BUDGET);
 	config_free(&cfg);
 }
 
@@ -154,6 +157,9 @@ test_every_key(void **state)
 	    "\tmax_connections = 500\n"
 	    "\tmax_connections_per_peer = 20\n"
 	    "\tmax_frame = 65536\n"
+	    "\tmax_unauthenticated = 300\n"
+	    "\tmax_unauthenticated_per_peer = 7\n"
+	    "\tpartial_frame_budget = 1048576\n"
 	    "[leases]\n"
 	    "\tttl = 2592000\n"
 	    "\theartbeat = 60\n"
@@ -179,6 +185,9 @@ test_every_key(void **state)
 	assert_int_equal(cfg.conn_total, 500);
 	assert_int_equal(cfg.conn_per_peer, 20);
 	assert_int_equal(cfg.frame_postauth, 65536);
+	assert_int_equal(cfg.conn_unauth, 300);
+	assert_int_equal(cfg.conn_unauth_per_peer, 7);
+	assert_int_equal(cfg.frame_budget, 1048576);
 	assert_int_equal(cfg.lease_ttl_s, 2592000);
 	assert_int_equal(cfg.heartbeat_s, 60);
 	assert_int_equal(cfg.orphan_grace_s, 0);
@@ -274,7 +283,8 @@ test_unknown_key(void **state)
 	expect_bad("[limits]\nttl = 60\n",
 	    "2: [limits] ttl: unknown key (expected one of: handshake_timeout, "
 	    "idle_timeout, max_connections, max_connections_per_peer, "
-	    "max_frame)");
+	    "max_frame, max_unauthenticated, max_unauthenticated_per_peer, "
+	    "partial_frame_budget)");
 }
 
 static void

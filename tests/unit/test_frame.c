@@ -280,6 +280,117 @@ test_dec_length_limit(void **state)
 	frame_dec_free(&d);
 }
 
+/* A body grows as its bytes arrive: nothing for a header alone, then
+ * LIMIT_FRAME_CHUNK, doubling, at most the declared length. */
+static void
+test_dec_grows_with_bytes(void **state)
+{
+	struct frame_dec d;
+	struct frame f;
+	uint8_t hdr[5], *in;
+	size_t used, off, step;
+
+	(void)state;
+	in = calloc(1, LIMIT_FRAME_POSTAUTH);
+	assert_non_null(in);
+	in[LIMIT_FRAME_POSTAUTH - 1] = 0x5a;
+	make_hdr(hdr, FRAME_DATA, LIMIT_FRAME_POSTAUTH);
+	frame_dec_init(&d, LIMIT_FRAME_POSTAUTH);
+	assert_int_equal(frame_dec_feed(&d, hdr, sizeof(hdr), &used, &f), 0);
+	assert_true(frame_dec_pending(&d));
+	assert_null(d.body);
+	assert_int_equal(d.cap, 0);
+	assert_int_equal(frame_dec_feed(&d, in, 1, &used, &f), 0);
+	assert_int_equal(d.cap, LIMIT_FRAME_CHUNK);
+	assert_int_equal(frame_dec_feed(&d, in + 1, LIMIT_FRAME_CHUNK, &used,
+	    &f), 0);
+	assert_int_equal(d.cap, 2 * LIMIT_FRAME_CHUNK);
+	/* In reads of 1,000 bytes: never more than twice what came in. */
+	for (off = 1 + LIMIT_FRAME_CHUNK; off < LIMIT_FRAME_POSTAUTH;
+	    off += step) {
+		step = LIMIT_FRAME_POSTAUTH - off < 1000 ?
+		    LIMIT_FRAME_POSTAUTH - off : 1000;
+		assert_int_equal(frame_dec_feed(&d, in + off, step, &used, &f),
+		    off + step == LIMIT_FRAME_POSTAUTH ? 1 : 0);
+		assert_int_equal(used, step);
+		if (off + step < LIMIT_FRAME_POSTAUTH) {
+			assert_true(d.cap <= 2 * (off + step));
+			assert_true(d.cap >= off + step);
+		}
+	}
+	assert_int_equal(f.len, LIMIT_FRAME_POSTAUTH);
+	assert_int_equal(f.body[LIMIT_FRAME_POSTAUTH - 1], 0x5a);
+	assert_null(d.body);
+	assert_int_equal(d.cap, 0);
+	frame_free(&f);
+
+	/* A declared length below the chunk: exactly that much. */
+	make_hdr(hdr, FRAME_HELLO, 4);
+	assert_int_equal(frame_dec_feed(&d, hdr, sizeof(hdr), &used, &f), 0);
+	assert_int_equal(frame_dec_feed(&d, in, 2, &used, &f), 0);
+	assert_int_equal(d.cap, 4);
+	frame_dec_free(&d);
+	assert_int_equal(d.cap, 0);
+	free(in);
+}
+
+/* The shared budget: partial bodies past LIMIT_FRAME_CHUNK may not grow
+ * beyond it (XLICEN_E_BUSY); small ones always may; what a decoder held
+ * is given back when its frame completes or it is freed. */
+static void
+test_dec_budget(void **state)
+{
+	struct frame_budget b = { 0, 64 * 1024 };
+	struct frame_dec d1, d2, d3;
+	struct frame f;
+	uint8_t hdr[5], *in;
+	size_t used;
+
+	(void)state;
+	in = calloc(1, 64 * 1024);
+	assert_non_null(in);
+	make_hdr(hdr, FRAME_CONTEXT, 64 * 1024);
+	frame_dec_init(&d1, LIMIT_FRAME_PREAUTH);
+	frame_dec_set_budget(&d1, &b);
+	frame_dec_init(&d2, LIMIT_FRAME_PREAUTH);
+	frame_dec_set_budget(&d2, &b);
+	frame_dec_init(&d3, LIMIT_FRAME_PREAUTH);
+	frame_dec_set_budget(&d3, &b);
+
+	/* Headers alone hold nothing. */
+	assert_int_equal(frame_dec_feed(&d1, hdr, 5, &used, &f), 0);
+	assert_int_equal(frame_dec_feed(&d2, hdr, 5, &used, &f), 0);
+	assert_int_equal(b.held, 0);
+	/* d1 takes the whole budget (40,000 bytes: 64 KiB allocated). */
+	assert_int_equal(frame_dec_feed(&d1, in, 40000, &used, &f), 0);
+	assert_int_equal(b.held, 64 * 1024);
+	/* d2 gets its first chunk anyway, and no more. */
+	assert_int_equal(frame_dec_feed(&d2, in, LIMIT_FRAME_CHUNK, &used,
+	    &f), 0);
+	assert_int_equal(b.held, 64 * 1024 + LIMIT_FRAME_CHUNK);
+	assert_int_equal(frame_dec_feed(&d2, in, 1, &used, &f),
+	    XLICEN_E_BUSY);
+	assert_int_equal(b.held, 64 * 1024 + LIMIT_FRAME_CHUNK);
+	/* A small frame still goes through, and gives its bytes back. */
+	make_hdr(hdr, FRAME_HELLO, 4);
+	assert_int_equal(frame_dec_feed(&d3, hdr, 5, &used, &f), 0);
+	assert_int_equal(frame_dec_feed(&d3, in, 4, &used, &f), 1);
+	frame_free(&f);
+	assert_int_equal(b.held, 64 * 1024 + LIMIT_FRAME_CHUNK);
+	/* d1 completes: its bytes go back. */
+	assert_int_equal(frame_dec_feed(&d1, in, 64 * 1024 - 40000, &used,
+	    &f), 1);
+	assert_int_equal(f.len, 64 * 1024);
+	frame_free(&f);
+	assert_int_equal(b.held, LIMIT_FRAME_CHUNK);
+	frame_dec_free(&d2);
+	assert_int_equal(b.held, 0);
+	frame_dec_free(&d1);
+	frame_dec_free(&d3);
+	assert_int_equal(b.held, 0);
+	free(in);
+}
+
 static void
 test_dec_huge_length_no_alloc(void **state)
 {
@@ -682,6 +793,8 @@ main(void)
 		cmocka_unit_test(test_dec_empty_frame),
 		cmocka_unit_test(test_dec_length_limit),
 		cmocka_unit_test(test_dec_huge_length_no_alloc),
+		cmocka_unit_test(test_dec_grows_with_bytes),
+		cmocka_unit_test(test_dec_budget),
 		cmocka_unit_test(test_dec_pending),
 		cmocka_unit_test(test_encode_and_header),
 		cmocka_unit_test(test_hello_client),
