@@ -28,21 +28,20 @@ display_canon_host(const char *host, char *out, size_t outlen)
 	n = strlen(host);
 	while (start < n && is_blank(host[start]))
 		start++;
-	while (n > start && is_blank(host[n - 1]))
-		n--;
-	while (n > start && host[n - 1] == '.')
+	while (n > start && (is_blank(host[n - 1]) || host[n - 1] == '.'))
 		n--;
 	n -= start;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)host[start + i] <= 0x20 ||
+		    host[start + i] == 0x7f)
+			rc = XLICEN_E_BAD_VALUE;
 	if (n > outlen - 1)
 		n = outlen - 1;
-	/* memmove semantics: out may be host itself (display_canon). */
+	/* Forward copy: out may be host itself (display_canon). */
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)host[start + i];
+		char c = host[start + i];
 
-		if (c <= 0x20 || c == 0x7f)
-			rc = XLICEN_E_BAD_VALUE;
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') :
-		    (char)c;
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 	}
 	out[n] = '\0';
 	return rc;

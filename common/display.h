@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 /*
- * Canonical host name: blanks (space, tab) around it removed, ASCII
- * letters lowered, trailing dots removed.  This is the form a claimed host
+ * Canonical host name: blanks (space, tab) before it removed, blanks and
+ * dots after it removed, ASCII letters lowered.  This is the form a claimed host
  * is recorded in.  Writes at most outlen - 1 bytes and a NUL; a longer
  * name is cut (the protocol bounds both to 255 bytes).  host NULL is "".
  * Canonical names (not cut) are their own canonical form.
