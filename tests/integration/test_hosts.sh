@@ -8,7 +8,8 @@
 # host must resolve to the connection's source address (DENY
 # HOST_UNVERIFIED otherwise): localhost from 127.0.0.1 passes, a name that
 # does not resolve, localhost from 127.0.0.2, an address literal and no
-# HOST at all do not.  /etc/hosts is read, never written.
+# HOST at all do not; SIGHUP turns it off again.  /etc/hosts is read,
+# never written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -95,4 +96,16 @@ expect_contains "$RUN_ERR" "the claimed host is not the connection's address" "H
 [ ! -e "$T/ran" ] || fail "the command ran without a seat"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'deny' AND code = 77")" 6 \
 	"HOST_UNVERIFIED refusals audited"
+
+# SIGHUP turns the check off again.
+printf '[server]\n\tverify_host = false\n' >"$T/gss-xlicend.conf"
+kill -HUP "$SERVER_PID"
+for i in $(seq 1 250); do
+	grep -q "SIGHUP: \[server\] verify_host true -> false" "$SERVER_LOG" && break
+	sleep 0.02
+done
+grep -q "SIGHUP: \[server\] verify_host true -> false" "$SERVER_LOG" ||
+	fail "no SIGHUP line for verify_host"
+claim 'nonexistent.invalid' checkout xk 1.0 1 0
+expect_contains "$RUN_OUT" "GRANT id=100 lease=" "no check after SIGHUP"
 pass
