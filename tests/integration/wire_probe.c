@@ -23,7 +23,7 @@
  *
  * Environment: XLICEN_PROBE_HOST, the HOST a checkout claims (default
  * "probe.example"; may hold any bytes a test wants to send, control
- * characters too); XLICEN_PROBE_NOHOST=1, send no HOST at all;
+ * characters too), and a reclaim (default: none); XLICEN_PROBE_NOHOST=1, send no HOST at all;
  * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2).
  */
 #include <errno.h>
@@ -397,6 +397,10 @@ main(int argc, char **argv)
 			    strcmp(c, "release") == 0 ? MSG_RELEASE :
 			    strcmp(c, "reclaim") == 0 ? MSG_RECLAIM : MSG_REMOVE;
 			msg_set_str(&m, TAG_LEASE, argv[++i]);
+			if (m.type == MSG_RECLAIM &&
+			    getenv("XLICEN_PROBE_HOST") != NULL)
+				msg_set_str(&m, TAG_HOST,
+				    getenv("XLICEN_PROBE_HOST"));
 			await_reply(send_msg(&m), 10000);
 		} else if ((strcmp(c, "listen") == 0 ||
 		    strcmp(c, "expect") == 0 || strcmp(c, "wait") == 0) &&
