@@ -4,13 +4,13 @@
 # case and final dots do not count, nor the domain: kiosk1 and
 # kiosk1.example.org are one host), so "exclude = host:kiosk1" refuses
 # every spelling of kiosk1 with DENY EXCLUDED.  A HOST with a control
-# character is DENY BAD_VALUE (a RECLAIM with one: ERROR BAD_VALUE).  With [server] verify_host = true a claimed
-# host must resolve to the connection's source address (DENY
-# HOST_UNVERIFIED otherwise): localhost from 127.0.0.1 passes, a name that
-# does not resolve, localhost from 127.0.0.2, an address literal and no
-# HOST at all do not, nor a RECLAIM claiming a name that does not resolve;
-# SIGHUP turns it off again.  /etc/hosts is read,
-# never written.
+# character is DENY BAD_VALUE (a RECLAIM with one: ERROR BAD_VALUE).
+# With [server] verify_host = true a claimed host must resolve to the
+# connection's source address (DENY HOST_UNVERIFIED otherwise): localhost
+# from 127.0.0.1 passes; a name that does not resolve, localhost from
+# 127.0.0.2, an address literal, no HOST at all, and a RECLAIM claiming a
+# name that does not resolve do not; SIGHUP turns it off again.
+# /etc/hosts is read, never written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
