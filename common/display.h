@@ -11,12 +11,13 @@
 
 /*
  * Canonical host name: blanks (space, tab) before it removed, blanks and
- * dots after it removed, ASCII letters lowered.  This is the form a claimed host
- * is recorded in.  Writes at most outlen - 1 bytes and a NUL; a longer
- * name is cut (the protocol bounds both to 255 bytes).  host NULL is "".
- * Canonical names (not cut) are their own canonical form.
- * Returns 0, or XLICEN_E_BAD_VALUE if what is left has a control character
- * (below 0x20, or 0x7f) or a blank: no host name has one.  out gets the
+ * dots after it removed, ASCII letters lowered.  This is the form a
+ * claimed host is recorded in.  Writes at most outlen - 1 bytes and a NUL;
+ * a longer name is cut (the protocol bounds both to 255 bytes).  host NULL
+ * is "".  Canonical names (not cut) are their own canonical form.
+ * Returns 0, or XLICEN_E_BAD_VALUE if what is left (before any cut) has a
+ * control character (below 0x20, or 0x7f) or a blank: no host name has
+ * one.  out gets the
  * canonical form either way, so a caller that only compares may ignore
  * the result; one that takes a claim refuses it.
  */

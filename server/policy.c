@@ -1084,8 +1084,8 @@ policy_check(const struct policy *p, const char *product,
 
 int
 policy_group_key(enum policy_dup d, const char *principal,
-    const char *claimed_host, const char *display, uint32_t pid, const char *unique, char *out,
-    size_t outlen)
+    const char *claimed_host, const char *display, uint32_t pid,
+    const char *unique, char *out, size_t outlen)
 {
 	char disp[300], host[256];
 	int n;
