@@ -9,26 +9,85 @@
 #include "display.h"
 #include "xlicen_errors.h"
 
-void
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int
 display_canon_host(const char *host, char *out, size_t outlen)
 {
-	size_t n, i;
+	size_t n, i, start = 0;
+	int rc = 0;
 
 	if (outlen == 0)
-		return;
+		return 0;
 	if (host == NULL)
 		host = "";
 	n = strlen(host);
-	while (n > 0 && host[n - 1] == '.')
+	while (start < n && is_blank(host[start]))
+		start++;
+	while (n > start && (is_blank(host[n - 1]) || host[n - 1] == '.'))
 		n--;
+	n -= start;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)host[start + i] <= 0x20 ||
+		    host[start + i] == 0x7f)
+			rc = XLICEN_E_BAD_VALUE;
 	if (n > outlen - 1)
 		n = outlen - 1;
+	/* Forward copy: out may be host itself (display_canon). */
 	for (i = 0; i < n; i++) {
-		char c = host[i];
+		char c = host[start + i];
 
 		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 	}
 	out[n] = '\0';
+	return rc;
+}
+
+/* Whether the canonical name h is an address literal: an IPv6 address
+ * has a ':', an IPv4 one ends in a label of digits (no top-level domain
+ * is all digits). */
+static int
+is_address(const char *h)
+{
+	const char *last = strrchr(h, '.');
+
+	if (strchr(h, ':') != NULL)
+		return 1;
+	if (last == NULL || last[1] == '\0')
+		return 0;
+	for (last++; *last != '\0'; last++)
+		if (*last < '0' || *last > '9')
+			return 0;
+	return 1;
+}
+
+int
+display_host_key(const char *host, char *out, size_t outlen)
+{
+	char *dot;
+	int rc;
+
+	if (outlen == 0)
+		return 0;
+	rc = display_canon_host(host, out, outlen);
+	if (!is_address(out) && (dot = strchr(out, '.')) != NULL &&
+	    dot != out)
+		*dot = '\0';
+	return rc;
+}
+
+int
+display_host_same(const char *a, const char *b)
+{
+	char ka[256], kb[256];
+
+	display_host_key(a, ka, sizeof(ka));
+	display_host_key(b, kb, sizeof(kb));
+	return ka[0] != '\0' && strcmp(ka, kb) == 0;
 }
 
 /* Whether the canonical host h names the client's own machine. */

@@ -10,12 +10,36 @@
 #include <stddef.h>
 
 /*
- * Canonical host name: ASCII letters lowered, trailing dots removed.
- * Writes at most outlen - 1 bytes and a NUL; a longer name is cut (the
- * protocol bounds both to 255 bytes).  host NULL is "".  Canonical names
- * (not cut) are their own canonical form.
+ * Canonical host name: blanks (space, tab) before it removed, blanks and
+ * dots after it removed, ASCII letters lowered.  This is the form a
+ * claimed host is recorded in.  Writes at most outlen - 1 bytes and a NUL;
+ * a longer name is cut (the protocol bounds both to 255 bytes).  host NULL
+ * is "".  Canonical names (not cut) are their own canonical form.
+ * Returns 0, or XLICEN_E_BAD_VALUE if what is left (before any cut) has a
+ * control character (below 0x20, or 0x7f) or a blank: no host name has
+ * one.  out gets the
+ * canonical form either way, so a caller that only compares may ignore
+ * the result; one that takes a claim refuses it.
  */
-void display_canon_host(const char *host, char *out, size_t outlen);
+int display_canon_host(const char *host, char *out, size_t outlen);
+
+/*
+ * The key by which two host names are the same host, for everything that
+ * compares hosts: policy host: targets, host: node locks, dup grouping by
+ * host, [server] verify_host.  It is the canonical name's first label (its
+ * short name): kiosk1, " KIOSK1. " and kiosk1.example.org (or
+ * kiosk1.other.net) all have the key "kiosk1".  An address literal (a name
+ * with a ':' or whose last label is all digits) and a name that starts
+ * with a dot are kept whole.  Writes as display_canon_host; returns what it
+ * returns.
+ */
+int display_host_key(const char *host, char *out, size_t outlen);
+
+/*
+ * Whether host names a and b have the same non-empty key (display_host_key).
+ * NULL or "" is no host and matches nothing.
+ */
+int display_host_same(const char *a, const char *b);
 
 /*
  * Canonical display "HOST:D" of the X display name display, as reported

@@ -64,6 +64,8 @@ static const struct err_entry err_table[] = {
 	{ XLICEN_E_MAX_REACHED, "MAX_REACHED", "policy limit for you or your group is reached" },
 	{ XLICEN_E_WRONG_HOST, "WRONG_HOST", "license is locked to another host" },
 	{ XLICEN_E_AUDIT_CHAIN, "AUDIT_CHAIN", "audit trail hash chain is broken" },
+	{ XLICEN_E_HOST_UNVERIFIED, "HOST_UNVERIFIED", "the claimed host is not the connection's address" },
+	{ XLICEN_E_QUEUE_LIMIT, "QUEUE_LIMIT", "you hold the most places allowed in this product's queue" },
 };
 
 static const struct err_entry *

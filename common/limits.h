@@ -56,6 +56,8 @@
 #define LIMIT_REPLY_MS		30000	/* client waits this long for a reply */
 #define LIMIT_QUEUE_TIMEOUT_S	300	/* a queued checkout gives up (DENY TIMEOUT) */
 #define LIMIT_QUEUE_LEN		1000	/* queued checkouts per product */
+#define LIMIT_QUEUE_PER_PRINCIPAL 4	/* default: queued checkouts one principal
+					 * may have per product */
 #define LIMIT_WAIT_STEP_S	20	/* longest the server holds a WAIT reply;
 					 * below the client's reply timeout */
 #define LIMIT_QUEUE_PARK_S	5	/* a WAIT entry between two steps keeps

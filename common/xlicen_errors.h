@@ -76,6 +76,8 @@ enum xlicen_error {
 	XLICEN_E_MAX_REACHED = -74,	/* a policy MAX for the caller is reached */
 	XLICEN_E_WRONG_HOST = -75,	/* license is locked to another host */
 	XLICEN_E_AUDIT_CHAIN = -76,	/* audit trail hash chain is broken */
+	XLICEN_E_HOST_UNVERIFIED = -77,	/* claimed host is not the peer's address */
+	XLICEN_E_QUEUE_LIMIT = -78,	/* principal holds its most queue places */
 };
 
 #endif

@@ -51,6 +51,7 @@ enum config_type {
 	CT_SECONDS_MS,	/* given in seconds, stored as uint32_t ms */
 	CT_COUNT,	/* uint32_t */
 	CT_BYTES,	/* uint32_t */
+	CT_BOOL,	/* int: true | false */
 };
 
 struct config_key {
@@ -77,6 +78,7 @@ static const struct config_key config_keys[] = {
 	{ "server", "pid_file", CT_PATH, 0, 0, CFG_OFF(pid_file) },
 	{ "server", "log", CT_LOG, 0, 0, CFG_OFF(log_target) },
 	{ "server", "policy", CT_PATH, 0, 0, CFG_OFF(policy) },
+	{ "server", "verify_host", CT_BOOL, 0, 0, CFG_OFF(verify_host) },
 	{ "limits", "handshake_timeout", CT_SECONDS_MS, 1,
 	    CONFIG_HANDSHAKE_MAX_S, CFG_OFF(handshake_ms) },
 	{ "limits", "idle_timeout", CT_SECONDS_MS, 1, CONFIG_IDLE_MAX_S,
@@ -93,6 +95,8 @@ static const struct config_key config_keys[] = {
 	    CONFIG_CONN_MAX, CFG_OFF(conn_unauth_per_peer) },
 	{ "limits", "partial_frame_budget", CT_BYTES, CONFIG_FRAME_BUDGET_MIN,
 	    CONFIG_FRAME_BUDGET_MAX, CFG_OFF(frame_budget) },
+	{ "limits", "max_queued_per_principal", CT_COUNT, 1, LIMIT_QUEUE_LEN,
+	    CFG_OFF(queue_per_principal) },
 	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, CONFIG_TTL_MAX_S,
 	    CFG_OFF(lease_ttl_s) },
 	{ "leases", "heartbeat", CT_SECONDS, 1, CONFIG_HEARTBEAT_MAX_S,
@@ -164,6 +168,7 @@ config_defaults(struct server_config *cfg)
 	cfg->conn_unauth = LIMIT_CONN_UNAUTH;
 	cfg->conn_unauth_per_peer = LIMIT_CONN_UNAUTH_PER_PEER;
 	cfg->frame_budget = LIMIT_FRAME_BUDGET;
+	cfg->queue_per_principal = LIMIT_QUEUE_PER_PRINCIPAL;
 	cfg->log_target = CONFIG_LOG_DEFAULT;
 }
 
@@ -893,6 +898,15 @@ config_set(struct config_ctx *c, struct server_config *cfg,
 		else
 			return config_fail(c, line, "[%s] %s = \"%s\": expected "
 			    "stderr or syslog", k->section, k->key, show);
+		return 0;
+	case CT_BOOL:
+		if (strcmp(v, "true") == 0)
+			*(int *)(void *)base = 1;
+		else if (strcmp(v, "false") == 0)
+			*(int *)(void *)base = 0;
+		else
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "true or false", k->section, k->key, show);
 		return 0;
 	case CT_SECONDS:
 	case CT_SECONDS_MS:

@@ -24,6 +24,7 @@
 #include "display.h"
 #include "err.h"
 #include "hash.h"
+#include "hostcheck.h"
 #include "license.h"
 #include "log.h"
 #include "policy.h"
@@ -317,6 +318,21 @@ queue_count(const struct handlers_state *hs, const char *product)
 
 	for (q = hs != NULL ? hs->qhead : NULL; q != NULL; q = q->next)
 		if (product == NULL || strcmp(q->product, product) == 0)
+			n++;
+	return n;
+}
+
+/* Entries of product that principal has in the queue. */
+static uint32_t
+queue_count_of(const struct handlers_state *hs, const char *product,
+    const char *principal)
+{
+	const struct qentry *q;
+	uint32_t n = 0;
+
+	for (q = hs != NULL ? hs->qhead : NULL; q != NULL; q = q->next)
+		if (strcmp(q->product, product) == 0 &&
+		    strcmp(q->principal, principal) == 0)
 			n++;
 	return n;
 }
@@ -671,6 +687,43 @@ canon_client(const struct msg *req, char *host, size_t hostlen,
 		snprintf(disp, displen, "%s", req->display);
 }
 
+/*
+ * The HOST a CHECKOUT or RECLAIM claims: refused if it has a control
+ * character or blank inside (BAD_VALUE), and with [server] verify_host if
+ * it does not resolve to the peer's address (HOST_UNVERIFIED; a CHECKOUT
+ * must then claim one, a RECLAIM without HOST keeps its lease's).  0, or
+ * the code with why; the refusal is audited and logged.
+ */
+static int
+check_claim(struct conn *c, const struct msg *req, char *why, size_t whylen)
+{
+	struct server *srv = c->srv;
+	const char *claim = (req->have & MSG_F(TAG_HOST)) ? req->host : NULL;
+	char canon[LIMIT_STRING + 1];
+	int rc = 0;
+
+	why[0] = '\0';
+	if (claim != NULL &&
+	    display_canon_host(claim, canon, sizeof(canon)) != 0) {
+		rc = XLICEN_E_BAD_VALUE;
+		snprintf(why, whylen, "HOST has a control character or a "
+		    "blank inside: not a host name");
+	} else if (srv->cfg.verify_host &&
+	    (claim != NULL || req->type == MSG_CHECKOUT)) {
+		rc = hostcheck_verify(c->fd, claim, why, whylen);
+		if (rc == XLICEN_E_IO)
+			rc = XLICEN_E_HOST_UNVERIFIED;
+	}
+	if (rc != 0) {
+		audit(srv, "deny", c->principal,
+		    req->type == MSG_CHECKOUT ? req->product : NULL,
+		    req->type == MSG_RECLAIM ? req->lease : NULL, rc, why);
+		log_msg(LOG_INFO, "refused the host claimed by %s from %s: %s",
+		    c->principal, c->peer, why);
+	}
+	return rc;
+}
+
 static int
 enqueue(struct conn *c, const struct msg *req, const char *host,
     const char *disp, const struct store_grant *g, struct msg *reply)
@@ -678,15 +731,29 @@ enqueue(struct conn *c, const struct msg *req, const char *host,
 	struct server *srv = c->srv;
 	struct handlers_state *hs = hs_get(srv);
 	struct qentry *e;
-	uint32_t tmo, wait;
+	uint32_t tmo, wait, mine;
 	int64_t now = (int64_t)time(NULL);
-	char detail[64];
+	char detail[64], why[3 * LIMIT_STRING];
 
 	if (hs == NULL)
 		return XLICEN_E_NOMEM;
 	if (queue_count(hs, req->product) >= LIMIT_QUEUE_LEN) {
 		reply_error(reply, MSG_DENY, XLICEN_E_BUSY,
 		    "the queue of this product is full");
+		return 0;
+	}
+	/* One principal may not fill the queue that all share: beyond its
+	 * places, its checkouts are refused, not queued. */
+	mine = queue_count_of(hs, req->product, c->principal);
+	if (mine >= srv->cfg.queue_per_principal) {
+		snprintf(why, sizeof(why), "%s already holds %u places in the "
+		    "queue of %s (the most one principal may hold)",
+		    c->principal, mine, req->product);
+		reply_error(reply, MSG_DENY, XLICEN_E_QUEUE_LIMIT, why);
+		audit(srv, "deny", c->principal, req->product, NULL,
+		    XLICEN_E_QUEUE_LIMIT, why);
+		log_msg(LOG_INFO, "deny %s %s to %s: %s", req->product,
+		    req->version, c->principal, why);
 		return 0;
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
@@ -763,6 +830,10 @@ handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 	if (!license_version_valid(req->version)) {
 		reply_error(reply, MSG_DENY, XLICEN_E_BAD_VALUE,
 		    "version is not a dotted number like 1.2");
+		return 0;
+	}
+	if ((rc = check_claim(c, req, reason, sizeof(reason))) != 0) {
+		reply_error(reply, MSG_DENY, rc, reason);
 		return 0;
 	}
 	canon_client(req, host, sizeof(host), disp, sizeof(disp));
@@ -906,8 +977,13 @@ handle_reclaim(struct conn *c, const struct msg *req, struct msg *reply)
 	struct server *srv = c->srv;
 	struct store_grant g;
 	char host[LIMIT_STRING + 1], disp[LIMIT_STRING + 1];
+	char why[3 * LIMIT_STRING];
 	int rc;
 
+	if ((rc = check_claim(c, req, why, sizeof(why))) != 0) {
+		reply_error(reply, MSG_ERROR, rc, why);
+		return 0;
+	}
 	canon_client(req, host, sizeof(host), disp, sizeof(disp));
 	rc = store_reclaim(srv->store, c->principal, req->lease,
 	    (req->have & MSG_F(TAG_HOST)) ? host : NULL,

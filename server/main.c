@@ -244,9 +244,10 @@ static void main_reload_keytab(struct server *srv);
  * SIGHUP: reread the keytab (main_reload_keytab), then the file.  Only
  * settings that need no privileges and no new sockets take effect:
  * [limits] (for connections accepted from now on; max_connections* at
- * once) and [leases] (for grants and heartbeats from now on).  Changes to
- * [server] are logged as needing a restart.  The licenses are reread by
- * the loop after this.
+ * once), [leases] (for grants and heartbeats from now on) and [server]
+ * verify_host (for requests from now on).  Other changes to [server] are
+ * logged as needing a restart.  The licenses are reread by the loop after
+ * this.
  */
 static int
 main_reload(struct server *srv)
@@ -283,6 +284,8 @@ main_reload(struct server *srv)
 	    "[limits] max_unauthenticated_per_peer", 1, "");
 	MAIN_RELOAD_U32(frame_budget, "[limits] partial_frame_budget", 1,
 	    " bytes");
+	MAIN_RELOAD_U32(queue_per_principal,
+	    "[limits] max_queued_per_principal", 1, "");
 #undef MAIN_RELOAD_U32
 
 	listen_changed = n.nlisten != c->nlisten;
@@ -307,6 +310,14 @@ main_reload(struct server *srv)
 	MAIN_RESTART_ONLY(n.log_target != c->log_target, "log");
 	MAIN_RESTART_ONLY(main_str_differs(n.policy, c->policy), "policy");
 #undef MAIN_RESTART_ONLY
+	/* A check on requests, not on sockets or privileges: it may change
+	 * at once. */
+	if (n.verify_host != c->verify_host) {
+		log_msg(LOG_INFO, "SIGHUP: [server] verify_host %s -> %s",
+		    c->verify_host ? "true" : "false",
+		    n.verify_host ? "true" : "false");
+		c->verify_host = n.verify_host;
+	}
 	config_free(&n);
 	if (access(opt.config, F_OK) == 0)
 		log_msg(LOG_INFO, "SIGHUP: reread %s", opt.config);
@@ -1111,6 +1122,9 @@ main(int argc, char **argv)
 
 	if (!srv.cfg.foreground && use_syslog)
 		log_use_syslog("gss-xlicend");
+	if (srv.cfg.verify_host)
+		log_msg(LOG_INFO, "verify_host: a client's claimed host must "
+		    "resolve to its address");
 	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
 	    XLICEN_VERSION, srv.cfg.lease_ttl_s, srv.cfg.heartbeat_s);
 	main_notify("READY=1");

@@ -18,6 +18,7 @@
 #include <com_err.h>
 #include <profile.h>
 
+#include "display.h"
 #include "license.h"
 #include "limits.h"
 #include "policy.h"
@@ -550,7 +551,6 @@ parse_target(struct policy *p, const char *s, size_t n, struct target *t,
     const char **why)
 {
 	char buf[POLICY_NAME];
-	size_t k;
 
 	memset(t, 0, sizeof(*t));
 	*why = "expected principal:NAME@REALM, NAME@REALM, @REALM, "
@@ -593,16 +593,12 @@ parse_target(struct policy *p, const char *s, size_t n, struct target *t,
 		t->kind = T_HOST;
 		if (copy_name(buf, sizeof(buf), s + 5, n - 5) != 0)
 			return -1;
-		for (k = 0; buf[k] != '\0'; k++)
-			if ((unsigned char)buf[k] < 0x21 || buf[k] == 0x7f)
-				return -1;
-		/* Host names compare canonically: lowercase, no final dot. */
-		for (k = 0; buf[k] != '\0'; k++)
-			if (buf[k] >= 'A' && buf[k] <= 'Z')
-				buf[k] = (char)(buf[k] - 'A' + 'a');
-		if (k > 0 && buf[k - 1] == '.')
-			buf[k - 1] = '\0';
-		snprintf(t->name, sizeof(t->name), "%s", buf);
+		/* The rule keeps the host's key (common/display.h), the one
+		 * form every host comparison uses: kiosk1 and
+		 * kiosk1.example.org name one host. */
+		if (display_host_key(buf, t->name, sizeof(t->name)) != 0 ||
+		    t->name[0] == '\0')
+			return -1;
 		return 0;
 	}
 	if (principal_ok(s, n)) {
@@ -969,7 +965,7 @@ target_matches(const struct policy *p, const struct target *t,
 	case T_GROUP:
 		return principal != NULL && in_group(p, t->group, principal);
 	case T_HOST:
-		return host != NULL && strcmp(host, t->name) == 0;
+		return display_host_same(host, t->name);
 	}
 	return 0;
 }
@@ -1087,11 +1083,11 @@ policy_check(const struct policy *p, const char *product,
 }
 
 int
-policy_group_key(enum policy_dup d, const char *principal, const char *host,
-    const char *display, uint32_t pid, const char *unique, char *out,
-    size_t outlen)
+policy_group_key(enum policy_dup d, const char *principal,
+    const char *claimed_host, const char *display, uint32_t pid,
+    const char *unique, char *out, size_t outlen)
 {
-	char disp[300];
+	char disp[300], host[256];
 	int n;
 
 	if (out == NULL || outlen == 0)
@@ -1099,8 +1095,8 @@ policy_group_key(enum policy_dup d, const char *principal, const char *host,
 	out[0] = '\0';
 	if (principal == NULL)
 		principal = "";
-	if (host == NULL)
-		host = "";
+	/* One host under two spellings is one group (common/display.h). */
+	display_host_key(claimed_host, host, sizeof(host));
 	if (unique == NULL)
 		unique = "";
 	/* No display: the process is the display, so that two jobs of one

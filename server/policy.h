@@ -69,8 +69,9 @@ struct policy_settings {
 void policy_settings(const struct policy *p, const char *product,
     struct policy_settings *out);
 
-/* Who asks: the authenticated principal and the canonical host name the
- * client reported (display.h). */
+/* Who asks: the authenticated principal and the host name the client
+ * reported.  Host names (here and in policy_holding) are compared by
+ * their key (display_host_key in display.h), so any spelling will do. */
 struct policy_ident {
 	const char *principal;
 	const char *host;
@@ -115,11 +116,13 @@ int policy_dup_parse(const char *s);
  * the client reported none, in which case the process (pid) stands in for
  * the display: without a display, two processes never share.  unique is a
  * string that differs for every checkout (the new lease id), used by
- * POLICY_DUP_NONE.  Writes a NUL-terminated key into out; returns 0 or
- * XLICEN_E_INVALID if it does not fit.
+ * POLICY_DUP_NONE.  claimed_host enters the key as its host key
+ * (display_host_key), so that one host under two spellings is one group.
+ * Writes a NUL-terminated key into out; returns 0 or XLICEN_E_INVALID if
+ * it does not fit.
  */
 int policy_group_key(enum policy_dup d, const char *principal,
-    const char *host, const char *display, uint32_t pid, const char *unique,
+    const char *claimed_host, const char *display, uint32_t pid, const char *unique,
     char *out, size_t outlen);
 
 #endif

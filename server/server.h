@@ -51,6 +51,10 @@ struct server_config {
 	const char *pid_file;		/* written when daemonising */
 	int log_target;			/* enum config_log in config.h */
 	const char *policy;		/* policy file (policy.h); NULL: none */
+	int verify_host;		/* a CHECKOUT's HOST must resolve to the
+					 * peer's address (hostcheck.c) */
+	uint32_t queue_per_principal;	/* queued checkouts one principal may
+					 * have per product */
 	struct config_str *owned;	/* strings config.c allocated */
 };
 

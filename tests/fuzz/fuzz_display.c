@@ -11,7 +11,10 @@
  *     fails (1 to 255 bytes, a ':' whose tail is 1 to 9 digits and an
  *     optional ".S" screen); the output is "HOST:D" with D the display
  *     number without leading zeros, and ":D" takes the client's host
- *     (display_canon_host: ASCII lowered, final dots dropped, cut), in
+ *     (display_canon_host: blanks around it and final dots dropped,
+ *     ASCII lowered, cut; BAD_VALUE when a control character or blank
+ *     is left inside; display_host_key a prefix of it ending at a dot,
+ *     its own key), in
  *     brackets exactly when it ends in ':', has a '/' or starts with '[';
  *   - the host part has no ASCII capitals, and flipping the case of the
  *     input's ASCII letters or dropping its screen number changes nothing;
@@ -31,20 +34,29 @@
 
 #define OUT_BIG	1024
 
-/* display_canon_host from its contract, into a big enough out. */
-static void
+/* display_canon_host from its contract, into a big enough out: returns
+ * XLICEN_E_BAD_VALUE if a control character or blank is left inside. */
+static int
 ref_canon_host(const char *host, char *out, size_t outlen)
 {
-	size_t n = host != NULL ? strlen(host) : 0, i;
+	size_t n = host != NULL ? strlen(host) : 0, i, b = 0;
+	int rc = 0;
 
-	while (n > 0 && host[n - 1] == '.')
+	while (b < n && (host[b] == ' ' || host[b] == '\t'))
+		b++;
+	while (n > b && (host[n - 1] == ' ' || host[n - 1] == '\t' ||
+	    host[n - 1] == '.'))
 		n--;
-	if (n > outlen - 1)
-		n = outlen - 1;
-	for (i = 0; i < n; i++)
-		out[i] = (host[i] >= 'A' && host[i] <= 'Z') ?
+	for (i = b; i < n; i++)
+		if ((unsigned char)host[i] < 0x21 || host[i] == 0x7f)
+			rc = XLICEN_E_BAD_VALUE;
+	if (n - b > outlen - 1)
+		n = b + outlen - 1;
+	for (i = b; i < n; i++)
+		out[i - b] = (host[i] >= 'A' && host[i] <= 'Z') ?
 		    (char)(host[i] + ('a' - 'A')) : host[i];
-	out[n] = '\0';
+	out[n - b] = '\0';
+	return rc;
 }
 
 /* The display number of a syntactically valid display, or -1. */
@@ -75,14 +87,27 @@ static void
 check_host(const char *host)
 {
 	static const size_t sizes[] = { 1, 2, 8, 256, OUT_BIG };
-	char out[OUT_BIG], ref[OUT_BIG];
+	char out[OUT_BIG], ref[OUT_BIG], key[OUT_BIG], key2[OUT_BIG];
 	size_t i;
+	int rc;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(out, 'x', sizeof(out));
-		display_canon_host(host, out, sizes[i]);
-		ref_canon_host(host, ref, sizes[i]);
+		rc = display_canon_host(host, out, sizes[i]);
+		FUZZ_CHECK(rc == ref_canon_host(host, ref, sizes[i]));
 		FUZZ_CHECK(strcmp(out, ref) == 0);
+		/* The key is the canonical name or a prefix of it that ends
+		 * before a dot, and is its own key. */
+		memset(key, 'x', sizeof(key));
+		FUZZ_CHECK(display_host_key(host, key, sizes[i]) == rc);
+		FUZZ_CHECK(strncmp(key, ref, strlen(key)) == 0);
+		FUZZ_CHECK(ref[strlen(key)] == '\0' || ref[strlen(key)] == '.');
+		if (rc == 0 && sizes[i] == OUT_BIG) {
+			display_host_key(key, key2, sizeof(key2));
+			FUZZ_CHECK(strcmp(key, key2) == 0);
+			FUZZ_CHECK(display_host_same(host, key) ==
+			    (key[0] != '\0'));
+		}
 	}
 	out[0] = 'x';
 	display_canon_host(host, out, 0);

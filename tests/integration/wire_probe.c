@@ -20,6 +20,11 @@
  *
  * A request's reply is waited for (10 s) and printed.  Exit 0, or 3 on a
  * connection or protocol failure (a line "wire_probe: ..." on stderr).
+ *
+ * Environment: XLICEN_PROBE_HOST, the HOST a checkout claims (default
+ * "probe.example"; may hold any bytes a test wants to send, control
+ * characters too), and a reclaim (default: none); XLICEN_PROBE_NOHOST=1, send no HOST at all;
+ * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -31,6 +36,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <gssapi/gssapi.h>
@@ -227,6 +233,30 @@ await_reply(uint32_t id, int ms)
 	}
 }
 
+/* Bind to the local address src (a loopback alias, to test what the
+ * server makes of the peer address); -1 if src is not of that family or
+ * cannot be bound. */
+static int
+bind_source(int sfd, int family, const char *src)
+{
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+	int rc = -1;
+
+	if (family == AF_INET) {
+		memset(&a4, 0, sizeof(a4));
+		a4.sin_family = AF_INET;
+		if (inet_pton(AF_INET, src, &a4.sin_addr) == 1)
+			rc = bind(sfd, (struct sockaddr *)&a4, sizeof(a4));
+	} else if (family == AF_INET6) {
+		memset(&a6, 0, sizeof(a6));
+		a6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, src, &a6.sin6_addr) == 1)
+			rc = bind(sfd, (struct sockaddr *)&a6, sizeof(a6));
+	}
+	return rc == 0 ? 0 : -1;
+}
+
 static void
 connect_to(const char *spec)
 {
@@ -240,6 +270,7 @@ connect_to(const char *spec)
 	gss_name_t target = GSS_C_NO_NAME;
 	gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min, flags = 0;
+	const char *src = getenv("XLICEN_PROBE_SRC");
 	int one = 1;
 
 	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
@@ -251,6 +282,12 @@ connect_to(const char *spec)
 		die(spec, "cannot resolve");
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd >= 0 && src != NULL && src[0] != '\0' &&
+		    bind_source(fd, ai->ai_family, src) != 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		if (fd >= 0)
@@ -331,7 +368,11 @@ main(int argc, char **argv)
 			m.pid = (uint32_t)getpid();
 			m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS) |
 			    MSG_F(TAG_PID);
-			msg_set_str(&m, TAG_HOST, "probe.example");
+			if (getenv("XLICEN_PROBE_NOHOST") == NULL)
+				msg_set_str(&m, TAG_HOST,
+				    getenv("XLICEN_PROBE_HOST") != NULL ?
+				    getenv("XLICEN_PROBE_HOST") :
+				    "probe.example");
 			i += 4;
 			if (i + 1 < argc && argv[i + 1][0] >= '0' &&
 			    argv[i + 1][0] <= '9') {
@@ -356,6 +397,10 @@ main(int argc, char **argv)
 			    strcmp(c, "release") == 0 ? MSG_RELEASE :
 			    strcmp(c, "reclaim") == 0 ? MSG_RECLAIM : MSG_REMOVE;
 			msg_set_str(&m, TAG_LEASE, argv[++i]);
+			if (m.type == MSG_RECLAIM &&
+			    getenv("XLICEN_PROBE_HOST") != NULL)
+				msg_set_str(&m, TAG_HOST,
+				    getenv("XLICEN_PROBE_HOST"));
 			await_reply(send_msg(&m), 10000);
 		} else if ((strcmp(c, "listen") == 0 ||
 		    strcmp(c, "expect") == 0 || strcmp(c, "wait") == 0) &&

@@ -123,6 +123,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.conn_unauth, LIMIT_CONN_UNAUTH);
 	assert_int_equal(cfg.conn_unauth_per_peer, LIMIT_CONN_UNAUTH_PER_PEER);
 	assert_int_equal(cfg.frame_budget, LIMIT_FRAME_BUDGET);
+	assert_int_equal(cfg.verify_host, 0);
+	assert_int_equal(cfg.queue_per_principal, LIMIT_QUEUE_PER_PRINCIPAL);
 	config_free(&cfg);
 }
 
@@ -151,6 +153,7 @@ test_every_key(void **state)
 	    "\tgroup = xlicen-grp\n"
 	    "\tpid_file = /run/x.pid\n"
 	    "\tlog = syslog\n"
+	    "\tverify_host = true\n"
 	    "[limits]\n"
 	    "\thandshake_timeout = 5\n"
 	    "\tidle_timeout = 300\n"
@@ -160,6 +163,7 @@ test_every_key(void **state)
 	    "\tmax_unauthenticated = 300\n"
 	    "\tmax_unauthenticated_per_peer = 7\n"
 	    "\tpartial_frame_budget = 1048576\n"
+	    "\tmax_queued_per_principal = 1000\n"
 	    "[leases]\n"
 	    "\tttl = 2592000\n"
 	    "\theartbeat = 60\n"
@@ -188,6 +192,8 @@ test_every_key(void **state)
 	assert_int_equal(cfg.conn_unauth, 300);
 	assert_int_equal(cfg.conn_unauth_per_peer, 7);
 	assert_int_equal(cfg.frame_budget, 1048576);
+	assert_int_equal(cfg.verify_host, 1);
+	assert_int_equal(cfg.queue_per_principal, 1000);
 	assert_int_equal(cfg.lease_ttl_s, 2592000);
 	assert_int_equal(cfg.heartbeat_s, 60);
 	assert_int_equal(cfg.orphan_grace_s, 0);
@@ -278,13 +284,13 @@ test_unknown_key(void **state)
 	    "0.0.0.0:128\n",
 	    "5: [server] lisen: unknown key (expected one of: listen, keytab, "
 	    "service, database, licenses, vendor_keys, user, group, pid_file, "
-	    "log, policy)");
+	    "log, policy, verify_host)");
 	/* A key of another section is unknown in this one. */
 	expect_bad("[limits]\nttl = 60\n",
 	    "2: [limits] ttl: unknown key (expected one of: handshake_timeout, "
 	    "idle_timeout, max_connections, max_connections_per_peer, "
 	    "max_frame, max_unauthenticated, max_unauthenticated_per_peer, "
-	    "partial_frame_budget)");
+	    "partial_frame_budget, max_queued_per_principal)");
 }
 
 static void
@@ -300,6 +306,11 @@ test_bad_number(void **state)
 	expect_bad("[limits]\nmax_frame = 64k\n",
 	    "2: [limits] max_frame = \"64k\": expected a number of bytes "
 	    "4096..16777216");
+	expect_bad("[server]\nverify_host = yes\n",
+	    "2: [server] verify_host = \"yes\": expected true or false");
+	expect_bad("[limits]\nmax_queued_per_principal = 0\n",
+	    "2: [limits] max_queued_per_principal = \"0\": expected a number "
+	    "1..1000");
 	expect_bad("[limits]\nidle_timeout = 99999999999999999999\n",
 	    "2: [limits] idle_timeout = \"99999999999999999999\": expected a "
 	    "number of seconds 1..86400");

@@ -124,6 +124,79 @@ test_canon_host(void **state)
 	assert_string_equal(out, "x");
 	display_canon_host("...", out, sizeof(out));
 	assert_string_equal(out, "");
+	/* Blanks around a claim are not part of the name (issue 11: a
+	 * claim "kiosk1 " slipped past "exclude = host:kiosk1"). */
+	assert_int_equal(display_canon_host(" kiosk1 ", out, sizeof(out)), 0);
+	assert_string_equal(out, "kiosk1");
+	assert_int_equal(display_canon_host("\tKIOSK1. \t", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, "kiosk1");
+	assert_int_equal(display_canon_host("kiosk1 . ", out, sizeof(out)),
+	    0);
+	assert_string_equal(out, "kiosk1");
+	/* Control characters and blanks inside are refused; out still has
+	 * the canonical form for a caller that only compares. */
+	assert_int_equal(display_canon_host("kio\nsk1", out, sizeof(out)),
+	    XLICEN_E_BAD_VALUE);
+	assert_string_equal(out, "kio\nsk1");
+	assert_int_equal(display_canon_host("kiosk1\x7f", out, sizeof(out)),
+	    XLICEN_E_BAD_VALUE);
+	assert_int_equal(display_canon_host("kio sk1", out, sizeof(out)),
+	    XLICEN_E_BAD_VALUE);
+	assert_int_equal(display_canon_host("\x1b[2J", out, sizeof(out)),
+	    XLICEN_E_BAD_VALUE);
+	assert_int_equal(display_canon_host("", out, sizeof(out)), 0);
+	assert_int_equal(display_canon_host(NULL, out, sizeof(out)), 0);
+}
+
+/* The comparison key: the short name, or an address literal whole. */
+static void
+test_host_key(void **state)
+{
+	static const struct {
+		const char *in, *key;
+	} rows[] = {
+		{ "kiosk1", "kiosk1" },
+		{ "kiosk1 ", "kiosk1" },
+		{ "KIOSK1.", "kiosk1" },
+		{ "kiosk1.example.org", "kiosk1" },
+		{ " Kiosk1.Example.ORG. ", "kiosk1" },
+		{ "kiosk1.other.net", "kiosk1" },
+		{ "localhost.localdomain", "localhost" },
+		{ "10.0.0.5", "10.0.0.5" },
+		{ "10.0.0.5.", "10.0.0.5" },
+		{ "::1", "::1" },
+		{ "::ffff:10.0.0.5", "::ffff:10.0.0.5" },
+		{ "FE80::1", "fe80::1" },
+		{ "a.123", "a.123" },
+		{ ".kiosk1", ".kiosk1" },
+		{ "", "" },
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		display_host_key(rows[i].in, out, sizeof(out));
+		if (strcmp(out, rows[i].key) != 0)
+			fail_msg("row %zu: key of \"%s\" is \"%s\", want "
+			    "\"%s\"", i, rows[i].in, out, rows[i].key);
+	}
+	assert_int_equal(display_host_key("kio\rsk1.x", out, sizeof(out)),
+	    XLICEN_E_BAD_VALUE);
+	assert_true(display_host_same("kiosk1", "KIOSK1."));
+	assert_true(display_host_same("kiosk1 ", "kiosk1"));
+	assert_true(display_host_same("kiosk1.example.org", "kiosk1"));
+	assert_true(display_host_same("kiosk1", "kiosk1.example.org"));
+	assert_false(display_host_same("kiosk1", "kiosk10"));
+	assert_false(display_host_same("kiosk1", "kiosk"));
+	assert_false(display_host_same("10.0.0.5", "10.0.0.6"));
+	assert_false(display_host_same("10.0.0.5", "10"));
+	assert_false(display_host_same("", "kiosk1"));
+	assert_false(display_host_same(NULL, "kiosk1"));
+	/* A short out is cut, as display_canon_host's. */
+	display_host_key("abcdefgh.example", out, 4);
+	assert_string_equal(out, "abc");
 }
 
 int
@@ -133,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_canon_table),
 		cmocka_unit_test(test_canon_small_out),
 		cmocka_unit_test(test_canon_host),
+		cmocka_unit_test(test_host_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -263,6 +263,98 @@ test_admin_and_settings(void **state)
 	policy_free(p);
 }
 
+/*
+ * Host targets compare in the one canonical form (common/display.h):
+ * blanks, case, final dots and the domain of a claimed name do not take a
+ * claim past a host rule (issue 11).  Rules may name the short name or
+ * the FQDN.
+ */
+static const char host_policy[] =
+	"[products]\n"
+	"\txk = {\n"
+	"\t\texclude = host:kiosk1\n"
+	"\t}\n"
+	"\txf = {\n"
+	"\t\texclude = host:Kiosk2.Example.ORG.\n"
+	"\t}\n"
+	"\txm = {\n"
+	"\t\tmax = 1 host:ws1\n"
+	"\t}\n"
+	"\txi = {\n"
+	"\t\tinclude = host:ws1.example.org\n"
+	"\t}\n";
+
+static void
+test_host_claims(void **state)
+{
+	static const struct {
+		const char *product, *host, *held_host;
+		int code;
+	} rows[] = {
+		{ "xk", "kiosk1", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", "kiosk1 ", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", " kiosk1", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", "KIOSK1.", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", "kiosk1.example.org", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", "Kiosk1.Other.Net.", NULL, XLICEN_E_EXCLUDED },
+		{ "xk", "kiosk10", NULL, 0 },
+		{ "xk", "kiosk", NULL, 0 },
+		{ "xf", "kiosk2", NULL, XLICEN_E_EXCLUDED },
+		{ "xf", "kiosk2.example.org ", NULL, XLICEN_E_EXCLUDED },
+		{ "xf", "ws1", NULL, 0 },
+		/* ws1 holds the one seat its MAX allows, under any spelling. */
+		{ "xm", "ws1", "ws1", XLICEN_E_MAX_REACHED },
+		{ "xm", "WS1.example.org", "ws1", XLICEN_E_MAX_REACHED },
+		{ "xm", "ws1 ", "ws1.example.org", XLICEN_E_MAX_REACHED },
+		{ "xm", "ws1", " WS1. ", XLICEN_E_MAX_REACHED },
+		{ "xm", "ws2", "ws1", 0 },
+		{ "xi", "ws1", NULL, 0 },
+		{ "xi", "WS1.EXAMPLE.ORG.", NULL, 0 },
+		{ "xi", "ws2.example.org", NULL, XLICEN_E_EXCLUDED },
+	};
+	struct policy *p = load_ok(host_policy);
+	struct policy_holding h;
+	struct policy_decision d;
+	struct policy_ident id;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		h.principal = "alice@R";
+		h.host = rows[i].held_host;
+		h.count = 1;
+		id.principal = "bob@R";
+		id.host = rows[i].host;
+		rc = policy_check(p, rows[i].product, &id, 1, 10,
+		    rows[i].held_host != NULL ? 1 : 0, &h,
+		    rows[i].held_host != NULL ? 1 : 0, &d);
+		if (rc != rows[i].code)
+			fail_msg("row %zu: %s claiming \"%s\": code %d, want "
+			    "%d (%s)", i, rows[i].product, rows[i].host, rc,
+			    rows[i].code, d.reason);
+	}
+	policy_free(p);
+}
+
+static void
+test_dup_host_keys(void **state)
+{
+	char a[256], b[256];
+
+	(void)state;
+	/* dup_group host: the holder's host under another spelling is the
+	 * holder's group (one seat), not a second seat. */
+	assert_int_equal(policy_group_key(POLICY_DUP_HOST, "a@R",
+	    "ws1.example.org", "", 1, "L1", a, sizeof(a)), 0);
+	assert_int_equal(policy_group_key(POLICY_DUP_HOST, "b@R", "WS1. ",
+	    "", 2, "L2", b, sizeof(b)), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(policy_group_key(POLICY_DUP_HOST, "b@R", "ws2", "",
+	    2, "L2", b, sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+}
+
 static void
 test_group_keys(void **state)
 {
@@ -395,6 +487,8 @@ main(void)
 		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_admin_and_settings),
 		cmocka_unit_test(test_group_keys),
+		cmocka_unit_test(test_host_claims),
+		cmocka_unit_test(test_dup_host_keys),
 		cmocka_unit_test(test_load_errors),
 	};
 

@@ -1639,6 +1639,63 @@ test_kinds(void **state)
 	    " 'deny' AND code = 75", NULL), 2);
 }
 
+/*
+ * A host: node lock and dup_group host compare host claims in the one
+ * canonical form (common/display.h): the lock's host under any spelling
+ * (blanks, case, final dot, short name or FQDN) is the lock's host, and
+ * checkouts claiming one host under two spellings share its seat.
+ */
+static void
+test_host_spellings(void **state)
+{
+	static const struct {
+		const char *host;
+		int code;
+	} lock_rows[] = {
+		{ "ws1", 0 },
+		{ "ws1 ", 0 },
+		{ " WS1.Example.Org. ", 0 },
+		{ "ws1.example.org.", 0 },
+		{ "ws10.example.org", XLICEN_E_WRONG_HOST },
+		{ "ws2", XLICEN_E_WRONG_HOST },
+		{ "", XLICEN_E_WRONG_HOST },
+	};
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("locked", "1", "2", 100, 0, 0, "S1"),
+		lic("byhost", "1", "2", 1, 0, 0, "S2"),
+	};
+	struct store_checkout_req r;
+	struct store_grant g;
+	size_t i;
+	int rc;
+
+	strcpy(l[0].hostid, "host:WS1.example.org");
+	strcpy(l[1].dup_group, "host");
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	for (i = 0; i < sizeof(lock_rows) / sizeof(lock_rows[0]); i++) {
+		r = req("a@EX", "locked", "1", 1, NOW);
+		r.host = lock_rows[i].host;
+		rc = store_checkout(f->s, &r, &g);
+		if (rc != lock_rows[i].code)
+			fail_msg("lock row %zu: claim \"%s\": %d, want %d", i,
+			    lock_rows[i].host, rc, lock_rows[i].code);
+	}
+	/* dup_group host: bob claiming alice's host under another spelling
+	 * is in her group (one seat), not a second seat of the pool. */
+	r = req("a@EX", "byhost", "1", 1, NOW);
+	r.host = "ws1.example.org";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	r = req("b@EX", "byhost", "1", 1, NOW);
+	r.host = "WS1 ";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.shared, 1);
+	r = req("b@EX", "byhost", "1", 1, NOW);
+	r.host = "ws2";
+	assert_int_equal(store_checkout(f->s, &r, &g),
+	    XLICEN_E_NO_SEATS);
+}
+
 static void
 test_license_ttl(void **state)
 {
@@ -2125,6 +2182,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_and_remove,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_spellings, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_license_ttl,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkout_policy,
