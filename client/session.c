@@ -2584,16 +2584,16 @@ xlicen_set_watch_cb(xlicen_session *s, xlicen_watch_cb cb, void *userdata)
 	return 0;
 }
 
-int
-xlicen_checkout_start(xlicen_session *s, const char *product,
-    const char *version, unsigned count, unsigned flags)
+/* The start shared by xlicen_checkout_start and xlicen_checkout_adopt:
+ * check the arguments, refuse a second checkout, and make s->lease a new
+ * one for product, version and count.  0 or XLICEN_E_INVALID (set). */
+static int
+sess_lease_begin(xlicen_session *s, const char *product,
+    const char *version, unsigned count)
 {
-	struct sess_lease *L;
+	struct sess_lease *L = &s->lease;
 	int rc;
 
-	if (s == NULL)
-		return XLICEN_E_INVALID;
-	L = &s->lease;
 	sess_clearerr(s);
 	if ((rc = sess_checkout_args(s, product, version, count)) != 0)
 		return rc;
@@ -2604,6 +2604,21 @@ xlicen_checkout_start(xlicen_session *s, const char *product,
 	snprintf(L->product, sizeof(L->product), "%s", product);
 	snprintf(L->version, sizeof(L->version), "%s", version);
 	L->count = count;
+	return 0;
+}
+
+int
+xlicen_checkout_start(xlicen_session *s, const char *product,
+    const char *version, unsigned count, unsigned flags)
+{
+	struct sess_lease *L;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	if ((rc = sess_lease_begin(s, product, version, count)) != 0)
+		return rc;
 	L->flags = flags;
 	L->state = XLICEN_STATE_CONNECTING;
 	L->next_at = 0;		/* due now */
@@ -2622,19 +2637,13 @@ xlicen_checkout_adopt(xlicen_session *s, const char *product,
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	L = &s->lease;
-	sess_clearerr(s);
-	if ((rc = sess_checkout_args(s, product, version, count)) != 0)
-		return rc;
 	if (grant == NULL || grant->lease[0] == '\0' ||
-	    memchr(grant->lease, '\0', sizeof(grant->lease)) == NULL)
+	    memchr(grant->lease, '\0', sizeof(grant->lease)) == NULL) {
+		sess_clearerr(s);
 		return sess_seterr(s, XLICEN_E_INVALID, "no lease to adopt");
-	if (lease_active(L))
-		return sess_seterr(s, XLICEN_E_INVALID, "a checkout is already "
-		    "running (xlicen_checkout_stop ends it)");
-	memset(L, 0, sizeof(*L));
-	snprintf(L->product, sizeof(L->product), "%s", product);
-	snprintf(L->version, sizeof(L->version), "%s", version);
-	L->count = count;
+	}
+	if ((rc = sess_lease_begin(s, product, version, count)) != 0)
+		return rc;
 	L->grant = *grant;
 	/* Granted on the connection open now (or, if it is gone, re-attached
 	 * with RECLAIM from the next one: connecting bumps conn_id). */

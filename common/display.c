@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "display.h"
+#include "limits.h"
 #include "xlicen_errors.h"
 
 static int
@@ -83,8 +84,14 @@ display_host_key(const char *host, char *out, size_t outlen)
 int
 display_host_same(const char *a, const char *b)
 {
-	char ka[256], kb[256];
+	char ka[LIMIT_STRING + 1], kb[LIMIT_STRING + 1];
 
+	/* Longer than any string of the protocol, so not a host name: cut
+	 * to fit, its key could be another name's (a cut can make a name
+	 * read as an address, or the other way round). */
+	if ((a != NULL && strlen(a) > LIMIT_STRING) ||
+	    (b != NULL && strlen(b) > LIMIT_STRING))
+		return 0;
 	display_host_key(a, ka, sizeof(ka));
 	display_host_key(b, kb, sizeof(kb));
 	return ka[0] != '\0' && strcmp(ka, kb) == 0;

@@ -37,7 +37,8 @@ int display_host_key(const char *host, char *out, size_t outlen);
 
 /*
  * Whether host names a and b have the same non-empty key (display_host_key).
- * NULL or "" is no host and matches nothing.
+ * NULL or "" is no host and matches nothing, nor does a name longer than
+ * LIMIT_STRING bytes.
  */
 int display_host_same(const char *a, const char *b);
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "display.h"
+#include "limits.h"
 #include "xlicen_errors.h"
 
 static void
@@ -172,7 +173,7 @@ test_host_key(void **state)
 		{ ".kiosk1", ".kiosk1" },
 		{ "", "" },
 	};
-	char out[64];
+	char out[64], longname[LIMIT_STRING + 10];
 	size_t i;
 
 	(void)state;
@@ -194,6 +195,14 @@ test_host_key(void **state)
 	assert_false(display_host_same("10.0.0.5", "10"));
 	assert_false(display_host_same("", "kiosk1"));
 	assert_false(display_host_same(NULL, "kiosk1"));
+	/* Longer than any protocol string: not a host name, matches nothing
+	 * (cut to fit, "k.111...1z" would read as an address). */
+	memset(longname, '1', sizeof(longname) - 1);
+	memcpy(longname, "k.", 2);
+	longname[sizeof(longname) - 2] = 'z';
+	longname[sizeof(longname) - 1] = '\0';
+	assert_false(display_host_same(longname, longname));
+	assert_false(display_host_same(longname, "k"));
 	/* A short out is cut, as display_canon_host's. */
 	display_host_key("abcdefgh.example", out, 4);
 	assert_string_equal(out, "abc");
