@@ -400,6 +400,89 @@ test_group_keys(void **state)
 	assert_string_equal(policy_dup_name(POLICY_DUP_SITE), "site");
 }
 
+/*
+ * ADMIN.md "Precedence, as in FLEXlm: EXCLUDE > RESERVE > MAX > INCLUDE",
+ * one pair of rules at a time.  Each row is a case where both rules apply
+ * and would decide differently: the higher one's answer (code) is the
+ * result whichever rule the file lists first, and the lower rule alone
+ * gives its own answer (alone), so the row shows the order.  The product
+ * has 10 seats; the identity holds `held` of them, all that are in use.
+ */
+static void
+test_precedence_pairs(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *high, *low;	/* rules, higher precedence first */
+		const char *principal;
+		uint32_t held, want;
+		int code, from_reserve;	/* with both rules */
+		int alone;		/* with the lower rule only */
+	} pairs[] = {
+		{ "EXCLUDE beats RESERVE", "exclude = dave@R",
+		    "reserve = 2 dave@R", "dave@R", 0, 1,
+		    XLICEN_E_EXCLUDED, 0, 0 },
+		{ "EXCLUDE beats MAX", "exclude = dave@R", "max = 1 dave@R",
+		    "dave@R", 1, 1, XLICEN_E_EXCLUDED, 0,
+		    XLICEN_E_MAX_REACHED },
+		{ "EXCLUDE beats INCLUDE", "exclude = dave@R",
+		    "include = dave@R", "dave@R", 0, 1, XLICEN_E_EXCLUDED, 0,
+		    0 },
+		{ "RESERVE beats MAX", "reserve = 2 dave@R", "max = 1 dave@R",
+		    "dave@R", 1, 1, 0, 1, XLICEN_E_MAX_REACHED },
+		{ "RESERVE beats INCLUDE", "reserve = 1 dave@R",
+		    "include = alice@R", "dave@R", 0, 1, 0, 1,
+		    XLICEN_E_EXCLUDED },
+		{ "MAX beats INCLUDE (not included)", "max = 1 dave@R",
+		    "include = alice@R", "dave@R", 1, 1, XLICEN_E_MAX_REACHED,
+		    0, XLICEN_E_EXCLUDED },
+		{ "MAX caps the included", "max = 1 dave@R",
+		    "include = dave@R", "dave@R", 1, 1, XLICEN_E_MAX_REACHED,
+		    0, 0 },
+	};
+	char text[512];
+	struct policy_holding h;
+	struct policy_decision d;
+	struct policy_ident id;
+	struct policy *p;
+	size_t i;
+	int order, rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		h.principal = pairs[i].principal;
+		h.host = "ws1";
+		h.count = pairs[i].held;
+		id.principal = pairs[i].principal;
+		id.host = "ws1";
+		/* order 0: high first; 1: low first; 2: low alone. */
+		for (order = 0; order < 3; order++) {
+			if (order == 2)
+				snprintf(text, sizeof(text), "[products]\n"
+				    "\tp = {\n\t\t%s\n\t}\n", pairs[i].low);
+			else
+				snprintf(text, sizeof(text), "[products]\n"
+				    "\tp = {\n\t\t%s\n\t\t%s\n\t}\n",
+				    order == 0 ? pairs[i].high : pairs[i].low,
+				    order == 0 ? pairs[i].low : pairs[i].high);
+			p = load_ok(text);
+			rc = policy_check(p, "p", &id, pairs[i].want, 10,
+			    pairs[i].held, &h, pairs[i].held > 0 ? 1 : 0, &d);
+			if (order < 2 && (rc != pairs[i].code ||
+			    d.from_reserve != pairs[i].from_reserve))
+				fail_msg("%s (%s first): code %d (want %d), "
+				    "from_reserve %d; reason \"%s\"",
+				    pairs[i].what, order == 0 ? "high" : "low",
+				    rc, pairs[i].code, d.from_reserve,
+				    d.reason);
+			if (order == 2 && rc != pairs[i].alone)
+				fail_msg("%s (low rule alone): code %d (want "
+				    "%d)", pairs[i].what, rc, pairs[i].alone);
+			policy_free(p);
+		}
+	}
+}
+
 /* Every refusal, with the file, the line and the key. */
 static void
 test_load_errors(void **state)
@@ -490,6 +573,7 @@ main(void)
 		cmocka_unit_test(test_host_claims),
 		cmocka_unit_test(test_dup_host_keys),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_precedence_pairs),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -2110,6 +2110,391 @@ test_lease_ids_distinct(void **state)
 	    XLICEN_E_NO_SEATS);
 }
 
+/* ---- what the docs promise about seats (issue 19) ---- */
+
+/* The id of the pool of a license serial, as the store numbered it. */
+static int64_t
+pool_id_of(struct fx *f, const char *serial)
+{
+	return raw_int(f, "SELECT id FROM pools WHERE serial = ?1", serial,
+	    NULL);
+}
+
+/* The seats in use of one pool (by serial) as store_status shows them. */
+static uint32_t
+pool_in_use(struct fx *f, const char *product, const char *serial,
+    int64_t now)
+{
+	struct store_pool_status *ps = NULL;
+	size_t n = 0, i;
+	uint32_t u = UINT32_MAX;
+
+	assert_int_equal(store_status(f->s, product, now, &ps, &n), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(ps[i].serial, serial) == 0)
+			u = ps[i].in_use;
+	free(ps);
+	assert_true(u != UINT32_MAX);
+	return u;
+}
+
+/*
+ * Several licenses of one product (ADMIN.md "License kinds and pool
+ * settings", store.h store_checkout): a checkout takes its seats from the
+ * first counted pool by id (the order pools were first loaded, not the
+ * order of the files) that has all of them free; a lease never spans
+ * pools; no pool gives more seats than it has, even while others have
+ * room.
+ */
+static void
+test_pools_first_fit(void **state)
+{
+	struct fx *f = *state;
+	/* P1 is loaded first, so it has the lower id though listed last. */
+	struct license l[2] = {
+		lic("draw", "1", "2", 2, 0, 0, "P2"),
+		lic("draw", "1", "2", 2, 0, 0, "P1"),
+	};
+	struct store_grant g, gb;
+	int64_t p1, p2;
+
+	sync1(f, l[1]);
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	p1 = pool_id_of(f, "P1");
+	p2 = pool_id_of(f, "P2");
+	assert_true(p1 < p2);
+
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_true(g.pool_id == p1);
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW), 1);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW), 0);
+	/* P1 has 1 free, P2 2: two seats come from P2, whole. */
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 2, NOW, &gb), 0);
+	assert_true(gb.pool_id == p2);
+	assert_int_equal(gb.in_use, 3);
+	assert_int_equal(gb.total, 4);
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW), 1);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW), 2);
+	/* One seat free in all: not two, though the product has one. */
+	assert_int_equal(checkout(f, "c@EX", "draw", "1", 2, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 3);
+	assert_int_equal(g.total, 4);
+	assert_int_equal(checkout(f, "c@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_true(g.pool_id == p1);
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW), 2);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW), 2);
+	assert_int_equal(checkout(f, "d@EX", "draw", "1", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	/* P2 frees two; P1 is full, so the next seats are P2's. */
+	assert_int_equal(store_release(f->s, "b@EX", gb.lease_id, NOW + 1,
+	    NULL), 0);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW + 1), 0);
+	assert_int_equal(checkout(f, "d@EX", "draw", "1", 1, NOW + 1, &g), 0);
+	assert_true(g.pool_id == p2);
+	assert_int_equal(checkout(f, "e@EX", "draw", "1", 1, NOW + 1, &g), 0);
+	assert_true(g.pool_id == p2);
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW + 1), 2);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW + 1), 2);
+	assert_int_equal(checkout(f, "f@EX", "draw", "1", 1, NOW + 1, &g),
+	    XLICEN_E_NO_SEATS);
+}
+
+/* A checkout as principal from host and display (display "" with pid:
+ * a client without a display). */
+static int
+co_from(struct fx *f, const char *principal, const char *product,
+    const char *host, const char *display, uint32_t pid,
+    struct store_grant *g)
+{
+	struct store_checkout_req r = req(principal, product, "1", 1, NOW);
+
+	r.host = host;
+	r.display = display;
+	r.pid = pid;
+	return store_checkout(f->s, &r, g);
+}
+
+/*
+ * Every dup-group mode of ADMIN.md "Dup grouping", both ways: two
+ * checkouts that the mode puts in one group take one seat (the second
+ * shares it), two that it does not take two.  A license without a
+ * dup_group (and no policy) groups as uhd.
+ */
+static void
+test_dup_modes_table(void **state)
+{
+	static const struct {
+		const char *mode;	/* product, and its license's mode */
+		const char *p1, *h1, *d1;
+		uint32_t pid1;
+		const char *p2, *h2, *d2;
+		uint32_t pid2;
+		uint32_t in_use;	/* 1: shared, 2: two seats */
+	} rows[] = {
+		{ "uhd", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1", "ws1:0", 2,
+		    1 },
+		{ "uhd", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1", "ws1:1", 1,
+		    2 },
+		{ "uhd", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws1", "ws1:0", 1,
+		    2 },
+		{ "uhd", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws2", "ws1:0", 1,
+		    2 },
+		{ "uhd", "a@EX", "ws1", "", 1, "a@EX", "ws1", "", 2, 2 },
+		{ "uhd", "a@EX", "ws1", "", 7, "a@EX", "ws1", "", 7, 1 },
+		{ "dflt", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1", "ws1:0", 2,
+		    1 },
+		{ "dflt", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1", "ws1:1", 1,
+		    2 },
+		{ "dflt", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws1", "ws1:0", 1,
+		    2 },
+		{ "user", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws2", "ws2:5", 2,
+		    1 },
+		{ "user", "a@EX", "ws1", "", 1, "a@EX", "ws1", "", 2, 1 },
+		{ "user", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws1", "ws1:0", 1,
+		    2 },
+		{ "host", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws1", "ws1:1", 2,
+		    1 },
+		{ "host", "a@EX", "ws1", "", 1, "b@EX", "ws1", "", 2, 1 },
+		{ "host", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws2", "ws1:0", 1,
+		    2 },
+		{ "display", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws2",
+		    "ws1:0", 2, 1 },
+		{ "display", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1",
+		    "ws1:1", 1, 2 },
+		{ "display", "a@EX", "ws1", "", 1, "a@EX", "ws1", "", 2, 2 },
+		{ "site", "a@EX", "ws1", "ws1:0", 1, "b@EX", "ws2", "ws2:0", 2,
+		    1 },
+		{ "site", "a@EX", "ws1", "", 1, "b@EX", "ws2", "", 2, 1 },
+		{ "none", "a@EX", "ws1", "ws1:0", 1, "a@EX", "ws1", "ws1:0", 1,
+		    2 },
+	};
+	static const char *const modes[] = { "uhd", "dflt", "user", "host",
+	    "display", "site", "none" };
+	struct fx *f = *state;
+	struct license l[7];
+	struct store_grant g1, g2;
+	size_t i;
+	int rc1, rc2;
+
+	for (i = 0; i < 7; i++) {
+		l[i] = lic(modes[i], "1", "2", 4, 0, 0, modes[i]);
+		if (strcmp(modes[i], "dflt") != 0)
+			snprintf(l[i].dup_group, sizeof(l[i].dup_group), "%s",
+			    modes[i]);
+	}
+	assert_int_equal(store_sync_pools(f->s, l, 7, NOW), 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		rc1 = co_from(f, rows[i].p1, rows[i].mode, rows[i].h1,
+		    rows[i].d1, rows[i].pid1, &g1);
+		rc2 = co_from(f, rows[i].p2, rows[i].mode, rows[i].h2,
+		    rows[i].d2, rows[i].pid2, &g2);
+		if (rc1 != 0 || rc2 != 0 ||
+		    in_use_of(f, rows[i].mode, NOW) != rows[i].in_use ||
+		    g2.in_use != rows[i].in_use || g1.shared != 0 ||
+		    g2.shared != (rows[i].in_use == 1))
+			fail_msg("row %zu (%s): %s %s \"%s\" pid %u then %s %s "
+			    "\"%s\" pid %u: rc %d %d, in use %u (want %u), "
+			    "shared %d", i, rows[i].mode, rows[i].p1,
+			    rows[i].h1, rows[i].d1, rows[i].pid1, rows[i].p2,
+			    rows[i].h2, rows[i].d2, rows[i].pid2, rc1, rc2,
+			    in_use_of(f, rows[i].mode, NOW), rows[i].in_use,
+			    g2.shared);
+		assert_int_equal(store_release(f->s, rows[i].p1, g1.lease_id,
+		    NOW, NULL), 0);
+		assert_int_equal(store_release(f->s, rows[i].p2, g2.lease_id,
+		    NOW, NULL), 0);
+		assert_int_equal(in_use_of(f, rows[i].mode, NOW), 0);
+	}
+}
+
+/*
+ * The mode is the license's dup_group, else the policy's, else uhd
+ * (ADMIN.md "Dup grouping").
+ */
+static void
+test_dup_mode_source(void **state)
+{
+	struct fx *f = *state;
+	struct policy *p = policy_of(f,
+	    "[default]\n"
+	    "\tdup_group = user\n");
+	struct license l[2] = {
+		lic("plain", "1", "2", 4, 0, 0, "S1"),
+		lic("vnone", "1", "2", 4, 0, 0, "S2"),
+	};
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	strcpy(l[1].dup_group, "none");
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	/* No license mode: the policy's user groups two hosts' displays. */
+	r = req("a@EX", "plain", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	r = req("a@EX", "plain", "1", 1, NOW);
+	r.host = "ws2";
+	r.display = "ws2:3";
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(in_use_of(f, "plain", NOW), 1);
+	/* The vendor's none wins over the policy's user. */
+	r = req("a@EX", "vnone", "1", 1, NOW);
+	r.display = "ws1:0";
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.shared, 0);
+	assert_int_equal(in_use_of(f, "vnone", NOW), 2);
+	/* Without the policy: uhd, so another display is another seat. */
+	assert_int_equal(checkout(f, "a@EX", "plain", "1", 1, NOW, &g), 0);
+	assert_int_equal(g.shared, 0);
+	assert_int_equal(in_use_of(f, "plain", NOW), 2);
+	policy_free(p);
+}
+
+/*
+ * Linger (ADMIN.md "Linger"): the license's, the policy's, the larger of
+ * both; a seat released at t stays counted until t + linger and is free
+ * then; during the linger the same dup group takes it back and another
+ * group cannot have it.
+ */
+static void
+test_linger_sources(void **state)
+{
+	static const struct {
+		const char *product;
+		uint32_t lic_linger;
+		uint32_t linger;	/* what applies */
+	} rows[] = {
+		{ "lic", 10, 10 },	/* the license's alone */
+		{ "pol", 0, 20 },	/* the policy's alone */
+		{ "both", 10, 20 },	/* the policy's is larger */
+		{ "vend", 30, 30 },	/* the license's is larger */
+		{ "zero", 0, 0 },	/* neither: freed at once */
+	};
+	struct fx *f = *state;
+	struct policy *p = policy_of(f,
+	    "[products]\n"
+	    "\tpol = {\n\t\tlinger = 20\n\t}\n"
+	    "\tboth = {\n\t\tlinger = 20\n\t}\n"
+	    "\tvend = {\n\t\tlinger = 20\n\t}\n");
+	struct license l[5];
+	struct store_checkout_req r;
+	struct store_grant g;
+	size_t i;
+	int64_t t = NOW + 1, end;
+	int freed;
+
+	for (i = 0; i < 5; i++) {
+		l[i] = lic(rows[i].product, "1", "2", 1, 0, 0, rows[i].product);
+		l[i].linger_s = rows[i].lic_linger;
+	}
+	assert_int_equal(store_sync_pools(f->s, l, 5, NOW), 0);
+	for (i = 0; i < 5; i++) {
+		r = req("a@EX", rows[i].product, "1", 1, NOW);
+		r.display = "ws1:0";
+		r.policy = p;
+		assert_int_equal(store_checkout(f->s, &r, &g), 0);
+		freed = -1;
+		assert_int_equal(store_release(f->s, "a@EX", g.lease_id, t,
+		    &freed), 0);
+		end = t + rows[i].linger;
+		if (freed != (rows[i].linger == 0) ||
+		    (rows[i].linger > 0 &&
+		    in_use_of(f, rows[i].product, end - 1) != 1) ||
+		    in_use_of(f, rows[i].product, end) != 0)
+			fail_msg("%s: license linger %u, want %u: freed %d, "
+			    "in use %u at +%u, %u at +%u", rows[i].product,
+			    rows[i].lic_linger, rows[i].linger, freed,
+			    in_use_of(f, rows[i].product, end - 1),
+			    rows[i].linger - 1,
+			    in_use_of(f, rows[i].product, end),
+			    rows[i].linger);
+	}
+
+	/* "both" lingers until t + 20: another group is refused, the same
+	 * group gets the seat back (and its linger again after release). */
+	r = req("b@EX", "both", "1", 1, t + 19);
+	r.display = "ws1:0";
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 1);
+	r = req("a@EX", "both", "1", 1, t + 19);
+	r.display = "ws1:1";
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	r.display = "ws1:0";
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(g.in_use, 1);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, t + 19,
+	    NULL), 0);
+	assert_int_equal(in_use_of(f, "both", t + 38), 1);
+	assert_int_equal(in_use_of(f, "both", t + 39), 0);
+	r = req("b@EX", "both", "1", 1, t + 39);
+	r.display = "ws1:0";
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.shared, 0);
+	policy_free(p);
+}
+
+/*
+ * Precedence through the store (ADMIN.md "Policy"), with the seats held
+ * read from the database: EXCLUDE beats RESERVE, RESERVE beats MAX and
+ * INCLUDE, MAX beats INCLUDE.  test_policy.c has each pair in both file
+ * orders; here the counts come from real seats.
+ */
+static void
+test_precedence_store(void **state)
+{
+	struct fx *f = *state;
+	struct policy *p = policy_of(f,
+	    "[products]\n"
+	    "\tdraw = {\n"
+	    "\t\treserve = 2 mallory@EX\n"
+	    "\t\texclude = mallory@EX\n"
+	    "\t\tmax = 1 dave@EX\n"
+	    "\t\treserve = 2 dave@EX\n"
+	    "\t\tinclude = alice@EX\n"
+	    "\t\tmax = 1 alice@EX\n"
+	    "\t\tmax = 1 eve@EX\n"
+	    "\t}\n");
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 8, 0, 0, "S1"));
+	r = req("mallory@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_EXCLUDED);
+	/* dave: two reserved seats past his MAX 1 and the INCLUDE list... */
+	r = req("dave@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	r = req("dave@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	/* ...then his MAX (held 2 > 1) before the INCLUDE list. */
+	r = req("dave@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_MAX_REACHED);
+	/* alice is included, and capped. */
+	r = req("alice@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	r = req("alice@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_MAX_REACHED);
+	/* eve is not included: under her MAX that is EXCLUDED. */
+	r = req("eve@EX", "draw", "1", 1, NOW);
+	r.policy = p;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_EXCLUDED);
+	assert_int_equal(in_use_of(f, "draw", NOW), 3);
+	policy_free(p);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -2197,6 +2582,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wal_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_write_behind,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pools_first_fit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_modes_table,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dup_mode_source,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger_sources,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_precedence_store,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
