@@ -5,6 +5,7 @@
  * tests see what a restarted server would see.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1876,6 +1877,112 @@ test_chain_intact_and_tampered(void **state)
 	assert_int_equal(bad, 3);
 }
 
+/*
+ * Every column the chain covers, tampered with one at a time in the
+ * database file (the triggers dropped, as an attacker with the file
+ * would): the verifier must name the tampered event.  Row 3 is a shared
+ * grant, so every column of it holds a value (detail too); a value set
+ * to NULL, or NULL set to a value, must tell as well as a changed one.
+ * After each case the original rows are put back and the chain must be
+ * intact again, so each case is judged on its own.
+ */
+static void
+test_chain_every_column(void **state)
+{
+	static const struct {
+		const char *set;	/* SET clause for the row */
+		int64_t id;		/* row tampered with */
+		uint64_t bad;		/* event the verifier must name */
+	} cases[] = {
+		{ "ts = ts + 1", 3, 3 },
+		{ "kind = 'release'", 3, 3 },
+		{ "principal = 'mallory@EX'", 3, 3 },
+		{ "principal = NULL", 3, 3 },
+		{ "host = 'ws9.example.org'", 3, 3 },
+		{ "display = ''", 3, 3 },
+		{ "display = NULL", 3, 3 },
+		{ "product = 'paint'", 3, 3 },
+		{ "version = '1.1'", 3, 3 },
+		{ "lease_id = lease_id || 'x'", 3, 3 },
+		{ "pool_id = pool_id + 1", 3, 3 },
+		{ "pool_id = NULL", 3, 3 },
+		{ "count = count + 1", 3, 3 },
+		{ "count = NULL", 3, 3 },
+		{ "code = 71", 3, 3 },
+		{ "code = 0", 4, 4 },		/* the denial's NO_SEATS */
+		{ "detail = detail || '.'", 3, 3 },
+		{ "detail = ''", 3, 3 },
+		{ "detail = NULL", 3, 3 },
+		{ "detail = 'x'", 2, 2 },	/* a grant's NULL detail */
+		{ "seats = 1", 3, 3 },		/* shared: 0 */
+		{ "seats = NULL", 3, 3 },
+		{ "hash = zeroblob(32)", 3, 3 },
+		{ "hash = NULL", 3, 3 },
+		{ "id = 50", 5, 50 },		/* the last row moved */
+	};
+	struct fx *f = *state;
+	struct store_grant g1, g2, g3;
+	uint64_t nev = 0, bad = 9;
+	char head[65], head2[65], sql[256];
+	sqlite3 *db;
+	size_t i;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW + 1, &g1), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW + 2, &g2), 0);
+	assert_int_equal(g2.shared, 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "ws2.example.org:0", 1,
+	    NOW + 3, &g3), XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", g1.lease_id, NOW + 4,
+	    NULL), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 5);
+	assert_int_equal(bad, 0);
+	/* Row 3 has every column filled in: a case changes a value. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE id = 3"
+	    " AND kind = 'grant' AND principal = 'a@EX' AND host IS NOT NULL"
+	    " AND display <> '' AND product = 'draw' AND version IS NOT NULL"
+	    " AND lease_id IS NOT NULL AND pool_id IS NOT NULL AND count = 1"
+	    " AND code = 0 AND detail <> '' AND seats = 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE id = 4"
+	    " AND code <> 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE id = 2"
+	    " AND detail IS NULL", NULL), 1);
+
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
+	    " DROP TRIGGER events_no_delete;"
+	    " CREATE TABLE orig AS SELECT * FROM events", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE events SET %s WHERE id = %"
+		    PRId64, cases[i].set, cases[i].id);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_changes(db), 1);
+		assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2),
+		    0);
+		if (bad != cases[i].bad)
+			fail_msg("%s: verify named event %" PRIu64 ", not %"
+			    PRIu64, sql, bad, cases[i].bad);
+		/* Checked up to and including the bad one; the head is
+		 * the last good event's. */
+		assert_int_equal(nev, cases[i].id);
+		assert_string_not_equal(head2, head);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM events;"
+		    " INSERT INTO events SELECT * FROM orig", NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2),
+		    0);
+		assert_int_equal(bad, 0);
+		assert_int_equal(nev, 5);
+		assert_string_equal(head2, head);
+	}
+	sqlite3_close(db);
+}
+
 /* A database of 0001 with history gets seats and hashes when opened. */
 static void
 test_migration_0002(void **state)
@@ -2006,6 +2113,132 @@ test_report(void **state)
 	free(r);
 	assert_int_equal(store_report(f->s, NOW + 10, NOW, NOW + 1000, NULL,
 	    &r, &n), XLICEN_E_INVALID);
+}
+
+/* |got - num/den| is below rounding. */
+static void
+assert_ratio(double got, double num, double den)
+{
+	double want = num / den, d = got - want;
+
+	if (d < -1e-9 || d > 1e-9)
+		fail_msg("average %.9f, want %.0f/%.0f = %.9f", got, num, den,
+		    want);
+}
+
+/*
+ * A scripted history against numbers worked out by hand.  Pool of 3
+ * seats, default dup grouping (principal, host, display); T = NOW:
+ *
+ *   T+0   a h:0 x1  lease A1, a new seat        seats in use 1
+ *   T+10  a h:0 x1  lease A2, shares A1's seat  1 (shared: counted once)
+ *   T+20  b h:1 x2  lease B, a new 2-seat seat  3
+ *   T+30  c h:2 x1  denied (NO_SEATS)           3
+ *   T+40  release A1 (A2 keeps the seat)        3
+ *   T+45  release B                             1
+ *   T+55  release A2                            0
+ *   T+60  d h:3 x1  lease D, still held         1
+ *
+ * Report [T, T+100] (now far later, so to = T+100, span 100 s):
+ *   product: seats 1 on [0,20) 20, 3 on [20,45) 75, 1 on [45,55) 10,
+ *     0 on [55,60), 1 on [60,100] 40: 145 seat-s, average 1.45, peak 3
+ *     (4 if the shared seat were counted twice); grants 4, denials 1;
+ *     seconds = its leases' = 85 + 50 + 40 = 175.
+ *   a: lease seats 1 on [0,10) 10, 2 on [10,40) 60, 1 on [40,55) 15 =
+ *     85, average 0.85, peak 2 (its two leases), grants 2.
+ *   b: 2 seats on [20,45) = 50, average 0.5, peak 2, grants 1.
+ *   c: 1 denial, nothing else.  d: [60,100] = 40, average 0.4, peak 1.
+ * Report [T+15, T+50] (span 35 s; a's seat and A2 come from before it):
+ *   product: 1 on [15,20) 5, 3 on [20,45) 75, 1 on [45,50) 5 = 85,
+ *     average 85/35, peak 3, grants 1 (B), denials 1, seconds 60 + 50.
+ *   a: 2 on [15,40) 50, 1 on [40,50) 10 = 60, average 60/35, peak 2,
+ *     grants 0.  b: 50, average 50/35.  d: not yet granted, no row.
+ */
+static void
+test_report_hand_computed(void **state)
+{
+	struct fx *f = *state;
+	struct store_report_row *r = NULL;
+	const struct store_report_row *x;
+	struct store_grant a1, a2, b, c, d;
+	size_t n = 0, i;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &a1), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 10, &a2),
+	    0);
+	assert_int_equal(a2.shared, 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:1", 2, NOW + 20, &b),
+	    0);
+	assert_int_equal(b.in_use, 3);
+	assert_int_equal(co_disp(f, "c@EX", "draw", "h:2", 1, NOW + 30, &c),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", a1.lease_id, NOW + 40,
+	    NULL), 0);
+	assert_int_equal(store_release(f->s, "b@EX", b.lease_id, NOW + 45,
+	    NULL), 0);
+	assert_int_equal(store_release(f->s, "a@EX", a2.lease_id, NOW + 55,
+	    NULL), 0);
+	assert_int_equal(co_disp(f, "d@EX", "draw", "h:3", 1, NOW + 60, &d),
+	    0);
+	/* Nothing expired on the way (TTL 60 from each grant). */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind"
+	    " = 'expire'", NULL), 0);
+
+	assert_int_equal(store_report(f->s, NOW, NOW + 100, NOW + 1000, NULL,
+	    &r, &n), 0);
+	assert_int_equal(n, 5);
+	x = row_of(r, n, "draw", "");
+	assert_int_equal(x->grants, 4);
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->peak, 3);
+	assert_ratio(x->avg, 145, 100);
+	assert_int_equal(x->seconds, 175);
+	x = row_of(r, n, "draw", "a@EX");
+	assert_int_equal(x->grants, 2);
+	assert_int_equal(x->denials, 0);
+	assert_int_equal(x->peak, 2);
+	assert_ratio(x->avg, 85, 100);
+	assert_int_equal(x->seconds, 85);
+	x = row_of(r, n, "draw", "b@EX");
+	assert_int_equal(x->grants, 1);
+	assert_int_equal(x->peak, 2);
+	assert_ratio(x->avg, 50, 100);
+	assert_int_equal(x->seconds, 50);
+	x = row_of(r, n, "draw", "c@EX");
+	assert_int_equal(x->grants, 0);
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->peak, 0);
+	assert_ratio(x->avg, 0, 100);
+	assert_int_equal(x->seconds, 0);
+	x = row_of(r, n, "draw", "d@EX");
+	assert_int_equal(x->grants, 1);
+	assert_int_equal(x->peak, 1);
+	assert_ratio(x->avg, 40, 100);
+	assert_int_equal(x->seconds, 40);
+	free(r);
+
+	assert_int_equal(store_report(f->s, NOW + 15, NOW + 50, NOW + 1000,
+	    "draw", &r, &n), 0);
+	for (i = 0; i < n; i++)
+		assert_string_not_equal(r[i].principal, "d@EX");
+	assert_int_equal(n, 4);
+	x = row_of(r, n, "draw", "");
+	assert_int_equal(x->grants, 1);
+	assert_int_equal(x->denials, 1);
+	assert_int_equal(x->peak, 3);
+	assert_ratio(x->avg, 85, 35);
+	assert_int_equal(x->seconds, 110);
+	x = row_of(r, n, "draw", "a@EX");
+	assert_int_equal(x->grants, 0);
+	assert_int_equal(x->peak, 2);
+	assert_ratio(x->avg, 60, 35);
+	assert_int_equal(x->seconds, 60);
+	x = row_of(r, n, "draw", "b@EX");
+	assert_int_equal(x->peak, 2);
+	assert_ratio(x->avg, 50, 35);
+	assert_int_equal(x->seconds, 50);
+	free(r);
 }
 
 /* ---- untrusted text and the audit trail ---- */
@@ -2576,9 +2809,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_intact_and_tampered,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_every_column,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_0002,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_hand_computed,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_write_behind,
