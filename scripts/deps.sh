@@ -13,6 +13,9 @@
 # database; krb5_newrealm does) and nothing here uses them: scripts/realm.sh
 # runs its own KDC from a directory, on a loopback port of its own.
 #
+# Arguments name further packages to install the same way, for a script
+# that needs more than the build and the tests (scripts/coverage: gcovr).
+#
 # Run as root, or as a user with sudo.  Set XLICEN_DEPS_SKIP=1 to skip this
 # step entirely (e.g. on a machine where packages are managed elsewhere).
 set -eu
@@ -25,6 +28,7 @@ PACKAGES="
 	xvfb x11-apps x11-utils fonts-urw-base35 netpbm libx11-dev libxt-dev libxaw7-dev
 	python3 procps iproute2 groff-base man-db
 "
+PACKAGES="$PACKAGES $*"
 
 prog=deps.sh
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
