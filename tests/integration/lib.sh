@@ -3,7 +3,13 @@
 # Each test gets its own directory under $XLICEN_IT_TMP with a vendor key
 # pair, a license directory, a database, and a gss-xlicend on a free
 # loopback port (the server binds port 0 and logs the port it got, so two
-# tests never race for one).  Everything it starts is killed at exit.
+# tests never race for one).
+#
+# How a test ends: `pass` stops the server with SIGTERM and wants exit
+# status 0 within IT_STOP_TIMEOUT seconds, then looks through every server
+# log of the test ($T/server.N.log, one per server_start) for a sanitizer
+# report (server_log_check); any of these fails the test.  A test that
+# fails instead kills everything it started with SIGKILL.
 #
 # Environment (set by tests/integration/CMakeLists.txt):
 #   XLICEN_BIN_SERVER XLICEN_BIN_CLI XLICEN_BIN_LICENSE XLICEN_BIN_PROBE
@@ -23,6 +29,9 @@ IT_NAME=$(basename "$0" .sh)
 IT_PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
 # Seconds any one client command may take.
 IT_CMD_TIMEOUT=${IT_CMD_TIMEOUT:-10}
+# Seconds the server may take to exit after SIGTERM (a sanitizer build
+# under load is several times slower than a plain one).
+IT_STOP_TIMEOUT=${IT_STOP_TIMEOUT:-10}
 
 if [ ! -s "$XLICEN_REALM_DIR/realm.env" ]; then
 	echo "$IT_NAME: no realm in $XLICEN_REALM_DIR (fixture realm not started?)" >&2
@@ -74,6 +83,52 @@ fail() {
 		fail_hook >&2
 	fi
 	exit 1
+}
+
+# usecs SECONDS: SECONDS (an integer or a decimal like 2.5) in microseconds.
+usecs() {
+	local int=${1%%.*} frac=
+	case $1 in *.*) frac=${1#*.} ;; esac
+	frac=${frac}000000
+	echo $(( ${int:-0} * 1000000 + 10#${frac:0:6} ))
+}
+
+# wait_until SECONDS WHAT CMD...: run CMD every 20 ms until it succeeds;
+# if it has not within SECONDS, fail the test with "timed out after
+# SECONDS s waiting for WHAT".  This is how a test waits for an event:
+# never with a fixed sleep, which is too short on a loaded machine or
+# a sanitizer build and too long everywhere else.
+wait_until() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(( ${EPOCHREALTIME//[!0-9]/} + $(usecs "$secs") ))
+	while ! "$@"; do
+		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ]; then
+			fail "timed out after $secs s waiting for $what"
+		fi
+		sleep 0.02
+	done
+}
+
+# log_has PATTERN [FILE]: FILE (default the current server log) has a
+# line matching the grep -E PATTERN.
+log_has() { grep -Eq -- "$1" "${2:-$SERVER_LOG}" 2>/dev/null; }
+
+# server_gone: the server process has exited (bash reaps its children as
+# they end, so a dead server does not linger as a zombie here).
+server_gone() { ! kill -0 "$SERVER_PID" 2>/dev/null; }
+
+# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
+SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
+
+# server_log_check FILE...: fail if a server log has a sanitizer report.
+server_log_check() {
+	local f hits
+	for f in "$@"; do
+		[ -r "$f" ] || continue
+		hits=$(grep -E -m 5 -- "$SANITIZER_REPORT" "$f" || true)
+		[ -z "$hits" ] || fail "sanitizer report in $f: $hits"
+	done
 }
 
 # run [as USER] CMD...: run CMD with a timeout (as USER: with USER's
@@ -152,10 +207,21 @@ license() {
 		2>"$T/sign.err" || fail "xlicen-license sign $product: $(cat "$T/sign.err")"
 }
 
+# server_ready: the server logged " ready "; fails the test if it exited.
+server_ready() {
+	grep -q ' ready ' "$SERVER_LOG" && return 0
+	if server_gone; then
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+		fail "gss-xlicend exited during startup"
+	fi
+	return 1
+}
+
 # server_start [gss-xlicend options...]: start (or restart, on the same port
 # and database) the server; returns once it logged "ready".
 server_start() {
-	local i listen
+	local listen
 	[ $# -gt 0 ] && SERVER_ARGS=("$@")
 	mkdir -p "$T/lic" "$T/keys"
 	SERVER_STARTS=$((SERVER_STARTS + 1))
@@ -172,41 +238,26 @@ server_start() {
 		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!
-	for i in $(seq 1 250); do
-		if grep -q ' ready ' "$SERVER_LOG"; then
-			break
-		fi
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			wait "$SERVER_PID" 2>/dev/null || true
-			SERVER_PID=
-			fail "gss-xlicend exited during startup"
-		fi
-		sleep 0.02
-	done
-	grep -q ' ready ' "$SERVER_LOG" || fail "gss-xlicend not ready after 5 s"
+	wait_until 10 "gss-xlicend to log \"ready\"" server_ready
 	listen=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
 	[ -n "$listen" ] || fail "no \"listening on\" line in $SERVER_LOG"
 	SERVER_PORT=$listen
 }
 
-# server_stop [SIGNAL]: stop the server (default TERM) and wait for it.
+# server_stop [SIGNAL]: stop the server (default TERM) and wait at most
+# IT_STOP_TIMEOUT s for it.  On SIGKILL it must end with status 137;
+# on any other signal with status 0 and no sanitizer report in its log.
 server_stop() {
-	local sig=${1:-TERM}
+	local sig=${1:-TERM} want=0 rc=0
 	[ -n "$SERVER_PID" ] || return 0
+	[ "$sig" = KILL ] && want=137
 	kill "-$sig" "$SERVER_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 250); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-		SERVER_PID=
-		fail "gss-xlicend ignored SIG$sig for 5 s"
-	fi
-	wait "$SERVER_PID" 2>/dev/null || true
+	wait_until "$IT_STOP_TIMEOUT" "gss-xlicend to exit on SIG$sig" server_gone
+	wait "$SERVER_PID" 2>/dev/null || rc=$?
 	SERVER_PID=
+	[ "$rc" = "$want" ] ||
+		fail "gss-xlicend exited with status $rc on SIG$sig, expected $want"
+	[ "$sig" = KILL ] || server_log_check "$SERVER_LOG"
 }
 
 # json_field JSON PRODUCT FIELD: a field of one product in `status --json`
@@ -232,7 +283,11 @@ in_use() {
 	json_field "$RUN_OUT" "$1" in_use
 }
 
+# pass: stop the server (SIGTERM, status 0), check every server log of
+# the test, and end the test as passed.
 pass() {
+	server_stop TERM
+	server_log_check "$T"/server.*.log
 	it_log "PASS"
 	exit 0
 }
