@@ -7,6 +7,13 @@
 # the real xlicen-license, and talks to the server with the real xlicen CLI
 # using the users of the throwaway realm (fixture "realm").
 #
+# How a test ends: `pass` stops a server still running with SIGTERM and
+# wants exit status 0 within STOP_TIMEOUT seconds (stop_server itself wants
+# 0 after SIGTERM or SIGINT), then looks through every server log of the
+# test ($T/server*.log and each start_server LOG) for a sanitizer report
+# (server_log_check); any of these fails the test.  A test that fails
+# kills what it started with SIGKILL.
+#
 # Environment (tests/daemon/CMakeLists.txt): XLICEN_BIN_SERVER,
 # XLICEN_BIN_CLI, XLICEN_BIN_LICENSE, XLICEN_DAEMON_TMP, XLICEN_SOURCE_DIR,
 # XLICEN_BUILD_DIR; with the realm also XLICEN_REALM_DIR and the krb5
@@ -16,6 +23,8 @@ set -euo pipefail
 TEST_NAME=$(basename "$0" .sh)
 # Seconds any one client command may take.
 CMD_TIMEOUT=${CMD_TIMEOUT:-15}
+# Seconds the server may take to exit after SIGTERM at the end of a test.
+STOP_TIMEOUT=${STOP_TIMEOUT:-10}
 
 : "${XLICEN_DAEMON_TMP:?}"
 mkdir -p "$XLICEN_DAEMON_TMP"
@@ -25,6 +34,7 @@ chmod 755 "$T"
 
 SERVER_PID=
 SERVER_LOG=
+SERVER_LOGS=()
 PORT=
 CLEANUP_DIRS=()
 
@@ -62,9 +72,52 @@ skip() {
 	exit 77
 }
 
+# pass: stop a running server (SIGTERM, status 0), check every server log
+# of the test, and end the test as passed.
 pass() {
+	if [ -n "$SERVER_PID" ]; then
+		stop_server TERM "$STOP_TIMEOUT"
+	fi
+	server_log_check "$T"/server*.log ${SERVER_LOGS[@]+"${SERVER_LOGS[@]}"}
 	note "PASS"
 	exit 0
+}
+
+# usecs SECONDS: SECONDS (an integer or a decimal like 2.5) in microseconds.
+usecs() {
+	local int=${1%%.*} frac=
+	case $1 in *.*) frac=${1#*.} ;; esac
+	frac=${frac}000000
+	echo $(( ${int:-0} * 1000000 + 10#${frac:0:6} ))
+}
+
+# wait_until SECONDS WHAT CMD...: run CMD every 20 ms until it succeeds;
+# if it has not within SECONDS, fail the test with "timed out after
+# SECONDS s waiting for WHAT".  Tests wait for events this way, never
+# with a fixed sleep.
+wait_until() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(( ${EPOCHREALTIME//[!0-9]/} + $(usecs "$secs") ))
+	while ! "$@"; do
+		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ]; then
+			fail "timed out after $secs s waiting for $what"
+		fi
+		sleep 0.02
+	done
+}
+
+# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
+SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
+
+# server_log_check FILE...: fail if a server log has a sanitizer report.
+server_log_check() {
+	local f hits
+	for f in "$@"; do
+		[ -r "$f" ] || continue
+		hits=$(grep -E -m 5 -- "$SANITIZER_REPORT" "$f" || true)
+		[ -z "$hits" ] || fail "sanitizer report in $f: $hits"
+	done
 }
 
 expect_eq() {	# actual expected what
@@ -126,6 +179,7 @@ server_user_args() {
 start_server() {
 	local i
 	SERVER_LOG=$1
+	SERVER_LOGS+=("$1")
 	shift
 	"$XLICEN_BIN_SERVER" --foreground "$@" </dev/null >/dev/null 2>"$SERVER_LOG" &
 	SERVER_PID=$!
@@ -136,50 +190,49 @@ start_server() {
 
 # wait_ready: until SERVER_LOG has " ready " (10 s).
 wait_ready() {
-	local i
-	for i in $(seq 1 500); do
-		grep -q ' ready ' "$SERVER_LOG" && return 0
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-			wait "$SERVER_PID" 2>/dev/null || true
-			SERVER_PID=
-			fail "gss-xlicend exited during start-up"
-		fi
-		sleep 0.02
-	done
-	fail "gss-xlicend not ready after 10 s"
+	wait_until 10 "gss-xlicend to log \"ready\"" server_ready
+}
+server_ready() {
+	grep -q ' ready ' "$SERVER_LOG" && return 0
+	if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+		fail "gss-xlicend exited during start-up"
+	fi
+	return 1
 }
 
 # wait_log PATTERN [SECONDS]: until SERVER_LOG has a line matching the
 # grep -E PATTERN.
 wait_log() {
-	local i n=$(( ${2:-10} * 50 ))
-	for i in $(seq 1 "$n"); do
-		grep -Eq -- "$1" "$SERVER_LOG" && return 0
-		sleep 0.02
-	done
-	fail "no line matching /$1/ in $SERVER_LOG after ${2:-10} s"
+	wait_until "${2:-10}" "a line matching /$1/ in $SERVER_LOG" \
+		grep -Eq -- "$1" "$SERVER_LOG"
 }
 
 # stop_server SIGNAL SECONDS: send SIGNAL and wait at most SECONDS for the
-# exit; STOP_RC is the exit status, STOP_MS how long it took.
+# exit; STOP_RC is the exit status, STOP_MS how long it took.  After
+# SIGTERM or SIGINT the status must be 0 and the log free of sanitizer
+# reports.
 stop_server() {
-	local sig=$1 limit=$2 t0 i
+	local sig=$1 limit=$2 t0
 	t0=$(date +%s%N)
 	kill "-$sig" "$SERVER_PID"
-	for i in $(seq 1 $((limit * 100))); do
-		# A zombie still answers kill -0: look at the state.
-		if ! grep -q '^State:[[:space:]]*[^Z]' "/proc/$SERVER_PID/status" 2>/dev/null; then
-			break
-		fi
-		sleep 0.01
-	done
-	if grep -q '^State:[[:space:]]*[^Z]' "/proc/$SERVER_PID/status" 2>/dev/null; then
-		fail "gss-xlicend still running $limit s after SIG$sig"
-	fi
+	wait_until "$limit" "gss-xlicend to exit on SIG$sig" server_exited
 	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 	STOP_RC=0
 	wait "$SERVER_PID" || STOP_RC=$?
 	SERVER_PID=
+	case $sig in
+	TERM | INT)
+		[ "$STOP_RC" = 0 ] ||
+			fail "gss-xlicend exited with status $STOP_RC on SIG$sig, expected 0"
+		server_log_check "$SERVER_LOG"
+		;;
+	esac
+}
+# server_exited: SERVER_PID is gone or a zombie (kill -0 succeeds on one).
+server_exited() {
+	! grep -q '^State:[[:space:]]*[^Z]' "/proc/$SERVER_PID/status" 2>/dev/null
 }
 
 # xl [as USER] ARGS...: the CLI against 127.0.0.1:PORT (the service
@@ -239,6 +292,20 @@ hold() {
 # lease_of NAME: the lease id in NAME's grant line.
 lease_of() {
 	sed -n 's/^xlicen: granted xdemo lease \([^ ]*\) .*/\1/p' "$T/$1.err"
+}
+
+# db_is SQL VALUE: one value of $T/xlicen.db (read-only, python3's
+# sqlite3; the server keeps the file open) is VALUE (for wait_until).
+db_is() {
+	local got
+	got=$(/usr/bin/python3 - "$T/xlicen.db" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=5)
+row = c.execute(sys.argv[2]).fetchone()
+print("" if row is None or row[0] is None else row[0])
+PY
+) || fail "reading $T/xlicen.db: $1"
+	[ "$got" = "$2" ]
 }
 
 # port_free PORT: nothing listens on 127.0.0.1:PORT or *:PORT (TCP).

@@ -37,10 +37,18 @@ for u in alice bob carol dave; do
 	( while [ ! -e "$T/stop-load" ]; do
 		KRB5CCNAME="FILE:$XLICEN_REALM_DIR/$u.ccache" timeout -k 1 5 \
 			"$XLICEN_BIN_CLI" -s "localhost:$PORT" status >/dev/null 2>&1 || true
+		echo >>"$T/load.$u"
 	done ) &
 	LOADERS+=($!)
 done
-sleep 1
+# The load is on once every loader has had two requests answered.
+loaded() {
+	local u
+	for u in alice bob carol dave; do
+		[ "$(wc -l <"$T/load.$u" 2>/dev/null || echo 0)" -ge 2 ] || return 1
+	done
+}
+wait_until 20 "two status requests of each loader" loaded
 
 stop_server TERM 5
 note "stopped in $STOP_MS ms"
@@ -56,8 +64,11 @@ done
 # The holders outlive the server; restart on the same port and database.
 start_server "$T/server.2.log" --listen "127.0.0.1:$PORT" "${ARGS[@]}"
 expect_eq "$(seats xdemo)" "8/10" "seats after the restart"
-# Heartbeats of every lease arrive at the new server.
-sleep 2.5
+# Heartbeats of every lease arrive at the new server: each lease has one
+# stamped after the restart (heartbeat_at is in whole seconds, hence >).
+RESTART_S=$(date +%s)
+wait_until 15 "a heartbeat of every lease at the restarted server" \
+	db_is "SELECT COUNT(*) FROM leases WHERE heartbeat_at > $RESTART_S" 8
 for i in 1 2 3 4 5 6 7 8; do
 	expect_not_contains "$(cat "$T/h$i.err")" "is lost" "h$i's lease after the restart"
 done

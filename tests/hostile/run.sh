@@ -4,7 +4,9 @@
 # well-behaved client (bob) hold a seat, then runs each ITEM and after
 # every one checks that the server process is alive and that a good client
 # (alice) still checks a seat out and releases it.  At the end the held
-# seat must still be in use and its client still running.
+# seat must still be in use and its client still running, and the server
+# must stop on SIGTERM with status 0 and no sanitizer report in its log (a
+# failing run kills it with SIGKILL instead).
 #
 #   run.sh [options] NAME ITEM...
 #
@@ -304,6 +306,25 @@ check_gss_client() {
 		record_failure "@gss-client: no FRAME_TYPE refusal in the server log"
 }
 
+# wait_until SECONDS WHAT CMD...: run CMD every 20 ms until it succeeds;
+# die after SECONDS with "timed out after SECONDS s waiting for WHAT".
+wait_until() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$(( $(date +%s%N) / 1000000 + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }') ))
+	while ! "$@"; do
+		[ "$(( $(date +%s%N) / 1000000 ))" -lt "$end" ] ||
+			die "timed out after $secs s waiting for $what"
+		sleep 0.02
+	done
+}
+
+# quiet: the server holds no client connection but the seat holder's (it
+# has closed every connection a check opened, and freed what they held).
+quiet() {
+	[ "$(ss -Htn state established state close-wait "( sport = :$PORT )" 2>/dev/null | wc -l)" -le 1 ]
+}
+
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$SERVER_PID/status"; }
 nfds() { find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
@@ -312,15 +333,15 @@ check_memory() {
 	# Warm up (GSS, rcache, SQLite and malloc reach their steady state).
 	out=$(timeout -k 2 60 "$HOSTILE_BIN" churn 127.0.0.1 "$PORT" 100 2>&1) ||
 		{ record_failure "@memory: warm-up: $out"; return; }
-	sleep 0.3
+	wait_until 10 "the server to close the warm-up's connections" quiet
 	r0=$(rss_kb) f0=$(nfds)
 	out=$(timeout -k 2 60 "$HOSTILE_BIN" churn 127.0.0.1 "$PORT" 200 2>&1) ||
 		{ record_failure "@memory: $out"; return; }
-	sleep 0.3
+	wait_until 10 "the server to close the churn's connections" quiet
 	r1=$(rss_kb) f1=$(nfds)
 	out=$(timeout -k 2 60 "$HOSTILE_BIN" churn 127.0.0.1 "$PORT" 200 2>&1) ||
 		{ record_failure "@memory: $out"; return; }
-	sleep 0.3
+	wait_until 10 "the server to close the churn's connections" quiet
 	r2=$(rss_kb)
 	say "@memory: VmRSS ${r0} kB -> ${r1} kB after 200 bad connections -> ${r2} kB after 200 more; open files $f0 -> $f1"
 	[ $((r1 - r0)) -lt 2048 ] ||
@@ -370,21 +391,24 @@ wait "$HOLDER_PID" 2>/dev/null
 HOLDER_PID=
 
 # ---- and the server stops cleanly ------------------------------------------
+# (SIGTERM, exit status 0 within 10 s, no sanitizer report in its log.)
 kill -TERM "$SERVER_PID"
-for _ in $(seq 1 250); do
+for _ in $(seq 1 500); do
 	alive "$SERVER_PID" || break
 	sleep 0.02
 done
 if alive "$SERVER_PID"; then
-	record_failure "gss-xlicend ignored SIGTERM for 5 s"
+	record_failure "gss-xlicend ignored SIGTERM for 10 s"
 else
 	wait "$SERVER_PID"
 	st=$?
 	[ "$st" = 0 ] || record_failure "gss-xlicend exited with status $st on SIGTERM"
 fi
 SERVER_PID=
-if grep -qE 'AddressSanitizer|runtime error:' "$LOG"; then
-	record_failure "sanitizer report in the server log"
+# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
+SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
+if grep -qE -- "$SANITIZER_REPORT" "$LOG"; then
+	record_failure "sanitizer report in the server log: $(grep -E -m 5 -- "$SANITIZER_REPORT" "$LOG" | tr '\n' ' ')"
 fi
 
 elapsed=$(awk -v a="$SUITE_START" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')

@@ -110,6 +110,9 @@ wait_until() {
 	done
 }
 
+# not CMD...: CMD failed (for wait_until).
+not() { ! "$@"; }
+
 # log_has PATTERN [FILE]: FILE (default the current server log) has a
 # line matching the grep -E PATTERN.
 log_has() { grep -Eq -- "$1" "${2:-$SERVER_LOG}" 2>/dev/null; }
@@ -281,6 +284,16 @@ in_use() {
 	run xl status --json "$1"
 	expect_rc 0 "status --json $1"
 	json_field "$RUN_OUT" "$1" in_use
+}
+
+# in_use_is PRODUCT N: PRODUCT has N seats in use now (for wait_until).
+in_use_is() { [ "$(in_use "$1")" = "$2" ]; }
+
+# not_before SECONDS WHAT: fail unless the clock (date +%s) has reached
+# SECONDS: an event waited for must not have come early (a TTL or a
+# linger that ended before its time).
+not_before() {
+	[ "$(date +%s)" -ge "$1" ] || fail "$2 at $(date +%s), before $1"
 }
 
 # pass: stop the server (SIGTERM, status 0), check every server log of

@@ -5,6 +5,7 @@
 #                         this test's server
 #   db SQL                one value from the test's database, read-only
 #                         (python3's sqlite3; the server keeps it open)
+#   db_is SQL VALUE       db SQL prints VALUE (a condition for wait_until)
 #   policy TEXT           write $T/policy.conf (use with --policy)
 #   lease_from TEXT       the lease id in a "granted ... lease ID" line
 
@@ -29,6 +30,8 @@ row = c.execute(sys.argv[2]).fetchone()
 print("" if row is None or row[0] is None else row[0])
 PY
 }
+
+db_is() { [ "$(db "$1")" = "$2" ]; }
 
 policy() { printf '%s\n' "$1" >"$T/policy.conf"; }
 

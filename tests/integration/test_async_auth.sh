@@ -37,6 +37,8 @@ await S '^STATE AUTH_NEEDED ' 15 '^STATE HELD '
 expect_eq "$(field "$LINE" code)" NO_CREDS "code when the tickets expired"
 expect_eq "$(field "$LINE" lease)" "$LEASE" "lease kept in AUTH_NEEDED"
 expect_eq "$(in_use xdemo)" 1 "the seat while credentials are missing"
+# Kept sleep: the orphan grace must pass without the seat being freed;
+# the assertion is that nothing happens, so there is no event to wait for.
 sleep 3
 expect_eq "$(in_use xdemo)" 1 "the seat after the orphan grace without credentials"
 kinit_to "$T/short.ccache" shortlived 20s

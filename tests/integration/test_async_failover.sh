@@ -38,6 +38,8 @@ SERVER_PORT=$DEAD
 aprobe_start B "$XLICEN_REALM_DIR/bob.ccache" -s "localhost:$DEAD" xdemo
 await B '^STATE CONNECTING code=CONNECT ' 10
 expect_contains "$LINE" "text=localhost:$DEAD (127.0.0.1): Connection refused" "reason of the failed attempt"
+# Kept sleep: no server for a second, so that the library retries against
+# a refused port; a missing server sends no event to wait for.
 sleep 1
 server_start
 [ "$SERVER_PORT" = "$DEAD" ] || fail "server came up on $SERVER_PORT, not $DEAD"

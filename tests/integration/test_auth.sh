@@ -51,7 +51,14 @@ done
 kinit -l 1s -k -t "$XLICEN_REALM_DIR/shortlived.keytab" -c "FILE:$T/short.ccache" \
 	"shortlived@$XLICEN_REALM" </dev/null >/dev/null 2>"$T/kinit.err" ||
 	fail "kinit shortlived: $(cat "$T/kinit.err")"
-sleep 2
+# Expired for every reader: klist says so, and the clock is past its end
+# in whole seconds (its end is at most 1 s after kinit returned; klist may
+# call it expired in the very second the library still takes it).
+T_KINIT=$(date +%s)
+ticket_expired() {
+	[ "$(date +%s)" -ge $((T_KINIT + 2)) ] && ! klist -s -c "FILE:$T/short.ccache"
+}
+wait_until 10 "the 1 s ticket to expire" ticket_expired
 KRB5CCNAME="FILE:$T/short.ccache"
 run probe checkout xdemo
 expect_rc 3 "probe with an expired ticket"

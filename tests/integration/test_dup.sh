@@ -89,11 +89,12 @@ expect_rc 0 "alice's first use of xlinger"
 expect_eq "$(in_use xlinger)" 1 "lingering after the release"
 co bob :0 xlinger
 expect_rc 2 "bob during the linger"
+t0=$(date +%s)
 DISPLAY=:3 run xl checkout xlinger -- true
 expect_rc 0 "alice takes her lingering seat back"
 expect_contains "$RUN_ERR" "(1/1 seats in use" "the same seat"
-sleep 2.6
-expect_eq "$(in_use xlinger)" 0 "free after the linger"
+wait_until 15 "xlinger's seat to be free after the linger of 2 s" in_use_is xlinger 0
+not_before $((t0 + 2)) "xlinger's seat freed"
 co bob :0 xlinger
 expect_rc 0 "bob after the linger"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'linger' AND product = 'xlinger' AND seats = -1")" 1 \

@@ -86,8 +86,12 @@ kill9
 as alice "$XLICEN_BIN_WIRE" -s "localhost:$SERVER_PORT" reclaim "$HELD" listen 5 \
 	>"$T/wire.out" 2>"$T/wire.err" &
 WIRE=$!
-sleep 4.5
+wait_until 10 "wire_probe's reclaim" grep -q '^GRANT id=100 ' "$T/wire.out"
 expect_contains "$(cat "$T/wire.out")" "GRANT id=100 lease=$HELD in_use=1 total=2" "reclaim within the grace"
+expect_eq "$(db "SELECT orphan_until FROM leases WHERE id = '$HELD'")" 0 "no grace left after the reclaim"
+# Kept sleep: the grace of 3 s must pass without the lease being freed;
+# there is no event to wait for (the assertion is that none comes).
+sleep 3.5
 expect_eq "$(in_use xdemo)" 1 "in use after the grace: the reclaim kept it"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'orphan' AND lease_id = '$HELD'")" 0 \
 	"no orphan event while reclaimed"
@@ -104,6 +108,8 @@ expect_rc 0 "one-shot heartbeat of the held lease"
 expect_contains "$RUN_OUT" "OK id=100" "heartbeat reply"
 run xl status xdemo
 expect_rc 0 "one-shot status"
+# Kept sleep: the grace of 3 s must pass without the holder's lease being
+# orphaned; the assertion is that no event comes, so nothing to wait for.
 sleep 4
 expect_eq "$(in_use xdemo)" 1 "the holder's seat after one-shot requests and the grace"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'orphan' AND lease_id = '$HELD'")" 0 \
@@ -121,7 +127,8 @@ expect_eq "$(in_use xdemo)" 1 "the lease after the restart"
 # A seat freed from an orphan lingers, as after a release.
 hold d xlinger
 kill9
-sleep 4
+wait_until 10 "the orphan event of the lingering seat (grace 3 s)" \
+	db_is "SELECT COUNT(*) FROM events WHERE kind = 'orphan' AND lease_id = '$HELD'" 1
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'orphan' AND lease_id = '$HELD' AND seats = 0")" 1 \
 	"orphan event of the lingering seat"
 expect_eq "$(in_use xlinger)" 1 "the seat lingers after its orphan is freed"
@@ -139,6 +146,8 @@ expect_rc 0 "checkout, then idle"
 expect_contains "$RUN_OUT" "ALERT code=TIMEOUT" "the server's idle ALERT"
 IDLE=$(printf '%s\n' "$RUN_OUT" | sed -n 's/^GRANT id=[0-9]* lease=\([0-9a-f]*\).*/\1/p')
 [ -n "$IDLE" ] || fail "no GRANT: $RUN_OUT"
+# Kept sleep: the grace of 2 s must pass without an orphan grace being
+# set; the assertion is that nothing happens, so nothing to wait for.
 sleep 3
 expect_eq "$(db "SELECT orphan_until FROM leases WHERE id = '$IDLE'")" 0 \
 	"the lease after the server's idle close and the grace"

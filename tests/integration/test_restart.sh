@@ -6,6 +6,7 @@
 # connection dies with the server reconnects and keeps heartbeating the
 # same lease.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
 
 license xdemo 2
 server_start --heartbeat 1
@@ -32,13 +33,10 @@ done
 as carol timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
 	checkout xdemo -- sleep 3.5 >"$T/carol.out" 2>"$T/carol.err" &
 CAROL=$!
-for i in $(seq 1 250); do
-	grep -q granted "$T/carol.err" && break
-	sleep 0.02
-done
-grep -q granted "$T/carol.err" || fail "carol's checkout: $(cat "$T/carol.err")"
+wait_until 10 "carol's grant" grep -q granted "$T/carol.err"
 CAROL_LEASE=$(sed -n 's/^xlicen: granted xdemo lease \([^ ]*\) .*/\1/p' "$T/carol.err")
-sleep 1.2	# at least one heartbeat on the first connection
+wait_until 10 "a heartbeat of carol's lease on the first connection" \
+	db_is "SELECT heartbeat_at > granted_at FROM leases WHERE id = '$CAROL_LEASE'" 1
 server_stop KILL
 server_start
 expect_eq "$(in_use xdemo)" 2 "in use while carol's command runs"

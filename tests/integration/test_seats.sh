@@ -3,6 +3,7 @@
 # granted while their commands run, carol is denied (exit 2, 2/2), status
 # follows every step, and only a lease's owner can release it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
 
 license xdemo 2 --versions 1.0-2.0
 server_start --heartbeat 1
@@ -101,7 +102,8 @@ expect_eq "$RUN_ERR" "xlicen: release $CAROL_LEASE: localhost:$SERVER_PORT (127.
 expect_eq "$(in_use xdemo)" 1 "in use after carol's release"
 
 # bob's command was killed by a signal: 128+15, and the seat is released.
-sleep 1.2	# at least one heartbeat on bob's connection
+wait_until 10 "a heartbeat on bob's connection" \
+	db_is "SELECT heartbeat_at > granted_at FROM leases WHERE id = '$BOB_LEASE'" 1
 kill -TERM "$(cat "$T/bob.cmdpid")"
 rc=0
 wait "$BOB_PID" || rc=$?
