@@ -26,12 +26,7 @@ done
 
 # await_in_use N SECS: seats of xdemo in use become N.
 await_in_use() {
-	local end=$((SECONDS + $2))
-	while ((SECONDS <= end)); do
-		[ "$(in_use xdemo)" = "$1" ] && return 0
-		sleep 0.2
-	done
-	fail "xdemo seats in use: $(in_use xdemo), expected $1"
+	wait_until "$2" "$1 seat(s) of xdemo in use" in_use_is xdemo "$1"
 }
 
 license xdemo 2

@@ -57,7 +57,9 @@ await_window "xlicen-xdemo: cad" 30
 CAROL_WIN=$WIN
 await_prop "$CAROL_WIN" _XLICEN_STATE '^CONNECTING code=CONNECT ' 10
 
-sleep 0.5	# let them finish drawing
+# Kept sleep: let the windows finish drawing; X tells a client nothing
+# when another client has finished drawing, so there is no event.
+sleep 0.5
 screenshot "$ALICE_WIN" xdemo-held
 screenshot "$DENIED_WIN" xdemo-denied
 screenshot "$CAROL_WIN" xdemo-waiting

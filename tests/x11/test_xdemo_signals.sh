@@ -22,12 +22,7 @@ PY
 
 # await_in_use N SECS: seats of xdemo in use become N.
 await_in_use() {
-	local end=$((SECONDS + $2))
-	while ((SECONDS <= end)); do
-		[ "$(in_use xdemo)" = "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "xdemo seats in use: $(in_use xdemo), expected $1 within $2 s"
+	wait_until "$2" "$1 seat(s) of xdemo in use" in_use_is xdemo "$1"
 }
 
 # held NAME: start xdemo as alice, wait until it holds a seat; LEASE is
