@@ -84,16 +84,18 @@ expect_contains "$RUN_ERR" "no such lease" "second removal"
 # A running `xlicen checkout --keep-running` whose lease is removed keeps
 # its command but says the lease is lost (without the option the command
 # is ended: test_checkout_life.sh).
+# (His command runs until the test says so: after he was told.)
 as dave timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
-	checkout --keep-running xdemo -- sleep 3 >"$T/dave.out" 2>"$T/dave.err" &
+	checkout --keep-running xdemo -- sh -c "while [ ! -e '$T/dave.done' ]; do sleep 0.05; done" \
+	>"$T/dave.out" 2>"$T/dave.err" &
 DAVE=$!
-for i in $(seq 1 250); do
-	grep -q granted "$T/dave.err" && break
-	sleep 0.02
-done
+wait_until 10 "dave's grant" grep -q granted "$T/dave.err"
 DLEASE=$(lease_from "$(cat "$T/dave.err")")
 run as admin xl remove "$DLEASE"
 expect_rc 0 "removing dave's lease"
+wait_until 10 "dave to be told his lease is lost" \
+	grep -q "the command keeps running without a seat" "$T/dave.err"
+touch "$T/dave.done"
 rc=0
 wait "$DAVE" || rc=$?
 expect_eq "$rc" 0 "dave's command ran to its end"

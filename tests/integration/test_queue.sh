@@ -137,7 +137,11 @@ expect_contains "$(cat "$T/waiter.err")" "xlicen: granted xq lease " "granted af
 run probe checkout xq
 expect_rc 0 "alice takes xq again"
 A=$RUN_OUT
-( sleep 2.5; "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" release "$A" ) &
+# alice releases once carol's first step has ended QUEUED (run writes
+# wire_probe's lines to $T/run.out as they come): her second step, sent
+# at once, is then waiting or about to.
+( wait_until 15 "carol's first step to end QUEUED" grep -q '^QUEUED id=100 ' "$T/run.out"
+  "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" release "$A" ) &
 RELEASER=$!
 wire as carol checkout xq 1.0 1 2 1 wait 3 checkout xq 1.0 1 2 5 last wait 8
 expect_rc 0 "carol's two WAIT steps"

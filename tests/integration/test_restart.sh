@@ -29,9 +29,12 @@ for sig in TERM KILL; do
 	expect_contains "$RUN_ERR" "lease_probe: NOT_OWNER: " "bob's heartbeat"
 done
 
-# A checkout in progress across a restart.
+# A checkout in progress across a restart.  Her command runs until the
+# test says so (once she is back on the restarted server), not for a
+# fixed time a slow restart could outlast.
 as carol timeout -k 2 20 "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" \
-	checkout xdemo -- sleep 3.5 >"$T/carol.out" 2>"$T/carol.err" &
+	checkout xdemo -- sh -c "while [ ! -e '$T/carol.done' ]; do sleep 0.05; done" \
+	>"$T/carol.out" 2>"$T/carol.err" &
 CAROL=$!
 wait_until 10 "carol's grant" grep -q granted "$T/carol.err"
 CAROL_LEASE=$(sed -n 's/^xlicen: granted xdemo lease \([^ ]*\) .*/\1/p' "$T/carol.err")
@@ -40,6 +43,9 @@ wait_until 10 "a heartbeat of carol's lease on the first connection" \
 server_stop KILL
 server_start
 expect_eq "$(in_use xdemo)" 2 "in use while carol's command runs"
+wait_until 15 "carol to reconnect to the restarted server" \
+	log_has "authenticated carol@$XLICEN_REALM"
+touch "$T/carol.done"
 rc=0
 wait "$CAROL" || rc=$?
 expect_eq "$rc" 0 "carol's xlicen exit status"
