@@ -104,9 +104,14 @@ wait "$XPID" 2>/dev/null || true
 gone "$CHILD" 2 || fail "the command outlived xlicen (kill -9)"
 
 # 4. --keep-running: the old behaviour, the command keeps running.
-xl_bg keep --keep-running xdemo -- sh -c 'sleep 2; exit 7'
+# (The command ends when the test says so, after xlicen said the lease
+# is lost: not after a fixed time a loaded machine could outlast.)
+xl_bg keep --keep-running xdemo -- sh -c "while [ ! -e '$T/keep.done' ]; do sleep 0.05; done; exit 7"
 run as admin xl remove "$LEASE"
 expect_rc 0 "admin removes the kept lease"
+wait_until 10 "xlicen to say it keeps the command running" \
+	grep -q "the command keeps running without a seat" "$T/keep.err"
+touch "$T/keep.done"
 wait_rc "$XPID" 8
 expect_eq "$WAIT_RC" 7 "--keep-running: the command's own status"
 expect_contains "$(cat "$T/keep.err")" "lease $LEASE is lost: " "lost said with --keep-running"
