@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/ctest.sh - sourced (not run) by scripts/test and scripts/coverage:
 # CTest with the project's rules, written once.
 #
