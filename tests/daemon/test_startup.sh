@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# gss-xlicend's start-up, refusal by refusal, as root: each bad command
+# line, each bad file and each environment the server must refuse exits 1
+# with its exact message; the starts that must work (relative paths, a pid
+# file, a keytab in systemd's credentials directory, socket activation on
+# IPv6 with sd_notify, an unprivileged start) show their files, modes and
+# log lines, and stop with exit 0.  Covers server/main.c's option parsing,
+# pid file, activation and privilege paths (issue 19).  Skipped (77) if
+# not root.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "not root"
+use_realm
+
+TEST_USER=xlicen-test
+if ! getent passwd "$TEST_USER" >/dev/null; then
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$TEST_USER" 2>/dev/null ||
+		getent passwd "$TEST_USER" >/dev/null ||
+		fail "cannot create user $TEST_USER"
+fi
+TEST_UID=$(id -u "$TEST_USER")
+TEST_GID=$(id -g "$TEST_USER")
+
+# Files the service user must reach live outside the build tree.
+S=$(mktemp -d /tmp/xlicen-daemon-startup.XXXXXX)
+CLEANUP_DIRS+=("$S")
+chmod 755 "$S"
+make_licenses "$S" xdemo:2
+chmod -R go+rX "$S/keys" "$S/lic"
+KEYTAB=$XLICEN_SERVICE_KEYTAB
+expect_eq "$(stat -c '%u %a' "$KEYTAB")" "0 600" "mode of the service keytab"
+LEAK=ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+# run ARGS...: the server with ARGS (no --foreground added), 20 s at most;
+# RC, OUT (stdout), ERR (stderr).
+run() {
+	RC=0
+	timeout -k 2 20 env "$LEAK" "$XLICEN_BIN_SERVER" "$@" \
+		</dev/null >"$T/run.out" 2>"$T/run.err" || RC=$?
+	OUT=$(cat "$T/run.out")
+	ERR=$(cat "$T/run.err")
+}
+# refused WANT ARGS...: exit 1 and WANT in stderr.
+refused() {
+	local want=$1
+	shift
+	run "$@"
+	expect_eq "$RC" 1 "exit status of gss-xlicend $* (stderr: $ERR)"
+	expect_contains "$ERR" "$want" "stderr of gss-xlicend $*"
+}
+# A working set of files for starts as root that keep root.
+BASE=(--config "$S/none.conf" --keytab "$KEYTAB" --licenses "$S/lic"
+	--vendor-keys "$S/keys" --user root)
+printf '[server]\n\tlog = stderr\n' >"$S/none.conf"
+
+# --- the command line -------------------------------------------------
+refused 'gss-xlicend: --lease-ttl: "abc" is not a number in 2..2592000' --lease-ttl abc
+expect_eq "$ERR" 'gss-xlicend: --lease-ttl: "abc" is not a number in 2..2592000' "whole stderr"
+refused 'gss-xlicend: --heartbeat: "0" is not a number in 1..86400' --heartbeat 0
+refused 'gss-xlicend: --orphan-grace: "86401" is not a number in 0..86400' --orphan-grace 86401
+refused 'gss-xlicend: --listen "nope": expected ADDR:PORT or [IPV6ADDR]:PORT: ' --listen nope
+many=()
+for i in $(seq 1 17); do many+=(--listen "127.0.0.1:$((40000 + i))"); done
+refused "gss-xlicend: at most 16 --listen" "${many[@]}"
+refused "usage: gss-xlicend [options]" --no-such-option
+expect_eq "$OUT" "" "stdout after an unknown option"
+refused 'gss-xlicend: unexpected argument "extra"' --foreground extra
+# Real uid the service user's, effective uid root: a set-user-ID start.
+RC=0
+ERR=$(setpriv --ruid "$TEST_UID" -- "$XLICEN_BIN_SERVER" --check-config 2>&1 </dev/null) || RC=$?
+expect_eq "$RC" 1 "exit status with real uid $TEST_UID, effective uid 0"
+expect_eq "$ERR" "gss-xlicend: refusing to run set-user-ID or set-group-ID; start it as root or as its user" "set-user-ID refusal"
+
+# A log line longer than the 2,048-byte buffer is cut and ends with "...":
+# the warning about a config file others may write names its path twice.
+long=$S/long
+for i in 1 2 3 4 5 6 7 8 9 10 11; do long=$long/$(printf 'd%.0s' $(seq 1 200)); done
+mkdir -p "$long"
+printf '[server]\n\tlog = stderr\n' >"$long/x.conf"
+chmod 666 "$long/x.conf"
+run "${BASE[@]}" --config "$long/x.conf" --database "$S/long/l.db" --check-config
+expect_eq "$RC" 0 "--check-config with a long config path ($ERR)"
+line=$(printf '%s\n' "$ERR" | grep -F " gss-xlicend: $S/long/" || true)
+expect_eq "${#line}" 2046 "length of a cut log line"
+expect_eq "${line: -3}" "..." "end of a cut log line"
+
+# --- --check-config: relative paths, keytab names, users and groups ----
+mkdir -p "$S/cwd"
+cat >"$S/cwd/rel.conf" <<EOF
+[server]
+	database = $S/cwd/xlicen.db
+	licenses = $S/lic
+	vendor_keys = $S/keys
+	user = root
+EOF
+RC=0
+OUT=$(cd "$S/cwd" && env "$LEAK" "$XLICEN_BIN_SERVER" --config rel.conf \
+	--keytab "FILE:$KEYTAB" --pid-file rel.pid --check-config 2>"$T/check.err") || RC=$?
+expect_eq "$RC" 0 "--check-config with a relative config path ($(cat "$T/check.err"))"
+expect_contains "$OUT" "config $S/cwd/rel.conf: OK" "the config path made absolute"
+expect_contains "$OUT" "keytab FILE:$KEYTAB: 2 key(s)" "a typed keytab name kept as given"
+expect_contains "$OUT" "user: root (no privilege drop)" "user line"
+
+printf '[server]\n\tuser = %s\n\tgroup = no-such-group-xl\n' "$TEST_USER" >"$S/group.conf"
+run --config "$S/group.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --database "$S/cwd/g.db" --check-config
+expect_eq "$RC" 1 "--check-config with an unknown group"
+expect_contains "$ERR" "gss-xlicend: group no-such-group-xl does not exist" "unknown group"
+expect_contains "$ERR" "gss-xlicend: configuration has errors" "verdict"
+printf '[server]\n\tuser = %s\n\tgroup = root\n' "$TEST_USER" >"$S/group.conf"
+run --config "$S/group.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --database "$S/cwd/g.db" --check-config
+expect_eq "$RC" 1 "--check-config with group root"
+expect_contains "$ERR" "gss-xlicend: group root is gid 0: the server must run with an unprivileged group" "group root"
+run --config "$S/none.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --database "$S/cwd/g.db" --user no-such-user-xl --check-config
+expect_eq "$RC" 1 "--check-config with an unknown user"
+expect_contains "$ERR" "gss-xlicend: user no-such-user-xl does not exist" "unknown user"
+touch "$S/cwd/root.db"
+chmod 600 "$S/cwd/root.db"
+run --config "$S/none.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --database "$S/cwd/root.db" --user "$TEST_USER" --check-config
+expect_eq "$RC" 1 "--check-config with a database of root's"
+expect_contains "$ERR" "database $S/cwd/root.db belongs to uid 0, not to $TEST_USER (uid $TEST_UID)" "owner line"
+
+# A keytab in systemd's credentials directory may show group bits (an ACL);
+# the same file reached through "/../" is judged like any other.
+mkdir -p "$S/creds"
+cp "$KEYTAB" "$S/creds/service.keytab"
+chmod 640 "$S/creds/service.keytab"
+RC=0
+OUT=$(env CREDENTIALS_DIRECTORY="$S/creds/" "$LEAK" "$XLICEN_BIN_SERVER" "${BASE[@]}" \
+	--keytab "$S/creds/service.keytab" --database "$S/cwd/c.db" --check-config 2>"$T/check.err") || RC=$?
+expect_eq "$RC" 0 "--check-config with a credential keytab ($(cat "$T/check.err"))"
+expect_contains "$OUT" "keytab $S/creds/service.keytab: 2 key(s)" "credential keytab"
+export CREDENTIALS_DIRECTORY=$S/creds
+refused \
+	"keytab $S/creds/../creds/service.keytab is accessible by group or others (mode 0640)" \
+	"${BASE[@]}" --keytab "$S/creds/../creds/service.keytab" --database "$S/cwd/c.db" --check-config
+unset CREDENTIALS_DIRECTORY
+
+# --- start-up failures after the configuration was read ----------------
+# (LISTEN_PID must be the server's own pid: a shell that execs it.)
+activated() {	# FDS ARGS...: the server with LISTEN_FDS=FDS, fd 3 as set up
+	local fds=$1
+	shift
+	RC=0
+	timeout -k 2 20 bash -c 'export LISTEN_PID=$$ LISTEN_FDS=$0; exec "$@"' "$fds" \
+		env "$LEAK" "$XLICEN_BIN_SERVER" --foreground "$@" \
+		</dev/null >"$T/run.out" 2>"$T/run.err" || RC=$?
+	ERR=$(cat "$T/run.err")
+}
+activated abc "${BASE[@]}" --database "$S/cwd/a.db"
+expect_eq "$RC" 1 "exit status with LISTEN_FDS=abc"
+expect_contains "$ERR" "socket activation: LISTEN_FDS is not a number 1..16" "LISTEN_FDS=abc"
+activated 1 "${BASE[@]}" --database "$S/cwd/a.db" 3<"$S/none.conf"
+expect_eq "$RC" 1 "exit status with a file as fd 3"
+expect_contains "$ERR" "socket activation: fd 3 is not a stream socket" "a file as fd 3"
+
+# A TCP socket that is bound but does not listen (an Accept=yes unit).
+RC=0
+timeout -k 2 20 python3 - "$XLICEN_BIN_SERVER" "${BASE[@]}" --database "$S/cwd/a.db" \
+	</dev/null >/dev/null 2>"$T/run.err" <<'EOF' || RC=$?
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+os.dup2(s.fileno(), 3)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ["LISTEN_FDS"] = "1"
+os.execv(sys.argv[1], sys.argv[1:] + ["--foreground"])
+EOF
+expect_eq "$RC" 1 "exit status with a socket that does not listen"
+expect_contains "$(cat "$T/run.err")" "socket activation: fd 3 is not listening (use Accept=no in the .socket unit)" "not listening"
+
+# A keytab file with a header and no entries.
+printf '\005\002' >"$S/empty.keytab"
+chmod 600 "$S/empty.keytab"
+refused "keytab $S/empty.keytab has no keys" --foreground "${BASE[@]}" \
+	--keytab "$S/empty.keytab" --database "$S/cwd/a.db" --listen 127.0.0.1:0
+# A service with no key in the keytab: no acceptor credentials.
+refused "acceptor credentials for nosuch@localhost: " --foreground "${BASE[@]}" \
+	--database "$S/cwd/a.db" --listen 127.0.0.1:0 --service nosuch@localhost
+# A pid file in a directory that does not exist.
+refused "pid file $S/nodir/x.pid: No such file or directory" --foreground "${BASE[@]}" \
+	--database "$S/cwd/a.db" --listen 127.0.0.1:0 --pid-file "$S/nodir/x.pid"
+# As root with a drop: the database directory must be the user's.
+mkdir -m 755 "$S/rootdir"
+refused "database directory $S/rootdir: Permission denied; it must be writable by $TEST_USER (fix with: chown $TEST_USER: $S/rootdir && chmod 700 $S/rootdir)" \
+	--foreground "${BASE[@]}" --user "$TEST_USER" --database "$S/rootdir/x.db" --listen 127.0.0.1:0
+expect_contains "$ERR" "running as $TEST_USER (uid $TEST_UID), group $TEST_USER (gid $TEST_GID), no capabilities" "drop before the directory check"
+[ ! -e "$S/rootdir/x.db" ] || fail "a database was created in $S/rootdir"
+
+# --- starts that work ---------------------------------------------------
+# In the foreground with --pid-file: the file holds the pid, mode 0644,
+# and is removed at the stop.
+start_server "$T/pid.log" "${BASE[@]}" --database "$S/cwd/p.db" \
+	--listen 127.0.0.1:0 --pid-file "$S/cwd/server.pid"
+expect_eq "$(cat "$S/cwd/server.pid")" "$SERVER_PID" "pid file contents"
+expect_eq "$(stat -c '%a %U' "$S/cwd/server.pid")" "644 root" "pid file mode and owner"
+stop_server TERM 10
+expect_eq "$STOP_RC" 0 "exit status after SIGTERM"
+[ ! -e "$S/cwd/server.pid" ] || fail "pid file left after the stop"
+
+# Socket activation on IPv6, --listen ignored, READY=1 and STOPPING=1 to
+# $NOTIFY_SOCKET (read by a receiver of our own).
+rm -f "$T/notify.sock" "$T/notify.txt"
+python3 - "$T/notify.sock" "$T/notify.txt" <<'EOF' &
+import socket, sys
+r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+r.bind(sys.argv[1])
+r.settimeout(60)
+with open(sys.argv[2], "a") as f:
+    for _ in range(2):
+        f.write(r.recv(256).decode() + "\n")
+        f.flush()
+EOF
+RECV_PID=$!
+for i in $(seq 1 500); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
+[ -S "$T/notify.sock" ] || fail "notify receiver did not bind"
+SERVER_LOG=$T/act.log
+NOTIFY_SOCKET=$T/notify.sock python3 - "$XLICEN_BIN_SERVER" "${BASE[@]}" \
+	--database "$S/cwd/v6.db" --listen 127.0.0.1:0 --foreground \
+	</dev/null >/dev/null 2>"$SERVER_LOG" <<'EOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.bind(("::1", 0))
+s.listen(16)
+os.dup2(s.fileno(), 3)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ["LISTEN_FDS"] = "1"
+os.execv(sys.argv[1], sys.argv[1:])
+EOF
+SERVER_PID=$!
+wait_ready
+LOG=$(cat "$SERVER_LOG")
+expect_contains "$LOG" "socket activation: ignoring --listen" "--listen ignored"
+V6PORT=$(sed -n 's/.*listening on \[::1\]:\([0-9]*\) (socket activation, fd 3).*/\1/p' "$SERVER_LOG")
+[ -n "$V6PORT" ] || fail "no \"listening on [::1]:PORT (socket activation, fd 3)\" in the log"
+expect_not_contains "$LOG" "listening on 127.0.0.1" "log"
+RC=0
+timeout -k 2 "$CMD_TIMEOUT" env KRB5CCNAME="FILE:$XLICEN_REALM_DIR/alice.ccache" \
+	"$XLICEN_BIN_CLI" -s "[::1]:$V6PORT" --service gss-xlicen@localhost status xdemo >"$T/v6.out" 2>"$T/v6.err" || RC=$?
+expect_eq "$RC" 0 "status over the activated IPv6 socket ($(cat "$T/v6.err"))"
+for i in $(seq 1 500); do grep -qx 'READY=1' "$T/notify.txt" 2>/dev/null && break; sleep 0.02; done
+expect_eq "$(head -n 1 "$T/notify.txt" 2>/dev/null)" "READY=1" "first notification"
+stop_server TERM 10
+expect_eq "$STOP_RC" 0 "exit status of the activated server"
+wait "$RECV_PID" || fail "notify receiver failed"
+expect_eq "$(tr '\n' ' ' <"$T/notify.txt")" "READY=1 STOPPING=1 " "notifications"
+
+# Unprivileged: a low port is refused with the advice; on a high port a
+# configured user is ignored with a warning, the open files soft limit is
+# raised to the hard one (warned about, being below max_connections).
+mkdir -m 700 "$S/state" "$S/rcache"
+cp "$KEYTAB" "$S/state/service.keytab"
+cp "$XLICEN_REALM_DIR/krb5.conf" "$S/krb5.conf"
+chmod 644 "$S/krb5.conf"
+chown -R "$TEST_USER:" "$S/state" "$S/rcache"
+as_user() {
+	setpriv --reuid "$TEST_UID" --regid "$TEST_GID" --clear-groups -- \
+		env KRB5_CONFIG="$S/krb5.conf" KRB5RCACHEDIR="$S/rcache" "$LEAK" "$@"
+}
+UBASE=(--config "$S/none.conf" --keytab "$S/state/service.keytab" --licenses "$S/lic"
+	--vendor-keys "$S/keys" --database "$S/state/u.db" --foreground)
+RC=0
+as_user "$XLICEN_BIN_SERVER" "${UBASE[@]}" --listen 127.0.0.1:1 </dev/null >/dev/null 2>"$T/low.err" || RC=$?
+expect_eq "$RC" 1 "exit status of an unprivileged start on port 1"
+expect_contains "$(cat "$T/low.err")" "ports below 1024 need root or socket activation; for development use e.g. --listen 127.0.0.1:1128" "low port advice"
+
+SERVER_LOG=$T/user.log
+(
+	ulimit -S -n 256
+	ulimit -H -n 4096
+	exec setpriv --reuid "$TEST_UID" --regid "$TEST_GID" --clear-groups -- \
+		env KRB5_CONFIG="$S/krb5.conf" KRB5RCACHEDIR="$S/rcache" "$LEAK" \
+		"$XLICEN_BIN_SERVER" "${UBASE[@]}" --listen 127.0.0.1:0 --user root
+) </dev/null >/dev/null 2>"$SERVER_LOG" &
+SERVER_PID=$!
+wait_ready
+PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
+LOG=$(cat "$SERVER_LOG")
+expect_contains "$LOG" "not started as root: [server] user root ignored; running as uid $TEST_UID" "user ignored"
+expect_contains "$LOG" "open files limit 4096 is below [limits] max_connections 20000 + 64: raise it (ulimit -n, LimitNOFILE=) or clients beyond it are refused" "open files warning"
+expect_eq "$(sed -n 's/^Max open files *\([0-9]*\) .*/\1/p' "/proc/$SERVER_PID/limits")" 4096 "soft open files limit of the server"
+expect_eq "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "/proc/$SERVER_PID/status")" 1 "NoNewPrivs"
+xl as alice status xdemo
+expect_eq "$RUN_RC" 0 "status from the unprivileged server ($RUN_ERR)"
+expect_eq "$(stat -c '%U %a' "$S/state/u.db")" "$TEST_USER 600" "database owner and mode"
+stop_server TERM 10
+expect_eq "$STOP_RC" 0 "exit status of the unprivileged server"
+
+pass
