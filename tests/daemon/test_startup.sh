@@ -85,6 +85,18 @@ line=$(printf '%s\n' "$ERR" | grep -F " gss-xlicend: $S/long/" || true)
 expect_eq "${#line}" 2046 "length of a cut log line"
 expect_eq "${line: -3}" "..." "end of a cut log line"
 
+# A bad config file: the one line naming file, line, section and key, at
+# a start and under --check-config alike.
+printf '[server]\n\tlog = stderr\n[leases]\n\tttl = abc\n' >"$S/bad.conf"
+BADLINE="gss-xlicend: $S/bad.conf:4: [leases] ttl = \"abc\": expected a number of seconds 2..2592000"
+run --foreground --config "$S/bad.conf"
+expect_eq "$RC" 1 "exit status with a bad config file"
+expect_eq "$(sed 's/^[^ ]* //' "$T/run.err")" "$BADLINE" "the whole stderr of a start with a bad config file"
+run --check-config --config "$S/bad.conf"
+expect_eq "$RC" 1 "exit status of --check-config with a bad config file"
+expect_eq "$(sed 's/^[^ ]* //' "$T/run.err")" "$BADLINE" "the whole stderr of --check-config"
+expect_eq "$OUT" "" "stdout of --check-config with a bad config file"
+
 # --- --check-config: relative paths, keytab names, users and groups ----
 mkdir -p "$S/cwd"
 cat >"$S/cwd/rel.conf" <<EOF
@@ -178,12 +190,20 @@ printf '\005\002' >"$S/empty.keytab"
 chmod 600 "$S/empty.keytab"
 refused "keytab $S/empty.keytab has no keys" --foreground "${BASE[@]}" \
 	--keytab "$S/empty.keytab" --database "$S/cwd/a.db" --listen 127.0.0.1:0
+run "${BASE[@]}" --keytab "$S/empty.keytab" --database "$S/cwd/a.db" --check-config
+expect_eq "$RC" 1 "--check-config with a keytab without keys"
+expect_contains "$ERR" "gss-xlicend: keytab $S/empty.keytab has no keys" "keytab line"
+expect_contains "$ERR" "gss-xlicend: configuration has errors" "verdict"
+expect_not_contains "$OUT" "keytab $S/empty.keytab:" "stdout"
 # A service with no key in the keytab: no acceptor credentials.
 refused "acceptor credentials for nosuch@localhost: " --foreground "${BASE[@]}" \
 	--database "$S/cwd/a.db" --listen 127.0.0.1:0 --service nosuch@localhost
 # A pid file in a directory that does not exist.
 refused "pid file $S/nodir/x.pid: No such file or directory" --foreground "${BASE[@]}" \
 	--database "$S/cwd/a.db" --listen 127.0.0.1:0 --pid-file "$S/nodir/x.pid"
+# A database SQLite cannot open (a directory, private like a database).
+mkdir -m 700 "$S/dbdir"
+refused "database $S/dbdir: " --foreground "${BASE[@]}" --database "$S/dbdir" --listen 127.0.0.1:0
 # As root with a drop: the database directory must be the user's.
 mkdir -m 755 "$S/rootdir"
 refused "database directory $S/rootdir: Permission denied; it must be writable by $TEST_USER (fix with: chown $TEST_USER: $S/rootdir && chmod 700 $S/rootdir)" \
@@ -198,6 +218,13 @@ start_server "$T/pid.log" "${BASE[@]}" --database "$S/cwd/p.db" \
 	--listen 127.0.0.1:0 --pid-file "$S/cwd/server.pid"
 expect_eq "$(cat "$S/cwd/server.pid")" "$SERVER_PID" "pid file contents"
 expect_eq "$(stat -c '%a %U' "$S/cwd/server.pid")" "644 root" "pid file mode and owner"
+# A second server on its database is refused before it binds; the check
+# of the configuration only reports the database in use.
+refused "database $S/cwd/p.db: in use by another server, pid $SERVER_PID" \
+	--foreground "${BASE[@]}" --database "$S/cwd/p.db" --listen 127.0.0.1:0
+run "${BASE[@]}" --database "$S/cwd/p.db" --check-config
+expect_eq "$RC" 0 "--check-config of a running server's configuration ($ERR)"
+expect_contains "$OUT" "database $S/cwd/p.db: in use by another server, pid $SERVER_PID" "database line"
 stop_server TERM 10
 expect_eq "$STOP_RC" 0 "exit status after SIGTERM"
 [ ! -e "$S/cwd/server.pid" ] || fail "pid file left after the stop"
