@@ -136,6 +136,43 @@ run --config "$S/none.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
 expect_eq "$RC" 1 "--check-config with a database of root's"
 expect_contains "$ERR" "database $S/cwd/root.db belongs to uid 0, not to $TEST_USER (uid $TEST_UID)" "owner line"
 
+# No keytab configured: the Kerberos default ($KRB5_KTNAME), FILE: or
+# WRFILE:, is the one judged and read.
+BASE_NOKT=(--config "$S/none.conf" --licenses "$S/lic" --vendor-keys "$S/keys"
+	--user root --database "$S/cwd/d.db")
+RC=0
+OUT=$(KRB5_KTNAME="FILE:$KEYTAB" "$XLICEN_BIN_SERVER" "${BASE_NOKT[@]}" --check-config 2>"$T/check.err") || RC=$?
+expect_eq "$RC" 0 "--check-config with the default keytab ($(cat "$T/check.err"))"
+expect_contains "$OUT" "keytab (Kerberos default): 2 key(s)" "default keytab line"
+cp "$KEYTAB" "$S/open.keytab"
+chmod 640 "$S/open.keytab"
+RC=0
+KRB5_KTNAME="WRFILE:$S/open.keytab" "$XLICEN_BIN_SERVER" "${BASE_NOKT[@]}" --check-config \
+	>/dev/null 2>"$T/check.err" || RC=$?
+expect_eq "$RC" 1 "--check-config with an open default keytab"
+expect_contains "$(cat "$T/check.err")" "keytab $S/open.keytab is accessible by group or others (mode 0640); fix with: chmod 600 $S/open.keytab" "open default keytab"
+# A keytab type Kerberos does not know.
+run "${BASE_NOKT[@]}" --keytab NOSUCHTYPE:x --check-config
+expect_eq "$RC" 1 "--check-config with an unknown keytab type"
+expect_contains "$ERR" "gss-xlicend: keytab NOSUCHTYPE:x: " "unknown keytab type"
+# A krb5.conf Kerberos cannot parse: no context at all.
+printf '[libdefaults\n' >"$S/broken-krb5.conf"
+RC=0
+KRB5_CONFIG=$S/broken-krb5.conf "$XLICEN_BIN_SERVER" "${BASE[@]}" --database "$S/cwd/d.db" \
+	--check-config >/dev/null 2>"$T/check.err" || RC=$?
+expect_eq "$RC" 1 "--check-config with a broken krb5.conf"
+expect_contains "$(cat "$T/check.err")" "gss-xlicend: cannot initialise Kerberos (krb5.conf?)" "broken krb5.conf"
+RC=0
+KRB5_CONFIG=$S/broken-krb5.conf "$XLICEN_BIN_SERVER" "${BASE[@]}" --database "$S/cwd/d.db" \
+	--foreground --listen 127.0.0.1:0 </dev/null >/dev/null 2>"$T/check.err" || RC=$?
+expect_eq "$RC" 1 "a start with a broken krb5.conf"
+expect_contains "$(cat "$T/check.err")" "gss-xlicend: cannot initialise Kerberos (krb5.conf?)" "broken krb5.conf at a start"
+# A license directory that does not exist.
+run "${BASE[@]}" --database "$S/cwd/d.db" --licenses "$S/nolic" --check-config
+expect_eq "$RC" 1 "--check-config without the license directory"
+expect_contains "$ERR" "license directory $S/nolic: No such file or directory" "license directory line"
+expect_contains "$ERR" "gss-xlicend: configuration has errors" "verdict"
+
 # A keytab in systemd's credentials directory may show group bits (an ACL);
 # the same file reached through "/../" is judged like any other.
 mkdir -p "$S/creds"
@@ -214,14 +251,22 @@ expect_contains "$ERR" "running as $TEST_USER (uid $TEST_UID), group $TEST_USER 
 # --- starts that work ---------------------------------------------------
 # In the foreground with --pid-file: the file holds the pid, mode 0644,
 # and is removed at the stop.
-start_server "$T/pid.log" "${BASE[@]}" --database "$S/cwd/p.db" \
+cp "$KEYTAB" "$S/rotate.keytab"
+start_server "$T/pid.log" "${BASE[@]}" --keytab "$S/rotate.keytab" --database "$S/cwd/p.db" \
 	--listen 127.0.0.1:0 --pid-file "$S/cwd/server.pid"
 expect_eq "$(cat "$S/cwd/server.pid")" "$SERVER_PID" "pid file contents"
 expect_eq "$(stat -c '%a %U' "$S/cwd/server.pid")" "644 root" "pid file mode and owner"
 # A second server on its database is refused before it binds; the check
 # of the configuration only reports the database in use.
+# SIGHUP with a keytab that has lost its keys: the keys read before stay.
+SERVER_LOG=$T/pid.log
+cp "$S/empty.keytab" "$S/rotate.keytab"
+kill -HUP "$SERVER_PID"
+wait_log "SIGHUP: keytab $S/rotate.keytab not reread: keytab $S/rotate.keytab has no keys; the service keys read before stay in use" 10
+xl as alice status xdemo
+expect_eq "$RUN_RC" 0 "a client after the failed keytab reread ($RUN_ERR)"
 refused "database $S/cwd/p.db: in use by another server, pid $SERVER_PID" \
-	--foreground "${BASE[@]}" --database "$S/cwd/p.db" --listen 127.0.0.1:0
+	--foreground "${BASE[@]}" --keytab "$S/rotate.keytab" --database "$S/cwd/p.db" --listen 127.0.0.1:0
 run "${BASE[@]}" --database "$S/cwd/p.db" --check-config
 expect_eq "$RC" 0 "--check-config of a running server's configuration ($ERR)"
 expect_contains "$OUT" "database $S/cwd/p.db: in use by another server, pid $SERVER_PID" "database line"
@@ -276,6 +321,83 @@ expect_eq "$STOP_RC" 0 "exit status of the activated server"
 wait "$RECV_PID" || fail "notify receiver failed"
 expect_eq "$(tr '\n' ' ' <"$T/notify.txt")" "READY=1 STOPPING=1 " "notifications"
 
+# Activation on a listening UNIX stream socket (no address to show but
+# its family); READY=1 to an abstract $NOTIFY_SOCKET.
+rm -f "$T/notify2.txt"
+python3 - "xlicen-startup-$$" "$T/notify2.txt" <<'PYEOF' &
+import socket, sys
+r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+r.bind("\0" + sys.argv[1])
+r.settimeout(60)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    pass
+import os
+os.rename(sys.argv[2] + ".tmp", sys.argv[2] + ".bound")
+with open(sys.argv[2], "a") as f:
+    f.write(r.recv(256).decode() + "\n")
+PYEOF
+RECV_PID=$!
+for i in $(seq 1 500); do [ -e "$T/notify2.txt.bound" ] && break; sleep 0.02; done
+[ -e "$T/notify2.txt.bound" ] || fail "abstract notify receiver did not bind"
+SERVER_LOG=$T/unix.log
+NOTIFY_SOCKET=@xlicen-startup-$$ python3 - "$T/act.sock" "$XLICEN_BIN_SERVER" "${BASE[@]}" \
+	--database "$S/cwd/ux.db" --foreground </dev/null >/dev/null 2>"$SERVER_LOG" <<'PYEOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(4)
+os.dup2(s.fileno(), 3)
+os.environ["LISTEN_PID"] = str(os.getpid())
+os.environ["LISTEN_FDS"] = "1"
+os.execv(sys.argv[2], sys.argv[2:])
+PYEOF
+SERVER_PID=$!
+wait_ready
+expect_contains "$(cat "$SERVER_LOG")" "listening on (family 1) (socket activation, fd 3)" "a UNIX socket adopted"
+wait "$RECV_PID" || fail "abstract notify receiver failed"
+expect_eq "$(cat "$T/notify2.txt")" "READY=1" "notification to an abstract socket"
+stop_server TERM 10
+expect_eq "$STOP_RC" 0 "exit status of the server on a UNIX socket"
+
+# log = syslog: in the foreground an error goes to syslog, not stderr
+# (this machine may have no syslog daemon: the line is then lost, but
+# never on stderr).
+printf '[server]\n\tlog = syslog\n' >"$S/syslog.conf"
+run --foreground --config "$S/syslog.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --user root --database "$S/dbdir" --listen 127.0.0.1:0
+expect_eq "$RC" 1 "exit status of a failing start with log = syslog"
+expect_eq "$ERR" "" "stderr with log = syslog"
+# Daemonised with syslog: ready, stderr on /dev/null like stdin and
+# stdout, working directory /, pid file; SIGTERM ends it and the file goes.
+DPORT=
+for attempt in 1 2 3 4 5 6 7 8; do
+	p=$(( 20000 + (RANDOM % 20000) ))
+	if port_free "$p"; then DPORT=$p; break; fi
+done
+[ -n "$DPORT" ] || fail "no free port"
+run --config "$S/syslog.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
+	--vendor-keys "$S/keys" --user root --database "$S/cwd/sl.db" \
+	--listen "127.0.0.1:$DPORT" --pid-file "$S/cwd/daemon.pid"
+expect_eq "$RC" 0 "exit status of the daemonising command ($ERR)"
+# Until it is ready the daemon still logs to the caller's stderr; from
+# there on (the ready line on) to syslog.
+expect_contains "$ERR" "gss-xlicend: listening on 127.0.0.1:$DPORT" "stderr of the daemonising command"
+expect_not_contains "$ERR" " ready " "stderr of the daemonising command with log = syslog"
+DPID=$(cat "$S/cwd/daemon.pid")
+SERVER_PID=$DPID	# for the cleanup of a failed test
+for fd in 0 1 2; do
+	expect_eq "$(readlink "/proc/$DPID/fd/$fd")" "/dev/null" "the daemon's fd $fd"
+done
+expect_eq "$(readlink "/proc/$DPID/cwd")" "/" "the daemon's working directory"
+PORT=$DPORT
+xl as alice status xdemo
+expect_eq "$RUN_RC" 0 "status from the daemon ($RUN_ERR)"
+kill -TERM "$DPID"
+for i in $(seq 1 500); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.02; done
+kill -0 "$DPID" 2>/dev/null && fail "the daemon still runs 10 s after SIGTERM"
+[ ! -e "$S/cwd/daemon.pid" ] || fail "the daemon's pid file is left"
+SERVER_PID=
+
 # Unprivileged: a low port is refused with the advice; on a high port a
 # configured user is ignored with a warning, the open files soft limit is
 # raised to the hard one (warned about, being below max_connections).
@@ -291,9 +413,18 @@ as_user() {
 UBASE=(--config "$S/none.conf" --keytab "$S/state/service.keytab" --licenses "$S/lic"
 	--vendor-keys "$S/keys" --database "$S/state/u.db" --foreground)
 RC=0
-as_user "$XLICEN_BIN_SERVER" "${UBASE[@]}" --listen 127.0.0.1:1 </dev/null >/dev/null 2>"$T/low.err" || RC=$?
+as_user "$XLICEN_BIN_SERVER" "${UBASE[@]}" --listen 127.0.0.1:1 --user "$TEST_USER" \
+	</dev/null >/dev/null 2>"$T/low.err" || RC=$?
 expect_eq "$RC" 1 "exit status of an unprivileged start on port 1"
 expect_contains "$(cat "$T/low.err")" "ports below 1024 need root or socket activation; for development use e.g. --listen 127.0.0.1:1128" "low port advice"
+expect_not_contains "$(cat "$T/low.err")" "not started as root" "the user it runs as, configured"
+# An address not on this machine: a bind error, without the advice.
+RC=0
+as_user "$XLICEN_BIN_SERVER" "${UBASE[@]}" --listen 192.0.2.1:5000 \
+	</dev/null >/dev/null 2>"$T/low.err" || RC=$?
+expect_eq "$RC" 1 "exit status of an unprivileged start on 192.0.2.1"
+expect_contains "$(cat "$T/low.err")" "192.0.2.1:5000" "bind error"
+expect_not_contains "$(cat "$T/low.err")" "ports below 1024" "advice"
 
 SERVER_LOG=$T/user.log
 (
