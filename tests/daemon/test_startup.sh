@@ -54,6 +54,22 @@ BASE=(--config "$S/none.conf" --keytab "$KEYTAB" --licenses "$S/lic"
 	--vendor-keys "$S/keys" --user root)
 printf '[server]\n\tlog = stderr\n' >"$S/none.conf"
 
+# Shared by both parts: a keytab file with a header and no entries; a
+# private directory where a database file should be.
+printf '\005\002' >"$S/empty.keytab"
+chmod 600 "$S/empty.keytab"
+mkdir -m 700 "$S/dbdir"
+mkdir -p "$S/cwd"
+
+# The test runs in two parts (two CTest tests, each well under 30 s on a
+# loaded machine): "refusals" and "starts".
+PART=${1:?usage: test_startup.sh refusals|starts}
+case $PART in
+refusals|starts) ;;
+*) fail "unknown part $PART" ;;
+esac
+
+if [ "$PART" = refusals ]; then
 # --- the command line -------------------------------------------------
 refused 'gss-xlicend: --lease-ttl: "abc" is not a number in 2..2592000' --lease-ttl abc
 expect_eq "$ERR" 'gss-xlicend: --lease-ttl: "abc" is not a number in 2..2592000' "whole stderr"
@@ -222,9 +238,6 @@ EOF
 expect_eq "$RC" 1 "exit status with a socket that does not listen"
 expect_contains "$(cat "$T/run.err")" "socket activation: fd 3 is not listening (use Accept=no in the .socket unit)" "not listening"
 
-# A keytab file with a header and no entries.
-printf '\005\002' >"$S/empty.keytab"
-chmod 600 "$S/empty.keytab"
 refused "keytab $S/empty.keytab has no keys" --foreground "${BASE[@]}" \
 	--keytab "$S/empty.keytab" --database "$S/cwd/a.db" --listen 127.0.0.1:0
 run "${BASE[@]}" --keytab "$S/empty.keytab" --database "$S/cwd/a.db" --check-config
@@ -239,7 +252,6 @@ refused "acceptor credentials for nosuch@localhost: " --foreground "${BASE[@]}" 
 refused "pid file $S/nodir/x.pid: No such file or directory" --foreground "${BASE[@]}" \
 	--database "$S/cwd/a.db" --listen 127.0.0.1:0 --pid-file "$S/nodir/x.pid"
 # A database SQLite cannot open (a directory, private like a database).
-mkdir -m 700 "$S/dbdir"
 refused "database $S/dbdir: " --foreground "${BASE[@]}" --database "$S/dbdir" --listen 127.0.0.1:0
 # As root with a drop: the database directory must be the user's.
 mkdir -m 755 "$S/rootdir"
@@ -248,6 +260,9 @@ refused "database directory $S/rootdir: Permission denied; it must be writable b
 expect_contains "$ERR" "running as $TEST_USER (uid $TEST_UID), group $TEST_USER (gid $TEST_GID), no capabilities" "drop before the directory check"
 [ ! -e "$S/rootdir/x.db" ] || fail "a database was created in $S/rootdir"
 
+fi # refusals
+
+if [ "$PART" = starts ]; then
 # --- starts that work ---------------------------------------------------
 # In the foreground with --pid-file: the file holds the pid, mode 0644,
 # and is removed at the stop.
@@ -447,5 +462,7 @@ expect_eq "$RUN_RC" 0 "status from the unprivileged server ($RUN_ERR)"
 expect_eq "$(stat -c '%U %a' "$S/state/u.db")" "$TEST_USER 600" "database owner and mode"
 stop_server TERM 10
 expect_eq "$STOP_RC" 0 "exit status of the unprivileged server"
+
+fi # starts
 
 pass
