@@ -10,6 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "not root"
+# Files made here are not writable by others, whatever umask the caller
+# has (scripts/coverage runs with 000): a config file others may write
+# is warned about, which some checks below must not see.
+umask 022
 use_realm
 
 TEST_USER=xlicen-test
