@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# gss-xlicend's start-up, refusal by refusal, as root: each bad command
-# line, each bad file and each environment the server must refuse exits 1
-# with its exact message; the starts that must work (relative paths, a pid
-# file, a keytab in systemd's credentials directory, socket activation on
-# IPv6 with sd_notify, an unprivileged start) show their files, modes and
-# log lines, and stop with exit 0.  Covers server/main.c's option parsing,
-# pid file, activation and privilege paths (issue 19).  Skipped (77) if
-# not root.
+# gss-xlicend's start-up, as root, in two parts (argument):
+#   refusals  each bad command line, config file, keytab, krb5.conf,
+#             database, activation environment and each privilege drop the
+#             kernel refuses (user namespaces) exits 1 with its exact
+#             message; --check-config names users, groups, owners, keytabs;
+#   starts    the starts that must work show their files, modes, /proc
+#             status and log lines and stop with exit 0: a pid file (and
+#             SIGHUP with a keyless keytab), activation on IPv6 and on a
+#             UNIX socket with sd_notify, log = syslog in the foreground
+#             and daemonised, a drop without CAP_SETPCAP, an unprivileged
+#             start (bind errors, the open files limit).
+# Covers server/main.c and server/privs.c (issue 19).  Skipped (77) if not
+# root.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "not root"
@@ -264,6 +269,47 @@ refused "database directory $S/rootdir: Permission denied; it must be writable b
 expect_contains "$ERR" "running as $TEST_USER (uid $TEST_UID), group $TEST_USER (gid $TEST_GID), no capabilities" "drop before the directory check"
 [ ! -e "$S/rootdir/x.db" ] || fail "a database was created in $S/rootdir"
 
+# The kernel refusing the drop, in a user namespace where this shell's
+# root is root (so the keytab stays readable): the start fails, naming
+# the call.  With setgroups denied (unshare --map-root-user):
+RC=0
+timeout -k 2 20 unshare --user --map-root-user -- env "$LEAK" "$XLICEN_BIN_SERVER" \
+	--foreground "${BASE[@]}" --user "$TEST_USER" --database "$S/cwd/ns.db" \
+	--listen 127.0.0.1:0 </dev/null >/dev/null 2>"$T/ns.err" || RC=$?
+expect_eq "$RC" 1 "exit status when setgroups is denied"
+expect_contains "$(cat "$T/ns.err")" "gss-xlicend: dropping privileges to $TEST_USER: setgroups($TEST_GID): Operation not permitted" "setgroups refused"
+# With the service user's uid not mapped (its groups are): setresuid fails.
+RC=0
+timeout -k 2 20 python3 - "$(( TEST_GID + 1 ))" env "$LEAK" "$XLICEN_BIN_SERVER" \
+	--foreground "${BASE[@]}" --user "$TEST_USER" --database "$S/cwd/ns.db" \
+	--listen 127.0.0.1:0 </dev/null >/dev/null 2>"$T/ns.err" <<'PYEOF' || RC=$?
+import ctypes, os, sys
+# A child in a new user namespace with uid 0 and gids 0..N-1 mapped to the
+# same ids outside; it then runs argv[2:].
+CLONE_NEWUSER = 0x10000000
+a_r, a_w = os.pipe()
+b_r, b_w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        os._exit(90)
+    os.write(a_w, b"1")
+    if os.read(b_r, 1) != b"1":
+        os._exit(91)
+    os.execvp(sys.argv[2], sys.argv[2:])
+os.read(a_r, 1)
+with open("/proc/%d/uid_map" % pid, "w") as f:
+    f.write("0 0 1\n")
+with open("/proc/%d/gid_map" % pid, "w") as f:
+    f.write("0 0 %s\n" % sys.argv[1])
+os.write(b_w, b"1")
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+PYEOF
+expect_eq "$RC" 1 "exit status when the service user's uid is not mapped"
+expect_contains "$(cat "$T/ns.err")" "gss-xlicend: dropping privileges to $TEST_USER: setresuid($TEST_UID): Invalid argument" "setresuid refused"
+
 fi # refusals
 
 if [ "$PART" = starts ]; then
@@ -429,6 +475,29 @@ as_user() {
 	setpriv --reuid "$TEST_UID" --regid "$TEST_GID" --clear-groups -- \
 		env KRB5_CONFIG="$S/krb5.conf" KRB5RCACHEDIR="$S/rcache" "$LEAK" "$@"
 }
+# Started as root without CAP_SETPCAP (a unit with a narrow
+# CapabilityBoundingSet=): the bounding set cannot be emptied and stays as
+# it was; everything else of the drop holds.
+BND=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)
+WANT_BND=$(printf '%016x' $(( 0x$BND & ~(1 << 8) )))
+SERVER_LOG=$T/bnd.log
+setpriv --bounding-set -setpcap -- env KRB5_CONFIG="$S/krb5.conf" KRB5RCACHEDIR="$S/rcache" \
+	"$LEAK" "$XLICEN_BIN_SERVER" --foreground "${BASE[@]}" --user "$TEST_USER" \
+	--database "$S/state/bnd.db" --listen 127.0.0.1:0 </dev/null >/dev/null 2>"$SERVER_LOG" &
+SERVER_PID=$!
+wait_ready
+PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
+expect_contains "$(cat "$SERVER_LOG")" "running as $TEST_USER (uid $TEST_UID), group $TEST_USER (gid $TEST_GID), no capabilities" "drop line"
+for c in CapInh CapPrm CapEff CapAmb; do
+	expect_eq "$(sed -n "s/^$c:[[:space:]]*//p" "/proc/$SERVER_PID/status")" "0000000000000000" "$c without CAP_SETPCAP"
+done
+expect_eq "$(sed -n 's/^CapBnd:[[:space:]]*//p' "/proc/$SERVER_PID/status")" "$WANT_BND" "CapBnd without CAP_SETPCAP"
+expect_eq "$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "/proc/$SERVER_PID/status")" 1 "NoNewPrivs without CAP_SETPCAP"
+xl as alice status xdemo
+expect_eq "$RUN_RC" 0 "status after a drop without CAP_SETPCAP ($RUN_ERR)"
+stop_server TERM 10
+expect_eq "$STOP_RC" 0 "exit status after a drop without CAP_SETPCAP"
+
 UBASE=(--config "$S/none.conf" --keytab "$S/state/service.keytab" --licenses "$S/lic"
 	--vendor-keys "$S/keys" --database "$S/state/u.db" --foreground)
 RC=0
