@@ -192,6 +192,19 @@ KRB5_CONFIG=$S/broken-krb5.conf "$XLICEN_BIN_SERVER" "${BASE[@]}" --database "$S
 	--foreground --listen 127.0.0.1:0 </dev/null >/dev/null 2>"$T/check.err" || RC=$?
 expect_eq "$RC" 1 "a start with a broken krb5.conf"
 expect_contains "$(cat "$T/check.err")" "gss-xlicend: cannot initialise Kerberos (krb5.conf?)" "broken krb5.conf at a start"
+# A license file that does not verify: loaded 0, refused 1, an error.
+mkdir -p "$S/badlic"
+printf 'not a license\n' >"$S/badlic/bad.lic"
+run "${BASE[@]}" --database "$S/cwd/d.db" --licenses "$S/badlic" --check-config
+expect_eq "$RC" 1 "--check-config with a bad license file"
+expect_contains "$OUT" "licenses $S/badlic: 0 loaded, 1 refused" "licenses line"
+expect_contains "$ERR" "gss-xlicend: configuration has errors" "verdict"
+# No keytab configured and no Kerberos context to name the default.
+RC=0
+KRB5_CONFIG=$S/broken-krb5.conf "$XLICEN_BIN_SERVER" "${BASE_NOKT[@]}" \
+	--check-config >/dev/null 2>"$T/check.err" || RC=$?
+expect_eq "$RC" 1 "--check-config with a broken krb5.conf and no keytab"
+expect_contains "$(cat "$T/check.err")" "gss-xlicend: cannot initialise Kerberos (krb5.conf?)" "broken krb5.conf, default keytab"
 # A license directory that does not exist.
 run "${BASE[@]}" --database "$S/cwd/d.db" --licenses "$S/nolic" --check-config
 expect_eq "$RC" 1 "--check-config without the license directory"
@@ -317,12 +330,23 @@ if [ "$PART" = starts ]; then
 # In the foreground with --pid-file: the file holds the pid, mode 0644,
 # and is removed at the stop.
 cp "$KEYTAB" "$S/rotate.keytab"
-start_server "$T/pid.log" "${BASE[@]}" --keytab "$S/rotate.keytab" --database "$S/cwd/p.db" \
+# (A $NOTIFY_SOCKET longer than a socket address holds is ignored.)
+NOTIFY_SOCKET=/$(printf 'n%.0s' $(seq 1 120)) start_server "$T/pid.log" "${BASE[@]}" \
+	--keytab "$S/rotate.keytab" --service gss-xlicen@localhost --database "$S/cwd/p.db" \
 	--listen 127.0.0.1:0 --pid-file "$S/cwd/server.pid"
 expect_eq "$(cat "$S/cwd/server.pid")" "$SERVER_PID" "pid file contents"
 expect_eq "$(stat -c '%a %U' "$S/cwd/server.pid")" "644 root" "pid file mode and owner"
 # A second server on its database is refused before it binds; the check
 # of the configuration only reports the database in use.
+# SIGHUP with a keytab of another service's keys only: read, but no
+# acceptor credentials for gss-xlicen@localhost from it; the old stay.
+cp "$XLICEN_REALM_DIR/other.keytab" "$S/rotate.keytab"
+chmod 600 "$S/rotate.keytab"
+SERVER_LOG=$T/pid.log
+kill -HUP "$SERVER_PID"
+wait_log "SIGHUP: keytab $S/rotate.keytab reread, but no acceptor credentials from it; the service keys read before stay in use" 10
+xl as alice status xdemo
+expect_eq "$RUN_RC" 0 "a client after a reread without the service's key ($RUN_ERR)"
 # SIGHUP with a keytab that has lost its keys: the keys read before stay.
 SERVER_LOG=$T/pid.log
 cp "$S/empty.keytab" "$S/rotate.keytab"
