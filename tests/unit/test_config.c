@@ -394,7 +394,7 @@ test_listen_check(void **state)
 	/* Longer than any IPv6 or IPv4 address; brackets without a port;
 	 * a host name with a bad character after the first. */
 	assert_int_equal(config_check_listen("[0000:0000:0000:0000:0000:0000:"
-	    "0000:0000:0000:0]:1", why, sizeof(why)), XLICEN_E_CONFIG);
+	    "0000:0000:0000:0000:0000]:1", why, sizeof(why)), XLICEN_E_CONFIG);
 	assert_string_equal(why, "not an IPv6 address");
 	assert_int_equal(config_check_listen("[::1]", why, sizeof(why)),
 	    XLICEN_E_CONFIG);
@@ -403,6 +403,9 @@ test_listen_check(void **state)
 	    "4444444444.5555555555:1", why, sizeof(why)), XLICEN_E_CONFIG);
 	assert_string_equal(why, "not an IPv4 address");
 	assert_int_equal(config_check_listen("a*b:1", why, sizeof(why)),
+	    XLICEN_E_CONFIG);
+	assert_string_equal(why, "not an address or host name");
+	assert_int_equal(config_check_listen("-ab:1", why, sizeof(why)),
 	    XLICEN_E_CONFIG);
 	assert_string_equal(why, "not an address or host name");
 }
@@ -467,6 +470,12 @@ test_bad_strings(void **state)
 	    "name, SERVICE or SERVICE@HOST");
 	expect_bad("[server]\nlog = journal\n",
 	    "2: [server] log = \"journal\": expected stderr or syslog");
+	expect_bad("[server]\nuser = -x\n",
+	    "2: [server] user = \"-x\": expected a user name (letters, "
+	    "digits, _ - .)");
+	expect_bad("[server]\nservice = gss/xlicen\n",
+	    "2: [server] service = \"gss/xlicen\": expected a GSS service "
+	    "name, SERVICE or SERVICE@HOST");
 }
 
 static void
@@ -519,7 +528,7 @@ test_scanner_lines(void **state)
 }
 
 /* Blanks after a value and a final "*" marker after the section name:
- * read as the plain name and value. */
+ * read as the plain name and value; so is a last line without newline. */
 static void
 test_blanks(void **state)
 {
@@ -536,6 +545,14 @@ test_blanks(void **state)
 	assert_int_equal(cfg.lease_ttl_s, 90);
 	config_free(&cfg);
 	config_free(NULL);
+	/* The last line without its newline; verify_host = false. */
+	path = put("nonl.conf", "[server]\n\tverify_host = false\n\tuser = last");
+	config_defaults(&cfg);
+	cfg.verify_host = 1;
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "last");
+	assert_int_equal(cfg.verify_host, 0);
+	config_free(&cfg);
 }
 
 /* A value longer than a message shows is cut with "...". */
