@@ -438,11 +438,10 @@ scan_classify(char *buf, struct scan_line *l, int *level, char *section,
 			l->why = "text after the section header";
 			return;
 		}
+		/* The library keeps blanks inside the brackets as part of
+		 * the name ("[ server ]" is section " server "): so do we,
+		 * or the line of such a section is not found. */
 		cp++;
-		while (cp < p && (*cp == ' ' || *cp == '\t'))
-			cp++;
-		while (p > cp && (p[-1] == ' ' || p[-1] == '\t'))
-			p--;
 		if (p == cp) {
 			l->why = "an empty section name";
 			return;

@@ -9,8 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${XLICEN_BUILD_DIR:?}"
-for tool in cc pkg-config readelf; do
-	command -v "$tool" >/dev/null || skip "no $tool"
+for tool in cc:build-essential pkg-config:pkg-config readelf:binutils; do
+	command -v "${tool%%:*}" >/dev/null || skip "no ${tool%%:*} (package ${tool#*:})"
 done
 
 ROOT=$T/root

@@ -6,6 +6,7 @@
 
 : "${XLICEN_SOURCE_DIR:?}"
 command -v groff >/dev/null || skip "no groff (package groff-base)"
+command -v man >/dev/null || skip "no man (package man-db)"
 MAN=$XLICEN_SOURCE_DIR/docs/man
 
 PAGES=$(cd "$MAN" && ls -- *.[1-8] | sort | tr '\n' ' ')
@@ -17,12 +18,10 @@ for page in $PAGES; do
 	WARN=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$MAN/$page" 2>&1) || rc=$?
 	expect_eq "$rc" 0 "groff exit status for $page"
 	expect_eq "$WARN" "" "groff -ww output for $page"
-	if command -v man >/dev/null; then
-		TEXT=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$MAN/$page" 2>"$T/man.err")
-		expect_eq "$(cat "$T/man.err")" "" "man -l stderr for $page"
-		expect_contains "$TEXT" "NAME" "rendered $page"
-		expect_contains "$TEXT" "SEE ALSO" "rendered $page"
-	fi
+	TEXT=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$MAN/$page" 2>"$T/man.err")
+	expect_eq "$(cat "$T/man.err")" "" "man -l stderr for $page"
+	expect_contains "$TEXT" "NAME" "rendered $page"
+	expect_contains "$TEXT" "SEE ALSO" "rendered $page"
 done
 
 # Every long option of a program's --help is in its page.  (-- spelled

@@ -391,6 +391,23 @@ test_listen_check(void **state)
 	    XLICEN_E_CONFIG);
 	assert_int_equal(config_check_listen("", why, sizeof(why)),
 	    XLICEN_E_CONFIG);
+	/* Longer than any IPv6 or IPv4 address; brackets without a port;
+	 * a host name with a bad character after the first. */
+	assert_int_equal(config_check_listen("[0000:0000:0000:0000:0000:0000:"
+	    "0000:0000:0000:0000:0000]:1", why, sizeof(why)), XLICEN_E_CONFIG);
+	assert_string_equal(why, "not an IPv6 address");
+	assert_int_equal(config_check_listen("[::1]", why, sizeof(why)),
+	    XLICEN_E_CONFIG);
+	assert_string_equal(why, "no port");
+	assert_int_equal(config_check_listen("1111111111.2222222222.3333333333."
+	    "4444444444.5555555555:1", why, sizeof(why)), XLICEN_E_CONFIG);
+	assert_string_equal(why, "not an IPv4 address");
+	assert_int_equal(config_check_listen("a*b:1", why, sizeof(why)),
+	    XLICEN_E_CONFIG);
+	assert_string_equal(why, "not an address or host name");
+	assert_int_equal(config_check_listen("-ab:1", why, sizeof(why)),
+	    XLICEN_E_CONFIG);
+	assert_string_equal(why, "not an address or host name");
 }
 
 static void
@@ -453,6 +470,12 @@ test_bad_strings(void **state)
 	    "name, SERVICE or SERVICE@HOST");
 	expect_bad("[server]\nlog = journal\n",
 	    "2: [server] log = \"journal\": expected stderr or syslog");
+	expect_bad("[server]\nuser = -x\n",
+	    "2: [server] user = \"-x\": expected a user name (letters, "
+	    "digits, _ - .)");
+	expect_bad("[server]\nservice = gss/xlicen\n",
+	    "2: [server] service = \"gss/xlicen\": expected a GSS service "
+	    "name, SERVICE or SERVICE@HOST");
 }
 
 static void
@@ -470,6 +493,142 @@ test_parse_u32(void **state)
 	assert_int_equal(config_parse_u32("1 ", 0, 9, &v), XLICEN_E_CONFIG);
 	assert_int_equal(config_parse_u32("", 0, 9, &v), XLICEN_E_CONFIG);
 	assert_int_equal(config_parse_u32("10", 0, 9, &v), XLICEN_E_CONFIG);
+}
+
+/* Lines the scanner refuses that are not caught by the tests above. */
+static void
+test_scanner_lines(void **state)
+{
+	char *text;
+	size_t i;
+
+	(void)state;
+	expect_bad("[server]\nuser = x\nkeytab = {\n[limits]\n}\n",
+	    "4: Profile section header not at top level: \"[limits]\"");
+	expect_bad("[server] x\nuser = x\n",
+	    "1: Syntax error in profile section header: \"[server] x\"");
+	expect_bad("[]\nuser = x\n", "1: an empty section name");
+	/* The profile library keeps blanks inside the brackets: the line
+	 * of such a section must still be found. */
+	expect_bad("[ server ]\nuser = x\n", "1: [ server ]: unknown section "
+	    "(expected [server], [limits] or [leases])");
+	expect_bad("[server]\nus er = x\n",
+	    "2: Syntax error in profile relation: \"us er = x\"");
+	expect_bad("[server]\nkeytab = { x\n}\n",
+	    "2: Extra closing brace in profile: \"keytab = { x\"");
+	/* One line longer than the scanner's 4,096 bytes. */
+	text = malloc(5000);
+	assert_non_null(text);
+	i = (size_t)snprintf(text, 5000, "[server]\n# ");
+	memset(text + i, 'c', 4200);
+	strcpy(text + i + 4200, "\nuser = x\n");
+	expect_bad(text, 
+	    "2: Syntax error in profile relation: \"\"");
+	free(text);
+}
+
+/* Blanks after a value and a final "*" marker after the section name:
+ * read as the plain name and value; so is a last line without newline. */
+static void
+test_blanks(void **state)
+{
+	struct server_config cfg;
+	char err[1024];
+	const char *path;
+
+	(void)state;
+	path = put("blanks.conf", "[server]*\n\tuser = svc   \t\n"
+	    "[leases]\n\tttl = 90 \n");
+	config_defaults(&cfg);
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "svc");
+	assert_int_equal(cfg.lease_ttl_s, 90);
+	config_free(&cfg);
+	config_free(NULL);
+	/* The last line without its newline; verify_host = false. */
+	path = put("nonl.conf", "[server]\n\tverify_host = false\n\tuser = last");
+	config_defaults(&cfg);
+	cfg.verify_host = 1;
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.user, "last");
+	assert_int_equal(cfg.verify_host, 0);
+	config_free(&cfg);
+}
+
+/* A value longer than a message shows is cut with "...". */
+static void
+test_long_value(void **state)
+{
+	char text[512], tail[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "[server]\ndatabase = %0150d\n", 0);
+	snprintf(tail, sizeof(tail), "2: [server] database = \"%097d...\": "
+	    "expected an absolute path", 0);
+	expect_bad(text, tail);
+}
+
+/* What the file as a whole may not be. */
+static void
+test_bad_file(void **state)
+{
+	struct server_config cfg;
+	char err[1024], want[TEST_PATH_MAX + 128];
+	const char *path;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	config_defaults(&cfg);
+	/* Larger than 1 MiB: comment lines. */
+	path = tpath("big.conf");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < 1024 * 1024 / 64 + 1; i++)
+		fprintf(f, "# %061zu\n", i);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", path);
+	assert_string_equal(err, want);
+	/* A NUL byte. */
+	path = tpath("nul.conf");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("[server]\n\0\n", 1, 11, f), 11);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: contains a NUL byte: not a text file",
+	    path);
+	assert_string_equal(err, want);
+	/* A directory opens but does not read. */
+	assert_int_equal(config_load(tmpdir, 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: %s", tmpdir, strerror(EISDIR));
+	assert_string_equal(err, want);
+	/* No buffer for the message: the code alone. */
+	assert_int_equal(config_load(path, 1, &cfg, NULL, 0), XLICEN_E_CONFIG);
+	assert_int_equal(config_load(NULL, 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	assert_null(cfg.owned);
+	config_free(&cfg);
+}
+
+/* More listen lines than the server has sockets for. */
+static void
+test_too_many_listen(void **state)
+{
+	char text[2048];
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "[server]\n");
+	for (i = 0; i <= SERVER_MAX_LISTEN; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "listen = 127.0.0.1:%d\n", 1000 + i);
+	expect_bad(text, "18: [server] listen: more than 16 addresses");
 }
 
 int
@@ -492,6 +651,11 @@ main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_bad_strings),
 		cmocka_unit_test(test_parse_u32),
+		cmocka_unit_test(test_scanner_lines),
+		cmocka_unit_test(test_blanks),
+		cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_bad_file),
+		cmocka_unit_test(test_too_many_listen),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -111,10 +111,9 @@ test_header_codes_in_table(void **state)
 	size_t i;
 
 	(void)state;
-	if ((f = open_errors_header()) == NULL) {
-		print_message("xlicen_errors.h not found; set XLICEN_SOURCE_DIR\n");
-		skip();
-	}
+	/* Not a skip: cmocka's skip() exits 0, which CTest counts as a pass. */
+	if ((f = open_errors_header()) == NULL)
+		fail_msg("xlicen_errors.h not found; set XLICEN_SOURCE_DIR");
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, " XLICEN_E_%127[A-Z0-9_] = %d", name, &code) != 2)
 			continue;

@@ -1997,8 +1997,9 @@ test_migration_0002(void **state)
 	FILE *fp;
 	long len;
 
+	/* Not a skip: cmocka's skip() exits 0, which CTest counts as a pass. */
 	if (src == NULL || src[0] == '\0')
-		skip();
+		fail_msg("XLICEN_SOURCE_DIR is not set (tests/unit/CMakeLists.txt sets it)");
 	snprintf(path, sizeof(path), "%s/schema/0001_init.sql", src);
 	fp = fopen(path, "r");
 	assert_non_null(fp);

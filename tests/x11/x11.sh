@@ -5,9 +5,12 @@
 # with xwd and converted with netpbm.
 : "${XLICEN_BIN_XDEMO:?}" "${XLICEN_BIN_XSENDCLOSE:?}" "${XLICEN_X11_SHOTS:?}"
 
-for tool in Xvfb xwd xwininfo xprop xwdtopnm pnmtopng ppmhist pamcut; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "$IT_NAME: SKIP: $tool not installed (xvfb x11-apps x11-utils netpbm)" >&2
+# A missing tool is a skip (77) naming its Debian package (scripts/deps.sh
+# installs them all, so on the target machine this never skips).
+for tool in Xvfb:xvfb xwd:x11-apps xwininfo:x11-utils xprop:x11-utils \
+	xwdtopnm:netpbm pnmtopng:netpbm ppmhist:netpbm pamcut:netpbm; do
+	if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+		echo "$IT_NAME: SKIP: ${tool%%:*} not installed (package ${tool#*:})" >&2
 		exit 77
 	fi
 done
