@@ -10,7 +10,8 @@
 # How a test ends: `pass` stops a server still running with SIGTERM and
 # wants exit status 0 within STOP_TIMEOUT seconds (stop_server itself wants
 # 0 after SIGTERM or SIGINT), then looks through every server log of the
-# test ($T/server*.log and each start_server LOG) for a sanitizer report
+# test ($T/server*.log, each start_server LOG, the SERVER_LOG of each
+# stop_server and the last one) for a sanitizer report
 # (server_log_check); any of these fails the test.  A test that fails
 # kills what it started with SIGKILL.
 #
@@ -78,7 +79,8 @@ pass() {
 	if [ -n "$SERVER_PID" ]; then
 		stop_server TERM "$STOP_TIMEOUT"
 	fi
-	server_log_check "$T"/server*.log ${SERVER_LOGS[@]+"${SERVER_LOGS[@]}"}
+	server_log_check "$T"/server*.log ${SERVER_LOGS[@]+"${SERVER_LOGS[@]}"} \
+		${SERVER_LOG:+"$SERVER_LOG"}
 	note "PASS"
 	exit 0
 }
@@ -222,6 +224,7 @@ stop_server() {
 	STOP_RC=0
 	wait "$SERVER_PID" || STOP_RC=$?
 	SERVER_PID=
+	SERVER_LOGS+=("$SERVER_LOG")
 	case $sig in
 	TERM | INT)
 		[ "$STOP_RC" = 0 ] ||
