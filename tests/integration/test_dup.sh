@@ -13,7 +13,7 @@ license xuser 1 --dup-group user
 license xhost 1 --dup-group host
 license xsite 1 --dup-group site
 license xnone 2 --dup-group none
-license xlinger 1 --linger 2
+license xlinger 1 --linger 5
 server_start --heartbeat 1
 
 # co USER DISPLAY PRODUCT: a lease that outlives the probe; sets LEASE.
@@ -83,7 +83,8 @@ expect_rc 0 "xnone 2"
 co alice :0 xnone
 expect_rc 2 "xnone 3: two seats only"
 
-# Linger: released, the seat stays 2 s; the same group gets it back.
+# Linger: released, the seat stays 5 s (room for the three steps in it on a
+# slow sanitizer run); the same group gets it back.
 DISPLAY=:3 run xl checkout xlinger -- true
 expect_rc 0 "alice's first use of xlinger"
 expect_eq "$(in_use xlinger)" 1 "lingering after the release"
@@ -93,8 +94,8 @@ t0=$(date +%s)
 DISPLAY=:3 run xl checkout xlinger -- true
 expect_rc 0 "alice takes her lingering seat back"
 expect_contains "$RUN_ERR" "(1/1 seats in use" "the same seat"
-wait_until 15 "xlinger's seat to be free after the linger of 2 s" in_use_is xlinger 0
-not_before $((t0 + 2)) "xlinger's seat freed"
+wait_until 15 "xlinger's seat to be free after the linger of 5 s" in_use_is xlinger 0
+not_before $((t0 + 5)) "xlinger's seat freed"
 co bob :0 xlinger
 expect_rc 0 "bob after the linger"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'linger' AND product = 'xlinger' AND seats = -1")" 1 \
