@@ -2728,6 +2728,654 @@ test_precedence_store(void **state)
 	policy_free(p);
 }
 
+/* ---- error paths and the less-used API (issue 19, coverage) ---- */
+
+/* Run SQL on a second connection, as an administrator's sqlite3 shell
+ * would while the server runs. */
+static void
+raw_exec(const struct fx *f, const char *sql)
+{
+	sqlite3 *db = raw_open(f);
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("raw_exec %s: %s", sql, msg != NULL ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* A trigger that makes every statement of the given kind on a table
+ * fail, as a constraint the server does not know about would: the
+ * store's statement fails inside its transaction. */
+static void
+fault_on(const struct fx *f, const char *when)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER fault %s BEGIN"
+	    " SELECT RAISE(ABORT, 'injected fault'); END", when);
+	raw_exec(f, sql);
+}
+
+static void
+fault_off(const struct fx *f)
+{
+	raw_exec(f, "DROP TRIGGER fault");
+}
+
+static void
+test_null_arguments(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	struct store_pool_status *ps = (struct store_pool_status *)&ps;
+	struct store_holder *hs = (struct store_holder *)&hs;
+	struct store_report_row *rows = (struct store_report_row *)&rows;
+	struct store *s2 = (struct store *)&s2;
+	struct store_audit a;
+	int64_t exp = 7, nl = 7, ns = 7;
+	uint64_t ev = 7, bad = 7;
+	size_t n = 7;
+	int freed = 7, nexp = 7;
+	char owner[16] = "x", head[65] = "x", err[64] = "x";
+	const char *ids[1] = { "0123456789abcdef0123456789abcdef" };
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_open(NULL, &s2, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	assert_null(s2);
+	assert_int_equal(store_open(f->path, NULL, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_extend_leases(NULL, NOW), XLICEN_E_INVALID);
+	assert_int_equal(store_heartbeat(NULL, "a@EX", ids[0], NOW, &exp),
+	    XLICEN_E_INVALID);
+	assert_int_equal(exp, 0);
+	assert_int_equal(store_heartbeat(f->s, NULL, ids[0], NOW, NULL),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_release(NULL, "a@EX", ids[0], NOW, &freed),
+	    XLICEN_E_INVALID);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, NULL, ids[0], NOW, owner,
+	    sizeof(owner)), XLICEN_E_INVALID);
+	assert_string_equal(owner, "");
+	assert_int_equal(store_reclaim(f->s, "a@EX", ids[0], "h", "h:0", 1,
+	    NOW, NULL), XLICEN_E_INVALID);
+	assert_int_equal(store_reclaim(NULL, "a@EX", ids[0], "h", "h:0", 1,
+	    NOW, &g), XLICEN_E_INVALID);
+	assert_int_equal(store_expire(NULL, NOW, &nexp), XLICEN_E_INVALID);
+	assert_int_equal(nexp, 0);
+	assert_int_equal(store_orphans_rearm(NULL, NOW, 5), XLICEN_E_INVALID);
+	assert_int_equal(store_sync_pools(NULL, NULL, 0, NOW),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_sync_pools(f->s, NULL, 1, NOW),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(ps);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW, NULL, &n),
+	    XLICEN_E_INVALID);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_holders(NULL, NULL, NULL, NOW, &hs, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(hs);
+	assert_int_equal(store_report(f->s, 0, NOW, NOW, NULL, &rows, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(rows);
+	assert_int_equal(store_verify_chain(NULL, &ev, &bad, head),
+	    XLICEN_E_INVALID);
+	assert_int_equal(ev, 0);
+	assert_int_equal(bad, 0);
+	assert_string_equal(head, "");
+	assert_int_equal(store_count_leases(NULL, &nl, &ns), XLICEN_E_INVALID);
+	assert_int_equal(nl, 0);
+	assert_int_equal(ns, 0);
+	assert_int_equal(store_audit(f->s, NOW, NULL), XLICEN_E_INVALID);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_INVALID);
+	assert_int_equal(store_audit(NULL, NOW, &a), XLICEN_E_INVALID);
+	/* Nothing above reached the database. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 0);
+}
+
+/* store_audit: an administrative event lands in the chain, with every
+ * field; a kind the schema does not know is refused (foreign key) and
+ * leaves nothing behind. */
+static void
+test_audit_api(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit a;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	a.principal = "root@EX";
+	a.host = "adm.example.org";
+	a.display = "adm.example.org:0";
+	a.product = "draw";
+	a.version = "1.0";
+	a.lease_id = "0123456789abcdef0123456789abcdef";
+	a.count = 3;
+	a.code = XLICEN_E_NO_PRODUCT;
+	a.detail = "status";
+	assert_int_equal(store_audit(f->s, NOW + 5, &a), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'admin' AND principal = 'root@EX' AND host ="
+	    " 'adm.example.org' AND display = 'adm.example.org:0' AND"
+	    " product = 'draw' AND version = '1.0' AND lease_id ="
+	    " '0123456789abcdef0123456789abcdef' AND count = 3 AND detail ="
+	    " 'status' AND hash IS NOT NULL", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT ts FROM events WHERE kind ="
+	    " 'admin'", NULL), NOW + 5);
+	assert_int_equal(raw_int(f, "SELECT code FROM events WHERE kind ="
+	    " 'admin'", NULL), -XLICEN_E_NO_PRODUCT);
+
+	a.kind = "no-such-kind";
+	assert_int_equal(store_audit(f->s, NOW + 6, &a), XLICEN_E_DB);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 1);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(strlen(head), 64);
+}
+
+/* store_check_free: busy while a store holds the database, free once it
+ * is closed; paths without a lock file are free. */
+static void
+test_check_free(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "x", expect[64];
+
+	assert_int_equal(store_check_free(f->path, err, sizeof(err)),
+	    XLICEN_E_DB);
+	/* The refusal names the holder: this process. */
+	snprintf(expect, sizeof(expect), "pid %ld ", (long)getpid());
+	assert_non_null(strstr(err, expect));
+	assert_int_equal(store_check_free(NULL, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(store_check_free(":memory:", err, sizeof(err)), 0);
+	assert_int_equal(store_check_free("file:x.db?mode=rwc", NULL, 0), 0);
+	assert_int_equal(store_check_free("/nonexistent-dir/x.db", err,
+	    sizeof(err)), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_check_free(f->path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	reopen(f);
+}
+
+/* Paths store_open refuses before SQLite is involved, and a store
+ * without a file (no lock, no background sync). */
+static void
+test_open_refusals(void **state)
+{
+	struct store *s2 = (struct store *)&s2;
+	struct store_grant g;
+	struct store_checkout_req r;
+	struct license l = lic("draw", "1.0", "2.0", 1, 0, 0, "M1");
+	char err[256], *longp, dir[640], lpath[700];
+	uint64_t done = 0;
+	size_t len;
+
+	(void)state;
+	/* A name too long for its lock file. */
+	len = 5000;
+	longp = malloc(len + 1);
+	assert_non_null(longp);
+	memset(longp, 'a', len);
+	longp[0] = '/';
+	longp[len] = '\0';
+	assert_int_equal(store_open(longp, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	free(longp);
+
+	/* A directory that does not exist: no lock file can be made. */
+	snprintf(dir, sizeof(dir), "%s/no-such-dir/x.db", tmpdir);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(dir, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+
+	/* A directory in the database's place. */
+	snprintf(dir, sizeof(dir), "%s/dir-%ld", tmpdir, (long)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(dir, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(rmdir(dir), 0);
+	snprintf(lpath, sizeof(lpath), "%s-lock", dir);
+	assert_int_equal(unlink(lpath), 0);
+
+	/* In memory: no lock file and no syncer; every grant is durable
+	 * when its call returns. */
+	assert_int_equal(store_open(":memory:", &s2, err, sizeof(err)), 0);
+	assert_int_equal(store_sync_fd(s2), -1);
+	assert_int_equal(store_synced(s2, &done), 0);
+	assert_true(done == UINT64_MAX);
+	assert_int_equal(store_sync_wait(s2, 12), 0);
+	assert_int_equal(store_sync_pools(s2, &l, 1, NOW), 0);
+	r = req("a@EX", "draw", "1.0", 1, NOW);
+	assert_int_equal(store_checkout(s2, &r, &g), 0);
+	r = req("b@EX", "draw", "1.0", 1, NOW);
+	assert_int_equal(store_checkout(s2, &r, &g), XLICEN_E_NO_SEATS);
+	store_close(s2);
+}
+
+/* Another connection holds the write lock longer than the store's busy
+ * timeout: opening fails (it cannot apply or check migrations) and
+ * leaves nothing half done; once the lock is gone, it opens. */
+static void
+test_open_while_locked(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	sqlite3 *db;
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 4);
+}
+
+/* A database whose record of migration 0004 was lost although its
+ * changes are there: re-applying fails, the open is refused, and the
+ * failed migration leaves the file as it was. */
+static void
+test_migration_replay_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "DELETE FROM schema_version WHERE version = 4");
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds WHERE"
+	    " kind = 'orphan'", NULL), 1);
+	/* Put the record back: it opens again. */
+	raw_exec(f, "INSERT INTO schema_version VALUES (4,"
+	    " '0004_orphan.sql', 1)");
+	reopen(f);
+}
+
+/* An event appended without a hash after hashed ones (an older server
+ * run on the file): the next open hashes it onto the existing chain. */
+static void
+test_backfill_after_chain(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char head[65], head2[65];
+
+	sync1(f, lic("draw", "1.0", "2.0", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.0", 1, NOW, &g), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 2);
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000100, 'reload', 'late')");
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 1);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
+	assert_string_not_equal(head, head2);
+}
+
+/* The seats and leases of draw as the tables hold them. */
+static void
+assert_draw(struct fx *f, int64_t leases, uint32_t in_use, int64_t now)
+{
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL),
+	    leases);
+	assert_int_equal(in_use_of(f, "draw", now), in_use);
+}
+
+/* A write the database refuses inside an operation: the operation fails
+ * with XLICEN_E_DB and undoes itself (nothing granted, nothing freed,
+ * nothing audited), and works again once the cause is gone. */
+static void
+test_faults_in_writes(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 5, 0, 0, "S1");
+	struct license two[2] = { l, lic("paint", "1", "2", 1, 0, 0, "P1") };
+	struct store_audit a;
+	struct store_grant g, g2, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t nev, exp;
+	size_t k = 9;
+	int n = 9, freed = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:1", 1, NOW, &g2), 0);
+	nev = raw_int(f, "SELECT COUNT(*) FROM events", NULL);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+
+	/* The audit log refuses: no grant without its event. */
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+
+	fault_on(f, "BEFORE INSERT ON leases");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+
+	fault_on(f, "BEFORE INSERT ON seats");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), nev);
+
+	/* Updates of leases: the heartbeats answered from memory cannot be
+	 * written, so the next operation fails before doing anything. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), 0);
+	assert_true(exp == NOW + 1 + TTL);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_flush(f->s, NOW + 1, 0), XLICEN_E_DB);
+	assert_int_equal(store_extend_leases(f->s, NOW + 1), XLICEN_E_DB);
+	ids[0] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 1, 10, &k),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(store_flush(f->s, NOW + 1, 0), 0);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases WHERE"
+	    " id = ?1", g.lease_id, NULL), NOW + 1 + TTL);
+	/* An orphan's heartbeat and reclaim write at once. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 2, 10, &k), 0);
+	assert_int_equal(k, 1);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g2.lease_id, NOW + 3,
+	    &exp), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 3, &r), XLICEN_E_DB);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 3, 10), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), NOW + 12);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 3, &r), 0);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), 0);
+
+	/* Deleting a lease is refused: no release, no expiry. */
+	fault_on(f, "BEFORE DELETE ON leases");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 4,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_expire(f->s, NOW + 10 * TTL, &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Freeing the seat is refused. */
+	fault_on(f, "BEFORE DELETE ON seats");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 4,
+	    &freed), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Removal needs its record of the revoked lease. */
+	fault_on(f, "BEFORE INSERT ON revoked");
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Pools cannot be added or withdrawn. */
+	fault_on(f, "BEFORE INSERT ON pools");
+	assert_int_equal(store_sync_pools(f->s, two, 2, NOW + 5), XLICEN_E_DB);
+	fault_off(f);
+	fault_on(f, "BEFORE UPDATE ON pools");
+	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW + 5),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM pools WHERE"
+	    " withdrawn = 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL),
+	    nev + 1);	/* the one accepted: the reclaim */
+	/* All works again. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 6,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 6,
+	    owner, sizeof(owner)), 0);
+	assert_string_equal(owner, "a@EX");
+	assert_draw(f, 0, 0, NOW + 6);
+}
+
+/* The sweep's own writes: freeing a lingering seat, pruning old
+ * revocations. */
+static void
+test_faults_in_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 2, 0, 0, "S1");
+	struct store_grant g, g2;
+	char owner[64];
+	int n = 9, freed = 9;
+
+	l.linger_s = 10;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
+	    owner, sizeof(owner)), 0);
+	fault_on(f, "BEFORE DELETE ON seats");
+	assert_int_equal(store_expire(f->s, NOW + 20, &n), XLICEN_E_DB);
+	fault_off(f);
+	/* The lingering seat is still there; nothing was audited. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'linger'", NULL), 0);
+	fault_on(f, "BEFORE DELETE ON revoked");
+	assert_int_equal(store_expire(f->s, NOW + LIMIT_REVOKED_KEEP_S + 20,
+	    &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 1);
+	assert_int_equal(store_expire(f->s, NOW + LIMIT_REVOKED_KEEP_S + 20,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + LIMIT_REVOKED_KEEP_S + 20),
+	    0);
+}
+
+/* A table renamed under the running server (an administrator's mistake
+ * or a foreign tool): every read of it fails with XLICEN_E_DB, and once
+ * it is back the store works as before. */
+static void
+test_tables_moved(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	struct store_holder *hs = NULL;
+	struct store_report_row *rows = NULL;
+	struct store_audit a;
+	struct store_grant g, r;
+	uint64_t nev, bad;
+	char head[65];
+	int64_t nl, ns, exp;
+	size_t n;
+	int freed;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+
+	raw_exec(f, "ALTER TABLE events RENAME TO events_moved");
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head),
+	    XLICEN_E_DB);
+	assert_int_equal(store_report(f->s, 0, NOW, NOW, NULL, &rows, &n),
+	    XLICEN_E_DB);
+	assert_null(rows);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE events_moved RENAME TO events");
+
+	raw_exec(f, "ALTER TABLE leases RENAME TO leases_moved");
+	assert_int_equal(store_count_leases(f->s, &nl, &ns), XLICEN_E_DB);
+	assert_true(store_next_expiry(f->s) == 0);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW, &hs, &n),
+	    XLICEN_E_DB);
+	assert_null(hs);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), XLICEN_E_DB);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE leases_moved RENAME TO leases");
+
+	raw_exec(f, "ALTER TABLE pools RENAME TO pools_moved");
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), XLICEN_E_DB);
+	assert_null(ps);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE pools_moved RENAME TO pools");
+
+	raw_exec(f, "ALTER TABLE seats RENAME TO seats_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE seats_moved RENAME TO seats");
+
+	raw_exec(f, "ALTER TABLE revoked RENAME TO revoked_moved");
+	assert_int_equal(store_release(f->s, "a@EX",
+	    "0123456789abcdef0123456789abcdef", NOW + 1, &freed), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE revoked_moved RENAME TO revoked");
+
+	/* Back in place: nothing was lost. */
+	assert_int_equal(store_count_leases(f->s, &nl, &ns), 0);
+	assert_int_equal(nl, 1);
+	assert_int_equal(ns, 1);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW), 2);
+}
+
+#define MANY	200	/* more than the first size of the in-memory tables */
+
+/* Many leases at once: the heartbeats held in memory and the report's
+ * lease table grow past their first size and lose nothing. */
+static void
+test_many_leases(void **state)
+{
+	struct fx *f = *state;
+	static char ids[MANY][LIMIT_LEASE_ID + 1];
+	struct store_report_row *rows = NULL, *rows2 = NULL;
+	struct store_grant g;
+	char disp[32];
+	size_t n = 0, n2 = 0, i;
+	uint64_t ticket = 0;
+	int64_t exp;
+
+	sync1(f, lic("draw", "1", "2", MANY, 0, 0, "S1"));
+	store_batch_begin(f->s);
+	for (i = 0; i < MANY; i++) {
+		snprintf(disp, sizeof(disp), "h:%zu", i);
+		assert_int_equal(co_disp(f, "a@EX", "draw", disp, 1, NOW, &g),
+		    0);
+		memcpy(ids[i], g.lease_id, sizeof(ids[i]));
+	}
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:x", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	for (i = 0; i < MANY; i++) {
+		assert_int_equal(store_heartbeat(f->s, "a@EX", ids[i], NOW + 10,
+		    &exp), 0);
+		assert_true(exp == NOW + 10 + TTL);
+	}
+	/* Answered from memory: not written yet. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE"
+	    " expires_at = ?1", "1700000070", NULL), 0);
+	assert_int_equal(store_flush(f->s, NOW + 10, 0), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE"
+	    " expires_at = ?1", "1700000070", NULL), MANY);
+	for (i = 0; i < MANY; i += 2)
+		assert_int_equal(store_release(f->s, "a@EX", ids[i], NOW + 20,
+		    NULL), 0);
+
+	/* A range ending after now ends at now. */
+	assert_int_equal(store_report(f->s, NOW, NOW + 1000, NOW + 40, "draw",
+	    &rows, &n), 0);
+	assert_int_equal(store_report(f->s, NOW, NOW + 40, NOW + 40, "draw",
+	    &rows2, &n2), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(n2, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rows[i].grants, MANY);
+		assert_int_equal(rows[i].peak, MANY);
+		/* 200 seats for 20 s, 100 for 20 more, over 40 s. */
+		assert_true(rows[i].seconds == MANY * 20 + MANY / 2 * 20);
+		assert_true(rows[i].avg > 149.99 && rows[i].avg < 150.01);
+		assert_true(rows[i].seconds == rows2[i].seconds);
+	}
+	free(rows);
+	free(rows2);
+}
+
+/* Joining the seat of one's dup group with more seats than the pool has
+ * left is refused; a TTL below the floor is raised to it. */
+static void
+test_join_too_many_and_ttl_floor(void **state)
+{
+	struct fx *f = *state;
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 3, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 1);
+	assert_int_equal(g.total, 2);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(g.in_use, 2);
+	r = req("b@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 1;
+	r.heartbeat_s = 0;
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	assert_int_equal(g.heartbeat_s, 1);
+	assert_true(g.expires == NOW + LIMIT_LEASE_TTL_MIN_S);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -2829,6 +3477,30 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_linger_sources,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence_store,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_arguments,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_api,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_free,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refusals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_while_locked,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_replay_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfill_after_chain,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_in_writes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_in_sweep,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tables_moved,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_leases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_too_many_and_ttl_floor,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
