@@ -5,6 +5,7 @@
  * tests see what a restarted server would see.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -3376,6 +3378,278 @@ test_join_too_many_and_ttl_floor(void **state)
 	assert_true(g.expires == NOW + LIMIT_LEASE_TTL_MIN_S);
 }
 
+
+/* Heartbeats answered from memory are written first by every operation
+ * that writes: when that write fails, each operation fails before doing
+ * anything of its own. */
+static void
+test_pending_heartbeats_unwritable(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_pool_status *ps = NULL;
+	struct store_holder *hs = NULL;
+	struct store_audit a;
+	struct store_grant g, g2, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t exp;
+	size_t n = 9, k = 9;
+	int freed = 9, nexp = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:1", 1, NOW, &g2), 0);
+	ids[0] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 30, &k), 0);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), 0);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 2,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 2, &r), XLICEN_E_DB);
+	assert_int_equal(store_expire(f->s, NOW + 2, &nexp), XLICEN_E_DB);
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 2, 30, &k),
+	    XLICEN_E_DB);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 2, 30), XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 2), XLICEN_E_DB);
+	assert_int_equal(store_audit(f->s, NOW + 2, &a), XLICEN_E_DB);
+	/* The listings write them first, to show the expiries they gave:
+	 * they fail as well. */
+	assert_int_equal(store_status(f->s, NULL, NOW + 2, &ps, &n),
+	    XLICEN_E_DB);
+	assert_null(ps);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW + 2, &hs, &n),
+	    XLICEN_E_DB);
+	assert_null(hs);
+	fault_off(f);
+	/* Nothing was lost: the heartbeat is written by the next one. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 3,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), NOW + 30);
+
+	/* Without heartbeats pending, the orphan mark itself is refused. */
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 4, &r), 0);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 5, 30, &k),
+	    XLICEN_E_DB);
+	assert_int_equal(k, 0);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), 0);
+}
+
+/* Batches: a failing operation undoes only itself; a light operation
+ * then a durable one in one batch (with and without the syncer); a
+ * batch whose heartbeats cannot be written fails as a whole. */
+static void
+test_batch_paths(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 5, 0, 0, "S1");
+	struct store_grant g, g2, r;
+	struct store *m = NULL;
+	struct store_checkout_req q;
+	char err[256];
+	uint64_t ticket = 9;
+	int64_t exp;
+	int freed = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	fault_on(f, "BEFORE INSERT ON leases WHEN NEW.principal = 'bad@EX'");
+	store_batch_begin(f->s);
+	/* Light first (no sync needed), then durable: the batch is synced. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 1, &g2),
+	    0);
+	assert_int_equal(co_disp(f, "bad@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "c@EX", "draw", "h:0", 1, NOW + 1, &r), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(ticket != 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " principal = 'bad@EX'", NULL), 0);
+
+	/* A batch whose pending heartbeats cannot be written. */
+	assert_int_equal(store_heartbeat(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    &exp), 0);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	store_batch_begin(f->s);
+	assert_int_equal(co_disp(f, "d@EX", "draw", "h:0", 1, NOW + 2, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "e@EX", "draw", "h:0", 1, NOW + 2, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_batch_end(f->s, &ticket), XLICEN_E_DB);
+	assert_true(ticket == 0);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 2);
+
+	/* Without a syncer: the light part is committed as it is, the
+	 * durable one gets a transaction of its own. */
+	assert_int_equal(store_open(":memory:", &m, err, sizeof(err)), 0);
+	assert_int_equal(store_sync_pools(m, &l, 1, NOW), 0);
+	q = req("a@EX", "draw", "1", 1, NOW);
+	assert_int_equal(store_checkout(m, &q, &g), 0);
+	store_batch_begin(m);
+	assert_int_equal(store_release(m, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	q = req("b@EX", "draw", "1", 1, NOW + 1);
+	assert_int_equal(store_checkout(m, &q, &g2), 0);
+	assert_int_equal(g2.in_use, 1);
+	assert_int_equal(store_batch_end(m, &ticket), 0);
+	assert_true(ticket == 0);
+	assert_int_equal(store_release(m, "b@EX", g2.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	store_close(m);
+}
+
+/* Another connection holds the write lock past the busy timeout: a
+ * checkout, alone or in a batch, fails with XLICEN_E_DB and grants
+ * nothing. */
+static void
+test_busy_database(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t ticket = 9;
+	sqlite3 *db;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g),
+	    XLICEN_E_DB);
+	store_batch_begin(f->s);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g),
+	    XLICEN_E_DB);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(ticket == 0);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_draw(f, 0, 0, NOW);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+}
+
+/* A lock file held by a process that has not written its pid yet. */
+static void
+test_lock_held_without_pid(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char path[700], lpath[720], err[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.other", f->path);
+	snprintf(lpath, sizeof(lpath), "%s-lock", path);
+	fd = open(lpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(store_open(path, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+	assert_null(strstr(err, "pid"));
+	assert_int_equal(store_check_free(path, err, sizeof(err)),
+	    XLICEN_E_DB);
+	close(fd);
+	assert_int_equal(store_check_free(path, err, sizeof(err)), 0);
+	unlink_db(path);
+}
+
+/* Reissue under a new serial: the leases move to the new pool; when the
+ * move is refused, the reload fails and nothing moved. */
+static void
+test_renewal_move_refused(void **state)
+{
+	struct fx *f = *state;
+	struct license l2 = lic("draw", "1", "2", 2, 0, 0, "S2");
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	fault_on(f, "BEFORE UPDATE OF pool_id ON seats");
+	assert_int_equal(store_sync_pools(f->s, &l2, 1, NOW + 1), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM pools", NULL), 1);
+	sync1(f, l2);
+	assert_int_equal(raw_int(f, "SELECT p.serial = 'S2' FROM leases l"
+	    " JOIN pools p ON p.id = l.pool_id", NULL), 1);
+	assert_int_equal(in_use_of(f, "draw", NOW + 1), 1);
+}
+
+/* Less-used shapes of pools: an uncounted pool is used before a counted
+ * one whatever their order; a node lock of an unknown kind matches no
+ * host; a withdrawn pool is listed while it has seats in use, then not;
+ * a report over two products lists them in order. */
+static void
+test_pool_shapes(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("draw", "1", "2", 1, 0, 0, "C1"),
+		lic("draw", "1", "2", 1, 0, 0, "U1"),
+		lic("paint", "1", "2", 1, 0, 0, "N1"),
+	};
+	struct store_pool_status *ps = NULL;
+	struct store_report_row *rows = NULL;
+	struct store_grant g, g2, g3;
+	size_t n = 0;
+
+	l[1].uncounted = 1;
+	snprintf(l[2].hostid, sizeof(l[2].hostid), "mac:00:11:22:33:44:55");
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(g.uncounted, 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(g2.uncounted, 1);
+	assert_int_equal(co_disp(f, "c@EX", "paint", "h:0", 1, NOW, &g3),
+	    XLICEN_E_WRONG_HOST);
+
+	/* draw's pools withdrawn while a@EX holds a lease. */
+	assert_int_equal(store_sync_pools(f->s, &l[2], 1, NOW + 1), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_string_equal(ps[0].serial, "U1");
+	free(ps);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 2, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	free(ps);
+	assert_int_equal(store_release(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 2, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	free(ps);
+
+	assert_int_equal(store_report(f->s, NOW, NOW + 2, NOW + 2, NULL,
+	    &rows, &n), 0);
+	assert_true(n >= 4);
+	assert_string_equal(rows[0].product, "draw");
+	assert_string_equal(rows[0].principal, "");
+	assert_string_equal(rows[n - 2].product, "paint");
+	assert_string_equal(rows[n - 2].principal, "");
+	assert_int_equal(rows[n - 2].denials, 1);
+	assert_string_equal(rows[n - 1].principal, "c@EX");
+	free(rows);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -3501,6 +3775,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many_leases,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_join_too_many_and_ttl_floor,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_heartbeats_unwritable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_paths,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_database,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_held_without_pid,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_move_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_shapes,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
