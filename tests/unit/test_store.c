@@ -3650,6 +3650,137 @@ test_pool_shapes(void **state)
 	free(rows);
 }
 
+
+/* An event appended without a hash while the store runs (another
+ * program writing the file): the chain cannot be continued, so nothing
+ * that must be audited is done, until a restart hashes it. */
+static void
+test_unhashed_event_while_running(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	struct store_audit a;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000001, 'reload', 'foreign')");
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	assert_int_equal(store_audit(f->s, NOW + 1, &a), XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 1, &g),
+	    XLICEN_E_DB);
+	assert_draw(f, 0, 0, NOW + 1);
+	reopen(f);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 1, &g), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
+}
+
+/* Opening refuses a file whose tables do not have the columns its
+ * recorded schema version promises, and one whose unhashed events cannot
+ * be hashed; a migration whose record cannot be written is undone. */
+static void
+test_open_damaged_schema(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+	sqlite3 *db;
+
+	/* A column dropped behind the server's back. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "DROP INDEX leases_orphan;"
+	    " ALTER TABLE leases DROP COLUMN orphan_until");
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	raw_exec(f, "ALTER TABLE leases ADD COLUMN orphan_until INTEGER NOT"
+	    " NULL DEFAULT 0; CREATE INDEX leases_orphan ON leases"
+	    " (orphan_until) WHERE orphan_until > 0");
+	reopen(f);
+
+	/* An unhashed event, and a rule that forbids filling its hash. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000001, 'reload', 'old');"
+	    " CREATE TRIGGER fault BEFORE UPDATE ON events BEGIN"
+	    " SELECT RAISE(ABORT, 'injected fault'); END");
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 1);
+	fault_off(f);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 0);
+
+	/* A new file whose schema_version refuses the record of 0001. */
+	store_close(f->s);
+	f->s = NULL;
+	unlink_db(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at"
+	    " INTEGER NOT NULL); CREATE TRIGGER fault BEFORE INSERT ON"
+	    " schema_version BEGIN SELECT RAISE(ABORT, 'injected fault');"
+	    " END", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	/* 0001 was undone with its record. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " name IN ('pools', 'leases', 'events')", NULL), 0);
+	fault_off(f);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
+	    NULL), 4);
+
+	/* No error buffer: the refusal is only the code. */
+	assert_int_equal(store_open(NULL, &s2, NULL, 0), XLICEN_E_INVALID);
+}
+
+/* A reclaim answers the lease's own TTL and heartbeat (the floor TTL
+ * gives a heartbeat of 1 s), and counts only the product's usable
+ * pools. */
+static void
+test_reclaim_short_ttl(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "2", 2, 0, 0, "S1"),
+		lic("draw", "1", "2", 7, 0, NOW - DAY, "OLD"),
+	};
+	struct store_checkout_req r;
+	struct store_grant g, rg;
+	const char *ids[1];
+	size_t k = 0;
+
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	r = req("a@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 1;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	ids[0] = g.lease_id;
+	/* A grace no longer than the lease's 2 s. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 1, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, "ws1", NULL,
+	    1, NOW, &rg), 0);
+	assert_int_equal(rg.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	assert_int_equal(rg.heartbeat_s, 1);
+	assert_int_equal(rg.in_use, 1);
+	assert_int_equal(rg.total, 2);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -3787,6 +3918,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_renewal_move_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_shapes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unhashed_event_while_running,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_damaged_schema,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_short_ttl,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
