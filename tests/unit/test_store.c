@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -3781,6 +3782,73 @@ test_reclaim_short_ttl(void **state)
 	assert_int_equal(rg.total, 2);
 }
 
+
+/* Opened while descriptors are short (RLIMIT_NOFILE): at some limit the
+ * store opens but its background syncer or checkpointer cannot, and then
+ * it works without them (each grant synced in its own commit, no sync
+ * descriptor); with enough descriptors it has them.  In a child process,
+ * so the limit never touches the test runner. */
+static void
+test_open_short_of_descriptors(void **state)
+{
+	struct fx *f = *state;
+	int status = -1;
+	pid_t pid;
+
+	store_close(f->s);
+	f->s = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct license l = lic("draw", "1", "2", 1, 0, 0, "S1");
+		struct store_checkout_req r;
+		struct store_grant g;
+		struct rlimit old, rl;
+		struct store *s = NULL;
+		char err[256];
+		int lim, nosync = 0, synced = 0, bad = 0;
+		uint64_t done = 0;
+
+		if (getrlimit(RLIMIT_NOFILE, &old) != 0)
+			exit(10);
+		for (lim = 4; lim <= 64; lim++) {
+			rl.rlim_cur = (rlim_t)lim;
+			rl.rlim_max = old.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				exit(11);
+			s = NULL;
+			(void)store_open(f->path, &s, err, sizeof(err));
+			if (setrlimit(RLIMIT_NOFILE, &old) != 0)
+				exit(12);
+			if (s == NULL)
+				continue;
+			if (store_sync_fd(s) >= 0) {
+				synced++;
+			} else {
+				nosync++;
+				r = req("a@EX", "draw", "1", 1, NOW + lim);
+				if (store_synced(s, &done) != 0 ||
+				    done != UINT64_MAX ||
+				    store_sync_pools(s, &l, 1, NOW) != 0 ||
+				    store_checkout(s, &r, &g) != 0 ||
+				    store_release(s, "a@EX", g.lease_id,
+				    NOW + lim, NULL) != 0)
+					bad++;
+			}
+			store_close(s);
+		}
+		exit(bad == 0 && nosync > 0 && synced > 0 ? 0 : 20 + bad);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	reopen(f);
+	/* The grants made without a syncer were recorded. */
+	assert_true(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'grant'", NULL) > 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -3924,6 +3992,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_damaged_schema,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_short_ttl,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_short_of_descriptors,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
