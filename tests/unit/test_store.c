@@ -3849,6 +3849,36 @@ test_open_short_of_descriptors(void **state)
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
 }
 
+
+/* A lease without a seat row and without a recorded heartbeat interval,
+ * as a server from before migration 0002 wrote them: a reclaim asks for
+ * a third of its TTL, and its release frees its count. */
+static void
+test_lease_without_seat(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant rg;
+	const char *id = "00112233445566778899aabbccddeeff";
+	int freed = 0;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	raw_exec(f, "INSERT INTO leases (id, pool_id, principal, count, ttl_s,"
+	    " granted_at, heartbeat_at, expires_at) VALUES"
+	    " ('00112233445566778899aabbccddeeff', (SELECT id FROM pools), "
+	    " 'old@EX', 1, 30, 1700000000, 1700000000, 1700000030)");
+	assert_int_equal(store_reclaim(f->s, "old@EX", id, "ws9", "ws9:0", 5,
+	    NOW + 1, &rg), 0);
+	assert_int_equal(rg.ttl_s, 30);
+	assert_int_equal(rg.heartbeat_s, 10);
+	assert_true(rg.expires == NOW + 31);
+	assert_int_equal(store_release(f->s, "old@EX", id, NOW + 2, &freed),
+	    0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(raw_int(f, "SELECT seats FROM events WHERE kind ="
+	    " 'release' AND lease_id = ?1", id, NULL), -1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -3994,6 +4024,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reclaim_short_ttl,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_short_of_descriptors,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_without_seat,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
