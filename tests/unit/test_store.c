@@ -3879,6 +3879,127 @@ test_lease_without_seat(void **state)
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
 }
 
+
+/* The audit log refuses every operation's event: release, removal,
+ * reclaim, reload, a denial, and the sweep's expiry, orphan and linger
+ * events; each operation fails with XLICEN_E_DB and changes nothing. */
+static void
+test_events_refused(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_grant g, g2, g3, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t nev;
+	size_t k = 0;
+	int n = 9, freed = 9;
+
+	l.linger_s = 100;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(co_disp(f, "c@EX", "draw", "h:0", 1, NOW, &g3), 0);
+	ids[0] = g3.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 10, &k), 0);
+	assert_int_equal(k, 1);
+	nev = raw_int(f, "SELECT COUNT(*) FROM events", NULL);
+
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "c@EX", g3.lease_id, NULL, NULL,
+	    7, NOW + 1, &r), XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 1), XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "d@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	/* The orphan's grace ends: its event is refused. */
+	assert_int_equal(store_expire(f->s, NOW + 10, &n), XLICEN_E_DB);
+	/* Past every lease's expiry. */
+	assert_int_equal(store_expire(f->s, NOW + 2 * TTL, &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), nev);
+	assert_draw(f, 3, 3, NOW + 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 0);
+
+	/* Released, the seats linger; the linger's end is refused. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(store_release(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(store_release(f->s, "c@EX", g3.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats WHERE"
+	    " linger_until > 0", NULL), 3);
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(store_expire(f->s, NOW + 1000, &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 3);
+	assert_int_equal(store_expire(f->s, NOW + 1000, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 0);
+}
+
+/* A column the checkout reads renamed under the running store, and a
+ * seat that cannot grow: the checkout fails with XLICEN_E_DB. */
+static void
+test_checkout_reads_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, r;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	raw_exec(f, "ALTER TABLE seats RENAME COLUMN grp TO grp_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE seats RENAME COLUMN grp_moved TO grp");
+	raw_exec(f, "ALTER TABLE pools RENAME COLUMN hostid TO hostid_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE pools RENAME COLUMN hostid_moved TO hostid");
+	fault_on(f, "BEFORE UPDATE OF count ON seats");
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 1, 1, NOW);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &r), 0);
+	assert_int_equal(r.shared, 1);
+	assert_draw(f, 2, 2, NOW);
+}
+
+/* A file of another program that happens to have a table named
+ * schema_version of its own shape: refused, and left as it was. */
+static void
+test_foreign_schema_version(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+	sqlite3 *db;
+
+	store_close(f->s);
+	f->s = NULL;
+	unlink_db(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version (id"
+	    " INTEGER PRIMARY KEY, label TEXT); INSERT INTO schema_version"
+	    " VALUES (7, 'theirs')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " type = 'table'", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT id FROM schema_version WHERE"
+	    " label = 'theirs'", NULL), 7);
+	unlink_db(f->path);
+	reopen(f);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -4026,6 +4147,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_short_of_descriptors,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_without_seat,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkout_reads_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_schema_version,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
