@@ -3138,6 +3138,8 @@ test_faults_in_writes(void **state)
 	    &freed), XLICEN_E_DB);
 	assert_int_equal(freed, 0);
 	assert_int_equal(store_expire(f->s, NOW + 10 * TTL, &n), XLICEN_E_DB);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
+	    owner, sizeof(owner)), XLICEN_E_DB);
 	fault_off(f);
 	assert_draw(f, 2, 2, NOW + 4);
 
@@ -3916,6 +3918,11 @@ test_events_refused(void **state)
 	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 1), XLICEN_E_DB);
 	assert_int_equal(co_disp(f, "d@EX", "draw", "h:0", 1, NOW + 1, &r),
 	    XLICEN_E_DB);
+	/* Refusals to another principal are audited: refused as well. */
+	assert_int_equal(store_release(f->s, "x@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(store_heartbeat(f->s, "x@EX", g.lease_id, NOW + 1,
+	    NULL), XLICEN_E_DB);
 	/* The orphan's grace ends: its event is refused. */
 	assert_int_equal(store_expire(f->s, NOW + 10, &n), XLICEN_E_DB);
 	/* Past every lease's expiry. */
