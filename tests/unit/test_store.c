@@ -4044,6 +4044,37 @@ test_report_no_principal(void **state)
 	free(rows);
 }
 
+
+/* Text longer than the listing's fields (a principal over LIMIT_STRING,
+ * which the protocol never lets in, but another program may write) is
+ * cut to fit, never overflows. */
+static void
+test_holders_long_text(void **state)
+{
+	struct fx *f = *state;
+	struct store_holder *hs = NULL;
+	char sql[2 * LIMIT_STRING + 1000], longp[LIMIT_STRING + 100];
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	snprintf(sql, sizeof(sql), "INSERT INTO seats (pool_id, grp,"
+	    " principal, host, count, created_at) VALUES ((SELECT id FROM"
+	    " pools), 'g', '%s', 'h', 1, 1700000000); INSERT INTO leases (id,"
+	    " pool_id, principal, count, ttl_s, granted_at, heartbeat_at,"
+	    " expires_at, seat_id) VALUES ('00112233445566778899aabbccddeeff',"
+	    " (SELECT id FROM pools), '%s', 1, 60, 1700000000, 1700000000,"
+	    " 1700000060, (SELECT id FROM seats))", longp, longp);
+	raw_exec(f, sql);
+	assert_int_equal(store_holders(f->s, "draw", NULL, NOW, &hs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(hs[0].principal), LIMIT_STRING);
+	assert_memory_equal(hs[0].principal, longp, LIMIT_STRING);
+	assert_string_equal(hs[0].lease_id, "00112233445566778899aabbccddeeff");
+	free(hs);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -4199,6 +4230,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_schema_version,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_no_principal,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holders_long_text,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
