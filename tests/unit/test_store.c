@@ -4075,6 +4075,33 @@ test_holders_long_text(void **state)
 	free(hs);
 }
 
+
+/* A withdrawn pool is listed while a live lease holds one of its seats;
+ * once that lease has expired it is not, even before the sweep. */
+static void
+test_withdrawn_expired_unlisted(void **state)
+{
+	struct fx *f = *state;
+	struct license other = lic("paint", "1", "2", 1, 0, 0, "P1");
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	size_t n = 9;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	sync1(f, other);
+	assert_int_equal(store_status(f->s, "draw", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+	assert_int_equal(store_status(f->s, "draw", NOW + TTL, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	free(ps);
+	/* Not swept yet: the lease row is still there. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 1);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -4232,6 +4259,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_report_no_principal,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holders_long_text,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_expired_unlisted,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
