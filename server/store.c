@@ -3590,25 +3590,31 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 		if (kind == NULL || prod == NULL ||
 		    (product != NULL && strcmp(prod, product) != 0))
 			continue;
-		if (principal == NULL)
-			principal = "";
-		if ((rc = rep_row(&r, prod, "", &prow)) != 0 ||
+		if ((rc = rep_row(&r, prod, "", &prow)) != 0)
+			goto out;
+		/* An event without a principal (store_audit allows one, and
+		 * another program may write one) counts in the product's row
+		 * alone: its user row would be that same row, counted twice. */
+		urow = prow;
+		if (principal != NULL && principal[0] != '\0' &&
 		    (rc = rep_row(&r, prod, principal, &urow)) != 0)
 			goto out;
 		if (strcmp(kind, "deny") == 0) {
 			if (ts >= from) {
 				r.rows[prow].denials++;
-				r.rows[urow].denials++;
+				if (urow != prow)
+					r.rows[urow].denials++;
 			}
 			continue;
 		}
 		if (strcmp(kind, "grant") == 0) {
 			if (ts >= from) {
 				r.rows[prow].grants++;
-				r.rows[urow].grants++;
+				if (urow != prow)
+					r.rows[urow].grants++;
 			}
 			rep_level(&r, prow, ts, seats);
-			if (lease == NULL)
+			if (lease == NULL || urow == prow)
 				continue;
 			if ((l = rep_find(&r, lease, 1)) == NULL) {
 				rc = XLICEN_E_NOMEM;

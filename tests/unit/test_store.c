@@ -5,6 +5,7 @@
  * tests see what a restarted server would see.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -2729,6 +2732,1377 @@ test_precedence_store(void **state)
 	policy_free(p);
 }
 
+/* ---- error paths and the less-used API (issue 19, coverage) ---- */
+
+/* Run SQL on a second connection, as an administrator's sqlite3 shell
+ * would while the server runs. */
+static void
+raw_exec(const struct fx *f, const char *sql)
+{
+	sqlite3 *db = raw_open(f);
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("raw_exec %s: %s", sql, msg != NULL ? msg : "?");
+	sqlite3_close(db);
+}
+
+/* A trigger that makes every statement of the given kind on a table
+ * fail, as a constraint the server does not know about would: the
+ * store's statement fails inside its transaction. */
+static void
+fault_on(const struct fx *f, const char *when)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "CREATE TRIGGER fault %s BEGIN"
+	    " SELECT RAISE(ABORT, 'injected fault'); END", when);
+	raw_exec(f, sql);
+}
+
+static void
+fault_off(const struct fx *f)
+{
+	raw_exec(f, "DROP TRIGGER fault");
+}
+
+static void
+test_null_arguments(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	struct store_pool_status *ps = (struct store_pool_status *)&ps;
+	struct store_holder *hs = (struct store_holder *)&hs;
+	struct store_report_row *rows = (struct store_report_row *)&rows;
+	struct store *s2 = (struct store *)&s2;
+	struct store_audit a;
+	int64_t exp = 7, nl = 7, ns = 7;
+	uint64_t ev = 7, bad = 7;
+	size_t n = 7;
+	int freed = 7, nexp = 7;
+	char owner[16] = "x", head[65] = "x", err[64] = "x";
+	const char *ids[1] = { "0123456789abcdef0123456789abcdef" };
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(store_open(NULL, &s2, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	assert_null(s2);
+	assert_int_equal(store_open(f->path, NULL, err, sizeof(err)),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_extend_leases(NULL, NOW), XLICEN_E_INVALID);
+	assert_int_equal(store_heartbeat(NULL, "a@EX", ids[0], NOW, &exp),
+	    XLICEN_E_INVALID);
+	assert_int_equal(exp, 0);
+	assert_int_equal(store_heartbeat(f->s, NULL, ids[0], NOW, NULL),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_release(NULL, "a@EX", ids[0], NOW, &freed),
+	    XLICEN_E_INVALID);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, NULL, ids[0], NOW, owner,
+	    sizeof(owner)), XLICEN_E_INVALID);
+	assert_string_equal(owner, "");
+	assert_int_equal(store_reclaim(f->s, "a@EX", ids[0], "h", "h:0", 1,
+	    NOW, NULL), XLICEN_E_INVALID);
+	assert_int_equal(store_reclaim(NULL, "a@EX", ids[0], "h", "h:0", 1,
+	    NOW, &g), XLICEN_E_INVALID);
+	assert_int_equal(store_expire(NULL, NOW, &nexp), XLICEN_E_INVALID);
+	assert_int_equal(nexp, 0);
+	assert_int_equal(store_orphans_rearm(NULL, NOW, 5), XLICEN_E_INVALID);
+	assert_int_equal(store_sync_pools(NULL, NULL, 0, NOW),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_sync_pools(f->s, NULL, 1, NOW),
+	    XLICEN_E_INVALID);
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(ps);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW, NULL, &n),
+	    XLICEN_E_INVALID);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_holders(NULL, NULL, NULL, NOW, &hs, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(hs);
+	assert_int_equal(store_report(f->s, 0, NOW, NOW, NULL, &rows, NULL),
+	    XLICEN_E_INVALID);
+	assert_null(rows);
+	assert_int_equal(store_verify_chain(NULL, &ev, &bad, head),
+	    XLICEN_E_INVALID);
+	assert_int_equal(ev, 0);
+	assert_int_equal(bad, 0);
+	assert_string_equal(head, "");
+	assert_int_equal(store_count_leases(NULL, &nl, &ns), XLICEN_E_INVALID);
+	assert_int_equal(nl, 0);
+	assert_int_equal(ns, 0);
+	assert_int_equal(store_audit(f->s, NOW, NULL), XLICEN_E_INVALID);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_INVALID);
+	assert_int_equal(store_audit(NULL, NOW, &a), XLICEN_E_INVALID);
+	/* Nothing above reached the database. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 0);
+}
+
+/* store_audit: an administrative event lands in the chain, with every
+ * field; a kind the schema does not know is refused (foreign key) and
+ * leaves nothing behind. */
+static void
+test_audit_api(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit a;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	a.principal = "root@EX";
+	a.host = "adm.example.org";
+	a.display = "adm.example.org:0";
+	a.product = "draw";
+	a.version = "1.0";
+	a.lease_id = "0123456789abcdef0123456789abcdef";
+	a.count = 3;
+	a.code = XLICEN_E_NO_PRODUCT;
+	a.detail = "status";
+	assert_int_equal(store_audit(f->s, NOW + 5, &a), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'admin' AND principal = 'root@EX' AND host ="
+	    " 'adm.example.org' AND display = 'adm.example.org:0' AND"
+	    " product = 'draw' AND version = '1.0' AND lease_id ="
+	    " '0123456789abcdef0123456789abcdef' AND count = 3 AND detail ="
+	    " 'status' AND hash IS NOT NULL", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT ts FROM events WHERE kind ="
+	    " 'admin'", NULL), NOW + 5);
+	assert_int_equal(raw_int(f, "SELECT code FROM events WHERE kind ="
+	    " 'admin'", NULL), -XLICEN_E_NO_PRODUCT);
+
+	a.kind = "no-such-kind";
+	assert_int_equal(store_audit(f->s, NOW + 6, &a), XLICEN_E_DB);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 1);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(strlen(head), 64);
+}
+
+/* store_check_free: busy while a store holds the database, free once it
+ * is closed; paths without a lock file are free. */
+static void
+test_check_free(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "x", expect[64];
+
+	assert_int_equal(store_check_free(f->path, err, sizeof(err)),
+	    XLICEN_E_DB);
+	/* The refusal names the holder: this process. */
+	snprintf(expect, sizeof(expect), "pid %ld ", (long)getpid());
+	assert_non_null(strstr(err, expect));
+	assert_int_equal(store_check_free(NULL, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(store_check_free(":memory:", err, sizeof(err)), 0);
+	assert_int_equal(store_check_free("file:x.db?mode=rwc", NULL, 0), 0);
+	assert_int_equal(store_check_free("/nonexistent-dir/x.db", err,
+	    sizeof(err)), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_check_free(f->path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	reopen(f);
+}
+
+/* Paths store_open refuses before SQLite is involved, and a store
+ * without a file (no lock, no background sync). */
+static void
+test_open_refusals(void **state)
+{
+	struct store *s2 = (struct store *)&s2;
+	struct store_grant g;
+	struct store_checkout_req r;
+	struct license l = lic("draw", "1.0", "2.0", 1, 0, 0, "M1");
+	char err[256], *longp, dir[640], lpath[700];
+	uint64_t done = 0;
+	size_t len;
+
+	(void)state;
+	/* A name too long for its lock file. */
+	len = 5000;
+	longp = malloc(len + 1);
+	assert_non_null(longp);
+	memset(longp, 'a', len);
+	longp[0] = '/';
+	longp[len] = '\0';
+	assert_int_equal(store_open(longp, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	free(longp);
+
+	/* A directory that does not exist: no lock file can be made. */
+	snprintf(dir, sizeof(dir), "%s/no-such-dir/x.db", tmpdir);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(dir, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+
+	/* A directory in the database's place. */
+	snprintf(dir, sizeof(dir), "%s/dir-%ld", tmpdir, (long)getpid());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(dir, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(rmdir(dir), 0);
+	snprintf(lpath, sizeof(lpath), "%s-lock", dir);
+	assert_int_equal(unlink(lpath), 0);
+
+	/* In memory: no lock file and no syncer; every grant is durable
+	 * when its call returns. */
+	assert_int_equal(store_open(":memory:", &s2, err, sizeof(err)), 0);
+	assert_int_equal(store_sync_fd(s2), -1);
+	assert_int_equal(store_synced(s2, &done), 0);
+	assert_true(done == UINT64_MAX);
+	assert_int_equal(store_sync_wait(s2, 12), 0);
+	assert_int_equal(store_sync_pools(s2, &l, 1, NOW), 0);
+	r = req("a@EX", "draw", "1.0", 1, NOW);
+	assert_int_equal(store_checkout(s2, &r, &g), 0);
+	r = req("b@EX", "draw", "1.0", 1, NOW);
+	assert_int_equal(store_checkout(s2, &r, &g), XLICEN_E_NO_SEATS);
+	store_close(s2);
+}
+
+/* Another connection holds the write lock longer than the store's busy
+ * timeout: opening fails (it cannot apply or check migrations) and
+ * leaves nothing half done; once the lock is gone, it opens. */
+static void
+test_open_while_locked(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	sqlite3 *db;
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 4);
+}
+
+/* A database whose record of migration 0004 was lost although its
+ * changes are there: re-applying fails, the open is refused, and the
+ * failed migration leaves the file as it was. */
+static void
+test_migration_replay_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "DELETE FROM schema_version WHERE version = 4");
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
+	    NULL), 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds WHERE"
+	    " kind = 'orphan'", NULL), 1);
+	/* Put the record back: it opens again. */
+	raw_exec(f, "INSERT INTO schema_version VALUES (4,"
+	    " '0004_orphan.sql', 1)");
+	reopen(f);
+}
+
+/* An event appended without a hash after hashed ones (an older server
+ * run on the file): the next open hashes it onto the existing chain. */
+static void
+test_backfill_after_chain(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char head[65], head2[65];
+
+	sync1(f, lic("draw", "1.0", "2.0", 3, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1.0", 1, NOW, &g), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 2);
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000100, 'reload', 'late')");
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 1);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
+	assert_string_not_equal(head, head2);
+}
+
+/* The seats and leases of draw as the tables hold them. */
+static void
+assert_draw(struct fx *f, int64_t leases, uint32_t in_use, int64_t now)
+{
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL),
+	    leases);
+	assert_int_equal(in_use_of(f, "draw", now), in_use);
+}
+
+/* A write the database refuses inside an operation: the operation fails
+ * with XLICEN_E_DB and undoes itself (nothing granted, nothing freed,
+ * nothing audited), and works again once the cause is gone. */
+static void
+test_faults_in_writes(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 5, 0, 0, "S1");
+	struct license two[2] = { l, lic("paint", "1", "2", 1, 0, 0, "P1") };
+	struct store_audit a;
+	struct store_grant g, g2, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t nev, exp;
+	size_t k = 9;
+	int n = 9, freed = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:1", 1, NOW, &g2), 0);
+	nev = raw_int(f, "SELECT COUNT(*) FROM events", NULL);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+
+	/* The audit log refuses: no grant without its event. */
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+
+	fault_on(f, "BEFORE INSERT ON leases");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+
+	fault_on(f, "BEFORE INSERT ON seats");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), nev);
+
+	/* Updates of leases: the heartbeats answered from memory cannot be
+	 * written, so the next operation fails before doing anything. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), 0);
+	assert_true(exp == NOW + 1 + TTL);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_flush(f->s, NOW + 1, 0), XLICEN_E_DB);
+	assert_int_equal(store_extend_leases(f->s, NOW + 1), XLICEN_E_DB);
+	ids[0] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 1, 10, &k),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(store_flush(f->s, NOW + 1, 0), 0);
+	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases WHERE"
+	    " id = ?1", g.lease_id, NULL), NOW + 1 + TTL);
+	/* An orphan's heartbeat and reclaim write at once. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 2, 10, &k), 0);
+	assert_int_equal(k, 1);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g2.lease_id, NOW + 3,
+	    &exp), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 3, &r), XLICEN_E_DB);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 3, 10), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), NOW + 12);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 3, &r), 0);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), 0);
+
+	/* Deleting a lease is refused: no release, no expiry. */
+	fault_on(f, "BEFORE DELETE ON leases");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 4,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_expire(f->s, NOW + 10 * TTL, &n), XLICEN_E_DB);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Freeing the seat is refused. */
+	fault_on(f, "BEFORE DELETE ON seats");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 4,
+	    &freed), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Removal needs its record of the revoked lease. */
+	fault_on(f, "BEFORE INSERT ON revoked");
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 4);
+
+	/* Pools cannot be added or withdrawn. */
+	fault_on(f, "BEFORE INSERT ON pools");
+	assert_int_equal(store_sync_pools(f->s, two, 2, NOW + 5), XLICEN_E_DB);
+	fault_off(f);
+	fault_on(f, "BEFORE UPDATE ON pools");
+	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW + 5),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM pools WHERE"
+	    " withdrawn = 0", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL),
+	    nev + 1);	/* the one accepted: the reclaim */
+	/* All works again. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 6,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 6,
+	    owner, sizeof(owner)), 0);
+	assert_string_equal(owner, "a@EX");
+	assert_draw(f, 0, 0, NOW + 6);
+}
+
+/* The sweep's own writes: freeing a lingering seat, pruning old
+ * revocations. */
+static void
+test_faults_in_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 2, 0, 0, "S1");
+	struct store_grant g, g2;
+	char owner[64];
+	int n = 9, freed = 9;
+
+	l.linger_s = 10;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
+	    owner, sizeof(owner)), 0);
+	fault_on(f, "BEFORE DELETE ON seats");
+	assert_int_equal(store_expire(f->s, NOW + 20, &n), XLICEN_E_DB);
+	fault_off(f);
+	/* The lingering seat is still there; nothing was audited. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'linger'", NULL), 0);
+	fault_on(f, "BEFORE DELETE ON revoked");
+	assert_int_equal(store_expire(f->s, NOW + LIMIT_REVOKED_KEEP_S + 20,
+	    &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 1);
+	assert_int_equal(store_expire(f->s, NOW + LIMIT_REVOKED_KEEP_S + 20,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + LIMIT_REVOKED_KEEP_S + 20),
+	    0);
+}
+
+/* A table renamed under the running server (an administrator's mistake
+ * or a foreign tool): every read of it fails with XLICEN_E_DB, and once
+ * it is back the store works as before. */
+static void
+test_tables_moved(void **state)
+{
+	struct fx *f = *state;
+	struct store_pool_status *ps = NULL;
+	struct store_holder *hs = NULL;
+	struct store_report_row *rows = NULL;
+	struct store_audit a;
+	struct store_grant g, r;
+	uint64_t nev, bad;
+	char head[65];
+	int64_t nl, ns, exp;
+	size_t n;
+	int freed;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+
+	raw_exec(f, "ALTER TABLE events RENAME TO events_moved");
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head),
+	    XLICEN_E_DB);
+	assert_int_equal(store_report(f->s, 0, NOW, NOW, NULL, &rows, &n),
+	    XLICEN_E_DB);
+	assert_null(rows);
+	assert_int_equal(store_audit(f->s, NOW, &a), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE events_moved RENAME TO events");
+
+	raw_exec(f, "ALTER TABLE leases RENAME TO leases_moved");
+	assert_int_equal(store_count_leases(f->s, &nl, &ns), XLICEN_E_DB);
+	assert_true(store_next_expiry(f->s) == 0);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW, &hs, &n),
+	    XLICEN_E_DB);
+	assert_null(hs);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), XLICEN_E_DB);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE leases_moved RENAME TO leases");
+
+	raw_exec(f, "ALTER TABLE pools RENAME TO pools_moved");
+	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), XLICEN_E_DB);
+	assert_null(ps);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, NULL, 0, NOW), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE pools_moved RENAME TO pools");
+
+	raw_exec(f, "ALTER TABLE seats RENAME TO seats_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE seats_moved RENAME TO seats");
+
+	raw_exec(f, "ALTER TABLE revoked RENAME TO revoked_moved");
+	assert_int_equal(store_release(f->s, "a@EX",
+	    "0123456789abcdef0123456789abcdef", NOW + 1, &freed), XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE revoked_moved RENAME TO revoked");
+
+	/* Back in place: nothing was lost. */
+	assert_int_equal(store_count_leases(f->s, &nl, &ns), 0);
+	assert_int_equal(nl, 1);
+	assert_int_equal(ns, 1);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r), 0);
+	assert_int_equal(in_use_of(f, "draw", NOW), 2);
+}
+
+#define MANY	200	/* more than the first size of the in-memory tables */
+
+/* Many leases at once: the heartbeats held in memory and the report's
+ * lease table grow past their first size and lose nothing. */
+static void
+test_many_leases(void **state)
+{
+	struct fx *f = *state;
+	static char ids[MANY][LIMIT_LEASE_ID + 1];
+	struct store_report_row *rows = NULL, *rows2 = NULL;
+	struct store_grant g;
+	char disp[32];
+	size_t n = 0, n2 = 0, i;
+	uint64_t ticket = 0;
+	int64_t exp;
+
+	sync1(f, lic("draw", "1", "2", MANY, 0, 0, "S1"));
+	store_batch_begin(f->s);
+	for (i = 0; i < MANY; i++) {
+		snprintf(disp, sizeof(disp), "h:%zu", i);
+		assert_int_equal(co_disp(f, "a@EX", "draw", disp, 1, NOW, &g),
+		    0);
+		memcpy(ids[i], g.lease_id, sizeof(ids[i]));
+	}
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:x", 1, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	for (i = 0; i < MANY; i++) {
+		assert_int_equal(store_heartbeat(f->s, "a@EX", ids[i], NOW + 10,
+		    &exp), 0);
+		assert_true(exp == NOW + 10 + TTL);
+	}
+	/* Answered from memory: not written yet. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE"
+	    " expires_at = ?1", "1700000070", NULL), 0);
+	assert_int_equal(store_flush(f->s, NOW + 10, 0), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE"
+	    " expires_at = ?1", "1700000070", NULL), MANY);
+	for (i = 0; i < MANY; i += 2)
+		assert_int_equal(store_release(f->s, "a@EX", ids[i], NOW + 20,
+		    NULL), 0);
+
+	/* A range ending after now ends at now. */
+	assert_int_equal(store_report(f->s, NOW, NOW + 1000, NOW + 40, "draw",
+	    &rows, &n), 0);
+	assert_int_equal(store_report(f->s, NOW, NOW + 40, NOW + 40, "draw",
+	    &rows2, &n2), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(n2, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rows[i].grants, MANY);
+		assert_int_equal(rows[i].peak, MANY);
+		/* 200 seats for 20 s, 100 for 20 more, over 40 s. */
+		assert_true(rows[i].seconds == MANY * 20 + MANY / 2 * 20);
+		assert_true(rows[i].avg > 149.99 && rows[i].avg < 150.01);
+		assert_true(rows[i].seconds == rows2[i].seconds);
+	}
+	free(rows);
+	free(rows2);
+}
+
+/* Joining the seat of one's dup group with more seats than the pool has
+ * left is refused; a TTL below the floor is raised to it. */
+static void
+test_join_too_many_and_ttl_floor(void **state)
+{
+	struct fx *f = *state;
+	struct store_checkout_req r;
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 3, NOW, &g),
+	    XLICEN_E_NO_SEATS);
+	assert_int_equal(g.in_use, 1);
+	assert_int_equal(g.total, 2);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &g), 0);
+	assert_int_equal(g.shared, 1);
+	assert_int_equal(g.in_use, 2);
+	r = req("b@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 1;
+	r.heartbeat_s = 0;
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	assert_int_equal(g.heartbeat_s, 1);
+	assert_true(g.expires == NOW + LIMIT_LEASE_TTL_MIN_S);
+}
+
+
+/* Heartbeats answered from memory are written first by every operation
+ * that writes: when that write fails, each operation fails before doing
+ * anything of its own. */
+static void
+test_pending_heartbeats_unwritable(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_pool_status *ps = NULL;
+	struct store_holder *hs = NULL;
+	struct store_audit a;
+	struct store_grant g, g2, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t exp;
+	size_t n = 9, k = 9;
+	int freed = 9, nexp = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:1", 1, NOW, &g2), 0);
+	ids[0] = g2.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 30, &k), 0);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &exp), 0);
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 2,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 2, &r), XLICEN_E_DB);
+	assert_int_equal(store_expire(f->s, NOW + 2, &nexp), XLICEN_E_DB);
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 2, 30, &k),
+	    XLICEN_E_DB);
+	assert_int_equal(store_orphans_rearm(f->s, NOW + 2, 30), XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 2), XLICEN_E_DB);
+	assert_int_equal(store_audit(f->s, NOW + 2, &a), XLICEN_E_DB);
+	/* The listings write them first, to show the expiries they gave:
+	 * they fail as well. */
+	assert_int_equal(store_status(f->s, NULL, NOW + 2, &ps, &n),
+	    XLICEN_E_DB);
+	assert_null(ps);
+	assert_int_equal(store_holders(f->s, NULL, NULL, NOW + 2, &hs, &n),
+	    XLICEN_E_DB);
+	assert_null(hs);
+	fault_off(f);
+	/* Nothing was lost: the heartbeat is written by the next one. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 3,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), NOW + 30);
+
+	/* Without heartbeats pending, the orphan mark itself is refused. */
+	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
+	    7, NOW + 4, &r), 0);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 5, 30, &k),
+	    XLICEN_E_DB);
+	assert_int_equal(k, 0);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT orphan_until FROM leases WHERE"
+	    " id = ?1", g2.lease_id, NULL), 0);
+}
+
+/* Batches: a failing operation undoes only itself; a light operation
+ * then a durable one in one batch (with and without the syncer); a
+ * batch whose heartbeats cannot be written fails as a whole. */
+static void
+test_batch_paths(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 5, 0, 0, "S1");
+	struct store_grant g, g2, r;
+	struct store *m = NULL;
+	struct store_checkout_req q;
+	char err[256];
+	uint64_t ticket = 9;
+	int64_t exp;
+	int freed = 9;
+
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	fault_on(f, "BEFORE INSERT ON leases WHEN NEW.principal = 'bad@EX'");
+	store_batch_begin(f->s);
+	/* Light first (no sync needed), then durable: the batch is synced. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW + 1, &g2),
+	    0);
+	assert_int_equal(co_disp(f, "bad@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "c@EX", "draw", "h:0", 1, NOW + 1, &r), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(ticket != 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " principal = 'bad@EX'", NULL), 0);
+
+	/* A batch whose pending heartbeats cannot be written. */
+	assert_int_equal(store_heartbeat(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    &exp), 0);
+	fault_on(f, "BEFORE UPDATE ON leases");
+	store_batch_begin(f->s);
+	assert_int_equal(co_disp(f, "d@EX", "draw", "h:0", 1, NOW + 2, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "e@EX", "draw", "h:0", 1, NOW + 2, &r),
+	    XLICEN_E_DB);
+	assert_int_equal(store_batch_end(f->s, &ticket), XLICEN_E_DB);
+	assert_true(ticket == 0);
+	fault_off(f);
+	assert_draw(f, 2, 2, NOW + 2);
+
+	/* Without a syncer: the light part is committed as it is, the
+	 * durable one gets a transaction of its own. */
+	assert_int_equal(store_open(":memory:", &m, err, sizeof(err)), 0);
+	assert_int_equal(store_sync_pools(m, &l, 1, NOW), 0);
+	q = req("a@EX", "draw", "1", 1, NOW);
+	assert_int_equal(store_checkout(m, &q, &g), 0);
+	store_batch_begin(m);
+	assert_int_equal(store_release(m, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	q = req("b@EX", "draw", "1", 1, NOW + 1);
+	assert_int_equal(store_checkout(m, &q, &g2), 0);
+	assert_int_equal(g2.in_use, 1);
+	assert_int_equal(store_batch_end(m, &ticket), 0);
+	assert_true(ticket == 0);
+	assert_int_equal(store_release(m, "b@EX", g2.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(freed, 1);
+	store_close(m);
+}
+
+/* Another connection holds the write lock past the busy timeout: a
+ * checkout, alone or in a batch, fails with XLICEN_E_DB and grants
+ * nothing. */
+static void
+test_busy_database(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t ticket = 9;
+	sqlite3 *db;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g),
+	    XLICEN_E_DB);
+	store_batch_begin(f->s);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g),
+	    XLICEN_E_DB);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(ticket == 0);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_draw(f, 0, 0, NOW);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+}
+
+/* A lock file held by a process that has not written its pid yet. */
+static void
+test_lock_held_without_pid(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char path[700], lpath[720], err[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.other", f->path);
+	snprintf(lpath, sizeof(lpath), "%s-lock", path);
+	fd = open(lpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	assert_int_equal(store_open(path, &s2, err, sizeof(err)), XLICEN_E_DB);
+	assert_null(s2);
+	assert_null(strstr(err, "pid"));
+	assert_int_equal(store_check_free(path, err, sizeof(err)),
+	    XLICEN_E_DB);
+	close(fd);
+	assert_int_equal(store_check_free(path, err, sizeof(err)), 0);
+	unlink_db(path);
+}
+
+/* Reissue under a new serial: the leases move to the new pool; when the
+ * move is refused, the reload fails and nothing moved. */
+static void
+test_renewal_move_refused(void **state)
+{
+	struct fx *f = *state;
+	struct license l2 = lic("draw", "1", "2", 2, 0, 0, "S2");
+	struct store_grant g;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	fault_on(f, "BEFORE UPDATE OF pool_id ON seats");
+	assert_int_equal(store_sync_pools(f->s, &l2, 1, NOW + 1), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM pools", NULL), 1);
+	sync1(f, l2);
+	assert_int_equal(raw_int(f, "SELECT p.serial = 'S2' FROM leases l"
+	    " JOIN pools p ON p.id = l.pool_id", NULL), 1);
+	assert_int_equal(in_use_of(f, "draw", NOW + 1), 1);
+}
+
+/* Less-used shapes of pools: an uncounted pool is used before a counted
+ * one whatever their order; a node lock of an unknown kind matches no
+ * host; a withdrawn pool is listed while it has seats in use, then not;
+ * a report over two products lists them in order. */
+static void
+test_pool_shapes(void **state)
+{
+	struct fx *f = *state;
+	struct license l[3] = {
+		lic("draw", "1", "2", 1, 0, 0, "C1"),
+		lic("draw", "1", "2", 1, 0, 0, "U1"),
+		lic("paint", "1", "2", 1, 0, 0, "N1"),
+	};
+	struct store_pool_status *ps = NULL;
+	struct store_report_row *rows = NULL;
+	struct store_grant g, g2, g3;
+	size_t n = 0;
+
+	l[1].uncounted = 1;
+	snprintf(l[2].hostid, sizeof(l[2].hostid), "mac:00:11:22:33:44:55");
+	assert_int_equal(store_sync_pools(f->s, l, 3, NOW), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(g.uncounted, 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(g2.uncounted, 1);
+	assert_int_equal(co_disp(f, "c@EX", "paint", "h:0", 1, NOW, &g3),
+	    XLICEN_E_WRONG_HOST);
+
+	/* draw's pools withdrawn while a@EX holds a lease. */
+	assert_int_equal(store_sync_pools(f->s, &l[2], 1, NOW + 1), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_string_equal(ps[0].serial, "U1");
+	free(ps);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 2, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	free(ps);
+	assert_int_equal(store_release(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    NULL), 0);
+	assert_int_equal(store_status(f->s, "draw", NOW + 2, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	free(ps);
+
+	assert_int_equal(store_report(f->s, NOW, NOW + 2, NOW + 2, NULL,
+	    &rows, &n), 0);
+	assert_true(n >= 4);
+	assert_string_equal(rows[0].product, "draw");
+	assert_string_equal(rows[0].principal, "");
+	assert_string_equal(rows[n - 2].product, "paint");
+	assert_string_equal(rows[n - 2].principal, "");
+	assert_int_equal(rows[n - 2].denials, 1);
+	assert_string_equal(rows[n - 1].principal, "c@EX");
+	free(rows);
+}
+
+
+/* An event appended without a hash while the store runs (another
+ * program writing the file): the chain cannot be continued, so nothing
+ * that must be audited is done, until a restart hashes it. */
+static void
+test_unhashed_event_while_running(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	struct store_audit a;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000001, 'reload', 'foreign')");
+	memset(&a, 0, sizeof(a));
+	a.kind = "admin";
+	assert_int_equal(store_audit(f->s, NOW + 1, &a), XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 1, &g),
+	    XLICEN_E_DB);
+	assert_draw(f, 0, 0, NOW + 1);
+	reopen(f);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 1, &g), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
+}
+
+/* Opening refuses a file whose tables do not have the columns its
+ * recorded schema version promises, and one whose unhashed events cannot
+ * be hashed; a migration whose record cannot be written is undone. */
+static void
+test_open_damaged_schema(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+	sqlite3 *db;
+
+	/* A column dropped behind the server's back. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "DROP INDEX leases_orphan;"
+	    " ALTER TABLE leases DROP COLUMN orphan_until");
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	raw_exec(f, "ALTER TABLE leases ADD COLUMN orphan_until INTEGER NOT"
+	    " NULL DEFAULT 0; CREATE INDEX leases_orphan ON leases"
+	    " (orphan_until) WHERE orphan_until > 0");
+	reopen(f);
+
+	/* An unhashed event, and a rule that forbids filling its hash. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f, "INSERT INTO events (ts, kind, detail) VALUES"
+	    " (1700000001, 'reload', 'old');"
+	    " CREATE TRIGGER fault BEFORE UPDATE ON events BEGIN"
+	    " SELECT RAISE(ABORT, 'injected fault'); END");
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 1);
+	fault_off(f);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE hash"
+	    " IS NULL", NULL), 0);
+
+	/* A new file whose schema_version refuses the record of 0001. */
+	store_close(f->s);
+	f->s = NULL;
+	unlink_db(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version ("
+	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at"
+	    " INTEGER NOT NULL); CREATE TRIGGER fault BEFORE INSERT ON"
+	    " schema_version BEGIN SELECT RAISE(ABORT, 'injected fault');"
+	    " END", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s2 = (struct store *)&s2;
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	/* 0001 was undone with its record. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " name IN ('pools', 'leases', 'events')", NULL), 0);
+	fault_off(f);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
+	    NULL), 4);
+
+	/* No error buffer: the refusal is only the code. */
+	assert_int_equal(store_open(NULL, &s2, NULL, 0), XLICEN_E_INVALID);
+}
+
+/* A reclaim answers the lease's own TTL and heartbeat (the floor TTL
+ * gives a heartbeat of 1 s), and counts only the product's usable
+ * pools. */
+static void
+test_reclaim_short_ttl(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "2", 2, 0, 0, "S1"),
+		lic("draw", "1", "2", 7, 0, NOW - DAY, "OLD"),
+	};
+	struct store_checkout_req r;
+	struct store_grant g, rg;
+	const char *ids[1];
+	size_t k = 0;
+
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	r = req("a@EX", "draw", "1", 1, NOW);
+	r.ttl_s = 1;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_int_equal(g.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	ids[0] = g.lease_id;
+	/* A grace no longer than the lease's 2 s. */
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 1, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(store_reclaim(f->s, "a@EX", g.lease_id, "ws1", NULL,
+	    1, NOW, &rg), 0);
+	assert_int_equal(rg.ttl_s, LIMIT_LEASE_TTL_MIN_S);
+	assert_int_equal(rg.heartbeat_s, 1);
+	assert_int_equal(rg.in_use, 1);
+	assert_int_equal(rg.total, 2);
+}
+
+
+/* Opened while descriptors are short (RLIMIT_NOFILE): at some limit the
+ * store opens but its background syncer or checkpointer cannot, and then
+ * it works without them (each grant synced in its own commit, no sync
+ * descriptor); with enough descriptors it has them.  In a child process,
+ * so the limit never touches the test runner. */
+static void
+test_open_short_of_descriptors(void **state)
+{
+	struct fx *f = *state;
+	int status = -1;
+	pid_t pid;
+
+	store_close(f->s);
+	f->s = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct license l = lic("draw", "1", "2", 1, 0, 0, "S1");
+		struct store_checkout_req r;
+		struct store_grant g;
+		struct rlimit old, rl;
+		struct store *s = NULL;
+		char err[256];
+		int lim, nosync = 0, synced = 0, bad = 0;
+		uint64_t done = 0;
+
+		if (getrlimit(RLIMIT_NOFILE, &old) != 0)
+			exit(10);
+		for (lim = 4; lim <= 64; lim++) {
+			rl.rlim_cur = (rlim_t)lim;
+			rl.rlim_max = old.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				exit(11);
+			s = NULL;
+			(void)store_open(f->path, &s, err, sizeof(err));
+			if (setrlimit(RLIMIT_NOFILE, &old) != 0)
+				exit(12);
+			if (s == NULL)
+				continue;
+			if (store_sync_fd(s) >= 0) {
+				synced++;
+			} else {
+				nosync++;
+				r = req("a@EX", "draw", "1", 1, NOW + lim);
+				if (store_synced(s, &done) != 0 ||
+				    done != UINT64_MAX ||
+				    store_sync_pools(s, &l, 1, NOW) != 0 ||
+				    store_checkout(s, &r, &g) != 0 ||
+				    store_release(s, "a@EX", g.lease_id,
+				    NOW + lim, NULL) != 0)
+					bad++;
+			}
+			store_close(s);
+		}
+		exit(bad == 0 && nosync > 0 && synced > 0 ? 0 : 20 + bad);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	reopen(f);
+	/* The grants made without a syncer were recorded. */
+	assert_true(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'grant'", NULL) > 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+}
+
+
+/* A lease without a seat row and without a recorded heartbeat interval,
+ * as a server from before migration 0002 wrote them: a reclaim asks for
+ * a third of its TTL, and its release frees its count. */
+static void
+test_lease_without_seat(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant rg;
+	const char *id = "00112233445566778899aabbccddeeff";
+	int freed = 0;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	raw_exec(f, "INSERT INTO leases (id, pool_id, principal, count, ttl_s,"
+	    " granted_at, heartbeat_at, expires_at) VALUES"
+	    " ('00112233445566778899aabbccddeeff', (SELECT id FROM pools), "
+	    " 'old@EX', 1, 30, 1700000000, 1700000000, 1700000030)");
+	assert_int_equal(store_reclaim(f->s, "old@EX", id, "ws9", "ws9:0", 5,
+	    NOW + 1, &rg), 0);
+	assert_int_equal(rg.ttl_s, 30);
+	assert_int_equal(rg.heartbeat_s, 10);
+	assert_true(rg.expires == NOW + 31);
+	assert_int_equal(store_release(f->s, "old@EX", id, NOW + 2, &freed),
+	    0);
+	assert_int_equal(freed, 1);
+	assert_int_equal(raw_int(f, "SELECT seats FROM events WHERE kind ="
+	    " 'release' AND lease_id = ?1", id, NULL), -1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+}
+
+
+/* The audit log refuses every operation's event: release, removal,
+ * reclaim, reload, a denial, and the sweep's expiry, orphan and linger
+ * events; each operation fails with XLICEN_E_DB and changes nothing. */
+static void
+test_events_refused(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 3, 0, 0, "S1");
+	struct store_grant g, g2, g3, r;
+	const char *ids[1];
+	char owner[64];
+	int64_t nev;
+	size_t k = 0;
+	int n = 9, freed = 9;
+
+	l.linger_s = 100;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &g2), 0);
+	assert_int_equal(co_disp(f, "c@EX", "draw", "h:0", 1, NOW, &g3), 0);
+	ids[0] = g3.lease_id;
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW, 10, &k), 0);
+	assert_int_equal(k, 1);
+	nev = raw_int(f, "SELECT COUNT(*) FROM events", NULL);
+
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(freed, 0);
+	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
+	    owner, sizeof(owner)), XLICEN_E_DB);
+	assert_int_equal(store_reclaim(f->s, "c@EX", g3.lease_id, NULL, NULL,
+	    7, NOW + 1, &r), XLICEN_E_DB);
+	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 1), XLICEN_E_DB);
+	assert_int_equal(co_disp(f, "d@EX", "draw", "h:0", 1, NOW + 1, &r),
+	    XLICEN_E_DB);
+	/* Refusals to another principal are audited: refused as well. */
+	assert_int_equal(store_release(f->s, "x@EX", g.lease_id, NOW + 1,
+	    &freed), XLICEN_E_DB);
+	assert_int_equal(store_heartbeat(f->s, "x@EX", g.lease_id, NOW + 1,
+	    NULL), XLICEN_E_DB);
+	/* The orphan's grace ends: its event is refused. */
+	assert_int_equal(store_expire(f->s, NOW + 10, &n), XLICEN_E_DB);
+	/* Past every lease's expiry. */
+	assert_int_equal(store_expire(f->s, NOW + 2 * TTL, &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), nev);
+	assert_draw(f, 3, 3, NOW + 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM revoked", NULL), 0);
+
+	/* Released, the seats linger; the linger's end is refused. */
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(store_release(f->s, "b@EX", g2.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(store_release(f->s, "c@EX", g3.lease_id, NOW + 2,
+	    &freed), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats WHERE"
+	    " linger_until > 0", NULL), 3);
+	fault_on(f, "BEFORE INSERT ON events");
+	assert_int_equal(store_expire(f->s, NOW + 1000, &n), XLICEN_E_DB);
+	fault_off(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 3);
+	assert_int_equal(store_expire(f->s, NOW + 1000, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats", NULL), 0);
+}
+
+/* A column the checkout reads renamed under the running store, and a
+ * seat that cannot grow: the checkout fails with XLICEN_E_DB. */
+static void
+test_checkout_reads_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g, r;
+
+	sync1(f, lic("draw", "1", "2", 3, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	raw_exec(f, "ALTER TABLE seats RENAME COLUMN grp TO grp_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE seats RENAME COLUMN grp_moved TO grp");
+	raw_exec(f, "ALTER TABLE pools RENAME COLUMN hostid TO hostid_moved");
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:0", 1, NOW, &r),
+	    XLICEN_E_DB);
+	raw_exec(f, "ALTER TABLE pools RENAME COLUMN hostid_moved TO hostid");
+	fault_on(f, "BEFORE UPDATE OF count ON seats");
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &r),
+	    XLICEN_E_DB);
+	fault_off(f);
+	assert_draw(f, 1, 1, NOW);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 2, NOW, &r), 0);
+	assert_int_equal(r.shared, 1);
+	assert_draw(f, 2, 2, NOW);
+}
+
+/* A file of another program that happens to have a table named
+ * schema_version of its own shape: refused, and left as it was. */
+static void
+test_foreign_schema_version(void **state)
+{
+	struct fx *f = *state;
+	struct store *s2 = (struct store *)&s2;
+	char err[256];
+	sqlite3 *db;
+
+	store_close(f->s);
+	f->s = NULL;
+	unlink_db(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version (id"
+	    " INTEGER PRIMARY KEY, label TEXT); INSERT INTO schema_version"
+	    " VALUES (7, 'theirs')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
+	    XLICEN_E_DB);
+	assert_null(s2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " type = 'table'", NULL), 1);
+	assert_int_equal(raw_int(f, "SELECT id FROM schema_version WHERE"
+	    " label = 'theirs'", NULL), 7);
+	unlink_db(f->path);
+	reopen(f);
+}
+
+
+/* Events without a principal (store_audit allows them; a file written
+ * by another program may hold them) count once, in the product's row:
+ * there is no user to give a row of its own. */
+static void
+test_report_no_principal(void **state)
+{
+	struct fx *f = *state;
+	struct store_report_row *rows = NULL;
+	struct store_audit a;
+	size_t n = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = "deny";
+	a.product = "draw";
+	a.code = XLICEN_E_NO_SEATS;
+	assert_int_equal(store_audit(f->s, NOW + 1, &a), 0);
+	/* And a grant of one seat, from NOW + 2 on. */
+	a.kind = "grant";
+	a.code = 0;
+	a.count = 1;
+	a.principal = "";
+	a.lease_id = "0123456789abcdef0123456789abcdef";
+	assert_int_equal(store_audit(f->s, NOW + 2, &a), 0);
+	assert_int_equal(store_report(f->s, NOW, NOW + 10, NOW + 10, NULL,
+	    &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].product, "draw");
+	assert_string_equal(rows[0].principal, "");
+	assert_int_equal(rows[0].denials, 1);
+	assert_int_equal(rows[0].grants, 1);
+	assert_int_equal(rows[0].peak, 1);
+	/* One seat for 8 of the 10 s (counted twice, it was 1.6). */
+	assert_true(rows[0].avg > 0.79 && rows[0].avg < 0.81);
+	free(rows);
+}
+
+
+/* Text longer than the listing's fields (a principal over LIMIT_STRING,
+ * which the protocol never lets in, but another program may write) is
+ * cut to fit, never overflows. */
+static void
+test_holders_long_text(void **state)
+{
+	struct fx *f = *state;
+	struct store_holder *hs = NULL;
+	char sql[2 * LIMIT_STRING + 1000], longp[LIMIT_STRING + 100];
+	size_t n = 0;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	snprintf(sql, sizeof(sql), "INSERT INTO seats (pool_id, grp,"
+	    " principal, host, count, created_at) VALUES ((SELECT id FROM"
+	    " pools), 'g', '%s', 'h', 1, 1700000000); INSERT INTO leases (id,"
+	    " pool_id, principal, count, ttl_s, granted_at, heartbeat_at,"
+	    " expires_at, seat_id) VALUES ('00112233445566778899aabbccddeeff',"
+	    " (SELECT id FROM pools), '%s', 1, 60, 1700000000, 1700000000,"
+	    " 1700000060, (SELECT id FROM seats))", longp, longp);
+	raw_exec(f, sql);
+	assert_int_equal(store_holders(f->s, "draw", NULL, NOW, &hs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(hs[0].principal), LIMIT_STRING);
+	assert_memory_equal(hs[0].principal, longp, LIMIT_STRING);
+	assert_string_equal(hs[0].lease_id, "00112233445566778899aabbccddeeff");
+	free(hs);
+}
+
+
+/* A withdrawn pool is listed while a live lease holds one of its seats;
+ * once that lease has expired it is not, even before the sweep. */
+static void
+test_withdrawn_expired_unlisted(void **state)
+{
+	struct fx *f = *state;
+	struct license other = lic("paint", "1", "2", 1, 0, 0, "P1");
+	struct store_pool_status *ps = NULL;
+	struct store_grant g;
+	size_t n = 9;
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	sync1(f, other);
+	assert_int_equal(store_status(f->s, "draw", NOW + 1, &ps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ps[0].state, STORE_POOL_WITHDRAWN);
+	assert_int_equal(ps[0].in_use, 1);
+	free(ps);
+	assert_int_equal(store_status(f->s, "draw", NOW + TTL, &ps, &n), 0);
+	assert_int_equal(n, 0);
+	free(ps);
+	/* Not swept yet: the lease row is still there. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 1);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -2830,6 +4204,64 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_linger_sources,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence_store,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_arguments,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_api,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_free,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refusals,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_while_locked,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_replay_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backfill_after_chain,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_in_writes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults_in_sweep,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tables_moved,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_leases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_too_many_and_ttl_floor,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_heartbeats_unwritable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_paths,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_database,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_held_without_pid,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_move_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_shapes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unhashed_event_while_running,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_damaged_schema,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_short_ttl,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_short_of_descriptors,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_without_seat,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkout_reads_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_schema_version,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_no_principal,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holders_long_text,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawn_expired_unlisted,
 		    setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
