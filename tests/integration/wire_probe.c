@@ -6,7 +6,8 @@
  * ones (request id 0) included, one line each:
  *
  *   TYPE id=N [lease=..] [code=NAME] [request=N] [queue_id=..]
- *        [position=N] [in_use=N] [total=N] [holders=N] [reason="..."]
+ *        [position=N] [in_use=N] [total=N] [heartbeat=N (GRANT)]
+ *        [holders=N] [reason="..."]
  *
  *   wire_probe -s HOST:PORT STEP...
  *     checkout PRODUCT VERSION COUNT FLAGS [WAIT [QUEUE_ID|last]]
@@ -150,6 +151,8 @@ print_msg(const struct msg *m)
 		printf(" in_use=%u", m->in_use);
 	if (m->have & MSG_F(TAG_TOTAL))
 		printf(" total=%u", m->total);
+	if (m->type == MSG_GRANT && (m->have & MSG_F(TAG_HEARTBEAT)))
+		printf(" heartbeat=%u", m->heartbeat);
 	if (m->type == MSG_HOLDERS_REPLY)
 		printf(" holders=%zu", m->nholders);
 	if (m->have & MSG_F(TAG_REASON))

@@ -1,0 +1,58 @@
+# serve.sh: helpers of test_queue_serve.sh, test_reload_config.sh and
+# test_term_alert.sh, sourced after lib.sh and lifecycle.sh.
+#
+#   bgwire NAME USER STEP...   a wire_probe in the background as USER,
+#                              output in $T/NAME.out, pid in PID_NAME
+#   await NAME PATTERN [SECS]  wait (default 8 s) until NAME's output has
+#                              a line matching PATTERN (grep BRE)
+#   queued PRODUCT             the queued count of PRODUCT in status
+#   hup                        SIGHUP, then wait for the licenses' reread
+#   wait_gone PID SECS         wait until PID has exited; its status in
+#                              GONE_RC
+
+bgwire() {
+	local name=$1 user=$2
+	shift 2
+	# $! must be timeout's own pid, which passes a SIGTERM on.
+	KRB5CCNAME="FILE:$XLICEN_REALM_DIR/$user.ccache" timeout -k 2 25 \
+		"$XLICEN_BIN_WIRE" -s "localhost:$SERVER_PORT" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" &
+	eval "PID_$name=$!"
+}
+
+await() {
+	local i n=$(( ${3:-8} * 50 ))
+	for i in $(seq 1 "$n"); do
+		grep -q -- "$2" "$T/$1.out" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	fail "$1: no line matching \"$2\" in: $(cat "$T/$1.out" "$T/$1.err" 2>/dev/null)"
+}
+
+queued() {
+	run xl status --json "$1"
+	expect_rc 0 "status --json $1"
+	json_field "$RUN_OUT" "$1" queued
+}
+
+hup() {
+	local i n
+	n=$(grep -c 'loaded [0-9]* license(s)' "$SERVER_LOG" || true)
+	kill -HUP "$SERVER_PID"
+	for i in $(seq 1 250); do
+		[ "$(grep -c 'loaded [0-9]* license(s)' "$SERVER_LOG" || true)" -gt "$n" ] && return 0
+		sleep 0.02
+	done
+	fail "no reread within 5 s of SIGHUP"
+}
+
+wait_gone() {
+	local i
+	for i in $(seq 1 $(( $2 * 50 ))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -0 "$1" 2>/dev/null && fail "process $1 still runs after $2 s"
+	GONE_RC=0
+	wait "$1" || GONE_RC=$?
+}
