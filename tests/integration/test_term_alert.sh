@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SIGTERM (issue 19): the server sends ALERT SHUTDOWN (71), reason "server
+# is shutting down", to every connected client, whatever it is doing: a
+# holder of a lease, a client queued for a seat, an authenticated client
+# that asked nothing, and a client still in the handshake (HELLO done, no
+# GSS context yet).  Each sees the ALERT; the server exits 0, and the
+# lease survives for a restarted server (SIGTERM is no release).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
+. "$(dirname "$0")/serve.sh"
+
+[ -n "$IT_PYTHON" ] || fail "python3 is needed for the raw handshake client"
+license xt 1
+server_start --heartbeat 1 --orphan-grace 0
+
+# raw NAME: a client that sends its HELLO, reads the server's, then waits
+# in the CONTEXT state and prints each frame: "HELLO" or "ALERT code=N
+# reason=...", "EOF" at the end.
+raw() {
+	"$IT_PYTHON" - "$SERVER_PORT" >"$T/$1.out" 2>"$T/$1.err" <<'PY' &
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(bytes([1]) + struct.pack(">I", 4) + struct.pack(">HH", 1, 1))
+buf = b""
+def frame():
+    global buf
+    while len(buf) < 5 or len(buf) < 5 + struct.unpack(">I", buf[1:5])[0]:
+        d = s.recv(4096)
+        if not d:
+            return None
+        buf += d
+    n = struct.unpack(">I", buf[1:5])[0]
+    f = (buf[0], buf[5:5 + n])
+    buf = buf[5 + n:]
+    return f
+while True:
+    f = frame()
+    if f is None:
+        print("EOF", flush=True)
+        break
+    t, body = f
+    if t == 1:
+        print("HELLO", flush=True)
+    elif t == 4:
+        code, rl = struct.unpack(">HH", body[:4])
+        print("ALERT code=%d reason=%s" % (code, body[4:4 + rl].decode()), flush=True)
+    else:
+        print("FRAME type=%d" % t, flush=True)
+PY
+	eval "PID_$1=$!"
+}
+
+bgwire holder bob checkout xt 1.0 1 0 listen 20
+await holder "^GRANT id=100 lease="
+LEASE=$(sed -n 's/^GRANT id=100 lease=\([0-9a-f]*\) .*/\1/p' "$T/holder.out")
+bgwire waiter carol checkout xt 1.0 1 1 listen 20
+await waiter "^QUEUED id=100 .* position=1 "
+bgwire idle dave listen 20
+raw hs
+await hs "^HELLO$"
+# dave's context is complete once the server logs him (the probe prints
+# nothing before the first message).
+for i in $(seq 1 250); do
+	grep -q "authenticated dave@$XLICEN_REALM" "$SERVER_LOG" && break
+	sleep 0.02
+done
+grep -q "authenticated dave@$XLICEN_REALM" "$SERVER_LOG" || fail "dave never authenticated"
+
+kill -TERM "$SERVER_PID"
+wait_gone "$SERVER_PID" 10
+SERVER_PID=
+expect_eq "$GONE_RC" 0 "the server's exit status after SIGTERM"
+grep -q "SIGTERM: shutting down" "$SERVER_LOG" || fail "no SIGTERM line in the log"
+
+ALERT='ALERT code=SHUTDOWN reason="server is shutting down"'
+for n in holder waiter idle; do
+	eval "pid=\$PID_$n"
+	wait_gone "$pid" 10
+	expect_eq "$GONE_RC" 0 "$n's wire_probe exit status (an ALERT ends it with 0)"
+	expect_eq "$(tail -n 1 "$T/$n.out")" "$ALERT" "the last line $n received"
+done
+expect_not_contains "$(cat "$T/waiter.out")" "GRANT" "carol was not granted on the way out"
+wait_gone "$PID_hs" 10
+expect_eq "$(cat "$T/hs.out")" "HELLO
+ALERT code=71 reason=server is shutting down
+EOF" "what the client in the handshake received"
+
+# SIGTERM released nothing: bob's lease is there after a restart.
+server_start
+expect_eq "$(in_use xt)" 1 "bob's seat after the restart"
+run as bob probe heartbeat "$LEASE"
+expect_rc 0 "bob's heartbeat to the restarted server"
+server_stop
+pass
