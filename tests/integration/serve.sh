@@ -9,6 +9,8 @@
 #   hup                        SIGHUP, then wait for the licenses' reread
 #   wait_gone PID SECS         wait until PID has exited; its status in
 #                              GONE_RC
+#   raw NAME                   a raw client in the background (python3):
+#                              HELLO, then it stays in the handshake
 
 bgwire() {
 	local name=$1 user=$2
@@ -56,3 +58,42 @@ wait_gone() {
 	GONE_RC=0
 	wait "$1" || GONE_RC=$?
 }
+
+# raw NAME: a client that sends its HELLO, reads the server's, then waits
+# in the CONTEXT state and prints each frame: "HELLO" or "ALERT code=N
+# reason=...", "EOF" at the end.
+raw() {
+	[ -n "$IT_PYTHON" ] || fail "python3 is needed for the raw client"
+	"$IT_PYTHON" - "$SERVER_PORT" >"$T/$1.out" 2>"$T/$1.err" <<'PY' &
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(bytes([1]) + struct.pack(">I", 4) + struct.pack(">HH", 1, 1))
+buf = b""
+def frame():
+    global buf
+    while len(buf) < 5 or len(buf) < 5 + struct.unpack(">I", buf[1:5])[0]:
+        d = s.recv(4096)
+        if not d:
+            return None
+        buf += d
+    n = struct.unpack(">I", buf[1:5])[0]
+    f = (buf[0], buf[5:5 + n])
+    buf = buf[5 + n:]
+    return f
+while True:
+    f = frame()
+    if f is None:
+        print("EOF", flush=True)
+        break
+    t, body = f
+    if t == 1:
+        print("HELLO", flush=True)
+    elif t == 4:
+        code, rl = struct.unpack(">HH", body[:4])
+        print("ALERT code=%d reason=%s" % (code, body[4:4 + rl].decode()), flush=True)
+    else:
+        print("FRAME type=%d" % t, flush=True)
+PY
+	eval "PID_$1=$!"
+}
+
