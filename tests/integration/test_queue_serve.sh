@@ -55,6 +55,10 @@ t0=$(now)
 # The seat lingers (3 s): still in use, carol still waits.
 expect_eq "$(in_use xlin)" 1 "xlin lingers after the release"
 expect_eq "$(queued xlin)" 1 "carol still queued during the linger"
+run as admin xl holders --json xlin
+expect_rc 0 "holders of xlin during the linger"
+expect_contains "$RUN_OUT" "\"state\": \"lingering\", \"principal\": \"alice@$R\"" "alice's lingering seat"
+expect_contains "$RUN_OUT" "\"state\": \"queued\", \"principal\": \"carol@$R\"" "carol in line"
 await frank "^GRANT id=0 lease=[0-9a-f]\{32\} request=100 queue_id=q[0-9a-f]* in_use=1 total=1 heartbeat=1$" 10
 waited=$(elapsed "$t0")
 it_log "served $waited s after the release (linger 3 s)"

@@ -20,6 +20,7 @@ license xd 1
 	--serial SN-xd-b --versions 2.0-3.0 >"$T/lic/xd-b.lic" 2>"$T/sign.err" ||
 	fail "signing xd-b: $(cat "$T/sign.err")"
 license xother 1
+license xonly 1
 policy "[admin]
 	principals = admin@$R"
 # seats PRODUCT: the sum of the totals of PRODUCT's rows in status --json.
@@ -42,9 +43,19 @@ run as carol probe checkout xd 1.0
 expect_rc 2 "carol's checkout of xd 1.0, which only the first license serves"
 expect_contains "$RUN_ERR" "lease_probe: NO_SEATS: " "carol before the reload"
 
-rm "$T/lic/xd-b.lic"
+# A client queued for a product whose only license goes is told at the
+# reload: an unsolicited DENY NO_PRODUCT (it would wait in vain).
+run as admin probe checkout xonly
+expect_rc 0 "admin takes xonly's seat"
+bgwire q carol checkout xonly 1.0 1 1 listen 20
+await q "^QUEUED id=100 .* position=1 "
+
+rm "$T/lic/xd-b.lic" "$T/lic/xonly.lic"
 hup
-grep -q "store: pools synced: licenses=2 new=0 withdrawn=1 replaced=0" "$SERVER_LOG" ||
+await q "^DENY id=0 code=NO_PRODUCT request=100 queue_id=q[0-9a-f]* reason=" 5
+expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'dequeue' AND principal = 'carol@$R' AND product = 'xonly' AND code = 60")" 1 \
+	"carol's dequeue audited with NO_PRODUCT"
+grep -q "store: pools synced: licenses=2 new=0 withdrawn=2 replaced=0" "$SERVER_LOG" ||
 	fail "no withdrawn pool in the sync line"
 run as carol probe checkout xd 2.5
 expect_rc 2 "carol's checkout after the reload"
