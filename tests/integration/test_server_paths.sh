@@ -7,7 +7,15 @@
 # * a WAIT checkout cancelled from another connection of the same
 #   principal: the waiting connection gets DENY CLOSED "cancelled";
 # * a frame sent after the server's ALERT is not answered (the
-#   connection is CLOSING): one ALERT, then the end of the stream.
+#   connection is CLOSING): one ALERT, then the end of the stream;
+# * [limits] max_connections (2, by SIGHUP): a new connection evicts the
+#   oldest handshake ("handshake evicted: too many connections"), and is
+#   refused when every connection is authenticated ("too many
+#   connections"), both ALERT BUSY (70);
+# * a SIGHUP while the license directory cannot be read: logged, the
+#   pools stay and serve;
+# * a second server that cannot listen (the port is taken, or the
+#   address does not resolve) exits 1 with the reason in its log.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 . "$(dirname "$0")/serve.sh"
@@ -90,6 +98,69 @@ print("after: %d bytes" % len(buf))
 PY
 expect_eq "$(cat "$T/late.out")" "ALERT type=4 code=32
 after: 0 bytes" "a HELLO after ALERT VERSION"
+
+# ---- the total connection cap, by SIGHUP ----
+printf '[server]\n\tverify_host = true\n[limits]\n\tmax_connections = 2\n' >"$T/gss-xlicend.conf"
+hup
+grep -q "SIGHUP: \[limits\] max_connections 20000 -> 2" "$SERVER_LOG" || fail "no max_connections line"
+bgwire c1 carol listen 20
+for i in $(seq 1 250); do
+	grep -q "authenticated carol@$R" "$SERVER_LOG" && break
+	sleep 0.02
+done
+raw h1
+await h1 "^HELLO$"
+# The third connection takes the place of the handshake h1.
+raw h2
+await h2 "^HELLO$"
+wait_gone "$PID_h1" 10
+expect_eq "$(cat "$T/h1.out")" "HELLO
+ALERT code=70 reason=handshake evicted: too many connections
+EOF" "the evicted handshake"
+kill "$PID_h2" 2>/dev/null || true
+wait "$PID_h2" 2>/dev/null || true
+bgwire c2 dave listen 20
+for i in $(seq 1 250); do
+	grep -q "authenticated dave@$R" "$SERVER_LOG" && break
+	sleep 0.02
+done
+grep -q "authenticated dave@$R" "$SERVER_LOG" || fail "dave never authenticated"
+raw h3
+wait_gone "$PID_h3" 10
+expect_eq "$(cat "$T/h3.out")" "ALERT code=70 reason=too many connections
+EOF" "a connection while both are authenticated"
+kill "$PID_c1" "$PID_c2" 2>/dev/null || true
+wait "$PID_c1" "$PID_c2" 2>/dev/null || true
+printf '[server]\n\tverify_host = true\n' >"$T/gss-xlicend.conf"
+hup
+
+# ---- SIGHUP while the license directory cannot be read ----
+mv "$T/lic" "$T/lic.away"
+kill -HUP "$SERVER_PID"
+for i in $(seq 1 250); do
+	grep -q "cannot read license directory $T/lic: " "$SERVER_LOG" && break
+	sleep 0.02
+done
+grep -q "cannot read license directory $T/lic: " "$SERVER_LOG" || fail "no line for the unreadable directory"
+mv "$T/lic.away" "$T/lic"
+run xl status --json xv
+expect_eq "$(json_field "$RUN_OUT" xv total)" 2 "xv's pool after the failed reread"
+run as carol probe checkout xv
+expect_rc 0 "a checkout after the failed reread"
+
+# ---- a second server that cannot listen ----
+# bad_listen ADDR WHAT: gss-xlicend on ADDR exits 1, logging WHAT.
+bad_listen() {
+	local rc=0 as_root=()
+	[ "$(id -u)" = 0 ] && as_root=(--user root)
+	timeout -k 2 10 "$XLICEN_BIN_SERVER" --foreground --listen "$1" "${as_root[@]}" \
+		--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/other.db" --licenses "$T/lic" \
+		--vendor-keys "$T/keys" </dev/null >/dev/null 2>"$T/other.log" || rc=$?
+	expect_eq "$rc" 1 "exit status of a server on $1"
+	expect_contains "$(cat "$T/other.log")" "$2" "the log of a server on $1"
+}
+bad_listen "127.0.0.1:$SERVER_PORT" "cannot listen on 127.0.0.1:$SERVER_PORT: Address already in use"
+bad_listen "nosuch.invalid:1" "listen address \"nosuch.invalid:1\": "
 
 server_stop
 pass
