@@ -90,7 +90,10 @@ print("ALERT type=%d code=%d" % (buf[0], code))
 buf = buf[5 + n:]
 s.sendall(hello(1, 1))
 while True:
-    d = s.recv(4096)
+    try:
+        d = s.recv(4096)
+    except ConnectionResetError:
+        d = b""
     if not d:
         break
     buf += d
