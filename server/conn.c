@@ -30,7 +30,9 @@ conn_backlog(const struct conn *c)
 
 /* Write interest while output is pending; read interest unless replies
  * have backed up (a client that sends and never reads must not grow our
- * memory) or input is already held back. */
+ * memory) or input is already held back.  Held-back input keeps write
+ * interest too: once the output is sent, conn_on_writable takes it up
+ * (nothing else would, with no read interest). */
 static void
 conn_update_events(struct conn *c)
 {
@@ -39,7 +41,7 @@ conn_update_events(struct conn *c)
 
 	if (conn_backlog(c) < LIMIT_CONN_BACKLOG && c->rest == NULL)
 		events |= EPOLLIN;
-	if (conn_backlog(c) > 0)
+	if (conn_backlog(c) > 0 || c->rest != NULL)
 		events |= EPOLLOUT;
 	if (events == c->events)
 		return;

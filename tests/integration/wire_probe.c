@@ -6,7 +6,8 @@
  * ones (request id 0) included, one line each:
  *
  *   TYPE id=N [lease=..] [code=NAME] [request=N] [queue_id=..]
- *        [position=N] [in_use=N] [total=N] [holders=N] [reason="..."]
+ *        [position=N] [in_use=N] [total=N] [heartbeat=N (GRANT)]
+ *        [holders=N] [reason="..."]
  *
  *   wire_probe -s HOST:PORT STEP...
  *     checkout PRODUCT VERSION COUNT FLAGS [WAIT [QUEUE_ID|last]]
@@ -17,6 +18,9 @@
  *     expect SECONDS    wait for one message (print it, or "none")
  *     wait SECONDS      wait for the reply to the last request that was
  *                       answered later (a WAIT checkout)
+ *     flood N           N STATUS requests sent back to back, replies read
+ *                       only while a send would block, then all of them;
+ *                       prints "FLOOD sent=N replies=M in_order=yes|no"
  *
  * A request's reply is waited for (10 s) and printed.  Exit 0, or 3 on a
  * connection or protocol failure (a line "wire_probe: ..." on stderr).
@@ -24,7 +28,8 @@
  * Environment: XLICEN_PROBE_HOST, the HOST a checkout claims (default
  * "probe.example"; may hold any bytes a test wants to send, control
  * characters too), and a reclaim (default: none); XLICEN_PROBE_NOHOST=1, send no HOST at all;
- * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2).
+ * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2);
+ * XLICEN_PROBE_RCVBUF, a receive buffer size to set before connecting.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -150,6 +155,8 @@ print_msg(const struct msg *m)
 		printf(" in_use=%u", m->in_use);
 	if (m->have & MSG_F(TAG_TOTAL))
 		printf(" total=%u", m->total);
+	if (m->type == MSG_GRANT && (m->have & MSG_F(TAG_HEARTBEAT)))
+		printf(" heartbeat=%u", m->heartbeat);
 	if (m->type == MSG_HOLDERS_REPLY)
 		printf(" holders=%zu", m->nholders);
 	if (m->have & MSG_F(TAG_REASON))
@@ -288,6 +295,11 @@ connect_to(const char *spec)
 			fd = -1;
 			continue;
 		}
+		if (fd >= 0 && getenv("XLICEN_PROBE_RCVBUF") != NULL) {
+			int rb = atoi(getenv("XLICEN_PROBE_RCVBUF"));
+
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+		}
 		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		if (fd >= 0)
@@ -340,6 +352,62 @@ connect_to(const char *spec)
 	gss_release_name(&min, &target);
 	frame_dec_set_max(&dec, LIMIT_FRAME_POSTAUTH);
 	buf_free(&b);
+}
+
+/* The "flood" step: n STATUS requests written back to back; replies are
+ * read only while a send would block (so that the server's output backs
+ * up), then until every one is in.  Checks they answer in order. */
+static void
+flood(unsigned n)
+{
+	struct buf all, enc;
+	struct msg m;
+	struct pollfd p;
+	char err[256];
+	size_t off = 0;
+	unsigned i, got = 0, in_order = 1;
+	int64_t end;
+	ssize_t w;
+
+	buf_init(&all);
+	for (i = 0; i < n; i++) {
+		buf_init(&enc);
+		msg_init(&m, MSG_STATUS, next_id++);
+		if (msg_encode(&m, &enc) != 0 ||
+		    gssx_wrap_frame(ctx, enc.data, enc.len, &all, err,
+		    sizeof(err)) != 0)
+			die("flood", "cannot encode or wrap");
+		buf_free(&enc);
+		msg_clear(&m);
+	}
+	end = now_ms() + 60000;
+	while (got < n && now_ms() < end) {
+		if (off < all.len) {
+			p.fd = fd;
+			p.events = POLLOUT;
+			p.revents = 0;
+			if (poll(&p, 1, 100) > 0) {
+				w = send(fd, all.data + off, all.len - off,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (w < 0 && errno != EAGAIN && errno != EINTR)
+					die("send", strerror(errno));
+				if (w > 0)
+					off += (size_t)w;
+				continue;
+			}
+		}
+		/* Blocked, or all sent: take the replies that are there. */
+		while (got < n && read_msg(&m, off < all.len ? 20 : 10000)) {
+			if (m.id != next_id - n + got)
+				in_order = 0;
+			got++;
+			msg_clear(&m);
+		}
+	}
+	printf("FLOOD sent=%u replies=%u in_order=%s\n", n, got,
+	    in_order ? "yes" : "no");
+	fflush(stdout);
+	buf_free(&all);
 }
 
 int
@@ -402,6 +470,8 @@ main(int argc, char **argv)
 				msg_set_str(&m, TAG_HOST,
 				    getenv("XLICEN_PROBE_HOST"));
 			await_reply(send_msg(&m), 10000);
+		} else if (strcmp(c, "flood") == 0 && i + 1 < argc) {
+			flood((unsigned)strtoul(argv[++i], NULL, 10));
 		} else if ((strcmp(c, "listen") == 0 ||
 		    strcmp(c, "expect") == 0 || strcmp(c, "wait") == 0) &&
 		    i + 1 < argc) {
