@@ -98,6 +98,72 @@ out:
 	return rc;
 }
 
+/* What each column of the chain may hold: an integer, a text, and whether
+ * NULL is allowed. */
+enum { C_INT, C_TEXT };
+static const struct {
+	const char *name;
+	int kind;
+	int nullable;
+} cols[AUDIT_NCOLS] = {
+	{ "id", C_INT, 0 }, { "ts", C_INT, 0 }, { "kind", C_TEXT, 0 },
+	{ "principal", C_TEXT, 1 }, { "host", C_TEXT, 1 },
+	{ "display", C_TEXT, 1 }, { "product", C_TEXT, 1 },
+	{ "version", C_TEXT, 1 }, { "lease_id", C_TEXT, 1 },
+	{ "pool_id", C_INT, 1 }, { "count", C_INT, 1 }, { "code", C_INT, 0 },
+	{ "detail", C_TEXT, 1 }, { "seats", C_INT, 1 },
+};
+
+const char *
+audit_col_name(int i)
+{
+	return i >= 0 && i < AUDIT_NCOLS ? cols[i].name : "?";
+}
+
+/* Whether column i, stored as c, is the value the encoding hashes: ev
+ * has a value there (present) exactly when c is not NULL, and for a text
+ * column text is that value. */
+static int
+cell_ok(int i, const struct audit_cell *c, int present, const char *text)
+{
+	if (c->type == AUDIT_T_NULL)
+		return cols[i].nullable && !present;
+	if (!present)
+		return 0;
+	if (cols[i].kind == C_INT)
+		return c->type == AUDIT_T_INTEGER;
+	return c->type == AUDIT_T_TEXT && c->bytes == strlen(text);
+}
+
+int
+audit_row_check(const struct audit_event *ev,
+    const struct audit_cell cells[AUDIT_NCOLS], int *col)
+{
+	const char *text[AUDIT_NCOLS] = { NULL };
+	int present[AUDIT_NCOLS], i;
+
+	text[2] = ev->kind;
+	text[3] = ev->principal;
+	text[4] = ev->host;
+	text[5] = ev->display;
+	text[6] = ev->product;
+	text[7] = ev->version;
+	text[8] = ev->lease_id;
+	text[12] = ev->detail;
+	for (i = 0; i < AUDIT_NCOLS; i++)
+		present[i] = cols[i].kind == C_INT || text[i] != NULL;
+	present[9] = ev->has_pool_id;
+	present[10] = ev->has_count;
+	present[13] = ev->has_seats;
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		if (!cell_ok(i, &cells[i], present[i], text[i]))
+			break;
+	}
+	if (col != NULL)
+		*col = i < AUDIT_NCOLS ? i : -1;
+	return i < AUDIT_NCOLS ? XLICEN_E_AUDIT_CHAIN : 0;
+}
+
 void
 audit_hex(const uint8_t h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1])
 {

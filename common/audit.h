@@ -52,6 +52,46 @@ int audit_event_encode(const struct audit_event *ev, struct buf *out);
 int audit_event_hash(const uint8_t *prev, const struct audit_event *ev,
     uint8_t out[AUDIT_HASH_LEN]);
 
+/* The columns of an events row the chain covers, id to seats, in table
+ * order (the hash column follows them). */
+#define AUDIT_NCOLS	14
+
+/* How the database stores one column's value.  The numbers are SQLite's
+ * fundamental datatype codes (SQLITE_INTEGER .. SQLITE_NULL, fixed by its
+ * API), so a reader passes sqlite3_column_type() as it is. */
+enum audit_type {
+	AUDIT_T_INTEGER = 1,
+	AUDIT_T_REAL = 2,
+	AUDIT_T_TEXT = 3,
+	AUDIT_T_BLOB = 4,
+	AUDIT_T_NULL = 5
+};
+
+/* One stored column: its type, and for a TEXT its length in bytes as
+ * stored (which a NUL inside makes longer than the string's strlen). */
+struct audit_cell {
+	int type;
+	size_t bytes;
+};
+
+/*
+ * Whether a row as the database stores it is exactly ev, the event read
+ * from it (cells[i] describes column i; ev's strings are the columns' texts
+ * as read, up to their first NUL).  The encoding sees only ev, so a row is
+ * refused unless reading it lost nothing: id, ts and code INTEGER; kind
+ * TEXT; principal, host, display, product, version, lease_id and detail
+ * TEXT or NULL; pool_id, count and seats INTEGER or NULL; no text with a
+ * NUL inside; and a cell is NULL exactly where ev has no value.  A REAL, a TEXT in an integer column, a BLOB or a NUL inside
+ * a text would otherwise hash as the value it reads as, and a row altered
+ * that way would pass.  Returns 0, or XLICEN_E_AUDIT_CHAIN with *col (if
+ * not NULL) the index of the first column refused.
+ */
+int audit_row_check(const struct audit_event *ev,
+    const struct audit_cell cells[AUDIT_NCOLS], int *col);
+
+/* The name of events column i (0 .. AUDIT_NCOLS-1), "?" for another i. */
+const char *audit_col_name(int i);
+
 /* Lowercase hex of a hash, NUL-terminated. */
 void audit_hex(const uint8_t h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1]);
 

@@ -931,6 +931,25 @@ row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
 	ae->seats = sqlite3_column_int64(st, 13);
 }
 
+/* How the row st is on stores its chained columns, for audit_row_check:
+ * called before row_to_audit, whose reads may convert a value and leave
+ * sqlite3_column_type() undefined. */
+static void
+row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
+{
+	int i;
+
+	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
+	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
+	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
+	    "audit_type is SQLite's datatype codes");
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		c[i].type = sqlite3_column_type(st, i);
+		c[i].bytes = c[i].type == SQLITE_TEXT ?
+		    (size_t)sqlite3_column_bytes(st, i) : 0;
+	}
+}
+
 /*
  * Append an event, chained to the last one: its id is the last id + 1
  * and its hash covers the previous hash and the whole row.  Inside the
@@ -3680,8 +3699,9 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 	sqlite3_stmt *st;
 	struct audit_event ae;
 	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	struct audit_cell cells[AUDIT_NCOLS];
 	uint64_t nev = 0, bad = 0;
-	int have = 0, rc = XLICEN_OK, src;
+	int have = 0, rc = XLICEN_OK, src, col = -1;
 
 	if (events != NULL)
 		*events = 0;
@@ -3693,10 +3713,18 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 		return XLICEN_E_INVALID;
 	st = s->st[ST_EVENTS_ALL];
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		row_cells(st, cells);
 		row_to_audit(st, &ae);
 		nev++;
 		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)
 			goto out;
+		if (audit_row_check(&ae, cells, &col) != 0) {
+			log_msg(LOG_WARNING, "store: audit event %" PRId64
+			    ": column %s is not stored as the chain encodes "
+			    "it", ae.id, audit_col_name(col));
+			bad = (uint64_t)ae.id;
+			break;
+		}
 		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
 		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
 		    memcmp(sqlite3_column_blob(st, 14), h,

@@ -1356,9 +1356,14 @@ verify_file(const char *path)
 	struct audit_event ae;
 	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
 	char uri[4200], hex[2 * AUDIT_HASH_LEN + 1];
+	struct audit_cell cells[AUDIT_NCOLS];
 	uint64_t n = 0, bad = 0;
-	int have = 0, src, ex = 0;
+	int have = 0, src, ex = 0, i, col = -1;
 
+	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
+	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
+	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
+	    "audit_type is SQLite's datatype codes");
 	snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK ||
@@ -1374,6 +1379,12 @@ verify_file(const char *path)
 #define TXT(i) (sqlite3_column_type(st, (i)) == SQLITE_NULL ? NULL :	\
 	(const char *)sqlite3_column_text(st, (i)))
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The types first: the reads below may convert them. */
+		for (i = 0; i < AUDIT_NCOLS; i++) {
+			cells[i].type = sqlite3_column_type(st, i);
+			cells[i].bytes = cells[i].type == SQLITE_TEXT ?
+			    (size_t)sqlite3_column_bytes(st, i) : 0;
+		}
 		memset(&ae, 0, sizeof(ae));
 		ae.id = sqlite3_column_int64(st, 0);
 		ae.ts = sqlite3_column_int64(st, 1);
@@ -1397,6 +1408,13 @@ verify_file(const char *path)
 			fprintf(stderr, "xlicen: report verify: hashing failed\n");
 			ex = EXIT_NOSERVER;
 			goto out;
+		}
+		if (audit_row_check(&ae, cells, &col) != 0) {
+			fprintf(stderr, "xlicen: report verify: event %lld: "
+			    "column %s is not stored as the chain encodes it\n",
+			    (long long)ae.id, audit_col_name(col));
+			bad = (uint64_t)ae.id;
+			break;
 		}
 		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
 		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||

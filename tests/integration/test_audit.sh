@@ -84,4 +84,34 @@ run as admin xl report verify
 expect_rc 4 "verify on the server after the edit"
 expect_contains "$RUN_OUT" "audit trail BROKEN at event $BAD" "server's verdict"
 expect_contains "$RUN_ERR" "audit event $BAD does not match its hash" "reason"
+
+# Edits the hash encoding cannot see (the value reads back as the hashed
+# one): a NUL inside a text, a REAL or a TEXT in an integer column.  The
+# file's verifier names the row all the same.  Carol's denial first gets its
+# principal back, and the chain is intact again.
+server_stop
+GRANT=$(db "SELECT MIN(id) FROM events WHERE kind = 'grant' AND pool_id IS NOT NULL")
+edit() {
+	"$IT_PYTHON" - "$T/xlicen.db" "$1" <<'PY' || fail "editing the database: $1"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute(sys.argv[2])
+c.commit()
+PY
+}
+edit "UPDATE events SET principal = 'carol@$R' WHERE id = $BAD"
+edit "CREATE TABLE orig AS SELECT * FROM events WHERE id = $GRANT"
+run xl report verify --database "$T/xlicen.db"
+expect_rc 0 "verify after putting the principal back"
+for CASE in "principal = principal || char(0) || 'mallory'" \
+    "pool_id = pool_id + 0.5" "count = count || ' seats'"; do
+	edit "UPDATE events SET $CASE WHERE id = $GRANT"
+	run xl report verify --database "$T/xlicen.db"
+	expect_rc 4 "verify after $CASE"
+	expect_contains "$RUN_OUT" "audit trail BROKEN at event $GRANT (" "$CASE: broken at the edited event"
+	expect_contains "$RUN_ERR" "event $GRANT: column ${CASE%% *} is not stored as the chain encodes it" "$CASE: the column named"
+	edit "UPDATE events SET (principal, pool_id, count) = (SELECT principal, pool_id, count FROM orig) WHERE id = $GRANT"
+done
+run xl report verify --database "$T/xlicen.db"
+expect_rc 0 "verify after the last edit is undone"
 pass

@@ -189,6 +189,114 @@ test_every_column_counts(void **state)
 	}
 }
 
+/* The cells of a row that holds ev[1] exactly as it was written. */
+static void
+cells_of_ev1(struct audit_cell c[AUDIT_NCOLS])
+{
+	static const int type[AUDIT_NCOLS] = {
+		AUDIT_T_INTEGER, AUDIT_T_INTEGER, AUDIT_T_TEXT, AUDIT_T_TEXT,
+		AUDIT_T_TEXT, AUDIT_T_TEXT, AUDIT_T_TEXT, AUDIT_T_TEXT,
+		AUDIT_T_NULL, AUDIT_T_NULL, AUDIT_T_INTEGER, AUDIT_T_INTEGER,
+		AUDIT_T_TEXT, AUDIT_T_NULL,
+	};
+	const char *text[AUDIT_NCOLS] = { NULL, NULL, ev[1].kind,
+		ev[1].principal, ev[1].host, ev[1].display, ev[1].product,
+		ev[1].version, NULL, NULL, NULL, NULL, ev[1].detail, NULL };
+	int i;
+
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		c[i].type = type[i];
+		c[i].bytes = text[i] != NULL ? strlen(text[i]) : 0;
+	}
+}
+
+/*
+ * audit_row_check: a row stored as written passes; each way a stored value
+ * can read back as the hashed one while being another value is refused,
+ * naming its column.  (ev[1] has NULL lease_id, pool_id and seats, an
+ * empty display.)
+ */
+static void
+test_row_check(void **state)
+{
+	static const struct {
+		int col;	/* the cell changed */
+		int type;	/* its stored type */
+		size_t extra;	/* bytes past the string's strlen */
+		int refused;
+	} cases[] = {
+		{ 0, AUDIT_T_REAL, 0, 1 },	/* id */
+		{ 0, AUDIT_T_NULL, 0, 1 },
+		{ 1, AUDIT_T_TEXT, 0, 1 },	/* ts */
+		{ 1, AUDIT_T_NULL, 0, 1 },
+		{ 2, AUDIT_T_NULL, 0, 1 },	/* kind */
+		{ 2, AUDIT_T_BLOB, 0, 1 },
+		{ 2, AUDIT_T_TEXT, 1, 1 },	/* "deny\0..." */
+		{ 3, AUDIT_T_TEXT, 8, 1 },	/* principal with a NUL inside */
+		{ 3, AUDIT_T_BLOB, 0, 1 },
+		{ 3, AUDIT_T_NULL, 0, 1 },	/* read as a string: not NULL */
+		{ 5, AUDIT_T_TEXT, 1, 1 },	/* display "" then a NUL */
+		{ 5, AUDIT_T_INTEGER, 0, 1 },
+		{ 6, AUDIT_T_REAL, 0, 1 },	/* product */
+		{ 7, AUDIT_T_TEXT, 3, 1 },	/* version */
+		{ 8, AUDIT_T_TEXT, 0, 1 },	/* lease_id read as NULL */
+		{ 9, AUDIT_T_REAL, 0, 1 },	/* pool_id */
+		{ 9, AUDIT_T_TEXT, 0, 1 },
+		{ 10, AUDIT_T_REAL, 0, 1 },	/* count */
+		{ 10, AUDIT_T_TEXT, 0, 1 },
+		{ 10, AUDIT_T_BLOB, 0, 1 },
+		{ 10, AUDIT_T_NULL, 0, 1 },	/* count 1 read as NULL */
+		{ 9, AUDIT_T_INTEGER, 0, 1 },	/* pool_id NULL read as 0 */
+		{ 11, AUDIT_T_REAL, 0, 1 },	/* code */
+		{ 11, AUDIT_T_TEXT, 0, 1 },
+		{ 11, AUDIT_T_NULL, 0, 1 },
+		{ 12, AUDIT_T_TEXT, 5, 1 },	/* detail */
+		{ 12, AUDIT_T_NULL, 0, 1 },
+		{ 13, AUDIT_T_REAL, 0, 1 },	/* seats */
+		{ 13, AUDIT_T_TEXT, 0, 1 },
+		{ 13, AUDIT_T_INTEGER, 0, 1 },	/* seats NULL read as a value */
+		{ 4, AUDIT_T_TEXT, 0, 0 },	/* host as it was */
+		{ 9, AUDIT_T_NULL, 0, 0 },	/* pool_id as it was (NULL) */
+	};
+	struct audit_cell c[AUDIT_NCOLS];
+	size_t i;
+	int col = 99;
+
+	(void)state;
+	cells_of_ev1(c);
+	assert_int_equal(audit_row_check(&ev[1], c, &col), 0);
+	assert_int_equal(col, -1);
+	assert_int_equal(audit_row_check(&ev[1], c, NULL), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cells_of_ev1(c);
+		c[cases[i].col].type = cases[i].type;
+		c[cases[i].col].bytes += cases[i].extra;
+		col = 99;
+		if (!cases[i].refused) {
+			assert_int_equal(audit_row_check(&ev[1], c, &col), 0);
+			assert_int_equal(col, -1);
+			continue;
+		}
+		if (audit_row_check(&ev[1], c, &col) != XLICEN_E_AUDIT_CHAIN)
+			fail_msg("case %zu: column %d as type %d passed", i,
+			    cases[i].col, cases[i].type);
+		assert_int_equal(col, cases[i].col);
+	}
+	/* The first column refused is named; names follow table order. */
+	cells_of_ev1(c);
+	c[13].type = AUDIT_T_REAL;
+	c[9].type = AUDIT_T_TEXT;
+	assert_int_equal(audit_row_check(&ev[1], c, &col),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_int_equal(col, 9);
+	assert_string_equal(audit_col_name(col), "pool_id");
+	assert_string_equal(audit_col_name(0), "id");
+	assert_string_equal(audit_col_name(12), "detail");
+	assert_string_equal(audit_col_name(13), "seats");
+	assert_string_equal(audit_col_name(14), "?");
+	assert_string_equal(audit_col_name(-1), "?");
+}
+
 static void
 test_hex(void **state)
 {
@@ -212,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_chain_vectors),
 		cmocka_unit_test(test_first_prev_is_zero),
 		cmocka_unit_test(test_every_column_counts),
+		cmocka_unit_test(test_row_check),
 		cmocka_unit_test(test_hex),
 	};
 

@@ -483,6 +483,48 @@ test_precedence_pairs(void **state)
 	}
 }
 
+/*
+ * ADMIN.md: "A product's own rules replace those of [default]; its
+ * settings fall back to [default] one by one."  A product entry with
+ * settings only has no rules of its own: [default]'s apply to it.  One
+ * with a rule replaces them all.
+ */
+static void
+test_settings_only_product(void **state)
+{
+	struct policy *p = load_ok("[default]\n"
+	    "\texclude = bob@R\n"
+	    "\tmax = 1 alice@R\n"
+	    "\tttl = 90\n"
+	    "[products]\n"
+	    "\tp = {\n\t\tlinger = 5\n\t}\n"
+	    "\tq = {\n\t\tinclude = bob@R\n\t}\n");
+	struct policy_holding h = { "alice@R", "ws1", 1 };
+	struct policy_ident id = { "bob@R", "ws1" };
+	struct policy_decision d;
+	struct policy_settings ps;
+
+	(void)state;
+	assert_int_equal(policy_check(p, "p", &id, 1, 10, 0, NULL, 0, &d),
+	    XLICEN_E_EXCLUDED);
+	id.principal = "alice@R";
+	assert_int_equal(policy_check(p, "p", &id, 1, 10, 1, &h, 1, &d),
+	    XLICEN_E_MAX_REACHED);
+	id.principal = "carol@R";
+	assert_int_equal(policy_check(p, "p", &id, 1, 10, 1, &h, 1, &d), 0);
+	assert_int_equal(d.avail, 9);
+	policy_settings(p, "p", &ps);
+	assert_int_equal(ps.linger_s, 5);
+	assert_int_equal(ps.ttl_s, 90);
+	/* q's include replaces [default]'s exclude and max. */
+	id.principal = "bob@R";
+	assert_int_equal(policy_check(p, "q", &id, 1, 10, 0, NULL, 0, &d), 0);
+	id.principal = "alice@R";
+	assert_int_equal(policy_check(p, "q", &id, 1, 10, 1, &h, 1, &d),
+	    XLICEN_E_EXCLUDED);
+	policy_free(p);
+}
+
 /* Every refusal, with the file, the line and the key. */
 static void
 test_load_errors(void **state)
@@ -574,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_dup_host_keys),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_precedence_pairs),
+		cmocka_unit_test(test_settings_only_product),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1986,6 +1986,99 @@ test_chain_every_column(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * Tampering the hash encoding cannot see: a value changed only in how
+ * SQLite stores it, so that reading it back as the chain reads it (text up
+ * to its first NUL, an integer column as sqlite3_column_int64) gives the
+ * hashed value again.  A text with a NUL inside, a BLOB where text was
+ * written, a REAL or a TEXT in an integer column: each is a row that is not
+ * the event its hash covers, and the verifier must name it like any other
+ * tampered row.  Row 3 is the shared grant of test_chain_every_column
+ * (every column filled in; code 0, seats 0); after each case the original
+ * rows are put back and the chain must be intact again.
+ */
+static void
+test_chain_stored_types(void **state)
+{
+	static const char *const cases[] = {
+		"principal = principal || char(0) || 'mallory'",
+		"detail = detail || char(0) || 'forged'",
+		"kind = kind || char(0)",
+		"lease_id = CAST(lease_id AS BLOB)",
+		"host = CAST(host AS BLOB)",
+		"pool_id = pool_id + 0.5",
+		"count = count + 0.25",
+		"seats = 0.5",
+		"code = 0.5",
+		"ts = ts + 0.5",
+		"pool_id = pool_id || ' (pool)'",
+		"count = count || 'x'",
+		"seats = '0 seats'",
+		"code = '0k'",
+		"ts = ts || 'Z'",
+	};
+	struct fx *f = *state;
+	struct store_grant g1, g2, g3;
+	uint64_t nev = 0, bad = 9;
+	char head[65], head2[65], sql[256];
+	sqlite3 *db;
+	size_t i;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW + 1, &g1), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW + 2, &g2), 0);
+	assert_int_equal(g2.shared, 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "ws2.example.org:0", 1,
+	    NOW + 3, &g3), XLICEN_E_NO_SEATS);
+	assert_int_equal(store_release(f->s, "a@EX", g1.lease_id, NOW + 4,
+	    NULL), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 5);
+	assert_int_equal(bad, 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE id = 3"
+	    " AND typeof(detail) = 'text' AND code = 0 AND seats = 0", NULL),
+	    1);
+
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
+	    " DROP TRIGGER events_no_delete;"
+	    " CREATE TABLE orig AS SELECT * FROM events", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE events SET %s WHERE id = 3",
+		    cases[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_changes(db), 1);
+		/* The change is one SQLite keeps (no affinity undid it). */
+		assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events AS e"
+		    " JOIN orig AS o USING (id) WHERE id = 3 AND"
+		    " (e.principal IS NOT o.principal OR e.detail IS NOT o.detail"
+		    " OR e.kind IS NOT o.kind OR e.lease_id IS NOT o.lease_id"
+		    " OR e.host IS NOT o.host OR e.pool_id IS NOT o.pool_id"
+		    " OR e.count IS NOT o.count OR e.seats IS NOT o.seats"
+		    " OR e.code IS NOT o.code OR e.ts IS NOT o.ts)", NULL), 1);
+		assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2),
+		    0);
+		if (bad != 3)
+			fail_msg("%s: verify named event %" PRIu64 ", not 3",
+			    sql, bad);
+		assert_int_equal(nev, 3);
+		assert_string_not_equal(head2, head);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM events;"
+		    " INSERT INTO events SELECT * FROM orig", NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(store_verify_chain(f->s, &nev, &bad, head2),
+		    0);
+		assert_int_equal(bad, 0);
+		assert_int_equal(nev, 5);
+		assert_string_equal(head2, head);
+	}
+	sqlite3_close(db);
+}
+
 /* A database of 0001 with history gets seats and hashes when opened. */
 static void
 test_migration_0002(void **state)
@@ -2435,6 +2528,118 @@ test_pools_first_fit(void **state)
 	assert_int_equal(pool_in_use(f, "draw", "P2", NOW + 1), 2);
 	assert_int_equal(checkout(f, "f@EX", "draw", "1", 1, NOW + 1, &g),
 	    XLICEN_E_NO_SEATS);
+}
+
+/*
+ * A checkout that joins its dup group's seat and wants more seats than the
+ * seat has grows that seat, in its own pool only (a lease never spans
+ * pools): with the seat's pool full it is denied NO_SEATS, even though
+ * another pool has the seats free, and nothing changes.  Once the pool has
+ * room, it grows there.
+ */
+static void
+test_join_grows_in_its_pool(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "2", 2, 0, 0, "P1"),
+		lic("draw", "1", "2", 5, 0, 0, "P2"),
+	};
+	struct store_grant g1, g2, gb;
+
+	sync1(f, l[0]);
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW, &g1), 0);
+	assert_true(g1.pool_id == pool_id_of(f, "P1"));
+	assert_int_equal(co_disp(f, "b@EX", "draw", "ws2.example.org:0", 1,
+	    NOW, &gb), 0);
+	assert_true(gb.pool_id == pool_id_of(f, "P1"));
+	/* P1 is full; alice's group wants 3 seats, 2 more: P2 has 5. */
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 3,
+	    NOW, &g2), XLICEN_E_NO_SEATS);
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW), 2);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT MAX(count) FROM seats", NULL), 1);
+	/* A join that needs no more seats is served from the full pool. */
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 1,
+	    NOW, &g2), 0);
+	assert_int_equal(g2.shared, 1);
+	assert_true(g2.pool_id == pool_id_of(f, "P1"));
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW), 2);
+	/* Bob leaves: the group's seat grows to 2 in P1. */
+	assert_int_equal(store_release(f->s, "b@EX", gb.lease_id, NOW + 1,
+	    NULL), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 2,
+	    NOW + 1, &g2), 0);
+	assert_true(g2.pool_id == pool_id_of(f, "P1"));
+	assert_int_equal(pool_in_use(f, "draw", "P1", NOW + 1), 2);
+	assert_int_equal(pool_in_use(f, "draw", "P2", NOW + 1), 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "ws1.example.org:0", 3,
+	    NOW + 1, &g2), XLICEN_E_NO_SEATS);
+}
+
+/*
+ * A seat taken back during its linger is held again, not lingering: the
+ * end of the first linger, while the new lease runs, frees nothing (no
+ * 'linger' event, the seat still counted, another group still denied).
+ */
+static void
+test_linger_taken_back_held(void **state)
+{
+	struct fx *f = *state;
+	struct license l = lic("draw", "1", "2", 1, 0, 0, "S1");
+	struct store_grant g;
+	int n = 9, freed = 1;
+
+	l.linger_s = 10;
+	sync1(f, l);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW, &g), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 1,
+	    &freed), 0);
+	assert_int_equal(freed, 0);
+	assert_int_equal(co_disp(f, "a@EX", "draw", "h:0", 1, NOW + 3, &g), 0);
+	assert_int_equal(g.shared, 1);
+	/* NOW + 11 was the linger's end; the lease runs to NOW + 3 + TTL. */
+	assert_int_equal(store_expire(f->s, NOW + 20, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(in_use_of(f, "draw", NOW + 20), 1);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'linger'", NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM seats WHERE"
+	    " linger_until = 0", NULL), 1);
+	assert_int_equal(co_disp(f, "b@EX", "draw", "h:1", 1, NOW + 20, &g),
+	    XLICEN_E_NO_SEATS);
+}
+
+/*
+ * ADMIN.md: "Uncounted pools are used first, then counted pools in the
+ * order they were first loaded", whatever the order of their ids: a
+ * counted pool loaded before an uncounted one keeps its seats free.
+ */
+static void
+test_uncounted_first(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = {
+		lic("draw", "1", "2", 2, 0, 0, "C1"),
+		lic("draw", "1", "2", 0, 0, 0, "U1"),
+	};
+	struct store_grant g;
+	int i;
+
+	l[1].uncounted = 1;
+	sync1(f, l[0]);
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	assert_true(pool_id_of(f, "C1") < pool_id_of(f, "U1"));
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g),
+		    0);
+		assert_true(g.pool_id == pool_id_of(f, "U1"));
+		assert_int_equal(g.uncounted, 1);
+	}
+	assert_int_equal(pool_in_use(f, "draw", "C1", NOW), 0);
 }
 
 /* A checkout as principal from host and display (display "" with pid:
@@ -4185,6 +4390,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chain_intact_and_tampered,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_every_column,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_stored_types,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_grows_in_its_pool,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uncounted_first,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger_taken_back_held,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_0002,
 		    setup, teardown),
