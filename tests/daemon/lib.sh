@@ -85,41 +85,18 @@ pass() {
 	exit 0
 }
 
-# usecs SECONDS: SECONDS (an integer or a decimal like 2.5) in microseconds.
-usecs() {
-	local int=${1%%.*} frac=
-	case $1 in *.*) frac=${1#*.} ;; esac
-	frac=${frac}000000
-	echo $(( ${int:-0} * 1000000 + 10#${frac:0:6} ))
-}
+# shellcheck source=tests/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
-# wait_until SECONDS WHAT CMD...: run CMD every 20 ms until it succeeds;
-# if it has not within SECONDS, fail the test with "timed out after
-# SECONDS s waiting for WHAT".  Tests wait for events this way, never
-# with a fixed sleep.
-wait_until() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$(( ${EPOCHREALTIME//[!0-9]/} + $(usecs "$secs") ))
-	while ! "$@"; do
-		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ]; then
-			fail "timed out after $secs s waiting for $what"
-		fi
-		sleep 0.02
-	done
-}
-
-# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
-SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
-
-# server_log_check FILE...: fail if a server log has a sanitizer report.
-server_log_check() {
-	local f hits
-	for f in "$@"; do
-		[ -r "$f" ] || continue
-		hits=$(grep -E -m 5 -- "$SANITIZER_REPORT" "$f" || true)
-		[ -z "$hits" ] || fail "sanitizer report in $f: $hits"
-	done
+# test_user NAME: the throwaway system user NAME (root only), made once
+# and left in place: another daemon test may be using it at the same time.
+test_user() {
+	getent passwd "$1" >/dev/null && return 0
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$1" 2>/dev/null ||
+		getent passwd "$1" >/dev/null ||
+		fail "cannot create user $1"
+	note "created system user $1"
 }
 
 expect_eq() {	# actual expected what

@@ -13,13 +13,7 @@ use_realm
 command -v kadmin.local >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
 
 TEST_USER=xlicen-test
-# The user of daemon.root, made once and left in place.
-if ! getent passwd "$TEST_USER" >/dev/null; then
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin "$TEST_USER" 2>/dev/null ||
-		getent passwd "$TEST_USER" >/dev/null ||
-		fail "cannot create user $TEST_USER"
-fi
+test_user "$TEST_USER"
 
 R=$XLICEN_REALM
 HOSTPART=rotd$$n$RANDOM

@@ -16,15 +16,7 @@
 use_realm
 
 TEST_USER=xlicen-test
-# A throwaway system user, made once and left in place (another run of
-# this test may be using it at the same time).
-if ! getent passwd "$TEST_USER" >/dev/null; then
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin "$TEST_USER" 2>/dev/null ||
-		getent passwd "$TEST_USER" >/dev/null ||
-		fail "cannot create user $TEST_USER"
-	note "created system user $TEST_USER"
-fi
+test_user "$TEST_USER"
 TEST_UID=$(id -u "$TEST_USER")
 TEST_GID=$(id -g "$TEST_USER")
 [ "$TEST_UID" != 0 ] && [ "$TEST_GID" != 0 ] || fail "$TEST_USER is root?"

@@ -22,12 +22,7 @@ umask 022
 use_realm
 
 TEST_USER=xlicen-test
-if ! getent passwd "$TEST_USER" >/dev/null; then
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin "$TEST_USER" 2>/dev/null ||
-		getent passwd "$TEST_USER" >/dev/null ||
-		fail "cannot create user $TEST_USER"
-fi
+test_user "$TEST_USER"
 TEST_UID=$(id -u "$TEST_USER")
 TEST_GID=$(id -g "$TEST_USER")
 

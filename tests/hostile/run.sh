@@ -65,6 +65,8 @@ if [ ! -s "$XLICEN_REALM_DIR/realm.env" ]; then
 fi
 # shellcheck disable=SC1091
 . "$XLICEN_REALM_DIR/realm.env"
+# shellcheck source=tests/common.sh
+. "$(dirname "$0")/../common.sh"
 unset XLICEN_SERVER DISPLAY
 export XLICEN_SERVICE=gss-xlicen@localhost
 export KRB5CCNAME="FILE:$XLICEN_REALM_DIR/alice.ccache"
@@ -402,8 +404,6 @@ else
 	[ "$st" = 0 ] || record_failure "gss-xlicend exited with status $st on SIGTERM"
 fi
 SERVER_PID=
-# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
-SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
 if grep -qE -- "$SANITIZER_REPORT" "$LOG"; then
 	record_failure "sanitizer report in the server log: $(grep -E -m 5 -- "$SANITIZER_REPORT" "$LOG" | tr '\n' ' ')"
 fi

@@ -85,30 +85,8 @@ fail() {
 	exit 1
 }
 
-# usecs SECONDS: SECONDS (an integer or a decimal like 2.5) in microseconds.
-usecs() {
-	local int=${1%%.*} frac=
-	case $1 in *.*) frac=${1#*.} ;; esac
-	frac=${frac}000000
-	echo $(( ${int:-0} * 1000000 + 10#${frac:0:6} ))
-}
-
-# wait_until SECONDS WHAT CMD...: run CMD every 20 ms until it succeeds;
-# if it has not within SECONDS, fail the test with "timed out after
-# SECONDS s waiting for WHAT".  This is how a test waits for an event:
-# never with a fixed sleep, which is too short on a loaded machine or
-# a sanitizer build and too long everywhere else.
-wait_until() {
-	local secs=$1 what=$2 end
-	shift 2
-	end=$(( ${EPOCHREALTIME//[!0-9]/} + $(usecs "$secs") ))
-	while ! "$@"; do
-		if [ "${EPOCHREALTIME//[!0-9]/}" -ge "$end" ]; then
-			fail "timed out after $secs s waiting for $what"
-		fi
-		sleep 0.02
-	done
-}
+# shellcheck source=tests/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 # not CMD...: CMD failed (for wait_until).
 not() { ! "$@"; }
@@ -120,19 +98,6 @@ log_has() { grep -Eq -- "$1" "${2:-$SERVER_LOG}" 2>/dev/null; }
 # server_gone: the server process has exited (bash reaps its children as
 # they end, so a dead server does not linger as a zombie here).
 server_gone() { ! kill -0 "$SERVER_PID" 2>/dev/null; }
-
-# The headers of the sanitizers' own reports (ASan, LSan, UBSan).
-SANITIZER_REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:'
-
-# server_log_check FILE...: fail if a server log has a sanitizer report.
-server_log_check() {
-	local f hits
-	for f in "$@"; do
-		[ -r "$f" ] || continue
-		hits=$(grep -E -m 5 -- "$SANITIZER_REPORT" "$f" || true)
-		[ -z "$hits" ] || fail "sanitizer report in $f: $hits"
-	done
-}
 
 # run [as USER] CMD...: run CMD with a timeout (as USER: with USER's
 # Kerberos tickets); leaves RUN_RC, RUN_OUT and RUN_ERR.  CMD "xl" is the
