@@ -1,7 +1,11 @@
 /*
- * store_checkout: one seat decision in one transaction (sweep, usable
- * pools, the dup group's seat, the policy, first fit, the lease and its
- * audit event).
+ * store_checkout: one seat decision in one transaction, in steps: the
+ * sweep, the usable pools (checkout_pools), the seat of the dup group
+ * (checkout_find_seat), the policy, the choice of pool and the lease's
+ * terms (seats.c, no database), then the seat, the lease and the audit
+ * event (checkout_write_seat, checkout_write_lease) or the denial
+ * (checkout_deny).  The SQL is the backend's (sqlite_sql.c); the
+ * decisions are seats.c's.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -11,68 +15,32 @@
 
 #include <sqlite3.h>
 
-#include "display.h"
 #include "license.h"
 #include "log.h"
 #include "policy.h"
+#include "seats.h"
 #include "store.h"
 #include "store_int.h"
 #include "xlicen_errors.h"
 
-/* Whether a pool's dates allow a grant at now: -1 not yet, 1 expired,
- * 0 usable.  Expired wins for a pool that is both (start after expiry
- * cannot come from a checked license, but the answer must be stable). */
-int
-store_pool_dates(int64_t start, int64_t expires, int64_t now)
-{
-	if (expires != 0 && now >= expires)
-		return 1;
-	if (start != 0 && now < start)
-		return -1;
-	return 0;
-}
-
-/* A usable pool of a checkout. */
-struct cand {
-	int64_t id;
-	int64_t seats;
-	int64_t used;
-	int uncounted;
-	enum policy_dup dup;
-	uint32_t linger_s;
-	uint32_t ttl_s;
-	uint32_t heartbeat_s;
+/* A checkout under way: what its steps share. */
+struct checkout {
+	const struct store_checkout_req *req;
+	struct policy_settings ps;	/* the product's policy settings */
+	struct store_cand *cands;	/* usable pools, store_cand_cmp order */
+	size_t ncand, capc;
+	int64_t total, in_use;		/* counted seats of the usable pools */
+	int deny;			/* why no pool is usable, or 0 */
+	struct store_cand *use;		/* the pool of the seat */
+	int64_t join_seat, join_count;	/* the dup group's seat, or 0 */
+	int64_t want;			/* seats the checkout adds */
+	char lease_id[STORE_LEASE_ID_LEN + 1];
+	struct store_event ev;		/* its grant or denial */
 };
-
-/* Whether a node lock lets this client use the pool. */
-static int
-hostid_matches(const char *hostid, const char *principal, const char *host)
-{
-	if (hostid == NULL || hostid[0] == '\0')
-		return 1;
-	if (strncmp(hostid, "principal:", 10) == 0)
-		return strcmp(hostid + 10, principal) == 0;
-	/* The one host comparison of common/display.h: a lock naming
-	 * ws1.example.org is met by a claim of ws1, WS1. or " ws1 ". */
-	if (strncmp(hostid, "host:", 5) == 0)
-		return display_host_same(hostid + 5, host);
-	return 0;
-}
-
-/* Uncounted pools first (they cost nothing), then by id (first fit). */
-static int
-cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	if (x->uncounted != y->uncounted)
-		return y->uncounted - x->uncounted;
-	return (x->id > y->id) - (x->id < y->id);
-}
 
 /* Every seat of the product with its owner, for the policy. */
 static int
-load_held(struct store *s, const char *product, struct policy_holding **out,
+checkout_load_held(struct store *s, const char *product, struct policy_holding **out,
     char **strs, size_t *n)
 {
 	sqlite3_stmt *st = s->st[ST_HELD_PRODUCT];
@@ -150,67 +118,76 @@ out:
 	return rc;
 }
 
-int
-store_checkout(struct store *s, const struct store_checkout_req *req,
-    struct store_grant *out)
+/* The row st of ST_POOLS_PRODUCT as a usable pool of the checkout. */
+static int
+checkout_add_cand(struct checkout *co, sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = NULL;
-	struct store_event ev;
-	struct policy_settings ps;
-	struct policy_decision dec;
-	struct policy_ident ident;
-	struct policy_holding *held = NULL;
-	struct cand *cands = NULL, *tc, *c, *use = NULL;
-	char *held_strs = NULL;
-	char lease_id[STORE_LEASE_ID_LEN + 1], detail[300];
-	char key[STORE_GROUP_KEY_MAX];
-	const char *vmin, *vmax, *hostid, *dupg;
-	int64_t id, seats, start, expires, used, total = 0, in_use = 0;
-	int64_t join_seat = 0, join_count = 0, want, seat_id = 0, expiry;
-	size_t ncand = 0, capc = 0, nheld = 0, i;
-	uint32_t ttl, hb, linger;
+	const struct policy_settings *ps = &co->ps;
+	struct store_cand *tc, *c;
+	const char *dupg;
+	int d;
+
+	if (co->ncand == co->capc) {
+		co->capc = co->capc ? 2 * co->capc : 8;
+		if ((tc = reallocarray(co->cands, co->capc,
+		    sizeof(*co->cands))) == NULL)
+			return XLICEN_E_NOMEM;
+		co->cands = tc;
+	}
+	c = &co->cands[co->ncand++];
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	c->seats = sqlite3_column_int64(st, 3);
+	c->used = sqlite3_column_int64(st, 12);
+	c->uncounted = sqlite3_column_int(st, 6) != 0;
+	/* The vendor's signed dup_group wins over the policy's. */
+	dupg = (const char *)sqlite3_column_text(st, 8);
+	d = policy_dup_parse(dupg);
+	c->dup = d >= 0 ? (enum policy_dup)d : ps->dup_set ? ps->dup :
+	    POLICY_DUP_UHD;
+	/* Linger: the vendor's is a minimum the policy may raise. */
+	c->linger_s = (uint32_t)sqlite3_column_int64(st, 9);
+	if (ps->linger_s > c->linger_s)
+		c->linger_s = ps->linger_s;
+	c->ttl_s = (uint32_t)sqlite3_column_int64(st, 10);
+	c->heartbeat_s = (uint32_t)sqlite3_column_int64(st, 11);
+	if (!c->uncounted) {
+		co->total += c->seats;
+		co->in_use += c->used;
+	}
+	return XLICEN_OK;
+}
+
+/*
+ * The usable pools of the product: covering the version, within their
+ * dates, node lock matching.  co->deny gets why none is, if none is:
+ * XLICEN_E_NO_PRODUCT, NO_VERSION, EXPIRED, NOT_YET or WRONG_HOST.
+ * Returns 0, XLICEN_E_NOMEM or XLICEN_E_DB.
+ */
+static int
+checkout_pools(struct store *s, struct checkout *co)
+{
+	const struct store_checkout_req *req = co->req;
+	sqlite3_stmt *st = s->st[ST_POOLS_PRODUCT];
+	const char *vmin, *vmax, *hostid;
 	int any_product = 0, any_cover = 0, any_dated = 0, any_expired = 0;
-	int rc, deny = 0, in_tx = 0, nexp, src, b = SQLITE_OK, d;
+	int rc = XLICEN_OK, src;
 
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (s == NULL || req == NULL || out == NULL ||
-	    req->principal == NULL || req->principal[0] == '\0' ||
-	    req->product == NULL || req->version == NULL ||
-	    req->ttl_s == 0)
-		return XLICEN_E_INVALID;
-	if (req->count == 0 || req->count > LIMIT_SEATS)
-		return XLICEN_E_COUNT;
-	if (!license_version_valid(req->version))
-		return XLICEN_E_BAD_VALUE;
-
-	if ((rc = store_begin(s)) != 0)
-		goto out;
-	in_tx = 1;
-	if ((rc = store_sweep(s, req->now, &nexp)) != 0)
-		goto out;
-
-	policy_settings(req->policy, req->product, &ps);
-	st = s->st[ST_POOLS_PRODUCT];
 	if (store_st_text(st, 1, req->product) != SQLITE_OK) {
 		rc = store_dberr(s, "checkout: bind");
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		any_product = 1;
-		id = sqlite3_column_int64(st, 0);
 		vmin = (const char *)sqlite3_column_text(st, 1);
 		vmax = (const char *)sqlite3_column_text(st, 2);
-		seats = sqlite3_column_int64(st, 3);
-		start = sqlite3_column_int64(st, 4);
-		expires = sqlite3_column_int64(st, 5);
-		used = sqlite3_column_int64(st, 12);
 		if (vmin == NULL || vmax == NULL ||
 		    license_version_cmp(req->version, vmin) < 0 ||
 		    license_version_cmp(req->version, vmax) > 0)
 			continue;
 		any_cover = 1;
-		switch (store_pool_dates(start, expires, req->now)) {
+		switch (store_pool_dates(sqlite3_column_int64(st, 4),
+		    sqlite3_column_int64(st, 5), req->now)) {
 		case 1:
 			any_expired = 1;
 			continue;
@@ -219,187 +196,129 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 		}
 		any_dated = 1;
 		hostid = (const char *)sqlite3_column_text(st, 7);
-		if (!hostid_matches(hostid, req->principal, req->host))
+		if (!store_hostid_matches(hostid, req->principal, req->host))
 			continue;
-		if (ncand == capc) {
-			capc = capc ? 2 * capc : 8;
-			if ((tc = reallocarray(cands, capc, sizeof(*cands))) ==
-			    NULL) {
-				rc = XLICEN_E_NOMEM;
-				goto out;
-			}
-			cands = tc;
-		}
-		c = &cands[ncand++];
-		memset(c, 0, sizeof(*c));
-		c->id = id;
-		c->seats = seats;
-		c->used = used;
-		c->uncounted = sqlite3_column_int(st, 6) != 0;
-		/* The vendor's signed dup_group wins over the policy's. */
-		dupg = (const char *)sqlite3_column_text(st, 8);
-		d = policy_dup_parse(dupg);
-		c->dup = d >= 0 ? (enum policy_dup)d : ps.dup_set ? ps.dup :
-		    POLICY_DUP_UHD;
-		/* Linger: the vendor's is a minimum the policy may raise. */
-		c->linger_s = (uint32_t)sqlite3_column_int64(st, 9);
-		if (ps.linger_s > c->linger_s)
-			c->linger_s = ps.linger_s;
-		c->ttl_s = (uint32_t)sqlite3_column_int64(st, 10);
-		c->heartbeat_s = (uint32_t)sqlite3_column_int64(st, 11);
-		if (!c->uncounted) {
-			total += seats;
-			in_use += used;
-		}
+		if ((rc = checkout_add_cand(co, st)) != 0)
+			goto out;
 	}
 	if (src != SQLITE_DONE) {
 		rc = store_dberr(s, "checkout: select pools");
 		goto out;
 	}
-	store_st_done(st);
-	st = NULL;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.ts = req->now;
-	ev.principal = req->principal;
-	ev.host = req->host;
-	ev.display = req->display;
-	ev.product = req->product;
-	ev.version = req->version;
-	ev.count = req->count;
 	if (!any_product)
-		deny = XLICEN_E_NO_PRODUCT;
+		co->deny = XLICEN_E_NO_PRODUCT;
 	else if (!any_cover)
-		deny = XLICEN_E_NO_VERSION;
+		co->deny = XLICEN_E_NO_VERSION;
 	else if (!any_dated)
-		deny = any_expired ? XLICEN_E_EXPIRED : XLICEN_E_NOT_YET;
-	else if (ncand == 0)
-		deny = XLICEN_E_WRONG_HOST;
-	if (deny != 0)
-		goto deny;
+		co->deny = any_expired ? XLICEN_E_EXPIRED : XLICEN_E_NOT_YET;
+	else if (co->ncand == 0)
+		co->deny = XLICEN_E_WRONG_HOST;
+out:
+	store_st_done(st);
+	return rc;
+}
 
-	if (ncand > 1)
-		qsort(cands, ncand, sizeof(*cands), cand_cmp);
-	if ((rc = store_new_lease_id(lease_id)) != 0)
-		goto out;
+/*
+ * A seat of this checkout's dup group, in any usable pool: co->join_seat,
+ * co->join_count and co->use (its pool), or join_seat 0.  co->want gets
+ * how many seats the checkout adds.  Returns 0 or a negative code.
+ */
+static int
+checkout_find_seat(struct store *s, struct checkout *co)
+{
+	const struct store_checkout_req *req = co->req;
+	struct store_cand *cands = co->cands;
+	sqlite3_stmt *st;
+	char key[STORE_GROUP_KEY_MAX];
+	size_t i;
+	int rc, src;
 
-	/* A seat of this checkout's dup group, in any usable pool. */
-	for (i = 0; i < ncand && join_seat == 0; i++) {
+	for (i = 0; i < co->ncand && co->join_seat == 0; i++) {
 		if ((rc = policy_group_key(cands[i].dup, req->principal,
-		    req->host, req->display, req->pid, lease_id, key,
+		    req->host, req->display, req->pid, co->lease_id, key,
 		    sizeof(key))) != 0)
-			goto out;
+			return rc;
 		st = s->st[ST_SEAT_FIND];
 		if (sqlite3_bind_int64(st, 1, cands[i].id) != SQLITE_OK ||
 		    store_st_text(st, 2, key) != SQLITE_OK) {
-			rc = store_dberr(s, "checkout: bind seat");
-			goto out;
+			store_st_done(st);
+			return store_dberr(s, "checkout: bind seat");
 		}
 		src = sqlite3_step(st);
 		if (src == SQLITE_ROW) {
-			join_seat = sqlite3_column_int64(st, 0);
-			join_count = sqlite3_column_int64(st, 1);
-			use = &cands[i];
+			co->join_seat = sqlite3_column_int64(st, 0);
+			co->join_count = sqlite3_column_int64(st, 1);
+			co->use = &cands[i];
 		} else if (src != SQLITE_DONE) {
-			rc = store_dberr(s, "checkout: find seat");
-			goto out;
+			store_st_done(st);
+			return store_dberr(s, "checkout: find seat");
 		}
 		store_st_done(st);
-		st = NULL;
 	}
-	want = join_seat != 0 ? (req->count > join_count ?
-	    req->count - join_count : 0) : req->count;
+	co->want = co->join_seat != 0 ? (req->count > co->join_count ?
+	    req->count - co->join_count : 0) : req->count;
+	return XLICEN_OK;
+}
 
-	if (req->policy != NULL &&
-	    (rc = load_held(s, req->product, &held, &held_strs, &nheld)) != 0)
-		goto out;
-	ident.principal = req->principal;
-	ident.host = req->host;
-	policy_check(req->policy, req->product, &ident, (uint32_t)want,
-	    store_clamp_u32(total), store_clamp_u32(in_use), held, nheld, &dec);
-	if (dec.code != 0) {
-		deny = dec.code;
-		snprintf(out->reason, sizeof(out->reason), "%s", dec.reason);
-		goto deny;
-	}
+/* The seat: the dup group's joined (grown if this checkout wants more)
+ * or a new one in co->use.  *seat_id gets it.  0 or a negative code. */
+static int
+checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
+{
+	const struct store_checkout_req *req = co->req;
+	struct store_cand *use = co->use;
+	sqlite3_stmt *st;
+	char key[STORE_GROUP_KEY_MAX];
+	uint32_t linger = use->linger_s;
+	int rc = XLICEN_OK, b = SQLITE_OK;
 
-	if (join_seat != 0 && want > 0 && !use->uncounted &&
-	    (use->seats - use->used < want || dec.avail < want))
-		use = NULL, deny = XLICEN_E_NO_SEATS;
-	if (join_seat == 0) {
-		use = NULL;
-		for (i = 0; i < ncand && use == NULL; i++) {
-			/* A reissued license may have fewer seats than are
-			 * in use: seats - used can be negative. */
-			if (cands[i].uncounted ||
-			    (cands[i].seats - cands[i].used >= want &&
-			    dec.avail >= want))
-				use = &cands[i];
-		}
-		if (use == NULL)
-			deny = XLICEN_E_NO_SEATS;
-	}
-	if (deny != 0) {
-		if (dec.reserved_others > 0)
-			snprintf(out->reason, sizeof(out->reason), "%" PRId64
-			    " of %" PRId64 " seats of %s in use and %u of the "
-			    "free ones reserved for others (%u wanted)", in_use,
-			    total, req->product, dec.reserved_others,
-			    req->count);
-		goto deny;
-	}
-
-	/* The seat: joined (grown if this checkout wants more) or new. */
-	linger = use->linger_s;
-	if (join_seat != 0) {
+	if (co->join_seat != 0) {
 		st = s->st[ST_SEAT_JOIN];
-		b |= sqlite3_bind_int64(st, 1, join_seat);
+		b |= sqlite3_bind_int64(st, 1, co->join_seat);
 		b |= sqlite3_bind_int64(st, 2, req->count);
 		b |= sqlite3_bind_int64(st, 3, linger);
-		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 			rc = store_dberr(s, "checkout: join seat");
-			goto out;
-		}
-		seat_id = join_seat;
-	} else {
-		if ((rc = policy_group_key(use->dup, req->principal, req->host,
-		    req->display, req->pid, lease_id, key, sizeof(key))) != 0)
-			goto out;
-		st = s->st[ST_SEAT_INS];
-		b |= sqlite3_bind_int64(st, 1, use->id);
-		b |= store_st_text(st, 2, key);
-		b |= store_st_text(st, 3, req->principal);
-		b |= store_st_text(st, 4, req->host != NULL ? req->host : "");
-		b |= sqlite3_bind_int64(st, 5, req->count);
-		b |= sqlite3_bind_int64(st, 6, linger);
-		b |= sqlite3_bind_int64(st, 7, req->now);
-		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-			rc = store_dberr(s, "checkout: insert seat");
-			goto out;
-		}
-		seat_id = sqlite3_column_int64(st, 0);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = store_dberr(s, "checkout: insert seat");
-			goto out;
-		}
+		*seat_id = co->join_seat;
+		store_st_done(st);
+		return rc;
 	}
+	if ((rc = policy_group_key(use->dup, req->principal, req->host,
+	    req->display, req->pid, co->lease_id, key, sizeof(key))) != 0)
+		return rc;
+	st = s->st[ST_SEAT_INS];
+	b |= sqlite3_bind_int64(st, 1, use->id);
+	b |= store_st_text(st, 2, key);
+	b |= store_st_text(st, 3, req->principal);
+	b |= store_st_text(st, 4, req->host != NULL ? req->host : "");
+	b |= sqlite3_bind_int64(st, 5, req->count);
+	b |= sqlite3_bind_int64(st, 6, linger);
+	b |= sqlite3_bind_int64(st, 7, req->now);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		rc = store_dberr(s, "checkout: insert seat");
+		goto out;
+	}
+	*seat_id = sqlite3_column_int64(st, 0);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_dberr(s, "checkout: insert seat");
+out:
 	store_st_done(st);
-	st = NULL;
+	return rc;
+}
 
-	/* The license's TTL and heartbeat, else the policy's, else ours. */
-	ttl = use->ttl_s != 0 ? use->ttl_s : ps.ttl_s != 0 ? ps.ttl_s :
-	    req->ttl_s;
-	if (ttl < LIMIT_LEASE_TTL_MIN_S)
-		ttl = LIMIT_LEASE_TTL_MIN_S;
-	hb = use->heartbeat_s != 0 ? use->heartbeat_s :
-	    ps.heartbeat_s != 0 ? ps.heartbeat_s : req->heartbeat_s;
-	if (hb == 0 || hb > ttl / 3)
-		hb = ttl / 3 > 0 ? ttl / 3 : 1;
-	expiry = req->now + (int64_t)ttl;
-	st = s->st[ST_LEASE_INS];
-	b = SQLITE_OK;
-	b |= store_st_text(st, 1, lease_id);
-	b |= sqlite3_bind_int64(st, 2, use->id);
+/* The lease on seat_id, with its terms, and its "grant" event.  0 or a
+ * negative code. */
+static int
+checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
+    uint32_t ttl, uint32_t hb, int64_t expiry)
+{
+	const struct store_checkout_req *req = co->req;
+	sqlite3_stmt *st = s->st[ST_LEASE_INS];
+	char detail[300];
+	int rc, b = SQLITE_OK;
+
+	b |= store_st_text(st, 1, co->lease_id);
+	b |= sqlite3_bind_int64(st, 2, co->use->id);
 	b |= store_st_text(st, 3, req->principal);
 	b |= store_st_text(st, 4, req->host ? req->host : "");
 	b |= store_st_text(st, 5, req->display ? req->display : "");
@@ -412,64 +331,188 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	b |= sqlite3_bind_int64(st, 12, hb);
 	b |= store_st_text(st, 13, req->version);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-		rc = store_dberr(s, "checkout: insert lease");
-		goto out;
+		store_st_done(st);
+		return store_dberr(s, "checkout: insert lease");
 	}
 	store_st_done(st);
-	st = NULL;
-	ev.kind = "grant";
-	ev.lease_id = lease_id;
-	ev.pool_id = use->id;
-	ev.has_seats = 1;
-	ev.seats = want;
-	if (join_seat != 0) {
+	co->ev.kind = "grant";
+	co->ev.lease_id = co->lease_id;
+	co->ev.pool_id = co->use->id;
+	co->ev.has_seats = 1;
+	co->ev.seats = co->want;
+	if (co->join_seat != 0) {
 		snprintf(detail, sizeof(detail), "shares a seat (dup group %s)",
-		    policy_dup_name(use->dup));
-		ev.detail = detail;
+		    policy_dup_name(co->use->dup));
+		co->ev.detail = detail;
 	}
-	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
+	rc = store_event(s, &co->ev);
+	co->ev.detail = NULL;	/* detail is gone with this frame */
+	return rc;
+}
 
-	memcpy(out->lease_id, lease_id, sizeof(lease_id));
+/* Deny with code deny: fill *out for the client, audit a "deny" (unless
+ * quiet) and commit (the sweep may have expired something).  Returns 0
+ * (committed) or the code of what failed. */
+static int
+checkout_deny(struct store *s, struct checkout *co, int deny,
+    struct store_grant *out)
+{
+	const struct store_checkout_req *req = co->req;
+	int rc;
+
+	if (deny == XLICEN_E_NO_SEATS) {
+		out->in_use = store_clamp_u32(co->in_use);
+		out->total = store_clamp_u32(co->total);
+		out->queueable = req->count <= co->total;
+		if (out->reason[0] == '\0')
+			snprintf(out->reason, sizeof(out->reason),
+			    "in use %" PRId64 " of %" PRId64, co->in_use,
+			    co->total);
+	} else if (deny == XLICEN_E_MAX_REACHED) {
+		out->queueable = 1;
+	}
+	co->ev.kind = "deny";
+	co->ev.code = deny;
+	co->ev.detail = out->reason[0] != '\0' ? out->reason : NULL;
+	if (!req->quiet && (rc = store_event(s, &co->ev)) != 0)
+		return rc;
+	/* Also when quiet: the sweep may have expired something. */
+	return store_commit(s);
+}
+
+/* The policy's decision on co (after checkout_find_seat): *dec, with
+ * out->reason set if it denies.  0 or a negative code of the store. */
+static int
+checkout_policy(struct store *s, struct checkout *co,
+    struct policy_decision *dec, struct store_grant *out)
+{
+	const struct store_checkout_req *req = co->req;
+	struct policy_holding *held = NULL;
+	struct policy_ident ident;
+	char *held_strs = NULL;
+	size_t nheld = 0;
+	int rc;
+
+	if (req->policy != NULL &&
+	    (rc = checkout_load_held(s, req->product, &held, &held_strs, &nheld)) != 0)
+		return rc;
+	ident.principal = req->principal;
+	ident.host = req->host;
+	policy_check(req->policy, req->product, &ident, (uint32_t)co->want,
+	    store_clamp_u32(co->total), store_clamp_u32(co->in_use), held,
+	    nheld, dec);
+	if (dec->code != 0)
+		snprintf(out->reason, sizeof(out->reason), "%s", dec->reason);
+	free(held);
+	free(held_strs);
+	return XLICEN_OK;
+}
+
+/* The grant's reply, after its commit. */
+static void
+checkout_granted(const struct checkout *co, int64_t expiry, uint32_t ttl,
+    uint32_t hb, struct store_grant *out)
+{
+	const struct store_cand *use = co->use;
+
+	memcpy(out->lease_id, co->lease_id, sizeof(co->lease_id));
 	out->expires = expiry;
-	out->in_use = store_clamp_u32(in_use + (use->uncounted ? 0 : want));
-	out->total = store_clamp_u32(total);
+	out->in_use = store_clamp_u32(co->in_use +
+	    (use->uncounted ? 0 : co->want));
+	out->total = store_clamp_u32(co->total);
 	out->ttl_s = ttl;
 	out->heartbeat_s = hb;
 	out->pool_id = use->id;
 	out->uncounted = use->uncounted;
-	out->shared = join_seat != 0;
+	out->shared = co->join_seat != 0;
+}
+
+int
+store_checkout(struct store *s, const struct store_checkout_req *req,
+    struct store_grant *out)
+{
+	struct checkout co;
+	struct policy_decision dec;
+	int64_t seat_id = 0, expiry;
+	uint32_t ttl, hb;
+	int rc, deny = 0, in_tx = 0, nexp;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL || req == NULL || out == NULL ||
+	    req->principal == NULL || req->principal[0] == '\0' ||
+	    req->product == NULL || req->version == NULL ||
+	    req->ttl_s == 0)
+		return XLICEN_E_INVALID;
+	if (req->count == 0 || req->count > LIMIT_SEATS)
+		return XLICEN_E_COUNT;
+	if (!license_version_valid(req->version))
+		return XLICEN_E_BAD_VALUE;
+	memset(&co, 0, sizeof(co));
+	co.req = req;
+
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_sweep(s, req->now, &nexp)) != 0)
+		goto out;
+	policy_settings(req->policy, req->product, &co.ps);
+	if ((rc = checkout_pools(s, &co)) != 0)
+		goto out;
+
+	co.ev.ts = req->now;
+	co.ev.principal = req->principal;
+	co.ev.host = req->host;
+	co.ev.display = req->display;
+	co.ev.product = req->product;
+	co.ev.version = req->version;
+	co.ev.count = req->count;
+	if ((deny = co.deny) != 0)
+		goto deny;
+
+	if (co.ncand > 1)
+		qsort(co.cands, co.ncand, sizeof(*co.cands), store_cand_cmp);
+	if ((rc = store_new_lease_id(co.lease_id)) != 0 ||
+	    (rc = checkout_find_seat(s, &co)) != 0 ||
+	    (rc = checkout_policy(s, &co, &dec, out)) != 0)
+		goto out;
+	if (dec.code != 0) {
+		deny = dec.code;
+		goto deny;
+	}
+	co.use = store_choose_pool(co.cands, co.ncand,
+	    co.join_seat != 0 ? co.use : NULL, co.want, dec.avail);
+	if (co.use == NULL) {
+		deny = XLICEN_E_NO_SEATS;
+		if (dec.reserved_others > 0)
+			snprintf(out->reason, sizeof(out->reason), "%" PRId64
+			    " of %" PRId64 " seats of %s in use and %u of the "
+			    "free ones reserved for others (%u wanted)",
+			    co.in_use, co.total, req->product,
+			    dec.reserved_others, req->count);
+		goto deny;
+	}
+
+	store_lease_terms(co.use, &co.ps, req->ttl_s, req->heartbeat_s, &ttl,
+	    &hb);
+	expiry = req->now + (int64_t)ttl;
+	if ((rc = checkout_write_seat(s, &co, &seat_id)) != 0 ||
+	    (rc = checkout_write_lease(s, &co, seat_id, ttl, hb, expiry)) != 0 ||
+	    (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	checkout_granted(&co, expiry, ttl, hb, out);
 	rc = XLICEN_OK;
 	goto out;
 
 deny:
-	if (deny == XLICEN_E_NO_SEATS) {
-		out->in_use = store_clamp_u32(in_use);
-		out->total = store_clamp_u32(total);
-		out->queueable = req->count <= total;
-		if (out->reason[0] == '\0')
-			snprintf(out->reason, sizeof(out->reason),
-			    "in use %" PRId64 " of %" PRId64, in_use, total);
-	} else if (deny == XLICEN_E_MAX_REACHED) {
-		out->queueable = 1;
+	if ((rc = checkout_deny(s, &co, deny, out)) == 0) {
+		in_tx = 0;
+		rc = deny;
 	}
-	ev.kind = "deny";
-	ev.code = deny;
-	ev.detail = out->reason[0] != '\0' ? out->reason : NULL;
-	if (!req->quiet && (rc = store_event(s, &ev)) != 0)
-		goto out;
-	/* Also when quiet: the sweep may have expired something. */
-	if ((rc = store_commit(s)) != 0)
-		goto out;
-	in_tx = 0;
-	rc = deny;
 out:
-	store_st_done(st);
 	if (in_tx)
 		store_rollback(s);
-	free(cands);
-	free(held);
-	free(held_strs);
+	free(co.cands);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "license.h"
 #include "log.h"
+#include "seats.h"
 #include "store.h"
 #include "store_int.h"
 #include "xlicen_errors.h"

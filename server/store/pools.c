@@ -13,6 +13,7 @@
 
 #include "license.h"
 #include "log.h"
+#include "seats.h"
 #include "store.h"
 #include "store_int.h"
 #include "xlicen_errors.h"

@@ -253,8 +253,6 @@ int store_sweep(struct store *s, int64_t now, int *n);
 int store_new_lease_id(char id[STORE_LEASE_ID_LEN + 1]);
 /* v clamped into [0, UINT32_MAX]. */
 uint32_t store_clamp_u32(int64_t v);
-/* Whether a pool's dates allow a grant at now: -1 not yet, 1 expired,
- * 0 usable (start, expires 0: none). */
-int store_pool_dates(int64_t start, int64_t expires, int64_t now);
+/* store_pool_dates and the other seat decisions: seats.h. */
 
 #endif
