@@ -54,7 +54,7 @@ store_row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
  * called before store_row_to_audit, whose reads may convert a value and leave
  * sqlite3_column_type() undefined. */
 static void
-row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
+store_row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
 {
 	int i;
 
@@ -195,7 +195,7 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 		return XLICEN_E_INVALID;
 	st = s->st[ST_EVENTS_ALL];
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		row_cells(st, cells);
+		store_row_cells(st, cells);
 		store_row_to_audit(st, &ae);
 		nev++;
 		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)

@@ -40,8 +40,8 @@ struct checkout {
 
 /* Every seat of the product with its owner, for the policy. */
 static int
-checkout_load_held(struct store *s, const char *product, struct policy_holding **out,
-    char **strs, size_t *n)
+checkout_load_held(struct store *s, const char *product,
+    struct policy_holding **out, char **strs, size_t *n)
 {
 	sqlite3_stmt *st = s->st[ST_HELD_PRODUCT];
 	struct policy_holding *v = NULL, *tv;
@@ -394,7 +394,8 @@ checkout_policy(struct store *s, struct checkout *co,
 	int rc;
 
 	if (req->policy != NULL &&
-	    (rc = checkout_load_held(s, req->product, &held, &held_strs, &nheld)) != 0)
+	    (rc = checkout_load_held(s, req->product, &held, &held_strs,
+	    &nheld)) != 0)
 		return rc;
 	ident.principal = req->principal;
 	ident.host = req->host;
@@ -497,7 +498,8 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	    &hb);
 	expiry = req->now + (int64_t)ttl;
 	if ((rc = checkout_write_seat(s, &co, &seat_id)) != 0 ||
-	    (rc = checkout_write_lease(s, &co, seat_id, ttl, hb, expiry)) != 0 ||
+	    (rc = checkout_write_lease(s, &co, seat_id, ttl, hb,
+	    expiry)) != 0 ||
 	    (rc = store_commit(s)) != 0)
 		goto out;
 	in_tx = 0;

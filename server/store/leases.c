@@ -32,7 +32,7 @@
  * goes.  *delta gets the change in seats in use (0 or negative).
  */
 static int
-lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
+store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
     int64_t lease_count, int64_t now, int linger, int64_t *delta)
 {
 	sqlite3_stmt *st;
@@ -99,7 +99,7 @@ lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
  * when none is due (statement reset), or a negative code.
  */
 static int
-sweep_next(struct store *s, enum store_st which, int64_t now,
+store_sweep_next(struct store *s, enum store_st which, int64_t now,
     const char *what)
 {
 	sqlite3_stmt *sel = s->st[which];
@@ -123,7 +123,7 @@ sweep_next(struct store *s, enum store_st which, int64_t now,
  * an orphan's does, as after a release: its holder ended its connection.
  */
 static int
-sweep_lease(struct store *s, enum store_st which, int64_t now,
+store_sweep_lease(struct store *s, enum store_st which, int64_t now,
     const char *kind, int linger, const char *detail)
 {
 	sqlite3_stmt *sel = s->st[which];
@@ -146,7 +146,8 @@ sweep_lease(struct store *s, enum store_st which, int64_t now,
 	store_st_done(sel);
 	log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64 " seat(s)) %s",
 	    id, principal, product, count, detail);
-	if ((rc = lease_drop(s, id, seat_id, count, now, linger, &delta)) != 0)
+	if ((rc = store_lease_drop(s, id, seat_id, count, now, linger,
+	    &delta)) != 0)
 		return rc;
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = now;
@@ -167,7 +168,7 @@ sweep_lease(struct store *s, enum store_st which, int64_t now,
 /*
  * The sweeps, inside the caller's transaction: audit and delete every
  * lease whose expiry is <= now, then every orphan whose grace is over
- * (sweep_lease), then every lingering seat whose time is up.  *n gets
+ * (store_sweep_lease), then every lingering seat whose time is up.  *n gets
  * how many of all.  One row at a time, re-selected after each change,
  * so no statement reads a table while it is being changed.
  */
@@ -182,24 +183,27 @@ store_sweep(struct store *s, int64_t now, int *n)
 	int rc = XLICEN_OK, src;
 
 	*n = 0;
-	while ((src = sweep_next(s, ST_EXPIRE_SEL, now, "expire: select")) != 0) {
+	while ((src = store_sweep_next(s, ST_EXPIRE_SEL, now,
+	    "expire: select")) != 0) {
 		if (src < 0)
 			return src;
-		if ((rc = sweep_lease(s, ST_EXPIRE_SEL, now, "expire", 0,
+		if ((rc = store_sweep_lease(s, ST_EXPIRE_SEL, now, "expire", 0,
 		    "expired")) != 0)
 			return rc;
 		(*n)++;
 	}
-	while ((src = sweep_next(s, ST_ORPHAN_SEL, now, "orphan: select")) != 0) {
+	while ((src = store_sweep_next(s, ST_ORPHAN_SEL, now,
+	    "orphan: select")) != 0) {
 		if (src < 0)
 			return src;
-		if ((rc = sweep_lease(s, ST_ORPHAN_SEL, now, "orphan", 1,
+		if ((rc = store_sweep_lease(s, ST_ORPHAN_SEL, now, "orphan", 1,
 		    "freed: its holder's connection closed and it was not "
 		    "re-attached within the grace")) != 0)
 			return rc;
 		(*n)++;
 	}
-	while ((src = sweep_next(s, ST_LINGER_SEL, now, "linger: select")) != 0) {
+	while ((src = store_sweep_next(s, ST_LINGER_SEL, now,
+	    "linger: select")) != 0) {
 		if (src < 0)
 			return src;
 		sel = s->st[ST_LINGER_SEL];
@@ -243,7 +247,7 @@ store_sweep(struct store *s, int64_t now, int *n)
 
 /* The product's counted seats in use and in total, for a reply. */
 static int
-product_totals(struct store *s, const char *product, int64_t now,
+store_product_totals(struct store *s, const char *product, int64_t now,
     uint32_t *in_use, uint32_t *total)
 {
 	sqlite3_stmt *st = s->st[ST_PRODUCT_TOTALS];
@@ -404,7 +408,7 @@ struct lease_row {
 };
 
 static int
-lease_get(struct store *s, const char *principal, const char *lease_id,
+store_lease_get(struct store *s, const char *principal, const char *lease_id,
     int64_t now, const char *op, struct lease_row *lr, int *committed)
 {
 	sqlite3_stmt *get = s->st[ST_LEASE_GET];
@@ -522,13 +526,13 @@ store_release(struct store *s, const char *principal,
 	if ((rc = store_begin_light(s)) != 0)
 		goto out;
 	in_tx = 1;
-	if ((rc = lease_get(s, principal, lease_id, now, "release", &lr,
+	if ((rc = store_lease_get(s, principal, lease_id, now, "release", &lr,
 	    &committed)) != 0) {
 		if (committed)
 			in_tx = 0;
 		goto out;
 	}
-	if ((rc = lease_drop(s, lease_id, lr.seat_id, lr.count, now, 1,
+	if ((rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now, 1,
 	    &delta)) != 0)
 		goto out;
 	memset(&ev, 0, sizeof(ev));
@@ -573,10 +577,10 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 	if ((rc = store_begin(s)) != 0)
 		goto out;
 	in_tx = 1;
-	if ((rc = lease_get(s, NULL, lease_id, now, "remove", &lr,
+	if ((rc = store_lease_get(s, NULL, lease_id, now, "remove", &lr,
 	    &committed)) != 0)
 		goto out;
-	if ((rc = lease_drop(s, lease_id, lr.seat_id, lr.count, now, 0,
+	if ((rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now, 0,
 	    &delta)) != 0)
 		goto out;
 	st = s->st[ST_REVOKED_INS];
@@ -634,7 +638,7 @@ store_reclaim(struct store *s, const char *principal, const char *lease_id,
 	if ((rc = store_begin(s)) != 0)
 		goto out;
 	in_tx = 1;
-	if ((rc = lease_get(s, principal, lease_id, now, "reclaim", &lr,
+	if ((rc = store_lease_get(s, principal, lease_id, now, "reclaim", &lr,
 	    &committed)) != 0) {
 		if (committed)
 			in_tx = 0;
@@ -654,7 +658,7 @@ store_reclaim(struct store *s, const char *principal, const char *lease_id,
 	exp = sqlite3_column_int64(st, 0);
 	(void)sqlite3_step(st);
 	store_st_done(st);
-	if ((rc = product_totals(s, lr.product, now, &out->in_use,
+	if ((rc = store_product_totals(s, lr.product, now, &out->in_use,
 	    &out->total)) != 0)
 		goto out;
 	memset(&ev, 0, sizeof(ev));

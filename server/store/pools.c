@@ -23,7 +23,7 @@
  */
 
 static int
-cmp_i64(const void *a, const void *b)
+store_cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
@@ -31,9 +31,10 @@ cmp_i64(const void *a, const void *b)
 }
 
 static int
-ids_has(const int64_t *ids, size_t n, int64_t id)
+store_ids_has(const int64_t *ids, size_t n, int64_t id)
 {
-	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), cmp_i64) != NULL;
+	return n > 0 &&
+	    bsearch(&id, ids, n, sizeof(*ids), store_cmp_i64) != NULL;
 }
 
 /* The ids of the pools not withdrawn, sorted. */
@@ -64,7 +65,7 @@ store_active_ids(struct store *s, int64_t **out, size_t *n)
 		goto out;
 	}
 	if (len > 0)
-		qsort(ids, len, sizeof(*ids), cmp_i64);
+		qsort(ids, len, sizeof(*ids), store_cmp_i64);
 	*out = ids;
 	*n = len;
 	ids = NULL;
@@ -233,13 +234,13 @@ store_sync_pools(struct store *s, const struct license *lics, size_t n,
 	for (i = 0; i < n; i++) {
 		if ((rc = store_upsert_pool(s, &lics[i], now, &seen[i])) != 0)
 			goto out;
-		if (!ids_has(before, nbefore, seen[i]))
+		if (!store_ids_has(before, nbefore, seen[i]))
 			nnew++;
 	}
 	if (n > 0)
-		qsort(seen, n, sizeof(*seen), cmp_i64);
+		qsort(seen, n, sizeof(*seen), store_cmp_i64);
 	for (i = 0; i < nbefore; i++) {
-		if (ids_has(seen, n, before[i]))
+		if (store_ids_has(seen, n, before[i]))
 			continue;
 		if ((rc = store_withdraw_pool(s, before[i])) != 0)
 			goto out;
@@ -415,16 +416,19 @@ store_holders(struct store *s, const char *product, const char *principal,
 			memset(h, 0, sizeof(*h));
 			store_col_copy(st, 0, h->product, sizeof(h->product));
 			if (pass == 0) {
-				store_col_copy(st, 1, h->version, sizeof(h->version));
+				store_col_copy(st, 1, h->version,
+				    sizeof(h->version));
 				store_col_copy(st, 2, h->principal,
 				    sizeof(h->principal));
 				store_col_copy(st, 3, h->host, sizeof(h->host));
-				store_col_copy(st, 4, h->display, sizeof(h->display));
+				store_col_copy(st, 4, h->display,
+				    sizeof(h->display));
 				store_col_copy(st, 5, h->lease_id,
 				    sizeof(h->lease_id));
-				h->pid = store_clamp_u32(sqlite3_column_int64(st, 6));
-				h->count = store_clamp_u32(sqlite3_column_int64(st,
-				    7));
+				h->pid = store_clamp_u32(
+				    sqlite3_column_int64(st, 6));
+				h->count = store_clamp_u32(
+				    sqlite3_column_int64(st, 7));
 				h->heartbeat_s = store_clamp_u32(
 				    sqlite3_column_int64(st, 8));
 				h->since = sqlite3_column_int64(st, 9);
@@ -435,8 +439,8 @@ store_holders(struct store *s, const char *product, const char *principal,
 				store_col_copy(st, 1, h->principal,
 				    sizeof(h->principal));
 				store_col_copy(st, 2, h->host, sizeof(h->host));
-				h->count = store_clamp_u32(sqlite3_column_int64(st,
-				    3));
+				h->count = store_clamp_u32(
+				    sqlite3_column_int64(st, 3));
 				h->since = sqlite3_column_int64(st, 4);
 				h->expires = sqlite3_column_int64(st, 5);
 				h->withdrawn = sqlite3_column_int(st, 6) != 0;

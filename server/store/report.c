@@ -38,7 +38,7 @@ struct rep {
 };
 
 static int
-rep_row(struct rep *r, const char *product, const char *principal,
+store_rep_row(struct rep *r, const char *product, const char *principal,
     size_t *idx)
 {
 	size_t i;
@@ -84,7 +84,7 @@ rep_row(struct rep *r, const char *product, const char *principal,
 /* Row i's level changes by delta at time t: integrate the old level over
  * the part of [last, t] inside the range, track the peak. */
 static void
-rep_level(struct rep *r, size_t i, int64_t t, int64_t delta)
+store_rep_level(struct rep *r, size_t i, int64_t t, int64_t delta)
 {
 	int64_t a = r->last[i] > r->from ? r->last[i] : r->from;
 	int64_t b = t < r->to ? t : r->to;
@@ -104,7 +104,7 @@ rep_level(struct rep *r, size_t i, int64_t t, int64_t delta)
 }
 
 static struct rep_lease *
-rep_find(struct rep *r, const char *id, int insert)
+store_rep_find(struct rep *r, const char *id, int insert)
 {
 	size_t i, mask;
 	struct rep_lease *nt, *old;
@@ -122,7 +122,8 @@ rep_find(struct rep *r, const char *id, int insert)
 		r->tabn = 0;
 		for (k = 0; k < oldsz; k++)
 			if (old[k].used && old[k].id[0] != '\x01') {
-				struct rep_lease *e = rep_find(r, old[k].id, 1);
+				struct rep_lease *e =
+				    store_rep_find(r, old[k].id, 1);
 
 				*e = old[k];
 			}
@@ -143,7 +144,7 @@ rep_find(struct rep *r, const char *id, int insert)
 }
 
 static int
-row_cmp(const void *a, const void *b)
+store_report_row_cmp(const void *a, const void *b)
 {
 	const struct store_report_row *x = a, *y = b;
 	int c = strcmp(x->product, y->product);
@@ -154,16 +155,89 @@ row_cmp(const void *a, const void *b)
 	return strcmp(x->principal, y->principal);
 }
 
+/* Replay one row of ST_EVENTS_REPORT into r: an event of product (all
+ * products if NULL) counts in its product's row and its principal's.
+ * Returns 0 or XLICEN_E_NOMEM. */
+static int
+store_rep_event(struct rep *r, sqlite3_stmt *st, const char *product)
+{
+	struct rep_lease *l;
+	const char *kind, *principal, *prod, *lease;
+	int64_t ts, count, seats;
+	size_t prow, urow;
+	int rc;
+
+	ts = sqlite3_column_int64(st, 0);
+	kind = (const char *)sqlite3_column_text(st, 1);
+	principal = store_col_text_or_null(st, 2);
+	prod = store_col_text_or_null(st, 3);
+	lease = store_col_text_or_null(st, 4);
+	count = sqlite3_column_int64(st, 5);
+	seats = sqlite3_column_int64(st, 6);
+	/* Events from before migration 0002 have no seats: then every
+	 * lease was a seat of its own. */
+	if (sqlite3_column_type(st, 6) == SQLITE_NULL && kind != NULL)
+		seats = strcmp(kind, "grant") == 0 ? count : -count;
+	if (kind == NULL || prod == NULL ||
+	    (product != NULL && strcmp(prod, product) != 0))
+		return XLICEN_OK;
+	if ((rc = store_rep_row(r, prod, "", &prow)) != 0)
+		return rc;
+	/* An event without a principal (store_audit allows one, and
+	 * another program may write one) counts in the product's row
+	 * alone: its user row would be that same row, counted twice. */
+	urow = prow;
+	if (principal != NULL && principal[0] != '\0' &&
+	    (rc = store_rep_row(r, prod, principal, &urow)) != 0)
+		return rc;
+	if (strcmp(kind, "deny") == 0) {
+		if (ts >= r->from) {
+			r->rows[prow].denials++;
+			if (urow != prow)
+				r->rows[urow].denials++;
+		}
+		return XLICEN_OK;
+	}
+	if (strcmp(kind, "grant") == 0) {
+		if (ts >= r->from) {
+			r->rows[prow].grants++;
+			if (urow != prow)
+				r->rows[urow].grants++;
+		}
+		store_rep_level(r, prow, ts, seats);
+		if (lease == NULL || urow == prow)
+			return XLICEN_OK;
+		if ((l = store_rep_find(r, lease, 1)) == NULL)
+			return XLICEN_E_NOMEM;
+		l->row = urow;
+		l->count = count > 0 ? count : 1;
+		l->since = ts;
+		store_rep_level(r, urow, ts, l->count);
+		return XLICEN_OK;
+	}
+	if (strcmp(kind, "release") == 0 || strcmp(kind, "expire") ==
+	    0 || strcmp(kind, "remove") == 0 ||
+	    strcmp(kind, "orphan") == 0 ||
+	    strcmp(kind, "linger") == 0) {
+		store_rep_level(r, prow, ts, seats);
+		if (lease == NULL || (l = store_rep_find(r, lease, 0)) ==
+		    NULL)
+			return XLICEN_OK;
+		store_rep_level(r, l->row, ts, -l->count);
+		/* Tombstone: keep the probe chain intact. */
+		l->count = 0;
+		l->id[0] = '\x01';
+	}
+	return XLICEN_OK;
+}
+
 int
 store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
 	struct rep r;
-	struct rep_lease *l;
-	const char *kind, *principal, *prod, *lease;
-	int64_t ts, count, seats;
-	size_t prow, urow, i;
+	size_t prow, i;
 	double span;
 	int rc = XLICEN_OK, src;
 
@@ -188,69 +262,8 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 	/* Replay from the first event: a lease granted before from and
 	 * held into the range counts from from on. */
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		ts = sqlite3_column_int64(st, 0);
-		kind = (const char *)sqlite3_column_text(st, 1);
-		principal = store_col_text_or_null(st, 2);
-		prod = store_col_text_or_null(st, 3);
-		lease = store_col_text_or_null(st, 4);
-		count = sqlite3_column_int64(st, 5);
-		seats = sqlite3_column_int64(st, 6);
-		/* Events from before migration 0002 have no seats: then every
-		 * lease was a seat of its own. */
-		if (sqlite3_column_type(st, 6) == SQLITE_NULL && kind != NULL)
-			seats = strcmp(kind, "grant") == 0 ? count : -count;
-		if (kind == NULL || prod == NULL ||
-		    (product != NULL && strcmp(prod, product) != 0))
-			continue;
-		if ((rc = rep_row(&r, prod, "", &prow)) != 0)
+		if ((rc = store_rep_event(&r, st, product)) != 0)
 			goto out;
-		/* An event without a principal (store_audit allows one, and
-		 * another program may write one) counts in the product's row
-		 * alone: its user row would be that same row, counted twice. */
-		urow = prow;
-		if (principal != NULL && principal[0] != '\0' &&
-		    (rc = rep_row(&r, prod, principal, &urow)) != 0)
-			goto out;
-		if (strcmp(kind, "deny") == 0) {
-			if (ts >= from) {
-				r.rows[prow].denials++;
-				if (urow != prow)
-					r.rows[urow].denials++;
-			}
-			continue;
-		}
-		if (strcmp(kind, "grant") == 0) {
-			if (ts >= from) {
-				r.rows[prow].grants++;
-				if (urow != prow)
-					r.rows[urow].grants++;
-			}
-			rep_level(&r, prow, ts, seats);
-			if (lease == NULL || urow == prow)
-				continue;
-			if ((l = rep_find(&r, lease, 1)) == NULL) {
-				rc = XLICEN_E_NOMEM;
-				goto out;
-			}
-			l->row = urow;
-			l->count = count > 0 ? count : 1;
-			l->since = ts;
-			rep_level(&r, urow, ts, l->count);
-			continue;
-		}
-		if (strcmp(kind, "release") == 0 || strcmp(kind, "expire") ==
-		    0 || strcmp(kind, "remove") == 0 ||
-		    strcmp(kind, "orphan") == 0 ||
-		    strcmp(kind, "linger") == 0) {
-			rep_level(&r, prow, ts, seats);
-			if (lease == NULL || (l = rep_find(&r, lease, 0)) ==
-			    NULL)
-				continue;
-			rep_level(&r, l->row, ts, -l->count);
-			/* Tombstone: keep the probe chain intact. */
-			l->count = 0;
-			l->id[0] = '\x01';
-		}
 	}
 	if (src != SQLITE_DONE) {
 		rc = store_dberr(s, "report: select");
@@ -258,7 +271,7 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 	}
 	span = to > from ? (double)(to - from) : 1.0;
 	for (i = 0; i < r.nrows; i++) {
-		rep_level(&r, i, to, 0);
+		store_rep_level(&r, i, to, 0);
 		r.rows[i].avg = r.area[i] / span;
 	}
 	/* Seat-seconds of leases: the principals' areas; the product's row
@@ -267,11 +280,11 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 		if (r.rows[i].principal[0] == '\0')
 			continue;
 		r.rows[i].seconds = (uint64_t)(r.area[i] + 0.5);
-		if (rep_row(&r, r.rows[i].product, "", &prow) == 0)
+		if (store_rep_row(&r, r.rows[i].product, "", &prow) == 0)
 			r.rows[prow].seconds += r.rows[i].seconds;
 	}
 	if (r.nrows > 1)
-		qsort(r.rows, r.nrows, sizeof(*r.rows), row_cmp);
+		qsort(r.rows, r.nrows, sizeof(*r.rows), store_report_row_cmp);
 	*rows = r.rows;
 	*n = r.nrows;
 	r.rows = NULL;

@@ -226,7 +226,7 @@ store_rollback(struct store *s)
  */
 
 static int
-open_exec(sqlite3 *db, const char *sql, const char *what, char *err,
+store_open_exec(sqlite3 *db, const char *sql, const char *what, char *err,
     size_t errlen)
 {
 	char *msg = NULL;
@@ -242,7 +242,7 @@ open_exec(sqlite3 *db, const char *sql, const char *what, char *err,
 
 /* A one-off single-value query used only while opening. */
 static int
-open_query_int(sqlite3 *db, const char *sql, int64_t *v, char *text,
+store_open_query_int(sqlite3 *db, const char *sql, int64_t *v, char *text,
     size_t textlen, const char *what, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
@@ -266,14 +266,14 @@ out:
 }
 
 static void
-open_rollback(sqlite3 *db)
+store_open_rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int
-open_record_version(sqlite3 *db, const struct schema_migration *m,
+store_open_record_version(sqlite3 *db, const struct schema_migration *m,
     char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
@@ -317,15 +317,16 @@ store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		known = m->version;
 	}
 
-	if ((rc = open_exec(db, "BEGIN IMMEDIATE", "begin", err,
+	if ((rc = store_open_exec(db, "BEGIN IMMEDIATE", "begin", err,
 	    errlen)) != 0)
 		goto out;
-	if ((rc = open_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+	if ((rc = store_open_exec(db,
+	    "CREATE TABLE IF NOT EXISTS schema_version ("
 	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	    " applied_at INTEGER NOT NULL)", "creating schema_version", err,
 	    errlen)) != 0)
 		goto out;
-	if ((rc = open_query_int(db, "SELECT COALESCE(MAX(version), 0)"
+	if ((rc = store_open_query_int(db, "SELECT COALESCE(MAX(version), 0)"
 	    " FROM schema_version", &cur, NULL, 0, "reading schema_version",
 	    err, errlen)) != 0)
 		goto out;
@@ -337,39 +338,39 @@ store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		rc = XLICEN_E_DB;
 		goto out;
 	}
-	if ((rc = open_exec(db, "COMMIT", "commit", err, errlen)) != 0)
+	if ((rc = store_open_exec(db, "COMMIT", "commit", err, errlen)) != 0)
 		goto out;
 
 	for (m = schema_migrations; m->version != 0; m++) {
 		if (m->version <= cur)
 			continue;
-		if ((rc = open_exec(db, "BEGIN IMMEDIATE", "begin", err,
+		if ((rc = store_open_exec(db, "BEGIN IMMEDIATE", "begin", err,
 		    errlen)) != 0)
 			goto out;
-		if ((rc = open_query_int(db, "SELECT COALESCE(MAX(version), 0)"
-		    " FROM schema_version", &cur, NULL, 0,
+		if ((rc = store_open_query_int(db,
+		    "SELECT COALESCE(MAX(version), 0) FROM schema_version", &cur, NULL, 0,
 		    "reading schema_version", err, errlen)) != 0)
 			goto out;
 		if (m->version > cur) {
 			char what[128];
 
 			snprintf(what, sizeof(what), "migration %s", m->name);
-			if ((rc = open_exec(db, m->sql, what, err,
+			if ((rc = store_open_exec(db, m->sql, what, err,
 			    errlen)) != 0 ||
-			    (rc = open_record_version(db, m, err,
+			    (rc = store_open_record_version(db, m, err,
 			    errlen)) != 0)
 				goto out;
 			log_msg(LOG_NOTICE, "store: %s: applied migration %s",
 			    path, m->name);
 		}
-		if ((rc = open_exec(db, "COMMIT", "commit", err,
+		if ((rc = store_open_exec(db, "COMMIT", "commit", err,
 		    errlen)) != 0)
 			goto out;
 	}
 	rc = XLICEN_OK;
 out:
 	if (rc != 0)
-		open_rollback(db);
+		store_open_rollback(db);
 	return rc;
 }
 
@@ -387,12 +388,12 @@ store_backfill_hashes(sqlite3 *db, char *err, size_t errlen)
 	int have = 0, rc = XLICEN_E_DB, src, n = 0;
 	int64_t missing = 0;
 
-	if ((rc = open_query_int(db, "SELECT COUNT(*) FROM events WHERE hash"
-	    " IS NULL", &missing, NULL, 0, "counting unhashed events", err,
+	if ((rc = store_open_query_int(db,
+	    "SELECT COUNT(*) FROM events WHERE hash IS NULL", &missing, NULL, 0, "counting unhashed events", err,
 	    errlen)) != 0 || missing == 0)
 		return rc;
 	rc = XLICEN_E_DB;
-	if (open_exec(db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
+	if (store_open_exec(db, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
 		return XLICEN_E_DB;
 	if (sqlite3_prepare_v2(db, "SELECT id, ts, kind, principal, host,"
 	    " display, product, version, lease_id, pool_id, count, code,"
@@ -438,7 +439,7 @@ store_backfill_hashes(sqlite3 *db, char *err, size_t errlen)
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	sel = upd = NULL;
-	if (open_exec(db, "COMMIT", "commit", err, errlen) != 0)
+	if (store_open_exec(db, "COMMIT", "commit", err, errlen) != 0)
 		goto out;
 	log_msg(LOG_NOTICE, "store: audit hash chain: %d earlier event(s) "
 	    "hashed", n);
@@ -447,7 +448,7 @@ out:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
 	if (rc != 0)
-		open_rollback(db);
+		store_open_rollback(db);
 	return rc;
 }
 
@@ -467,8 +468,8 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 
-	if ((rc = open_query_int(db, "PRAGMA journal_mode = WAL", &v, mode,
-	    sizeof(mode), "setting WAL mode", err, errlen)) != 0)
+	if ((rc = store_open_query_int(db, "PRAGMA journal_mode = WAL", &v,
+	    mode, sizeof(mode), "setting WAL mode", err, errlen)) != 0)
 		return rc;
 	/* "memory" is what an in-memory database answers; nothing to make
 	 * durable there. */
@@ -479,13 +480,13 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
 	}
 	/* FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on
 	 * power loss, and a lost grant means an oversubscribed pool. */
-	if ((rc = open_exec(db, "PRAGMA synchronous = FULL",
+	if ((rc = store_open_exec(db, "PRAGMA synchronous = FULL",
 	    "setting synchronous", err, errlen)) != 0)
 		return rc;
-	if ((rc = open_exec(db, "PRAGMA foreign_keys = ON",
+	if ((rc = store_open_exec(db, "PRAGMA foreign_keys = ON",
 	    "enabling foreign keys", err, errlen)) != 0)
 		return rc;
-	if ((rc = open_query_int(db, "PRAGMA foreign_keys", &v, NULL, 0,
+	if ((rc = store_open_query_int(db, "PRAGMA foreign_keys", &v, NULL, 0,
 	    "reading foreign_keys", err, errlen)) != 0)
 		return rc;
 	if (v != 1) {

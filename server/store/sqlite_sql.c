@@ -196,7 +196,7 @@ const char *const store_sql[ST__N] = {
 	    " AND heartbeat_at + 2 * ttl_s > ?1",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	/* The columns of ST_EXPIRE_SEL (sweep_lease reads both). */
+	/* The columns of ST_EXPIRE_SEL (store_sweep_lease reads both). */
 	[ST_ORPHAN_SEL] =
 	    "SELECT l.id, l.principal, l.host, l.display, p.product,"
 	    " l.pool_id, l.count, l.seat_id, l.version"
