@@ -1,4 +1,5 @@
-# Turn schema/NNNN_*.sql into a C table of (version, name, sql) for store.c.
+# Turn schema/NNNN_*.sql into a C table of (version, name, sql) for
+# server/store/sqlite_db.c.
 set(out "/* generated from the schema directory by schema/embed.cmake; do not edit */\n")
 string(APPEND out "#include <stddef.h>\n#include \"schema.h\"\n")
 set(entries "")

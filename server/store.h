@@ -2,7 +2,8 @@
  * The SQLite store: pools (from verified licenses), leases and the audit
  * trail.  WAL mode, foreign keys on, a busy timeout, statements prepared
  * once, each seat decision in one BEGIN IMMEDIATE transaction.  Identity in
- * every record is the authenticated principal the caller passes.
+ * every record is the authenticated principal the caller passes.  The
+ * implementation is server/store/ (store_int.h says which part is where).
  */
 #ifndef XLICEN_STORE_H
 #define XLICEN_STORE_H

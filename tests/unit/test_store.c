@@ -1,8 +1,8 @@
 /*
- * Unit tests of server/store.c against real SQLite files in a temporary
- * directory ($XLICEN_TEST_TMP, else a fresh mkdtemp under /tmp).  The
- * tables are inspected through a second, independent connection so the
- * tests see what a restarted server would see.
+ * Unit tests of server/store/ (store.h) against real SQLite files in a
+ * temporary directory ($XLICEN_TEST_TMP, else a fresh mkdtemp under
+ * /tmp).  The tables are inspected through a second, independent
+ * connection so the tests see what a restarted server would see.
  */
 #include <errno.h>
 #include <fcntl.h>

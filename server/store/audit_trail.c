@@ -1,0 +1,233 @@
+/*
+ * The store's audit trail: appending hash-chained events (common/audit.h)
+ * inside the caller's transaction, store_audit for events of their own,
+ * and store_verify_chain, which recomputes the chain.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "audit.h"
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "xlicen_errors.h"
+
+/* A column's text, or NULL for SQL NULL. */
+const char *
+store_col_text_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+/* An events row (columns in ST_EVENTS_ALL order) as the chain sees it.
+ * The strings point into st: valid until its next step. */
+void
+store_row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
+{
+	memset(ae, 0, sizeof(*ae));
+	ae->id = sqlite3_column_int64(st, 0);
+	ae->ts = sqlite3_column_int64(st, 1);
+	ae->kind = store_col_text_or_null(st, 2);
+	ae->principal = store_col_text_or_null(st, 3);
+	ae->host = store_col_text_or_null(st, 4);
+	ae->display = store_col_text_or_null(st, 5);
+	ae->product = store_col_text_or_null(st, 6);
+	ae->version = store_col_text_or_null(st, 7);
+	ae->lease_id = store_col_text_or_null(st, 8);
+	ae->has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	ae->pool_id = sqlite3_column_int64(st, 9);
+	ae->has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	ae->count = sqlite3_column_int64(st, 10);
+	ae->code = sqlite3_column_int64(st, 11);
+	ae->detail = store_col_text_or_null(st, 12);
+	ae->has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
+	ae->seats = sqlite3_column_int64(st, 13);
+}
+
+/* How the row st is on stores its chained columns, for audit_row_check:
+ * called before store_row_to_audit, whose reads may convert a value and leave
+ * sqlite3_column_type() undefined. */
+static void
+store_row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
+{
+	int i;
+
+	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
+	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
+	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
+	    "audit_type is SQLite's datatype codes");
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		c[i].type = sqlite3_column_type(st, i);
+		c[i].bytes = c[i].type == SQLITE_TEXT ?
+		    (size_t)sqlite3_column_bytes(st, i) : 0;
+	}
+}
+
+/*
+ * Append an event, chained to the last one: its id is the last id + 1
+ * and its hash covers the previous hash and the whole row.  Inside the
+ * caller's transaction, which BEGIN IMMEDIATE makes the only writer.
+ */
+int
+store_event(struct store *s, const struct store_event *ev)
+{
+	sqlite3_stmt *last = s->st[ST_EVENT_LAST], *st = s->st[ST_EVENT_INS];
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
+	int64_t id = 1;
+	int have_prev = 0, src, rc = XLICEN_OK, b = SQLITE_OK;
+
+	src = sqlite3_step(last);
+	if (src == SQLITE_ROW) {
+		id = sqlite3_column_int64(last, 0) + 1;
+		if (sqlite3_column_type(last, 1) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(last, 1) != AUDIT_HASH_LEN) {
+			log_msg(LOG_ERR, "store: audit event %" PRId64 " has no "
+			    "hash: the chain cannot be continued", id - 1);
+			store_st_done(last);
+			return XLICEN_E_DB;
+		}
+		memcpy(prev, sqlite3_column_blob(last, 1), AUDIT_HASH_LEN);
+		have_prev = 1;
+	} else if (src != SQLITE_DONE) {
+		store_st_done(last);
+		return store_dberr(s, "event: last hash");
+	}
+	store_st_done(last);
+
+	memset(&ae, 0, sizeof(ae));
+	ae.id = id;
+	ae.ts = ev->ts;
+	ae.kind = ev->kind;
+	ae.principal = ev->principal;
+	ae.host = ev->host;
+	ae.display = ev->display;
+	ae.product = ev->product;
+	ae.version = ev->version;
+	ae.lease_id = ev->lease_id;
+	ae.has_pool_id = ev->pool_id != 0;
+	ae.pool_id = ev->pool_id;
+	ae.has_count = ev->count != 0;
+	ae.count = ev->count;
+	/* Stored as the positive wire value, like DENY and ERROR carry it. */
+	ae.code = -(int64_t)ev->code;
+	ae.detail = ev->detail;
+	ae.has_seats = ev->has_seats;
+	ae.seats = ev->seats;
+	if ((rc = audit_event_hash(have_prev ? prev : NULL, &ae, hash)) != 0)
+		return rc;
+
+	b |= sqlite3_bind_int64(st, 1, id);
+	b |= sqlite3_bind_int64(st, 2, ev->ts);
+	b |= store_st_text(st, 3, ev->kind);
+	b |= store_st_text(st, 4, ev->principal);
+	b |= store_st_text(st, 5, ev->host);
+	b |= store_st_text(st, 6, ev->display);
+	b |= store_st_text(st, 7, ev->product);
+	b |= store_st_text(st, 8, ev->version);
+	b |= store_st_text(st, 9, ev->lease_id);
+	b |= ae.has_pool_id ? sqlite3_bind_int64(st, 10, ev->pool_id) :
+	    sqlite3_bind_null(st, 10);
+	b |= ae.has_count ? sqlite3_bind_int64(st, 11, ev->count) :
+	    sqlite3_bind_null(st, 11);
+	b |= sqlite3_bind_int64(st, 12, ae.code);
+	b |= store_st_text(st, 13, ev->detail);
+	b |= ev->has_seats ? sqlite3_bind_int64(st, 14, ev->seats) :
+	    sqlite3_bind_null(st, 14);
+	b |= sqlite3_bind_blob(st, 15, hash, AUDIT_HASH_LEN, SQLITE_TRANSIENT);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		rc = store_dberr(s, "insert event");
+	store_st_done(st);
+	return rc;
+}
+
+int
+store_audit(struct store *s, int64_t now, const struct store_audit *a)
+{
+	struct store_event ev;
+	int rc;
+
+	if (s == NULL || a == NULL || a->kind == NULL)
+		return XLICEN_E_INVALID;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = a->kind;
+	ev.principal = a->principal;
+	ev.host = a->host;
+	ev.display = a->display;
+	ev.product = a->product;
+	ev.version = a->version;
+	ev.lease_id = a->lease_id;
+	ev.count = a->count;
+	ev.code = a->code;
+	ev.detail = a->detail;
+	if ((rc = store_begin(s)) != 0)
+		return rc;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
+    char head[65])
+{
+	sqlite3_stmt *st;
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint64_t nev = 0, bad = 0;
+	int have = 0, rc = XLICEN_OK, src, col = -1;
+
+	if (events != NULL)
+		*events = 0;
+	if (bad_id != NULL)
+		*bad_id = 0;
+	if (head != NULL)
+		head[0] = '\0';
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	st = s->st[ST_EVENTS_ALL];
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		store_row_cells(st, cells);
+		store_row_to_audit(st, &ae);
+		nev++;
+		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)
+			goto out;
+		if (audit_row_check(&ae, cells, &col) != 0) {
+			log_msg(LOG_WARNING, "store: audit event %" PRId64
+			    ": column %s is not stored as the chain encodes "
+			    "it", ae.id, audit_col_name(col));
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 14), h,
+		    AUDIT_HASH_LEN) != 0) {
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		memcpy(prev, h, sizeof(prev));
+		have = 1;
+	}
+	if (bad == 0 && src != SQLITE_DONE) {
+		rc = store_dberr(s, "verify: select");
+		goto out;
+	}
+	if (events != NULL)
+		*events = nev;
+	if (bad_id != NULL)
+		*bad_id = bad;
+	if (head != NULL && have)
+		audit_hex(prev, head);
+out:
+	store_st_done(st);
+	return rc;
+}

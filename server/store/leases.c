@@ -1,0 +1,841 @@
+/*
+ * Lease operations of the store: the sweeps (expiry, orphans, lingering
+ * seats), heartbeat, release, administrative remove, reclaim, orphaning
+ * at disconnect, and lease ids.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <sqlite3.h>
+
+#include "hash.h"
+#include "license.h"
+#include "log.h"
+#include "seats.h"
+#include "store.h"
+#include "store_int.h"
+#include "xlicen_errors.h"
+
+/*
+ * Leases and seats.
+ */
+
+/*
+ * Delete a lease and settle its seat, inside the caller's transaction:
+ * the seat shrinks to the largest count of the leases left on it, or,
+ * with none left, lingers (linger 1 and the seat has a linger time) or
+ * goes.  *delta gets the change in seats in use (0 or negative).
+ */
+static int
+store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
+    int64_t lease_count, int64_t now, int linger, int64_t *delta)
+{
+	sqlite3_stmt *st;
+	int64_t nleft, maxc, scount, linger_s;
+	int rc = XLICEN_OK;
+
+	*delta = 0;
+	st = s->st[ST_LEASE_DEL];
+	if (store_st_text(st, 1, lease_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_st_done(st);
+		return store_dberr(s, "delete lease");
+	}
+	store_st_done(st);
+	if (seat_id == 0) {
+		/* Cannot happen after migration 0002; count it as freed. */
+		*delta = -lease_count;
+		return XLICEN_OK;
+	}
+	st = s->st[ST_SEAT_LEASES];
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		store_st_done(st);
+		return store_dberr(s, "seat: leases");
+	}
+	nleft = sqlite3_column_int64(st, 0);
+	maxc = sqlite3_column_int64(st, 1);
+	store_st_done(st);
+	st = s->st[ST_SEAT_GET];
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		store_st_done(st);
+		return store_dberr(s, "seat: get");
+	}
+	scount = sqlite3_column_int64(st, 0);
+	linger_s = sqlite3_column_int64(st, 1);
+	store_st_done(st);
+
+	if (nleft > 0) {
+		if (maxc >= scount)
+			return XLICEN_OK;
+		st = s->st[ST_SEAT_SET_COUNT];
+		*delta = maxc - scount;
+	} else if (linger && linger_s > 0) {
+		/* Still counted: the group may come back for it. */
+		st = s->st[ST_SEAT_LINGER];
+		maxc = now + linger_s;
+	} else {
+		st = s->st[ST_SEAT_DEL];
+		*delta = -scount;
+	}
+	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	    (st != s->st[ST_SEAT_DEL] &&
+	    sqlite3_bind_int64(st, 2, maxc) != SQLITE_OK) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = store_dberr(s, "seat: settle");
+	store_st_done(st);
+	return rc;
+}
+
+/*
+ * Step the sweep query `which` (one parameter: now) to its first row.
+ * Returns 1 with the row ready (the caller reads it, then store_st_done()), 0
+ * when none is due (statement reset), or a negative code.
+ */
+static int
+store_sweep_next(struct store *s, enum store_st which, int64_t now,
+    const char *what)
+{
+	sqlite3_stmt *sel = s->st[which];
+	int src;
+
+	if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
+		store_st_done(sel);
+		return store_dberr(s, what);
+	}
+	src = sqlite3_step(sel);
+	if (src == SQLITE_ROW)
+		return 1;
+	store_st_done(sel);
+	return src == SQLITE_DONE ? 0 : store_dberr(s, what);
+}
+
+/*
+ * Free the lease of the current row of the sweep query `which` (columns
+ * of ST_EXPIRE_SEL; the statement is reset here) and audit it as kind.
+ * An expired lease's seat does not linger (the holder is gone, not done);
+ * an orphan's does, as after a release: its holder ended its connection.
+ */
+static int
+store_sweep_lease(struct store *s, enum store_st which, int64_t now,
+    const char *kind, int linger, const char *detail)
+{
+	sqlite3_stmt *sel = s->st[which];
+	struct store_event ev;
+	char id[STORE_LEASE_ID_LEN + 1], principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1], version[LICENSE_VERSION_MAX + 1];
+	int64_t seat_id, count, pool_id, delta;
+	int rc;
+
+	store_col_copy(sel, 0, id, sizeof(id));
+	store_col_copy(sel, 1, principal, sizeof(principal));
+	store_col_copy(sel, 2, host, sizeof(host));
+	store_col_copy(sel, 3, display, sizeof(display));
+	store_col_copy(sel, 4, product, sizeof(product));
+	pool_id = sqlite3_column_int64(sel, 5);
+	count = sqlite3_column_int64(sel, 6);
+	seat_id = sqlite3_column_int64(sel, 7);
+	store_col_copy(sel, 8, version, sizeof(version));
+	store_st_done(sel);
+	log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64 " seat(s)) %s",
+	    id, principal, product, count, detail);
+	if ((rc = store_lease_drop(s, id, seat_id, count, now, linger,
+	    &delta)) != 0)
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = kind;
+	ev.lease_id = id;
+	ev.principal = principal;
+	ev.host = host;
+	ev.display = display;
+	ev.product = product;
+	ev.version = version[0] != '\0' ? version : NULL;
+	ev.pool_id = pool_id;
+	ev.count = count;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	return store_event(s, &ev);
+}
+
+/*
+ * The sweeps, inside the caller's transaction: audit and delete every
+ * lease whose expiry is <= now, then every orphan whose grace is over
+ * (store_sweep_lease), then every lingering seat whose time is up.  *n gets
+ * how many of all.  One row at a time, re-selected after each change,
+ * so no statement reads a table while it is being changed.
+ */
+int
+store_sweep(struct store *s, int64_t now, int *n)
+{
+	sqlite3_stmt *sel;
+	struct store_event ev;
+	char principal[LIMIT_STRING + 1], host[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1];
+	int64_t seat_id, count, pool_id;
+	int rc = XLICEN_OK, src;
+
+	*n = 0;
+	while ((src = store_sweep_next(s, ST_EXPIRE_SEL, now,
+	    "expire: select")) != 0) {
+		if (src < 0)
+			return src;
+		if ((rc = store_sweep_lease(s, ST_EXPIRE_SEL, now, "expire", 0,
+		    "expired")) != 0)
+			return rc;
+		(*n)++;
+	}
+	while ((src = store_sweep_next(s, ST_ORPHAN_SEL, now,
+	    "orphan: select")) != 0) {
+		if (src < 0)
+			return src;
+		if ((rc = store_sweep_lease(s, ST_ORPHAN_SEL, now, "orphan", 1,
+		    "freed: its holder's connection closed and it was not "
+		    "re-attached within the grace")) != 0)
+			return rc;
+		(*n)++;
+	}
+	while ((src = store_sweep_next(s, ST_LINGER_SEL, now,
+	    "linger: select")) != 0) {
+		if (src < 0)
+			return src;
+		sel = s->st[ST_LINGER_SEL];
+		seat_id = sqlite3_column_int64(sel, 0);
+		store_col_copy(sel, 1, principal, sizeof(principal));
+		store_col_copy(sel, 2, host, sizeof(host));
+		store_col_copy(sel, 3, product, sizeof(product));
+		pool_id = sqlite3_column_int64(sel, 4);
+		count = sqlite3_column_int64(sel, 5);
+		store_st_done(sel);
+		sel = s->st[ST_SEAT_DEL];
+		if (sqlite3_bind_int64(sel, 1, seat_id) != SQLITE_OK ||
+		    sqlite3_step(sel) != SQLITE_DONE) {
+			store_st_done(sel);
+			return store_dberr(s, "linger: delete");
+		}
+		store_st_done(sel);
+		log_msg(LOG_INFO, "lingering seat of %s for %s (%" PRId64
+		    " seat(s)) freed", principal, product, count);
+		memset(&ev, 0, sizeof(ev));
+		ev.ts = now;
+		ev.kind = "linger";
+		ev.principal = principal;
+		ev.host = host;
+		ev.product = product;
+		ev.pool_id = pool_id;
+		ev.count = count;
+		ev.has_seats = 1;
+		ev.seats = -count;
+		if ((rc = store_event(s, &ev)) != 0)
+			return rc;
+		(*n)++;
+	}
+	sel = s->st[ST_REVOKED_PRUNE];
+	if (sqlite3_bind_int64(sel, 1, now - LIMIT_REVOKED_KEEP_S) !=
+	    SQLITE_OK || sqlite3_step(sel) != SQLITE_DONE)
+		rc = store_dberr(s, "revoked: prune");
+	store_st_done(sel);
+	return rc;
+}
+
+/* The product's counted seats in use and in total, for a reply. */
+static int
+store_product_totals(struct store *s, const char *product, int64_t now,
+    uint32_t *in_use, uint32_t *total)
+{
+	sqlite3_stmt *st = s->st[ST_PRODUCT_TOTALS];
+	int64_t t = 0, u = 0;
+	int rc = XLICEN_OK, src;
+
+	*in_use = *total = 0;
+	if (store_st_text(st, 1, product) != SQLITE_OK) {
+		rc = store_dberr(s, "totals: bind");
+		goto out;
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_pool_dates(sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), now) != 0)
+			continue;
+		t += sqlite3_column_int64(st, 0);
+		u += sqlite3_column_int64(st, 3);
+	}
+	if (src != SQLITE_DONE)
+		rc = store_dberr(s, "totals: select");
+	*in_use = store_clamp_u32(u);
+	*total = store_clamp_u32(t);
+out:
+	store_st_done(st);
+	return rc;
+}
+
+/*
+ * Why a lease could not be touched: REVOKED to the owner of a lease an
+ * administrator removed, NO_LEASE if it is gone or past its expiry, else
+ * NOT_OWNER (which is audited: someone tried another principal's lease).
+ * Called inside the caller's transaction; commits the audit record.
+ */
+static int
+store_lease_refused(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, const char *op)
+{
+	sqlite3_stmt *st = s->st[ST_LEASE_GET];
+	struct store_event ev;
+	char owner[LIMIT_STRING + 1], product[LICENSE_NAME_MAX + 1];
+	int rc, src;
+
+	if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+		rc = store_dberr(s, "lease: bind");
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE ||
+	    (src == SQLITE_ROW && sqlite3_column_int64(st, 1) <= now)) {
+		store_st_done(st);
+		st = s->st[ST_REVOKED_GET];
+		rc = XLICEN_E_NO_LEASE;
+		if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+			rc = store_dberr(s, "revoked: bind");
+			goto out;
+		}
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW && strcmp((const char *)
+		    sqlite3_column_text(st, 0), principal) == 0)
+			rc = XLICEN_E_REVOKED;
+		else if (src != SQLITE_ROW && src != SQLITE_DONE)
+			rc = store_dberr(s, "revoked: select");
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = store_dberr(s, "lease: select");
+		goto out;
+	}
+	store_col_copy(st, 0, owner, sizeof(owner));
+	store_col_copy(st, 6, product, sizeof(product));
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "deny";
+	ev.principal = principal;
+	ev.product = product;
+	ev.lease_id = lease_id;
+	ev.pool_id = sqlite3_column_int64(st, 4);
+	ev.code = XLICEN_E_NOT_OWNER;
+	ev.detail = op;
+	store_st_done(st);
+	st = NULL;
+	log_msg(LOG_NOTICE, "%s refused: %s tried lease %s of %s", op,
+	    principal, lease_id, owner);
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	rc = XLICEN_E_NOT_OWNER;
+out:
+	store_st_done(st);
+	return rc;
+}
+
+/* A heartbeat written at once: the refusals (NOT_OWNER is audited) and
+ * whatever the fast path of store_heartbeat cannot decide alone. */
+static int
+store_heartbeat_write(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int64_t *expires)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t exp = 0;
+	int rc, in_tx = 0, src, b = SQLITE_OK;
+
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	/* The common case in one statement; only a refusal looks closer. */
+	st = s->st[ST_HB_UPDATE];
+	b |= store_st_text(st, 1, lease_id);
+	b |= sqlite3_bind_int64(st, 2, now);
+	b |= store_st_text(st, 3, principal);
+	if (b != SQLITE_OK) {
+		rc = store_dberr(s, "heartbeat: bind");
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		exp = sqlite3_column_int64(st, 0);
+		src = sqlite3_step(st);
+	} else if (src == SQLITE_DONE) {
+		store_st_done(st);
+		st = NULL;
+		rc = store_lease_refused(s, principal, lease_id, now,
+		    "heartbeat");
+		if (rc == XLICEN_E_NOT_OWNER)
+			in_tx = 0;	/* committed its audit record */
+		goto out;
+	}
+	if (src != SQLITE_DONE) {
+		rc = store_dberr(s, "heartbeat: update");
+		goto out;
+	}
+	store_st_done(st);
+	st = NULL;
+	if ((rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (expires != NULL)
+		*expires = exp;
+out:
+	store_st_done(st);
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+/* A lease of principal, not past its expiry, read inside the caller's
+ * transaction; otherwise the refusal (committed if audited). */
+struct lease_row {
+	char owner[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	char product[LICENSE_NAME_MAX + 1];
+	char version[LICENSE_VERSION_MAX + 1];
+	int64_t pool_id;
+	int64_t count;
+	int64_t seat_id;
+	int64_t ttl_s;
+	int64_t hb_s;
+};
+
+static int
+store_lease_get(struct store *s, const char *principal, const char *lease_id,
+    int64_t now, const char *op, struct lease_row *lr, int *committed)
+{
+	sqlite3_stmt *get = s->st[ST_LEASE_GET];
+	int rc = XLICEN_OK, src;
+
+	*committed = 0;
+	memset(lr, 0, sizeof(*lr));
+	if (store_st_text(get, 1, lease_id) != SQLITE_OK) {
+		store_st_done(get);
+		return store_dberr(s, "lease: bind");
+	}
+	src = sqlite3_step(get);
+	if (src == SQLITE_DONE || (src == SQLITE_ROW &&
+	    (sqlite3_column_int64(get, 1) <= now || (principal != NULL &&
+	    strcmp((const char *)sqlite3_column_text(get, 0), principal) !=
+	    0)))) {
+		store_st_done(get);
+		if (principal == NULL)
+			return XLICEN_E_NO_LEASE;
+		rc = store_lease_refused(s, principal, lease_id, now, op);
+		*committed = rc == XLICEN_E_NOT_OWNER;
+		return rc;
+	}
+	if (src != SQLITE_ROW) {
+		store_st_done(get);
+		return store_dberr(s, "lease: select");
+	}
+	store_col_copy(get, 0, lr->owner, sizeof(lr->owner));
+	store_col_copy(get, 2, lr->host, sizeof(lr->host));
+	store_col_copy(get, 3, lr->display, sizeof(lr->display));
+	lr->pool_id = sqlite3_column_int64(get, 4);
+	lr->count = sqlite3_column_int64(get, 5);
+	store_col_copy(get, 6, lr->product, sizeof(lr->product));
+	lr->seat_id = sqlite3_column_int64(get, 7);
+	lr->ttl_s = sqlite3_column_int64(get, 8);
+	lr->hb_s = sqlite3_column_int64(get, 9);
+	store_col_copy(get, 10, lr->version, sizeof(lr->version));
+	store_st_done(get);
+	return XLICEN_OK;
+}
+
+/*
+ * The common case costs one indexed read and no write: the lease exists,
+ * is the caller's and has not expired, so the new expiry is answered at
+ * once and kept in memory; the next operation that writes, or store_flush
+ * within a second, writes it.  A heartbeat is not a grant: the heartbeats
+ * of the last second that a crash may lose cost nothing because the
+ * server extends every lease by one TTL when it starts
+ * (store_extend_leases).
+ */
+int
+store_heartbeat(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int64_t *expires)
+{
+	sqlite3_stmt *st;
+	struct store_hb *e;
+	const unsigned char *owner;
+	int64_t ttl, exp;
+	int rc, src, mine, orphan;
+
+	if (expires != NULL)
+		*expires = 0;
+	if (s == NULL || principal == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+	if (strlen(lease_id) != STORE_LEASE_ID_LEN)
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	st = s->st[ST_HB_GET];
+	if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+		rc = store_dberr(s, "heartbeat: bind");
+		store_st_done(st);
+		return rc;
+	}
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		store_st_done(st);
+		if (src != SQLITE_DONE)
+			return store_dberr(s, "heartbeat: select");
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	}
+	owner = sqlite3_column_text(st, 0);
+	mine = owner != NULL && strcmp((const char *)owner, principal) == 0;
+	ttl = sqlite3_column_int64(st, 1);
+	exp = sqlite3_column_int64(st, 2);
+	orphan = sqlite3_column_int64(st, 3) != 0;
+	store_st_done(st);
+	if (s->hb_n > 0 && (e = store_hb_slot(s, lease_id))->id[0] != '\0')
+		exp = e->expires;
+	/* An orphan's heartbeat re-attaches it: written at once, so that
+	 * its grace is over in the database too. */
+	if (!mine || exp <= now || orphan)
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires);
+	if ((rc = store_hb_put(s, lease_id, now, now + ttl)) != 0)
+		return rc;
+	if (expires != NULL)
+		*expires = now + ttl;
+	return XLICEN_OK;
+}
+
+int
+store_release(struct store *s, const char *principal,
+    const char *lease_id, int64_t now, int *freed)
+{
+	struct store_event ev;
+	struct lease_row lr;
+	int64_t delta = 0;
+	int rc, in_tx = 0, committed;
+
+	if (freed != NULL)
+		*freed = 0;
+	if (s == NULL || principal == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+
+	if ((rc = store_begin_light(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_lease_get(s, principal, lease_id, now, "release", &lr,
+	    &committed)) != 0) {
+		if (committed)
+			in_tx = 0;
+		goto out;
+	}
+	if ((rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now, 1,
+	    &delta)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "release";
+	ev.principal = principal;
+	ev.host = lr.host;
+	ev.display = lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (freed != NULL)
+		*freed = delta < 0;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_remove(struct store *s, const char *admin, const char *lease_id,
+    int64_t now, char *owner, size_t ownerlen)
+{
+	sqlite3_stmt *st;
+	struct store_event ev;
+	struct lease_row lr;
+	char detail[LIMIT_STRING + 16];
+	int64_t delta = 0;
+	int rc, in_tx = 0, committed, b = SQLITE_OK;
+
+	if (owner != NULL && ownerlen > 0)
+		owner[0] = '\0';
+	if (s == NULL || admin == NULL || lease_id == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_lease_get(s, NULL, lease_id, now, "remove", &lr,
+	    &committed)) != 0)
+		goto out;
+	if ((rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now, 0,
+	    &delta)) != 0)
+		goto out;
+	st = s->st[ST_REVOKED_INS];
+	b |= store_st_text(st, 1, lease_id);
+	b |= store_st_text(st, 2, lr.owner);
+	b |= sqlite3_bind_int64(st, 3, now);
+	b |= store_st_text(st, 4, admin);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_st_done(st);
+		rc = store_dberr(s, "remove: revoked");
+		goto out;
+	}
+	store_st_done(st);
+	snprintf(detail, sizeof(detail), "by %s", admin);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "remove";
+	ev.principal = lr.owner;
+	ev.host = lr.host;
+	ev.display = lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.detail = detail;
+	ev.has_seats = 1;
+	ev.seats = delta;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (owner != NULL && ownerlen > 0)
+		snprintf(owner, ownerlen, "%s", lr.owner);
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_reclaim(struct store *s, const char *principal, const char *lease_id,
+    const char *host, const char *display, uint32_t pid, int64_t now,
+    struct store_grant *out)
+{
+	sqlite3_stmt *st;
+	struct store_event ev;
+	struct lease_row lr;
+	int64_t exp = 0;
+	int rc, in_tx = 0, committed, b = SQLITE_OK;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL || principal == NULL || lease_id == NULL || out == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_lease_get(s, principal, lease_id, now, "reclaim", &lr,
+	    &committed)) != 0) {
+		if (committed)
+			in_tx = 0;
+		goto out;
+	}
+	st = s->st[ST_RECLAIM_UPDATE];
+	b |= store_st_text(st, 1, lease_id);
+	b |= sqlite3_bind_int64(st, 2, now);
+	b |= sqlite3_bind_int64(st, 3, pid);
+	b |= store_st_text(st, 4, host);
+	b |= store_st_text(st, 5, display);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		store_st_done(st);
+		rc = store_dberr(s, "reclaim: update");
+		goto out;
+	}
+	exp = sqlite3_column_int64(st, 0);
+	(void)sqlite3_step(st);
+	store_st_done(st);
+	if ((rc = store_product_totals(s, lr.product, now, &out->in_use,
+	    &out->total)) != 0)
+		goto out;
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = now;
+	ev.kind = "reclaim";
+	ev.principal = principal;
+	ev.host = host != NULL ? host : lr.host;
+	ev.display = display != NULL ? display : lr.display;
+	ev.product = lr.product;
+	ev.version = lr.version[0] != '\0' ? lr.version : NULL;
+	ev.lease_id = lease_id;
+	ev.pool_id = lr.pool_id;
+	ev.count = lr.count;
+	ev.has_seats = 1;
+	ev.seats = 0;
+	if ((rc = store_event(s, &ev)) != 0 || (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	memcpy(out->lease_id, lease_id, strnlen(lease_id, LIMIT_LEASE_ID));
+	out->expires = exp;
+	out->ttl_s = (uint32_t)lr.ttl_s;
+	out->heartbeat_s = lr.hb_s > 0 ? (uint32_t)lr.hb_s :
+	    (uint32_t)(lr.ttl_s / 3 > 0 ? lr.ttl_s / 3 : 1);
+	out->pool_id = lr.pool_id;
+out:
+	if (in_tx)
+		store_rollback(s);
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+store_expire(struct store *s, int64_t now, int *n)
+{
+	int rc, in_tx = 0, found = 0;
+
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin_light(s)) != 0)
+		goto out;
+	in_tx = 1;
+	if ((rc = store_sweep(s, now, &found)) != 0 ||
+	    (rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (n != NULL)
+		*n = found;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int64_t
+store_next_expiry(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	(void)store_hb_write(s);
+	st = s->st[ST_NEXT_EXPIRY];
+	if (sqlite3_step(st) != SQLITE_ROW)
+		(void)store_dberr(s, "next expiry");
+	else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	store_st_done(st);
+	return v;
+}
+
+int
+store_orphan(struct store *s, const char *const *lease_ids, size_t n,
+    int64_t now, uint32_t grace_s, size_t *orphaned)
+{
+	sqlite3_stmt *st;
+	size_t i, done = 0;
+	int rc, in_tx = 0;
+
+	if (orphaned != NULL)
+		*orphaned = 0;
+	if (s == NULL || (n > 0 && lease_ids == NULL))
+		return XLICEN_E_INVALID;
+	if (n == 0 || grace_s == 0)
+		return XLICEN_OK;
+	/* Not synced: a grace lost to a power cut leaves the TTL. */
+	if ((rc = store_begin_light(s)) != 0)
+		goto out;
+	in_tx = 1;
+	st = s->st[ST_ORPHAN_SET];
+	for (i = 0; i < n; i++) {
+		if (store_st_text(st, 1, lease_ids[i]) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, now + grace_s) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			store_st_done(st);
+			rc = store_dberr(s, "orphan: set");
+			goto out;
+		}
+		store_st_done(st);
+		if (sqlite3_changes(s->db) > 0) {
+			log_msg(LOG_INFO, "lease %s: its holder's connection "
+			    "closed; freed in %u s unless re-attached",
+			    lease_ids[i], grace_s);
+			done++;
+		}
+	}
+	if ((rc = store_commit(s)) != 0)
+		goto out;
+	in_tx = 0;
+	if (orphaned != NULL)
+		*orphaned = done;
+out:
+	if (in_tx)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if ((rc = store_begin_light(s)) != 0)
+		return rc;
+	st = s->st[ST_ORPHAN_REARM];
+	if (sqlite3_bind_int64(st, 1, grace_s > 0 ? now + grace_s : 0) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		rc = store_dberr(s, "orphan: rearm");
+		store_st_done(st);
+		store_rollback(s);
+		return rc;
+	}
+	store_st_done(st);
+	if ((rc = store_commit(s)) != 0)
+		store_rollback(s);
+	return rc;
+}
+
+int
+store_new_lease_id(char id[STORE_LEASE_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[STORE_LEASE_ID_LEN / 2];
+	size_t got = 0, i;
+	ssize_t r;
+
+	while (got < sizeof(raw)) {
+		r = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_ERR, "store: getrandom: %s",
+			    strerror(errno));
+			return XLICEN_E_INTERNAL;
+		}
+		got += (size_t)r;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	id[STORE_LEASE_ID_LEN] = '\0';
+	return XLICEN_OK;
+}
+
+uint32_t
+store_clamp_u32(int64_t v)
+{
+	if (v < 0)
+		return 0;
+	if (v > (int64_t)UINT32_MAX)
+		return UINT32_MAX;
+	return (uint32_t)v;
+}
