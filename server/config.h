@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server.h"
-
 #define CONFIG_DEFAULT_PATH	"/etc/gss-xlicen/gss-xlicend.conf"
 #define CONFIG_DEFAULT_USER	"gss-xlicen"
 #define CONFIG_DEFAULT_PID_FILE	"/run/gss-xlicend.pid"
@@ -38,6 +36,48 @@ enum config_log {
 	CONFIG_LOG_DEFAULT = 0,	/* stderr in the foreground, else syslog */
 	CONFIG_LOG_STDERR = 1,
 	CONFIG_LOG_SYSLOG = 2,
+};
+
+/* Most [server] listen addresses (and listening sockets). */
+#define SERVER_MAX_LISTEN 16
+
+struct config_str;
+
+/* The settings: config_defaults, then config_load, then command-line
+ * options (main.c). */
+struct server_config {
+	const char *listen[SERVER_MAX_LISTEN];	/* "addr:port", "[v6]:port" */
+	int nlisten;
+	const char *keytab;		/* NULL: the GSS default */
+	const char *service;		/* acceptor name "svc@host"; NULL: any key */
+	const char *database;
+	const char *licdir;
+	const char *keydir;
+	uint32_t lease_ttl_s;
+	uint32_t heartbeat_s;
+	uint32_t orphan_grace_s;	/* a lease of a connection its client
+					 * ended is freed after this; 0 never */
+	uint32_t handshake_ms;
+	uint32_t idle_ms;
+	uint32_t conn_total;
+	uint32_t conn_per_peer;
+	uint32_t frame_postauth;
+	uint32_t conn_unauth;		/* in HELLO or CONTEXT, all peers */
+	uint32_t conn_unauth_per_peer;
+	uint32_t frame_budget;		/* bytes in partly received frames */
+	int foreground;
+	/* Daemon settings (server/config.c, server/main.c, server/privs.c). */
+	const char *user;		/* drop to this user if root; NULL: the
+					 * default "gss-xlicen", if it exists */
+	const char *group;		/* NULL: the user's primary group */
+	const char *pid_file;		/* written when daemonising */
+	int log_target;			/* enum config_log */
+	const char *policy;		/* policy file (policy.h); NULL: none */
+	int verify_host;		/* a CHECKOUT's HOST must resolve to the
+					 * peer's address (hostcheck.c) */
+	uint32_t queue_per_principal;	/* queued checkouts one principal may
+					 * have per product */
+	struct config_str *owned;	/* strings config.c allocated */
 };
 
 /*

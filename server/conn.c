@@ -2,6 +2,11 @@
  * One client connection: HELLO -> CONTEXT -> OPEN -> CLOSING.  Every frame
  * is checked against the state it arrives in; anything malformed or out of
  * place closes this connection with an ALERT and nothing else.
+ *
+ * Also the books kept on all connections: how many each peer address has
+ * open and which are still handshaking, oldest first (loop.c decides from
+ * them whom to admit or evict), and the ALERT SHUTDOWN every connection
+ * gets when the server stops.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +19,7 @@
 
 #include "err.h"
 #include "gssx.h"
+#include "hash.h"
 #include "limits.h"
 #include "log.h"
 #include "server.h"
@@ -58,6 +64,182 @@ conn_set_deadline(struct conn *c, int64_t ms)
 	c->deadline_ms = server_now_ms() + ms;
 	if (c->deadline_ms < c->srv->conn_deadline_ms)
 		c->srv->conn_deadline_ms = c->deadline_ms;
+}
+
+/* ---- per-peer counts and handshakes (admission: loop.c) ---- */
+
+/* The slot of addr, or the empty one where it would go. */
+static struct peer_slot *
+conn_peer_slot(struct peer_slot *t, size_t cap, const char *addr)
+{
+	size_t i = (size_t)hash_str(addr) & (cap - 1);
+
+	while (t[i].addr[0] != '\0' && strcmp(t[i].addr, addr) != 0)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+struct peer_slot *
+conn_peer_find(const struct server *srv, const char *addr)
+{
+	struct peer_slot *e;
+
+	if (srv->peers_cap == 0)
+		return NULL;
+	e = conn_peer_slot(srv->peers, srv->peers_cap, addr);
+	return e->addr[0] != '\0' ? e : NULL;
+}
+
+int
+conn_peer_add(struct server *srv, const char *addr)
+{
+	struct peer_slot *t, *e;
+	size_t cap, i;
+
+	if (2 * (srv->peers_n + 1) > srv->peers_cap) {
+		cap = srv->peers_cap != 0 ? 2 * srv->peers_cap : 64;
+		if ((t = calloc(cap, sizeof(*t))) == NULL)
+			return XLICEN_E_NOMEM;
+		for (i = 0; i < srv->peers_cap; i++)
+			if (srv->peers[i].addr[0] != '\0')
+				*conn_peer_slot(t, cap, srv->peers[i].addr) =
+				    srv->peers[i];
+		free(srv->peers);
+		srv->peers = t;
+		srv->peers_cap = cap;
+	}
+	e = conn_peer_slot(srv->peers, srv->peers_cap, addr);
+	if (e->addr[0] == '\0') {
+		snprintf(e->addr, sizeof(e->addr), "%s", addr);
+		e->n = 0;
+		srv->peers_n++;
+	}
+	e->n++;
+	return XLICEN_OK;
+}
+
+void
+conn_peer_gone(struct server *srv, const char *addr)
+{
+	struct peer_slot *t = srv->peers;
+	size_t mask = srv->peers_cap - 1, i, j, home;
+
+	if (srv->peers_cap == 0)
+		return;
+	i = (size_t)(conn_peer_slot(t, srv->peers_cap, addr) - t);
+	if (t[i].addr[0] == '\0' || --t[i].n > 0)
+		return;
+	/* Empty slot i and pull back the entries of the run after it that
+	 * could not be found past the hole. */
+	t[i].addr[0] = '\0';
+	srv->peers_n--;
+	for (j = (i + 1) & mask; t[j].addr[0] != '\0'; j = (j + 1) & mask) {
+		home = (size_t)hash_str(t[j].addr) & mask;
+		/* Leave j where it is if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t[i] = t[j];
+		t[j].addr[0] = '\0';
+		i = j;
+	}
+}
+
+/*
+ * Handshakes are kept in two tiers, each oldest first, for the server and
+ * for each peer: tier 0, not a word yet; tier 1, a good HELLO answered
+ * (CONTEXT).  Eviction takes the oldest of tier 0 first, so that a real
+ * client (which sends its HELLO at once) outlives any number of silent
+ * connections opened after it.
+ */
+static void
+conn_hs_link(struct conn *c, struct peer_slot *e, int tier)
+{
+	struct server *srv = c->srv;
+
+	c->handshaking = 1 + tier;
+	c->unext = NULL;
+	c->uprev = srv->hs_new[tier];
+	if (srv->hs_new[tier] != NULL)
+		srv->hs_new[tier]->unext = c;
+	else
+		srv->hs_old[tier] = c;
+	srv->hs_new[tier] = c;
+	c->pnext = NULL;
+	c->pprev = e->unew[tier];
+	if (e->unew[tier] != NULL)
+		e->unew[tier]->pnext = c;
+	else
+		e->uold[tier] = c;
+	e->unew[tier] = c;
+}
+
+static void
+conn_hs_unlink(struct conn *c, struct peer_slot *e)
+{
+	struct server *srv = c->srv;
+	int tier = c->handshaking - 1;
+
+	if (c->uprev != NULL)
+		c->uprev->unext = c->unext;
+	else
+		srv->hs_old[tier] = c->unext;
+	if (c->unext != NULL)
+		c->unext->uprev = c->uprev;
+	else
+		srv->hs_new[tier] = c->uprev;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		e->uold[tier] = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	else
+		e->unew[tier] = c->pprev;
+	c->uprev = c->unext = c->pprev = c->pnext = NULL;
+	c->handshaking = 0;
+}
+
+void
+conn_handshake_start(struct conn *c)
+{
+	struct peer_slot *e = conn_peer_find(c->srv, c->peer_addr);
+
+	conn_hs_link(c, e, 0);
+	c->srv->nhandshakes++;
+	e->nu++;
+}
+
+/* c's HELLO was answered: among handshakes it is evicted after every
+ * silent one. */
+static void
+conn_handshake_progress(struct conn *c)
+{
+	struct peer_slot *e = conn_peer_find(c->srv, c->peer_addr);
+
+	if (c->handshaking != 1 || e == NULL)
+		return;
+	conn_hs_unlink(c, e);
+	conn_hs_link(c, e, 1);
+}
+
+/* c leaves HELLO/CONTEXT (authenticated, or freed): it no longer counts
+ * towards the handshake caps and can no longer be evicted.  Idempotent. */
+static void
+conn_handshake_done(struct conn *c)
+{
+	struct peer_slot *e = conn_peer_find(c->srv, c->peer_addr);
+
+	if (!c->handshaking || e == NULL)
+		return;
+	conn_hs_unlink(c, e);
+	c->srv->nhandshakes--;
+	e->nu--;
+}
+
+void
+conn_note(struct server *srv, enum loop_cause cause)
+{
+	srv->refused[cause]++;
 }
 
 struct conn *
@@ -110,8 +292,8 @@ conn_free(struct conn *c)
 		return;
 	srv = c->srv;
 	handlers_conn_closed(c);
-	loop_handshake_done(c);
-	loop_peer_gone(srv, c->peer_addr);
+	conn_handshake_done(c);
+	conn_peer_gone(srv, c->peer_addr);
 	conn_unqueue(c);
 	conn_unhold(c);
 	if (c->prev != NULL)
@@ -255,7 +437,7 @@ conn_alert_ex(struct conn *c, int code, const char *reason, int log,
 		    err_name(code), err_str(code), reason != NULL ? ": " : "",
 		    reason != NULL ? reason : "");
 	else
-		loop_note(c->srv, cause);
+		conn_note(c->srv, cause);
 	if (frame_alert_encode(&c->out, code, reason) != 0)
 		buf_reset(&c->out);
 	c->state = CONN_CLOSING;
@@ -293,7 +475,7 @@ conn_on_hello(struct conn *c, const struct frame *f)
 	if ((rc = frame_hello_server_encode(&c->out, &sh)) != 0)
 		return rc;
 	c->state = CONN_CONTEXT;
-	loop_handshake_progress(c);
+	conn_handshake_progress(c);
 	return 0;
 }
 
@@ -337,7 +519,7 @@ conn_on_context(struct conn *c, const struct frame *f)
 	c->ctx_expires = (int64_t)time(NULL) +
 	    (time_rec == GSS_C_INDEFINITE ? 86400 : (int64_t)time_rec);
 	c->state = CONN_OPEN;
-	loop_handshake_done(c);
+	conn_handshake_done(c);
 	conn_set_deadline(c, c->srv->cfg.idle_ms);
 	frame_dec_set_max(&c->dec, c->srv->cfg.frame_postauth);
 	log_msg(LOG_INFO, "%s: authenticated %s", c->peer, c->principal);
@@ -631,4 +813,31 @@ conn_on_timeout(struct conn *c)
 		    "in time", 0, LOOP_CLOSE_HANDSHAKE_TIMEOUT);
 	if (conn_flush(c) != 0)
 		conn_free(c);
+}
+
+void
+conn_shutdown_all(struct server *srv)
+{
+	/*
+	 * Every grant is already committed and synced; tell clients and go.
+	 * Whatever is still queued for a client (the OK of an admin SHUTDOWN,
+	 * a late GRANT) goes out first, then the ALERT, best effort.
+	 */
+	while (srv->conns != NULL) {
+		struct conn *c = srv->conns;
+
+		/* Not what waits for a sync that failed. */
+		if (c->state != CONN_CLOSING && c->hold <= srv->synced) {
+			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
+			    "server is shutting down") == 0 &&
+			    c->out.len > c->out_off)
+				(void)send(c->fd, c->out.data + c->out_off,
+				    c->out.len - c->out_off,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		conn_free(c);
+	}
+	free(srv->peers);
+	srv->peers = NULL;
+	srv->peers_cap = srv->peers_n = 0;
 }

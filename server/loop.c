@@ -1,7 +1,9 @@
 /*
  * The event loop: one epoll set for the listening sockets, a signalfd and
  * every connection; no thread or process per client.  Timers (handshake
- * and idle deadlines, lease expiry) are checked each time round.
+ * and idle deadlines, lease expiry) are checked each time round.  Accept
+ * admits or refuses a client against the connection caps, from the
+ * counts conn.c keeps; rereading the licenses is reload.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +22,6 @@
 #include <sys/socket.h>
 
 #include "err.h"
-#include "hash.h"
-#include "licenses.h"
 #include "limits.h"
 #include "log.h"
 #include "policy.h"
@@ -32,15 +32,6 @@
 #define LOOP_TAG_SIGNAL	((void *)1)
 #define LOOP_TAG_LISTEN	((void *)2)
 #define LOOP_TAG_SYNC	((void *)3)
-
-int64_t
-server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "addr:port" or "[v6addr]:port" or "port" -> host and port strings. */
 static int
@@ -169,129 +160,6 @@ loop_listen(struct server *srv)
 	return 0;
 }
 
-/* Read the licenses into the store; the summary goes to sum. */
-static int
-loop_sync_licenses(struct server *srv, char *sum, size_t sumlen)
-{
-	struct license *lics = NULL;
-	size_t n = 0, nbad = 0;
-	int rc;
-
-	if ((rc = licenses_load_dir(srv->cfg.licdir, srv->cfg.keydir, &lics,
-	    &n, &nbad)) != 0) {
-		snprintf(sum, sumlen, "cannot read license directory %s: %s",
-		    srv->cfg.licdir, err_str(rc));
-		log_msg(LOG_ERR, "%s", sum);
-		return rc;
-	}
-	rc = store_sync_pools(srv->store, lics, n, (int64_t)time(NULL));
-	free(lics);
-	if (rc != 0) {
-		snprintf(sum, sumlen, "cannot store the licenses: %s",
-		    err_str(rc));
-		return rc;
-	}
-	snprintf(sum, sumlen, "loaded %zu license(s) from %s, refused %zu", n,
-	    srv->cfg.licdir, nbad);
-	log_msg(LOG_INFO, "%s", sum);
-	return 0;
-}
-
-/* Read the policy file, if one is configured; *out NULL if none. */
-static int
-loop_read_policy(struct server *srv, struct policy **out, char *err,
-    size_t errlen)
-{
-	const char *path = srv->cfg.policy;
-	int rc;
-
-	*out = NULL;
-	if (path == NULL)
-		return 0;
-	if ((rc = policy_load(path, out, err, errlen)) != 0) {
-		log_msg(LOG_ERR, "policy %s", err);
-		return rc;
-	}
-	log_msg(LOG_INFO, "policy %s read", path);
-	return 0;
-}
-
-int
-server_load_licenses(struct server *srv)
-{
-	struct policy *p = NULL;
-	char err[512];
-	int rc;
-
-	/* The same judgement as server_reload's. */
-	if ((rc = licenses_check_keydir(srv->cfg.keydir, err,
-	    sizeof(err))) != 0)
-		return rc;
-	if ((rc = loop_read_policy(srv, &p, err, sizeof(err))) != 0)
-		return rc;
-	policy_free(srv->policy);
-	srv->policy = p;
-	return loop_sync_licenses(srv, err, sizeof(err));
-}
-
-int
-server_reload(struct server *srv, char *err, size_t errlen)
-{
-	struct policy *p = NULL;
-	char sum[256], local[512];
-	int rc;
-
-	if (err == NULL || errlen == 0) {
-		/* SIGHUP: nobody to tell but the log. */
-		err = local;
-		errlen = sizeof(local);
-	}
-	err[0] = '\0';
-	/* Judged as at start (server_load_licenses); refused, nothing
-	 * changes. */
-	if ((rc = licenses_check_keydir(srv->cfg.keydir, err, errlen)) != 0) {
-		log_msg(LOG_ERR, "reread refused: the policy and the licenses "
-		    "stay as they were");
-		return rc;
-	}
-	/* The policy first: a bad one leaves everything as it was. */
-	if ((rc = loop_read_policy(srv, &p, err, errlen)) != 0) {
-		log_msg(LOG_ERR, "reread: the policy stays as it was");
-		return rc;
-	}
-	if (srv->cfg.policy != NULL) {
-		policy_free(srv->policy);
-		srv->policy = p;
-	}
-	if ((rc = loop_sync_licenses(srv, sum, sizeof(sum))) != 0) {
-		if (err != NULL)
-			snprintf(err, errlen, "%s", sum);
-		return rc;
-	}
-	if (err != NULL)
-		snprintf(err, errlen, "%s%s%s", sum, srv->cfg.policy != NULL ?
-		    "; policy reread from " : "", srv->cfg.policy != NULL ?
-		    srv->cfg.policy : "");
-	/* New seats (and a new policy) may let queued checkouts in. */
-	handlers_seats_freed(srv);
-	srv->next_expiry = store_next_expiry(srv->store);
-	return 0;
-}
-
-/*
- * Connections per peer address, for [limits] max_connections_per_peer,
- * without a walk of every connection at each accept (with 10,000 open
- * that walk made establishing them quadratic).  Linear probing; a slot
- * whose count drops to 0 is emptied by backward shifting, so that the
- * table holds only the addresses connected now.
- */
-struct peer_slot {
-	char addr[48];		/* "" = empty */
-	uint32_t n;
-	uint32_t nu;		/* of them in HELLO or CONTEXT */
-	struct conn *uold[2], *unew[2];	/* those, by tier, oldest first */
-};
-
 /*
  * The key of a peer for the per-peer caps: an IPv4 address as it is, an
  * IPv6 address cut to its LIMIT_PEER_V6_PREFIX-bit prefix ("p::/64"): one
@@ -320,84 +188,6 @@ loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen)
 	}
 }
 
-/* The slot of addr, or the empty one where it would go. */
-static struct peer_slot *
-peer_slot(struct peer_slot *t, size_t cap, const char *addr)
-{
-	size_t i = (size_t)hash_str(addr) & (cap - 1);
-
-	while (t[i].addr[0] != '\0' && strcmp(t[i].addr, addr) != 0)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
-/* addr's slot, or NULL if it has no connection. */
-static struct peer_slot *
-loop_peer_find(const struct server *srv, const char *addr)
-{
-	struct peer_slot *e;
-
-	if (srv->peers_cap == 0)
-		return NULL;
-	e = peer_slot(srv->peers, srv->peers_cap, addr);
-	return e->addr[0] != '\0' ? e : NULL;
-}
-
-/* One more connection from addr; XLICEN_E_NOMEM. */
-static int
-loop_peer_add(struct server *srv, const char *addr)
-{
-	struct peer_slot *t, *e;
-	size_t cap, i;
-
-	if (2 * (srv->peers_n + 1) > srv->peers_cap) {
-		cap = srv->peers_cap != 0 ? 2 * srv->peers_cap : 64;
-		if ((t = calloc(cap, sizeof(*t))) == NULL)
-			return XLICEN_E_NOMEM;
-		for (i = 0; i < srv->peers_cap; i++)
-			if (srv->peers[i].addr[0] != '\0')
-				*peer_slot(t, cap, srv->peers[i].addr) =
-				    srv->peers[i];
-		free(srv->peers);
-		srv->peers = t;
-		srv->peers_cap = cap;
-	}
-	e = peer_slot(srv->peers, srv->peers_cap, addr);
-	if (e->addr[0] == '\0') {
-		snprintf(e->addr, sizeof(e->addr), "%s", addr);
-		e->n = 0;
-		srv->peers_n++;
-	}
-	e->n++;
-	return XLICEN_OK;
-}
-
-void
-loop_peer_gone(struct server *srv, const char *addr)
-{
-	struct peer_slot *t = srv->peers;
-	size_t mask = srv->peers_cap - 1, i, j, home;
-
-	if (srv->peers_cap == 0)
-		return;
-	i = (size_t)(peer_slot(t, srv->peers_cap, addr) - t);
-	if (t[i].addr[0] == '\0' || --t[i].n > 0)
-		return;
-	/* Empty slot i and pull back the entries of the run after it that
-	 * could not be found past the hole. */
-	t[i].addr[0] = '\0';
-	srv->peers_n--;
-	for (j = (i + 1) & mask; t[j].addr[0] != '\0'; j = (j + 1) & mask) {
-		home = (size_t)hash_str(t[j].addr) & mask;
-		/* Leave j where it is if its home lies cyclically in (i, j]. */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		t[i] = t[j];
-		t[j].addr[0] = '\0';
-		i = j;
-	}
-}
-
 /* The ALERT BUSY reason of each cause (and its name in the summary). */
 static const char *const loop_cause_text[LOOP_NCAUSES] = {
 	[LOOP_REFUSE_SHUTDOWN] = "server is shutting down",
@@ -417,12 +207,6 @@ static const char *const loop_cause_text[LOOP_NCAUSES] = {
 	[LOOP_CLOSE_HANDSHAKE_TIMEOUT] = "handshake not completed in time",
 	[LOOP_CLOSE_FRAME_BUDGET] = "partial frame budget spent",
 };
-
-void
-loop_note(struct server *srv, enum loop_cause cause)
-{
-	srv->refused[cause]++;
-}
 
 /*
  * One line for what was refused or closed since the last one, at most
@@ -468,97 +252,8 @@ loop_refuse(struct server *srv, int fd, enum loop_cause cause)
 	if (frame_alert_encode(&b, XLICEN_E_BUSY, loop_cause_text[cause]) == 0)
 		(void)send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	buf_free(&b);
-	loop_note(srv, cause);
+	conn_note(srv, cause);
 	close(fd);
-}
-
-/*
- * Handshakes are kept in two tiers, each oldest first, for the server and
- * for each peer: tier 0, not a word yet; tier 1, a good HELLO answered
- * (CONTEXT).  Eviction takes the oldest of tier 0 first, so that a real
- * client (which sends its HELLO at once) outlives any number of silent
- * connections opened after it.
- */
-static void
-loop_hs_link(struct conn *c, struct peer_slot *e, int tier)
-{
-	struct server *srv = c->srv;
-
-	c->handshaking = 1 + tier;
-	c->unext = NULL;
-	c->uprev = srv->hs_new[tier];
-	if (srv->hs_new[tier] != NULL)
-		srv->hs_new[tier]->unext = c;
-	else
-		srv->hs_old[tier] = c;
-	srv->hs_new[tier] = c;
-	c->pnext = NULL;
-	c->pprev = e->unew[tier];
-	if (e->unew[tier] != NULL)
-		e->unew[tier]->pnext = c;
-	else
-		e->uold[tier] = c;
-	e->unew[tier] = c;
-}
-
-static void
-loop_hs_unlink(struct conn *c, struct peer_slot *e)
-{
-	struct server *srv = c->srv;
-	int tier = c->handshaking - 1;
-
-	if (c->uprev != NULL)
-		c->uprev->unext = c->unext;
-	else
-		srv->hs_old[tier] = c->unext;
-	if (c->unext != NULL)
-		c->unext->uprev = c->uprev;
-	else
-		srv->hs_new[tier] = c->uprev;
-	if (c->pprev != NULL)
-		c->pprev->pnext = c->pnext;
-	else
-		e->uold[tier] = c->pnext;
-	if (c->pnext != NULL)
-		c->pnext->pprev = c->pprev;
-	else
-		e->unew[tier] = c->pprev;
-	c->uprev = c->unext = c->pprev = c->pnext = NULL;
-	c->handshaking = 0;
-}
-
-/* c is a new connection in HELLO (its peer slot made by loop_peer_add). */
-static void
-loop_handshake_start(struct conn *c)
-{
-	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
-
-	loop_hs_link(c, e, 0);
-	c->srv->nhandshakes++;
-	e->nu++;
-}
-
-void
-loop_handshake_progress(struct conn *c)
-{
-	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
-
-	if (c->handshaking != 1 || e == NULL)
-		return;
-	loop_hs_unlink(c, e);
-	loop_hs_link(c, e, 1);
-}
-
-void
-loop_handshake_done(struct conn *c)
-{
-	struct peer_slot *e = loop_peer_find(c->srv, c->peer_addr);
-
-	if (!c->handshaking || e == NULL)
-		return;
-	loop_hs_unlink(c, e);
-	c->srv->nhandshakes--;
-	e->nu--;
 }
 
 /*
@@ -596,7 +291,7 @@ loop_evict(struct conn *c, enum loop_cause cause)
 	if (frame_alert_encode(&b, XLICEN_E_BUSY, loop_cause_text[cause]) == 0)
 		(void)send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	buf_free(&b);
-	loop_note(c->srv, cause);
+	conn_note(c->srv, cause);
 	conn_free(c);
 }
 
@@ -616,7 +311,7 @@ loop_make_room(struct server *srv, const char *addr)
 	struct conn *v;
 
 	/* (Each eviction may move or empty the slot: look it up again.) */
-	while ((e = loop_peer_find(srv, addr)) != NULL &&
+	while ((e = conn_peer_find(srv, addr)) != NULL &&
 	    e->n >= srv->cfg.conn_per_peer) {
 		if ((v = loop_hs_victim(srv, e, 0)) == NULL)
 			return LOOP_REFUSE_PEER;
@@ -624,7 +319,7 @@ loop_make_room(struct server *srv, const char *addr)
 	}
 	/* The handshake caps give way while every candidate is new (the
 	 * other caps bound them); later accepts evict those still silent. */
-	while ((e = loop_peer_find(srv, addr)) != NULL &&
+	while ((e = conn_peer_find(srv, addr)) != NULL &&
 	    e->nu >= srv->cfg.conn_unauth_per_peer &&
 	    (v = loop_hs_victim(srv, e, 1)) != NULL)
 		loop_evict(v, LOOP_EVICT_UNAUTH_PEER);
@@ -696,17 +391,17 @@ loop_accept(struct server *srv, int lfd)
 			loop_refuse(srv, fd, (enum loop_cause)cause);
 			continue;
 		}
-		if (loop_peer_add(srv, addr) != 0) {
-			loop_note(srv, LOOP_REFUSE_NOMEM);
+		if (conn_peer_add(srv, addr) != 0) {
+			conn_note(srv, LOOP_REFUSE_NOMEM);
 			close(fd);
 		} else if ((c = conn_new(srv, fd, peer, addr)) == NULL) {
-			loop_note(srv, LOOP_REFUSE_NOMEM);
-			loop_peer_gone(srv, addr);
+			conn_note(srv, LOOP_REFUSE_NOMEM);
+			conn_peer_gone(srv, addr);
 			close(fd);
 		} else {
 			c->round = srv->round;
 			c->accepted_ms = srv->accept_ms;
-			loop_handshake_start(c);
+			conn_handshake_start(c);
 		}
 	}
 }
@@ -775,7 +470,10 @@ loop_on_signal(struct server *srv)
 			log_msg(LOG_INFO, "SIGHUP: rereading licenses and policy");
 			if (srv->on_reload != NULL)
 				(void)srv->on_reload(srv);
-			(void)server_reload(srv, NULL, 0);
+			/* New seats (and a new policy) may let queued
+			 * checkouts in. */
+			if (server_reload(srv, NULL, 0) == 0)
+				handlers_seats_freed(srv);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -885,33 +583,12 @@ loop_run(struct server *srv)
 	    store_sync_wait(srv->store, srv->last_ticket) == 0)
 		srv->synced = srv->last_ticket;
 
-	/*
-	 * Every grant is already committed and synced; tell clients and go.
-	 * Whatever is still queued for a client (the OK of an admin SHUTDOWN,
-	 * a late GRANT) goes out first, then the ALERT, best effort.
-	 */
-	while (srv->conns != NULL) {
-		struct conn *c = srv->conns;
-
-		/* Not what waits for a sync that failed. */
-		if (c->state != CONN_CLOSING && c->hold <= srv->synced) {
-			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
-			    "server is shutting down") == 0 &&
-			    c->out.len > c->out_off)
-				(void)send(c->fd, c->out.data + c->out_off,
-				    c->out.len - c->out_off,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-		}
-		conn_free(c);
-	}
+	conn_shutdown_all(srv);
 	loop_log_refusals(srv, 1);
 	handlers_free(srv);
 	if (srv->spare_fd >= 0)
 		close(srv->spare_fd);
 	srv->spare_fd = -1;
-	free(srv->peers);
-	srv->peers = NULL;
-	srv->peers_cap = srv->peers_n = 0;
 	policy_free(srv->policy);
 	srv->policy = NULL;
 	return sync_failed ? XLICEN_E_DB : 0;

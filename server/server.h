@@ -1,62 +1,31 @@
 /*
  * The server's shared state and the interfaces between its parts:
  * loop.c (epoll, accept, timers, signals) drives conn.c (one connection's
- * protocol state machine), which hands decoded requests to handlers.c.
+ * protocol state machine, the per-peer counts), which hands decoded
+ * requests to handlers.c (with queue.c, req_list.c and req_admin.c;
+ * handlers_int.h is what they share).  reload.c reads the licenses and
+ * the policy.  Calls go one way, loop -> conn -> handlers -> reload,
+ * except the documented upcall conn_send: a handler answers a queued
+ * checkout or tells a lease's holder later.
  */
 #ifndef XLICEN_SERVER_H
 #define XLICEN_SERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <gssapi/gssapi.h>
 
 #include "buf.h"
+#include "config.h"
 #include "frame.h"
 #include "msg.h"
 #include "store.h"
 
-#define SERVER_MAX_LISTEN 16
-
-struct config_str;
 struct sockaddr;
 struct policy;
 struct handlers_state;
-
-struct server_config {
-	const char *listen[SERVER_MAX_LISTEN];	/* "addr:port", "[v6]:port" */
-	int nlisten;
-	const char *keytab;		/* NULL: the GSS default */
-	const char *service;		/* acceptor name "svc@host"; NULL: any key */
-	const char *database;
-	const char *licdir;
-	const char *keydir;
-	uint32_t lease_ttl_s;
-	uint32_t heartbeat_s;
-	uint32_t orphan_grace_s;	/* a lease of a connection its client
-					 * ended is freed after this; 0 never */
-	uint32_t handshake_ms;
-	uint32_t idle_ms;
-	uint32_t conn_total;
-	uint32_t conn_per_peer;
-	uint32_t frame_postauth;
-	uint32_t conn_unauth;		/* in HELLO or CONTEXT, all peers */
-	uint32_t conn_unauth_per_peer;
-	uint32_t frame_budget;		/* bytes in partly received frames */
-	int foreground;
-	/* Daemon settings (server/config.c, server/main.c, server/privs.c). */
-	const char *user;		/* drop to this user if root; NULL: the
-					 * default "gss-xlicen", if it exists */
-	const char *group;		/* NULL: the user's primary group */
-	const char *pid_file;		/* written when daemonising */
-	int log_target;			/* enum config_log in config.h */
-	const char *policy;		/* policy file (policy.h); NULL: none */
-	int verify_host;		/* a CHECKOUT's HOST must resolve to the
-					 * peer's address (hostcheck.c) */
-	uint32_t queue_per_principal;	/* queued checkouts one principal may
-					 * have per product */
-	struct config_str *owned;	/* strings config.c allocated */
-};
 
 /* Who ended a connection: its client (EOF, reset, its ALERT) or the
  * server (an ALERT of its own, a timeout, shutdown).  Only the leases of a
@@ -93,8 +62,8 @@ struct conn {
 	enum conn_end end;		/* set before conn_free */
 	char peer[64];			/* "addr:port" */
 	char peer_addr[48];		/* per-peer cap key: IPv4 "addr", IPv6
-					 * "prefix::/64" (loop.c) */
-	/* While in HELLO or CONTEXT (loop.c): srv's handshakes and this
+					 * "prefix::/64" (loop_peer_key) */
+	/* While in HELLO or CONTEXT (conn.c): srv's handshakes and this
 	 * peer's, oldest first, so that a full cap evicts the oldest.
 	 * handshaking: 0 no, 1 silent so far, 2 HELLO answered. */
 	int handshaking;
@@ -135,6 +104,20 @@ enum loop_cause {
 	LOOP_NCAUSES
 };
 
+/*
+ * Connections per peer address, for [limits] max_connections_per_peer,
+ * without a walk of every connection at each accept (with 10,000 open
+ * that walk made establishing them quadratic).  Linear probing; a slot
+ * whose count drops to 0 is emptied by backward shifting, so that the
+ * table holds only the addresses connected now (conn.c keeps it).
+ */
+struct peer_slot {
+	char addr[48];		/* "" = empty */
+	uint32_t n;
+	uint32_t nu;		/* of them in HELLO or CONTEXT */
+	struct conn *uold[2], *unew[2];	/* those, by tier, oldest first */
+};
+
 struct server {
 	struct server_config cfg;
 	int epfd;
@@ -147,11 +130,11 @@ struct server {
 	struct store *store;
 	struct conn *conns;
 	size_t nconns;
-	/* Connections per peer address (loop.c): open addressing. */
+	/* Connections per peer address (conn.c): open addressing. */
 	struct peer_slot *peers;
 	size_t peers_cap, peers_n;
-	/* Connections in HELLO or CONTEXT, oldest first (loop.c). */
-	struct conn *hs_old[2], *hs_new[2];	/* by tier (loop.c) */
+	/* Connections in HELLO or CONTEXT, oldest first (conn.c). */
+	struct conn *hs_old[2], *hs_new[2];	/* by tier (conn.c) */
 	size_t nhandshakes;
 	uint64_t round;			/* turns of the event loop */
 	int64_t accept_ms;		/* monotonic, of the current accepts */
@@ -176,7 +159,14 @@ struct server {
 };
 
 /* Monotonic milliseconds. */
-int64_t server_now_ms(void);
+static inline int64_t
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* loop.c */
 /* Bind every cfg->listen address (non-blocking, SO_REUSEADDR); logs each
@@ -185,33 +175,30 @@ int loop_listen(struct server *srv);
 /* Run until SIGTERM/SIGINT (or an admin SHUTDOWN); SIGHUP rereads
  * licenses and policy.  Returns 0 or an error code. */
 int loop_run(struct server *srv);
-/* At start-up: read the policy file (if cfg.policy is set) and load the
- * license directory into the store.  Any error is fatal (logged, naming
- * file, line and key for the policy).  Returns 0 or an error code. */
-int server_load_licenses(struct server *srv);
-/* SIGHUP and admin REREAD: reread the policy and the licenses, keeping
- * every lease.  A policy with an error is not applied (the running one
- * stays); err (errlen bytes) gets the error or a one-line summary.  Seats
- * added are offered to the queue.  Returns 0, XLICEN_E_CONFIG or another
- * error code. */
-int server_reload(struct server *srv, char *err, size_t errlen);
 /* The per-peer cap key of a client address into key (keylen >= 48): an
  * IPv4 address as is ("192.0.2.1"), an IPv6 address as its
  * LIMIT_PEER_V6_PREFIX-bit prefix ("2001:db8:1:2::/64"); "?" otherwise. */
 void loop_peer_key(const struct sockaddr *sa, char *key, size_t keylen);
-/* A connection from addr ends (conn_free): one less for its per-peer
- * count. */
-void loop_peer_gone(struct server *srv, const char *addr);
-/* c leaves HELLO/CONTEXT (authenticated, or freed): it no longer counts
- * towards the handshake caps and can no longer be evicted.  Idempotent. */
-void loop_handshake_done(struct conn *c);
-/* c's HELLO was answered: among handshakes it is evicted after every
- * silent one. */
-void loop_handshake_progress(struct conn *c);
-/* Count a connection closed for cause in the next summary line. */
-void loop_note(struct server *srv, enum loop_cause cause);
 
 /* conn.c */
+/* The per-peer count of peer key addr (loop_peer_key), or NULL if it has
+ * no connection. */
+struct peer_slot *conn_peer_find(const struct server *srv, const char *addr);
+/* One more connection from addr, before conn_new; XLICEN_E_NOMEM. */
+int conn_peer_add(struct server *srv, const char *addr);
+/* A connection from addr ends (conn_free, or a conn_new that failed): one
+ * less for its per-peer count. */
+void conn_peer_gone(struct server *srv, const char *addr);
+/* c, just made by conn_new, enters HELLO: it counts towards the handshake
+ * caps, the youngest of the silent ones. */
+void conn_handshake_start(struct conn *c);
+/* Count a connection refused or closed for cause in the loop's next
+ * summary line (loop.c). */
+void conn_note(struct server *srv, enum loop_cause cause);
+/* The server stops: send each connection what it has queued, then an
+ * ALERT SHUTDOWN, best effort (not to one whose output waits for a sync
+ * that failed); free every connection and the per-peer counts. */
+void conn_shutdown_all(struct server *srv);
 /* Set c's handshake/idle/closing deadline to ms from now, keeping
  * srv->conn_deadline_ms a lower bound of all deadlines. */
 void conn_set_deadline(struct conn *c, int64_t ms);
@@ -239,7 +226,19 @@ void conn_free(struct conn *c);
  * OPEN) or the encoding/wrapping error. */
 int conn_send(struct conn *c, const struct msg *m);
 
-/* handlers.c */
+/* reload.c */
+/* At start-up: read the policy file (if cfg.policy is set) and load the
+ * license directory into the store.  Any error is fatal (logged, naming
+ * file, line and key for the policy).  Returns 0 or an error code. */
+int server_load_licenses(struct server *srv);
+/* SIGHUP and admin REREAD: reread the policy and the licenses, keeping
+ * every lease.  A policy with an error is not applied (the running one
+ * stays); err (errlen bytes) gets the error or a one-line summary.  The
+ * caller offers the seats added to the queue (handlers_seats_freed) when
+ * it returns 0.  Returns 0, XLICEN_E_CONFIG or another error code. */
+int server_reload(struct server *srv, char *err, size_t errlen);
+
+/* handlers.c, queue.c (the checkout queue), req_list.c, req_admin.c */
 /* handlers_dispatch() built no reply: it will come later (a WAIT). */
 #define HANDLERS_DEFERRED 1
 /*

@@ -1,0 +1,140 @@
+/*
+ * What the parts of the request handlers share, and nothing the loop or
+ * a connection needs (those use server.h): handlers.c (dispatch, the seat
+ * requests, the lease map, reply and audit helpers), queue.c (the
+ * checkout queue), req_list.c (the list replies) and req_admin.c (the
+ * admin requests).
+ */
+#ifndef XLICEN_HANDLERS_INT_H
+#define XLICEN_HANDLERS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "server.h"
+
+#define LMAP_BUCKETS	4096
+#define QUEUE_ID_LEN	17	/* "q" + 16 hex digits */
+
+/* A lease bound to the connection that holds it. */
+struct lnk {
+	struct lnk *hnext;		/* hash bucket chain */
+	struct lnk *cprev, *cnext;	/* the connection's list */
+	struct conn *c;
+	char id[LIMIT_LEASE_ID + 1];
+};
+
+/* A checkout waiting for a seat. */
+struct qentry {
+	struct qentry *prev, *next;	/* arrival order, all products */
+	struct conn *c;
+	uint32_t req_id;		/* the request to answer; 0 none */
+	int wait;			/* WAIT (held replies), else QUEUE */
+	char qid[QUEUE_ID_LEN + 1];
+	char principal[LIMIT_STRING + 1];
+	char product[LIMIT_STRING + 1];
+	char version[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	uint32_t pid;
+	uint32_t count;
+	int64_t since;			/* UTC s queued */
+	int64_t expires;		/* UTC s the queue timeout ends */
+	int64_t deadline_ms;		/* monotonic: the same */
+	int64_t step_ms;		/* WAIT: the held reply is due */
+	int64_t park_ms;		/* WAIT between steps: dropped then */
+};
+
+struct handlers_state {
+	struct lnk *buckets[LMAP_BUCKETS];
+	struct qentry *qhead, *qtail;
+	size_t qlen;
+	/* An admin SHUTDOWN: stop once its connection closed (so its OK is
+	 * read before the SHUTDOWN ALERT) or at shutdown_ms. */
+	struct conn *shutdown_conn;
+	int64_t shutdown_ms;
+};
+
+/* ---- handlers.c ---- */
+
+/* srv's handler state, made on first use; NULL if out of memory. */
+struct handlers_state *handlers_state_get(struct server *srv);
+/* The binding of lease id to the connection holding it, or NULL (also
+ * when hs is NULL). */
+struct lnk *lmap_find(struct handlers_state *hs, const char *id);
+/* Forget binding l (and free it). */
+void lmap_remove(struct handlers_state *hs, struct lnk *l);
+/* Remember that c is the connection lease id is used from now (out of
+ * memory: not remembered, only a notification is lost). */
+void lmap_bind(struct server *srv, const char *id, struct conn *c);
+/* Make reply an answer of type (DENY, ERROR, REVOKE) with code and
+ * reason (NULL or "": the code's text), cut to LIMIT_STRING on a UTF-8
+ * boundary. */
+void handlers_reply_error(struct msg *reply, uint16_t type, int code,
+    const char *reason);
+/* The reason of a checkout of req refused with code (g: what the store
+ * said) into out. */
+void handlers_deny_reason(int code, const struct msg *req,
+    const struct store_grant *g, char *out, size_t outlen);
+/* Make m the GRANT of g. */
+void handlers_fill_grant(struct msg *m, const struct store_grant *g);
+/* A lease now expires at t: the loop's next expiry is no later. */
+void handlers_note_expiry(struct server *srv, int64_t t);
+/* Audit an event only the handlers know of (a refusal, an admin
+ * request); a failure is logged. */
+void handlers_audit(struct server *srv, const char *kind,
+    const char *principal, const char *product, const char *lease,
+    int code, const char *detail);
+
+/* ---- queue.c (also handlers_seats_freed, handlers_timers and
+ * handlers_next_deadline_ms, in server.h) ---- */
+
+/* Audit an event of queue entry e (kind "queue" or "dequeue"). */
+void queue_audit(struct server *srv, const struct qentry *e,
+    const char *kind, int code, const char *detail);
+/* 1-based place of e among the entries of its product. */
+uint32_t queue_position(const struct handlers_state *hs,
+    const struct qentry *e);
+/* Entries of product (NULL: all) in the queue; hs may be NULL. */
+uint32_t queue_count(const struct handlers_state *hs, const char *product);
+/* Take e out of the queue and free it. */
+void queue_unlink(struct handlers_state *hs, struct qentry *e);
+/* principal's entry qid, or NULL; hs may be NULL. */
+struct qentry *queue_find(struct handlers_state *hs, const char *qid,
+    const char *principal);
+/* Send m as the late answer to e's request (its WAIT's held reply, or an
+ * unsolicited message naming it); nothing if e has no connection. */
+void queue_answer(struct qentry *e, struct msg *m);
+/*
+ * Queue c's CHECKOUT req that found no seat (g: the store's answer; host
+ * and disp canonical), unless the product's queue is full or the
+ * principal holds its most places (then reply is a DENY).  Returns 0 with
+ * reply QUEUED or DENY, HANDLERS_DEFERRED for a WAIT (answered later),
+ * XLICEN_E_NOMEM or XLICEN_E_INTERNAL.
+ */
+int queue_add(struct conn *c, const struct msg *req, const char *host,
+    const char *disp, const struct store_grant *g, struct msg *reply);
+
+/* ---- req_list.c ---- */
+
+/* STATUS: the pools (of req's PRODUCT, if given). */
+int req_list_status(struct conn *c, const struct msg *req,
+    struct msg *reply);
+/* HOLDERS and LIST_MINE (principal set: only its own). */
+int req_list_holders(struct conn *c, const struct msg *req,
+    const char *principal, struct msg *reply);
+/* REPORT: usage between FROM and TO, and with the VERIFY flag the audit
+ * chain's check. */
+int req_list_report(struct conn *c, const struct msg *req,
+    struct msg *reply);
+
+/* ---- req_admin.c ---- */
+
+/* An admin request (HOLDERS, REMOVE, REREAD, SHUTDOWN, REPORT): checked
+ * against the admin ACL, audited, answered.  Returns as
+ * handlers_dispatch. */
+int req_admin_dispatch(struct conn *c, const struct msg *req,
+    struct msg *reply);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * The admin requests: the admin ACL of the policy, checked before any of
+ * them and its refusals audited; REMOVE (a lease, its holder told at
+ * once), REREAD (licenses and policy), SHUTDOWN (once its OK is read);
+ * HOLDERS and REPORT are answered by req_list.c.  Not to be confused with
+ * client/admin.c, the library side of these requests.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "handlers_int.h"
+#include "log.h"
+#include "policy.h"
+
+/* The admin ACL; a refusal is answered, logged and audited. */
+static int
+req_admin_ok(struct conn *c, const struct msg *req, struct msg *reply)
+{
+	char reason[LIMIT_STRING + 64];
+
+	if (policy_is_admin(c->srv->policy, c->principal))
+		return 1;
+	snprintf(reason, sizeof(reason), "%s is not on the admin ACL of the "
+	    "server's policy", c->principal);
+	handlers_reply_error(reply, MSG_ERROR, XLICEN_E_NOT_AUTHORIZED, reason);
+	log_msg(LOG_NOTICE, "%s: %s refused to %s", c->peer,
+	    msg_type_name(req->type), c->principal);
+	handlers_audit(c->srv, "deny", c->principal, NULL, NULL,
+	    XLICEN_E_NOT_AUTHORIZED, msg_type_name(req->type));
+	return 0;
+}
+
+static int
+req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
+{
+	struct server *srv = c->srv;
+	struct lnk *l;
+	struct msg m;
+	char owner[LIMIT_STRING + 1], reason[2 * LIMIT_STRING + 64];
+	int rc;
+
+	rc = store_remove(srv->store, c->principal, req->lease,
+	    (int64_t)time(NULL), owner, sizeof(owner));
+	if (rc != 0) {
+		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		return 0;
+	}
+	log_msg(LOG_NOTICE, "lease %s of %s removed by %s", req->lease, owner,
+	    c->principal);
+	/* Tell the holder now, if it is connected. */
+	if ((l = lmap_find(srv->hs, req->lease)) != NULL) {
+		snprintf(reason, sizeof(reason), "lease %s was removed by %s",
+		    req->lease, c->principal);
+		msg_init(&m, MSG_REVOKE, 0);
+		msg_set_str(&m, TAG_LEASE, req->lease);
+		handlers_reply_error(&m, MSG_REVOKE, XLICEN_E_REVOKED, reason);
+		if (conn_send(l->c, &m) != 0)
+			log_msg(LOG_NOTICE, "%s: could not send REVOKE",
+			    l->c->peer);
+		msg_clear(&m);
+		lmap_remove(srv->hs, l);
+	}
+	reply->type = MSG_OK;
+	handlers_seats_freed(srv);
+	return 0;
+}
+
+static int
+req_admin_reread(struct conn *c, struct msg *reply)
+{
+	char err[512];
+	int rc;
+
+	rc = server_reload(c->srv, err, sizeof(err));
+	if (rc != 0) {
+		handlers_reply_error(reply, MSG_ERROR, rc, err);
+		return 0;
+	}
+	/* New seats (and a new policy) may let queued checkouts in. */
+	handlers_seats_freed(c->srv);
+	reply->type = MSG_OK;
+	msg_set_str(reply, TAG_REASON, err);
+	return 0;
+}
+
+int
+req_admin_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
+{
+	char detail[LIMIT_STRING + 32];
+
+	if (!req_admin_ok(c, req, reply))
+		return 0;
+	snprintf(detail, sizeof(detail), "%s%s%s", msg_type_name(req->type),
+	    (req->have & MSG_F(TAG_LEASE)) ? " " : "",
+	    (req->have & MSG_F(TAG_LEASE)) ? req->lease : "");
+	handlers_audit(c->srv, "admin", c->principal,
+	    (req->have & MSG_F(TAG_PRODUCT)) ? req->product : NULL, NULL, 0,
+	    detail);
+	log_msg(LOG_INFO, "%s: admin %s by %s", c->peer, detail, c->principal);
+	switch (req->type) {
+	case MSG_HOLDERS:
+		return req_list_holders(c, req, NULL, reply);
+	case MSG_REMOVE:
+		return req_admin_remove(c, req, reply);
+	case MSG_REREAD:
+		return req_admin_reread(c, reply);
+	case MSG_SHUTDOWN:
+		log_msg(LOG_NOTICE, "shutdown requested by %s", c->principal);
+		if (handlers_state_get(c->srv) == NULL) {
+			c->srv->stopping = 1;
+		} else if (c->srv->hs->shutdown_ms == 0) {
+			c->srv->hs->shutdown_conn = c;
+			c->srv->hs->shutdown_ms = server_now_ms() + 1000;
+		}
+		reply->type = MSG_OK;
+		return 0;
+	case MSG_REPORT:
+		return req_list_report(c, req, reply);
+	}
+	return XLICEN_E_MSG_TYPE;
+}
