@@ -412,7 +412,7 @@ XLICEN_API const char *xlicen_server(const xlicen_session *s);
 /* The library's version string, e.g. "0.1.0". */
 XLICEN_API const char *xlicen_version(void);
 
-/* ---- Seat lifecycle and administration (client/admin.c) ----
+/* ---- Seat lifecycle and administration (client/requests.c) ----
  *
  * Blocking calls like xlicen_checkout().  The administrative ones
  * (xlicen_holders, xlicen_remove, xlicen_reread, xlicen_shutdown,

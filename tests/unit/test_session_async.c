@@ -1,5 +1,5 @@
 /*
- * Unit tests of the non-blocking API of client/session.c that need no
+ * Unit tests of the non-blocking API of client/lease.c and client/session.c that need no
  * server and no KDC: argument checks, the IDLE session (no descriptor, no
  * deadline), AUTH_NEEDED reported without dialing when there are no
  * tickets, when callbacks run (only in xlicen_process, once per change),

@@ -1,17 +1,18 @@
 /*
- * The library's seat-lifecycle and administrative calls (xlicen.h, "Seat
- * lifecycle and administration"): checkout with options and waiting in
- * the server's queue, RECLAIM, the caller's own leases, and the admin
+ * Every one-shot request of the library: the blocking checkout (also with
+ * options and waiting in the server's queue), RECLAIM, heartbeat and
+ * release of a lease, status, the caller's own leases, and the admin
  * requests (holders, remove, reread, shutdown, report).  Each is one or a
  * few request/reply exchanges through the session's own request function
- * (session_int.h), so connecting, authentication, timeouts and errors
- * behave exactly as for the calls of session.c.
+ * (sess_request, session_int.h), so connecting, authentication, timeouts
+ * and errors behave the same for all; requests are built and replies read
+ * with the helpers of reply.c.  Nothing in the session module calls
+ * this file.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "xlicen.h"
 
@@ -20,90 +21,15 @@
 #include "msg.h"
 #include "session_int.h"
 
-/* The error a DENY or ERROR (or REVOKE) reply carries, recorded. */
+/* A call made with arguments it cannot take: XLICEN_E_INVALID, recorded. */
 static int
-reply_error(xlicen_session *s, const struct msg *m)
+req_invalid(xlicen_session *s, const char *text)
 {
-	int code = m->code != 0 ? -(int)m->code : XLICEN_E_BAD_VALUE;
-
-	return session_seterr(s, code, (m->have & MSG_F(TAG_REASON)) &&
-	    m->reason[0] != '\0' ? m->reason : err_str(code));
-}
-
-static int
-bad_reply(xlicen_session *s, uint16_t req_type, const struct msg *m)
-{
-	char text[160];
-
-	snprintf(text, sizeof(text), "unexpected %s reply to %s",
-	    msg_type_name(m->type), msg_type_name(req_type));
-	return session_seterr(s, XLICEN_E_MSG_TYPE, text);
-}
-
-static int
-set_str(xlicen_session *s, struct msg *m, int tag, const char *what,
-    const char *v)
-{
-	char text[128];
-	int rc;
-
-	if ((rc = msg_set_str(m, tag, v)) != 0) {
-		snprintf(text, sizeof(text), "%s is longer than %d bytes or not "
-		    "UTF-8", what, LIMIT_STRING);
-		return session_seterr(s, rc, text);
-	}
-	return 0;
-}
-
-static int
-invalid(xlicen_session *s, const char *text)
-{
-	return session_seterr(s, XLICEN_E_INVALID, text);
-}
-
-/* This host's name and the canonical display, as a checkout reports them
- * (informational: omitted when they cannot be sent). */
-static void
-add_client(xlicen_session *s, struct msg *m, const char *host,
-    const char *display)
-{
-	char hbuf[LIMIT_STRING + 1], canon[LIMIT_STRING + 1];
-
-	if (host == NULL && gethostname(hbuf, sizeof(hbuf)) == 0) {
-		hbuf[sizeof(hbuf) - 1] = '\0';
-		host = hbuf;
-	}
-	if (host != NULL && host[0] != '\0')
-		msg_set_str(m, TAG_HOST, host);
-	if (display == NULL)
-		display = session_display(s);
-	if (display == NULL)
-		display = getenv("DISPLAY");
-	if (display != NULL && display[0] != '\0' &&
-	    xlicen_canon_display(display, canon, sizeof(canon)) == 0)
-		msg_set_str(m, TAG_DISPLAY, canon);
-	m->pid = (uint32_t)getpid();
-	m->have |= MSG_F(TAG_PID);
-}
-
-static int
-take_grant(xlicen_session *s, const struct msg *m, struct xlicen_grant *out)
-{
-	size_t n = strlen(m->lease);
-
-	if (n == 0 || n > XLICEN_LEASE_MAX)
-		return session_seterr(s, XLICEN_E_BAD_VALUE,
-		    "lease id empty or too long");
-	memcpy(out->lease, m->lease, n + 1);
-	out->expires = (int64_t)m->expires;
-	out->heartbeat_s = m->heartbeat;
-	out->in_use = m->in_use;
-	out->total = m->total;
-	return 0;
+	return sess_seterr(s, XLICEN_E_INVALID, "%s", text);
 }
 
 static int64_t
-mono_s(void)
+req_mono_s(void)
 {
 	struct timespec ts;
 
@@ -113,15 +39,59 @@ mono_s(void)
 
 /* Give up a place in line (a RELEASE of the queue id); best effort. */
 static void
-leave_queue(xlicen_session *s, const char *qid)
+req_leave_queue(xlicen_session *s, const char *qid)
 {
 	struct msg req, rep;
 
 	msg_init(&req, MSG_RELEASE, 0);
 	if (msg_set_str(&req, TAG_LEASE, qid) == 0 &&
-	    session_request(s, &req, &rep) == 0)
+	    sess_request(s, &req, &rep) == 0)
 		msg_clear(&rep);
 	msg_clear(&req);
+}
+
+int
+xlicen_checkout(xlicen_session *s, const char *product, const char *version,
+    unsigned count, struct xlicen_grant *out)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_CHECKOUT, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	sess_clearerr(s);
+	if (out == NULL) {
+		rc = sess_seterr(s, XLICEN_E_INVALID, "checkout needs somewhere "
+		    "to put the grant");
+		goto out;
+	}
+	if ((rc = sess_checkout_args(s, product, version, count)) != 0 ||
+	    (rc = sess_build_checkout(s, &req, product, version, count)) != 0)
+		goto out;
+	if ((rc = sess_request(s, &req, &rep)) != 0)
+		goto out;
+	switch (rep.type) {
+	case MSG_GRANT:
+		rc = sess_take_grant(s, &rep, out, 1);
+		break;
+	case MSG_DENY:
+	case MSG_ERROR:
+		out->in_use = rep.in_use;
+		out->total = rep.total;
+		rc = sess_reply_error(s, &rep);
+		break;
+	default:
+		rc = sess_bad_reply(s, req.type, &rep, 1);
+		break;
+	}
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
 }
 
 int
@@ -143,28 +113,28 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 		return XLICEN_E_INVALID;
 	if (out == NULL || product == NULL || product[0] == '\0' ||
 	    version == NULL || version[0] == '\0' || count == 0) {
-		rc = invalid(s, "checkout needs a product, a version and a "
+		rc = req_invalid(s, "checkout needs a product, a version and a "
 		    "count of at least 1");
 		goto out;
 	}
 	if (count > LIMIT_SEATS) {
 		snprintf(text, sizeof(text), "at most %d seats in one checkout",
 		    LIMIT_SEATS);
-		rc = session_seterr(s, XLICEN_E_COUNT, text);
+		rc = sess_seterr(s, XLICEN_E_COUNT, "%s", text);
 		goto out;
 	}
-	if ((rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
-	    (rc = set_str(s, &req, TAG_VERSION, "version", version)) != 0)
+	if ((rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
+	    (rc = sess_set_str(s, &req, TAG_VERSION, "version", version)) != 0)
 		goto out;
 	req.count = count;
 	req.have |= MSG_F(TAG_COUNT);
-	add_client(s, &req, opts != NULL ? opts->host : NULL,
+	sess_add_client(s, &req, opts != NULL ? opts->host : NULL,
 	    opts != NULL ? opts->display : NULL);
 	if (flags & XLICEN_CHECKOUT_WAIT) {
 		req.flags = MSG_FLAG_WAIT;
 		req.have |= MSG_F(TAG_FLAGS) | MSG_F(TAG_WAIT);
 		if (opts->wait_s > 0)
-			deadline = mono_s() + opts->wait_s;
+			deadline = req_mono_s() + opts->wait_s;
 	}
 	/*
 	 * A waiting checkout is held by the server for at most
@@ -175,7 +145,7 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 		if (flags & XLICEN_CHECKOUT_WAIT) {
 			req.wait = LIMIT_WAIT_STEP_S;
 			if (deadline != 0) {
-				left = deadline - mono_s();
+				left = deadline - req_mono_s();
 				if (left <= 0)
 					break;
 				if (left < (int64_t)req.wait)
@@ -185,15 +155,15 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 				msg_set_str(&req, TAG_QUEUE_ID, qid);
 		}
 		msg_clear(&rep);
-		if ((rc = session_request(s, &req, &rep)) != 0)
+		if ((rc = sess_request(s, &req, &rep)) != 0)
 			goto out;
 		switch (rep.type) {
 		case MSG_GRANT:
-			rc = take_grant(s, &rep, out);
+			rc = sess_take_grant(s, &rep, out, 0);
 			goto out;
 		case MSG_QUEUED:
 			if (!(flags & XLICEN_CHECKOUT_WAIT)) {
-				rc = bad_reply(s, MSG_CHECKOUT, &rep);
+				rc = sess_bad_reply(s, MSG_CHECKOUT, &rep, 0);
 				goto out;
 			}
 			snprintf(qid, sizeof(qid), "%s", rep.queue_id);
@@ -205,19 +175,19 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 		case MSG_ERROR:
 			out->in_use = rep.in_use;
 			out->total = rep.total;
-			rc = reply_error(s, &rep);
+			rc = sess_reply_error(s, &rep);
 			goto out;
 		default:
-			rc = bad_reply(s, MSG_CHECKOUT, &rep);
+			rc = sess_bad_reply(s, MSG_CHECKOUT, &rep, 0);
 			goto out;
 		}
 	}
 	/* Our own wait is over: give the place up. */
 	if (qid[0] != '\0')
-		leave_queue(s, qid);
+		req_leave_queue(s, qid);
 	snprintf(text, sizeof(text), "no seat of %s within %u s (position %u "
 	    "in the queue)", product, opts->wait_s, position);
-	rc = session_seterr(s, XLICEN_E_TIMEOUT, text);
+	rc = sess_seterr(s, XLICEN_E_TIMEOUT, "%s", text);
 out:
 	msg_clear(&req);
 	msg_clear(&rep);
@@ -238,24 +208,24 @@ xlicen_reclaim(xlicen_session *s, const char *lease, struct xlicen_grant *out)
 		return XLICEN_E_INVALID;
 	if (out == NULL || lease == NULL || lease[0] == '\0' ||
 	    strlen(lease) > XLICEN_LEASE_MAX) {
-		rc = invalid(s, "reclaim needs a lease id of 1 to 64 bytes");
+		rc = req_invalid(s, "reclaim needs a lease id of 1 to 64 bytes");
 		goto out;
 	}
-	if ((rc = set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
+	if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
 		goto out;
-	add_client(s, &req, NULL, NULL);
-	if ((rc = session_request(s, &req, &rep)) != 0)
+	sess_add_client(s, &req, NULL, NULL);
+	if ((rc = sess_request(s, &req, &rep)) != 0)
 		goto out;
 	switch (rep.type) {
 	case MSG_GRANT:
-		rc = take_grant(s, &rep, out);
+		rc = sess_take_grant(s, &rep, out, 0);
 		break;
 	case MSG_ERROR:
 	case MSG_DENY:
-		rc = reply_error(s, &rep);
+		rc = sess_reply_error(s, &rep);
 		break;
 	default:
-		rc = bad_reply(s, MSG_RECLAIM, &rep);
+		rc = sess_bad_reply(s, MSG_RECLAIM, &rep, 0);
 		break;
 	}
 out:
@@ -266,27 +236,39 @@ out:
 	return rc;
 }
 
+int
+xlicen_heartbeat(xlicen_session *s, const char *lease, int64_t *expires)
+{
+	return sess_lease_request(s, MSG_HEARTBEAT, lease, expires);
+}
+
+int
+xlicen_release(xlicen_session *s, const char *lease)
+{
+	return sess_lease_request(s, MSG_RELEASE, lease, NULL);
+}
+
 /*
  * A request whose success is a reply of type want (OK, or a list): the
  * common part of the administrative calls.  *rep is the caller's.
  */
 static int
-simple_request(xlicen_session *s, struct msg *req, uint16_t want,
+req_simple(xlicen_session *s, struct msg *req, uint16_t want,
     struct msg *rep)
 {
 	int rc;
 
-	if ((rc = session_request(s, req, rep)) != 0)
+	if ((rc = sess_request(s, req, rep)) != 0)
 		return rc;
 	if (rep->type == want)
 		return 0;
 	if (rep->type == MSG_ERROR || rep->type == MSG_DENY)
-		return reply_error(s, rep);
-	return bad_reply(s, req->type, rep);
+		return sess_reply_error(s, rep);
+	return sess_bad_reply(s, req->type, rep, 0);
 }
 
 static int
-get_holders(xlicen_session *s, uint16_t type, const char *product,
+req_holders(xlicen_session *s, uint16_t type, const char *product,
     struct xlicen_holder **out, size_t *n, int *more)
 {
 	struct xlicen_holder *v = NULL;
@@ -305,17 +287,17 @@ get_holders(xlicen_session *s, uint16_t type, const char *product,
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (out == NULL || n == NULL) {
-		rc = invalid(s, "no place to put the list");
+		rc = req_invalid(s, "no place to put the list");
 		goto out;
 	}
 	if (product != NULL &&
-	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
 		goto out;
-	if ((rc = simple_request(s, &req, MSG_HOLDERS_REPLY, &rep)) != 0)
+	if ((rc = req_simple(s, &req, MSG_HOLDERS_REPLY, &rep)) != 0)
 		goto out;
 	if (rep.nholders > 0 && (v = calloc(rep.nholders, sizeof(*v))) ==
 	    NULL) {
-		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < rep.nholders; i++) {
@@ -356,14 +338,14 @@ int
 xlicen_holders(xlicen_session *s, const char *product,
     struct xlicen_holder **out, size_t *n, int *more)
 {
-	return get_holders(s, MSG_HOLDERS, product, out, n, more);
+	return req_holders(s, MSG_HOLDERS, product, out, n, more);
 }
 
 int
 xlicen_my_leases(xlicen_session *s, const char *product,
     struct xlicen_holder **out, size_t *n)
 {
-	return get_holders(s, MSG_LIST_MINE, product, out, n, NULL);
+	return req_holders(s, MSG_LIST_MINE, product, out, n, NULL);
 }
 
 void
@@ -383,9 +365,9 @@ xlicen_remove(xlicen_session *s, const char *lease)
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX)
-		rc = invalid(s, "remove needs a lease id of 1 to 64 bytes");
-	else if ((rc = set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
-		rc = simple_request(s, &req, MSG_OK, &rep);
+		rc = req_invalid(s, "remove needs a lease id of 1 to 64 bytes");
+	else if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
+		rc = req_simple(s, &req, MSG_OK, &rep);
 	msg_clear(&req);
 	msg_clear(&rep);
 	return rc;
@@ -403,7 +385,7 @@ xlicen_reread(xlicen_session *s, char *summary, size_t summarylen)
 		summary[0] = '\0';
 	if (s == NULL)
 		return XLICEN_E_INVALID;
-	rc = simple_request(s, &req, MSG_OK, &rep);
+	rc = req_simple(s, &req, MSG_OK, &rep);
 	if (rc == 0 && summary != NULL && summarylen > 0)
 		snprintf(summary, summarylen, "%s", rep.reason);
 	msg_clear(&req);
@@ -421,7 +403,7 @@ xlicen_shutdown(xlicen_session *s)
 	msg_init(&rep, 0, 0);
 	if (s == NULL)
 		return XLICEN_E_INVALID;
-	rc = simple_request(s, &req, MSG_OK, &rep);
+	rc = req_simple(s, &req, MSG_OK, &rep);
 	msg_clear(&req);
 	msg_clear(&rep);
 	return rc;
@@ -429,7 +411,7 @@ xlicen_shutdown(xlicen_session *s)
 
 /* A REPORT request; verify adds the chain check. */
 static int
-report_request(xlicen_session *s, int64_t from, int64_t to,
+req_report(xlicen_session *s, int64_t from, int64_t to,
     const char *product, int verify, struct msg *rep)
 {
 	struct msg req;
@@ -437,7 +419,7 @@ report_request(xlicen_session *s, int64_t from, int64_t to,
 
 	msg_init(&req, MSG_REPORT, 0);
 	if (from < 0 || to < 0 || (to > 0 && from > to)) {
-		rc = session_seterr(s, XLICEN_E_BAD_VALUE, "the report range is "
+		rc = sess_seterr(s, XLICEN_E_BAD_VALUE, "the report range is "
 		    "empty (from after to)");
 		goto out;
 	}
@@ -454,9 +436,9 @@ report_request(xlicen_session *s, int64_t from, int64_t to,
 		req.have |= MSG_F(TAG_FLAGS);
 	}
 	if (product != NULL &&
-	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
 		goto out;
-	rc = simple_request(s, &req, MSG_REPORT_REPLY, rep);
+	rc = req_simple(s, &req, MSG_REPORT_REPLY, rep);
 out:
 	msg_clear(&req);
 	return rc;
@@ -482,11 +464,11 @@ xlicen_report(xlicen_session *s, int64_t from, int64_t to,
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (rows == NULL || n == NULL)
-		return invalid(s, "no place to put the report");
-	if ((rc = report_request(s, from, to, product, 0, &rep)) != 0)
+		return req_invalid(s, "no place to put the report");
+	if ((rc = req_report(s, from, to, product, 0, &rep)) != 0)
 		goto out;
 	if (rep.nrows > 0 && (v = calloc(rep.nrows, sizeof(*v))) == NULL) {
-		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < rep.nrows; i++) {
@@ -529,12 +511,12 @@ xlicen_report_verify(xlicen_session *s, struct xlicen_audit_check *out)
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (out == NULL)
-		return invalid(s, "no place to put the result");
+		return req_invalid(s, "no place to put the result");
 	/* A range ending at 1 s keeps the usage rows out of the reply. */
-	if ((rc = report_request(s, 0, 1, NULL, 1, &rep)) != 0)
+	if ((rc = req_report(s, 0, 1, NULL, 1, &rep)) != 0)
 		goto out;
 	if (!(rep.have & MSG_F(TAG_EVENTS))) {
-		rc = session_seterr(s, XLICEN_E_MSG_TYPE, "the server did not "
+		rc = sess_seterr(s, XLICEN_E_MSG_TYPE, "the server did not "
 		    "check its audit trail");
 		goto out;
 	}
@@ -542,7 +524,7 @@ xlicen_report_verify(xlicen_session *s, struct xlicen_audit_check *out)
 	out->bad_event = rep.bad_event;
 	snprintf(out->head, sizeof(out->head), "%.64s", rep.hash);
 	if (rep.bad_event != 0)
-		rc = session_seterr(s, XLICEN_E_AUDIT_CHAIN,
+		rc = sess_seterr(s, XLICEN_E_AUDIT_CHAIN, "%s",
 		    rep.reason[0] != '\0' ? rep.reason :
 		    err_str(XLICEN_E_AUDIT_CHAIN));
 out:
@@ -568,16 +550,16 @@ xlicen_status_info(xlicen_session *s, const char *product,
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (out == NULL || n == NULL) {
-		rc = invalid(s, "no place to put the pools");
+		rc = req_invalid(s, "no place to put the pools");
 		goto out;
 	}
 	if (product != NULL &&
-	    (rc = set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
+	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
 		goto out;
-	if ((rc = simple_request(s, &req, MSG_STATUS_REPLY, &rep)) != 0)
+	if ((rc = req_simple(s, &req, MSG_STATUS_REPLY, &rep)) != 0)
 		goto out;
 	if (rep.npools > 0 && (v = calloc(rep.npools, sizeof(*v))) == NULL) {
-		rc = session_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < rep.npools; i++) {
@@ -615,6 +597,47 @@ out:
 
 void
 xlicen_pool_info_free(struct xlicen_pool_info *pools)
+{
+	free(pools);
+}
+
+int
+xlicen_status(xlicen_session *s, const char *product,
+    struct xlicen_pool **pools, size_t *n)
+{
+	struct xlicen_pool_info *info = NULL;
+	struct xlicen_pool *v = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	if (pools != NULL)
+		*pools = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (pools == NULL || n == NULL) {
+		sess_clearerr(s);
+		return sess_seterr(s, XLICEN_E_INVALID, "status needs "
+		    "somewhere to put the pools");
+	}
+	/* The same request as xlicen_status_info, less detail. */
+	if ((rc = xlicen_status_info(s, product, &info, &k)) != 0)
+		return rc;
+	if (k > 0 && (v = calloc(k, sizeof(*v))) == NULL) {
+		xlicen_pool_info_free(info);
+		return sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < k; i++)
+		v[i] = info[i].pool;
+	xlicen_pool_info_free(info);
+	*pools = v;
+	*n = k;
+	return 0;
+}
+
+void
+xlicen_pools_free(struct xlicen_pool *pools)
 {
 	free(pools);
 }
