@@ -352,24 +352,138 @@ copy_name(char *dst, const char *src, const char *what)
 	return 0;
 }
 
+/* sign's options, in the order of cmd_sign's names[]. */
+enum { SIGN_KEY, SIGN_PRODUCT, SIGN_SEATS, SIGN_VERSIONS, SIGN_START,
+    SIGN_EXPIRES, SIGN_SERIAL, SIGN_CUSTOMER, SIGN_VENDOR, SIGN_HOSTID,
+    SIGN_DUP_GROUP, SIGN_LINGER, SIGN_TTL, SIGN_HEARTBEAT, SIGN_NOPTS };
+
+/*
+ * The license sign's options opt[] (indexed by O_*; --key, --product and
+ * --seats given) describe, into *lic (zeroed by the caller), checked as
+ * the server checks it; 0, or the exit status after the message.
+ */
+static int
+sign_fill(const char *const *opt, struct license *lic)
+{
+	struct license_error err;
+	uint8_t rnd[8];
+	char vbuf[LICENSE_NAME_MAX + 1];
+	const char *vendor = opt[SIGN_VENDOR], *b;
+	size_t n, j;
+
+	if (vendor == NULL) {
+		b = base_name(opt[SIGN_KEY]);
+		n = strlen(b);
+		if (n <= 4 || strcmp(b + n - 4, ".key") != 0 ||
+		    n - 4 > LICENSE_NAME_MAX) {
+			usage_error("cannot tell the vendor from '%s' (not "
+			    "NAME.key): give --vendor", opt[SIGN_KEY]);
+			return EXIT_USAGE;
+		}
+		memcpy(vbuf, b, n - 4);
+		vbuf[n - 4] = '\0';
+		vendor = vbuf;
+	}
+	if (copy_name(lic->vendor, vendor, "vendor") != 0 ||
+	    copy_name(lic->product, opt[SIGN_PRODUCT], "product") != 0)
+		return EXIT_USAGE;
+	if (strcmp(opt[SIGN_SEATS], "uncounted") == 0)
+		lic->uncounted = 1;
+	else if (parse_seats(opt[SIGN_SEATS], &lic->seats) != 0) {
+		usage_error("--seats '%s' must be a whole number from 1 to "
+		    "1000000 or \"uncounted\"", opt[SIGN_SEATS]);
+		return EXIT_USAGE;
+	}
+	if (parse_versions(opt[SIGN_VERSIONS] != NULL ? opt[SIGN_VERSIONS] :
+	    DEFAULT_VERSIONS, lic) != 0) {
+		usage_error("--versions '%s' must be A-B or A, dotted numbers "
+		    "such as 1.0-2.9", opt[SIGN_VERSIONS]);
+		return EXIT_USAGE;
+	}
+	if (license_version_cmp(lic->ver_min, lic->ver_max) > 0) {
+		usage_error("--versions '%s' is an empty range (the first "
+		    "version is above the second)", opt[SIGN_VERSIONS]);
+		return EXIT_USAGE;
+	}
+	if (opt[SIGN_START] != NULL &&
+	    license_parse_date(opt[SIGN_START], &lic->start) != 0) {
+		usage_error("--start '%s' must be a date YYYY-MM-DD",
+		    opt[SIGN_START]);
+		return EXIT_USAGE;
+	}
+	if (opt[SIGN_EXPIRES] != NULL &&
+	    strcmp(opt[SIGN_EXPIRES], "permanent") != 0) {
+		if (license_parse_date(opt[SIGN_EXPIRES], &lic->expires) != 0) {
+			usage_error("--expires '%s' must be a date YYYY-MM-DD "
+			    "or 'permanent'", opt[SIGN_EXPIRES]);
+			return EXIT_USAGE;
+		}
+		lic->expires += 86400;	/* through the end of that day */
+	}
+	if (opt[SIGN_SERIAL] != NULL) {
+		if (copy_name(lic->serial, opt[SIGN_SERIAL], "serial") != 0)
+			return EXIT_USAGE;
+	} else {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+			fprintf(stderr, PROG ": no random bytes for a "
+			    "serial\n");
+			return 1;
+		}
+		for (j = 0; j < sizeof(rnd); j++)
+			snprintf(lic->serial + 2 * j, 3, "%02x", rnd[j]);
+	}
+	if (opt[SIGN_CUSTOMER] != NULL) {
+		if (strlen(opt[SIGN_CUSTOMER]) > LICENSE_TEXT_MAX) {
+			usage_error("--customer is longer than 128 bytes%s",
+			    "");
+			return EXIT_USAGE;
+		}
+		memcpy(lic->customer, opt[SIGN_CUSTOMER],
+		    strlen(opt[SIGN_CUSTOMER]) + 1);
+	}
+	/* The optional fields: license_check() below says what is wrong. */
+	if (opt[SIGN_HOSTID] != NULL)
+		snprintf(lic->hostid, sizeof(lic->hostid), "%s", opt[SIGN_HOSTID]);
+	if (opt[SIGN_DUP_GROUP] != NULL)
+		snprintf(lic->dup_group, sizeof(lic->dup_group), "%s",
+		    opt[SIGN_DUP_GROUP]);
+	if ((opt[SIGN_HOSTID] != NULL &&
+	    strlen(opt[SIGN_HOSTID]) > LICENSE_HOSTID_MAX) ||
+	    (opt[SIGN_DUP_GROUP] != NULL &&
+	    strlen(opt[SIGN_DUP_GROUP]) > LICENSE_DUP_MAX)) {
+		usage_error("%s", "--hostid or --dup-group is too long");
+		return EXIT_USAGE;
+	}
+	if ((opt[SIGN_LINGER] != NULL && parse_secs(opt[SIGN_LINGER],
+	    &lic->linger_s) != 0) || (opt[SIGN_TTL] != NULL &&
+	    parse_secs(opt[SIGN_TTL], &lic->ttl_s) != 0) ||
+	    (opt[SIGN_HEARTBEAT] != NULL && parse_secs(opt[SIGN_HEARTBEAT],
+	    &lic->heartbeat_s) != 0)) {
+		usage_error("%s", "--linger, --ttl and --heartbeat take a "
+		    "number of seconds");
+		return EXIT_USAGE;
+	}
+	if (license_check(lic, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err.reason);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int
 cmd_sign(int argc, char **argv)
 {
-	enum { O_KEY, O_PRODUCT, O_SEATS, O_VERSIONS, O_START, O_EXPIRES,
-	    O_SERIAL, O_CUSTOMER, O_VENDOR, O_HOSTID, O_DUP_GROUP, O_LINGER,
-	    O_TTL, O_HEARTBEAT, O_COUNT };
 	static const char *const names[] = { "--key", "--product", "--seats",
 	    "--versions", "--start", "--expires", "--serial", "--customer",
 	    "--vendor", "--hostid", "--dup-group", "--linger", "--ttl",
 	    "--heartbeat", NULL };
-	const char *opt[O_COUNT] = { NULL };
+	const char *opt[SIGN_NOPTS] = { NULL };
 	struct license lic;
 	struct license_error err;
-	uint8_t sig[LICENSE_SIG_LEN], rnd[8];
+	uint8_t sig[LICENSE_SIG_LEN];
 	void *pkey = NULL;
-	char *text = NULL, vbuf[LICENSE_NAME_MAX + 1];
-	const char *val, *b;
-	size_t n, j;
+	char *text = NULL;
+	const char *val;
 	int i = 2, k, r, ret = 1;
 
 	memset(&lic, 0, sizeof(lic));
@@ -391,110 +505,15 @@ cmd_sign(int argc, char **argv)
 		}
 		opt[k] = val;
 	}
-	if (opt[O_KEY] == NULL || opt[O_PRODUCT] == NULL ||
-	    opt[O_SEATS] == NULL) {
+	if (opt[SIGN_KEY] == NULL || opt[SIGN_PRODUCT] == NULL ||
+	    opt[SIGN_SEATS] == NULL) {
 		usage_error("%s", "sign needs --key, --product and --seats");
 		return EXIT_USAGE;
 	}
+	if ((r = sign_fill(opt, &lic)) != 0)
+		return r;
 
-	if (opt[O_VENDOR] == NULL) {
-		b = base_name(opt[O_KEY]);
-		n = strlen(b);
-		if (n <= 4 || strcmp(b + n - 4, ".key") != 0 ||
-		    n - 4 > LICENSE_NAME_MAX) {
-			usage_error("cannot tell the vendor from '%s' (not "
-			    "NAME.key): give --vendor", opt[O_KEY]);
-			return EXIT_USAGE;
-		}
-		memcpy(vbuf, b, n - 4);
-		vbuf[n - 4] = '\0';
-		opt[O_VENDOR] = vbuf;
-	}
-	if (copy_name(lic.vendor, opt[O_VENDOR], "vendor") != 0 ||
-	    copy_name(lic.product, opt[O_PRODUCT], "product") != 0)
-		return EXIT_USAGE;
-	if (strcmp(opt[O_SEATS], "uncounted") == 0)
-		lic.uncounted = 1;
-	else if (parse_seats(opt[O_SEATS], &lic.seats) != 0) {
-		usage_error("--seats '%s' must be a whole number from 1 to "
-		    "1000000 or \"uncounted\"", opt[O_SEATS]);
-		return EXIT_USAGE;
-	}
-	if (parse_versions(opt[O_VERSIONS] != NULL ? opt[O_VERSIONS] :
-	    DEFAULT_VERSIONS, &lic) != 0) {
-		usage_error("--versions '%s' must be A-B or A, dotted numbers "
-		    "such as 1.0-2.9", opt[O_VERSIONS]);
-		return EXIT_USAGE;
-	}
-	if (license_version_cmp(lic.ver_min, lic.ver_max) > 0) {
-		usage_error("--versions '%s' is an empty range (the first "
-		    "version is above the second)", opt[O_VERSIONS]);
-		return EXIT_USAGE;
-	}
-	if (opt[O_START] != NULL &&
-	    license_parse_date(opt[O_START], &lic.start) != 0) {
-		usage_error("--start '%s' must be a date YYYY-MM-DD",
-		    opt[O_START]);
-		return EXIT_USAGE;
-	}
-	if (opt[O_EXPIRES] != NULL &&
-	    strcmp(opt[O_EXPIRES], "permanent") != 0) {
-		if (license_parse_date(opt[O_EXPIRES], &lic.expires) != 0) {
-			usage_error("--expires '%s' must be a date YYYY-MM-DD "
-			    "or 'permanent'", opt[O_EXPIRES]);
-			return EXIT_USAGE;
-		}
-		lic.expires += 86400;	/* through the end of that day */
-	}
-	if (opt[O_SERIAL] != NULL) {
-		if (copy_name(lic.serial, opt[O_SERIAL], "serial") != 0)
-			return EXIT_USAGE;
-	} else {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-			fprintf(stderr, PROG ": no random bytes for a "
-			    "serial\n");
-			return 1;
-		}
-		for (j = 0; j < sizeof(rnd); j++)
-			snprintf(lic.serial + 2 * j, 3, "%02x", rnd[j]);
-	}
-	if (opt[O_CUSTOMER] != NULL) {
-		if (strlen(opt[O_CUSTOMER]) > LICENSE_TEXT_MAX) {
-			usage_error("--customer is longer than 128 bytes%s",
-			    "");
-			return EXIT_USAGE;
-		}
-		memcpy(lic.customer, opt[O_CUSTOMER],
-		    strlen(opt[O_CUSTOMER]) + 1);
-	}
-	/* The optional fields: license_check() below says what is wrong. */
-	if (opt[O_HOSTID] != NULL)
-		snprintf(lic.hostid, sizeof(lic.hostid), "%s", opt[O_HOSTID]);
-	if (opt[O_DUP_GROUP] != NULL)
-		snprintf(lic.dup_group, sizeof(lic.dup_group), "%s",
-		    opt[O_DUP_GROUP]);
-	if ((opt[O_HOSTID] != NULL &&
-	    strlen(opt[O_HOSTID]) > LICENSE_HOSTID_MAX) ||
-	    (opt[O_DUP_GROUP] != NULL &&
-	    strlen(opt[O_DUP_GROUP]) > LICENSE_DUP_MAX)) {
-		usage_error("%s", "--hostid or --dup-group is too long");
-		return EXIT_USAGE;
-	}
-	if ((opt[O_LINGER] != NULL && parse_secs(opt[O_LINGER],
-	    &lic.linger_s) != 0) || (opt[O_TTL] != NULL &&
-	    parse_secs(opt[O_TTL], &lic.ttl_s) != 0) ||
-	    (opt[O_HEARTBEAT] != NULL && parse_secs(opt[O_HEARTBEAT],
-	    &lic.heartbeat_s) != 0)) {
-		usage_error("%s", "--linger, --ttl and --heartbeat take a "
-		    "number of seconds");
-		return EXIT_USAGE;
-	}
-	if (license_check(&lic, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err.reason);
-		return EXIT_USAGE;
-	}
-
-	if (license_key_load_private(opt[O_KEY], &pkey, &err) != 0) {
+	if (license_key_load_private(opt[SIGN_KEY], &pkey, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.reason);
 		goto out;
 	}

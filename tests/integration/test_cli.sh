@@ -47,6 +47,21 @@ expect_contains "$RUN_ERR" "; 127.0.0.1:$DEAD: Connection refused" "every addres
 XLICEN_SERVER="localhost:$DEAD" run "$XLICEN_BIN_CLI" status
 expect_rc 3 "\$XLICEN_SERVER is used"
 expect_contains "$RUN_ERR" "localhost:$DEAD (127.0.0.1): Connection refused" "\$XLICEN_SERVER is used"
+# The global options also after the command (checkout: before its --).
+run "$XLICEN_BIN_CLI" status -s "localhost:$DEAD"
+expect_rc 3 "-s after the command"
+expect_eq "$RUN_ERR" "xlicen: status: could not connect to a license server: localhost:$DEAD (127.0.0.1): Connection refused" "-s after the command"
+run "$XLICEN_BIN_CLI" checkout --server="localhost:$DEAD" xdemo -- touch "$T/ran"
+expect_rc 3 "--server= after checkout"
+expect_contains "$RUN_ERR" "xlicen: xdemo: could not connect to a license server: localhost:$DEAD (127.0.0.1)" "--server= after checkout"
+[ ! -e "$T/ran" ] || fail "the command ran without a seat"
+run "$XLICEN_BIN_CLI" status -t 0
+expect_rc 1 "-t 0 after the command"
+expect_eq "$RUN_ERR" "xlicen: bad timeout \"0\" (seconds, at most 3600)
+Try 'xlicen --help'." "-t 0 after the command"
+run "$XLICEN_BIN_CLI" leases --help
+expect_rc 0 "--help after the command"
+expect_contains "$RUN_OUT" "usage: xlicen [-s HOST[:PORT][,...]]" "--help after the command"
 
 SERVER_PORT=0	# a new port: $DEAD stays dead
 server_start
@@ -55,6 +70,14 @@ run "$XLICEN_BIN_CLI" -s "localhost:$DEAD, localhost:$SERVER_PORT" status xdemo
 expect_rc 0 "fail-over to the second server"
 XLICEN_SERVER="127.0.0.1:$DEAD,localhost:$SERVER_PORT" run "$XLICEN_BIN_CLI" status xdemo
 expect_rc 0 "fail-over through \$XLICEN_SERVER"
+
+# -s and --service after the command: the server and the service asked for.
+run "$XLICEN_BIN_CLI" status xdemo --service "gss-xlicen@localhost" -s "localhost:$SERVER_PORT"
+expect_rc 0 "-s and --service after the command"
+expect_contains "$RUN_OUT" "xdemo    2.0-2.9   0/3" "-s and --service after the command"
+run "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" status --service "nosuch@localhost"
+expect_rc 3 "--service after the command"
+expect_contains "$RUN_ERR" "nosuch" "--service after the command"
 
 run xl status
 expect_rc 0 "status"

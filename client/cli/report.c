@@ -1,0 +1,394 @@
+/*
+ * xlicen report: usage per product and principal from the server's audit
+ * trail (table, CSV or JSON), and `report verify`, the audit trail's hash
+ * chain checked by the server or, with --database, recomputed here from
+ * the server's SQLite file, read-only, without trusting the server.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "cli.h"
+
+#include "audit.h"
+
+/* DATE: YYYY-MM-DD (UTC midnight; end_of_day: the next midnight),
+ * YYYY-MM-DDTHH:MM:SSZ, or @SECONDS. */
+static int
+report_parse_date(const char *arg, int end_of_day, int64_t *out)
+{
+	struct tm tm;
+	char *end;
+	long long v;
+	time_t t;
+
+	*out = 0;
+	if (arg[0] == '@') {
+		errno = 0;
+		v = strtoll(arg + 1, &end, 10);
+		if (errno != 0 || end == arg + 1 || *end != '\0' || v < 0)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(arg, "%Y-%m-%d", &tm);
+		if (end == NULL || *end != '\0')
+			return -1;
+		if (end_of_day)
+			tm.tm_mday++;
+	}
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+static void
+report_csv_str(const char *s)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			putchar('"');
+		putchar(*p);
+	}
+	putchar('"');
+}
+
+static void
+report_print(const struct xlicen_report_row *r, size_t n, int64_t from,
+    int64_t to, const char *format)
+{
+	char f[32], t[32];
+	size_t i;
+
+	cli_fmt_time(from, f, sizeof(f));
+	cli_fmt_time(to, t, sizeof(t));
+	if (strcmp(format, "json") == 0) {
+		printf("{\"from\": \"%s\", \"to\": \"%s\", \"rows\": [", f, t);
+		for (i = 0; i < n; i++) {
+			printf("%s\n  {\"product\": ", i > 0 ? "," : "");
+			cli_json_str(stdout, r[i].product);
+			printf(", \"principal\": ");
+			if (r[i].principal[0] != '\0')
+				cli_json_str(stdout, r[i].principal);
+			else
+				printf("null");
+			printf(", \"grants\": %u, \"denials\": %u, \"peak\": %u,"
+			    " \"average\": %.3f, \"hours\": %.4f}", r[i].grants,
+			    r[i].denials, r[i].peak, r[i].avg,
+			    r[i].seconds / 3600.0);
+		}
+		printf("%s]}\n", n > 0 ? "\n" : "");
+		return;
+	}
+	if (strcmp(format, "csv") == 0) {
+		printf("product,principal,grants,denials,peak,average,hours\n");
+		for (i = 0; i < n; i++) {
+			report_csv_str(r[i].product);
+			putchar(',');
+			report_csv_str(r[i].principal);
+			printf(",%u,%u,%u,%.3f,%.4f\n", r[i].grants, r[i].denials,
+			    r[i].peak, r[i].avg, r[i].seconds / 3600.0);
+		}
+		return;
+	}
+	printf("usage from %s to %s\n", f, t);
+	printf("%-16s %-28s %7s %7s %5s %8s %9s\n", "PRODUCT", "PRINCIPAL",
+	    "GRANTS", "DENIALS", "PEAK", "AVERAGE", "HOURS");
+	for (i = 0; i < n; i++)
+		printf("%-16s %-28s %7u %7u %5u %8.2f %9.2f\n", r[i].product,
+		    r[i].principal[0] != '\0' ? r[i].principal : "(all)",
+		    r[i].grants, r[i].denials, r[i].peak, r[i].avg,
+		    r[i].seconds / 3600.0);
+}
+
+/*
+ * The audit chain of a database file, read-only, recomputed here: the
+ * check does not trust the running server at all.  Prints and returns the
+ * exit status.
+ */
+static int
+report_verify_file(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct audit_event ae;
+	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
+	char uri[4200], hex[2 * AUDIT_HASH_LEN + 1];
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint64_t n = 0, bad = 0;
+	int have = 0, src, ex = 0, i, col = -1;
+
+	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
+	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
+	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
+	    "audit_type is SQLite's datatype codes");
+	snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
+	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id, ts, kind, principal, host,"
+	    " display, product, version, lease_id, pool_id, count, code,"
+	    " detail, seats, hash FROM events ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "xlicen: report verify: %s: %s\n", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		ex = EXIT_NOSERVER;
+		goto out;
+	}
+#define TXT(i) (sqlite3_column_type(st, (i)) == SQLITE_NULL ? NULL :	\
+	(const char *)sqlite3_column_text(st, (i)))
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The types first: the reads below may convert them. */
+		for (i = 0; i < AUDIT_NCOLS; i++) {
+			cells[i].type = sqlite3_column_type(st, i);
+			cells[i].bytes = cells[i].type == SQLITE_TEXT ?
+			    (size_t)sqlite3_column_bytes(st, i) : 0;
+		}
+		memset(&ae, 0, sizeof(ae));
+		ae.id = sqlite3_column_int64(st, 0);
+		ae.ts = sqlite3_column_int64(st, 1);
+		ae.kind = TXT(2);
+		ae.principal = TXT(3);
+		ae.host = TXT(4);
+		ae.display = TXT(5);
+		ae.product = TXT(6);
+		ae.version = TXT(7);
+		ae.lease_id = TXT(8);
+		ae.has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
+		ae.pool_id = sqlite3_column_int64(st, 9);
+		ae.has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		ae.count = sqlite3_column_int64(st, 10);
+		ae.code = sqlite3_column_int64(st, 11);
+		ae.detail = TXT(12);
+		ae.has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
+		ae.seats = sqlite3_column_int64(st, 13);
+		n++;
+		if (audit_event_hash(have ? prev : NULL, &ae, h) != 0) {
+			fprintf(stderr, "xlicen: report verify: hashing failed\n");
+			ex = EXIT_NOSERVER;
+			goto out;
+		}
+		if (audit_row_check(&ae, cells, &col) != 0) {
+			fprintf(stderr, "xlicen: report verify: event %lld: "
+			    "column %s is not stored as the chain encodes it\n",
+			    (long long)ae.id, audit_col_name(col));
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
+		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
+		    memcmp(sqlite3_column_blob(st, 14), h, AUDIT_HASH_LEN) !=
+		    0) {
+			bad = (uint64_t)ae.id;
+			break;
+		}
+		memcpy(prev, h, sizeof(prev));
+		have = 1;
+	}
+#undef TXT
+	if (bad == 0 && src != SQLITE_DONE) {
+		fprintf(stderr, "xlicen: report verify: %s: %s\n", path,
+		    sqlite3_errmsg(db));
+		ex = EXIT_NOSERVER;
+		goto out;
+	}
+	if (have)
+		audit_hex(prev, hex);
+	else
+		hex[0] = '\0';
+	if (bad != 0) {
+		printf("audit trail BROKEN at event %llu (%llu events checked; "
+		    "last good hash %s)\n", (unsigned long long)bad,
+		    (unsigned long long)n, have ? hex : "-");
+		ex = EXIT_AUDIT;
+	} else {
+		printf("audit trail intact: %llu events, head %s\n",
+		    (unsigned long long)n, have ? hex : "-");
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ex;
+}
+
+/* What `report` was asked for. */
+struct report_args {
+	int verify;		/* report verify */
+	const char *product, *format, *database;
+	int64_t from, to;	/* 0: not given */
+};
+
+/* report's own options. */
+enum {
+	REPORT_OPT_FROM = CLI_OPT_VERB,
+	REPORT_OPT_TO,
+	REPORT_OPT_PRODUCT,
+	REPORT_OPT_FORMAT,
+	REPORT_OPT_DATABASE,
+};
+static const struct option report_opts[] = {
+	{ "from", required_argument, NULL, REPORT_OPT_FROM },
+	{ "to", required_argument, NULL, REPORT_OPT_TO },
+	{ "product", required_argument, NULL, REPORT_OPT_PRODUCT },
+	{ "format", required_argument, NULL, REPORT_OPT_FORMAT },
+	{ "database", required_argument, NULL, REPORT_OPT_DATABASE },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* One of report's own options (code c, value val, typed as arg) into
+ * *ra; 0, or the usage exit status after the message. */
+static int
+report_option(int c, const char *arg, const char *val,
+    struct report_args *ra)
+{
+	if (ra->verify != (c == REPORT_OPT_DATABASE))
+		return cli_usage_error("report: unexpected argument %s", arg);
+	switch (c) {
+	case REPORT_OPT_FROM:
+	case REPORT_OPT_TO:
+		if (report_parse_date(val, c == REPORT_OPT_TO, c ==
+		    REPORT_OPT_TO ? &ra->to : &ra->from) != 0)
+			return cli_usage_error("report: bad date \"%s\" "
+			    "(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+			    "@SECONDS)", val);
+		break;
+	case REPORT_OPT_PRODUCT:
+		ra->product = val;
+		break;
+	case REPORT_OPT_FORMAT:
+		ra->format = val;
+		if (strcmp(val, "table") != 0 && strcmp(val, "csv") != 0 &&
+		    strcmp(val, "json") != 0)
+			return cli_usage_error("report: --format is table, "
+			    "csv or json, not \"%s\"", val);
+		break;
+	case REPORT_OPT_DATABASE:
+		ra->database = val;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Parse report's arguments into *ra, and global options among them into
+ * *g.  "verify" is the first argument after the verb (global options
+ * aside).  True when the report is to go ahead; false when it ends with
+ * exit status *ex (after the message, or help or version).
+ */
+static bool
+report_parse(struct cli_global *g, int argc, char **argv,
+    struct report_args *ra, int *ex)
+{
+	struct cli_getopt p;
+	int c, first = 1;
+
+	memset(ra, 0, sizeof(*ra));
+	ra->format = "table";
+	*ex = EXIT_USAGE;
+	cli_getopt_init(&p, argc, argv, 1, NULL, report_opts);
+	while ((c = cli_getopt_next(&p, g)) != CLI_END) {
+		if (c == CLI_EXIT) {
+			*ex = p.ex;
+			return false;
+		}
+		if (c == CLI_NOVALUE) {
+			cli_usage_error("report: %s needs a value", p.arg);
+			return false;
+		}
+		if (c == CLI_ARG && first && strcmp(p.val, "verify") == 0) {
+			ra->verify = 1;
+		} else if (c == CLI_ARG || c == CLI_UNKNOWN) {
+			cli_usage_error("report: unexpected argument %s", p.arg);
+			return false;
+		} else if (report_option(c, p.arg, p.val, ra) != 0) {
+			return false;
+		}
+		first = 0;
+	}
+	*ex = 0;
+	return true;
+}
+
+/* report verify, on the server; the exit status. */
+static int
+report_verify_server(xlicen_session *s)
+{
+	struct xlicen_audit_check ac;
+	int rc;
+
+	rc = xlicen_report_verify(s, &ac);
+	if (rc == 0)
+		printf("audit trail intact: %llu events, head %s\n",
+		    (unsigned long long)ac.events,
+		    ac.head[0] != '\0' ? ac.head : "-");
+	else if (rc == XLICEN_E_AUDIT_CHAIN)
+		printf("audit trail BROKEN at event %llu (%llu events "
+		    "checked; last good hash %s)\n",
+		    (unsigned long long)ac.bad_event,
+		    (unsigned long long)ac.events,
+		    ac.head[0] != '\0' ? ac.head : "-");
+	if (rc != 0) {
+		cli_error(s, "report verify", rc);
+		return cli_exit_for(rc);
+	}
+	return 0;
+}
+
+int
+cli_cmd_report(struct cli_global *g, int argc, char **argv)
+{
+	struct xlicen_report_row *rows = NULL;
+	struct report_args ra;
+	xlicen_session *s = NULL;
+	int64_t from, to;
+	size_t n = 0;
+	int rc, ex = 0, more = 0;
+
+	if (!report_parse(g, argc, argv, &ra, &ex))
+		return ex;
+	from = ra.from;
+	to = ra.to;
+	if (ra.verify && ra.database != NULL)
+		return report_verify_file(ra.database);
+	if (to > 0 && from > to)
+		return cli_usage_error("%s", "report: --from is after --to");
+	if ((s = cli_open_session(g, &ex)) == NULL)
+		return ex;
+	if (ra.verify) {
+		ex = report_verify_server(s);
+		goto out;
+	}
+	if (to == 0)
+		to = (int64_t)time(NULL);
+	rc = xlicen_report(s, from, to, ra.product, &rows, &n, &more);
+	if (rc != 0) {
+		cli_error(s, "report", rc);
+		ex = cli_exit_for(rc);
+		goto out;
+	}
+	report_print(rows, n, from, to > (int64_t)time(NULL) ?
+	    (int64_t)time(NULL) : to, ra.format);
+	if (more)
+		fprintf(stderr, "xlicen: report: cut to fit one reply; give "
+		    "--product\n");
+out:
+	xlicen_report_free(rows);
+	xlicen_session_free(s);
+	return ex;
+}
