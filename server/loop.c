@@ -531,7 +531,7 @@ loop_run(struct server *srv)
 		}
 		/* Group commit: what this round decides is committed at once,
 		 * and only then do its replies go out; those of a round that
-		 * may grant wait for the syncer's fdatasync (store.c), while
+		 * may grant wait for the syncer's fdatasync (store/sqlite_durable.c), while
 		 * the next rounds go on. */
 		srv->batching = 1;
 		store_batch_begin(srv->store);
