@@ -47,6 +47,7 @@
 
 #include <krb5.h>
 
+#include "procinfo.h"
 #include "xlicen.h"
 
 #define BENCH_DEFAULT_OPS	1000
@@ -127,16 +128,6 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* The same clock and rounding as libxlicen's deadlines. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void __attribute__((format(printf, 1, 2)))
@@ -257,24 +248,6 @@ server_cpu_s(long pid)
 	if (p == NULL || sscanf(p, "%llu %llu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* VmRSS of PID, KiB; -1 if unreadable. */
-static long
-server_rss_kib(long pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 /*
@@ -435,7 +408,7 @@ run_threads(struct bench_result *r, void *(*fn)(void *))
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
-		r->rss_kib = server_rss_kib(opt.server_pid);
+		r->rss_kib = procinfo_rss_kib(opt.server_pid);
 	}
 	for (i = 0; i < opt.clients; i++) {
 		lat_merge(&r->lat, &w[i].lat);
@@ -560,7 +533,7 @@ hold_watch(xlicen_session *s, int removed, void *ud)
 		hs->gen++;
 		return;
 	}
-	at = now_ms() + t;
+	at = procinfo_now_ms() + t;
 	if (hs->deadline != at) {
 		hs->deadline = at;
 		heap_push(&hold_g, at, hs->index, ++hs->gen);
@@ -655,7 +628,7 @@ hold_round(struct hold *h, int ramp)
 
 	while (ramp && h->started < h->n && h->pending < opt.ramp)
 		hold_start_one(h);
-	now = now_ms();
+	now = procinfo_now_ms();
 	while (h->hn > 0 && h->heap[0].at <= now) {
 		e = h->heap[0];
 		heap_pop(h);
@@ -666,7 +639,7 @@ hold_round(struct hold *h, int ramp)
 	}
 	wait = 100;
 	if (h->hn > 0) {
-		now = now_ms();
+		now = procinfo_now_ms();
 		wait = h->heap[0].at <= now ? 0 : (int)(h->heap[0].at - now);
 		if (wait > 100)
 			wait = 100;
@@ -721,7 +694,7 @@ run_hold(struct bench_result *r)
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
-		r->rss_kib = server_rss_kib(opt.server_pid);
+		r->rss_kib = procinfo_rss_kib(opt.server_pid);
 	}
 	r->ops = h->heartbeats;
 	r->lat = h->lat;
@@ -927,7 +900,7 @@ run_launch(struct bench_result *r)
 	if (opt.server_pid > 0) {
 		r->have_server = 1;
 		r->server_cpu_s = server_cpu_s(opt.server_pid) - cpu0;
-		r->rss_kib = server_rss_kib(opt.server_pid);
+		r->rss_kib = procinfo_rss_kib(opt.server_pid);
 	}
 	free(tgt);
 	unlink(cc);
@@ -1086,18 +1059,6 @@ parse_num(const char *what, const char *s, unsigned long min, unsigned long max)
 	return v;
 }
 
-/* As many descriptors as the hard limit allows: hold needs one each. */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1215,7 +1176,7 @@ main(int argc, char **argv)
 	/* A server that goes away must not kill us with SIGPIPE (the library
 	 * uses MSG_NOSIGNAL; this is for anything else). */
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	procinfo_raise_nofile();
 	if (opt.mode == MODE_HOLD && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)opt.clients + 64)
 		die("hold with %u sessions needs %u descriptors; the limit is %lu "
@@ -1224,7 +1185,7 @@ main(int argc, char **argv)
 	opt.self = "/proc/self/exe";
 	memset(&r, 0, sizeof(r));
 	if (opt.server_pid > 0 &&
-	    (r.rss_base_kib = server_rss_kib(opt.server_pid)) < 0)
+	    (r.rss_base_kib = procinfo_rss_kib(opt.server_pid)) < 0)
 		die("no process %ld (or /proc unreadable)", opt.server_pid);
 
 	switch (opt.mode) {

@@ -47,6 +47,7 @@
 #include "frame.h"
 #include "gssx.h"
 #include "limits.h"
+#include "procinfo.h"
 #include "xlicen.h"
 
 /* Bounds: what one run may open and how long it may last. */
@@ -87,49 +88,13 @@ on_term(int sig)
 	g_stop = 1;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long
-rss_kib(long pid)
-{
-	char path[64], line[256];
-	FILE *f;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* A socket from source 127.0.0.(2 + k % addrs), connecting to the server;
  * nonblock: connect in progress is fine.  -1 on failure. */
 static int
 flood_socket(int k, int nonblock)
 {
-	struct sockaddr_in src, dst;
+	struct sockaddr_in dst;
+	char src[INET_ADDRSTRLEN];
 	int fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
@@ -137,18 +102,12 @@ flood_socket(int k, int nonblock)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-#ifdef IP_BIND_ADDRESS_NO_PORT
-	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-#endif
-	memset(&src, 0, sizeof(src));
-	src.sin_family = AF_INET;
-	src.sin_addr.s_addr = htonl(0x7f000000u + (uint32_t)opt.first_addr +
-	    (uint32_t)(k % opt.addrs));
+	snprintf(src, sizeof(src), "127.0.0.%d", opt.first_addr + k % opt.addrs);
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)opt.port);
 	inet_pton(AF_INET, opt.host, &dst.sin_addr);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	if (procinfo_bind_source(fd, src, 1) != 0 ||
 	    (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 &&
 	    errno != EINPROGRESS)) {
 		close(fd);
@@ -332,13 +291,13 @@ flood_proc(int first, int n, int wfd, int64_t deadline)
 	struct fconn *cs;
 	uint8_t *junk = NULL, b[512];
 	struct fconn **closed;
-	int64_t last = now_ms(), t;
+	int64_t last = procinfo_now_ms(), t;
 	double tokens = 0;
 	int epfd, i, m, nclosed = 0;
 
 	memset(&st, 0, sizeof(st));
 	signal(SIGTERM, on_term);
-	raise_nofile();
+	procinfo_raise_nofile();
 	cs = calloc((size_t)n, sizeof(*cs));
 	closed = calloc((size_t)n, sizeof(*closed));
 	if (strcmp(opt.mode, "frames") == 0)
@@ -347,12 +306,12 @@ flood_proc(int first, int n, int wfd, int64_t deadline)
 	if (cs == NULL || closed == NULL || epfd < 0 || (strcmp(opt.mode, "frames") == 0 &&
 	    junk == NULL))
 		_exit(2);
-	for (i = 0; i < n && !g_stop && now_ms() < deadline; i++) {
+	for (i = 0; i < n && !g_stop && procinfo_now_ms() < deadline; i++) {
 		cs[i].k = first + i;
 		cs[i].fd = -1;
 		(void)fconn_open(epfd, &cs[i], &st);
 	}
-	while (!g_stop && now_ms() < deadline) {
+	while (!g_stop && procinfo_now_ms() < deadline) {
 		m = epoll_wait(epfd, evs, 256, 100);
 		for (i = 0; i < m; i++) {
 			struct fconn *c = evs[i].data.ptr;
@@ -396,7 +355,7 @@ flood_proc(int first, int n, int wfd, int64_t deadline)
 		/* unauth: open again what the server closed, at most
 		 * opt.reopen per second (a token bucket). */
 		if (opt.reopen >= 0) {
-			t = now_ms();
+			t = procinfo_now_ms();
 			tokens += (double)(t - last) * (double)opt.reopen / 1000;
 			if (tokens > (double)opt.reopen)
 				tokens = (double)opt.reopen;
@@ -426,7 +385,7 @@ real_checkout(const char *server, int64_t *ms)
 {
 	xlicen_session *s = NULL;
 	struct xlicen_grant g;
-	int64_t t0 = now_ms();
+	int64_t t0 = procinfo_now_ms();
 	int rc;
 
 	*ms = 0;
@@ -434,7 +393,7 @@ real_checkout(const char *server, int64_t *ms)
 		return rc;
 	xlicen_set_service(s, opt.service);
 	rc = xlicen_checkout(s, "xdemo", "1.0", 1, &g);
-	*ms = now_ms() - t0;
+	*ms = procinfo_now_ms() - t0;
 	if (rc == 0)
 		(void)xlicen_release(s, g.lease);
 	xlicen_session_free(s);
@@ -524,12 +483,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	procinfo_raise_nofile();
 	snprintf(server, sizeof(server), "%s:%d", opt.host, opt.port);
-	rss0 = opt.server_pid > 0 ? rss_kib(opt.server_pid) : -1;
+	rss0 = opt.server_pid > 0 ? procinfo_rss_kib(opt.server_pid) : -1;
 	if ((lat = calloc(FLOOD_MAX_REAL, sizeof(*lat))) == NULL)
 		return 2;
-	start = now_ms();
+	start = procinfo_now_ms();
 	deadline = start + (int64_t)opt.seconds * 1000;
 	share = (opt.conns + opt.procs - 1) / opt.procs;
 	for (i = 0; i < opt.procs; i++) {
@@ -547,11 +506,11 @@ main(int argc, char **argv)
 	 * checkouts, one every interval, until the deadline. */
 	next = start + (opt.seconds * 1000 / 5 < 5000 ?
 	    opt.seconds * 1000 / 5 : 5000);
-	while (now_ms() < deadline) {
-		if (opt.server_pid > 0 && (rss = rss_kib(opt.server_pid)) >
+	while (procinfo_now_ms() < deadline) {
+		if (opt.server_pid > 0 && (rss = procinfo_rss_kib(opt.server_pid)) >
 		    rss_max)
 			rss_max = rss;
-		if (strcmp(opt.mode, "unauth") != 0 || now_ms() < next ||
+		if (strcmp(opt.mode, "unauth") != 0 || procinfo_now_ms() < next ||
 		    nreal >= FLOOD_MAX_REAL) {
 			poll(NULL, 0, 20);
 			continue;
@@ -564,8 +523,8 @@ main(int argc, char **argv)
 				first_err = rc;
 		}
 		next += opt.interval_ms;
-		if (next < now_ms())
-			next = now_ms();
+		if (next < procinfo_now_ms())
+			next = procinfo_now_ms();
 	}
 	memset(&sum, 0, sizeof(sum));
 	for (i = 0; i < opt.procs; i++) {

@@ -45,6 +45,7 @@
 #include "frame.h"
 #include "gssx.h"
 #include "limits.h"
+#include "procinfo.h"
 #include "msg.h"
 
 #define EX_OK		0
@@ -107,15 +108,6 @@ good(const char *fmt, ...)
 	va_end(ap);
 	memcpy(g_note, tmp, sizeof(g_note));
 	return EX_OK;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -205,7 +197,6 @@ static int
 hc_open_from(struct hconn *c, const char *src)
 {
 	struct addrinfo hints, *res = NULL;
-	struct sockaddr_in sa;
 	struct timeval tv = { 5, 0 };
 	int one = 1, rc;
 
@@ -225,14 +216,9 @@ hc_open_from(struct hconn *c, const char *src)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* A send to a server that stopped reading must not hang the test. */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (src != NULL) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sin_family = AF_INET;
-		if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
-		    bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-			freeaddrinfo(res);
-			return local("bind to source %s: %s", src, strerror(errno));
-		}
+	if (src != NULL && procinfo_bind_source(c->fd, src, 0) != 0) {
+		freeaddrinfo(res);
+		return local("bind to source %s: %s", src, strerror(errno));
 	}
 	if (connect(c->fd, res->ai_addr, res->ai_addrlen) != 0) {
 		rc = errno;
@@ -240,7 +226,7 @@ hc_open_from(struct hconn *c, const char *src)
 		return bad("connect %s:%s: %s", g_host, g_port, strerror(rc));
 	}
 	freeaddrinfo(res);
-	c->opened_ms = now_ms();
+	c->opened_ms = procinfo_now_ms();
 	return 0;
 }
 
@@ -310,7 +296,7 @@ hc_send_frame(struct hconn *c, uint8_t type, const void *body, size_t len)
 static int
 hc_read_frame(struct hconn *c, int timeout_ms, struct frame *f)
 {
-	int64_t end = now_ms() + timeout_ms, left;
+	int64_t end = procinfo_now_ms() + timeout_ms, left;
 	struct pollfd pfd;
 	size_t used;
 	ssize_t n;
@@ -328,7 +314,7 @@ hc_read_frame(struct hconn *c, int timeout_ms, struct frame *f)
 				return RD_FRAME;
 		}
 		c->in_off = c->in_len = 0;
-		if ((left = end - now_ms()) <= 0)
+		if ((left = end - procinfo_now_ms()) <= 0)
 			return RD_TIMEOUT;
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
@@ -1775,24 +1761,6 @@ env_long(const char *name, long dflt)
 	return *end == '\0' && n > 0 ? n : dflt;
 }
 
-/* VmRSS of process pid in kB, or -1. */
-static long
-rss_kb(long pid)
-{
-	char path[64], line[256];
-	FILE *f;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /*
  * A client that pipelines requests and never reads a reply.  A server
  * that keeps reading while its replies pile up queues them without bound;
@@ -1817,7 +1785,7 @@ case_no_read(const struct hcase *k)
 	ssize_t w;
 	int rc, small = 4096, blocked = 0;
 
-	if (pid <= 0 || (r0 = rss_kb(pid)) < 0)
+	if (pid <= 0 || (r0 = procinfo_rss_kib(pid)) < 0)
 		return local("no-read needs HOSTILE_SERVER_PID of a server "
 		    "whose /proc/PID/status is readable");
 	buf_init(&plain);
@@ -1862,11 +1830,11 @@ case_no_read(const struct hcase *k)
 	}
 	/* Let the server work through its input: until its VmRSS holds
 	 * still for a second (at most 8 s). */
-	for (i = 0, r1 = rss_kb(pid); i < 32; i++) {
+	for (i = 0, r1 = procinfo_rss_kib(pid); i < 32; i++) {
 		long r;
 
 		sleep_ms(250);
-		r = rss_kb(pid);
+		r = procinfo_rss_kib(pid);
 		if (r == r1 && i >= 4)
 			break;
 		r1 = r;
@@ -1920,15 +1888,15 @@ case_silent(const struct hcase *k)
 	hc_send_raw(&c[2], "\x02\x00\x00", 3);
 	if ((rc = hc_open_ctx(&c[3])) != 0)
 		goto out;
-	t_open = now_ms();
+	t_open = procinfo_now_ms();
 	/* Collect the three ALERTs (each call waits up to 5 s more). */
 	for (i = 0; i < 3; i++) {
-		int64_t left = c[i].opened_ms + hs * 1000 - now_ms();
+		int64_t left = c[i].opened_ms + hs * 1000 - procinfo_now_ms();
 
 		if (left > 0)
 			sleep_ms((int)left - (left > 300 ? 300 : (int)left));
 		rc = hc_expect_alert_ex(&c[i], XLICEN_E_TIMEOUT, 0, &a);
-		t[i] = now_ms() - c[i].opened_ms;
+		t[i] = procinfo_now_ms() - c[i].opened_ms;
 		if (rc != 0) {
 			rc = bad("%s client: %s", label[i], g_why);
 			goto out;
@@ -1943,15 +1911,15 @@ case_silent(const struct hcase *k)
 		    t[i] / 1000.0);
 	}
 	/* D is OPEN: past the handshake deadline it is still served. */
-	if (now_ms() - t_open < hs * 1000 + 300)
-		sleep_ms((int)(hs * 1000 + 300 - (now_ms() - t_open)));
+	if (procinfo_now_ms() - t_open < hs * 1000 + 300)
+		sleep_ms((int)(hs * 1000 + 300 - (procinfo_now_ms() - t_open)));
 	if ((rc = hc_status_ok(&c[3])) != 0) {
 		rc = bad("open client after the handshake deadline: %s", g_why);
 		goto out;
 	}
-	d_sent = now_ms();
+	d_sent = procinfo_now_ms();
 	if (idle > 0) {
-		int64_t left = d_sent + idle * 1000 - now_ms();
+		int64_t left = d_sent + idle * 1000 - procinfo_now_ms();
 
 		if (left > 300)
 			sleep_ms((int)left - 300);
@@ -1960,10 +1928,10 @@ case_silent(const struct hcase *k)
 			rc = bad("idle client: %s", g_why);
 			goto out;
 		}
-		if (now_ms() - d_sent < idle * 1000 - 200 ||
-		    now_ms() - d_sent > idle * 1000 + 2500) {
+		if (procinfo_now_ms() - d_sent < idle * 1000 - 200 ||
+		    procinfo_now_ms() - d_sent > idle * 1000 + 2500) {
 			rc = bad("idle client: ALERT TIMEOUT after %.1f s, idle "
-			    "timeout is %ld s", (now_ms() - d_sent) / 1000.0, idle);
+			    "timeout is %ld s", (procinfo_now_ms() - d_sent) / 1000.0, idle);
 			goto out;
 		}
 	}
@@ -2003,7 +1971,7 @@ flood_collect(struct hconn *c, int n, int *busy, int want, int ms)
 {
 	struct frame f;
 	struct frame_alert a;
-	int64_t end = now_ms() + ms, settle = 0;
+	int64_t end = procinfo_now_ms() + ms, settle = 0;
 	int i, rd, got = 0;
 	size_t r;
 
@@ -2039,8 +2007,8 @@ flood_collect(struct hconn *c, int n, int *busy, int want, int ms)
 			got++;
 		}
 		if (got >= want && settle == 0)
-			settle = now_ms() + 200;	/* any stragglers */
-		if ((settle != 0 && now_ms() >= settle) || now_ms() >= end)
+			settle = procinfo_now_ms() + 200;	/* any stragglers */
+		if ((settle != 0 && procinfo_now_ms() >= settle) || procinfo_now_ms() >= end)
 			break;
 		sleep_ms(10);
 	}
@@ -2177,7 +2145,7 @@ real_checkout(int64_t *ms)
 	struct buf plain;
 	struct msg m;
 	char lease[LIMIT_STRING + 1];
-	int64_t t0 = now_ms();
+	int64_t t0 = procinfo_now_ms();
 	uint32_t id;
 	int rc;
 
@@ -2197,7 +2165,7 @@ real_checkout(int64_t *ms)
 	m_str(&plain, TAG_LEASE, lease);
 	rc = hc_request(&c, &plain, id, MSG_OK, 0, &m);
 out:
-	*ms = now_ms() - t0;
+	*ms = procinfo_now_ms() - t0;
 	msg_clear(&m);
 	buf_free(&plain);
 	hc_close(&c);
@@ -2329,7 +2297,7 @@ case_frame_flood(const struct hcase *k)
 	if (rc != 0)
 		goto out;
 	sleep_ms(200);
-	if ((r0 = rss_kb(pid)) < 0) {
+	if ((r0 = procinfo_rss_kib(pid)) < 0) {
 		rc = local("no VmRSS for pid %ld", pid);
 		goto out;
 	}
@@ -2345,7 +2313,7 @@ case_frame_flood(const struct hcase *k)
 		    FRAME_HELLO : FRAME_DATA, i < FRAME_FLOOD_UNAUTH ?
 		    LIMIT_FRAME_PREAUTH : LIMIT_FRAME_POSTAUTH, junk);
 	sleep_ms(500);
-	if ((r1 = rss_kb(pid)) < 0) {
+	if ((r1 = procinfo_rss_kib(pid)) < 0) {
 		rc = bad("server gone during the flood");
 		goto out;
 	}
