@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,27 +33,6 @@
 #define set_err		license_set_err
 #define clear_err	license_clear_err
 #define parse		license_parse_text
-
-void
-license_set_err(struct license_error *err, unsigned line, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	err->line = line;
-	va_start(ap, fmt);
-	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
-	va_end(ap);
-}
-
-void
-license_clear_err(struct license_error *err)
-{
-	if (err != NULL)
-		memset(err, 0, sizeof(*err));
-}
 
 static int
 is_ed25519(EVP_PKEY *pkey)

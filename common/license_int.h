@@ -7,7 +7,9 @@
  * license_parse.c (the text form read line by line into a struct
  * license), license_canon.c (the canonical form the signature covers and
  * the text form written out), license.c (Ed25519 signing and verifying,
- * PEM key files, license files read from disk and verified).
+ * PEM key files, license files read from disk and verified).  Calls go
+ * one way: license.c -> license_parse.c, license_canon.c ->
+ * license_rules.c.
  */
 #ifndef XLICEN_LICENSE_INT_H
 #define XLICEN_LICENSE_INT_H

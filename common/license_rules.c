@@ -3,8 +3,10 @@
  * (license_parse.c) or from the vendor tool's options (license_check):
  * names, dotted versions, customer text (shortest-form UTF-8 without
  * controls or bidirectional overrides), node locks, dup groups, seconds,
- * and whole-day UTC dates from 1970 to 9999.
+ * and whole-day UTC dates from 1970 to 9999.  Also the error filler
+ * every part of the module uses.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,27 @@
 #include "xlicen_errors.h"
 
 #define VERSION_DIGITS_MAX	6
+
+void
+license_set_err(struct license_error *err, unsigned line, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+	va_end(ap);
+}
+
+void
+license_clear_err(struct license_error *err)
+{
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+}
 
 /*
  * Decode one UTF-8 sequence at p (avail bytes).  Returns its length and
