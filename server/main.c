@@ -33,7 +33,7 @@
 #include "config.h"
 #include "err.h"
 #include "gssx.h"
-#include "licenses.h"
+#include "licdir.h"
 #include "limits.h"
 #include "log.h"
 #include "policy.h"
@@ -772,8 +772,8 @@ main_check_config(const struct server_config *cfg)
 	 * is what this option is for. */
 	if (store_check_free(cfg->database, err, sizeof(err)) != 0)
 		printf("database %s: %s\n", cfg->database, err);
-	if (licenses_check_keydir(cfg->keydir, err, sizeof(err)) != 0 ||
-	    licenses_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
+	if (licdir_check_keydir(cfg->keydir, err, sizeof(err)) != 0 ||
+	    licdir_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
 		ok = 0;
 	} else {
 		printf("licenses %s: %zu loaded, %zu refused\n", cfg->licdir, n,

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "licenses.h"
+#include "licdir.h"
 #include "log.h"
 #include "policy.h"
 #include "server.h"
@@ -25,7 +25,7 @@ reload_sync_licenses(struct server *srv, char *sum, size_t sumlen)
 	size_t n = 0, nbad = 0;
 	int rc;
 
-	if ((rc = licenses_load_dir(srv->cfg.licdir, srv->cfg.keydir, &lics,
+	if ((rc = licdir_load_dir(srv->cfg.licdir, srv->cfg.keydir, &lics,
 	    &n, &nbad)) != 0) {
 		snprintf(sum, sumlen, "cannot read license directory %s: %s",
 		    srv->cfg.licdir, err_str(rc));
@@ -72,7 +72,7 @@ server_load_licenses(struct server *srv)
 	int rc;
 
 	/* The same judgement as server_reload's. */
-	if ((rc = licenses_check_keydir(srv->cfg.keydir, err,
+	if ((rc = licdir_check_keydir(srv->cfg.keydir, err,
 	    sizeof(err))) != 0)
 		return rc;
 	if ((rc = reload_read_policy(srv, &p, err, sizeof(err))) != 0)
@@ -97,7 +97,7 @@ server_reload(struct server *srv, char *err, size_t errlen)
 	err[0] = '\0';
 	/* Judged as at start (server_load_licenses); refused, nothing
 	 * changes. */
-	if ((rc = licenses_check_keydir(srv->cfg.keydir, err, errlen)) != 0) {
+	if ((rc = licdir_check_keydir(srv->cfg.keydir, err, errlen)) != 0) {
 		log_msg(LOG_ERR, "reread refused: the policy and the licenses "
 		    "stay as they were");
 		return rc;

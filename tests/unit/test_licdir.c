@@ -1,5 +1,5 @@
 /*
- * Unit tests for server/licenses.c: a license directory with good,
+ * Unit tests for server/licdir.c: a license directory with good,
  * tampered, unknown-vendor and copied files, plus files that are not
  * licenses at all.
  */
@@ -21,7 +21,7 @@
 #include <openssl/pem.h>
 
 #include "license.h"
-#include "licenses.h"
+#include "licdir.h"
 #include "log.h"
 #include "xlicen_errors.h"
 
@@ -40,7 +40,7 @@ setup_tmp(void **state)
 		base = "/tmp";
 	if (mkdir(base, 0700) == -1 && errno != EEXIST)
 		return -1;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_licenses.XXXXXX", base);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_licdir.XXXXXX", base);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	/* Refusals are expected here; keep the test output readable. */
@@ -145,7 +145,7 @@ test_load_dir(void **state)
 	/* A directory named like a license: skipped, not counted. */
 	assert_int_equal(mkdir(tpath("lic/h.lic"), 0755), 0);
 
-	assert_int_equal(licenses_load_dir(tpath("lic"), tpath("keys"), &out,
+	assert_int_equal(licdir_load_dir(tpath("lic"), tpath("keys"), &out,
 	    &n, &nbad), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(nbad, 4);
@@ -159,7 +159,7 @@ test_load_dir(void **state)
 	free(out);
 
 	/* nbad may be NULL. */
-	assert_int_equal(licenses_load_dir(tpath("lic"), tpath("keys"), &out,
+	assert_int_equal(licdir_load_dir(tpath("lic"), tpath("keys"), &out,
 	    &n, NULL), 0);
 	assert_int_equal(n, 2);
 	free(out);
@@ -176,14 +176,14 @@ test_empty_and_missing(void **state)
 
 	(void)state;
 	assert_int_equal(mkdir(tpath("empty"), 0755), 0);
-	assert_int_equal(licenses_load_dir(tpath("empty"), tpath("keys"),
+	assert_int_equal(licdir_load_dir(tpath("empty"), tpath("keys"),
 	    &out, &n, &nbad), 0);
 	assert_null(out);
 	assert_int_equal(n, 0);
 	assert_int_equal(nbad, 0);
 
 	out = (struct license *)1;
-	assert_int_equal(licenses_load_dir(tpath("no-such-dir"),
+	assert_int_equal(licdir_load_dir(tpath("no-such-dir"),
 	    tpath("keys"), &out, &n, &nbad), XLICEN_E_IO);
 	assert_null(out);
 	assert_int_equal(n, 0);

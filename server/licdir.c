@@ -1,6 +1,6 @@
 /*
  * The server's license set: every *.lic file of the license directory,
- * read in name order, parsed and verified by common/license.c.  A file
+ * read in name order, parsed and verified by common/license.h.  A file
  * that fails (syntax, signature, unknown vendor, or a copy of a license
  * already loaded) is logged with file, line and reason and contributes no
  * pool; the others are handed back to the caller.
@@ -12,20 +12,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "licenses.h"
+#include "licdir.h"
 #include "log.h"
 #include "privs.h"
 #include "xlicen_errors.h"
 
 static int
-name_cmp(const void *a, const void *b)
+licdir_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Whether a directory entry is a candidate: "X.lic", not hidden. */
 static int
-is_lic_name(const char *name)
+licdir_is_lic_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -33,7 +33,7 @@ is_lic_name(const char *name)
 }
 
 static void
-free_names(char **names, size_t n)
+licdir_free_names(char **names, size_t n)
 {
 	size_t i;
 
@@ -46,7 +46,7 @@ free_names(char **names, size_t n)
 
 /* The sorted *.lic names of licdir.  0, XLICEN_E_IO or XLICEN_E_NOMEM. */
 static int
-list_dir(const char *licdir, char ***out, size_t *nout)
+licdir_list(const char *licdir, char ***out, size_t *nout)
 {
 	DIR *d = NULL;
 	struct dirent *de;
@@ -71,7 +71,7 @@ list_dir(const char *licdir, char ***out, size_t *nout)
 			}
 			break;
 		}
-		if (!is_lic_name(de->d_name))
+		if (!licdir_is_lic_name(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -89,13 +89,13 @@ list_dir(const char *licdir, char ***out, size_t *nout)
 		n++;
 	}
 	if (n > 0)
-		qsort(names, n, sizeof(*names), name_cmp);
+		qsort(names, n, sizeof(*names), licdir_name_cmp);
 	*out = names;
 	*nout = n;
 	names = NULL;
 	ret = 0;
  out:
-	free_names(names, n);
+	licdir_free_names(names, n);
 	if (d != NULL)
 		closedir(d);
 	return ret;
@@ -107,7 +107,7 @@ list_dir(const char *licdir, char ***out, size_t *nout)
  * Returns the index of the earlier one, or -1.
  */
 static long
-find_dup(const struct license *have, size_t n, const struct license *lic)
+licdir_find_dup(const struct license *have, size_t n, const struct license *lic)
 {
 	size_t i;
 
@@ -119,7 +119,7 @@ find_dup(const struct license *have, size_t n, const struct license *lic)
 }
 
 int
-licenses_check_keydir(const char *keydir, char *err, size_t errlen)
+licdir_check_keydir(const char *keydir, char *err, size_t errlen)
 {
 	size_t nkeys = 0;
 	int rc;
@@ -136,7 +136,7 @@ licenses_check_keydir(const char *keydir, char *err, size_t errlen)
 }
 
 int
-licenses_load_dir(const char *licdir, const char *keydir,
+licdir_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad)
 {
 	struct license *good = NULL, *tmp;
@@ -153,7 +153,7 @@ licenses_load_dir(const char *licdir, const char *keydir,
 	*n = 0;
 	if (nbad != NULL)
 		*nbad = 0;
-	if ((ret = list_dir(licdir, &names, &nnames)) != 0)
+	if ((ret = licdir_list(licdir, &names, &nnames)) != 0)
 		goto out;
 	if (nnames > 0) {
 		ret = XLICEN_E_NOMEM;
@@ -189,7 +189,7 @@ licenses_load_dir(const char *licdir, const char *keydir,
 				    err.reason);
 			continue;
 		}
-		if ((dup = find_dup(good, ngood, &lic)) >= 0) {
+		if ((dup = licdir_find_dup(good, ngood, &lic)) >= 0) {
 			bad++;
 			log_msg(LOG_ERR, "license %s: same vendor and serial "
 			    "(%s %s) as %s, refused as a copy", path,
@@ -220,6 +220,6 @@ licenses_load_dir(const char *licdir, const char *keydir,
 	free(good);
 	free(from);
 	free(path);
-	free_names(names, nnames);
+	licdir_free_names(names, nnames);
 	return ret;
 }

@@ -3,8 +3,8 @@
  * and verified against the vendor keys; files that fail are logged with
  * file, line and reason and create no pool.
  */
-#ifndef XLICEN_LICENSES_H
-#define XLICEN_LICENSES_H
+#ifndef XLICEN_LICDIR_H
+#define XLICEN_LICDIR_H
 
 #include <stddef.h>
 
@@ -22,12 +22,12 @@
  * NULL) gets the number refused.  Returns 0, XLICEN_E_IO if licdir cannot
  * be read (logged), or XLICEN_E_NOMEM.
  */
-int licenses_load_dir(const char *licdir, const char *keydir,
+int licdir_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad);
 
 /*
  * Judge the vendor-key directory, the same way at start and at every
- * reread (both call this before licenses_load_dir): a vendor's private
+ * reread (both call this before licdir_load_dir): a vendor's private
  * key (*.key) there that group or others can read is XLICEN_E_CONFIG,
  * with "vendor private key PATH is accessible by group or others (mode
  * 0644); fix with: chmod 600 PATH" logged at LOG_ERR and in err; private
@@ -35,6 +35,6 @@ int licenses_load_dir(const char *licdir, const char *keydir,
  * needs only the public keys).  A keydir that cannot be read is 0: the
  * license loader reports what it cannot verify.
  */
-int licenses_check_keydir(const char *keydir, char *err, size_t errlen);
+int licdir_check_keydir(const char *keydir, char *err, size_t errlen);
 
 #endif
