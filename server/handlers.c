@@ -5,13 +5,16 @@
  * ownership.  This file dispatches every request and answers those of a
  * seat (CHECKOUT, HEARTBEAT, RELEASE, RECLAIM); queue.c keeps the
  * checkout queue, req_list.c answers STATUS, LIST_MINE, HOLDERS and
- * REPORT, req_admin.c the other admin requests (handlers_int.h).
+ * REPORT, req_admin.c the other admin requests (handlers_int.h); req.c
+ * and lmap.c, below them all, hold what they share.  Calls go one way:
+ * handlers.c -> req_admin.c -> req_list.c -> queue.c -> lmap.c -> req.c
+ * (docs/ARCHITECTURE.md).
  *
  * Besides answering requests this module keeps the server's in-memory
  * seat state that SQLite does not: the queue of checkouts waiting for a
  * seat (queue.c: it vanishes with its connection, so it has no business
  * in the database; its events are audited there), and which open
- * connection holds each lease (the lease map here), so that a removed
+ * connection holds each lease (the lease map, lmap.c), so that a removed
  * lease's holder can be told at once and the leases of a connection its
  * client ended become orphans.  A connection holds a lease once it got
  * its GRANT or RECLAIM, or heartbeated it while no other connection held
@@ -26,200 +29,9 @@
 #include "display.h"
 #include "err.h"
 #include "handlers_int.h"
-#include "hash.h"
 #include "hostcheck.h"
 #include "license.h"
 #include "log.h"
-
-/* ---- the lease -> connection map ---- */
-
-struct handlers_state *
-handlers_state_get(struct server *srv)
-{
-	if (srv->hs == NULL)
-		srv->hs = calloc(1, sizeof(*srv->hs));
-	return srv->hs;
-}
-
-static size_t
-lmap_bucket(const char *id)
-{
-	return (size_t)(hash_str(id) % LMAP_BUCKETS);
-}
-
-struct lnk *
-lmap_find(struct handlers_state *hs, const char *id)
-{
-	struct lnk *l;
-
-	if (hs == NULL)
-		return NULL;
-	for (l = hs->buckets[lmap_bucket(id)]; l != NULL; l = l->hnext)
-		if (strcmp(l->id, id) == 0)
-			return l;
-	return NULL;
-}
-
-static void
-lmap_unlink_conn(struct lnk *l)
-{
-	if (l->cprev != NULL)
-		l->cprev->cnext = l->cnext;
-	else
-		l->c->hconn = l->cnext;
-	if (l->cnext != NULL)
-		l->cnext->cprev = l->cprev;
-	l->cprev = l->cnext = NULL;
-}
-
-void
-lmap_remove(struct handlers_state *hs, struct lnk *l)
-{
-	struct lnk **pp = &hs->buckets[lmap_bucket(l->id)];
-
-	while (*pp != NULL && *pp != l)
-		pp = &(*pp)->hnext;
-	if (*pp == l)
-		*pp = l->hnext;
-	lmap_unlink_conn(l);
-	free(l);
-}
-
-/* Remember that c is the connection lease id is used from now. */
-void
-lmap_bind(struct server *srv, const char *id, struct conn *c)
-{
-	struct handlers_state *hs = handlers_state_get(srv);
-	struct lnk *l;
-	size_t b;
-
-	if (hs == NULL || id == NULL || id[0] == '\0' || c == NULL)
-		return;
-	if ((l = lmap_find(hs, id)) != NULL) {
-		if (l->c == c)
-			return;
-		lmap_unlink_conn(l);
-	} else {
-		if ((l = calloc(1, sizeof(*l))) == NULL)
-			return;	/* only a notification is lost */
-		snprintf(l->id, sizeof(l->id), "%s", id);
-		b = lmap_bucket(l->id);
-		l->hnext = hs->buckets[b];
-		hs->buckets[b] = l;
-	}
-	/* c->hconn is the head of the connection's list. */
-	l->c = c;
-	l->cprev = NULL;
-	l->cnext = c->hconn;
-	if (l->cnext != NULL)
-		l->cnext->cprev = l;
-	c->hconn = l;
-}
-
-static void
-lmap_unbind(struct server *srv, const char *id)
-{
-	struct lnk *l = lmap_find(srv->hs, id);
-
-	if (l != NULL)
-		lmap_remove(srv->hs, l);
-}
-
-/* ---- replies ---- */
-
-void
-handlers_reply_error(struct msg *reply, uint16_t type, int code,
-    const char *reason)
-{
-	char cut[LIMIT_STRING + 1];
-	size_t n;
-
-	reply->type = type;
-	reply->code = (uint16_t)(code < 0 ? -code : code);
-	reply->have |= MSG_F(TAG_CODE);
-	if (reason == NULL || reason[0] == '\0')
-		reason = err_str(code);
-	/* Reasons quote client strings: cut on a UTF-8 boundary to fit. */
-	n = strlen(reason);
-	if (n > LIMIT_STRING) {
-		n = LIMIT_STRING;
-		while (n > 0 && ((unsigned char)reason[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(cut, reason, n);
-	cut[n] = '\0';
-	if (msg_set_str(reply, TAG_REASON, cut) != 0)
-		msg_set_str(reply, TAG_REASON, err_str(code));
-}
-
-void
-handlers_deny_reason(int code, const struct msg *req,
-    const struct store_grant *g, char *out, size_t outlen)
-{
-	switch (code) {
-	case XLICEN_E_NO_SEATS:
-		if (g->reason[0] != '\0' && strstr(g->reason, "reserved"))
-			snprintf(out, outlen, "%s", g->reason);
-		else
-			snprintf(out, outlen, "all %u seats of %s are in use "
-			    "(%u wanted)", g->total, req->product, req->count);
-		break;
-	case XLICEN_E_NO_VERSION:
-		snprintf(out, outlen, "no license of %s covers version %s",
-		    req->product, req->version);
-		break;
-	case XLICEN_E_WRONG_HOST:
-		snprintf(out, outlen, "the licenses of %s are locked to other "
-		    "hosts or principals", req->product);
-		break;
-	case XLICEN_E_EXCLUDED:
-	case XLICEN_E_MAX_REACHED:
-		snprintf(out, outlen, "%s", g->reason);
-		break;
-	default:
-		snprintf(out, outlen, "%s: %s", req->product, err_str(code));
-		break;
-	}
-}
-
-void
-handlers_fill_grant(struct msg *m, const struct store_grant *g)
-{
-	m->type = MSG_GRANT;
-	msg_set_str(m, TAG_LEASE, g->lease_id);
-	m->expires = (uint64_t)g->expires;
-	m->heartbeat = g->heartbeat_s;
-	m->in_use = g->in_use;
-	m->total = g->total;
-	m->have |= MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) |
-	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL);
-}
-
-void
-handlers_note_expiry(struct server *srv, int64_t t)
-{
-	if (t > 0 && (srv->next_expiry == 0 || t < srv->next_expiry))
-		srv->next_expiry = t;
-}
-
-/* Audit helper for the events only handlers know of. */
-void
-handlers_audit(struct server *srv, const char *kind, const char *principal,
-    const char *product, const char *lease, int code, const char *detail)
-{
-	struct store_audit a;
-
-	memset(&a, 0, sizeof(a));
-	a.kind = kind;
-	a.principal = principal;
-	a.product = product;
-	a.lease_id = lease;
-	a.code = code;
-	a.detail = detail;
-	if (store_audit(srv->store, (int64_t)time(NULL), &a) != 0)
-		log_msg(LOG_ERR, "audit of %s by %s failed", kind,
-		    principal != NULL ? principal : "-");
-}
 
 /*
  * The client ended c: the leases it holds become orphans, freed after
@@ -230,7 +42,7 @@ handlers_audit(struct server *srv, const char *kind, const char *principal,
  * client's context ends up to the clock skew allowance before ours.
  */
 static void
-orphan_leases(struct conn *c)
+handlers_orphan_leases(struct conn *c)
 {
 	struct server *srv = c->srv;
 	const char **ids;
@@ -257,7 +69,7 @@ orphan_leases(struct conn *c)
 		log_msg(LOG_ERR, "%s: the leases of %s could not be made "
 		    "orphans: they keep their TTL", c->peer, c->principal);
 	else if (done > 0)
-		handlers_note_expiry(srv, now + srv->cfg.orphan_grace_s);
+		req_note_expiry(srv, now + srv->cfg.orphan_grace_s);
 	free(ids);
 }
 
@@ -272,7 +84,7 @@ handlers_conn_closed(struct conn *c)
 		return;
 	if (hs->shutdown_conn == c)
 		srv->stopping = 1;
-	orphan_leases(c);
+	handlers_orphan_leases(c);
 	while (c->hconn != NULL)
 		lmap_remove(hs, (struct lnk *)c->hconn);
 	for (e = hs->qhead; e != NULL; e = next) {
@@ -284,6 +96,31 @@ handlers_conn_closed(struct conn *c)
 			    "connection closed");
 		queue_unlink(hs, e);
 	}
+}
+
+/* An admin SHUTDOWN's delay (req_admin.c), then the queue's timers. */
+void
+handlers_timers(struct server *srv)
+{
+	struct handlers_state *hs = srv->hs;
+	int64_t now = server_now_ms();
+
+	if (hs == NULL)
+		return;
+	if (hs->shutdown_ms != 0 && now >= hs->shutdown_ms)
+		srv->stopping = 1;
+	queue_timers(srv, now);
+}
+
+int64_t
+handlers_next_deadline_ms(const struct server *srv)
+{
+	int64_t next = srv->hs != NULL ? srv->hs->shutdown_ms : 0;
+	int64_t q = queue_next_deadline_ms(srv);
+
+	if (q != 0 && (next == 0 || q < next))
+		next = q;
+	return next;
 }
 
 void
@@ -311,7 +148,7 @@ handlers_free(struct server *srv)
 /* Canonical host and display of a request (display: "" if none; a name
  * that is not a display is kept as sent, so it still groups by itself). */
 static void
-canon_client(const struct msg *req, char *host, size_t hostlen,
+handlers_canon_client(const struct msg *req, char *host, size_t hostlen,
     char *disp, size_t displen)
 {
 	display_canon_host((req->have & MSG_F(TAG_HOST)) ? req->host : "",
@@ -330,7 +167,8 @@ canon_client(const struct msg *req, char *host, size_t hostlen,
  * the code with why; the refusal is audited and logged.
  */
 static int
-check_claim(struct conn *c, const struct msg *req, char *why, size_t whylen)
+handlers_check_claim(struct conn *c, const struct msg *req, char *why,
+    size_t whylen)
 {
 	struct server *srv = c->srv;
 	const char *claim = (req->have & MSG_F(TAG_HOST)) ? req->host : NULL;
@@ -350,7 +188,7 @@ check_claim(struct conn *c, const struct msg *req, char *why, size_t whylen)
 			rc = XLICEN_E_HOST_UNVERIFIED;
 	}
 	if (rc != 0) {
-		handlers_audit(srv, "deny", c->principal,
+		req_audit(srv, "deny", c->principal,
 		    req->type == MSG_CHECKOUT ? req->product : NULL,
 		    req->type == MSG_RECLAIM ? req->lease : NULL, rc, why);
 		log_msg(LOG_INFO, "refused the host claimed by %s from %s: %s",
@@ -360,7 +198,7 @@ check_claim(struct conn *c, const struct msg *req, char *why, size_t whylen)
 }
 
 static int
-handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
+handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	struct server *srv = c->srv;
 	struct store_checkout_req cr;
@@ -374,19 +212,19 @@ handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 	if (req->count == 0 || req->count > LIMIT_SEATS) {
 		snprintf(reason, sizeof(reason), "seat count %u not in 1..%u",
 		    req->count, LIMIT_SEATS);
-		handlers_reply_error(reply, MSG_DENY, XLICEN_E_COUNT, reason);
+		req_reply_error(reply, MSG_DENY, XLICEN_E_COUNT, reason);
 		return 0;
 	}
 	if (!license_version_valid(req->version)) {
-		handlers_reply_error(reply, MSG_DENY, XLICEN_E_BAD_VALUE,
+		req_reply_error(reply, MSG_DENY, XLICEN_E_BAD_VALUE,
 		    "version is not a dotted number like 1.2");
 		return 0;
 	}
-	if ((rc = check_claim(c, req, reason, sizeof(reason))) != 0) {
-		handlers_reply_error(reply, MSG_DENY, rc, reason);
+	if ((rc = handlers_check_claim(c, req, reason, sizeof(reason))) != 0) {
+		req_reply_error(reply, MSG_DENY, rc, reason);
 		return 0;
 	}
-	canon_client(req, host, sizeof(host), disp, sizeof(disp));
+	handlers_canon_client(req, host, sizeof(host), disp, sizeof(disp));
 	/* A WAIT client asking again for its place in the queue. */
 	if ((req->have & MSG_F(TAG_QUEUE_ID)) &&
 	    (resumed = queue_find(srv->hs, req->queue_id, c->principal)) !=
@@ -409,8 +247,8 @@ handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 	cr.quiet = resumed != NULL;
 	rc = store_checkout(srv->store, &cr, &g);
 	if (rc == 0) {
-		handlers_fill_grant(reply, &g);
-		handlers_note_expiry(srv, g.expires);
+		req_fill_grant(reply, &g);
+		req_note_expiry(srv, g.expires);
 		lmap_bind(srv, g.lease_id, c);
 		log_msg(LOG_INFO, "grant %s %s %u seat(s) to %s lease %s (%u/%u)%s",
 		    req->product, req->version, req->count, c->principal,
@@ -438,15 +276,15 @@ handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 		return HANDLERS_DEFERRED;
 	}
 	if (resumed != NULL) {
-		handlers_deny_reason(rc, req, &g, reason, sizeof(reason));
+		req_deny_reason(rc, req, &g, reason, sizeof(reason));
 		queue_audit(srv, resumed, "dequeue", rc, reason);
 		queue_unlink(srv->hs, resumed);
 	} else if (g.queueable &&
 	    (req->flags & (MSG_FLAG_QUEUE | MSG_FLAG_WAIT)) != 0) {
 		return queue_add(c, req, host, disp, &g, reply);
 	}
-	handlers_deny_reason(rc, req, &g, reason, sizeof(reason));
-	handlers_reply_error(reply, MSG_DENY, rc, reason);
+	req_deny_reason(rc, req, &g, reason, sizeof(reason));
+	req_reply_error(reply, MSG_DENY, rc, reason);
 	if (rc == XLICEN_E_NO_SEATS) {
 		reply->in_use = g.in_use;
 		reply->total = g.total;
@@ -458,7 +296,7 @@ handle_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 }
 
 static int
-handle_heartbeat(struct conn *c, const struct msg *req, struct msg *reply)
+handlers_heartbeat(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	int64_t expires = 0;
 	int rc;
@@ -466,7 +304,7 @@ handle_heartbeat(struct conn *c, const struct msg *req, struct msg *reply)
 	rc = store_heartbeat(c->srv->store, c->principal, req->lease,
 	    (int64_t)time(NULL), &expires);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	/* Held by no open connection (after a restart, or an orphan): this
@@ -480,7 +318,7 @@ handle_heartbeat(struct conn *c, const struct msg *req, struct msg *reply)
 }
 
 static int
-handle_release(struct conn *c, const struct msg *req, struct msg *reply)
+handlers_release(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	struct server *srv = c->srv;
 	struct qentry *e;
@@ -496,7 +334,7 @@ handle_release(struct conn *c, const struct msg *req, struct msg *reply)
 			struct msg m;
 
 			msg_init(&m, MSG_DENY, 0);
-			handlers_reply_error(&m, MSG_DENY, XLICEN_E_CLOSED,
+			req_reply_error(&m, MSG_DENY, XLICEN_E_CLOSED,
 			    "cancelled");
 			queue_answer(e, &m);
 			msg_clear(&m);
@@ -508,21 +346,21 @@ handle_release(struct conn *c, const struct msg *req, struct msg *reply)
 	rc = store_release(srv->store, c->principal, req->lease,
 	    (int64_t)time(NULL), &freed);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	lmap_unbind(srv, req->lease);
 	log_msg(LOG_INFO, "release lease %s by %s", req->lease, c->principal);
 	reply->type = MSG_OK;
 	if (freed)
-		handlers_seats_freed(srv);
+		queue_seats_freed(srv);
 	else
 		srv->next_expiry = store_next_expiry(srv->store);
 	return 0;
 }
 
 static int
-handle_reclaim(struct conn *c, const struct msg *req, struct msg *reply)
+handlers_reclaim(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	struct server *srv = c->srv;
 	struct store_grant g;
@@ -530,20 +368,20 @@ handle_reclaim(struct conn *c, const struct msg *req, struct msg *reply)
 	char why[3 * LIMIT_STRING];
 	int rc;
 
-	if ((rc = check_claim(c, req, why, sizeof(why))) != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, why);
+	if ((rc = handlers_check_claim(c, req, why, sizeof(why))) != 0) {
+		req_reply_error(reply, MSG_ERROR, rc, why);
 		return 0;
 	}
-	canon_client(req, host, sizeof(host), disp, sizeof(disp));
+	handlers_canon_client(req, host, sizeof(host), disp, sizeof(disp));
 	rc = store_reclaim(srv->store, c->principal, req->lease,
 	    (req->have & MSG_F(TAG_HOST)) ? host : NULL,
 	    (req->have & MSG_F(TAG_DISPLAY)) ? disp : NULL, req->pid,
 	    (int64_t)time(NULL), &g);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
-	handlers_fill_grant(reply, &g);
+	req_fill_grant(reply, &g);
 	lmap_bind(srv, g.lease_id, c);
 	log_msg(LOG_INFO, "reclaim lease %s by %s", g.lease_id, c->principal);
 	return 0;
@@ -555,15 +393,15 @@ handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 	msg_init(reply, 0, req->id);
 	switch (req->type) {
 	case MSG_CHECKOUT:
-		return handle_checkout(c, req, reply);
+		return handlers_checkout(c, req, reply);
 	case MSG_HEARTBEAT:
-		return handle_heartbeat(c, req, reply);
+		return handlers_heartbeat(c, req, reply);
 	case MSG_RELEASE:
-		return handle_release(c, req, reply);
+		return handlers_release(c, req, reply);
 	case MSG_STATUS:
 		return req_list_status(c, req, reply);
 	case MSG_RECLAIM:
-		return handle_reclaim(c, req, reply);
+		return handlers_reclaim(c, req, reply);
 	case MSG_LIST_MINE:
 		return req_list_holders(c, req, c->principal, reply);
 	case MSG_HOLDERS:

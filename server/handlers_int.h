@@ -1,9 +1,10 @@
 /*
  * What the parts of the request handlers share, and nothing the loop or
  * a connection needs (those use server.h): handlers.c (dispatch, the seat
- * requests, the lease map, reply and audit helpers), queue.c (the
- * checkout queue), req_list.c (the list replies) and req_admin.c (the
- * admin requests).
+ * requests), req_admin.c (the admin requests), req_list.c (the list
+ * replies), queue.c (the checkout queue), lmap.c (the lease map) and
+ * req.c (the handlers' state, reply and audit helpers).  Each calls only
+ * those after it in this list, apart from the upcall conn_send.
  */
 #ifndef XLICEN_HANDLERS_INT_H
 #define XLICEN_HANDLERS_INT_H
@@ -56,10 +57,31 @@ struct handlers_state {
 	int64_t shutdown_ms;
 };
 
-/* ---- handlers.c ---- */
+/* ---- req.c ---- */
 
 /* srv's handler state, made on first use; NULL if out of memory. */
-struct handlers_state *handlers_state_get(struct server *srv);
+struct handlers_state *req_state(struct server *srv);
+/* Make reply an answer of type (DENY, ERROR, REVOKE) with code and
+ * reason (NULL or "": the code's text), cut to LIMIT_STRING on a UTF-8
+ * boundary. */
+void req_reply_error(struct msg *reply, uint16_t type, int code,
+    const char *reason);
+/* The reason of a checkout of req refused with code (g: what the store
+ * said) into out. */
+void req_deny_reason(int code, const struct msg *req,
+    const struct store_grant *g, char *out, size_t outlen);
+/* Make m the GRANT of g. */
+void req_fill_grant(struct msg *m, const struct store_grant *g);
+/* A lease now expires at t: the loop's next expiry is no later. */
+void req_note_expiry(struct server *srv, int64_t t);
+/* Audit an event only the handlers know of (a refusal, an admin
+ * request); a failure is logged. */
+void req_audit(struct server *srv, const char *kind,
+    const char *principal, const char *product, const char *lease,
+    int code, const char *detail);
+
+/* ---- lmap.c ---- */
+
 /* The binding of lease id to the connection holding it, or NULL (also
  * when hs is NULL). */
 struct lnk *lmap_find(struct handlers_state *hs, const char *id);
@@ -68,27 +90,10 @@ void lmap_remove(struct handlers_state *hs, struct lnk *l);
 /* Remember that c is the connection lease id is used from now (out of
  * memory: not remembered, only a notification is lost). */
 void lmap_bind(struct server *srv, const char *id, struct conn *c);
-/* Make reply an answer of type (DENY, ERROR, REVOKE) with code and
- * reason (NULL or "": the code's text), cut to LIMIT_STRING on a UTF-8
- * boundary. */
-void handlers_reply_error(struct msg *reply, uint16_t type, int code,
-    const char *reason);
-/* The reason of a checkout of req refused with code (g: what the store
- * said) into out. */
-void handlers_deny_reason(int code, const struct msg *req,
-    const struct store_grant *g, char *out, size_t outlen);
-/* Make m the GRANT of g. */
-void handlers_fill_grant(struct msg *m, const struct store_grant *g);
-/* A lease now expires at t: the loop's next expiry is no later. */
-void handlers_note_expiry(struct server *srv, int64_t t);
-/* Audit an event only the handlers know of (a refusal, an admin
- * request); a failure is logged. */
-void handlers_audit(struct server *srv, const char *kind,
-    const char *principal, const char *product, const char *lease,
-    int code, const char *detail);
+/* Forget the binding of lease id, if there is one. */
+void lmap_unbind(struct server *srv, const char *id);
 
-/* ---- queue.c (also handlers_seats_freed, handlers_timers and
- * handlers_next_deadline_ms, in server.h) ---- */
+/* ---- queue.c (also queue_seats_freed, in server.h) ---- */
 
 /* Audit an event of queue entry e (kind "queue" or "dequeue"). */
 void queue_audit(struct server *srv, const struct qentry *e,
@@ -98,6 +103,15 @@ uint32_t queue_position(const struct handlers_state *hs,
     const struct qentry *e);
 /* Entries of product (NULL: all) in the queue; hs may be NULL. */
 uint32_t queue_count(const struct handlers_state *hs, const char *product);
+/* Entries of product that principal has in the queue; hs may be NULL. */
+uint32_t queue_count_of(const struct handlers_state *hs, const char *product,
+    const char *principal);
+/* The queue timeout of product: the policy's queue_timeout, else
+ * LIMIT_QUEUE_TIMEOUT_S. */
+uint32_t queue_timeout_s(const struct server *srv, const char *product);
+/* A fresh random queue id into out: "q" and 16 lowercase hex digits.
+ * 0, or XLICEN_E_INTERNAL if no random bytes were had. */
+int queue_new_id(char out[QUEUE_ID_LEN + 1]);
 /* Take e out of the queue and free it. */
 void queue_unlink(struct handlers_state *hs, struct qentry *e);
 /* principal's entry qid, or NULL; hs may be NULL. */
@@ -115,6 +129,12 @@ void queue_answer(struct qentry *e, struct msg *m);
  */
 int queue_add(struct conn *c, const struct msg *req, const char *host,
     const char *disp, const struct store_grant *g, struct msg *reply);
+/* The queue's timeouts, WAIT steps and parked entries due at now
+ * (monotonic ms): a timed-out entry is denied (TIMEOUT) and dropped, a
+ * parked one dropped, a WAIT whose step ended told QUEUED and parked. */
+void queue_timers(struct server *srv, int64_t now);
+/* The queue's next deadline, step or park end (monotonic ms), 0 none. */
+int64_t queue_next_deadline_ms(const struct server *srv);
 
 /* ---- req_list.c ---- */
 

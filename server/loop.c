@@ -416,7 +416,7 @@ loop_expire(struct server *srv)
 		return;
 	if (store_expire(srv->store, now, &n) == 0 && n > 0) {
 		log_msg(LOG_INFO, "expired %d lease(s) or lingering seat(s)", n);
-		handlers_seats_freed(srv);
+		queue_seats_freed(srv);
 	}
 	srv->next_expiry = store_next_expiry(srv->store);
 }
@@ -473,7 +473,7 @@ loop_on_signal(struct server *srv)
 			/* New seats (and a new policy) may let queued
 			 * checkouts in. */
 			if (server_reload(srv, NULL, 0) == 0)
-				handlers_seats_freed(srv);
+				queue_seats_freed(srv);
 			break;
 		case SIGTERM:
 		case SIGINT:

@@ -2,9 +2,11 @@
  * The checkout queue: checkouts that asked to wait for a seat (QUEUE, or
  * WAIT with its held reply), in arrival order over all products.  It
  * lives in memory only and vanishes with its connection; its events are
- * audited.  Seats that come free are offered to it (handlers_seats_freed),
- * and its timeouts and WAIT steps run from the loop's timers.  An admin
- * SHUTDOWN's delay is kept with these timers too (req_admin.c).
+ * audited.  Seats that come free are offered to it (queue_seats_freed),
+ * and its timeouts and WAIT steps run from the loop's timers (through
+ * handlers_timers, which also keeps an admin SHUTDOWN's delay).  It uses
+ * req.c and lmap.c below it, and answers a waiting checkout late through
+ * the documented upcall conn_send.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ queue_audit(struct server *srv, const struct qentry *e, const char *kind,
 		log_msg(LOG_ERR, "audit of %s %s failed", kind, e->qid);
 }
 
-static uint32_t
+uint32_t
 queue_timeout_s(const struct server *srv, const char *product)
 {
 	struct policy_settings ps;
@@ -48,7 +50,6 @@ queue_timeout_s(const struct server *srv, const char *product)
 	    LIMIT_QUEUE_TIMEOUT_S;
 }
 
-/* 1-based place of e among the entries of its product. */
 uint32_t
 queue_position(const struct handlers_state *hs, const struct qentry *e)
 {
@@ -76,8 +77,7 @@ queue_count(const struct handlers_state *hs, const char *product)
 	return n;
 }
 
-/* Entries of product that principal has in the queue. */
-static uint32_t
+uint32_t
 queue_count_of(const struct handlers_state *hs, const char *product,
     const char *principal)
 {
@@ -118,7 +118,7 @@ queue_find(struct handlers_state *hs, const char *qid, const char *principal)
 	return NULL;
 }
 
-static int
+int
 queue_new_id(char out[QUEUE_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -183,7 +183,7 @@ queue_store_req(const struct server *srv, const struct qentry *e,
  * until their client asks again.
  */
 void
-handlers_seats_freed(struct server *srv)
+queue_seats_freed(struct server *srv)
 {
 	struct handlers_state *hs = srv->hs;
 	struct qentry *e, *next;
@@ -215,8 +215,8 @@ handlers_seats_freed(struct server *srv)
 		rc = store_checkout(srv->store, &cr, &g);
 		if (rc == 0) {
 			msg_init(&m, MSG_GRANT, 0);
-			handlers_fill_grant(&m, &g);
-			handlers_note_expiry(srv, g.expires);
+			req_fill_grant(&m, &g);
+			req_note_expiry(srv, g.expires);
 			log_msg(LOG_INFO, "grant %s %s %u seat(s) to %s lease %s "
 			    "(%u/%u) from the queue (%s)", e->product,
 			    e->version, e->count, e->principal, g.lease_id,
@@ -251,12 +251,12 @@ handlers_seats_freed(struct server *srv)
 			msg_set_str(&rq, TAG_PRODUCT, e->product);
 			msg_set_str(&rq, TAG_VERSION, e->version);
 			rq.count = e->count;
-			handlers_deny_reason(rc, &rq, &g, reason,
+			req_deny_reason(rc, &rq, &g, reason,
 			    sizeof(reason));
 			msg_clear(&rq);
 		}
 		msg_init(&m, MSG_DENY, 0);
-		handlers_reply_error(&m, MSG_DENY, rc, reason);
+		req_reply_error(&m, MSG_DENY, rc, reason);
 		queue_audit(srv, e, "dequeue", rc, reason);
 		queue_answer(e, &m);
 		msg_clear(&m);
@@ -266,18 +266,15 @@ handlers_seats_freed(struct server *srv)
 
 /* Queue timeouts, WAIT steps and parked entries. */
 void
-handlers_timers(struct server *srv)
+queue_timers(struct server *srv, int64_t now)
 {
 	struct handlers_state *hs = srv->hs;
 	struct qentry *e, *next;
 	struct msg m;
-	int64_t now = server_now_ms();
 	char reason[LIMIT_STRING + 96];
 
 	if (hs == NULL)
 		return;
-	if (hs->shutdown_ms != 0 && now >= hs->shutdown_ms)
-		srv->stopping = 1;
 	for (e = hs->qhead; e != NULL; e = next) {
 		next = e->next;
 		if (now >= e->deadline_ms) {
@@ -289,7 +286,7 @@ handlers_timers(struct server *srv)
 			queue_audit(srv, e, "dequeue", XLICEN_E_TIMEOUT, reason);
 			if (e->park_ms == 0) {
 				msg_init(&m, MSG_DENY, 0);
-				handlers_reply_error(&m, MSG_DENY,
+				req_reply_error(&m, MSG_DENY,
 				    XLICEN_E_TIMEOUT, reason);
 				queue_answer(e, &m);
 				msg_clear(&m);
@@ -323,10 +320,10 @@ handlers_timers(struct server *srv)
 }
 
 int64_t
-handlers_next_deadline_ms(const struct server *srv)
+queue_next_deadline_ms(const struct server *srv)
 {
 	const struct qentry *e;
-	int64_t next = srv->hs != NULL ? srv->hs->shutdown_ms : 0;
+	int64_t next = 0;
 
 	for (e = srv->hs != NULL ? srv->hs->qhead : NULL; e != NULL;
 	    e = e->next) {
@@ -347,7 +344,7 @@ queue_add(struct conn *c, const struct msg *req, const char *host,
     const char *disp, const struct store_grant *g, struct msg *reply)
 {
 	struct server *srv = c->srv;
-	struct handlers_state *hs = handlers_state_get(srv);
+	struct handlers_state *hs = req_state(srv);
 	struct qentry *e;
 	uint32_t tmo, wait, mine;
 	int64_t now = (int64_t)time(NULL);
@@ -356,7 +353,7 @@ queue_add(struct conn *c, const struct msg *req, const char *host,
 	if (hs == NULL)
 		return XLICEN_E_NOMEM;
 	if (queue_count(hs, req->product) >= LIMIT_QUEUE_LEN) {
-		handlers_reply_error(reply, MSG_DENY, XLICEN_E_BUSY,
+		req_reply_error(reply, MSG_DENY, XLICEN_E_BUSY,
 		    "the queue of this product is full");
 		return 0;
 	}
@@ -367,9 +364,9 @@ queue_add(struct conn *c, const struct msg *req, const char *host,
 		snprintf(why, sizeof(why), "%s already holds %u places in the "
 		    "queue of %s (the most one principal may hold)",
 		    c->principal, mine, req->product);
-		handlers_reply_error(reply, MSG_DENY, XLICEN_E_QUEUE_LIMIT,
+		req_reply_error(reply, MSG_DENY, XLICEN_E_QUEUE_LIMIT,
 		    why);
-		handlers_audit(srv, "deny", c->principal, req->product, NULL,
+		req_audit(srv, "deny", c->principal, req->product, NULL,
 		    XLICEN_E_QUEUE_LIMIT, why);
 		log_msg(LOG_INFO, "deny %s %s to %s: %s", req->product,
 		    req->version, c->principal, why);

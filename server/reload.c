@@ -4,7 +4,7 @@
  * judgement both times (the vendor key directory, then the policy, then
  * the licenses); a reread that fails leaves what runs as it was.  Offering
  * the seats a reread added to the queue is the caller's step
- * (handlers_seats_freed), so that this module calls nothing of the loop
+ * (queue_seats_freed), so that this module calls nothing of the loop
  * or the handlers.
  */
 #include <stdio.h>

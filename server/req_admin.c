@@ -2,8 +2,8 @@
  * The admin requests: the admin ACL of the policy, checked before any of
  * them and its refusals audited; REMOVE (a lease, its holder told at
  * once), REREAD (licenses and policy), SHUTDOWN (once its OK is read);
- * HOLDERS and REPORT are answered by req_list.c.  Not to be confused with
- * client/admin.c, the library side of these requests.
+ * HOLDERS and REPORT are answered by req_list.c.  The library's side of
+ * these requests is client/requests.c, the CLI's client/cli/admin.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,10 +24,10 @@ req_admin_ok(struct conn *c, const struct msg *req, struct msg *reply)
 		return 1;
 	snprintf(reason, sizeof(reason), "%s is not on the admin ACL of the "
 	    "server's policy", c->principal);
-	handlers_reply_error(reply, MSG_ERROR, XLICEN_E_NOT_AUTHORIZED, reason);
+	req_reply_error(reply, MSG_ERROR, XLICEN_E_NOT_AUTHORIZED, reason);
 	log_msg(LOG_NOTICE, "%s: %s refused to %s", c->peer,
 	    msg_type_name(req->type), c->principal);
-	handlers_audit(c->srv, "deny", c->principal, NULL, NULL,
+	req_audit(c->srv, "deny", c->principal, NULL, NULL,
 	    XLICEN_E_NOT_AUTHORIZED, msg_type_name(req->type));
 	return 0;
 }
@@ -44,7 +44,7 @@ req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
 	rc = store_remove(srv->store, c->principal, req->lease,
 	    (int64_t)time(NULL), owner, sizeof(owner));
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	log_msg(LOG_NOTICE, "lease %s of %s removed by %s", req->lease, owner,
@@ -55,7 +55,7 @@ req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
 		    req->lease, c->principal);
 		msg_init(&m, MSG_REVOKE, 0);
 		msg_set_str(&m, TAG_LEASE, req->lease);
-		handlers_reply_error(&m, MSG_REVOKE, XLICEN_E_REVOKED, reason);
+		req_reply_error(&m, MSG_REVOKE, XLICEN_E_REVOKED, reason);
 		if (conn_send(l->c, &m) != 0)
 			log_msg(LOG_NOTICE, "%s: could not send REVOKE",
 			    l->c->peer);
@@ -63,7 +63,7 @@ req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
 		lmap_remove(srv->hs, l);
 	}
 	reply->type = MSG_OK;
-	handlers_seats_freed(srv);
+	queue_seats_freed(srv);
 	return 0;
 }
 
@@ -75,11 +75,11 @@ req_admin_reread(struct conn *c, struct msg *reply)
 
 	rc = server_reload(c->srv, err, sizeof(err));
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, err);
+		req_reply_error(reply, MSG_ERROR, rc, err);
 		return 0;
 	}
 	/* New seats (and a new policy) may let queued checkouts in. */
-	handlers_seats_freed(c->srv);
+	queue_seats_freed(c->srv);
 	reply->type = MSG_OK;
 	msg_set_str(reply, TAG_REASON, err);
 	return 0;
@@ -95,7 +95,7 @@ req_admin_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 	snprintf(detail, sizeof(detail), "%s%s%s", msg_type_name(req->type),
 	    (req->have & MSG_F(TAG_LEASE)) ? " " : "",
 	    (req->have & MSG_F(TAG_LEASE)) ? req->lease : "");
-	handlers_audit(c->srv, "admin", c->principal,
+	req_audit(c->srv, "admin", c->principal,
 	    (req->have & MSG_F(TAG_PRODUCT)) ? req->product : NULL, NULL, 0,
 	    detail);
 	log_msg(LOG_INFO, "%s: admin %s by %s", c->peer, detail, c->principal);
@@ -108,7 +108,7 @@ req_admin_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 		return req_admin_reread(c, reply);
 	case MSG_SHUTDOWN:
 		log_msg(LOG_NOTICE, "shutdown requested by %s", c->principal);
-		if (handlers_state_get(c->srv) == NULL) {
+		if (req_state(c->srv) == NULL) {
 			c->srv->stopping = 1;
 		} else if (c->srv->hs->shutdown_ms == 0) {
 			c->srv->hs->shutdown_conn = c;

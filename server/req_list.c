@@ -61,7 +61,7 @@ req_list_status(struct conn *c, const struct msg *req, struct msg *reply)
 	rc = store_status(srv->store, (req->have & MSG_F(TAG_PRODUCT)) ?
 	    req->product : NULL, now, &ps, &n);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	reply->type = MSG_STATUS_REPLY;
@@ -185,7 +185,7 @@ req_list_holders(struct conn *c, const struct msg *req, const char *principal,
 
 	rc = store_holders(srv->store, product, principal, now, &sh, &n);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	reply->type = MSG_HOLDERS_REPLY;
@@ -234,7 +234,7 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	int rc;
 
 	if (req->from > INT64_MAX || req->to > INT64_MAX || from > to) {
-		handlers_reply_error(reply, MSG_ERROR, XLICEN_E_BAD_VALUE,
+		req_reply_error(reply, MSG_ERROR, XLICEN_E_BAD_VALUE,
 		    "the report range is empty (FROM after TO)");
 		return 0;
 	}
@@ -245,7 +245,7 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	rc = store_report(srv->store, from, to, now,
 	    (req->have & MSG_F(TAG_PRODUCT)) ? req->product : NULL, &rows, &n);
 	if (rc != 0) {
-		handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	reply->type = MSG_REPORT_REPLY;
@@ -279,7 +279,7 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 		    0) {
 			msg_clear(reply);
 			msg_init(reply, 0, req->id);
-			handlers_reply_error(reply, MSG_ERROR, rc, NULL);
+			req_reply_error(reply, MSG_ERROR, rc, NULL);
 			return 0;
 		}
 		reply->events = nev;

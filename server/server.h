@@ -2,11 +2,12 @@
  * The server's shared state and the interfaces between its parts:
  * loop.c (epoll, accept, timers, signals) drives conn.c (one connection's
  * protocol state machine, the per-peer counts), which hands decoded
- * requests to handlers.c (with queue.c, req_list.c and req_admin.c;
- * handlers_int.h is what they share).  reload.c reads the licenses and
- * the policy.  Calls go one way, loop -> conn -> handlers -> reload,
- * except the documented upcall conn_send: a handler answers a queued
- * checkout or tells a lease's holder later.
+ * requests to handlers.c (with req_admin.c, req_list.c, queue.c, lmap.c
+ * and req.c; handlers_int.h is what they share).  reload.c reads the
+ * licenses and the policy.  Calls go one way, loop -> conn -> handlers
+ * -> req_admin -> reload, except the documented upcall conn_send: a
+ * handler answers a queued checkout or tells a lease's holder later
+ * (docs/ARCHITECTURE.md has the whole order).
  */
 #ifndef XLICEN_SERVER_H
 #define XLICEN_SERVER_H
@@ -234,11 +235,11 @@ int server_load_licenses(struct server *srv);
 /* SIGHUP and admin REREAD: reread the policy and the licenses, keeping
  * every lease.  A policy with an error is not applied (the running one
  * stays); err (errlen bytes) gets the error or a one-line summary.  The
- * caller offers the seats added to the queue (handlers_seats_freed) when
+ * caller offers the seats added to the queue (queue_seats_freed) when
  * it returns 0.  Returns 0, XLICEN_E_CONFIG or another error code. */
 int server_reload(struct server *srv, char *err, size_t errlen);
 
-/* handlers.c, queue.c (the checkout queue), req_list.c, req_admin.c */
+/* handlers.c (with req_admin.c, req_list.c, queue.c, lmap.c, req.c) */
 /* handlers_dispatch() built no reply: it will come later (a WAIT). */
 #define HANDLERS_DEFERRED 1
 /*
@@ -251,11 +252,8 @@ int server_reload(struct server *srv, char *err, size_t errlen);
  */
 int handlers_dispatch(struct conn *c, const struct msg *req,
     struct msg *reply);
-/* Seats came free (release, expiry, removal, linger end, reread): serve
- * the queue. */
-void handlers_seats_freed(struct server *srv);
-/* Queue timeouts and WAIT steps due now; the next one (monotonic ms, 0
- * none). */
+/* An admin SHUTDOWN's delay, queue timeouts and WAIT steps due now; the
+ * next one (monotonic ms, 0 none). */
 void handlers_timers(struct server *srv);
 int64_t handlers_next_deadline_ms(const struct server *srv);
 /* c is going away: forget its leases and queued checkouts; if its client
@@ -263,5 +261,10 @@ int64_t handlers_next_deadline_ms(const struct server *srv);
 void handlers_conn_closed(struct conn *c);
 /* Free the queue and the lease map (at exit).  Accepts srv->hs NULL. */
 void handlers_free(struct server *srv);
+
+/* queue.c */
+/* Seats came free (release, expiry, removal, linger end, reread): serve
+ * the queue. */
+void queue_seats_freed(struct server *srv);
 
 #endif
