@@ -55,6 +55,9 @@
 					 * and linger wherever they are set
 					 * (config, policy, license file) */
 #define LIMIT_HEARTBEAT_S	30	/* interval the server asks for */
+#define LIMIT_HEARTBEAT_MAX_S	86400	/* ceiling of a heartbeat interval
+					 * wherever it is set (config, policy,
+					 * license file) */
 #define LIMIT_ORPHAN_GRACE_S	10	/* a lease whose holder closed its
 					 * connection is freed after this */
 #define LIMIT_ORPHAN_CTX_SLACK_S 300	/* a client's close this near its GSS

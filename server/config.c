@@ -94,7 +94,7 @@ static const struct config_key config_keys[] = {
 	    CFG_OFF(queue_per_principal) },
 	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, LIMIT_LEASE_TTL_MAX_S,
 	    CFG_OFF(lease_ttl_s) },
-	{ "leases", "heartbeat", CT_SECONDS, 1, CONFIG_HEARTBEAT_MAX_S,
+	{ "leases", "heartbeat", CT_SECONDS, 1, LIMIT_HEARTBEAT_MAX_S,
 	    CFG_OFF(heartbeat_s) },
 	{ "leases", "orphan_grace", CT_SECONDS, 0, CONFIG_ORPHAN_GRACE_MAX_S,
 	    CFG_OFF(orphan_grace_s) },

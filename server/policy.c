@@ -524,7 +524,7 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 			min = LIMIT_LEASE_TTL_MIN_S;
 			dst = &pr->set.ttl_s;
 		} else if (strcmp(name, "heartbeat") == 0) {
-			max = 86400;
+			max = LIMIT_HEARTBEAT_MAX_S;
 			dst = &pr->set.heartbeat_s;
 		} else if (strcmp(name, "queue_timeout") == 0) {
 			max = POLICY_QUEUE_MAX_S;
