@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,8 +209,9 @@ sess_abort(xlicen_session *s, int code, const char *reason)
 }
 
 /* Peek the request id of a plaintext message whose type we may not know:
- * an unsolicited (id 0) message of a newer protocol is ignored. */
-static int
+ * an unsolicited (id 0) message of a newer protocol is ignored.  false
+ * if the message is too short to have one. */
+static bool
 sess_peek_id(const struct buf *plain, uint32_t *id)
 {
 	struct buf_reader r;
@@ -217,8 +219,8 @@ sess_peek_id(const struct buf *plain, uint32_t *id)
 
 	buf_reader_init(&r, plain->data, plain->len);
 	if (buf_get_u16(&r, &type) != 0 || buf_get_u32(&r, id) != 0)
-		return -1;
-	return 0;
+		return false;
+	return true;
 }
 
 static int
@@ -240,7 +242,7 @@ sess_on_data(xlicen_session *s, const struct frame *f)
 		goto out;
 	}
 	rc = msg_decode(plain.data, plain.len, &m);
-	if (rc == XLICEN_E_MSG_TYPE && sess_peek_id(&plain, &id) == 0 && id == 0) {
+	if (rc == XLICEN_E_MSG_TYPE && sess_peek_id(&plain, &id) && id == 0) {
 		rc = 0;		/* a newer server's notice: not for us */
 		goto out;
 	}

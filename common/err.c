@@ -1,7 +1,10 @@
 /*
- * Error codes: the strings for the one error table (xlicen_errors.h).
+ * Error codes: the strings for the one error table (xlicen_errors.h), and
+ * err_setf, the one printf-into-an-error-buffer helper.
  */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -101,4 +104,16 @@ int
 err_known(int wire_code)
 {
 	return wire_code > 0 && err_find(wire_code) != NULL;
+}
+
+void
+err_setf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

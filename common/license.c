@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "fileio.h"
 #include "license.h"
 #include "license_int.h"
 #include "limits.h"
@@ -110,85 +111,6 @@ license_verify(const struct license *lic, const uint8_t sig[64],
 	return ret;
 }
 
-/*
- * Read a whole regular file of at most max bytes.  *buf is malloc'd (one
- * spare byte, NUL-terminated) and must be wiped by the caller if secret.
- * *mode gets the file's permission bits.  Returns 0, XLICEN_E_IO (errno
- * kept in *errnum), XLICEN_E_NOMEM, 1 if the file is larger than max, or
- * 2 if it is not a regular file.
- */
-static int
-read_file(const char *path, size_t max, char **buf, size_t *len,
-    mode_t *mode, int *errnum)
-{
-	struct stat st;
-	char *p = NULL;
-	size_t have = 0;
-	ssize_t r;
-	int fd = -1, ret = XLICEN_E_IO;
-
-	*buf = NULL;
-	*len = 0;
-	*mode = 0;
-	*errnum = 0;
-	/* O_NONBLOCK: a FIFO put where a file should be must not hang the
-	 * server; it is refused by the S_ISREG check below. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		*errnum = errno;
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		*errnum = errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = 2;
-		goto out;
-	}
-	*mode = st.st_mode & 07777;
-	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-		ret = 1;
-		goto out;
-	}
-	ret = XLICEN_E_NOMEM;
-	if ((p = malloc(max + 1)) == NULL)
-		goto out;
-	/* Read one byte past max to notice a file that grew. */
-	for (;;) {
-		if (max + 1 - have < 1)
-			break;
-		r = read(fd, p + have, max + 1 - have);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			*errnum = errno;
-			ret = XLICEN_E_IO;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		have += (size_t)r;
-	}
-	if (have > max) {
-		ret = 1;
-		goto out;
-	}
-	p[have] = '\0';
-	*buf = p;
-	*len = have;
-	p = NULL;
-	ret = 0;
- out:
-	if (p != NULL) {
-		OPENSSL_cleanse(p, max + 1);
-		free(p);
-	}
-	if (fd != -1)
-		close(fd);
-	return ret;
-}
-
 /* OpenSSL passphrase callback: never prompt (library code has no tty). */
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -210,7 +132,7 @@ key_load(const char *path, int private, void **out,
 
 	*out = NULL;
 	clear_err(err);
-	r = read_file(path, LICENSE_KEY_FILE_MAX, &text, &len, &mode,
+	r = fileio_read(path, LICENSE_KEY_FILE_MAX, &text, &len, &mode,
 	    &errnum);
 	if (r == XLICEN_E_NOMEM) {
 		ret = r;
@@ -299,7 +221,7 @@ load_parse(const char *path, struct license *lic, uint8_t sig[64],
 	memset(sig, 0, LICENSE_SIG_LEN);
 	*sigline = 0;
 	clear_err(err);
-	r = read_file(path, LICENSE_FILE_MAX, &text, &len, &mode, &errnum);
+	r = fileio_read(path, LICENSE_FILE_MAX, &text, &len, &mode, &errnum);
 	if (r == 1) {
 		set_err(err, 0, "file too large (at most %d bytes)",
 		    LICENSE_FILE_MAX);

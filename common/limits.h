@@ -35,7 +35,13 @@
 #define LIMIT_STATUS_POOLS	512	/* pools in one STATUS reply: 512 pools of
 					 * the longest names fit one frame */
 #define LIMIT_LEASE_ID		64	/* lease id string */
-#define LIMIT_SEATS		1000000	/* seats asked in one checkout */
+#define LIMIT_SEATS		1000000	/* seats asked in one checkout, and a
+					 * policy's reserve and max counts */
+/* Seats one signed license may grant (its "seats" field).  Not the same
+ * fact as LIMIT_SEATS, though equal today: a product's licenses add up
+ * their seats and an uncounted license has no seat count, while one
+ * CHECKOUT's COUNT is bounded on the wire whatever the pools hold. */
+#define LIMIT_LICENSE_SEATS	1000000
 #define LIMIT_LIST_ITEMS	1000	/* HOLDER entries or report ROWs in one
 					 * reply (the server also cuts a list to
 					 * fit one frame and says so with MORE) */
@@ -45,7 +51,13 @@
 #define LIMIT_IDLE_MS		600000	/* an OPEN connection with no traffic */
 #define LIMIT_LEASE_TTL_S	120	/* lease lifetime without heartbeat */
 #define LIMIT_LEASE_TTL_MIN_S	2	/* floor for a configured TTL */
+#define LIMIT_LEASE_TTL_MAX_S	2592000	/* 30 days: ceiling of a lease's ttl
+					 * and linger wherever they are set
+					 * (config, policy, license file) */
 #define LIMIT_HEARTBEAT_S	30	/* interval the server asks for */
+#define LIMIT_HEARTBEAT_MAX_S	86400	/* ceiling of a heartbeat interval
+					 * wherever it is set (config, policy,
+					 * license file) */
 #define LIMIT_ORPHAN_GRACE_S	10	/* a lease whose holder closed its
 					 * connection is freed after this */
 #define LIMIT_ORPHAN_CTX_SLACK_S 300	/* a client's close this near its GSS
@@ -95,5 +107,12 @@
  * wait a second for their retransmission. */
 #define LIMIT_ACCEPT_BATCH	1024
 #define LIMIT_LISTEN_BACKLOG	4096
+
+/* Files the server reads whole in the krb5 profile syntax: its
+ * configuration and its policy file (bigger than any sane one; a bound on
+ * what is read), and the longest line of the configuration the syntax
+ * scanner classifies (longer ones are refused). */
+#define LIMIT_CONFIG_BYTES	(1024 * 1024)
+#define LIMIT_CONFIG_LINE	4096
 
 #endif

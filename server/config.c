@@ -7,9 +7,10 @@
  * relations before the first [section], takes "key =" at the end of the
  * file as an empty group, merges repeated sections and keys silently, and
  * reports syntax errors without a line number.  So besides asking the
- * library for values we scan the text ourselves, only to classify lines:
- * that gives the line of each section and key for messages, the line of a
- * syntax error, and the structural problems the library lets pass.
+ * library for values we scan the text ourselves (profscan.c, the scanner
+ * the policy file shares), only to classify lines: that gives the line of
+ * each section and key for messages, the line of a syntax error, and the
+ * structural problems the library lets pass.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,17 +25,11 @@
 #include <profile.h>
 
 #include "config.h"
+#include "err.h"
+#include "fileio.h"
 #include "limits.h"
+#include "profscan.h"
 #include "xlicen_errors.h"
-
-/* Bigger than any sane configuration; a bound on what we read. */
-#define CONFIG_MAX_BYTES	(1024 * 1024)
-/* Longest line the scanner classifies; longer ones are refused. */
-#define CONFIG_LINE_MAX		4096
-/* Longest section or key name we remember (longer ones are unknown). */
-#define CONFIG_NAME_MAX		128
-/* How much of a bad value an error message quotes. */
-#define CONFIG_SHOW_MAX		100
 
 struct config_str {
 	struct config_str *next;
@@ -97,9 +92,9 @@ static const struct config_key config_keys[] = {
 	    CONFIG_FRAME_BUDGET_MAX, CFG_OFF(frame_budget) },
 	{ "limits", "max_queued_per_principal", CT_COUNT, 1, LIMIT_QUEUE_LEN,
 	    CFG_OFF(queue_per_principal) },
-	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, CONFIG_TTL_MAX_S,
+	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, LIMIT_LEASE_TTL_MAX_S,
 	    CFG_OFF(lease_ttl_s) },
-	{ "leases", "heartbeat", CT_SECONDS, 1, CONFIG_HEARTBEAT_MAX_S,
+	{ "leases", "heartbeat", CT_SECONDS, 1, LIMIT_HEARTBEAT_MAX_S,
 	    CFG_OFF(heartbeat_s) },
 	{ "leases", "orphan_grace", CT_SECONDS, 0, CONFIG_ORPHAN_GRACE_MAX_S,
 	    CFG_OFF(orphan_grace_s) },
@@ -196,13 +191,6 @@ config_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-static void
-config_why(char *why, size_t whylen, const char *text)
-{
-	if (why != NULL && whylen > 0)
-		snprintf(why, whylen, "%s", text);
-}
-
 /* A DNS-style host name: letters, digits, '-' and '.', not starting with
  * '-' or '.'. */
 static int
@@ -228,45 +216,45 @@ config_check_listen(const char *spec, char *why, size_t whylen)
 	size_t n, i;
 	int digits_and_dots = 1;
 
-	config_why(why, whylen, "");
+	err_setf(why, whylen, "%s", "");
 	if (spec == NULL || spec[0] == '\0') {
-		config_why(why, whylen, "empty");
+		err_setf(why, whylen, "empty");
 		return XLICEN_E_CONFIG;
 	}
 	if (spec[0] == '[') {
 		if ((close = strchr(spec, ']')) == NULL) {
-			config_why(why, whylen, "no closing ]");
+			err_setf(why, whylen, "no closing ]");
 			return XLICEN_E_CONFIG;
 		}
 		n = (size_t)(close - spec - 1);
 		if (n == 0 || n >= sizeof(host)) {
-			config_why(why, whylen, "not an IPv6 address");
+			err_setf(why, whylen, "not an IPv6 address");
 			return XLICEN_E_CONFIG;
 		}
 		memcpy(host, spec + 1, n);
 		host[n] = '\0';
 		if (inet_pton(AF_INET6, host, addr) != 1) {
-			config_why(why, whylen, "not an IPv6 address");
+			err_setf(why, whylen, "not an IPv6 address");
 			return XLICEN_E_CONFIG;
 		}
 		if (close[1] != ':') {
-			config_why(why, whylen, "no port");
+			err_setf(why, whylen, "no port");
 			return XLICEN_E_CONFIG;
 		}
 		port = close + 2;
 	} else {
 		if ((colon = strrchr(spec, ':')) == NULL) {
-			config_why(why, whylen, "no port");
+			err_setf(why, whylen, "no port");
 			return XLICEN_E_CONFIG;
 		}
 		n = (size_t)(colon - spec);
 		if (memchr(spec, ':', n) != NULL) {
-			config_why(why, whylen, "an IPv6 address needs brackets, "
+			err_setf(why, whylen, "an IPv6 address needs brackets, "
 			    "[ADDR]:PORT");
 			return XLICEN_E_CONFIG;
 		}
 		if (n == 0) {
-			config_why(why, whylen, "no address (0.0.0.0 or [::] for "
+			err_setf(why, whylen, "no address (0.0.0.0 or [::] for "
 			    "all)");
 			return XLICEN_E_CONFIG;
 		}
@@ -275,23 +263,23 @@ config_check_listen(const char *spec, char *why, size_t whylen)
 				digits_and_dots = 0;
 		if (digits_and_dots) {
 			if (n >= sizeof(host)) {
-				config_why(why, whylen, "not an IPv4 address");
+				err_setf(why, whylen, "not an IPv4 address");
 				return XLICEN_E_CONFIG;
 			}
 			memcpy(host, spec, n);
 			host[n] = '\0';
 			if (inet_pton(AF_INET, host, addr) != 1) {
-				config_why(why, whylen, "not an IPv4 address");
+				err_setf(why, whylen, "not an IPv4 address");
 				return XLICEN_E_CONFIG;
 			}
 		} else if (!config_is_hostname(spec, n)) {
-			config_why(why, whylen, "not an address or host name");
+			err_setf(why, whylen, "not an address or host name");
 			return XLICEN_E_CONFIG;
 		}
 		port = colon + 1;
 	}
 	if (config_parse_u32(port, 0, 65535, &p) != 0) {
-		config_why(why, whylen, "the port is not a number 0..65535");
+		err_setf(why, whylen, "the port is not a number 0..65535");
 		return XLICEN_E_CONFIG;
 	}
 	return 0;
@@ -307,316 +295,17 @@ config_fail(struct config_ctx *c, int line, const char *fmt, ...)
 static int
 config_fail(struct config_ctx *c, int line, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
-	size_t n;
-	int k;
 
-	if (c->err == NULL || c->errlen == 0)
-		return XLICEN_E_CONFIG;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (line > 0)
-		k = snprintf(c->err, c->errlen, "%s:%d: ", c->path, line);
+		err_setf(c->err, c->errlen, "%s:%d: %s", c->path, line, msg);
 	else
-		k = snprintf(c->err, c->errlen, "%s: ", c->path);
-	n = k < 0 ? 0 : (size_t)k;
-	if (n < c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
-		va_end(ap);
-	}
+		err_setf(c->err, c->errlen, "%s: %s", c->path, msg);
 	return XLICEN_E_CONFIG;
-}
-
-/* A value as quoted in a message: bounded, control bytes as '?'. */
-static void
-config_show(const char *v, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; v[i] != '\0' && i + 1 < outlen && i < CONFIG_SHOW_MAX; i++)
-		out[i] = ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) ? '?' : v[i];
-	out[i] = '\0';
-	if (v[i] != '\0' && i >= 3)
-		memcpy(out + i - 3, "...", 3);
-}
-
-/* ---- the line scanner ---- */
-
-enum scan_kind {
-	SCAN_BLANK,		/* empty or comment */
-	SCAN_SECTION,		/* [name] */
-	SCAN_RELATION,		/* key = value */
-	SCAN_GROUP,		/* key = {  (opens a group) */
-	SCAN_CLOSE,		/* } */
-	SCAN_DIRECTIVE,		/* include / includedir / module */
-	SCAN_BAD,		/* the profile library refuses it */
-};
-
-struct scan_line {
-	int lineno;
-	enum scan_kind kind;
-	int level;		/* group depth before the line */
-	const char *section;	/* current top-level section, "" none */
-	const char *key;	/* relation or group name */
-	int empty_value;	/* "key =" with nothing after it */
-	const char *why;	/* SCAN_BAD: what is wrong */
-	const char *text;	/* the line, leading blanks skipped */
-};
-
-/* Called for each line; a non-zero return stops the scan and is passed
- * back. */
-typedef int (*scan_fn)(const struct scan_line *l, void *arg);
-
-static char *
-scan_skip_blanks(char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-static void
-scan_trim_end(char *p)
-{
-	size_t n = strlen(p);
-
-	while (n > 0 && isspace((unsigned char)p[n - 1]))
-		p[--n] = '\0';
-}
-
-static int
-scan_is_directive(const char *line)
-{
-	static const char *const words[] = { "include", "includedir", "module" };
-	size_t i, n;
-
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		n = strlen(words[i]);
-		if (strncmp(line, words[i], n) == 0 &&
-		    (line[n] == ' ' || line[n] == '\t'))
-			return 1;
-	}
-	return 0;
-}
-
-/* Classify one line (modified in place) the way the profile parser of
- * MIT krb5 1.20 reads it. */
-static void
-scan_classify(char *buf, struct scan_line *l, int *level, char *section,
-    char *key)
-{
-	char *cp, *p, *eq, *val;
-
-	l->kind = SCAN_BLANK;
-	l->level = *level;
-	l->key = "";
-	l->empty_value = 0;
-	l->why = "";
-	if (scan_is_directive(buf)) {
-		l->kind = SCAN_DIRECTIVE;
-		l->text = buf;
-		return;
-	}
-	scan_trim_end(buf);
-	cp = scan_skip_blanks(buf);
-	l->text = cp;
-	if (*cp == '\0' || *cp == '#' || *cp == ';')
-		return;
-	if (*cp == '[') {
-		l->kind = SCAN_BAD;
-		if (*level > 0) {
-			l->why = "a [section] header inside a { } group";
-			return;
-		}
-		if ((p = strchr(cp, ']')) == NULL) {
-			l->why = "no closing ] in the section header";
-			return;
-		}
-		val = p + 1;
-		if (*val == '*')
-			val++;
-		if (*scan_skip_blanks(val) != '\0') {
-			l->why = "text after the section header";
-			return;
-		}
-		/* The library keeps blanks inside the brackets as part of
-		 * the name ("[ server ]" is section " server "): so do we,
-		 * or the line of such a section is not found. */
-		cp++;
-		if (p == cp) {
-			l->why = "an empty section name";
-			return;
-		}
-		snprintf(section, CONFIG_NAME_MAX, "%.*s", (int)(p - cp), cp);
-		l->kind = SCAN_SECTION;
-		return;
-	}
-	if (*cp == '}') {
-		if (*level == 0) {
-			l->kind = SCAN_BAD;
-			l->why = "a } without a {";
-			return;
-		}
-		(*level)--;
-		l->kind = SCAN_CLOSE;
-		return;
-	}
-	l->kind = SCAN_BAD;
-	if ((eq = strchr(cp, '=')) == NULL || eq == cp) {
-		l->why = "expected KEY = VALUE";
-		return;
-	}
-	/* The key is one word; the library refuses blanks inside it. */
-	p = cp;
-	while (p < eq && *p != ' ' && *p != '\t')
-		p++;
-	snprintf(key, CONFIG_NAME_MAX, "%.*s", (int)(p - cp), cp);
-	l->key = key;
-	while (p < eq && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p != eq) {
-		l->why = "a blank inside the key";
-		return;
-	}
-	val = scan_skip_blanks(eq + 1);
-	if (*val == '\0') {
-		l->empty_value = 1;
-		l->kind = SCAN_RELATION;
-		return;
-	}
-	if (*val == '{') {
-		if (*scan_skip_blanks(val + 1) != '\0') {
-			l->why = "text after {";
-			return;
-		}
-		(*level)++;
-		l->kind = SCAN_GROUP;
-		return;
-	}
-	l->kind = SCAN_RELATION;
-}
-
-/* Run fn over every line of text.  At the end, an unclosed group is
- * reported as a SCAN_BAD pseudo-line at the line that opened it. */
-static int
-scan_text(const char *text, scan_fn fn, void *arg)
-{
-	char buf[CONFIG_LINE_MAX + 1], section[CONFIG_NAME_MAX] = "";
-	char key[CONFIG_NAME_MAX];
-	const char *p = text, *nl;
-	struct scan_line l;
-	size_t n;
-	int level = 0, lineno = 0, open_line = 0, rc;
-
-	while (*p != '\0') {
-		lineno++;
-		nl = strchr(p, '\n');
-		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		memset(&l, 0, sizeof(l));
-		l.lineno = lineno;
-		if (n > CONFIG_LINE_MAX) {
-			l.kind = SCAN_BAD;
-			l.level = level;
-			l.why = "line too long";
-			l.section = section;
-			l.key = "";
-			l.text = "";
-		} else {
-			memcpy(buf, p, n);
-			buf[n] = '\0';
-			scan_classify(buf, &l, &level, section, key);
-			l.section = section;
-			if (l.kind == SCAN_GROUP && l.level == 0)
-				open_line = lineno;
-		}
-		if ((rc = fn(&l, arg)) != 0)
-			return rc;
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	if (level > 0) {
-		memset(&l, 0, sizeof(l));
-		l.lineno = open_line;
-		l.kind = SCAN_BAD;
-		l.section = section;
-		l.key = "";
-		l.text = "";
-		l.why = "a { that is never closed";
-		return fn(&l, arg);
-	}
-	return 0;
-}
-
-/* Find the first problem: a line the library refuses, or one it would
- * silently drop or misread. */
-struct scan_problem {
-	int hard_only;		/* only what the library itself refuses */
-	int line;
-	char why[160];
-	char text[CONFIG_SHOW_MAX + 4];
-};
-
-static int
-scan_problem_fn(const struct scan_line *l, void *arg)
-{
-	struct scan_problem *pr = arg;
-
-	switch (l->kind) {
-	case SCAN_BAD:
-		snprintf(pr->why, sizeof(pr->why), "%s", l->why);
-		break;
-	case SCAN_DIRECTIVE:
-		snprintf(pr->why, sizeof(pr->why), "include, includedir and "
-		    "module are not supported here");
-		break;
-	case SCAN_RELATION:
-	case SCAN_GROUP:
-		if (!pr->hard_only && l->level == 0 && l->section[0] == '\0') {
-			snprintf(pr->why, sizeof(pr->why), "\"%s\" comes "
-			    "before any [section] header", l->key);
-			break;
-		}
-		if (l->empty_value) {
-			snprintf(pr->why, sizeof(pr->why), "[%s] %s: no value "
-			    "after \"=\" (the value must be on the same line)",
-			    l->section, l->key);
-			break;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-	pr->line = l->lineno;
-	config_show(l->text, pr->text, sizeof(pr->text));
-	return 1;
-}
-
-struct scan_find {
-	const char *section;	/* NULL: find the section header itself */
-	const char *key;
-	int nth;		/* 0: first occurrence */
-	int line;
-};
-
-static int
-scan_find_fn(const struct scan_line *l, void *arg)
-{
-	struct scan_find *f = arg;
-
-	if (f->key == NULL) {
-		if (l->kind == SCAN_SECTION && strcmp(l->section, f->section) == 0) {
-			f->line = l->lineno;
-			return 1;
-		}
-		return 0;
-	}
-	if ((l->kind == SCAN_RELATION || l->kind == SCAN_GROUP) &&
-	    l->level == 0 && strcmp(l->section, f->section) == 0 &&
-	    strcmp(l->key, f->key) == 0 && f->nth-- == 0) {
-		f->line = l->lineno;
-		return 1;
-	}
-	return 0;
 }
 
 /* Line of the nth "key =" in [section], or of "[section]" if key is NULL;
@@ -625,14 +314,14 @@ static int
 config_line_of(struct config_ctx *c, const char *section, const char *key,
     int nth)
 {
-	struct scan_find f;
+	struct profscan_query q;
 
-	f.section = section;
-	f.key = key;
-	f.nth = nth;
-	f.line = 0;
-	(void)scan_text(c->text, scan_find_fn, &f);
-	return f.line;
+	memset(&q, 0, sizeof(q));
+	q.section = section;
+	q.key = key;
+	q.groups = 1;
+	q.nth = nth;
+	return profscan_find(c->text, LIMIT_CONFIG_LINE, &q);
 }
 
 /* ---- reading ---- */
@@ -642,45 +331,33 @@ config_line_of(struct config_ctx *c, const char *section, const char *key,
 static int
 config_read_text(struct config_ctx *c, char **out, int *missing)
 {
-	FILE *f = NULL;
 	char *buf = NULL;
 	size_t n;
-	int rc = XLICEN_E_CONFIG;
+	mode_t mode;
+	int rc, errnum;
 
 	*out = NULL;
 	*missing = 0;
-	if ((f = fopen(c->path, "re")) == NULL) {
-		*missing = errno == ENOENT;
-		config_fail(c, 0, "%s", strerror(errno));
-		goto out;
-	}
-	if ((buf = malloc(CONFIG_MAX_BYTES + 1)) == NULL) {
-		rc = XLICEN_E_NOMEM;
+	rc = fileio_read(c->path, LIMIT_CONFIG_BYTES, &buf, &n, &mode, &errnum);
+	if (rc == XLICEN_E_NOMEM) {
 		config_fail(c, 0, "out of memory");
-		goto out;
+		return rc;
 	}
-	n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		config_fail(c, 0, "%s", strerror(errno));
-		goto out;
-	}
-	if (n > CONFIG_MAX_BYTES) {
-		config_fail(c, 0, "larger than %d bytes", CONFIG_MAX_BYTES);
-		goto out;
+	if (rc == FILEIO_TOO_LARGE)
+		return config_fail(c, 0, "larger than %d bytes",
+		    LIMIT_CONFIG_BYTES);
+	if (rc == FILEIO_NOT_REGULAR && errnum == 0)
+		return config_fail(c, 0, "not a regular file");
+	if (rc != 0) {
+		*missing = errnum == ENOENT;
+		return config_fail(c, 0, "%s", strerror(errnum));
 	}
 	if (memchr(buf, '\0', n) != NULL) {
-		config_fail(c, 0, "contains a NUL byte: not a text file");
-		goto out;
+		free(buf);
+		return config_fail(c, 0, "contains a NUL byte: not a text file");
 	}
-	buf[n] = '\0';
 	*out = buf;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	if (f != NULL)
-		fclose(f);
-	return rc;
+	return 0;
 }
 
 static const struct config_key *
@@ -854,11 +531,11 @@ config_set(struct config_ctx *c, struct server_config *cfg,
     const struct config_key *k, const char *v, int line)
 {
 	char *base = (char *)cfg + k->off;
-	char show[CONFIG_SHOW_MAX + 4], why[96];
+	char show[PROFSCAN_SHOW_MAX + 4], why[96];
 	const char *copy;
 	uint32_t u;
 
-	config_show(v, show, sizeof(show));
+	profscan_show(v, show, sizeof(show));
 	switch (k->type) {
 	case CT_LISTEN:
 		if (config_check_listen(v, why, sizeof(why)) != 0)
@@ -974,7 +651,7 @@ config_load(const char *path, int must_exist, struct server_config *cfg,
 {
 	struct config_ctx c;
 	struct server_config tmp;
-	struct scan_problem pr;
+	struct profscan_problem pr;
 	struct config_str **tail;
 	const_profile_filespec_t files[2];
 	char *text = NULL;
@@ -1006,14 +683,10 @@ config_load(const char *path, int must_exist, struct server_config *cfg,
 	 * file does not.  Flags 0: no "module" directive. */
 	files[0] = path;
 	files[1] = NULL;
-	memset(&pr, 0, sizeof(pr));
 	if ((prc = profile_init_flags(files, 0, &c.prof)) != 0) {
 		c.prof = NULL;
-		pr.hard_only = 1;
-		if (scan_text(text, scan_problem_fn, &pr) == 0) {
-			pr.hard_only = 0;
-			(void)scan_text(text, scan_problem_fn, &pr);
-		}
+		/* Out of memory here only costs the message its line. */
+		(void)profscan_syntax_error(text, LIMIT_CONFIG_LINE, &pr);
 		if (pr.line > 0)
 			rc = config_fail(&c, pr.line, "%s: \"%s\"",
 			    error_message(prc), pr.text);
@@ -1021,8 +694,9 @@ config_load(const char *path, int must_exist, struct server_config *cfg,
 			rc = config_fail(&c, 0, "%s", error_message(prc));
 		goto out;
 	}
-	if (scan_text(text, scan_problem_fn, &pr) != 0) {
-		rc = config_fail(&c, pr.line, "%s", pr.why);
+	if ((rc = profscan_problem(text, LIMIT_CONFIG_LINE, 0, &pr)) != 0) {
+		if (rc > 0)
+			rc = config_fail(&c, pr.line, "%s", pr.why);
 		goto out;
 	}
 	if ((rc = config_check_sections(&c)) != 0)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
+
 #define CONFIG_DEFAULT_PATH	"/etc/gss-xlicen/gss-xlicend.conf"
 #define CONFIG_DEFAULT_USER	"gss-xlicen"
 #define CONFIG_DEFAULT_PID_FILE	"/run/gss-xlicend.pid"
@@ -20,8 +22,8 @@
 
 /* Ranges of the numeric settings (also used for command-line options). */
 #define CONFIG_TTL_MIN_S	LIMIT_LEASE_TTL_MIN_S
-#define CONFIG_TTL_MAX_S	2592000		/* 30 days */
-#define CONFIG_HEARTBEAT_MAX_S	86400
+#define CONFIG_TTL_MAX_S	LIMIT_LEASE_TTL_MAX_S	/* main.c's --lease-ttl */
+#define CONFIG_HEARTBEAT_MAX_S	LIMIT_HEARTBEAT_MAX_S	/* main.c's --heartbeat */
 #define CONFIG_ORPHAN_GRACE_MAX_S	86400
 #define CONFIG_HANDSHAKE_MAX_S	300
 #define CONFIG_IDLE_MAX_S	86400

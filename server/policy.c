@@ -2,32 +2,32 @@
  * The license policy (see policy.h): the options file, read with the krb5
  * profile library like the server configuration, and the decisions made
  * from it.  The profile library gives values but no line numbers, so the
- * file's text is also scanned line by line, only to say where a bad value
- * is.  Everything in a policy is copied into fixed-size fields at load
- * time; deciding never allocates.
+ * file's text is also scanned line by line (profscan.c, the scanner the
+ * configuration shares), only to say where a bad value is.  Everything
+ * in a policy is copied into fixed-size fields at load time; deciding
+ * never allocates.  The dup-group names and key are in policy_dup.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <com_err.h>
 #include <profile.h>
 
 #include "display.h"
+#include "err.h"
+#include "fileio.h"
 #include "license.h"
 #include "limits.h"
 #include "policy.h"
+#include "profscan.h"
 #include "xlicen_errors.h"
 
-#define POLICY_MAX_BYTES	(1024 * 1024)
 #define POLICY_NAME		256	/* principal, realm, host, group */
 #define POLICY_RULE_TEXT	200
-#define POLICY_SECONDS_MAX	2592000
 #define POLICY_QUEUE_MAX_S	86400
 
 enum target_kind { T_PRINCIPAL, T_REALM, T_GROUP, T_HOST };
@@ -87,35 +87,9 @@ struct load_ctx {
 	size_t errlen;
 };
 
-static const char *const dup_names[] = {
-	[POLICY_DUP_UHD] = "uhd", [POLICY_DUP_USER] = "user",
-	[POLICY_DUP_HOST] = "host", [POLICY_DUP_DISPLAY] = "display",
-	[POLICY_DUP_SITE] = "site", [POLICY_DUP_NONE] = "none",
-};
-
-const char *
-policy_dup_name(enum policy_dup d)
-{
-	if ((unsigned)d >= sizeof(dup_names) / sizeof(dup_names[0]))
-		return "uhd";
-	return dup_names[d];
-}
-
-int
-policy_dup_parse(const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return -1;
-	for (i = 0; i < sizeof(dup_names) / sizeof(dup_names[0]); i++)
-		if (strcmp(s, dup_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* ---- finding lines ---- */
 
+/* Skip the blanks around s[0..n) (and a CR at its end). */
 static void
 trim(const char **s, size_t *n)
 {
@@ -128,119 +102,24 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static int
-span_eq(const char *s, size_t n, const char *z)
-{
-	return z != NULL && strlen(z) == n && memcmp(s, z, n) == 0;
-}
-
 /*
  * The line of "key = value" in [section], inside "sub = {" when sub is
- * not NULL (value NULL: any value; key NULL: the "sub = {" line itself).
- * 0 if not found.  Only used for messages: a file the profile library
- * accepted is well-formed enough for this simple scan.
+ * not NULL (value NULL: any value; key NULL: the "sub = {" line itself,
+ * or with sub NULL too the "[section]" line).  0 if not found.  Only used
+ * for messages.
  */
 static unsigned
 line_of(const char *text, const char *section, const char *sub,
     const char *key, const char *value)
 {
-	const char *line = text, *nl, *eq, *k, *v;
-	size_t len, kn, vn;
-	unsigned lineno = 0;
-	int in_sec = 0, depth = 0, in_sub = 0;
+	struct profscan_query q;
 
-	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
-		lineno++;
-		nl = strchr(line, '\n');
-		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		k = line;
-		trim(&k, &len);
-		if (len == 0 || k[0] == '#' || k[0] == ';')
-			continue;
-		if (k[0] == '[') {
-			const char *e = memchr(k, ']', len);
-
-			in_sec = e != NULL && span_eq(k + 1, (size_t)(e - k - 1),
-			    section);
-			depth = 0;
-			in_sub = 0;
-			continue;
-		}
-		if (k[0] == '}') {
-			if (depth > 0 && --depth == 0)
-				in_sub = 0;
-			continue;
-		}
-		if ((eq = memchr(k, '=', len)) == NULL)
-			continue;
-		kn = (size_t)(eq - k);
-		v = eq + 1;
-		vn = len - kn - 1;
-		trim(&k, &kn);
-		trim(&v, &vn);
-		if (vn == 1 && v[0] == '{') {
-			depth++;
-			if (depth == 1 && in_sec && sub != NULL &&
-			    span_eq(k, kn, sub)) {
-				in_sub = 1;
-				if (key == NULL)
-					return lineno;
-			}
-			continue;
-		}
-		if (!in_sec || key == NULL)
-			continue;
-		if ((sub == NULL && depth != 0) || (sub != NULL && !in_sub))
-			continue;
-		if (span_eq(k, kn, key) && (value == NULL ||
-		    span_eq(v, vn, value)))
-			return lineno;
-	}
-	return 0;
-}
-
-/* The line of "[name]". */
-static unsigned
-section_line(const char *text, const char *name)
-{
-	const char *line = text, *nl, *k, *e;
-	size_t len;
-	unsigned lineno = 0;
-
-	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
-		lineno++;
-		nl = strchr(line, '\n');
-		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		k = line;
-		trim(&k, &len);
-		if (len > 1 && k[0] == '[' && (e = memchr(k, ']', len)) != NULL &&
-		    span_eq(k + 1, (size_t)(e - k - 1), name))
-			return lineno;
-	}
-	return 0;
-}
-
-/* The first line the profile library could have choked on. */
-static unsigned
-bad_syntax_line(const char *text)
-{
-	const char *line = text, *nl, *k;
-	size_t len;
-	unsigned lineno = 0;
-
-	for (; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
-		lineno++;
-		nl = strchr(line, '\n');
-		len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-		k = line;
-		trim(&k, &len);
-		if (len == 0 || k[0] == '#' || k[0] == ';' || k[0] == '}')
-			continue;
-		if (k[0] == '[' ? memchr(k, ']', len) == NULL :
-		    memchr(k, '=', len) == NULL)
-			return lineno;
-	}
-	return 0;
+	memset(&q, 0, sizeof(q));
+	q.section = section;
+	q.sub = sub;
+	q.key = key;
+	q.value = value;
+	return (unsigned)profscan_find(text, 0, &q);
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -252,68 +131,43 @@ load_fail(struct load_ctx *c, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->err != NULL && c->errlen > 0) {
-		if (line > 0)
-			snprintf(c->err, c->errlen, "%s:%u: %s", c->path, line,
-			    msg);
-		else
-			snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
-	}
+	if (line > 0)
+		err_setf(c->err, c->errlen, "%s:%u: %s", c->path, line, msg);
+	else
+		err_setf(c->err, c->errlen, "%s: %s", c->path, msg);
 	return XLICEN_E_CONFIG;
 }
 
 /* ---- reading the file ---- */
 
+/* The whole file, NUL-terminated, or XLICEN_E_CONFIG with a message. */
 static int
 read_text(const char *path, char **out, char *err, size_t errlen)
 {
-	struct stat st;
 	char *buf = NULL;
-	size_t have = 0;
-	ssize_t r;
-	int fd, rc = XLICEN_E_CONFIG;
+	size_t n;
+	mode_t mode;
+	int rc, errnum;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return XLICEN_E_CONFIG;
+	rc = fileio_read(path, LIMIT_CONFIG_BYTES, &buf, &n, &mode, &errnum);
+	if (rc == XLICEN_E_NOMEM)
+		return rc;
+	if (rc == FILEIO_NOT_REGULAR)
+		err_setf(err, errlen, "%s: not a regular file", path);
+	else if (rc == FILEIO_TOO_LARGE)
+		err_setf(err, errlen, "%s: larger than %d bytes", path,
+		    LIMIT_CONFIG_BYTES);
+	else if (rc != 0)
+		err_setf(err, errlen, "%s: %s", path, strerror(errnum));
+	else if (memchr(buf, '\0', n) != NULL)
+		err_setf(err, errlen, "%s: contains a NUL byte", path);
+	else {
+		*out = buf;
+		return 0;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > POLICY_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path,
-		    POLICY_MAX_BYTES);
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = XLICEN_E_NOMEM;
-		goto out;
-	}
-	while (have < (size_t)st.st_size) {
-		r = read(fd, buf + have, (size_t)st.st_size - have);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: %s", path, r < 0 ?
-			    strerror(errno) : "file shrank while read");
-			goto out;
-		}
-		have += (size_t)r;
-	}
-	buf[have] = '\0';
-	if (memchr(buf, '\0', have) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		goto out;
-	}
-	*out = buf;
-	buf = NULL;
-	rc = 0;
-out:
 	free(buf);
-	close(fd);
-	return rc;
+	return XLICEN_E_CONFIG;
 }
 
 /* Every (name, value) of the section or subsection names; value NULL for
@@ -351,14 +205,14 @@ each_relation(struct load_ctx *c, const char *const *names,
 	return rc;
 }
 
-static int
+static bool
 copy_name(char *dst, size_t dstlen, const char *s, size_t n)
 {
 	if (n == 0 || n >= dstlen)
-		return -1;
+		return false;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
-	return 0;
+	return true;
 }
 
 static const struct group *
@@ -517,7 +371,7 @@ add_admin_group(void *arg, const char *w, size_t n)
 	char name[POLICY_NAME];
 	size_t idx, *ng;
 
-	if (copy_name(name, sizeof(name), w, n) != 0 ||
+	if (!copy_name(name, sizeof(name), w, n) ||
 	    group_find(p, name, &idx) == NULL)
 		return load_fail(a->c, line_of(a->c->text, "admin", NULL,
 		    "groups", a->value), "[admin] groups = \"%.100s\": group "
@@ -545,8 +399,8 @@ on_admin_groups(struct load_ctx *c, const char *name, const char *value,
 }
 
 /* Parse a target "principal:P", "P@R", "@R", "realm:R", "group:G",
- * "host:H" from s[0..n).  -1 with why on error. */
-static int
+ * "host:H" from s[0..n).  false with why if it is none. */
+static bool
 parse_target(struct policy *p, const char *s, size_t n, struct target *t,
     const char **why)
 {
@@ -559,7 +413,7 @@ parse_target(struct policy *p, const char *s, size_t n, struct target *t,
 		s += 10;
 		n -= 10;
 		if (!principal_ok(s, n))
-			return -1;
+			return false;
 		t->kind = T_PRINCIPAL;
 		return copy_name(t->name, sizeof(t->name), s, n);
 	}
@@ -567,48 +421,49 @@ parse_target(struct policy *p, const char *s, size_t n, struct target *t,
 		t->kind = T_REALM;
 		t->name[0] = '@';
 		if (n - 6 + 1 >= sizeof(t->name))
-			return -1;
+			return false;
 		memcpy(t->name + 1, s + 6, n - 6);
 		t->name[n - 5] = '\0';
-		return strchr(t->name + 1, '@') == NULL ? 0 : -1;
+		return strchr(t->name + 1, '@') == NULL;
 	}
 	if (n > 1 && s[0] == '@') {
 		t->kind = T_REALM;
 		if (memchr(s + 1, '@', n - 1) != NULL)
-			return -1;
+			return false;
 		return copy_name(t->name, sizeof(t->name), s, n);
 	}
 	if (n > 6 && memcmp(s, "group:", 6) == 0) {
 		t->kind = T_GROUP;
-		if (copy_name(buf, sizeof(buf), s + 6, n - 6) != 0)
-			return -1;
+		if (!copy_name(buf, sizeof(buf), s + 6, n - 6))
+			return false;
 		if (group_find(p, buf, &t->group) == NULL) {
 			*why = "that group is not defined in [groups]";
-			return -1;
+			return false;
 		}
 		snprintf(t->name, sizeof(t->name), "%s", buf);
-		return 0;
+		return true;
 	}
 	if (n > 5 && memcmp(s, "host:", 5) == 0) {
 		t->kind = T_HOST;
-		if (copy_name(buf, sizeof(buf), s + 5, n - 5) != 0)
-			return -1;
+		if (!copy_name(buf, sizeof(buf), s + 5, n - 5))
+			return false;
 		/* The rule keeps the host's key (common/display.h), the one
 		 * form every host comparison uses: kiosk1 and
 		 * kiosk1.example.org name one host. */
 		if (display_host_key(buf, t->name, sizeof(t->name)) != 0 ||
 		    t->name[0] == '\0')
-			return -1;
-		return 0;
+			return false;
+		return true;
 	}
 	if (principal_ok(s, n)) {
 		t->kind = T_PRINCIPAL;
 		return copy_name(t->name, sizeof(t->name), s, n);
 	}
-	return -1;
+	return false;
 }
 
-static int
+/* A decimal number min..max in s[0..n); false if it is none. */
+static bool
 parse_u32(const char *s, size_t n, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t v = 0;
@@ -616,16 +471,16 @@ parse_u32(const char *s, size_t n, uint32_t min, uint32_t max, uint32_t *out)
 
 	*out = 0;
 	if (n == 0 || n > 10)
-		return -1;
+		return false;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return false;
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (v < min || v > max)
-		return -1;
+		return false;
 	*out = (uint32_t)v;
-	return 0;
+	return true;
 }
 
 /* The keys of [default] and of a [products] entry. */
@@ -651,7 +506,7 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 	trim(&v, &vn);
 #define WHERE sec, sub ? " " : "", sub ? sub : "", name, value
 	if (strcmp(name, "dup_group") == 0) {
-		if ((d = policy_dup_parse(value)) < 0)
+		if ((d = policy_dup_parse(value)) == POLICY_DUP_UNKNOWN)
 			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
 			    "expected uhd, user, host, display, site or none",
 			    WHERE);
@@ -662,20 +517,20 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 	if (strcmp(name, "linger") == 0 || strcmp(name, "ttl") == 0 ||
 	    strcmp(name, "heartbeat") == 0 ||
 	    strcmp(name, "queue_timeout") == 0) {
-		uint32_t min = 1, max = POLICY_SECONDS_MAX;
+		uint32_t min = 1, max = LIMIT_LEASE_TTL_MAX_S;
 		uint32_t *dst = &pr->set.linger_s;
 
 		if (strcmp(name, "ttl") == 0) {
 			min = LIMIT_LEASE_TTL_MIN_S;
 			dst = &pr->set.ttl_s;
 		} else if (strcmp(name, "heartbeat") == 0) {
-			max = 86400;
+			max = LIMIT_HEARTBEAT_MAX_S;
 			dst = &pr->set.heartbeat_s;
 		} else if (strcmp(name, "queue_timeout") == 0) {
 			max = POLICY_QUEUE_MAX_S;
 			dst = &pr->set.queue_timeout_s;
 		}
-		if (parse_u32(v, vn, min, max, &x) != 0)
+		if (!parse_u32(v, vn, min, max, &x))
 			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
 			    "expected a number of seconds %u..%u", WHERE, min,
 			    max);
@@ -695,8 +550,8 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 	if (kind == R_RESERVE || kind == R_MAX) {
 		for (sp = 0; sp < vn && v[sp] != ' ' && v[sp] != '\t'; sp++)
 			;
-		if (parse_u32(v, sp, kind == R_MAX ? 0 : 1, LIMIT_SEATS,
-		    &r.n) != 0)
+		if (!parse_u32(v, sp, kind == R_MAX ? 0 : 1, LIMIT_SEATS,
+		    &r.n))
 			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
 			    "expected COUNT TARGET, COUNT a number %d..%d", WHERE,
 			    kind == R_MAX ? 0 : 1, LIMIT_SEATS);
@@ -704,7 +559,7 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 		vn -= sp;
 		trim(&v, &vn);
 	}
-	if (parse_target(c->p, v, vn, &r.t, &why) != 0)
+	if (!parse_target(c->p, v, vn, &r.t, &why))
 		return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": %s", WHERE,
 		    why);
 #undef WHERE
@@ -767,7 +622,8 @@ on_section(struct load_ctx *c, const char *name, const char *value,
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strcmp(name, known[i]) == 0)
 			return 0;
-	return load_fail(c, section_line(c->text, name), "unknown section "
+	return load_fail(c, line_of(c->text, name, NULL, NULL, NULL),
+	    "unknown section "
 	    "[%s] (expected [groups], [admin], [default] or [products])",
 	    name);
 }
@@ -818,6 +674,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	const char *d[2] = { "default", NULL }, *pr[2] = { "products", NULL };
 	const char *files[2] = { path, NULL };
 	struct load_ctx c;
+	struct profscan_problem prob;
 	char *text = NULL;
 	long prc;
 	int rc;
@@ -845,7 +702,9 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	 * through profile_init() so a ':' in the name is not a separator. */
 	prc = profile_init(files, &c.prof);
 	if (prc != 0) {
-		rc = load_fail(&c, bad_syntax_line(text), "%s",
+		/* Out of memory here only costs the message its line. */
+		(void)profscan_syntax_error(text, 0, &prob);
+		rc = load_fail(&c, (unsigned)prob.line, "%s",
 		    error_message(prc));
 		goto out;
 	}
@@ -1078,62 +937,6 @@ policy_check(const struct policy *p, const char *product,
 		    "%s is not on the include list of %s in the policy",
 		    id->principal, product);
 		return out->code;
-	}
-	return 0;
-}
-
-int
-policy_group_key(enum policy_dup d, const char *principal,
-    const char *claimed_host, const char *display, uint32_t pid,
-    const char *unique, char *out, size_t outlen)
-{
-	char disp[300], host[256];
-	int n;
-
-	if (out == NULL || outlen == 0)
-		return XLICEN_E_INVALID;
-	out[0] = '\0';
-	if (principal == NULL)
-		principal = "";
-	/* One host under two spellings is one group (common/display.h). */
-	display_host_key(claimed_host, host, sizeof(host));
-	if (unique == NULL)
-		unique = "";
-	/* No display: the process is the display, so that two jobs of one
-	 * user on one host are two seats (as two terminals would be). */
-	if (display == NULL || display[0] == '\0')
-		snprintf(disp, sizeof(disp), "%s/pid:%u", host, (unsigned)pid);
-	else
-		snprintf(disp, sizeof(disp), "%s", display);
-	/* Client strings may contain any character (even a newline), so
-	 * every part is length-prefixed rather than separated. */
-	switch (d) {
-	case POLICY_DUP_UHD:
-		n = snprintf(out, outlen, "uhd:%zu:%s%zu:%s%zu:%s",
-		    strlen(principal), principal, strlen(host), host,
-		    strlen(disp), disp);
-		break;
-	case POLICY_DUP_USER:
-		n = snprintf(out, outlen, "user:%zu:%s", strlen(principal),
-		    principal);
-		break;
-	case POLICY_DUP_HOST:
-		n = snprintf(out, outlen, "host:%zu:%s", strlen(host), host);
-		break;
-	case POLICY_DUP_DISPLAY:
-		n = snprintf(out, outlen, "display:%zu:%s", strlen(disp), disp);
-		break;
-	case POLICY_DUP_SITE:
-		n = snprintf(out, outlen, "site");
-		break;
-	case POLICY_DUP_NONE:
-	default:
-		n = snprintf(out, outlen, "none:%s", unique);
-		break;
-	}
-	if (n < 0 || (size_t)n >= outlen) {
-		out[0] = '\0';
-		return XLICEN_E_INVALID;
 	}
 	return 0;
 }

@@ -106,7 +106,11 @@ int policy_check(const struct policy *p, const char *product,
     uint32_t in_use, const struct policy_holding *held, size_t nheld,
     struct policy_decision *out);
 
-/* The name of a dup mode ("uhd") and back (-1 if not a mode). */
+/* policy_dup_parse's answer for a string that names no mode. */
+#define POLICY_DUP_UNKNOWN	(-1)
+
+/* The name of a dup mode ("uhd") and back (an enum policy_dup, or
+ * POLICY_DUP_UNKNOWN if s is NULL or not a mode).  policy_dup.c. */
 const char *policy_dup_name(enum policy_dup d);
 int policy_dup_parse(const char *s);
 

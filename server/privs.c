@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include <krb5.h>
 
+#include "err.h"
 #include "privs.h"
 #include "xlicen_errors.h"
 
@@ -37,22 +37,6 @@ static krb5_keytab privs_memkt_next;
 static char privs_memkt_next_name[64];
 static unsigned privs_memkt_gen;
 
-static void
-privs_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-privs_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int
 privs_lookup(const char *user, const char *group, struct privs_user *out,
     char *err, size_t errlen)
@@ -63,12 +47,12 @@ privs_lookup(const char *user, const char *group, struct privs_user *out,
 	memset(out, 0, sizeof(*out));
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		privs_err(err, errlen, "user %s does not exist%s%s", user,
+		err_setf(err, errlen, "user %s does not exist%s%s", user,
 		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
 		return XLICEN_E_CONFIG;
 	}
 	if (pw->pw_uid == 0) {
-		privs_err(err, errlen, "user %s is root (uid 0): the server "
+		err_setf(err, errlen, "user %s is root (uid 0): the server "
 		    "must run as an unprivileged user", user);
 		return XLICEN_E_CONFIG;
 	}
@@ -78,7 +62,7 @@ privs_lookup(const char *user, const char *group, struct privs_user *out,
 	if (group != NULL) {
 		errno = 0;
 		if ((gr = getgrnam(group)) == NULL) {
-			privs_err(err, errlen, "group %s does not exist", group);
+			err_setf(err, errlen, "group %s does not exist", group);
 			return XLICEN_E_CONFIG;
 		}
 		out->gid = gr->gr_gid;
@@ -90,7 +74,7 @@ privs_lookup(const char *user, const char *group, struct privs_user *out,
 		    (unsigned)out->gid);
 	}
 	if (out->gid == 0) {
-		privs_err(err, errlen, "group %s is gid 0: the server must run "
+		err_setf(err, errlen, "group %s is gid 0: the server must run "
 		    "with an unprivileged group", out->group);
 		return XLICEN_E_CONFIG;
 	}
@@ -137,32 +121,32 @@ privs_drop(const struct privs_user *u, char *err, size_t errlen)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
 			if (errno == EPERM)
 				break;
-			privs_err(err, errlen, "dropping capability %d from the "
+			err_setf(err, errlen, "dropping capability %d from the "
 			    "bounding set: %s", cap, strerror(errno));
 			return XLICEN_E_IO;
 		}
 	}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
 	    errno != EINVAL) {
-		privs_err(err, errlen, "clearing ambient capabilities: %s",
+		err_setf(err, errlen, "clearing ambient capabilities: %s",
 		    strerror(errno));
 		return XLICEN_E_IO;
 	}
 	/* Groups first: after setresgid/setresuid we could no longer. */
 	if (setgroups(1, &u->gid) != 0) {
-		privs_err(err, errlen, "setgroups(%u): %s", (unsigned)u->gid,
+		err_setf(err, errlen, "setgroups(%u): %s", (unsigned)u->gid,
 		    strerror(errno));
 		return XLICEN_E_IO;
 	}
 	if (setresgid(u->gid, u->gid, u->gid) != 0) {
-		privs_err(err, errlen, "setresgid(%u): %s", (unsigned)u->gid,
+		err_setf(err, errlen, "setresgid(%u): %s", (unsigned)u->gid,
 		    strerror(errno));
 		return XLICEN_E_IO;
 	}
 	/* All three uids non-zero and no SECBIT_KEEP_CAPS: the kernel
 	 * clears the permitted, effective and ambient sets here. */
 	if (setresuid(u->uid, u->uid, u->uid) != 0) {
-		privs_err(err, errlen, "setresuid(%u): %s", (unsigned)u->uid,
+		err_setf(err, errlen, "setresuid(%u): %s", (unsigned)u->uid,
 		    strerror(errno));
 		return XLICEN_E_IO;
 	}
@@ -171,12 +155,12 @@ privs_drop(const struct privs_user *u, char *err, size_t errlen)
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &hdr, data) != 0) {
-		privs_err(err, errlen, "clearing capabilities: %s",
+		err_setf(err, errlen, "clearing capabilities: %s",
 		    strerror(errno));
 		return XLICEN_E_IO;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		privs_err(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		err_setf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return XLICEN_E_IO;
 	}
 	return privs_verify(u, err, errlen);
@@ -211,26 +195,26 @@ privs_verify(const struct privs_user *u, char *err, size_t errlen)
 
 	if (getresuid(&r, &e, &s) != 0 || r != u->uid || e != u->uid ||
 	    s != u->uid || r == 0 || e == 0 || s == 0) {
-		privs_err(err, errlen, "uids are not all %u", (unsigned)u->uid);
+		err_setf(err, errlen, "uids are not all %u", (unsigned)u->uid);
 		goto out;
 	}
 	if (getresgid(&rg, &eg, &sg) != 0 || rg != u->gid || eg != u->gid ||
 	    sg != u->gid || rg == 0 || eg == 0 || sg == 0) {
-		privs_err(err, errlen, "gids are not all %u", (unsigned)u->gid);
+		err_setf(err, errlen, "gids are not all %u", (unsigned)u->gid);
 		goto out;
 	}
 	n = getgroups(2, groups);
 	if (n < 0 || n > 1 || (n == 1 && groups[0] != u->gid)) {
-		privs_err(err, errlen, "supplementary groups remain");
+		err_setf(err, errlen, "supplementary groups remain");
 		goto out;
 	}
 	/* These must fail now; if one succeeds the drop did not hold. */
 	if (setuid(0) == 0 || setgid(0) == 0 || seteuid(0) == 0) {
-		privs_err(err, errlen, "root could be regained after the drop");
+		err_setf(err, errlen, "root could be regained after the drop");
 		goto out;
 	}
 	if ((f = fopen("/proc/self/status", "re")) == NULL) {
-		privs_err(err, errlen, "/proc/self/status: %s", strerror(errno));
+		err_setf(err, errlen, "/proc/self/status: %s", strerror(errno));
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -239,7 +223,7 @@ privs_verify(const struct privs_user *u, char *err, size_t errlen)
 				continue;
 			if (!privs_hex_is_zero(line + strlen(caps[i]))) {
 				line[strcspn(line, "\n")] = '\0';
-				privs_err(err, errlen, "capabilities remain: %s",
+				err_setf(err, errlen, "capabilities remain: %s",
 				    line);
 				goto out;
 			}
@@ -249,11 +233,11 @@ privs_verify(const struct privs_user *u, char *err, size_t errlen)
 			nnp = atoi(line + 11);
 	}
 	if (seen != (1 << (sizeof(caps) / sizeof(caps[0]))) - 1) {
-		privs_err(err, errlen, "/proc/self/status lacks Cap* lines");
+		err_setf(err, errlen, "/proc/self/status lacks Cap* lines");
 		goto out;
 	}
 	if (nnp != 1) {
-		privs_err(err, errlen, "NoNewPrivs is not set");
+		err_setf(err, errlen, "NoNewPrivs is not set");
 		goto out;
 	}
 	rc = 0;
@@ -293,7 +277,7 @@ privs_krb5_err(krb5_context ctx, krb5_error_code kc, const char *path,
 {
 	const char *msg = krb5_get_error_message(ctx, kc);
 
-	privs_err(err, errlen, "keytab %s: %s", path != NULL ? path :
+	err_setf(err, errlen, "keytab %s: %s", path != NULL ? path :
 	    "(default)", msg);
 	krb5_free_error_message(ctx, msg);
 }
@@ -330,7 +314,7 @@ privs_keytab_walk(krb5_context ctx, const char *path, krb5_keytab dst,
 		goto out;
 	}
 	if (*n == 0) {
-		privs_err(err, errlen, "keytab %s has no keys", path != NULL ?
+		err_setf(err, errlen, "keytab %s has no keys", path != NULL ?
 		    path : "(default)");
 		goto out;
 	}
@@ -351,7 +335,7 @@ privs_keytab_count(const char *path, size_t *nkeys, char *err, size_t errlen)
 
 	*nkeys = 0;
 	if (krb5_init_context(&ctx) != 0) {
-		privs_err(err, errlen, "cannot initialise Kerberos (krb5.conf?)");
+		err_setf(err, errlen, "cannot initialise Kerberos (krb5.conf?)");
 		return XLICEN_E_CONFIG;
 	}
 	rc = privs_keytab_walk(ctx, path, NULL, nkeys, err, errlen);
@@ -368,12 +352,12 @@ privs_keytab_to_memory(const char *path, size_t *nkeys, char *err,
 
 	*nkeys = 0;
 	if (privs_memkt != NULL) {
-		privs_err(err, errlen, "the memory keytab is already loaded");
+		err_setf(err, errlen, "the memory keytab is already loaded");
 		return XLICEN_E_INTERNAL;
 	}
 	if (privs_kctx == NULL && krb5_init_context(&privs_kctx) != 0) {
 		privs_kctx = NULL;
-		privs_err(err, errlen, "cannot initialise Kerberos (krb5.conf?)");
+		err_setf(err, errlen, "cannot initialise Kerberos (krb5.conf?)");
 		return XLICEN_E_CONFIG;
 	}
 	if ((kc = krb5_kt_resolve(privs_kctx, PRIVS_MEMORY_KEYTAB,
@@ -427,7 +411,7 @@ privs_keytab_reread(const char *path, const char **name, size_t *nkeys,
 	*name = NULL;
 	*nkeys = 0;
 	if (privs_memkt == NULL) {
-		privs_err(err, errlen, "no keytab was loaded at start");
+		err_setf(err, errlen, "no keytab was loaded at start");
 		return XLICEN_E_INTERNAL;
 	}
 	privs_keytab_switch(0);
@@ -484,11 +468,11 @@ privs_check_private(const char *what, const char *path, int missing_ok,
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;
-		privs_err(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		err_setf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return XLICEN_E_CONFIG;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		privs_err(err, errlen, "%s %s is accessible by group or others "
+		err_setf(err, errlen, "%s %s is accessible by group or others "
 		    "(mode %04o); fix with: chmod 600 %s", what, path,
 		    (unsigned)(st.st_mode & 07777), path);
 		return XLICEN_E_CONFIG;

@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "handlers_int.h"
+#include "hex.h"
 #include "log.h"
 #include "policy.h"
 
@@ -121,18 +122,12 @@ queue_find(struct handlers_state *hs, const char *qid, const char *principal)
 int
 queue_new_id(char out[QUEUE_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t raw[8];
-	size_t i;
+	uint8_t raw[(QUEUE_ID_LEN - 1) / 2];
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return XLICEN_E_INTERNAL;
 	out[0] = 'q';
-	for (i = 0; i < sizeof(raw); i++) {
-		out[1 + 2 * i] = hex[raw[i] >> 4];
-		out[2 + 2 * i] = hex[raw[i] & 0x0f];
-	}
-	out[QUEUE_ID_LEN] = '\0';
+	hex_encode(raw, sizeof(raw), out + 1);
 	return 0;
 }
 

@@ -233,8 +233,9 @@ checkout_supervise(xlicen_session *s, struct lease_watch *w, pid_t pid,
 	return status;
 }
 
-/* Parse a seat count 1..10^9 (the server sets the real limit). */
-static int
+/* Parse a seat count 1..10^9 (the server sets the real limit);
+ * false if arg is none. */
+static bool
 checkout_parse_count(const char *arg, unsigned *out)
 {
 	char *end;
@@ -242,12 +243,12 @@ checkout_parse_count(const char *arg, unsigned *out)
 
 	errno = 0;
 	if (arg[0] < '0' || arg[0] > '9')
-		return -1;
+		return false;
 	v = strtoul(arg, &end, 10);
 	if (errno != 0 || *end != '\0' || v == 0 || v > 1000000000UL)
-		return -1;
+		return false;
 	*out = (unsigned)v;
-	return 0;
+	return true;
 }
 
 /* What `checkout` was asked for. */
@@ -292,15 +293,15 @@ checkout_option(int c, const char *val, struct checkout_args *ca)
 	case CHECKOUT_OPT_KILL_AFTER:
 		if (strcmp(val, "0") == 0)
 			ka = 0;
-		else if (checkout_parse_count(val, &ka) != 0 || ka > 3600)
+		else if (!checkout_parse_count(val, &ka) || ka > 3600)
 			return cli_usage_error("checkout: bad --kill-after "
 			    "\"%s\" (seconds, 0 to 3600)", val);
 		ca->so.kill_after_ms = (int)ka * 1000;
 		break;
 	case CHECKOUT_OPT_WAIT:
 		ca->co.flags |= XLICEN_CHECKOUT_WAIT;
-		if (val != NULL && (checkout_parse_count(val, &ca->co.wait_s) !=
-		    0 || ca->co.wait_s > 86400))
+		if (val != NULL && (!checkout_parse_count(val, &ca->co.wait_s) ||
+		    ca->co.wait_s > 86400))
 			return cli_usage_error("checkout: bad --wait \"%s\" "
 			    "(seconds, 1 to 86400)", val);
 		break;
@@ -311,7 +312,7 @@ checkout_option(int c, const char *val, struct checkout_args *ca)
 		ca->co.display = val;
 		break;
 	case 'n':
-		if (checkout_parse_count(val, &ca->count) != 0)
+		if (!checkout_parse_count(val, &ca->count))
 			return cli_usage_error("checkout: bad seat count \"%s\"",
 			    val);
 		break;

@@ -18,8 +18,8 @@
 #include "audit.h"
 
 /* DATE: YYYY-MM-DD (UTC midnight; end_of_day: the next midnight),
- * YYYY-MM-DDTHH:MM:SSZ, or @SECONDS. */
-static int
+ * YYYY-MM-DDTHH:MM:SSZ, or @SECONDS; false if arg is none. */
+static bool
 report_parse_date(const char *arg, int end_of_day, int64_t *out)
 {
 	struct tm tm;
@@ -32,9 +32,9 @@ report_parse_date(const char *arg, int end_of_day, int64_t *out)
 		errno = 0;
 		v = strtoll(arg + 1, &end, 10);
 		if (errno != 0 || end == arg + 1 || *end != '\0' || v < 0)
-			return -1;
+			return false;
 		*out = v;
-		return 0;
+		return true;
 	}
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -42,14 +42,14 @@ report_parse_date(const char *arg, int end_of_day, int64_t *out)
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(arg, "%Y-%m-%d", &tm);
 		if (end == NULL || *end != '\0')
-			return -1;
+			return false;
 		if (end_of_day)
 			tm.tm_mday++;
 	}
 	if ((t = timegm(&tm)) == (time_t)-1)
-		return -1;
+		return false;
 	*out = (int64_t)t;
-	return 0;
+	return true;
 }
 
 static void
@@ -262,8 +262,8 @@ report_option(int c, const char *arg, const char *val,
 	switch (c) {
 	case REPORT_OPT_FROM:
 	case REPORT_OPT_TO:
-		if (report_parse_date(val, c == REPORT_OPT_TO, c ==
-		    REPORT_OPT_TO ? &ra->to : &ra->from) != 0)
+		if (!report_parse_date(val, c == REPORT_OPT_TO, c ==
+		    REPORT_OPT_TO ? &ra->to : &ra->from))
 			return cli_usage_error("report: bad date \"%s\" "
 			    "(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
 			    "@SECONDS)", val);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "limits.h"
 
 /* The options of the listing verbs and of release --mine. */
 enum {
@@ -230,7 +231,7 @@ out:
 static int
 status_orphaned(const struct xlicen_holder *h, int64_t now)
 {
-	unsigned hb = h->heartbeat_s > 0 ? h->heartbeat_s : 30;
+	unsigned hb = h->heartbeat_s > 0 ? h->heartbeat_s : LIMIT_HEARTBEAT_S;
 
 	return h->state == XLICEN_HOLDER_LEASE && !h->connected &&
 	    now - h->last_heartbeat > (int64_t)hb;

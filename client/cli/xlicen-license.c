@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "license.h"
 #include "xlicen_errors.h"
 
@@ -84,11 +86,15 @@ usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "\nTry '" PROG " --help'.\n");
 }
 
+/* next_opt's answers besides an index into names. */
+#define OPT_ARGUMENT	(-1)	/* a non-option argument */
+#define OPT_HELP	(-2)	/* --help */
+#define OPT_ERROR	(-3)	/* a bad option, already reported */
+
 /*
  * Option scanner for "--name VALUE" and "--name=VALUE".  Returns the
- * index of the option in names (or -1 for a non-option argument, -2 for
- * "--help", -3 after an error that was already reported).  *val gets the
- * value; *i is advanced past what was consumed.
+ * index of the option in names, OPT_ARGUMENT, OPT_HELP or OPT_ERROR.
+ * *val gets the value; *i is advanced past what was consumed.
  */
 static int
 next_opt(int argc, char **argv, int *i, const char *const *names,
@@ -102,12 +108,12 @@ next_opt(int argc, char **argv, int *i, const char *const *names,
 	if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 		if (a[0] == '-' && a[1] != '\0') {
 			usage_error("unknown option '%s'", a);
-			return -3;
+			return OPT_ERROR;
 		}
-		return -1;
+		return OPT_ARGUMENT;
 	}
 	if (strcmp(a, "--help") == 0)
-		return -2;
+		return OPT_HELP;
 	eq = strchr(a, '=');
 	n = eq != NULL ? (size_t)(eq - a) : strlen(a);
 	for (k = 0; names[k] != NULL; k++) {
@@ -116,7 +122,7 @@ next_opt(int argc, char **argv, int *i, const char *const *names,
 	}
 	if (names[k] == NULL) {
 		usage_error("unknown option '%s'", a);
-		return -3;
+		return OPT_ERROR;
 	}
 	if (eq != NULL) {
 		*val = eq + 1;
@@ -124,7 +130,7 @@ next_opt(int argc, char **argv, int *i, const char *const *names,
 		*val = argv[++*i];
 	} else {
 		usage_error("option '%s' needs a value", a);
-		return -3;
+		return OPT_ERROR;
 	}
 	(*i)++;
 	return k;
@@ -208,11 +214,11 @@ cmd_keygen(int argc, char **argv)
 
 	while (i < argc) {
 		k = next_opt(argc, argv, &i, names, &val);
-		if (k == -2) {
+		if (k == OPT_HELP) {
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		if (k == -3)
+		if (k == OPT_ERROR)
 			return EXIT_USAGE;
 		if (name != NULL) {
 			usage_error("keygen takes one NAME, not also '%s'",
@@ -278,8 +284,8 @@ cmd_keygen(int argc, char **argv)
 	return ret;
 }
 
-/* Strict decimal seat count. */
-static int
+/* Strict decimal seat count 1..LICENSE_SEATS_MAX; false if s is none. */
+static bool
 parse_seats(const char *s, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -287,21 +293,21 @@ parse_seats(const char *s, uint32_t *out)
 
 	*out = 0;
 	if (n < 1 || n > 7 || s[0] == '0')
-		return -1;
+		return false;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return false;
 		v = v * 10 + (uint32_t)(s[i] - '0');
 	}
 	if (v < 1 || v > LICENSE_SEATS_MAX)
-		return -1;
+		return false;
 	*out = v;
-	return 0;
+	return true;
 }
 
 /* A number of seconds for --linger, --ttl, --heartbeat (the ranges are
- * license_check()'s). */
-static int
+ * license_check()'s); false if s is none. */
+static bool
 parse_secs(const char *s, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -309,18 +315,19 @@ parse_secs(const char *s, uint32_t *out)
 
 	*out = 0;
 	if (n < 1 || n > 9 || s[0] == '0')
-		return -1;
+		return false;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return -1;
+			return false;
 		v = v * 10 + (uint32_t)(s[i] - '0');
 	}
 	*out = v;
-	return 0;
+	return true;
 }
 
-/* "A-B" or "A" (meaning A-A) into lic->ver_min / ver_max. */
-static int
+/* "A-B" or "A" (meaning A-A) into lic->ver_min / ver_max; false if s
+ * is neither. */
+static bool
 parse_versions(const char *s, struct license *lic)
 {
 	const char *dash = strchr(s, '-');
@@ -328,28 +335,28 @@ parse_versions(const char *s, struct license *lic)
 	const char *max = dash != NULL ? dash + 1 : s;
 
 	if (a > LICENSE_VERSION_MAX || strlen(max) > LICENSE_VERSION_MAX)
-		return -1;
+		return false;
 	memcpy(lic->ver_min, s, a);
 	lic->ver_min[a] = '\0';
 	memcpy(lic->ver_max, max, strlen(max) + 1);
 	if (!license_version_valid(lic->ver_min) ||
 	    !license_version_valid(lic->ver_max))
-		return -1;
-	return 0;
+		return false;
+	return true;
 }
 
 /* Copy a name option, refusing what license_check would refuse later
- * with a less specific message. */
-static int
+ * with a less specific message (false, after saying so). */
+static bool
 copy_name(char *dst, const char *src, const char *what)
 {
 	if (!license_name_valid(src)) {
 		fprintf(stderr, PROG ": %s '%s' is not valid: use 1 to 64 of "
 		    "A-Z a-z 0-9 . _ + -\n", what, src);
-		return -1;
+		return false;
 	}
 	memcpy(dst, src, strlen(src) + 1);
-	return 0;
+	return true;
 }
 
 /* sign's options, in the order of cmd_sign's names[]. */
@@ -369,7 +376,7 @@ sign_fill(const char *const *opt, struct license *lic)
 	uint8_t rnd[8];
 	char vbuf[LICENSE_NAME_MAX + 1];
 	const char *vendor = opt[SIGN_VENDOR], *b;
-	size_t n, j;
+	size_t n;
 
 	if (vendor == NULL) {
 		b = base_name(opt[SIGN_KEY]);
@@ -384,18 +391,18 @@ sign_fill(const char *const *opt, struct license *lic)
 		vbuf[n - 4] = '\0';
 		vendor = vbuf;
 	}
-	if (copy_name(lic->vendor, vendor, "vendor") != 0 ||
-	    copy_name(lic->product, opt[SIGN_PRODUCT], "product") != 0)
+	if (!copy_name(lic->vendor, vendor, "vendor") ||
+	    !copy_name(lic->product, opt[SIGN_PRODUCT], "product"))
 		return EXIT_USAGE;
 	if (strcmp(opt[SIGN_SEATS], "uncounted") == 0)
 		lic->uncounted = 1;
-	else if (parse_seats(opt[SIGN_SEATS], &lic->seats) != 0) {
+	else if (!parse_seats(opt[SIGN_SEATS], &lic->seats)) {
 		usage_error("--seats '%s' must be a whole number from 1 to "
 		    "1000000 or \"uncounted\"", opt[SIGN_SEATS]);
 		return EXIT_USAGE;
 	}
-	if (parse_versions(opt[SIGN_VERSIONS] != NULL ? opt[SIGN_VERSIONS] :
-	    DEFAULT_VERSIONS, lic) != 0) {
+	if (!parse_versions(opt[SIGN_VERSIONS] != NULL ? opt[SIGN_VERSIONS] :
+	    DEFAULT_VERSIONS, lic)) {
 		usage_error("--versions '%s' must be A-B or A, dotted numbers "
 		    "such as 1.0-2.9", opt[SIGN_VERSIONS]);
 		return EXIT_USAGE;
@@ -421,7 +428,7 @@ sign_fill(const char *const *opt, struct license *lic)
 		lic->expires += 86400;	/* through the end of that day */
 	}
 	if (opt[SIGN_SERIAL] != NULL) {
-		if (copy_name(lic->serial, opt[SIGN_SERIAL], "serial") != 0)
+		if (!copy_name(lic->serial, opt[SIGN_SERIAL], "serial"))
 			return EXIT_USAGE;
 	} else {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
@@ -429,8 +436,7 @@ sign_fill(const char *const *opt, struct license *lic)
 			    "serial\n");
 			return 1;
 		}
-		for (j = 0; j < sizeof(rnd); j++)
-			snprintf(lic->serial + 2 * j, 3, "%02x", rnd[j]);
+		hex_encode(rnd, sizeof(rnd), lic->serial);
 	}
 	if (opt[SIGN_CUSTOMER] != NULL) {
 		if (strlen(opt[SIGN_CUSTOMER]) > LICENSE_TEXT_MAX) {
@@ -454,11 +460,11 @@ sign_fill(const char *const *opt, struct license *lic)
 		usage_error("%s", "--hostid or --dup-group is too long");
 		return EXIT_USAGE;
 	}
-	if ((opt[SIGN_LINGER] != NULL && parse_secs(opt[SIGN_LINGER],
-	    &lic->linger_s) != 0) || (opt[SIGN_TTL] != NULL &&
-	    parse_secs(opt[SIGN_TTL], &lic->ttl_s) != 0) ||
-	    (opt[SIGN_HEARTBEAT] != NULL && parse_secs(opt[SIGN_HEARTBEAT],
-	    &lic->heartbeat_s) != 0)) {
+	if ((opt[SIGN_LINGER] != NULL && !parse_secs(opt[SIGN_LINGER],
+	    &lic->linger_s)) || (opt[SIGN_TTL] != NULL &&
+	    !parse_secs(opt[SIGN_TTL], &lic->ttl_s)) ||
+	    (opt[SIGN_HEARTBEAT] != NULL && !parse_secs(opt[SIGN_HEARTBEAT],
+	    &lic->heartbeat_s))) {
 		usage_error("%s", "--linger, --ttl and --heartbeat take a "
 		    "number of seconds");
 		return EXIT_USAGE;
@@ -489,13 +495,13 @@ cmd_sign(int argc, char **argv)
 	memset(&lic, 0, sizeof(lic));
 	while (i < argc) {
 		k = next_opt(argc, argv, &i, names, &val);
-		if (k == -2) {
+		if (k == OPT_HELP) {
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		if (k == -3)
+		if (k == OPT_ERROR)
 			return EXIT_USAGE;
-		if (k == -1) {
+		if (k == OPT_ARGUMENT) {
 			usage_error("sign takes no argument '%s'", argv[i]);
 			return EXIT_USAGE;
 		}
@@ -590,16 +596,16 @@ cmd_verify(int argc, char **argv)
 	}
 	while (i < argc) {
 		k = next_opt(argc, argv, &i, names, &val);
-		if (k == -2) {
+		if (k == OPT_HELP) {
 			fputs(usage_text, stdout);
 			ret = 0;
 			goto out;
 		}
-		if (k == -3) {
+		if (k == OPT_ERROR) {
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		if (k == -1) {
+		if (k == OPT_ARGUMENT) {
 			/* "--" ends the options. */
 			if (strcmp(argv[i], "--") == 0) {
 				for (i++; i < argc; i++)

@@ -118,8 +118,8 @@ main_usage(FILE *f)
 }
 
 /* A --timeout value: seconds, fractions allowed, above 0 and at most
- * 3600, into *ms (at least 1); 0, or -1 if it is none. */
-static int
+ * 3600, into *ms (at least 1); false if it is none. */
+static bool
 main_parse_timeout(const char *arg, int *ms)
 {
 	char *end;
@@ -128,11 +128,11 @@ main_parse_timeout(const char *arg, int *ms)
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno != 0 || end == arg || *end != '\0' || !(v > 0) || v > 3600)
-		return -1;
+		return false;
 	*ms = (int)(v * 1000);
 	if (*ms < 1)
 		*ms = 1;
-	return 0;
+	return true;
 }
 
 /* `help`: the usage text, whatever follows. */
@@ -208,7 +208,7 @@ main_global(struct cli_getopt *p, struct cli_global *g, int c,
 		g->service = val;
 		return true;
 	case 't':
-		if (main_parse_timeout(val, &g->timeout_ms) == 0)
+		if (main_parse_timeout(val, &g->timeout_ms))
 			return true;
 		p->ex = cli_usage_error("bad timeout \"%s\" (seconds, at most "
 		    "3600)", val);

@@ -631,6 +631,32 @@ test_too_many_listen(void **state)
 	expect_bad(text, "18: [server] listen: more than 16 addresses");
 }
 
+/* A FIFO or a device where the file should be is refused at once: the
+ * server must not wait for a writer at start or on SIGHUP. */
+static void
+test_not_a_file(void **state)
+{
+	struct server_config cfg;
+	char err[1024], want[TEST_PATH_MAX + 64];
+	const char *path;
+
+	(void)state;
+	config_defaults(&cfg);
+	path = tpath("fifo.conf");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	alarm(0);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	assert_string_equal(err, want);
+	assert_int_equal(config_load("/dev/null", 1, &cfg, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	assert_string_equal(err, "/dev/null: not a regular file");
+	assert_null(cfg.owned);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -654,6 +680,7 @@ main(void)
 		cmocka_unit_test(test_scanner_lines),
 		cmocka_unit_test(test_blanks),
 		cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_bad_file),
 		cmocka_unit_test(test_too_many_listen),
 	};

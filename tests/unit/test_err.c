@@ -184,6 +184,26 @@ test_unknown_codes(void **state)
 	}
 }
 
+/* err_setf: printf into the caller's buffer, cut to fit, never past it;
+ * nothing at all without a buffer. */
+static void
+test_err_setf(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	memset(buf, 'Z', sizeof(buf));
+	err_setf(buf, sizeof(buf), "%s %d", "ab", 42);
+	assert_string_equal(buf, "ab 42");
+	err_setf(buf, sizeof(buf), "%s", "0123456789");
+	assert_string_equal(buf, "0123456");
+	memset(buf, 'Z', sizeof(buf));
+	err_setf(buf, 0, "%s", "x");
+	assert_int_equal(buf[0], 'Z');
+	err_setf(NULL, 0, "%s", "x");
+	err_setf(NULL, sizeof(buf), "%s", "x");
+}
+
 int
 main(void)
 {
@@ -193,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_wire_values),
 		cmocka_unit_test(test_err_known),
 		cmocka_unit_test(test_unknown_codes),
+		cmocka_unit_test(test_err_setf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -603,6 +603,69 @@ test_load_errors(void **state)
 	policy_free(p);
 }
 
+/* A syntax error the profile library refuses is reported at its line,
+ * found by the scanner the configuration uses too (server/profscan.c),
+ * also where a line has an "=" or a "]" and still does not parse. */
+static void
+test_syntax_error_lines(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} t[] = {
+		{ "[default]\n\tmax x = 1 a@R\n", ":2: " },
+		{ "[default]\n\tinclude = a@R\n[groups] junk\n", ":3: " },
+		{ "[default]\n\tinclude = a@R\n}\n", ":3: " },
+	};
+	struct policy *p = NULL;
+	char err[512], want[700];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		write_file(t[i].text);
+		assert_int_equal(policy_load(path, &p, err, sizeof(err)),
+		    XLICEN_E_CONFIG);
+		assert_null(p);
+		snprintf(want, sizeof(want), "%s%s", path, t[i].err);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, err, want);
+	}
+}
+
+/* What the file reader refuses, with the policy's own messages. */
+static void
+test_read_errors(void **state)
+{
+	struct policy *p = NULL;
+	char err[1024], want[sizeof(path) + 64];
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(policy_load(dir, &p, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: not a regular file", dir);
+	assert_string_equal(err, want);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < 1024 * 1024 / 64 + 1; i++)
+		fprintf(f, "# %061zu\n", i);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(policy_load(path, &p, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: larger than 1048576 bytes", path);
+	assert_string_equal(err, want);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("[admin]\n\0\n", 1, 10, f), 10);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(policy_load(path, &p, err, sizeof(err)),
+	    XLICEN_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: contains a NUL byte", path);
+	assert_string_equal(err, want);
+	assert_null(p);
+}
+
 int
 main(void)
 {
@@ -615,6 +678,8 @@ main(void)
 		cmocka_unit_test(test_host_claims),
 		cmocka_unit_test(test_dup_host_keys),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_syntax_error_lines),
+		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_precedence_pairs),
 		cmocka_unit_test(test_settings_only_product),
 	};
