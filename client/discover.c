@@ -25,15 +25,9 @@
 #include <sys/random.h>
 
 #include "discover.h"
+#include "err.h"
 #include "limits.h"
 #include "xlicen_errors.h"
-
-static void
-discover_seterr(char *err, size_t errlen, const char *fmt, const char *arg)
-{
-	if (errlen > 0)
-		snprintf(err, errlen, fmt, arg);
-}
 
 /* Host names and address literals: letters, digits and "-._:%".  Nothing
  * that could change the meaning of the GSS name "service@host" (no '@',
@@ -87,7 +81,7 @@ discover_parse_one(const char *s, size_t n, struct discover_server *srv,
 	if (s[0] == '[') {
 		close_br = memchr(s, ']', n);
 		if (close_br == NULL) {
-			discover_seterr(err, errlen, "server \"%s\": no closing ]",
+			err_setf(err, errlen, "server \"%s\": no closing ]",
 			    shown);
 			return XLICEN_E_INVALID;
 		}
@@ -96,7 +90,7 @@ discover_parse_one(const char *s, size_t n, struct discover_server *srv,
 		i = (size_t)(close_br - s) + 1;
 		if (i < n) {
 			if (s[i] != ':') {
-				discover_seterr(err, errlen, "server \"%s\": "
+				err_setf(err, errlen, "server \"%s\": "
 				    "expected :PORT after ]", shown);
 				return XLICEN_E_INVALID;
 			}
@@ -117,14 +111,14 @@ discover_parse_one(const char *s, size_t n, struct discover_server *srv,
 		}
 	}
 	if (!discover_host_ok(host, hlen)) {
-		discover_seterr(err, errlen, "server \"%s\": bad host name", shown);
+		err_setf(err, errlen, "server \"%s\": bad host name", shown);
 		return XLICEN_E_INVALID;
 	}
 	memcpy(srv->host, host, hlen);
 	srv->host[hlen] = '\0';
 	if (port != NULL) {
 		if (!discover_port_ok(port, plen)) {
-			discover_seterr(err, errlen, "server \"%s\": port must be "
+			err_setf(err, errlen, "server \"%s\": port must be "
 			    "a number from 1 to 65535", shown);
 			return XLICEN_E_INVALID;
 		}
@@ -150,7 +144,7 @@ discover_parse(const char *spec, struct discover_list *out, char *err,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (spec == NULL) {
-		discover_seterr(err, errlen, "%s", "no server list");
+		err_setf(err, errlen, "%s", "no server list");
 		return XLICEN_E_INVALID;
 	}
 	l.v = calloc(DISCOVER_MAX_SERVERS, sizeof(*l.v));
@@ -166,13 +160,13 @@ discover_parse(const char *spec, struct discover_list *out, char *err,
 			e--;
 		n = (size_t)(e - p);
 		if (n == 0) {
-			discover_seterr(err, errlen, "server list \"%s\": "
+			err_setf(err, errlen, "server list \"%s\": "
 			    "empty entry", spec);
 			rc = XLICEN_E_INVALID;
 			goto out;
 		}
 		if (l.n == DISCOVER_MAX_SERVERS) {
-			discover_seterr(err, errlen, "server list: more than "
+			err_setf(err, errlen, "server list: more than "
 			    "%s servers", "32");
 			rc = XLICEN_E_INVALID;
 			goto out;
@@ -206,13 +200,13 @@ discover_srv_parse(const unsigned char *ans, size_t len,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (len > NS_MAXMSG || ns_initparse(ans, (int)len, &msg) < 0) {
-		discover_seterr(err, errlen, "%s", "malformed DNS answer");
+		err_setf(err, errlen, "%s", "malformed DNS answer");
 		return XLICEN_E_BAD_VALUE;
 	}
 	count = (size_t)ns_msg_count(msg, ns_s_an);
 	for (i = 0; i < count; i++) {
 		if (ns_parserr(&msg, ns_s_an, (int)i, &rr) < 0) {
-			discover_seterr(err, errlen, "%s", "malformed DNS answer record");
+			err_setf(err, errlen, "%s", "malformed DNS answer record");
 			goto bad;
 		}
 		if (ns_rr_type(rr) != ns_t_srv || ns_rr_class(rr) != ns_c_in)
@@ -221,13 +215,13 @@ discover_srv_parse(const unsigned char *ans, size_t len,
 		rdlen = ns_rr_rdlen(rr);
 		/* priority, weight, port, then a name of at least one byte */
 		if (rdlen < 7) {
-			discover_seterr(err, errlen, "%s", "SRV record too short");
+			err_setf(err, errlen, "%s", "SRV record too short");
 			goto bad;
 		}
 		used = dn_expand(ns_msg_base(msg), ns_msg_end(msg), rd + 6, target,
 		    sizeof(target));
 		if (used < 0 || (size_t)used != rdlen - 6) {
-			discover_seterr(err, errlen, "%s", "SRV target name malformed");
+			err_setf(err, errlen, "%s", "SRV target name malformed");
 			goto bad;
 		}
 		tlen = strlen(target);
@@ -236,7 +230,7 @@ discover_srv_parse(const unsigned char *ans, size_t len,
 		if (tlen == 0)
 			snprintf(target, sizeof(target), ".");
 		else if (strcmp(target, ".") != 0 && !discover_host_ok(target, tlen)) {
-			discover_seterr(err, errlen, "%s", "SRV target is not a host name");
+			err_setf(err, errlen, "%s", "SRV target is not a host name");
 			goto bad;
 		}
 		if (ns_get16(rd + 4) == 0 || *n == max)
@@ -327,7 +321,7 @@ discover_srv_list(const struct discover_srv *v, size_t n,
 	}
 	if (l.n == 0) {
 		free(l.v);
-		discover_seterr(err, errlen, "%s", "DNS SRV records say there is "
+		err_setf(err, errlen, "%s", "DNS SRV records say there is "
 		    "no license server in this domain");
 		return XLICEN_E_CONNECT;
 	}
@@ -463,7 +457,7 @@ discover_resolve(const struct discover_server *srv,
 	if (rc == EAI_MEMORY)
 		return XLICEN_E_NOMEM;
 	if (rc != 0) {
-		discover_seterr(err, errlen, "%s", rc == EAI_SYSTEM ?
+		err_setf(err, errlen, "%s", rc == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(rc));
 		return XLICEN_E_CONNECT;
 	}
@@ -486,7 +480,7 @@ discover_resolve(const struct discover_server *srv,
 	}
 	freeaddrinfo(res);
 	if (*n == 0) {
-		discover_seterr(err, errlen, "%s", "no IPv4 or IPv6 address");
+		err_setf(err, errlen, "%s", "no IPv4 or IPv6 address");
 		return XLICEN_E_CONNECT;
 	}
 	return 0;

@@ -23,20 +23,10 @@
 #include "fileio.h"
 #include "license.h"
 #include "license_int.h"
-#include "limits.h"
 #include "xlicen_errors.h"
 
-/*
- * The short names key_load() and load_parse() were written with.  They
- * stay until the whole-file reader below moves to common/fileio.c, so
- * that change lands on these functions as they were.
- */
-#define set_err		license_set_err
-#define clear_err	license_clear_err
-#define parse		license_parse_text
-
 static int
-is_ed25519(EVP_PKEY *pkey)
+license_is_ed25519(EVP_PKEY *pkey)
 {
 	return pkey != NULL && EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519;
 }
@@ -54,7 +44,7 @@ license_sign(const struct license *lic, void *evp_pkey, uint8_t sig[64])
 	if (license_check(lic, NULL) != 0)
 		goto out;
 	ret = XLICEN_E_LIC_KEY;
-	if (!is_ed25519(pkey))
+	if (!license_is_ed25519(pkey))
 		goto out;
 	if ((r = license_canonical(lic, &canon, &canonlen)) != 0) {
 		ret = r;
@@ -89,7 +79,7 @@ license_verify(const struct license *lic, const uint8_t sig[64],
 
 	/* A struct that is not a valid license could have a canonical form
 	 * that collides with another's; never vouch for one. */
-	if (license_check(lic, NULL) != 0 || !is_ed25519(pkey))
+	if (license_check(lic, NULL) != 0 || !license_is_ed25519(pkey))
 		goto out;
 	if ((r = license_canonical(lic, &canon, &canonlen)) != 0) {
 		ret = r == XLICEN_E_NOMEM ? r : XLICEN_E_LIC_SIGNATURE;
@@ -113,14 +103,14 @@ license_verify(const struct license *lic, const uint8_t sig[64],
 
 /* OpenSSL passphrase callback: never prompt (library code has no tty). */
 static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
+license_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf; (void)size; (void)rwflag; (void)u;
 	return -1;
 }
 
 static int
-key_load(const char *path, int private, void **out,
+license_key_load(const char *path, int private, void **out,
     struct license_error *err)
 {
 	EVP_PKEY *pkey = NULL;
@@ -131,48 +121,50 @@ key_load(const char *path, int private, void **out,
 	int r, errnum = 0, ret = XLICEN_E_LIC_KEY;
 
 	*out = NULL;
-	clear_err(err);
+	license_clear_err(err);
 	r = fileio_read(path, LICENSE_KEY_FILE_MAX, &text, &len, &mode,
 	    &errnum);
 	if (r == XLICEN_E_NOMEM) {
 		ret = r;
-		set_err(err, 0, "out of memory");
+		license_set_err(err, 0, "out of memory");
 		goto out;
 	}
 	if (r == 1) {
-		set_err(err, 0, "%s: too large for a key file", path);
+		license_set_err(err, 0, "%s: too large for a key file", path);
 		goto out;
 	}
 	if (r == 2) {
-		set_err(err, 0, "%s: not a regular file", path);
+		license_set_err(err, 0, "%s: not a regular file", path);
 		goto out;
 	}
 	if (r != 0) {
-		set_err(err, 0, "cannot read key %s: %s", path,
+		license_set_err(err, 0, "cannot read key %s: %s", path,
 		    strerror(errnum));
 		goto out;
 	}
 	if (private && (mode & 077) != 0) {
-		set_err(err, 0, "private key permissions %04o are too open: "
-		    "run chmod 600 %s", (unsigned)mode, path);
+		license_set_err(err, 0, "private key permissions %04o are too "
+		    "open: run chmod 600 %s", (unsigned)mode, path);
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
 		ret = XLICEN_E_NOMEM;
-		set_err(err, 0, "out of memory");
+		license_set_err(err, 0, "out of memory");
 		goto out;
 	}
 	if (private)
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+		pkey = PEM_read_bio_PrivateKey(bio, NULL,
+		    license_no_passphrase, NULL);
 	else
-		pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, license_no_passphrase,
+		    NULL);
 	if (pkey == NULL) {
-		set_err(err, 0, "%s: not a PEM %s key (or encrypted)", path,
-		    private ? "private" : "public");
+		license_set_err(err, 0, "%s: not a PEM %s key (or encrypted)",
+		    path, private ? "private" : "public");
 		goto out;
 	}
-	if (!is_ed25519(pkey)) {
-		set_err(err, 0, "%s: not an Ed25519 key", path);
+	if (!license_is_ed25519(pkey)) {
+		license_set_err(err, 0, "%s: not an Ed25519 key", path);
 		goto out;
 	}
 	*out = pkey;
@@ -192,14 +184,14 @@ int
 license_key_load_private(const char *path, void **pkey,
     struct license_error *err)
 {
-	return key_load(path, 1, pkey, err);
+	return license_key_load(path, 1, pkey, err);
 }
 
 int
 license_key_load_public(const char *path, void **pkey,
     struct license_error *err)
 {
-	return key_load(path, 0, pkey, err);
+	return license_key_load(path, 0, pkey, err);
 }
 
 void
@@ -207,9 +199,9 @@ license_key_free(void *pkey)
 {
 	EVP_PKEY_free(pkey);
 }
-/* Read and parse a license file; *sigline as for parse(). */
+/* Read and parse a license file; *sigline as for license_parse_text(). */
 static int
-load_parse(const char *path, struct license *lic, uint8_t sig[64],
+license_load_parse(const char *path, struct license *lic, uint8_t sig[64],
     unsigned *sigline, struct license_error *err)
 {
 	char *text = NULL;
@@ -220,28 +212,29 @@ load_parse(const char *path, struct license *lic, uint8_t sig[64],
 	memset(lic, 0, sizeof(*lic));
 	memset(sig, 0, LICENSE_SIG_LEN);
 	*sigline = 0;
-	clear_err(err);
+	license_clear_err(err);
 	r = fileio_read(path, LICENSE_FILE_MAX, &text, &len, &mode, &errnum);
 	if (r == 1) {
-		set_err(err, 0, "file too large (at most %d bytes)",
+		license_set_err(err, 0, "file too large (at most %d bytes)",
 		    LICENSE_FILE_MAX);
 		ret = XLICEN_E_LIC_SYNTAX;
 		goto out;
 	}
 	if (r == 2) {
-		set_err(err, 0, "not a regular file");
+		license_set_err(err, 0, "not a regular file");
 		ret = XLICEN_E_IO;
 		goto out;
 	}
 	if (r != 0) {
 		if (r == XLICEN_E_NOMEM)
-			set_err(err, 0, "out of memory");
+			license_set_err(err, 0, "out of memory");
 		else
-			set_err(err, 0, "cannot read: %s", strerror(errnum));
+			license_set_err(err, 0, "cannot read: %s",
+			    strerror(errnum));
 		ret = r;
 		goto out;
 	}
-	ret = parse(text, len, lic, sig, sigline, err);
+	ret = license_parse_text(text, len, lic, sig, sigline, err);
  out:
 	free(text);
 	return ret;
@@ -258,14 +251,15 @@ license_load_file_key(const char *path, void *evp_pkey, struct license *lic,
 
 	if (err == NULL)
 		err = &dummy;
-	if ((ret = load_parse(path, lic, sig, &sigline, err)) != 0)
+	if ((ret = license_load_parse(path, lic, sig, &sigline, err)) != 0)
 		goto out;
 	if ((ret = license_verify(lic, sig, evp_pkey)) != 0) {
 		if (ret == XLICEN_E_NOMEM)
-			set_err(err, 0, "out of memory");
+			license_set_err(err, 0, "out of memory");
 		else
-			set_err(err, sigline, "signature does not verify: "
-			    "the file was altered or signed with another key");
+			license_set_err(err, sigline, "signature does not "
+			    "verify: the file was altered or signed with "
+			    "another key");
 		memset(lic, 0, sizeof(*lic));
 		goto out;
 	}
@@ -288,33 +282,33 @@ license_load_file(const char *path, const char *keydir, struct license *lic,
 
 	if (err == NULL)
 		err = &dummy;
-	if ((ret = load_parse(path, lic, sig, &sigline, err)) != 0)
+	if ((ret = license_load_parse(path, lic, sig, &sigline, err)) != 0)
 		goto out;
 	/* The vendor is a validated name: no '/' can reach the path. */
 	kplen = strlen(keydir) + 1 + strlen(lic->vendor) + sizeof(".pub");
 	if ((kpath = malloc(kplen)) == NULL) {
 		ret = XLICEN_E_NOMEM;
-		set_err(err, 0, "out of memory");
+		license_set_err(err, 0, "out of memory");
 		goto out;
 	}
 	snprintf(kpath, kplen, "%s/%s.pub", keydir, lic->vendor);
 	if (stat(kpath, &st) == -1 && errno == ENOENT) {
 		ret = XLICEN_E_LIC_NO_VENDOR;
-		set_err(err, 0, "no key for vendor \"%s\" (expected %s)",
-		    lic->vendor, kpath);
+		license_set_err(err, 0, "no key for vendor \"%s\" (expected "
+		    "%s)", lic->vendor, kpath);
 		goto out;
 	}
 	if ((ret = license_key_load_public(kpath, &pkey, &kerr)) != 0) {
-		set_err(err, 0, "%s", kerr.reason);
+		license_set_err(err, 0, "%s", kerr.reason);
 		goto out;
 	}
 	if ((ret = license_verify(lic, sig, pkey)) != 0) {
 		if (ret == XLICEN_E_NOMEM)
-			set_err(err, 0, "out of memory");
+			license_set_err(err, 0, "out of memory");
 		else
-			set_err(err, sigline, "signature does not verify "
-			    "against %s: the file was altered or signed with "
-			    "another key", kpath);
+			license_set_err(err, sigline, "signature does not "
+			    "verify against %s: the file was altered or signed "
+			    "with another key", kpath);
 		goto out;
 	}
  out:

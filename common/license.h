@@ -16,15 +16,12 @@
 #define LICENSE_TEXT_MAX	128	/* customer */
 #define LICENSE_FILE_MAX	(64 * 1024)	/* a license file's size */
 #define LICENSE_LINE_MAX	1024	/* one line of a license file, bytes */
-#define LICENSE_SEATS_MAX	LIMIT_LICENSE_SEATS	/* seats in one license */
 #define LICENSE_SIG_LEN		64	/* an Ed25519 signature */
 #define LICENSE_KEY_FILE_MAX	(16 * 1024)	/* a PEM key file's size */
 #define LICENSE_FORMAT_ID	"gss-xlicen-license 1"	/* "format:" value */
 #define LICENSE_CANON_ID	"gss-xlicen-license-v1"	/* canonical form's first line */
 #define LICENSE_HOSTID_MAX	160	/* "host:NAME" or "principal:NAME" */
 #define LICENSE_DUP_MAX		8	/* a dup_group value */
-#define LICENSE_SECONDS_MAX	LIMIT_LEASE_TTL_MAX_S	/* linger, ttl: 30 days */
-#define LICENSE_HEARTBEAT_MAX	86400	/* heartbeat */
 
 struct license {
 	char vendor[LICENSE_NAME_MAX + 1];

@@ -271,13 +271,13 @@ license_value_seats(struct license *lic, const char *v, size_t n,
 			goto badseats;
 		seats = seats * 10 + (uint32_t)(v[i] - '0');
 	}
-	if (seats < 1 || seats > LICENSE_SEATS_MAX)
+	if (seats < 1 || seats > LIMIT_LICENSE_SEATS)
 		goto badseats;
 	lic->seats = seats;
 	return 0;
  badseats:
 	license_set_err(err, line, "seats must be a whole number from 1 to %d "
-	    "or \"uncounted\"", LICENSE_SEATS_MAX);
+	    "or \"uncounted\"", LIMIT_LICENSE_SEATS);
 	return XLICEN_E_LIC_SYNTAX;
 }
 
@@ -315,10 +315,10 @@ static int
 license_value_linger(struct license *lic, const char *v, size_t n,
     unsigned line, struct license_error *err)
 {
-	if (license_seconds_parse(v, n, 1, LICENSE_SECONDS_MAX,
+	if (license_seconds_parse(v, n, 1, LIMIT_LEASE_TTL_MAX_S,
 	    &lic->linger_s) != 0) {
 		license_set_err(err, line, "linger must be a number of seconds "
-		    "from 1 to %d", LICENSE_SECONDS_MAX);
+		    "from 1 to %d", LIMIT_LEASE_TTL_MAX_S);
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	return 0;
@@ -330,10 +330,10 @@ license_value_ttl(struct license *lic, const char *v, size_t n,
     unsigned line, struct license_error *err)
 {
 	if (license_seconds_parse(v, n, LIMIT_LEASE_TTL_MIN_S,
-	    LICENSE_SECONDS_MAX, &lic->ttl_s) != 0) {
+	    LIMIT_LEASE_TTL_MAX_S, &lic->ttl_s) != 0) {
 		license_set_err(err, line, "ttl must be a number of seconds "
 		    "from %d to %d", LIMIT_LEASE_TTL_MIN_S,
-		    LICENSE_SECONDS_MAX);
+		    LIMIT_LEASE_TTL_MAX_S);
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	return 0;
@@ -344,10 +344,10 @@ static int
 license_value_heartbeat(struct license *lic, const char *v, size_t n,
     unsigned line, struct license_error *err)
 {
-	if (license_seconds_parse(v, n, 1, LICENSE_HEARTBEAT_MAX,
+	if (license_seconds_parse(v, n, 1, LIMIT_HEARTBEAT_MAX_S,
 	    &lic->heartbeat_s) != 0) {
 		license_set_err(err, line, "heartbeat must be a number of "
-		    "seconds from 1 to %d", LICENSE_HEARTBEAT_MAX);
+		    "seconds from 1 to %d", LIMIT_HEARTBEAT_MAX_S);
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	return 0;

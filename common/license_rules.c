@@ -437,10 +437,10 @@ license_check(const struct license *lic, struct license_error *err)
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	if (lic->uncounted ? lic->seats != 0 :
-	    (lic->seats < 1 || lic->seats > LICENSE_SEATS_MAX)) {
+	    (lic->seats < 1 || lic->seats > LIMIT_LICENSE_SEATS)) {
 		license_set_err(err, 0,
 		    "seats must be a number from 1 to %d, or "
-		    "\"uncounted\"", LICENSE_SEATS_MAX);
+		    "\"uncounted\"", LIMIT_LICENSE_SEATS);
 		return XLICEN_E_LIC_SYNTAX;
 	}
 	n = strnlen(lic->hostid, sizeof(lic->hostid));
@@ -457,10 +457,10 @@ license_check(const struct license *lic, struct license_error *err)
 		    "host, display, site, none");
 		return XLICEN_E_LIC_SYNTAX;
 	}
-	if (lic->linger_s > LICENSE_SECONDS_MAX ||
+	if (lic->linger_s > LIMIT_LEASE_TTL_MAX_S ||
 	    (lic->ttl_s != 0 && (lic->ttl_s < LIMIT_LEASE_TTL_MIN_S ||
-	    lic->ttl_s > LICENSE_SECONDS_MAX)) ||
-	    lic->heartbeat_s > LICENSE_HEARTBEAT_MAX) {
+	    lic->ttl_s > LIMIT_LEASE_TTL_MAX_S)) ||
+	    lic->heartbeat_s > LIMIT_HEARTBEAT_MAX_S) {
 		license_set_err(err, 0, "linger, ttl or heartbeat out of "
 		    "range");
 		return XLICEN_E_LIC_SYNTAX;

@@ -92,7 +92,7 @@ static const struct config_key config_keys[] = {
 	    CONFIG_FRAME_BUDGET_MAX, CFG_OFF(frame_budget) },
 	{ "limits", "max_queued_per_principal", CT_COUNT, 1, LIMIT_QUEUE_LEN,
 	    CFG_OFF(queue_per_principal) },
-	{ "leases", "ttl", CT_SECONDS, CONFIG_TTL_MIN_S, LIMIT_LEASE_TTL_MAX_S,
+	{ "leases", "ttl", CT_SECONDS, LIMIT_LEASE_TTL_MIN_S, LIMIT_LEASE_TTL_MAX_S,
 	    CFG_OFF(lease_ttl_s) },
 	{ "leases", "heartbeat", CT_SECONDS, 1, LIMIT_HEARTBEAT_MAX_S,
 	    CFG_OFF(heartbeat_s) },

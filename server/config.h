@@ -21,9 +21,6 @@
 #define CONFIG_DEFAULT_KEYDIR	"/etc/gss-xlicen/vendor-keys"
 
 /* Ranges of the numeric settings (also used for command-line options). */
-#define CONFIG_TTL_MIN_S	LIMIT_LEASE_TTL_MIN_S
-#define CONFIG_TTL_MAX_S	LIMIT_LEASE_TTL_MAX_S	/* main.c's --lease-ttl */
-#define CONFIG_HEARTBEAT_MAX_S	LIMIT_HEARTBEAT_MAX_S	/* main.c's --heartbeat */
 #define CONFIG_ORPHAN_GRACE_MAX_S	86400
 #define CONFIG_HANDSHAKE_MAX_S	300
 #define CONFIG_IDLE_MAX_S	86400

@@ -412,14 +412,14 @@ main_parse_args(int argc, char **argv)
 			break;
 		case MAIN_OPT_TTL:
 			if (main_parse_u32_opt("--lease-ttl", optarg,
-			    CONFIG_TTL_MIN_S, CONFIG_TTL_MAX_S,
+			    LIMIT_LEASE_TTL_MIN_S, LIMIT_LEASE_TTL_MAX_S,
 			    &opt.ttl_s) != 0)
 				return -1;
 			opt.ttl_given = 1;
 			break;
 		case MAIN_OPT_HEARTBEAT:
 			if (main_parse_u32_opt("--heartbeat", optarg, 1,
-			    CONFIG_HEARTBEAT_MAX_S, &opt.heartbeat_s) != 0)
+			    LIMIT_HEARTBEAT_MAX_S, &opt.heartbeat_s) != 0)
 				return -1;
 			opt.heartbeat_given = 1;
 			break;

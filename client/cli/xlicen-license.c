@@ -284,7 +284,7 @@ cmd_keygen(int argc, char **argv)
 	return ret;
 }
 
-/* Strict decimal seat count 1..LICENSE_SEATS_MAX; false if s is none. */
+/* Strict decimal seat count 1..LIMIT_LICENSE_SEATS; false if s is none. */
 static bool
 parse_seats(const char *s, uint32_t *out)
 {
@@ -299,7 +299,7 @@ parse_seats(const char *s, uint32_t *out)
 			return false;
 		v = v * 10 + (uint32_t)(s[i] - '0');
 	}
-	if (v < 1 || v > LICENSE_SEATS_MAX)
+	if (v < 1 || v > LIMIT_LICENSE_SEATS)
 		return false;
 	*out = v;
 	return true;

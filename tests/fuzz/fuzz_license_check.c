@@ -20,7 +20,7 @@
  * has no terminator, which license_check must refuse).  Missing bytes read
  * as 0.  flags bit 0: start is a whole day count (u32 days) rather than raw
  * seconds; bit 1: the same for expires; bit 2: seats modulo
- * LICENSE_SEATS_MAX + 2; bit 3: uncounted; bit 4: linger, ttl and
+ * LIMIT_LICENSE_SEATS + 2; bit 3: uncounted; bit 4: linger, ttl and
  * heartbeat modulo (their maximum + 2).
  */
 #include <stdint.h>
@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = (unsigned)take_uint(&in, 1);
 	lic.seats = (uint32_t)take_uint(&in, 4);
 	if (flags & 4)
-		lic.seats %= LICENSE_SEATS_MAX + 2;
+		lic.seats %= LIMIT_LICENSE_SEATS + 2;
 	v = take_uint(&in, 8);
 	lic.start = (flags & 1) ? (int64_t)(uint32_t)v * SECS_PER_DAY :
 	    (int64_t)v;
@@ -102,9 +102,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lic.ttl_s = (uint32_t)take_uint(&in, 4);
 	lic.heartbeat_s = (uint32_t)take_uint(&in, 4);
 	if (flags & 16) {
-		lic.linger_s %= LICENSE_SECONDS_MAX + 2;
-		lic.ttl_s %= LICENSE_SECONDS_MAX + 2;
-		lic.heartbeat_s %= LICENSE_HEARTBEAT_MAX + 2;
+		lic.linger_s %= LIMIT_LEASE_TTL_MAX_S + 2;
+		lic.ttl_s %= LIMIT_LEASE_TTL_MAX_S + 2;
+		lic.heartbeat_s %= LIMIT_HEARTBEAT_MAX_S + 2;
 	}
 	for (i = 0; i < LICENSE_SIG_LEN; i++)
 		sig[i] = (uint8_t)take_uint(&in, 1);

@@ -699,7 +699,7 @@ seeds_license(void *pkey)
 	strcpy(lic.product, "p");
 	strcpy(lic.ver_min, "0");
 	strcpy(lic.ver_max, "999999.999999.999999.999999.9999");
-	lic.seats = LICENSE_SEATS_MAX;
+	lic.seats = LIMIT_LICENSE_SEATS;
 	strcpy(lic.serial, "1");
 	if (license_sign(&lic, pkey, sig) != 0 ||
 	    license_format(&lic, sig, &text) != 0) {
