@@ -186,11 +186,11 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 {
 	struct store_stmt *st;
 	struct audit_event ae;
-	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
 	struct audit_cell cells[AUDIT_NCOLS];
-	const void *blob;
-	uint64_t nev = 0, bad = 0;
-	int have = 0, rc = XLICEN_OK, src, col = -1;
+	struct audit_chain chain;
+	const void *hash;
+	size_t hashlen;
+	int rc = XLICEN_OK, src;
 
 	if (events != NULL)
 		*events = 0;
@@ -200,40 +200,39 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 		head[0] = '\0';
 	if (s == NULL)
 		return XLICEN_E_INVALID;
+	audit_chain_init(&chain);
 	st = s->st[ST_EVENTS_ALL];
 	while ((src = store_step(st)) == STORE_ROW) {
 		store_row_cells(st, cells);
+		hash = NULL;
+		hashlen = 0;
+		if (store_col_type(st, 14) == STORE_T_BLOB) {
+			hash = store_col_blob(st, 14);
+			hashlen = store_col_bytes(st, 14);
+		}
 		store_row_to_audit(st, &ae);
-		nev++;
-		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)
+		rc = audit_chain_feed(&chain, &ae, cells, hash, hashlen);
+		if (rc == XLICEN_E_AUDIT_CHAIN)
+			break;
+		if (rc != 0)
 			goto out;
-		if (audit_row_check(&ae, cells, &col) != 0) {
-			log_msg(LOG_WARNING, "store: audit event %" PRId64
-			    ": column %s is not stored as the chain encodes "
-			    "it", ae.id, audit_col_name(col));
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		if (store_col_type(st, 14) != STORE_T_BLOB ||
-		    (blob = store_col_blob(st, 14)) == NULL ||
-		    store_col_bytes(st, 14) != AUDIT_HASH_LEN ||
-		    memcmp(blob, h, AUDIT_HASH_LEN) != 0) {
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		memcpy(prev, h, sizeof(prev));
-		have = 1;
 	}
-	if (bad == 0 && src != STORE_DONE) {
+	rc = XLICEN_OK;
+	if (chain.reason == AUDIT_BREAK_COLUMN)
+		log_msg(LOG_WARNING, "store: audit event %" PRId64 ": column "
+		    "%s is not stored as the chain encodes it", chain.bad_id,
+		    audit_col_name(chain.col));
+	if (chain.reason == AUDIT_BREAK_NONE && src != STORE_DONE) {
 		rc = store_dberr(s, "verify: select");
 		goto out;
 	}
 	if (events != NULL)
-		*events = nev;
-	if (bad_id != NULL)
-		*bad_id = bad;
-	if (head != NULL && have)
-		audit_hex(prev, head);
+		*events = chain.rows;
+	/* 0 means intact to the caller, as before (ids start at 1). */
+	if (bad_id != NULL && chain.reason != AUDIT_BREAK_NONE)
+		*bad_id = (uint64_t)chain.bad_id;
+	if (head != NULL)
+		(void)audit_chain_head(&chain, head);
 out:
 	store_st_done(st);
 	return rc;
