@@ -186,11 +186,13 @@ checkout_pools(struct store *s, struct checkout *co)
 		any_cover = 1;
 		switch (store_pool_dates(store_col_int64(st, 4),
 		    store_col_int64(st, 5), req->now)) {
-		case 1:
+		case STORE_DATES_EXPIRED:
 			any_expired = 1;
 			continue;
-		case -1:
+		case STORE_DATES_NOT_YET:
 			continue;
+		case STORE_DATES_USABLE:
+			break;
 		}
 		any_dated = 1;
 		hostid = store_col_text(st, 7);

@@ -259,7 +259,7 @@ store_product_totals(struct store *s, const char *product, int64_t now,
 	}
 	while ((src = store_step(st)) == STORE_ROW) {
 		if (store_pool_dates(store_col_int64(st, 1),
-		    store_col_int64(st, 2), now) != 0)
+		    store_col_int64(st, 2), now) != STORE_DATES_USABLE)
 			continue;
 		t += store_col_int64(st, 0);
 		u += store_col_int64(st, 3);

@@ -4,6 +4,7 @@
  * pools), and status, holders and lease counts.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ store_cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int
+static bool
 store_ids_has(const int64_t *ids, size_t n, int64_t id)
 {
 	return n > 0 &&
@@ -341,13 +342,13 @@ store_status(struct store *s, const char *product, int64_t now,
 			continue;
 		}
 		switch (store_pool_dates(p->start, p->expires, now)) {
-		case 1:
+		case STORE_DATES_EXPIRED:
 			p->state = STORE_POOL_EXPIRED;
 			break;
-		case -1:
+		case STORE_DATES_NOT_YET:
 			p->state = STORE_POOL_NOT_YET;
 			break;
-		default:
+		case STORE_DATES_USABLE:
 			p->state = STORE_POOL_ACTIVE;
 			break;
 		}

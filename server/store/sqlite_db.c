@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,8 +571,9 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
  * names; a PostgreSQL store shares its database on purpose.
  */
 
-/* The lock file's path for the database at path; 0 if there is none. */
-static int
+/* The lock file's path for the database at path into lpath; false if
+ * there is none (or it does not fit). */
+static bool
 store_lock_path(const char *path, char *lpath, size_t lpathlen)
 {
 	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
