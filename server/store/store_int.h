@@ -53,7 +53,8 @@
 #define STORE_LEASE_ID_LEN	32	/* hex digits: 16 random bytes */
 #define STORE_GROUP_KEY_MAX	1024
 
-/* The statements, prepared once by store_open from store_sql. */
+/* The statements, prepared once by store_open from the backend's dialect
+ * (store_sqlite_sql of sqlite_sql.c). */
 enum store_st {
 	ST_BEGIN,
 	ST_COMMIT,
