@@ -1,6 +1,7 @@
 /*
  * The audit trail's hash chain (see audit.h): the one canonical encoding
- * of an events row, and the chained SHA-256 over it (OpenSSL EVP).
+ * of an events row, the chained SHA-256 over it (OpenSSL EVP), and the
+ * one verifier of a chain fed row by row.
  */
 #include <string.h>
 
@@ -162,6 +163,53 @@ audit_row_check(const struct audit_event *ev,
 	if (col != NULL)
 		*col = i < AUDIT_NCOLS ? i : -1;
 	return i < AUDIT_NCOLS ? XLICEN_E_AUDIT_CHAIN : 0;
+}
+
+void
+audit_chain_init(struct audit_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->reason = AUDIT_BREAK_NONE;
+	c->col = -1;
+}
+
+int
+audit_chain_feed(struct audit_chain *c, const struct audit_event *ev,
+    const struct audit_cell cells[AUDIT_NCOLS], const uint8_t *hash,
+    size_t hashlen)
+{
+	uint8_t h[AUDIT_HASH_LEN];
+	int rc, col = -1;
+
+	if (c->reason != AUDIT_BREAK_NONE)
+		return XLICEN_E_AUDIT_CHAIN;
+	c->rows++;
+	if ((rc = audit_event_hash(c->have ? c->prev : NULL, ev, h)) != 0)
+		return rc;
+	if (audit_row_check(ev, cells, &col) != 0) {
+		c->reason = AUDIT_BREAK_COLUMN;
+		c->col = col;
+	} else if (hash == NULL || hashlen != AUDIT_HASH_LEN ||
+	    memcmp(hash, h, AUDIT_HASH_LEN) != 0) {
+		c->reason = AUDIT_BREAK_HASH;
+	} else {
+		memcpy(c->prev, h, sizeof(c->prev));
+		c->have = 1;
+		return 0;
+	}
+	c->bad_id = ev->id;
+	return XLICEN_E_AUDIT_CHAIN;
+}
+
+int
+audit_chain_head(const struct audit_chain *c,
+    char out[2 * AUDIT_HASH_LEN + 1])
+{
+	out[0] = '\0';
+	if (!c->have)
+		return 0;
+	audit_hex(c->prev, out);
+	return 1;
 }
 
 void

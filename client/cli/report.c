@@ -118,10 +118,58 @@ report_print(const struct xlicen_report_row *r, size_t n, int64_t from,
 		    r[i].seconds / 3600.0);
 }
 
+/* The row st is on (columns in events order, the hash last) as the chain
+ * verifier takes it: *ae (its strings point into st), how its columns are
+ * stored, and the stored hash (*hash NULL unless a blob). */
+static void
+report_verify_row(sqlite3_stmt *st, struct audit_event *ae,
+    struct audit_cell cells[AUDIT_NCOLS], const void **hash, size_t *hashlen)
+{
+	int i;
+
+	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
+	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
+	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
+	    "audit_type is SQLite's datatype codes");
+	/* The types first: the reads below may convert them. */
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		cells[i].type = sqlite3_column_type(st, i);
+		cells[i].bytes = cells[i].type == SQLITE_TEXT ?
+		    (size_t)sqlite3_column_bytes(st, i) : 0;
+	}
+	*hash = NULL;
+	*hashlen = 0;
+	if (sqlite3_column_type(st, 14) == SQLITE_BLOB) {
+		*hash = sqlite3_column_blob(st, 14);
+		*hashlen = (size_t)sqlite3_column_bytes(st, 14);
+	}
+#define TXT(i) (sqlite3_column_type(st, (i)) == SQLITE_NULL ? NULL :	\
+	(const char *)sqlite3_column_text(st, (i)))
+	memset(ae, 0, sizeof(*ae));
+	ae->id = sqlite3_column_int64(st, 0);
+	ae->ts = sqlite3_column_int64(st, 1);
+	ae->kind = TXT(2);
+	ae->principal = TXT(3);
+	ae->host = TXT(4);
+	ae->display = TXT(5);
+	ae->product = TXT(6);
+	ae->version = TXT(7);
+	ae->lease_id = TXT(8);
+	ae->has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	ae->pool_id = sqlite3_column_int64(st, 9);
+	ae->has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
+	ae->count = sqlite3_column_int64(st, 10);
+	ae->code = sqlite3_column_int64(st, 11);
+	ae->detail = TXT(12);
+	ae->has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
+	ae->seats = sqlite3_column_int64(st, 13);
+#undef TXT
+}
+
 /*
- * The audit chain of a database file, read-only, recomputed here: the
- * check does not trust the running server at all.  Prints and returns the
- * exit status.
+ * The audit chain of a database file, read-only, checked here by the
+ * verifier the server uses (common/audit.h): the check does not trust
+ * the running server at all.  Prints and returns the exit status.
  */
 static int
 report_verify_file(const char *path)
@@ -129,16 +177,14 @@ report_verify_file(const char *path)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	struct audit_event ae;
-	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
-	char uri[4200], hex[2 * AUDIT_HASH_LEN + 1];
 	struct audit_cell cells[AUDIT_NCOLS];
-	uint64_t n = 0, bad = 0;
-	int have = 0, src, ex = 0, i, col = -1;
+	struct audit_chain chain;
+	char uri[4200], hex[2 * AUDIT_HASH_LEN + 1];
+	const void *hash;
+	size_t hashlen;
+	int src, ex = 0, rc, have;
 
-	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
-	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
-	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
-	    "audit_type is SQLite's datatype codes");
+	audit_chain_init(&chain);
 	snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 	    NULL) != SQLITE_OK ||
@@ -151,75 +197,36 @@ report_verify_file(const char *path)
 		ex = EXIT_NOSERVER;
 		goto out;
 	}
-#define TXT(i) (sqlite3_column_type(st, (i)) == SQLITE_NULL ? NULL :	\
-	(const char *)sqlite3_column_text(st, (i)))
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		/* The types first: the reads below may convert them. */
-		for (i = 0; i < AUDIT_NCOLS; i++) {
-			cells[i].type = sqlite3_column_type(st, i);
-			cells[i].bytes = cells[i].type == SQLITE_TEXT ?
-			    (size_t)sqlite3_column_bytes(st, i) : 0;
-		}
-		memset(&ae, 0, sizeof(ae));
-		ae.id = sqlite3_column_int64(st, 0);
-		ae.ts = sqlite3_column_int64(st, 1);
-		ae.kind = TXT(2);
-		ae.principal = TXT(3);
-		ae.host = TXT(4);
-		ae.display = TXT(5);
-		ae.product = TXT(6);
-		ae.version = TXT(7);
-		ae.lease_id = TXT(8);
-		ae.has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
-		ae.pool_id = sqlite3_column_int64(st, 9);
-		ae.has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
-		ae.count = sqlite3_column_int64(st, 10);
-		ae.code = sqlite3_column_int64(st, 11);
-		ae.detail = TXT(12);
-		ae.has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
-		ae.seats = sqlite3_column_int64(st, 13);
-		n++;
-		if (audit_event_hash(have ? prev : NULL, &ae, h) != 0) {
+		report_verify_row(st, &ae, cells, &hash, &hashlen);
+		rc = audit_chain_feed(&chain, &ae, cells, hash, hashlen);
+		if (rc == XLICEN_E_AUDIT_CHAIN)
+			break;
+		if (rc != 0) {
 			fprintf(stderr, "xlicen: report verify: hashing failed\n");
 			ex = EXIT_NOSERVER;
 			goto out;
 		}
-		if (audit_row_check(&ae, cells, &col) != 0) {
-			fprintf(stderr, "xlicen: report verify: event %lld: "
-			    "column %s is not stored as the chain encodes it\n",
-			    (long long)ae.id, audit_col_name(col));
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
-		    memcmp(sqlite3_column_blob(st, 14), h, AUDIT_HASH_LEN) !=
-		    0) {
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		memcpy(prev, h, sizeof(prev));
-		have = 1;
 	}
-#undef TXT
-	if (bad == 0 && src != SQLITE_DONE) {
+	if (chain.reason == AUDIT_BREAK_COLUMN)
+		fprintf(stderr, "xlicen: report verify: event %lld: column %s "
+		    "is not stored as the chain encodes it\n",
+		    (long long)chain.bad_id, audit_col_name(chain.col));
+	if (chain.reason == AUDIT_BREAK_NONE && src != SQLITE_DONE) {
 		fprintf(stderr, "xlicen: report verify: %s: %s\n", path,
 		    sqlite3_errmsg(db));
 		ex = EXIT_NOSERVER;
 		goto out;
 	}
-	if (have)
-		audit_hex(prev, hex);
-	else
-		hex[0] = '\0';
-	if (bad != 0) {
+	have = audit_chain_head(&chain, hex);
+	if (chain.reason != AUDIT_BREAK_NONE) {
 		printf("audit trail BROKEN at event %llu (%llu events checked; "
-		    "last good hash %s)\n", (unsigned long long)bad,
-		    (unsigned long long)n, have ? hex : "-");
+		    "last good hash %s)\n", (unsigned long long)chain.bad_id,
+		    (unsigned long long)chain.rows, have ? hex : "-");
 		ex = EXIT_AUDIT;
 	} else {
 		printf("audit trail intact: %llu events, head %s\n",
-		    (unsigned long long)n, have ? hex : "-");
+		    (unsigned long long)chain.rows, have ? hex : "-");
 	}
 out:
 	sqlite3_finalize(st);

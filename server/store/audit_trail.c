@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "audit.h"
 #include "log.h"
 #include "store.h"
@@ -18,21 +16,21 @@
 
 /* A column's text, or NULL for SQL NULL. */
 const char *
-store_col_text_or_null(sqlite3_stmt *st, int col)
+store_col_text_or_null(struct store_stmt *st, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (store_col_is_null(st, col))
 		return NULL;
-	return (const char *)sqlite3_column_text(st, col);
+	return store_col_text(st, col);
 }
 
 /* An events row (columns in ST_EVENTS_ALL order) as the chain sees it.
  * The strings point into st: valid until its next step. */
 void
-store_row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
+store_row_to_audit(struct store_stmt *st, struct audit_event *ae)
 {
 	memset(ae, 0, sizeof(*ae));
-	ae->id = sqlite3_column_int64(st, 0);
-	ae->ts = sqlite3_column_int64(st, 1);
+	ae->id = store_col_int64(st, 0);
+	ae->ts = store_col_int64(st, 1);
 	ae->kind = store_col_text_or_null(st, 2);
 	ae->principal = store_col_text_or_null(st, 3);
 	ae->host = store_col_text_or_null(st, 4);
@@ -40,32 +38,37 @@ store_row_to_audit(sqlite3_stmt *st, struct audit_event *ae)
 	ae->product = store_col_text_or_null(st, 6);
 	ae->version = store_col_text_or_null(st, 7);
 	ae->lease_id = store_col_text_or_null(st, 8);
-	ae->has_pool_id = sqlite3_column_type(st, 9) != SQLITE_NULL;
-	ae->pool_id = sqlite3_column_int64(st, 9);
-	ae->has_count = sqlite3_column_type(st, 10) != SQLITE_NULL;
-	ae->count = sqlite3_column_int64(st, 10);
-	ae->code = sqlite3_column_int64(st, 11);
+	ae->has_pool_id = !store_col_is_null(st, 9);
+	ae->pool_id = store_col_int64(st, 9);
+	ae->has_count = !store_col_is_null(st, 10);
+	ae->count = store_col_int64(st, 10);
+	ae->code = store_col_int64(st, 11);
 	ae->detail = store_col_text_or_null(st, 12);
-	ae->has_seats = sqlite3_column_type(st, 13) != SQLITE_NULL;
-	ae->seats = sqlite3_column_int64(st, 13);
+	ae->has_seats = !store_col_is_null(st, 13);
+	ae->seats = store_col_int64(st, 13);
 }
 
 /* How the row st is on stores its chained columns, for audit_row_check:
- * called before store_row_to_audit, whose reads may convert a value and leave
- * sqlite3_column_type() undefined. */
+ * called before store_row_to_audit, whose reads may convert a value and
+ * leave the column's type undefined. */
 static void
-store_row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
+store_row_cells(struct store_stmt *st, struct audit_cell c[AUDIT_NCOLS])
 {
 	int i;
 
-	_Static_assert(AUDIT_T_INTEGER == SQLITE_INTEGER &&
-	    AUDIT_T_REAL == SQLITE_FLOAT && AUDIT_T_TEXT == SQLITE_TEXT &&
-	    AUDIT_T_BLOB == SQLITE_BLOB && AUDIT_T_NULL == SQLITE_NULL,
-	    "audit_type is SQLite's datatype codes");
+	_Static_assert((int)AUDIT_T_INTEGER == (int)STORE_T_INTEGER &&
+	    (int)AUDIT_T_REAL == (int)STORE_T_REAL &&
+	    (int)AUDIT_T_TEXT == (int)STORE_T_TEXT &&
+	    (int)AUDIT_T_BLOB == (int)STORE_T_BLOB &&
+	    (int)AUDIT_T_NULL == (int)STORE_T_NULL,
+	    "audit_type is store_type");
 	for (i = 0; i < AUDIT_NCOLS; i++) {
-		c[i].type = sqlite3_column_type(st, i);
-		c[i].bytes = c[i].type == SQLITE_TEXT ?
-		    (size_t)sqlite3_column_bytes(st, i) : 0;
+		c[i].type = (int)store_col_type(st, i);
+		c[i].bytes = 0;
+		if (c[i].type == AUDIT_T_TEXT) {
+			(void)store_col_text(st, i);
+			c[i].bytes = store_col_bytes(st, i);
+		}
 	}
 }
 
@@ -77,25 +80,28 @@ store_row_cells(sqlite3_stmt *st, struct audit_cell c[AUDIT_NCOLS])
 int
 store_event(struct store *s, const struct store_event *ev)
 {
-	sqlite3_stmt *last = s->st[ST_EVENT_LAST], *st = s->st[ST_EVENT_INS];
+	struct store_stmt *last = s->st[ST_EVENT_LAST];
+	struct store_stmt *st = s->st[ST_EVENT_INS];
 	struct audit_event ae;
+	const void *blob;
 	uint8_t prev[AUDIT_HASH_LEN], hash[AUDIT_HASH_LEN];
 	int64_t id = 1;
-	int have_prev = 0, src, rc = XLICEN_OK, b = SQLITE_OK;
+	int have_prev = 0, src, rc = XLICEN_OK, b = 0;
 
-	src = sqlite3_step(last);
-	if (src == SQLITE_ROW) {
-		id = sqlite3_column_int64(last, 0) + 1;
-		if (sqlite3_column_type(last, 1) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(last, 1) != AUDIT_HASH_LEN) {
+	src = store_step(last);
+	if (src == STORE_ROW) {
+		id = store_col_int64(last, 0) + 1;
+		if (store_col_type(last, 1) != STORE_T_BLOB ||
+		    (blob = store_col_blob(last, 1)) == NULL ||
+		    store_col_bytes(last, 1) != AUDIT_HASH_LEN) {
 			log_msg(LOG_ERR, "store: audit event %" PRId64 " has no "
 			    "hash: the chain cannot be continued", id - 1);
 			store_st_done(last);
 			return XLICEN_E_DB;
 		}
-		memcpy(prev, sqlite3_column_blob(last, 1), AUDIT_HASH_LEN);
+		memcpy(prev, blob, AUDIT_HASH_LEN);
 		have_prev = 1;
-	} else if (src != SQLITE_DONE) {
+	} else if (src != STORE_DONE) {
 		store_st_done(last);
 		return store_dberr(s, "event: last hash");
 	}
@@ -123,25 +129,25 @@ store_event(struct store *s, const struct store_event *ev)
 	if ((rc = audit_event_hash(have_prev ? prev : NULL, &ae, hash)) != 0)
 		return rc;
 
-	b |= sqlite3_bind_int64(st, 1, id);
-	b |= sqlite3_bind_int64(st, 2, ev->ts);
-	b |= store_st_text(st, 3, ev->kind);
-	b |= store_st_text(st, 4, ev->principal);
-	b |= store_st_text(st, 5, ev->host);
-	b |= store_st_text(st, 6, ev->display);
-	b |= store_st_text(st, 7, ev->product);
-	b |= store_st_text(st, 8, ev->version);
-	b |= store_st_text(st, 9, ev->lease_id);
-	b |= ae.has_pool_id ? sqlite3_bind_int64(st, 10, ev->pool_id) :
-	    sqlite3_bind_null(st, 10);
-	b |= ae.has_count ? sqlite3_bind_int64(st, 11, ev->count) :
-	    sqlite3_bind_null(st, 11);
-	b |= sqlite3_bind_int64(st, 12, ae.code);
-	b |= store_st_text(st, 13, ev->detail);
-	b |= ev->has_seats ? sqlite3_bind_int64(st, 14, ev->seats) :
-	    sqlite3_bind_null(st, 14);
-	b |= sqlite3_bind_blob(st, 15, hash, AUDIT_HASH_LEN, SQLITE_TRANSIENT);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+	b |= store_bind_int64(st, 1, id);
+	b |= store_bind_int64(st, 2, ev->ts);
+	b |= store_bind_text(st, 3, ev->kind);
+	b |= store_bind_text(st, 4, ev->principal);
+	b |= store_bind_text(st, 5, ev->host);
+	b |= store_bind_text(st, 6, ev->display);
+	b |= store_bind_text(st, 7, ev->product);
+	b |= store_bind_text(st, 8, ev->version);
+	b |= store_bind_text(st, 9, ev->lease_id);
+	b |= ae.has_pool_id ? store_bind_int64(st, 10, ev->pool_id) :
+	    store_bind_null(st, 10);
+	b |= ae.has_count ? store_bind_int64(st, 11, ev->count) :
+	    store_bind_null(st, 11);
+	b |= store_bind_int64(st, 12, ae.code);
+	b |= store_bind_text(st, 13, ev->detail);
+	b |= ev->has_seats ? store_bind_int64(st, 14, ev->seats) :
+	    store_bind_null(st, 14);
+	b |= store_bind_blob(st, 15, hash, AUDIT_HASH_LEN);
+	if (b != 0 || store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "insert event");
 	store_st_done(st);
 	return rc;
@@ -178,12 +184,13 @@ int
 store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
     char head[65])
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	struct audit_event ae;
-	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
 	struct audit_cell cells[AUDIT_NCOLS];
-	uint64_t nev = 0, bad = 0;
-	int have = 0, rc = XLICEN_OK, src, col = -1;
+	struct audit_chain chain;
+	const void *hash;
+	size_t hashlen;
+	int rc = XLICEN_OK, src;
 
 	if (events != NULL)
 		*events = 0;
@@ -193,40 +200,39 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 		head[0] = '\0';
 	if (s == NULL)
 		return XLICEN_E_INVALID;
+	audit_chain_init(&chain);
 	st = s->st[ST_EVENTS_ALL];
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = store_step(st)) == STORE_ROW) {
 		store_row_cells(st, cells);
+		hash = NULL;
+		hashlen = 0;
+		if (store_col_type(st, 14) == STORE_T_BLOB) {
+			hash = store_col_blob(st, 14);
+			hashlen = store_col_bytes(st, 14);
+		}
 		store_row_to_audit(st, &ae);
-		nev++;
-		if ((rc = audit_event_hash(have ? prev : NULL, &ae, h)) != 0)
+		rc = audit_chain_feed(&chain, &ae, cells, hash, hashlen);
+		if (rc == XLICEN_E_AUDIT_CHAIN)
+			break;
+		if (rc != 0)
 			goto out;
-		if (audit_row_check(&ae, cells, &col) != 0) {
-			log_msg(LOG_WARNING, "store: audit event %" PRId64
-			    ": column %s is not stored as the chain encodes "
-			    "it", ae.id, audit_col_name(col));
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		if (sqlite3_column_type(st, 14) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(st, 14) != AUDIT_HASH_LEN ||
-		    memcmp(sqlite3_column_blob(st, 14), h,
-		    AUDIT_HASH_LEN) != 0) {
-			bad = (uint64_t)ae.id;
-			break;
-		}
-		memcpy(prev, h, sizeof(prev));
-		have = 1;
 	}
-	if (bad == 0 && src != SQLITE_DONE) {
+	rc = XLICEN_OK;
+	if (chain.reason == AUDIT_BREAK_COLUMN)
+		log_msg(LOG_WARNING, "store: audit event %" PRId64 ": column "
+		    "%s is not stored as the chain encodes it", chain.bad_id,
+		    audit_col_name(chain.col));
+	if (chain.reason == AUDIT_BREAK_NONE && src != STORE_DONE) {
 		rc = store_dberr(s, "verify: select");
 		goto out;
 	}
 	if (events != NULL)
-		*events = nev;
-	if (bad_id != NULL)
-		*bad_id = bad;
-	if (head != NULL && have)
-		audit_hex(prev, head);
+		*events = chain.rows;
+	/* 0 means intact to the caller, as before (ids start at 1). */
+	if (bad_id != NULL && chain.reason != AUDIT_BREAK_NONE)
+		*bad_id = (uint64_t)chain.bad_id;
+	if (head != NULL)
+		(void)audit_chain_head(&chain, head);
 out:
 	store_st_done(st);
 	return rc;

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "license.h"
 #include "log.h"
 #include "policy.h"
@@ -43,7 +41,7 @@ static int
 checkout_load_held(struct store *s, const char *product,
     struct policy_holding **out, char **strs, size_t *n)
 {
-	sqlite3_stmt *st = s->st[ST_HELD_PRODUCT];
+	struct store_stmt *st = s->st[ST_HELD_PRODUCT];
 	struct policy_holding *v = NULL, *tv;
 	char *pool = NULL, *tp;
 	size_t len = 0, cap = 0, plen = 0, pcap = 0, i, a, b;
@@ -53,15 +51,15 @@ checkout_load_held(struct store *s, const char *product,
 	*out = NULL;
 	*strs = NULL;
 	*n = 0;
-	if (store_st_text(st, 1, product) != SQLITE_OK) {
+	if (store_bind_text(st, 1, product) != 0) {
 		rc = store_dberr(s, "held: bind");
 		goto out;
 	}
 	/* Strings go into one buffer; pointers are fixed up at the end,
 	 * when the buffer no longer moves. */
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *pr = (const char *)sqlite3_column_text(st, 0);
-		const char *ho = (const char *)sqlite3_column_text(st, 1);
+	while ((src = store_step(st)) == STORE_ROW) {
+		const char *pr = store_col_text(st, 0);
+		const char *ho = store_col_text(st, 1);
 
 		a = pr != NULL ? strlen(pr) : 0;
 		b = ho != NULL ? strlen(ho) : 0;
@@ -94,10 +92,10 @@ checkout_load_held(struct store *s, const char *product,
 		memcpy(pool + plen, b ? ho : "", b);
 		pool[plen + b] = '\0';
 		plen += b + 1;
-		v[len].count = store_clamp_u32(sqlite3_column_int64(st, 2));
+		v[len].count = store_clamp_u32(store_col_int64(st, 2));
 		len++;
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "held: select");
 		goto out;
 	}
@@ -120,7 +118,7 @@ out:
 
 /* The row st of ST_POOLS_PRODUCT as a usable pool of the checkout. */
 static int
-checkout_add_cand(struct checkout *co, sqlite3_stmt *st)
+checkout_add_cand(struct checkout *co, struct store_stmt *st)
 {
 	const struct policy_settings *ps = &co->ps;
 	struct store_cand *tc, *c;
@@ -136,21 +134,21 @@ checkout_add_cand(struct checkout *co, sqlite3_stmt *st)
 	}
 	c = &co->cands[co->ncand++];
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(st, 0);
-	c->seats = sqlite3_column_int64(st, 3);
-	c->used = sqlite3_column_int64(st, 12);
-	c->uncounted = sqlite3_column_int(st, 6) != 0;
+	c->id = store_col_int64(st, 0);
+	c->seats = store_col_int64(st, 3);
+	c->used = store_col_int64(st, 12);
+	c->uncounted = store_col_int64(st, 6) != 0;
 	/* The vendor's signed dup_group wins over the policy's. */
-	dupg = (const char *)sqlite3_column_text(st, 8);
+	dupg = store_col_text(st, 8);
 	d = policy_dup_parse(dupg);
 	c->dup = d >= 0 ? (enum policy_dup)d : ps->dup_set ? ps->dup :
 	    POLICY_DUP_UHD;
 	/* Linger: the vendor's is a minimum the policy may raise. */
-	c->linger_s = (uint32_t)sqlite3_column_int64(st, 9);
+	c->linger_s = (uint32_t)store_col_int64(st, 9);
 	if (ps->linger_s > c->linger_s)
 		c->linger_s = ps->linger_s;
-	c->ttl_s = (uint32_t)sqlite3_column_int64(st, 10);
-	c->heartbeat_s = (uint32_t)sqlite3_column_int64(st, 11);
+	c->ttl_s = (uint32_t)store_col_int64(st, 10);
+	c->heartbeat_s = (uint32_t)store_col_int64(st, 11);
 	if (!c->uncounted) {
 		co->total += c->seats;
 		co->in_use += c->used;
@@ -168,40 +166,42 @@ static int
 checkout_pools(struct store *s, struct checkout *co)
 {
 	const struct store_checkout_req *req = co->req;
-	sqlite3_stmt *st = s->st[ST_POOLS_PRODUCT];
+	struct store_stmt *st = s->st[ST_POOLS_PRODUCT];
 	const char *vmin, *vmax, *hostid;
 	int any_product = 0, any_cover = 0, any_dated = 0, any_expired = 0;
 	int rc = XLICEN_OK, src;
 
-	if (store_st_text(st, 1, req->product) != SQLITE_OK) {
+	if (store_bind_text(st, 1, req->product) != 0) {
 		rc = store_dberr(s, "checkout: bind");
 		goto out;
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = store_step(st)) == STORE_ROW) {
 		any_product = 1;
-		vmin = (const char *)sqlite3_column_text(st, 1);
-		vmax = (const char *)sqlite3_column_text(st, 2);
+		vmin = store_col_text(st, 1);
+		vmax = store_col_text(st, 2);
 		if (vmin == NULL || vmax == NULL ||
 		    license_version_cmp(req->version, vmin) < 0 ||
 		    license_version_cmp(req->version, vmax) > 0)
 			continue;
 		any_cover = 1;
-		switch (store_pool_dates(sqlite3_column_int64(st, 4),
-		    sqlite3_column_int64(st, 5), req->now)) {
-		case 1:
+		switch (store_pool_dates(store_col_int64(st, 4),
+		    store_col_int64(st, 5), req->now)) {
+		case STORE_DATES_EXPIRED:
 			any_expired = 1;
 			continue;
-		case -1:
+		case STORE_DATES_NOT_YET:
 			continue;
+		case STORE_DATES_USABLE:
+			break;
 		}
 		any_dated = 1;
-		hostid = (const char *)sqlite3_column_text(st, 7);
+		hostid = store_col_text(st, 7);
 		if (!store_hostid_matches(hostid, req->principal, req->host))
 			continue;
 		if ((rc = checkout_add_cand(co, st)) != 0)
 			goto out;
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "checkout: select pools");
 		goto out;
 	}
@@ -228,7 +228,7 @@ checkout_find_seat(struct store *s, struct checkout *co)
 {
 	const struct store_checkout_req *req = co->req;
 	struct store_cand *cands = co->cands;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	char key[STORE_GROUP_KEY_MAX];
 	size_t i;
 	int rc, src;
@@ -239,17 +239,17 @@ checkout_find_seat(struct store *s, struct checkout *co)
 		    sizeof(key))) != 0)
 			return rc;
 		st = s->st[ST_SEAT_FIND];
-		if (sqlite3_bind_int64(st, 1, cands[i].id) != SQLITE_OK ||
-		    store_st_text(st, 2, key) != SQLITE_OK) {
+		if (store_bind_int64(st, 1, cands[i].id) != 0 ||
+		    store_bind_text(st, 2, key) != 0) {
 			store_st_done(st);
 			return store_dberr(s, "checkout: bind seat");
 		}
-		src = sqlite3_step(st);
-		if (src == SQLITE_ROW) {
-			co->join_seat = sqlite3_column_int64(st, 0);
-			co->join_count = sqlite3_column_int64(st, 1);
+		src = store_step(st);
+		if (src == STORE_ROW) {
+			co->join_seat = store_col_int64(st, 0);
+			co->join_count = store_col_int64(st, 1);
 			co->use = &cands[i];
-		} else if (src != SQLITE_DONE) {
+		} else if (src != STORE_DONE) {
 			store_st_done(st);
 			return store_dberr(s, "checkout: find seat");
 		}
@@ -267,17 +267,17 @@ checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 {
 	const struct store_checkout_req *req = co->req;
 	struct store_cand *use = co->use;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	char key[STORE_GROUP_KEY_MAX];
 	uint32_t linger = use->linger_s;
-	int rc = XLICEN_OK, b = SQLITE_OK;
+	int rc = XLICEN_OK, b = 0;
 
 	if (co->join_seat != 0) {
 		st = s->st[ST_SEAT_JOIN];
-		b |= sqlite3_bind_int64(st, 1, co->join_seat);
-		b |= sqlite3_bind_int64(st, 2, req->count);
-		b |= sqlite3_bind_int64(st, 3, linger);
-		if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		b |= store_bind_int64(st, 1, co->join_seat);
+		b |= store_bind_int64(st, 2, req->count);
+		b |= store_bind_int64(st, 3, linger);
+		if (b != 0 || store_step(st) != STORE_DONE)
 			rc = store_dberr(s, "checkout: join seat");
 		*seat_id = co->join_seat;
 		store_st_done(st);
@@ -287,19 +287,19 @@ checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 	    req->display, req->pid, co->lease_id, key, sizeof(key))) != 0)
 		return rc;
 	st = s->st[ST_SEAT_INS];
-	b |= sqlite3_bind_int64(st, 1, use->id);
-	b |= store_st_text(st, 2, key);
-	b |= store_st_text(st, 3, req->principal);
-	b |= store_st_text(st, 4, req->host != NULL ? req->host : "");
-	b |= sqlite3_bind_int64(st, 5, req->count);
-	b |= sqlite3_bind_int64(st, 6, linger);
-	b |= sqlite3_bind_int64(st, 7, req->now);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+	b |= store_bind_int64(st, 1, use->id);
+	b |= store_bind_text(st, 2, key);
+	b |= store_bind_text(st, 3, req->principal);
+	b |= store_bind_text(st, 4, req->host != NULL ? req->host : "");
+	b |= store_bind_int64(st, 5, req->count);
+	b |= store_bind_int64(st, 6, linger);
+	b |= store_bind_int64(st, 7, req->now);
+	if (b != 0 || store_step(st) != STORE_ROW) {
 		rc = store_dberr(s, "checkout: insert seat");
 		goto out;
 	}
-	*seat_id = sqlite3_column_int64(st, 0);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	*seat_id = store_col_int64(st, 0);
+	if (store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "checkout: insert seat");
 out:
 	store_st_done(st);
@@ -313,24 +313,24 @@ checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
     uint32_t ttl, uint32_t hb, int64_t expiry)
 {
 	const struct store_checkout_req *req = co->req;
-	sqlite3_stmt *st = s->st[ST_LEASE_INS];
+	struct store_stmt *st = s->st[ST_LEASE_INS];
 	char detail[300];
-	int rc, b = SQLITE_OK;
+	int rc, b = 0;
 
-	b |= store_st_text(st, 1, co->lease_id);
-	b |= sqlite3_bind_int64(st, 2, co->use->id);
-	b |= store_st_text(st, 3, req->principal);
-	b |= store_st_text(st, 4, req->host ? req->host : "");
-	b |= store_st_text(st, 5, req->display ? req->display : "");
-	b |= sqlite3_bind_int64(st, 6, req->pid);
-	b |= sqlite3_bind_int64(st, 7, req->count);
-	b |= sqlite3_bind_int64(st, 8, ttl);
-	b |= sqlite3_bind_int64(st, 9, req->now);
-	b |= sqlite3_bind_int64(st, 10, expiry);
-	b |= sqlite3_bind_int64(st, 11, seat_id);
-	b |= sqlite3_bind_int64(st, 12, hb);
-	b |= store_st_text(st, 13, req->version);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+	b |= store_bind_text(st, 1, co->lease_id);
+	b |= store_bind_int64(st, 2, co->use->id);
+	b |= store_bind_text(st, 3, req->principal);
+	b |= store_bind_text(st, 4, req->host ? req->host : "");
+	b |= store_bind_text(st, 5, req->display ? req->display : "");
+	b |= store_bind_int64(st, 6, req->pid);
+	b |= store_bind_int64(st, 7, req->count);
+	b |= store_bind_int64(st, 8, ttl);
+	b |= store_bind_int64(st, 9, req->now);
+	b |= store_bind_int64(st, 10, expiry);
+	b |= store_bind_int64(st, 11, seat_id);
+	b |= store_bind_int64(st, 12, hb);
+	b |= store_bind_text(st, 13, req->version);
+	if (b != 0 || store_step(st) != STORE_DONE) {
 		store_st_done(st);
 		return store_dberr(s, "checkout: insert lease");
 	}

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <sqlite3.h>
-
 #include "hash.h"
 #include "license.h"
 #include "log.h"
@@ -35,14 +33,14 @@ static int
 store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
     int64_t lease_count, int64_t now, int linger, int64_t *delta)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t nleft, maxc, scount, linger_s;
 	int rc = XLICEN_OK;
 
 	*delta = 0;
 	st = s->st[ST_LEASE_DEL];
-	if (store_st_text(st, 1, lease_id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
+	if (store_bind_text(st, 1, lease_id) != 0 ||
+	    store_step(st) != STORE_DONE) {
 		store_st_done(st);
 		return store_dberr(s, "delete lease");
 	}
@@ -53,22 +51,22 @@ store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
 		return XLICEN_OK;
 	}
 	st = s->st[ST_SEAT_LEASES];
-	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	if (store_bind_int64(st, 1, seat_id) != 0 ||
+	    store_step(st) != STORE_ROW) {
 		store_st_done(st);
 		return store_dberr(s, "seat: leases");
 	}
-	nleft = sqlite3_column_int64(st, 0);
-	maxc = sqlite3_column_int64(st, 1);
+	nleft = store_col_int64(st, 0);
+	maxc = store_col_int64(st, 1);
 	store_st_done(st);
 	st = s->st[ST_SEAT_GET];
-	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	if (store_bind_int64(st, 1, seat_id) != 0 ||
+	    store_step(st) != STORE_ROW) {
 		store_st_done(st);
 		return store_dberr(s, "seat: get");
 	}
-	scount = sqlite3_column_int64(st, 0);
-	linger_s = sqlite3_column_int64(st, 1);
+	scount = store_col_int64(st, 0);
+	linger_s = store_col_int64(st, 1);
 	store_st_done(st);
 
 	if (nleft > 0) {
@@ -84,10 +82,10 @@ store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
 		st = s->st[ST_SEAT_DEL];
 		*delta = -scount;
 	}
-	if (sqlite3_bind_int64(st, 1, seat_id) != SQLITE_OK ||
+	if (store_bind_int64(st, 1, seat_id) != 0 ||
 	    (st != s->st[ST_SEAT_DEL] &&
-	    sqlite3_bind_int64(st, 2, maxc) != SQLITE_OK) ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	    store_bind_int64(st, 2, maxc) != 0) ||
+	    store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "seat: settle");
 	store_st_done(st);
 	return rc;
@@ -102,18 +100,18 @@ static int
 store_sweep_next(struct store *s, enum store_st which, int64_t now,
     const char *what)
 {
-	sqlite3_stmt *sel = s->st[which];
+	struct store_stmt *sel = s->st[which];
 	int src;
 
-	if (sqlite3_bind_int64(sel, 1, now) != SQLITE_OK) {
+	if (store_bind_int64(sel, 1, now) != 0) {
 		store_st_done(sel);
 		return store_dberr(s, what);
 	}
-	src = sqlite3_step(sel);
-	if (src == SQLITE_ROW)
+	src = store_step(sel);
+	if (src == STORE_ROW)
 		return 1;
 	store_st_done(sel);
-	return src == SQLITE_DONE ? 0 : store_dberr(s, what);
+	return src == STORE_DONE ? 0 : store_dberr(s, what);
 }
 
 /*
@@ -126,7 +124,7 @@ static int
 store_sweep_lease(struct store *s, enum store_st which, int64_t now,
     const char *kind, int linger, const char *detail)
 {
-	sqlite3_stmt *sel = s->st[which];
+	struct store_stmt *sel = s->st[which];
 	struct store_event ev;
 	char id[STORE_LEASE_ID_LEN + 1], principal[LIMIT_STRING + 1];
 	char host[LIMIT_STRING + 1], display[LIMIT_STRING + 1];
@@ -139,9 +137,9 @@ store_sweep_lease(struct store *s, enum store_st which, int64_t now,
 	store_col_copy(sel, 2, host, sizeof(host));
 	store_col_copy(sel, 3, display, sizeof(display));
 	store_col_copy(sel, 4, product, sizeof(product));
-	pool_id = sqlite3_column_int64(sel, 5);
-	count = sqlite3_column_int64(sel, 6);
-	seat_id = sqlite3_column_int64(sel, 7);
+	pool_id = store_col_int64(sel, 5);
+	count = store_col_int64(sel, 6);
+	seat_id = store_col_int64(sel, 7);
 	store_col_copy(sel, 8, version, sizeof(version));
 	store_st_done(sel);
 	log_msg(LOG_INFO, "lease %s of %s for %s (%" PRId64 " seat(s)) %s",
@@ -175,7 +173,7 @@ store_sweep_lease(struct store *s, enum store_st which, int64_t now,
 int
 store_sweep(struct store *s, int64_t now, int *n)
 {
-	sqlite3_stmt *sel;
+	struct store_stmt *sel;
 	struct store_event ev;
 	char principal[LIMIT_STRING + 1], host[LIMIT_STRING + 1];
 	char product[LICENSE_NAME_MAX + 1];
@@ -207,16 +205,16 @@ store_sweep(struct store *s, int64_t now, int *n)
 		if (src < 0)
 			return src;
 		sel = s->st[ST_LINGER_SEL];
-		seat_id = sqlite3_column_int64(sel, 0);
+		seat_id = store_col_int64(sel, 0);
 		store_col_copy(sel, 1, principal, sizeof(principal));
 		store_col_copy(sel, 2, host, sizeof(host));
 		store_col_copy(sel, 3, product, sizeof(product));
-		pool_id = sqlite3_column_int64(sel, 4);
-		count = sqlite3_column_int64(sel, 5);
+		pool_id = store_col_int64(sel, 4);
+		count = store_col_int64(sel, 5);
 		store_st_done(sel);
 		sel = s->st[ST_SEAT_DEL];
-		if (sqlite3_bind_int64(sel, 1, seat_id) != SQLITE_OK ||
-		    sqlite3_step(sel) != SQLITE_DONE) {
+		if (store_bind_int64(sel, 1, seat_id) != 0 ||
+		    store_step(sel) != STORE_DONE) {
 			store_st_done(sel);
 			return store_dberr(s, "linger: delete");
 		}
@@ -238,8 +236,8 @@ store_sweep(struct store *s, int64_t now, int *n)
 		(*n)++;
 	}
 	sel = s->st[ST_REVOKED_PRUNE];
-	if (sqlite3_bind_int64(sel, 1, now - LIMIT_REVOKED_KEEP_S) !=
-	    SQLITE_OK || sqlite3_step(sel) != SQLITE_DONE)
+	if (store_bind_int64(sel, 1, now - LIMIT_REVOKED_KEEP_S) !=
+	    0 || store_step(sel) != STORE_DONE)
 		rc = store_dberr(s, "revoked: prune");
 	store_st_done(sel);
 	return rc;
@@ -250,23 +248,23 @@ static int
 store_product_totals(struct store *s, const char *product, int64_t now,
     uint32_t *in_use, uint32_t *total)
 {
-	sqlite3_stmt *st = s->st[ST_PRODUCT_TOTALS];
+	struct store_stmt *st = s->st[ST_PRODUCT_TOTALS];
 	int64_t t = 0, u = 0;
 	int rc = XLICEN_OK, src;
 
 	*in_use = *total = 0;
-	if (store_st_text(st, 1, product) != SQLITE_OK) {
+	if (store_bind_text(st, 1, product) != 0) {
 		rc = store_dberr(s, "totals: bind");
 		goto out;
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_pool_dates(sqlite3_column_int64(st, 1),
-		    sqlite3_column_int64(st, 2), now) != 0)
+	while ((src = store_step(st)) == STORE_ROW) {
+		if (store_pool_dates(store_col_int64(st, 1),
+		    store_col_int64(st, 2), now) != STORE_DATES_USABLE)
 			continue;
-		t += sqlite3_column_int64(st, 0);
-		u += sqlite3_column_int64(st, 3);
+		t += store_col_int64(st, 0);
+		u += store_col_int64(st, 3);
 	}
-	if (src != SQLITE_DONE)
+	if (src != STORE_DONE)
 		rc = store_dberr(s, "totals: select");
 	*in_use = store_clamp_u32(u);
 	*total = store_clamp_u32(t);
@@ -285,34 +283,34 @@ static int
 store_lease_refused(struct store *s, const char *principal,
     const char *lease_id, int64_t now, const char *op)
 {
-	sqlite3_stmt *st = s->st[ST_LEASE_GET];
+	struct store_stmt *st = s->st[ST_LEASE_GET];
 	struct store_event ev;
 	char owner[LIMIT_STRING + 1], product[LICENSE_NAME_MAX + 1];
 	int rc, src;
 
-	if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+	if (store_bind_text(st, 1, lease_id) != 0) {
 		rc = store_dberr(s, "lease: bind");
 		goto out;
 	}
-	src = sqlite3_step(st);
-	if (src == SQLITE_DONE ||
-	    (src == SQLITE_ROW && sqlite3_column_int64(st, 1) <= now)) {
+	src = store_step(st);
+	if (src == STORE_DONE ||
+	    (src == STORE_ROW && store_col_int64(st, 1) <= now)) {
 		store_st_done(st);
 		st = s->st[ST_REVOKED_GET];
 		rc = XLICEN_E_NO_LEASE;
-		if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+		if (store_bind_text(st, 1, lease_id) != 0) {
 			rc = store_dberr(s, "revoked: bind");
 			goto out;
 		}
-		src = sqlite3_step(st);
-		if (src == SQLITE_ROW && strcmp((const char *)
-		    sqlite3_column_text(st, 0), principal) == 0)
+		src = store_step(st);
+		if (src == STORE_ROW && strcmp(store_col_text(st, 0),
+		    principal) == 0)
 			rc = XLICEN_E_REVOKED;
-		else if (src != SQLITE_ROW && src != SQLITE_DONE)
+		else if (src != STORE_ROW && src != STORE_DONE)
 			rc = store_dberr(s, "revoked: select");
 		goto out;
 	}
-	if (src != SQLITE_ROW) {
+	if (src != STORE_ROW) {
 		rc = store_dberr(s, "lease: select");
 		goto out;
 	}
@@ -324,7 +322,7 @@ store_lease_refused(struct store *s, const char *principal,
 	ev.principal = principal;
 	ev.product = product;
 	ev.lease_id = lease_id;
-	ev.pool_id = sqlite3_column_int64(st, 4);
+	ev.pool_id = store_col_int64(st, 4);
 	ev.code = XLICEN_E_NOT_OWNER;
 	ev.detail = op;
 	store_st_done(st);
@@ -345,27 +343,27 @@ static int
 store_heartbeat_write(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	int64_t exp = 0;
-	int rc, in_tx = 0, src, b = SQLITE_OK;
+	int rc, in_tx = 0, src, b = 0;
 
 	if ((rc = store_begin(s)) != 0)
 		goto out;
 	in_tx = 1;
 	/* The common case in one statement; only a refusal looks closer. */
 	st = s->st[ST_HB_UPDATE];
-	b |= store_st_text(st, 1, lease_id);
-	b |= sqlite3_bind_int64(st, 2, now);
-	b |= store_st_text(st, 3, principal);
-	if (b != SQLITE_OK) {
+	b |= store_bind_text(st, 1, lease_id);
+	b |= store_bind_int64(st, 2, now);
+	b |= store_bind_text(st, 3, principal);
+	if (b != 0) {
 		rc = store_dberr(s, "heartbeat: bind");
 		goto out;
 	}
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		exp = sqlite3_column_int64(st, 0);
-		src = sqlite3_step(st);
-	} else if (src == SQLITE_DONE) {
+	src = store_step(st);
+	if (src == STORE_ROW) {
+		exp = store_col_int64(st, 0);
+		src = store_step(st);
+	} else if (src == STORE_DONE) {
 		store_st_done(st);
 		st = NULL;
 		rc = store_lease_refused(s, principal, lease_id, now,
@@ -374,7 +372,7 @@ store_heartbeat_write(struct store *s, const char *principal,
 			in_tx = 0;	/* committed its audit record */
 		goto out;
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "heartbeat: update");
 		goto out;
 	}
@@ -411,19 +409,19 @@ static int
 store_lease_get(struct store *s, const char *principal, const char *lease_id,
     int64_t now, const char *op, struct lease_row *lr, int *committed)
 {
-	sqlite3_stmt *get = s->st[ST_LEASE_GET];
+	struct store_stmt *get = s->st[ST_LEASE_GET];
 	int rc = XLICEN_OK, src;
 
 	*committed = 0;
 	memset(lr, 0, sizeof(*lr));
-	if (store_st_text(get, 1, lease_id) != SQLITE_OK) {
+	if (store_bind_text(get, 1, lease_id) != 0) {
 		store_st_done(get);
 		return store_dberr(s, "lease: bind");
 	}
-	src = sqlite3_step(get);
-	if (src == SQLITE_DONE || (src == SQLITE_ROW &&
-	    (sqlite3_column_int64(get, 1) <= now || (principal != NULL &&
-	    strcmp((const char *)sqlite3_column_text(get, 0), principal) !=
+	src = store_step(get);
+	if (src == STORE_DONE || (src == STORE_ROW &&
+	    (store_col_int64(get, 1) <= now || (principal != NULL &&
+	    strcmp(store_col_text(get, 0), principal) !=
 	    0)))) {
 		store_st_done(get);
 		if (principal == NULL)
@@ -432,19 +430,19 @@ store_lease_get(struct store *s, const char *principal, const char *lease_id,
 		*committed = rc == XLICEN_E_NOT_OWNER;
 		return rc;
 	}
-	if (src != SQLITE_ROW) {
+	if (src != STORE_ROW) {
 		store_st_done(get);
 		return store_dberr(s, "lease: select");
 	}
 	store_col_copy(get, 0, lr->owner, sizeof(lr->owner));
 	store_col_copy(get, 2, lr->host, sizeof(lr->host));
 	store_col_copy(get, 3, lr->display, sizeof(lr->display));
-	lr->pool_id = sqlite3_column_int64(get, 4);
-	lr->count = sqlite3_column_int64(get, 5);
+	lr->pool_id = store_col_int64(get, 4);
+	lr->count = store_col_int64(get, 5);
 	store_col_copy(get, 6, lr->product, sizeof(lr->product));
-	lr->seat_id = sqlite3_column_int64(get, 7);
-	lr->ttl_s = sqlite3_column_int64(get, 8);
-	lr->hb_s = sqlite3_column_int64(get, 9);
+	lr->seat_id = store_col_int64(get, 7);
+	lr->ttl_s = store_col_int64(get, 8);
+	lr->hb_s = store_col_int64(get, 9);
 	store_col_copy(get, 10, lr->version, sizeof(lr->version));
 	store_st_done(get);
 	return XLICEN_OK;
@@ -463,9 +461,9 @@ int
 store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	struct store_hb *e;
-	const unsigned char *owner;
+	const char *owner;
 	int64_t ttl, exp;
 	int rc, src, mine, orphan;
 
@@ -477,23 +475,23 @@ store_heartbeat(struct store *s, const char *principal,
 		return store_heartbeat_write(s, principal, lease_id, now,
 		    expires);
 	st = s->st[ST_HB_GET];
-	if (store_st_text(st, 1, lease_id) != SQLITE_OK) {
+	if (store_bind_text(st, 1, lease_id) != 0) {
 		rc = store_dberr(s, "heartbeat: bind");
 		store_st_done(st);
 		return rc;
 	}
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+	if ((src = store_step(st)) != STORE_ROW) {
 		store_st_done(st);
-		if (src != SQLITE_DONE)
+		if (src != STORE_DONE)
 			return store_dberr(s, "heartbeat: select");
 		return store_heartbeat_write(s, principal, lease_id, now,
 		    expires);
 	}
-	owner = sqlite3_column_text(st, 0);
-	mine = owner != NULL && strcmp((const char *)owner, principal) == 0;
-	ttl = sqlite3_column_int64(st, 1);
-	exp = sqlite3_column_int64(st, 2);
-	orphan = sqlite3_column_int64(st, 3) != 0;
+	owner = store_col_text(st, 0);
+	mine = owner != NULL && strcmp(owner, principal) == 0;
+	ttl = store_col_int64(st, 1);
+	exp = store_col_int64(st, 2);
+	orphan = store_col_int64(st, 3) != 0;
 	store_st_done(st);
 	if (s->hb_n > 0 && (e = store_hb_slot(s, lease_id))->id[0] != '\0')
 		exp = e->expires;
@@ -563,12 +561,12 @@ int
 store_remove(struct store *s, const char *admin, const char *lease_id,
     int64_t now, char *owner, size_t ownerlen)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	struct store_event ev;
 	struct lease_row lr;
 	char detail[LIMIT_STRING + 16];
 	int64_t delta = 0;
-	int rc, in_tx = 0, committed, b = SQLITE_OK;
+	int rc, in_tx = 0, committed, b = 0;
 
 	if (owner != NULL && ownerlen > 0)
 		owner[0] = '\0';
@@ -584,11 +582,11 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 	    &delta)) != 0)
 		goto out;
 	st = s->st[ST_REVOKED_INS];
-	b |= store_st_text(st, 1, lease_id);
-	b |= store_st_text(st, 2, lr.owner);
-	b |= sqlite3_bind_int64(st, 3, now);
-	b |= store_st_text(st, 4, admin);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+	b |= store_bind_text(st, 1, lease_id);
+	b |= store_bind_text(st, 2, lr.owner);
+	b |= store_bind_int64(st, 3, now);
+	b |= store_bind_text(st, 4, admin);
+	if (b != 0 || store_step(st) != STORE_DONE) {
 		store_st_done(st);
 		rc = store_dberr(s, "remove: revoked");
 		goto out;
@@ -625,11 +623,11 @@ store_reclaim(struct store *s, const char *principal, const char *lease_id,
     const char *host, const char *display, uint32_t pid, int64_t now,
     struct store_grant *out)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	struct store_event ev;
 	struct lease_row lr;
 	int64_t exp = 0;
-	int rc, in_tx = 0, committed, b = SQLITE_OK;
+	int rc, in_tx = 0, committed, b = 0;
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
@@ -645,18 +643,18 @@ store_reclaim(struct store *s, const char *principal, const char *lease_id,
 		goto out;
 	}
 	st = s->st[ST_RECLAIM_UPDATE];
-	b |= store_st_text(st, 1, lease_id);
-	b |= sqlite3_bind_int64(st, 2, now);
-	b |= sqlite3_bind_int64(st, 3, pid);
-	b |= store_st_text(st, 4, host);
-	b |= store_st_text(st, 5, display);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+	b |= store_bind_text(st, 1, lease_id);
+	b |= store_bind_int64(st, 2, now);
+	b |= store_bind_int64(st, 3, pid);
+	b |= store_bind_text(st, 4, host);
+	b |= store_bind_text(st, 5, display);
+	if (b != 0 || store_step(st) != STORE_ROW) {
 		store_st_done(st);
 		rc = store_dberr(s, "reclaim: update");
 		goto out;
 	}
-	exp = sqlite3_column_int64(st, 0);
-	(void)sqlite3_step(st);
+	exp = store_col_int64(st, 0);
+	(void)store_step(st);
 	store_st_done(st);
 	if ((rc = store_product_totals(s, lr.product, now, &out->in_use,
 	    &out->total)) != 0)
@@ -718,17 +716,17 @@ out:
 int64_t
 store_next_expiry(struct store *s)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t v = 0;
 
 	if (s == NULL)
 		return 0;
 	(void)store_hb_write(s);
 	st = s->st[ST_NEXT_EXPIRY];
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (store_step(st) != STORE_ROW)
 		(void)store_dberr(s, "next expiry");
-	else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
+	else if (!store_col_is_null(st, 0))
+		v = store_col_int64(st, 0);
 	store_st_done(st);
 	return v;
 }
@@ -737,8 +735,9 @@ int
 store_orphan(struct store *s, const char *const *lease_ids, size_t n,
     int64_t now, uint32_t grace_s, size_t *orphaned)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t i, done = 0;
+	int64_t changed;
 	int rc, in_tx = 0;
 
 	if (orphaned != NULL)
@@ -753,15 +752,16 @@ store_orphan(struct store *s, const char *const *lease_ids, size_t n,
 	in_tx = 1;
 	st = s->st[ST_ORPHAN_SET];
 	for (i = 0; i < n; i++) {
-		if (store_st_text(st, 1, lease_ids[i]) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, now + grace_s) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_DONE) {
+		if (store_bind_text(st, 1, lease_ids[i]) != 0 ||
+		    store_bind_int64(st, 2, now + grace_s) != 0 ||
+		    store_step(st) != STORE_DONE) {
 			store_st_done(st);
 			rc = store_dberr(s, "orphan: set");
 			goto out;
 		}
+		changed = store_changes(st);
 		store_st_done(st);
-		if (sqlite3_changes(s->db) > 0) {
+		if (changed > 0) {
 			log_msg(LOG_INFO, "lease %s: its holder's connection "
 			    "closed; freed in %u s unless re-attached",
 			    lease_ids[i], grace_s);
@@ -782,7 +782,7 @@ out:
 int
 store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int rc;
 
 	if (s == NULL)
@@ -790,8 +790,8 @@ store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
 	if ((rc = store_begin_light(s)) != 0)
 		return rc;
 	st = s->st[ST_ORPHAN_REARM];
-	if (sqlite3_bind_int64(st, 1, grace_s > 0 ? now + grace_s : 0) !=
-	    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+	if (store_bind_int64(st, 1, grace_s > 0 ? now + grace_s : 0) !=
+	    0 || store_step(st) != STORE_DONE) {
 		rc = store_dberr(s, "orphan: rearm");
 		store_st_done(st);
 		store_rollback(s);

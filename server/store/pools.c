@@ -4,12 +4,11 @@
  * pools), and status, holders and lease counts.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "license.h"
 #include "log.h"
@@ -30,7 +29,7 @@ store_cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int
+static bool
 store_ids_has(const int64_t *ids, size_t n, int64_t id)
 {
 	return n > 0 &&
@@ -41,14 +40,14 @@ store_ids_has(const int64_t *ids, size_t n, int64_t id)
 static int
 store_active_ids(struct store *s, int64_t **out, size_t *n)
 {
-	sqlite3_stmt *st = s->st[ST_POOL_ACTIVE_IDS];
+	struct store_stmt *st = s->st[ST_POOL_ACTIVE_IDS];
 	int64_t *ids = NULL, *tmp;
 	size_t len = 0, cap = 0;
 	int rc = XLICEN_OK, src;
 
 	*out = NULL;
 	*n = 0;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = store_step(st)) == STORE_ROW) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 16;
 			if ((tmp = reallocarray(ids, cap, sizeof(*ids))) ==
@@ -58,9 +57,9 @@ store_active_ids(struct store *s, int64_t **out, size_t *n)
 			}
 			ids = tmp;
 		}
-		ids[len++] = sqlite3_column_int64(st, 0);
+		ids[len++] = store_col_int64(st, 0);
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "sync: list pools");
 		goto out;
 	}
@@ -79,33 +78,33 @@ static int
 store_upsert_pool(struct store *s, const struct license *l, int64_t now,
     int64_t *id)
 {
-	sqlite3_stmt *st = s->st[ST_POOL_UPSERT];
-	int rc = XLICEN_OK, b = SQLITE_OK;
+	struct store_stmt *st = s->st[ST_POOL_UPSERT];
+	int rc = XLICEN_OK, b = 0;
 
 	*id = 0;
-	b |= store_st_text(st, 1, l->vendor);
-	b |= store_st_text(st, 2, l->product);
-	b |= store_st_text(st, 3, l->ver_min);
-	b |= store_st_text(st, 4, l->ver_max);
-	b |= store_st_text(st, 5, l->serial);
+	b |= store_bind_text(st, 1, l->vendor);
+	b |= store_bind_text(st, 2, l->product);
+	b |= store_bind_text(st, 3, l->ver_min);
+	b |= store_bind_text(st, 4, l->ver_max);
+	b |= store_bind_text(st, 5, l->serial);
 	/* seats >= 1 is a CHECK of 0001: an uncounted pool stores 1. */
-	b |= sqlite3_bind_int64(st, 6, l->uncounted ? 1 : l->seats);
-	b |= sqlite3_bind_int64(st, 7, l->start);
-	b |= sqlite3_bind_int64(st, 8, l->expires);
-	b |= store_st_text(st, 9, l->customer);
-	b |= sqlite3_bind_int64(st, 10, now);
-	b |= sqlite3_bind_int(st, 11, l->uncounted ? 1 : 0);
-	b |= store_st_text(st, 12, l->hostid);
-	b |= store_st_text(st, 13, l->dup_group);
-	b |= sqlite3_bind_int64(st, 14, l->linger_s);
-	b |= sqlite3_bind_int64(st, 15, l->ttl_s);
-	b |= sqlite3_bind_int64(st, 16, l->heartbeat_s);
-	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+	b |= store_bind_int64(st, 6, l->uncounted ? 1 : l->seats);
+	b |= store_bind_int64(st, 7, l->start);
+	b |= store_bind_int64(st, 8, l->expires);
+	b |= store_bind_text(st, 9, l->customer);
+	b |= store_bind_int64(st, 10, now);
+	b |= store_bind_int64(st, 11, l->uncounted ? 1 : 0);
+	b |= store_bind_text(st, 12, l->hostid);
+	b |= store_bind_text(st, 13, l->dup_group);
+	b |= store_bind_int64(st, 14, l->linger_s);
+	b |= store_bind_int64(st, 15, l->ttl_s);
+	b |= store_bind_int64(st, 16, l->heartbeat_s);
+	if (b != 0 || store_step(st) != STORE_ROW) {
 		rc = store_dberr(s, "sync: store pool");
 		goto out;
 	}
-	*id = sqlite3_column_int64(st, 0);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	*id = store_col_int64(st, 0);
+	if (store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "sync: store pool");
 out:
 	store_st_done(st);
@@ -115,22 +114,20 @@ out:
 static int
 store_withdraw_pool(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st = s->st[ST_POOL_WITHDRAW];
+	struct store_stmt *st = s->st[ST_POOL_WITHDRAW];
 	int rc = XLICEN_OK;
 
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	if (store_bind_int64(st, 1, id) != 0 ||
+	    store_step(st) != STORE_ROW) {
 		rc = store_dberr(s, "sync: withdraw pool");
 		goto out;
 	}
 	log_msg(LOG_NOTICE, "pool %" PRId64 " withdrawn (vendor %s product %s "
 	    "serial %s versions %s-%s); its leases stay until released", id,
-	    (const char *)sqlite3_column_text(st, 0),
-	    (const char *)sqlite3_column_text(st, 1),
-	    (const char *)sqlite3_column_text(st, 2),
-	    (const char *)sqlite3_column_text(st, 3),
-	    (const char *)sqlite3_column_text(st, 4));
-	if (sqlite3_step(st) != SQLITE_DONE)
+	    store_col_text(st, 0), store_col_text(st, 1),
+	    store_col_text(st, 2), store_col_text(st, 3),
+	    store_col_text(st, 4));
+	if (store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "sync: withdraw pool");
 out:
 	store_st_done(st);
@@ -142,15 +139,15 @@ static int
 store_move_pool(struct store *s, int64_t from, int64_t to)
 {
 	static const enum store_st which[] = { ST_SEATS_MOVE, ST_LEASES_MOVE };
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t i;
 	int rc = XLICEN_OK;
 
 	for (i = 0; i < sizeof(which) / sizeof(which[0]) && rc == 0; i++) {
 		st = s->st[which[i]];
-		if (sqlite3_bind_int64(st, 1, from) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, to) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_DONE)
+		if (store_bind_int64(st, 1, from) != 0 ||
+		    store_bind_int64(st, 2, to) != 0 ||
+		    store_step(st) != STORE_DONE)
 			rc = store_dberr(s, "sync: move leases");
 		store_st_done(st);
 	}
@@ -169,15 +166,15 @@ store_move_pool(struct store *s, int64_t from, int64_t to)
 static int
 store_take_over(struct store *s, size_t *moved)
 {
-	sqlite3_stmt *st = s->st[ST_POOL_ORPHANS];
+	struct store_stmt *st = s->st[ST_POOL_ORPHANS];
 	int64_t (*pairs)[2] = NULL, (*tmp)[2];
 	size_t len = 0, cap = 0, i;
 	int rc = XLICEN_OK, src;
 
 	*moved = 0;
 	/* Read them all first: the moves change what the query reads. */
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+	while ((src = store_step(st)) == STORE_ROW) {
+		if (store_col_is_null(st, 1))
 			continue;	/* removed without replacement */
 		if (len == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -188,10 +185,10 @@ store_take_over(struct store *s, size_t *moved)
 			}
 			pairs = tmp;
 		}
-		pairs[len][0] = sqlite3_column_int64(st, 0);
-		pairs[len++][1] = sqlite3_column_int64(st, 1);
+		pairs[len][0] = store_col_int64(st, 0);
+		pairs[len++][1] = store_col_int64(st, 1);
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "sync: withdrawn pools");
 		goto out;
 	}
@@ -278,11 +275,11 @@ int
 store_status(struct store *s, const char *product, int64_t now,
     struct store_pool_status **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	struct store_pool_status *v = NULL, *tmp, *p;
 	char vmin[LICENSE_VERSION_MAX + 1], vmax[LICENSE_VERSION_MAX + 1];
 	size_t len = 0, cap = 0;
-	int rc = XLICEN_OK, src, b = SQLITE_OK;
+	int rc = XLICEN_OK, src, b = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -296,14 +293,14 @@ store_status(struct store *s, const char *product, int64_t now,
 		return rc;
 
 	st = s->st[product != NULL ? ST_STATUS_PRODUCT : ST_STATUS_ALL];
-	b |= sqlite3_bind_int64(st, 1, now);
+	b |= store_bind_int64(st, 1, now);
 	if (product != NULL)
-		b |= store_st_text(st, 2, product);
-	if (b != SQLITE_OK) {
+		b |= store_bind_text(st, 2, product);
+	if (b != 0) {
 		rc = store_dberr(s, "status: bind");
 		goto out;
 	}
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = store_step(st)) == STORE_ROW) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 8;
 			if ((tmp = reallocarray(v, cap, sizeof(*v))) == NULL) {
@@ -321,19 +318,19 @@ store_status(struct store *s, const char *product, int64_t now,
 		    vmax);
 		store_col_copy(st, 3, p->vendor, sizeof(p->vendor));
 		store_col_copy(st, 4, p->serial, sizeof(p->serial));
-		p->total = store_clamp_u32(sqlite3_column_int64(st, 5));
-		p->start = sqlite3_column_int64(st, 6);
-		p->expires = sqlite3_column_int64(st, 7);
-		p->uncounted = sqlite3_column_int(st, 8) != 0;
+		p->total = store_clamp_u32(store_col_int64(st, 5));
+		p->start = store_col_int64(st, 6);
+		p->expires = store_col_int64(st, 7);
+		p->uncounted = store_col_int64(st, 8) != 0;
 		if (p->uncounted)
 			p->total = 0;
 		store_col_copy(st, 9, p->hostid, sizeof(p->hostid));
 		store_col_copy(st, 10, p->dup_group, sizeof(p->dup_group));
-		p->linger_s = store_clamp_u32(sqlite3_column_int64(st, 11));
-		p->ttl_s = store_clamp_u32(sqlite3_column_int64(st, 12));
-		p->heartbeat_s = store_clamp_u32(sqlite3_column_int64(st, 13));
-		p->in_use = store_clamp_u32(sqlite3_column_int64(st, 14));
-		if (sqlite3_column_int(st, 15) != 0) {
+		p->linger_s = store_clamp_u32(store_col_int64(st, 11));
+		p->ttl_s = store_clamp_u32(store_col_int64(st, 12));
+		p->heartbeat_s = store_clamp_u32(store_col_int64(st, 13));
+		p->in_use = store_clamp_u32(store_col_int64(st, 14));
+		if (store_col_int64(st, 15) != 0) {
 			/* Withdrawn: shown while it has live seats, with
 			 * none to give. */
 			if (p->in_use == 0) {
@@ -345,18 +342,18 @@ store_status(struct store *s, const char *product, int64_t now,
 			continue;
 		}
 		switch (store_pool_dates(p->start, p->expires, now)) {
-		case 1:
+		case STORE_DATES_EXPIRED:
 			p->state = STORE_POOL_EXPIRED;
 			break;
-		case -1:
+		case STORE_DATES_NOT_YET:
 			p->state = STORE_POOL_NOT_YET;
 			break;
-		default:
+		case STORE_DATES_USABLE:
 			p->state = STORE_POOL_ACTIVE;
 			break;
 		}
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "status: select");
 		goto out;
 	}
@@ -373,7 +370,7 @@ int
 store_holders(struct store *s, const char *product, const char *principal,
     int64_t now, struct store_holder **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	struct store_holder *v = NULL, *tmp, *h;
 	size_t len = 0, cap = 0;
 	int rc = XLICEN_OK, src, pass, b;
@@ -394,15 +391,15 @@ store_holders(struct store *s, const char *product, const char *principal,
 		if (pass == 1 && principal != NULL)
 			break;
 		st = s->st[pass == 0 ? ST_HOLDERS : ST_HOLDERS_LINGER];
-		b = sqlite3_bind_int64(st, 1, now);
-		b |= store_st_text(st, 2, product);
+		b = store_bind_int64(st, 1, now);
+		b |= store_bind_text(st, 2, product);
 		if (pass == 0)
-			b |= store_st_text(st, 3, principal);
-		if (b != SQLITE_OK) {
+			b |= store_bind_text(st, 3, principal);
+		if (b != 0) {
 			rc = store_dberr(s, "holders: bind");
 			goto out;
 		}
-		while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((src = store_step(st)) == STORE_ROW) {
 			if (len == cap) {
 				cap = cap ? 2 * cap : 16;
 				if ((tmp = reallocarray(v, cap, sizeof(*v))) ==
@@ -426,28 +423,28 @@ store_holders(struct store *s, const char *product, const char *principal,
 				store_col_copy(st, 5, h->lease_id,
 				    sizeof(h->lease_id));
 				h->pid = store_clamp_u32(
-				    sqlite3_column_int64(st, 6));
+				    store_col_int64(st, 6));
 				h->count = store_clamp_u32(
-				    sqlite3_column_int64(st, 7));
+				    store_col_int64(st, 7));
 				h->heartbeat_s = store_clamp_u32(
-				    sqlite3_column_int64(st, 8));
-				h->since = sqlite3_column_int64(st, 9);
-				h->last_hb = sqlite3_column_int64(st, 10);
-				h->expires = sqlite3_column_int64(st, 11);
-				h->withdrawn = sqlite3_column_int(st, 12) != 0;
+				    store_col_int64(st, 8));
+				h->since = store_col_int64(st, 9);
+				h->last_hb = store_col_int64(st, 10);
+				h->expires = store_col_int64(st, 11);
+				h->withdrawn = store_col_int64(st, 12) != 0;
 			} else {
 				store_col_copy(st, 1, h->principal,
 				    sizeof(h->principal));
 				store_col_copy(st, 2, h->host, sizeof(h->host));
 				h->count = store_clamp_u32(
-				    sqlite3_column_int64(st, 3));
-				h->since = sqlite3_column_int64(st, 4);
-				h->expires = sqlite3_column_int64(st, 5);
-				h->withdrawn = sqlite3_column_int(st, 6) != 0;
+				    store_col_int64(st, 3));
+				h->since = store_col_int64(st, 4);
+				h->expires = store_col_int64(st, 5);
+				h->withdrawn = store_col_int64(st, 6) != 0;
 				h->lingering = 1;
 			}
 		}
-		if (src != SQLITE_DONE) {
+		if (src != STORE_DONE) {
 			rc = store_dberr(s, "holders: select");
 			goto out;
 		}
@@ -466,7 +463,7 @@ out:
 int
 store_count_leases(struct store *s, int64_t *leases, int64_t *seats)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int rc = XLICEN_OK;
 
 	if (leases != NULL)
@@ -476,14 +473,14 @@ store_count_leases(struct store *s, int64_t *leases, int64_t *seats)
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	st = s->st[ST_COUNT_LEASES];
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (store_step(st) != STORE_ROW) {
 		rc = store_dberr(s, "count leases");
 		goto out;
 	}
 	if (leases != NULL)
-		*leases = sqlite3_column_int64(st, 0);
+		*leases = store_col_int64(st, 0);
 	if (seats != NULL)
-		*seats = sqlite3_column_int64(st, 1);
+		*seats = store_col_int64(st, 1);
 out:
 	store_st_done(st);
 	return rc;

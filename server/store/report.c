@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "hash.h"
 #include "log.h"
 #include "store.h"
@@ -159,7 +157,7 @@ store_report_row_cmp(const void *a, const void *b)
  * products if NULL) counts in its product's row and its principal's.
  * Returns 0 or XLICEN_E_NOMEM. */
 static int
-store_rep_event(struct rep *r, sqlite3_stmt *st, const char *product)
+store_rep_event(struct rep *r, struct store_stmt *st, const char *product)
 {
 	struct rep_lease *l;
 	const char *kind, *principal, *prod, *lease;
@@ -167,16 +165,16 @@ store_rep_event(struct rep *r, sqlite3_stmt *st, const char *product)
 	size_t prow, urow;
 	int rc;
 
-	ts = sqlite3_column_int64(st, 0);
-	kind = (const char *)sqlite3_column_text(st, 1);
+	ts = store_col_int64(st, 0);
+	kind = store_col_text(st, 1);
 	principal = store_col_text_or_null(st, 2);
 	prod = store_col_text_or_null(st, 3);
 	lease = store_col_text_or_null(st, 4);
-	count = sqlite3_column_int64(st, 5);
-	seats = sqlite3_column_int64(st, 6);
+	count = store_col_int64(st, 5);
+	seats = store_col_int64(st, 6);
 	/* Events from before migration 0002 have no seats: then every
 	 * lease was a seat of its own. */
-	if (sqlite3_column_type(st, 6) == SQLITE_NULL && kind != NULL)
+	if (store_col_is_null(st, 6) && kind != NULL)
 		seats = strcmp(kind, "grant") == 0 ? count : -count;
 	if (kind == NULL || prod == NULL ||
 	    (product != NULL && strcmp(prod, product) != 0))
@@ -235,7 +233,7 @@ int
 store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	struct rep r;
 	size_t prow, i;
 	double span;
@@ -255,17 +253,17 @@ store_report(struct store *s, int64_t from, int64_t to, int64_t now,
 	r.from = from;
 	r.to = to;
 	st = s->st[ST_EVENTS_REPORT];
-	if (sqlite3_bind_int64(st, 1, to) != SQLITE_OK) {
+	if (store_bind_int64(st, 1, to) != 0) {
 		rc = store_dberr(s, "report: bind");
 		goto out;
 	}
 	/* Replay from the first event: a lease granted before from and
 	 * held into the range counts from from on. */
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((src = store_step(st)) == STORE_ROW) {
 		if ((rc = store_rep_event(&r, st, product)) != 0)
 			goto out;
 	}
-	if (src != SQLITE_DONE) {
+	if (src != STORE_DONE) {
 		rc = store_dberr(s, "report: select");
 		goto out;
 	}

@@ -11,29 +11,29 @@
 #include "policy.h"
 #include "seats.h"
 
-int
+enum store_dates
 store_pool_dates(int64_t start, int64_t expires, int64_t now)
 {
 	if (expires != 0 && now >= expires)
-		return 1;
+		return STORE_DATES_EXPIRED;
 	if (start != 0 && now < start)
-		return -1;
-	return 0;
+		return STORE_DATES_NOT_YET;
+	return STORE_DATES_USABLE;
 }
 
-int
+bool
 store_hostid_matches(const char *hostid, const char *principal,
     const char *host)
 {
 	if (hostid == NULL || hostid[0] == '\0')
-		return 1;
+		return true;
 	if (strncmp(hostid, "principal:", 10) == 0)
 		return strcmp(hostid + 10, principal) == 0;
 	/* The one host comparison of common/display.h: a lock naming
 	 * ws1.example.org is met by a claim of ws1, WS1. or " ws1 ". */
 	if (strncmp(hostid, "host:", 5) == 0)
 		return display_host_same(hostid + 5, host);
-	return 0;
+	return false;
 }
 
 int

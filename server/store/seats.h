@@ -8,6 +8,7 @@
 #ifndef XLICEN_STORE_SEATS_H
 #define XLICEN_STORE_SEATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,16 +26,24 @@ struct store_cand {
 	uint32_t heartbeat_s;	/* the license's; 0 none */
 };
 
-/* Whether a pool's dates allow a grant at now: -1 not yet, 1 expired,
- * 0 usable (start, expires 0: none).  Expired wins for a pool that is
- * both (start after expiry cannot come from a checked license, but the
- * answer must be stable). */
-int store_pool_dates(int64_t start, int64_t expires, int64_t now);
+/* What a pool's dates say of a grant at now (a named answer, not an
+ * error code). */
+enum store_dates {
+	STORE_DATES_NOT_YET = -1,	/* before its start */
+	STORE_DATES_USABLE = 0,
+	STORE_DATES_EXPIRED = 1
+};
+
+/* Whether a pool's dates allow a grant at now (start, expires 0: none).
+ * Expired wins for a pool that is both (start after expiry cannot come
+ * from a checked license, but the answer must be stable). */
+enum store_dates store_pool_dates(int64_t start, int64_t expires,
+    int64_t now);
 
 /* Whether a node lock (hostid: "", NULL, "principal:P" or "host:H")
  * lets a client authenticated as principal, claiming host, use the
- * pool: 1 or 0 (0 also for a lock of an unknown kind). */
-int store_hostid_matches(const char *hostid, const char *principal,
+ * pool (false also for a lock of an unknown kind). */
+bool store_hostid_matches(const char *hostid, const char *principal,
     const char *host);
 
 /* qsort order of candidates: uncounted pools first (they cost nothing),

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,86 +23,135 @@
 #include "log.h"
 #include "schema.h"
 #include "store.h"
-#include "store_int.h"
+#include "sqlite_int.h"
 #include "xlicen_errors.h"
 
-int
-store_dberr(struct store *s, const char *what)
-{
-	log_msg(LOG_ERR, "store: %s: %s", what, sqlite3_errmsg(s->db));
-	return XLICEN_E_DB;
-}
-
-void
-store_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
- * Reset a statement and drop its bindings: a reset releases the read
- * snapshot (an unreset SELECT would pin the WAL and stop checkpoints), and
- * the bindings point into the caller's strings (SQLITE_STATIC), which must
- * not outlive the call.
+ * The statements: db.h's operations on SQLite's API.  The handle is
+ * struct store_sqlite_stmt, allocated once per statement at open.
  */
-void
-store_st_done(sqlite3_stmt *st)
+struct store_sqlite_stmt {
+	struct store_stmt base;
+	sqlite3_stmt *st;
+};
+
+static inline sqlite3_stmt *
+sqlite_st(struct store_stmt *st)
 {
-	if (st == NULL)
-		return;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	return ((struct store_sqlite_stmt *)(void *)st)->st;
 }
 
-/* Bind a C string as TEXT with its explicit length; NULL binds NULL. */
-int
-store_st_text(sqlite3_stmt *st, int idx, const char *v)
+static int
+sqlite_bind_int64(struct store_stmt *st, int idx, int64_t v)
+{
+	return sqlite3_bind_int64(sqlite_st(st), idx, v) == SQLITE_OK ? 0 :
+	    XLICEN_E_DB;
+}
+
+/* A C string as TEXT with its explicit length; NULL binds NULL.  Not
+ * copied (SQLITE_STATIC): store_st_done drops it. */
+static int
+sqlite_bind_text(struct store_stmt *st, int idx, const char *v)
 {
 	size_t len;
 
 	if (v == NULL)
-		return sqlite3_bind_null(st, idx);
+		return sqlite3_bind_null(sqlite_st(st), idx) == SQLITE_OK ? 0 :
+		    XLICEN_E_DB;
 	len = strlen(v);
 	if (len > INT32_MAX)
-		return SQLITE_TOOBIG;
-	return sqlite3_bind_text(st, idx, v, (int)len, SQLITE_STATIC);
+		return XLICEN_E_DB;
+	return sqlite3_bind_text(sqlite_st(st), idx, v, (int)len,
+	    SQLITE_STATIC) == SQLITE_OK ? 0 : XLICEN_E_DB;
 }
 
-/* Copy a TEXT column into a fixed buffer, truncating; NULL gives "". */
-void
-store_col_copy(sqlite3_stmt *st, int col, char *dst, size_t dstlen)
+static int
+sqlite_bind_null(struct store_stmt *st, int idx)
 {
-	const unsigned char *v = sqlite3_column_text(st, col);
-	size_t len = (size_t)sqlite3_column_bytes(st, col);
-
-	if (dstlen == 0)
-		return;
-	if (v == NULL)
-		len = 0;
-	if (len > dstlen - 1)
-		len = dstlen - 1;
-	if (len > 0)
-		memcpy(dst, v, len);
-	dst[len] = '\0';
+	return sqlite3_bind_null(sqlite_st(st), idx) == SQLITE_OK ? 0 :
+	    XLICEN_E_DB;
 }
 
-/* Run a statement that returns no rows. */
-int
-store_st_exec(struct store *s, enum store_st which, const char *what)
+static int
+sqlite_bind_blob(struct store_stmt *st, int idx, const void *v, size_t len)
 {
-	sqlite3_stmt *st = s->st[which];
-	int rc = XLICEN_OK;
+	if (len > INT32_MAX)
+		return XLICEN_E_DB;
+	return sqlite3_bind_blob(sqlite_st(st), idx, v, (int)len,
+	    SQLITE_STATIC) == SQLITE_OK ? 0 : XLICEN_E_DB;
+}
 
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = store_dberr(s, what);
-	store_st_done(st);
-	return rc;
+static int
+sqlite_step(struct store_stmt *st)
+{
+	switch (sqlite3_step(sqlite_st(st))) {
+	case SQLITE_ROW:
+		return STORE_ROW;
+	case SQLITE_DONE:
+		return STORE_DONE;
+	default:
+		return XLICEN_E_DB;
+	}
+}
+
+static int64_t
+sqlite_col_int64(struct store_stmt *st, int col)
+{
+	return sqlite3_column_int64(sqlite_st(st), col);
+}
+
+static const char *
+sqlite_col_text(struct store_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(sqlite_st(st), col);
+}
+
+static const void *
+sqlite_col_blob(struct store_stmt *st, int col)
+{
+	return sqlite3_column_blob(sqlite_st(st), col);
+}
+
+static size_t
+sqlite_col_bytes(struct store_stmt *st, int col)
+{
+	return (size_t)sqlite3_column_bytes(sqlite_st(st), col);
+}
+
+static enum store_type
+sqlite_col_type(struct store_stmt *st, int col)
+{
+	_Static_assert(STORE_T_INTEGER == SQLITE_INTEGER &&
+	    STORE_T_REAL == SQLITE_FLOAT && STORE_T_TEXT == SQLITE_TEXT &&
+	    STORE_T_BLOB == SQLITE_BLOB && STORE_T_NULL == SQLITE_NULL,
+	    "store_type is SQLite's datatype codes");
+	return (enum store_type)sqlite3_column_type(sqlite_st(st), col);
+}
+
+/* The connection's count, which is the last statement's that changed
+ * rows: read right after that statement's last step. */
+static int64_t
+sqlite_changes(struct store_stmt *st)
+{
+	return sqlite3_changes(sqlite3_db_handle(sqlite_st(st)));
+}
+
+/*
+ * A reset releases the read snapshot (an unreset SELECT would pin the WAL
+ * and stop checkpoints), and the bindings point into the caller's strings
+ * (SQLITE_STATIC), which must not outlive the call.
+ */
+static void
+sqlite_done(struct store_stmt *st)
+{
+	sqlite3_reset(sqlite_st(st));
+	sqlite3_clear_bindings(sqlite_st(st));
+}
+
+static const char *
+sqlite_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(store_sqlite_db(s));
 }
 
 /* PRAGMA synchronous, which SQLite lets change only between
@@ -136,8 +185,8 @@ store_sync_mode(struct store *s, int full)
  * seat would stay taken until its lease expires, never be given twice.
  * They commit with synchronous = NORMAL, without an fsync of their own.
  */
-int
-store_begin_as(struct store *s, int durable)
+static int
+sqlite_begin(struct store *s, int durable)
 {
 	int rc;
 
@@ -146,7 +195,7 @@ store_begin_as(struct store *s, int durable)
 		    (rc = store_st_exec(s, ST_BEGIN, "begin")) != 0)
 			return rc;
 		if ((rc = store_hb_flush(s)) != 0 &&
-		    !sqlite3_get_autocommit(s->db))
+		    !sqlite3_get_autocommit(store_sqlite_db(s)))
 			(void)store_st_exec(s, ST_ROLLBACK, "rollback");
 		return rc;
 	}
@@ -180,21 +229,8 @@ store_begin_as(struct store *s, int durable)
 	return store_st_exec(s, ST_SAVEPOINT, "savepoint");
 }
 
-int
-store_begin(struct store *s)
-{
-	return store_begin_as(s, 1);
-}
-
-/* For what only frees seats or extends leases (see store_begin_as). */
-int
-store_begin_light(struct store *s)
-{
-	return store_begin_as(s, 0);
-}
-
-int
-store_commit(struct store *s)
+static int
+sqlite_commit(struct store *s)
 {
 	if (s->batching)
 		return store_st_exec(s, ST_RELEASE_SP, "release savepoint");
@@ -203,10 +239,10 @@ store_commit(struct store *s)
 
 /* Some errors (I/O, full disk) already rolled back; then there is nothing
  * left to undo -- in a batch, nothing of the whole batch. */
-void
-store_rollback(struct store *s)
+static void
+sqlite_rollback(struct store *s)
 {
-	if (sqlite3_get_autocommit(s->db)) {
+	if (sqlite3_get_autocommit(store_sqlite_db(s))) {
 		if (s->in_batch) {
 			s->in_batch = 0;
 			s->batch_failed = 1;
@@ -220,6 +256,26 @@ store_rollback(struct store *s)
 	}
 	(void)store_st_exec(s, ST_ROLLBACK, "rollback");
 }
+
+const struct store_db_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.bind_int64 = sqlite_bind_int64,
+	.bind_text = sqlite_bind_text,
+	.bind_null = sqlite_bind_null,
+	.bind_blob = sqlite_bind_blob,
+	.step = sqlite_step,
+	.col_int64 = sqlite_col_int64,
+	.col_text = sqlite_col_text,
+	.col_blob = sqlite_col_blob,
+	.col_bytes = sqlite_col_bytes,
+	.col_type = sqlite_col_type,
+	.changes = sqlite_changes,
+	.done = sqlite_done,
+	.errmsg = sqlite_errmsg,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+};
 
 /*
  * Opening.
@@ -257,8 +313,11 @@ store_open_query_int(sqlite3 *db, const char *sql, int64_t *v, char *text,
 		goto out;
 	}
 	*v = sqlite3_column_int64(st, 0);
-	if (text != NULL)
-		store_col_copy(st, 0, text, textlen);
+	if (text != NULL && textlen > 0) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(text, textlen, "%s", t != NULL ? (const char *)t : "");
+	}
 	rc = XLICEN_OK;
 out:
 	sqlite3_finalize(st);
@@ -283,7 +342,7 @@ store_open_record_version(sqlite3 *db, const struct schema_migration *m,
 	    " name, applied_at) VALUES (?1, ?2, ?3)", -1, &st, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int(st, 1, m->version) != SQLITE_OK ||
-	    store_st_text(st, 2, m->name) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, (int64_t)time(NULL)) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
 		store_seterr(err, errlen, "recording migration %s: %s",
@@ -383,6 +442,7 @@ static int
 store_backfill_hashes(sqlite3 *db, char *err, size_t errlen)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct store_sqlite_stmt row = { { &store_sqlite_ops }, NULL };
 	struct audit_event ae;
 	uint8_t prev[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN];
 	int have = 0, rc = XLICEN_E_DB, src, n = 0;
@@ -414,7 +474,8 @@ store_backfill_hashes(sqlite3 *db, char *err, size_t errlen)
 			have = 1;
 			continue;
 		}
-		store_row_to_audit(sel, &ae);
+		row.st = sel;
+		store_row_to_audit(&row.base, &ae);
 		if (audit_event_hash(have ? prev : NULL, &ae, h) != 0) {
 			store_seterr(err, errlen, "hash chain: hashing failed");
 			goto out;
@@ -510,8 +571,9 @@ store_configure(sqlite3 *db, char *err, size_t errlen)
  * names; a PostgreSQL store shares its database on purpose.
  */
 
-/* The lock file's path for the database at path; 0 if there is none. */
-static int
+/* The lock file's path for the database at path into lpath; false if
+ * there is none (or it does not fit). */
+static bool
 store_lock_path(const char *path, char *lpath, size_t lpathlen)
 {
 	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
@@ -622,11 +684,41 @@ store_precreate(const char *path, char *err, size_t errlen)
 	return XLICEN_OK;
 }
 
+/* Prepare every statement of the dialect, each in a handle of db.h, all
+ * handles in one allocation (s->st[0] is its start). */
+static int
+store_sqlite_prepare(struct store *s, char *err, size_t errlen)
+{
+	struct store_sqlite_stmt *v;
+	int i;
+
+	if ((v = calloc(ST__N, sizeof(*v))) == NULL) {
+		store_seterr(err, errlen, "out of memory");
+		return XLICEN_E_NOMEM;
+	}
+	for (i = 0; i < ST__N; i++) {
+		v[i].base.ops = &store_sqlite_ops;
+		s->st[i] = &v[i].base;
+	}
+	for (i = 0; i < ST__N; i++) {
+		if (sqlite3_prepare_v3(store_sqlite_db(s), store_sqlite_sql[i],
+		    -1, SQLITE_PREPARE_PERSISTENT, &v[i].st, NULL) !=
+		    SQLITE_OK) {
+			store_seterr(err, errlen, "preparing statement %d: %s",
+			    i, sqlite3_errmsg(store_sqlite_db(s)));
+			return XLICEN_E_DB;
+		}
+	}
+	return XLICEN_OK;
+}
+
+/* The SQLite backend is the only one yet, so opening selects it. */
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = NULL;
-	int rc = XLICEN_E_DB, i;
+	sqlite3 *db = NULL;
+	int rc = XLICEN_E_DB;
 
 	if (out != NULL)
 		*out = NULL;
@@ -640,39 +732,35 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 		store_seterr(err, errlen, "out of memory");
 		return XLICEN_E_NOMEM;
 	}
+	s->ops = &store_sqlite_ops;
 	s->lockfd = -1;
 	if ((rc = store_lock(path, &s->lockfd, err, errlen)) != 0)
 		goto out;
 	if ((rc = store_precreate(path, err, errlen)) != 0)
 		goto out;
 	rc = XLICEN_E_DB;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		store_seterr(err, errlen, "cannot open %s: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
 		goto out;
 	}
+	s->conn = (struct store_conn *)(void *)db;
 	/* SQLite quietly falls back to read-only; a license server that
 	 * cannot record a grant must not start. */
-	if (sqlite3_db_readonly(s->db, "main") == 1) {
+	if (sqlite3_db_readonly(db, "main") == 1) {
 		store_seterr(err, errlen, "%s is read-only", path);
 		goto out;
 	}
-	if ((rc = store_configure(s->db, err, errlen)) != 0)
+	if ((rc = store_configure(db, err, errlen)) != 0)
 		goto out;
-	if ((rc = store_migrate(s->db, path, err, errlen)) != 0)
+	if ((rc = store_migrate(db, path, err, errlen)) != 0)
 		goto out;
-	if ((rc = store_backfill_hashes(s->db, err, errlen)) != 0)
+	if ((rc = store_backfill_hashes(db, err, errlen)) != 0)
 		goto out;
-	for (i = 0; i < ST__N; i++) {
-		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-			store_seterr(err, errlen, "preparing statement %d: %s",
-			    i, sqlite3_errmsg(s->db));
-			rc = XLICEN_E_DB;
-			goto out;
-		}
-	}
+	if ((rc = store_sqlite_prepare(s, err, errlen)) != 0)
+		goto out;
 	store_bg_start(s, path);
 	*out = s;
 	s = NULL;
@@ -685,6 +773,7 @@ out:
 void
 store_close(struct store *s)
 {
+	sqlite3 *db;
 	int i;
 
 	if (s == NULL)
@@ -692,11 +781,13 @@ store_close(struct store *s)
 	(void)store_flush(s, 0, 0);
 	store_bg_stop(s);
 	free(s->hb);
-	for (i = 0; i < ST__N; i++)
-		sqlite3_finalize(s->st[i]);
-	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
-		log_msg(LOG_ERR, "store: close: %s", sqlite3_errmsg(s->db));
-		sqlite3_close_v2(s->db);
+	for (i = 0; i < ST__N && s->st[i] != NULL; i++)
+		sqlite3_finalize(sqlite_st(s->st[i]));
+	free(s->st[0]);
+	db = store_sqlite_db(s);
+	if (db != NULL && sqlite3_close(db) != SQLITE_OK) {
+		log_msg(LOG_ERR, "store: close: %s", sqlite3_errmsg(db));
+		sqlite3_close_v2(db);
 	}
 	/* Last: the database is closed (and checkpointed) before the next
 	 * server may open it. */

@@ -21,7 +21,7 @@
 #include "hash.h"
 #include "log.h"
 #include "store.h"
-#include "store_int.h"
+#include "sqlite_int.h"
 #include "xlicen_errors.h"
 
 /* The checkpointer copies the WAL into the database when it has this
@@ -91,13 +91,13 @@ store_ckpt_tail(struct store *s)
 {
 	int rc;
 
-	rc = sqlite3_wal_checkpoint_v2(s->db, "main",
+	rc = sqlite3_wal_checkpoint_v2(store_sqlite_db(s), "main",
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc == SQLITE_BUSY)	/* the checkpointer is at it: next round */
 		__atomic_store_n(&s->bg->ckpt_tail, 1, __ATOMIC_RELAXED);
 	else if (rc != SQLITE_OK)
 		log_msg(LOG_WARNING, "store: checkpoint: %s",
-		    sqlite3_errmsg(s->db));
+		    sqlite3_errmsg(store_sqlite_db(s)));
 }
 
 void
@@ -132,7 +132,7 @@ store_batch_end(struct store *s, uint64_t *ticket)
 
 	*ticket = 0;
 	if (s->in_batch && (rc = store_st_exec(s, ST_COMMIT, "commit")) != 0 &&
-	    !sqlite3_get_autocommit(s->db))
+	    !sqlite3_get_autocommit(store_sqlite_db(s)))
 		(void)store_st_exec(s, ST_ROLLBACK, "rollback");
 	if (s->batch_failed)
 		rc = XLICEN_E_DB;
@@ -240,7 +240,7 @@ store_hb_put(struct store *s, const char *id, int64_t at, int64_t expires)
 int
 store_hb_flush(struct store *s)
 {
-	sqlite3_stmt *st = s->st[ST_HB_SET];
+	struct store_stmt *st = s->st[ST_HB_SET];
 	size_t i;
 	int rc;
 
@@ -249,10 +249,10 @@ store_hb_flush(struct store *s)
 	for (i = 0; i < s->hb_cap; i++) {
 		if (s->hb[i].id[0] == '\0')
 			continue;
-		if (store_st_text(st, 1, s->hb[i].id) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, s->hb[i].at) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, s->hb[i].expires) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_DONE) {
+		if (store_bind_text(st, 1, s->hb[i].id) != 0 ||
+		    store_bind_int64(st, 2, s->hb[i].at) != 0 ||
+		    store_bind_int64(st, 3, s->hb[i].expires) != 0 ||
+		    store_step(st) != STORE_DONE) {
 			rc = store_dberr(s, "heartbeat: write");
 			store_st_done(st);
 			return rc;
@@ -303,7 +303,7 @@ store_flush(struct store *s, int64_t now, int64_t max_age)
 int
 store_extend_leases(struct store *s, int64_t now)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int rc = XLICEN_OK;
 
 	if (s == NULL)
@@ -319,8 +319,8 @@ store_extend_leases(struct store *s, int64_t now)
 	 * starts.
 	 */
 	st = s->st[ST_EXTEND];
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
+	if (store_bind_int64(st, 1, now) != 0 ||
+	    store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "extend leases");
 	store_st_done(st);
 	return rc;
@@ -439,7 +439,7 @@ store_bg_stop(struct store *s)
 		pthread_join(bg->sync_thread, NULL);
 	if (bg->ckpt_started)
 		pthread_join(bg->ckpt_thread, NULL);
-	sqlite3_wal_hook(s->db, NULL, NULL);
+	sqlite3_wal_hook(store_sqlite_db(s), NULL, NULL);
 	sqlite3_close(bg->ck_db);
 	if (bg->walfd != -1)
 		close(bg->walfd);
@@ -506,5 +506,5 @@ store_bg_start(struct store *s, const char *path)
 		return;
 	}
 	bg->ckpt_started = 1;
-	sqlite3_wal_hook(s->db, store_wal_hook, bg);
+	sqlite3_wal_hook(store_sqlite_db(s), store_wal_hook, bg);
 }

@@ -3,7 +3,7 @@
  * by enum store_st (store_int.h) and prepared once by store_open.  A
  * second backend brings a table of its own with the same indexes.
  */
-#include "store_int.h"
+#include "sqlite_int.h"
 
 /* The seats of a pool that are in use at ?1 without a sweep: lingering,
  * or held by a lease not yet due.  Status is read-only and must not count
@@ -18,7 +18,7 @@
 	" p.seats, p.start, p.expires, p.uncounted, p.hostid,"		\
 	" p.dup_group, p.linger, p.ttl, p.heartbeat"
 
-const char *const store_sql[ST__N] = {
+const char *const store_sqlite_sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",

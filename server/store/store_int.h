@@ -15,12 +15,13 @@
  * last row's hash, and the id is chosen explicitly so that the hash
  * covers it (audit_trail.c).
  *
- * The parts: the SQLite dialect (sqlite_sql.c: every statement's text),
- * the SQLite connection (sqlite_db.c: statement helpers, transactions,
- * open and migrations), durability (sqlite_durable.c: group commit,
- * syncer and checkpointer threads, heartbeats held in memory), and the
- * operations written against statement ids: checkout.c, leases.c,
- * pools.c, audit_trail.c, report.c.  One connection, opened in WAL mode
+ * The parts: the statement interface (db.h, its backend-neutral helpers
+ * in db.c), the SQLite backend behind it (sqlite_sql.c: every
+ * statement's text; sqlite_db.c: the driver calls, transactions, open
+ * and migrations; sqlite_durable.c: group commit, syncer and
+ * checkpointer threads, heartbeats held in memory), and the operations
+ * written once against statement ids and db.h, for any backend:
+ * checkout.c, leases.c, pools.c, audit_trail.c, report.c.  One connection, opened in WAL mode
  * with synchronous=FULL so a committed grant survives kill -9 and power
  * loss; every statement is prepared once at open; every decision is one
  * BEGIN IMMEDIATE transaction that is rolled back on any error.
@@ -43,8 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "store.h"
 
 /* How long a statement waits for another connection's lock (an admin
@@ -53,7 +53,8 @@
 #define STORE_LEASE_ID_LEN	32	/* hex digits: 16 random bytes */
 #define STORE_GROUP_KEY_MAX	1024
 
-/* The statements, prepared once by store_open from store_sql. */
+/* The statements, prepared once by store_open from the backend's dialect
+ * (store_sqlite_sql of sqlite_sql.c). */
 enum store_st {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -109,9 +110,6 @@ enum store_st {
 	ST__N
 };
 
-/* The SQL text of each statement (sqlite_sql.c). */
-extern const char *const store_sql[ST__N];
-
 /* A heartbeat answered but not yet written (see store_heartbeat). */
 struct store_hb {
 	char id[STORE_LEASE_ID_LEN + 1];	/* "" = free slot */
@@ -119,10 +117,15 @@ struct store_hb {
 	int64_t expires;
 };
 
+/* The backend's connection: its own type (sqlite_db.c: the sqlite3
+ * handle), seen only by the backend's files. */
+struct store_conn;
+
 struct store {
-	sqlite3 *db;
+	const struct store_db_ops *ops;	/* the backend (db.h) */
+	struct store_conn *conn;
 	int lockfd;		/* the -lock file (store_lock), or -1 */
-	sqlite3_stmt *st[ST__N];
+	struct store_stmt *st[ST__N];	/* prepared at open */
 	/* Group commit (store_batch_begin/end): the operations of one round
 	 * of the event loop run in savepoints of one transaction. */
 	int batching;
@@ -160,32 +163,24 @@ struct store_event {
 };
 
 /*
- * SQLite statement helpers (sqlite_db.c).
+ * Statement helpers over db.h (db.c), for every backend.
  */
 
-/* Log what failed with SQLite's message; returns XLICEN_E_DB. */
+/* Log what failed with the backend's message; returns XLICEN_E_DB. */
 int store_dberr(struct store *s, const char *what);
 /* printf into err (errlen bytes; nothing if err is NULL or errlen 0). */
 void store_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/*
- * Reset a statement and drop its bindings (NULL is ignored): a reset
- * releases the read snapshot (an unreset SELECT would pin the WAL and
- * stop checkpoints), and the bindings point into the caller's strings
- * (SQLITE_STATIC), which must not outlive the call.
- */
-void store_st_done(sqlite3_stmt *st);
-/* Bind a C string as TEXT with its explicit length; NULL binds NULL.
- * Returns a SQLite code (SQLITE_TOOBIG over INT32_MAX bytes). */
-int store_st_text(sqlite3_stmt *st, int idx, const char *v);
 /* Copy a TEXT column into a fixed buffer, truncating; NULL gives "". */
-void store_col_copy(sqlite3_stmt *st, int col, char *dst, size_t dstlen);
+void store_col_copy(struct store_stmt *st, int col, char *dst,
+    size_t dstlen);
 /* Run a statement that returns no rows, then reset it.  0 or
  * XLICEN_E_DB (logged with what). */
 int store_st_exec(struct store *s, enum store_st which, const char *what);
 
 /*
- * Transactions (sqlite_db.c).  Every operation runs between store_begin
+ * Transactions (db.c, through the backend's ops; SQLite's are in
+ * sqlite_db.c).  Every operation runs between store_begin
  * (or store_begin_light) and store_commit, or store_rollback on any
  * error: outside a batch BEGIN IMMEDIATE ... COMMIT, inside one a
  * savepoint of the batch's transaction.  Either way the heartbeats held
@@ -198,8 +193,8 @@ int store_begin_as(struct store *s, int durable);
 int store_begin(struct store *s);
 int store_begin_light(struct store *s);
 int store_commit(struct store *s);
-/* Undo the operation (nothing if SQLite already rolled back, which in a
- * batch fails the whole batch). */
+/* Undo the operation (nothing if the backend already rolled back, which
+ * in a batch fails the whole batch). */
 void store_rollback(struct store *s);
 
 /*
@@ -234,11 +229,11 @@ void store_bg_stop(struct store *s);
  * transaction.  0, XLICEN_E_DB or an error of audit_event_hash. */
 int store_event(struct store *s, const struct store_event *ev);
 /* A column's text, or NULL for SQL NULL (valid until the next step). */
-const char *store_col_text_or_null(sqlite3_stmt *st, int col);
+const char *store_col_text_or_null(struct store_stmt *st, int col);
 struct audit_event;
 /* An events row (columns in ST_EVENTS_ALL order) as the chain sees it.
  * The strings point into st: valid until its next step. */
-void store_row_to_audit(sqlite3_stmt *st, struct audit_event *ae);
+void store_row_to_audit(struct store_stmt *st, struct audit_event *ae);
 
 /*
  * Seats and leases (leases.c, checkout.c).

@@ -1,5 +1,6 @@
 /*
- * Known-answer tests of the audit trail's hash chain (common/audit.c).
+ * Known-answer tests of the audit trail's hash chain (common/audit.c),
+ * and of its one verifier (audit_chain_*) on the same rows.
  * The expected bytes and hashes below were not produced by audit.c: they
  * were computed once, by hand, from the encoding audit.h documents (and
  * docs/ADMIN.md, "The chain's encoding"), with this Python 3 and
@@ -28,6 +29,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -312,6 +314,233 @@ test_hex(void **state)
 	    "878f979fa7afb7bfc7cfd7dfe7eff7ff");
 }
 
+/*
+ * The verifier (audit_chain_*), fed the rows of ev[] with their stored
+ * hashes as the server and `xlicen report verify --database` feed it.
+ */
+
+/* The cells of a row that stores e exactly as written. */
+static void
+cells_of(const struct audit_event *e, struct audit_cell c[AUDIT_NCOLS])
+{
+	const char *text[AUDIT_NCOLS] = { NULL, NULL, e->kind, e->principal,
+		e->host, e->display, e->product, e->version, e->lease_id, NULL,
+		NULL, NULL, e->detail, NULL };
+	int i;
+
+	for (i = 0; i < AUDIT_NCOLS; i++) {
+		c[i].type = text[i] != NULL ? AUDIT_T_TEXT : AUDIT_T_NULL;
+		c[i].bytes = text[i] != NULL ? strlen(text[i]) : 0;
+	}
+	c[0].type = c[1].type = c[11].type = AUDIT_T_INTEGER;
+	c[9].type = e->has_pool_id ? AUDIT_T_INTEGER : AUDIT_T_NULL;
+	c[10].type = e->has_count ? AUDIT_T_INTEGER : AUDIT_T_NULL;
+	c[13].type = e->has_seats ? AUDIT_T_INTEGER : AUDIT_T_NULL;
+}
+
+/* want_hash[i] as bytes: the hash stored with ev[i]. */
+static void
+stored_hash(size_t i, uint8_t h[AUDIT_HASH_LEN])
+{
+	size_t k;
+	unsigned int v;
+
+	for (k = 0; k < AUDIT_HASH_LEN; k++) {
+		assert_int_equal(sscanf(want_hash[i] + 2 * k, "%2x", &v), 1);
+		h[k] = (uint8_t)v;
+	}
+}
+
+/* Feed the rows ev[order[0..n-1]], each with its stored hash; returns
+ * the first feed's result that is not 0 (0 if none), *at its index. */
+static int
+feed_rows(struct audit_chain *c, const size_t *order, size_t n, size_t *at)
+{
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint8_t h[AUDIT_HASH_LEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		cells_of(&ev[order[i]], cells);
+		stored_hash(order[i], h);
+		if ((rc = audit_chain_feed(c, &ev[order[i]], cells, h,
+		    sizeof(h))) != 0) {
+			*at = i;
+			return rc;
+		}
+	}
+	*at = n;
+	return 0;
+}
+
+/* Assert the chain broke at event bad for reason after rows rows, with
+ * the head of event head_of (-1: no row good). */
+static void
+assert_broken(const struct audit_chain *c, enum audit_break reason,
+    int64_t bad, uint64_t rows, int head_of)
+{
+	char head[2 * AUDIT_HASH_LEN + 1];
+
+	assert_int_equal(c->reason, reason);
+	assert_int_equal(c->bad_id, bad);
+	assert_int_equal(c->rows, rows);
+	if (head_of < 0) {
+		assert_int_equal(audit_chain_head(c, head), 0);
+		assert_string_equal(head, "");
+	} else {
+		assert_int_equal(audit_chain_head(c, head), 1);
+		assert_string_equal(head, want_hash[head_of]);
+	}
+}
+
+static void
+test_chain_good(void **state)
+{
+	static const size_t order[] = { 0, 1, 2, 3 };
+	struct audit_chain c;
+	char head[2 * AUDIT_HASH_LEN + 1];
+	size_t at = 99;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(audit_chain_head(&c, head), 0);
+	assert_string_equal(head, "");
+	assert_int_equal(feed_rows(&c, order, 4, &at), 0);
+	assert_int_equal(at, 4);
+	assert_int_equal(c.reason, AUDIT_BREAK_NONE);
+	assert_int_equal(c.rows, 4);
+	assert_int_equal(c.col, -1);
+	assert_int_equal(audit_chain_head(&c, head), 1);
+	assert_string_equal(head, want_hash[3]);
+}
+
+/* A changed field: the row's own hash no longer matches; the rows after
+ * it are not looked at. */
+static void
+test_chain_changed_field(void **state)
+{
+	static const size_t order[] = { 0, 1 };
+	struct audit_chain c;
+	struct audit_event e = ev[2];
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint8_t h[AUDIT_HASH_LEN];
+	size_t at;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, order, 2, &at), 0);
+	e.detail = "licenses: 4 pools, caf\xc3\xa9";
+	cells_of(&e, cells);
+	stored_hash(2, h);
+	assert_int_equal(audit_chain_feed(&c, &e, cells, h, sizeof(h)),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_HASH, 3, 3, 1);
+	/* Broken stays broken: a good row after it changes nothing. */
+	cells_of(&ev[3], cells);
+	stored_hash(3, h);
+	assert_int_equal(audit_chain_feed(&c, &ev[3], cells, h, sizeof(h)),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_HASH, 3, 3, 1);
+}
+
+/* A row removed from the middle: the next one was chained to it. */
+static void
+test_chain_removed_row(void **state)
+{
+	static const size_t order[] = { 0, 2, 3 };
+	struct audit_chain c;
+	size_t at;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, order, 3, &at), XLICEN_E_AUDIT_CHAIN);
+	assert_int_equal(at, 1);
+	assert_broken(&c, AUDIT_BREAK_HASH, 3, 2, 0);
+}
+
+/* Two rows swapped, in the middle and at the start. */
+static void
+test_chain_reordered(void **state)
+{
+	static const size_t mid[] = { 0, 2, 1, 3 }, first[] = { 1, 0, 2, 3 };
+	struct audit_chain c;
+	size_t at;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, mid, 4, &at), XLICEN_E_AUDIT_CHAIN);
+	assert_int_equal(at, 1);
+	assert_broken(&c, AUDIT_BREAK_HASH, 3, 2, 0);
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, first, 4, &at), XLICEN_E_AUDIT_CHAIN);
+	assert_int_equal(at, 0);
+	assert_broken(&c, AUDIT_BREAK_HASH, 2, 1, -1);
+}
+
+/* The first row must be chained to 32 zero bytes: a trail whose first
+ * rows were cut off, or a first hash made from another start, breaks at
+ * once. */
+static void
+test_chain_wrong_first_prev(void **state)
+{
+	static const size_t cut[] = { 1, 2, 3 };
+	static const uint8_t other[AUDIT_HASH_LEN] = { 1 };
+	struct audit_chain c;
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint8_t h[AUDIT_HASH_LEN];
+	size_t at;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, cut, 3, &at), XLICEN_E_AUDIT_CHAIN);
+	assert_int_equal(at, 0);
+	assert_broken(&c, AUDIT_BREAK_HASH, 2, 1, -1);
+
+	audit_chain_init(&c);
+	assert_int_equal(audit_event_hash(other, &ev[0], h), 0);
+	cells_of(&ev[0], cells);
+	assert_int_equal(audit_chain_feed(&c, &ev[0], cells, h, sizeof(h)),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_HASH, 1, 1, -1);
+}
+
+/* A row whose hash is right but whose column is not stored as the chain
+ * encodes it (count as a REAL) is a break with its column; so are a
+ * missing and a short stored hash. */
+static void
+test_chain_refused_row(void **state)
+{
+	static const size_t order[] = { 0 };
+	struct audit_chain c;
+	struct audit_cell cells[AUDIT_NCOLS];
+	uint8_t h[AUDIT_HASH_LEN];
+	size_t at;
+
+	(void)state;
+	audit_chain_init(&c);
+	assert_int_equal(feed_rows(&c, order, 1, &at), 0);
+	cells_of(&ev[1], cells);
+	cells[10].type = AUDIT_T_REAL;
+	stored_hash(1, h);
+	assert_int_equal(audit_chain_feed(&c, &ev[1], cells, h, sizeof(h)),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_COLUMN, 2, 2, 0);
+	assert_int_equal(c.col, 10);
+
+	audit_chain_init(&c);
+	cells_of(&ev[0], cells);
+	assert_int_equal(audit_chain_feed(&c, &ev[0], cells, NULL, 0),
+	    XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_HASH, 1, 1, -1);
+	assert_int_equal(c.col, -1);
+	audit_chain_init(&c);
+	stored_hash(0, h);
+	assert_int_equal(audit_chain_feed(&c, &ev[0], cells, h,
+	    sizeof(h) - 1), XLICEN_E_AUDIT_CHAIN);
+	assert_broken(&c, AUDIT_BREAK_HASH, 1, 1, -1);
+}
+
 int
 main(void)
 {
@@ -322,6 +551,12 @@ main(void)
 		cmocka_unit_test(test_every_column_counts),
 		cmocka_unit_test(test_row_check),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_chain_good),
+		cmocka_unit_test(test_chain_changed_field),
+		cmocka_unit_test(test_chain_removed_row),
+		cmocka_unit_test(test_chain_reordered),
+		cmocka_unit_test(test_chain_wrong_first_prev),
+		cmocka_unit_test(test_chain_refused_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,6 +148,22 @@ test_pool_dates(void **state)
 	assert_int_equal(store_pool_dates(2000, 1000, 1500), 1);
 }
 
+/* The same answers by name: a named code of its own, which no caller can
+ * take for an error of err.h (-1 is also XLICEN_E_NOMEM). */
+static void
+test_pool_dates_named(void **state)
+{
+	enum store_dates d;
+
+	(void)state;
+	d = store_pool_dates(1001, 0, 1000);
+	assert_int_equal(d, STORE_DATES_NOT_YET);
+	d = store_pool_dates(0, 1000, 1000);
+	assert_int_equal(d, STORE_DATES_EXPIRED);
+	d = store_pool_dates(0, 0, 1000);
+	assert_int_equal(d, STORE_DATES_USABLE);
+}
+
 static void
 test_hostid(void **state)
 {
@@ -173,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_choose_join),
 		cmocka_unit_test(test_cand_order),
 		cmocka_unit_test(test_pool_dates),
+		cmocka_unit_test(test_pool_dates_named),
 		cmocka_unit_test(test_hostid),
 	};
 

@@ -1,0 +1,27 @@
+/*
+ * What the SQLite backend's files (sqlite_*.c) share and nothing else
+ * sees: its dialect, its operations table, and the sqlite3 handle behind
+ * struct store's opaque connection.
+ */
+#ifndef XLICEN_STORE_SQLITE_INT_H
+#define XLICEN_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store_int.h"
+
+/* The SQL text of each statement (sqlite_sql.c). */
+extern const char *const store_sqlite_sql[ST__N];
+
+/* The operations of db.h on SQLite (sqlite_db.c). */
+extern const struct store_db_ops store_sqlite_ops;
+
+/* The connection: struct store_conn is never defined; the pointer is the
+ * sqlite3 handle. */
+static inline sqlite3 *
+store_sqlite_db(const struct store *s)
+{
+	return (sqlite3 *)(void *)s->conn;
+}
+
+#endif
