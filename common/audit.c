@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "hex.h"
 #include "xlicen_errors.h"
 
 static int
@@ -215,12 +216,5 @@ audit_chain_head(const struct audit_chain *c,
 void
 audit_hex(const uint8_t h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < AUDIT_HASH_LEN; i++) {
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 0x0f];
-	}
-	out[2 * AUDIT_HASH_LEN] = '\0';
+	hex_encode(h, AUDIT_HASH_LEN, out);
 }

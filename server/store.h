@@ -327,7 +327,8 @@ int store_report(struct store *s, int64_t from, int64_t to, int64_t now,
  * event.  *events gets how many were checked, *bad_id the id of the first
  * whose stored hash is wrong, or whose stored values are not exactly what
  * the hash covers (audit_row_check: a REAL, a NUL inside a text, ...; the
- * column is logged), 0 if the chain is intact; head the hex hash
+ * column is logged), 0 if the chain is intact (UINT64_MAX if that event's
+ * id is below 1, which AUTOINCREMENT never gives); head the hex hash
  * of the last event (of the last good one if broken; "" with no events).
  * Returns 0 (also for a broken chain), XLICEN_E_NOMEM or XLICEN_E_DB.
  */

@@ -228,9 +228,11 @@ store_verify_chain(struct store *s, uint64_t *events, uint64_t *bad_id,
 	}
 	if (events != NULL)
 		*events = chain.rows;
-	/* 0 means intact to the caller, as before (ids start at 1). */
+	/* 0 means intact to the caller: a break at a row whose id is below
+	 * 1 (only a row made by hand has one) is reported as UINT64_MAX. */
 	if (bad_id != NULL && chain.reason != AUDIT_BREAK_NONE)
-		*bad_id = (uint64_t)chain.bad_id;
+		*bad_id = chain.bad_id >= 1 ? (uint64_t)chain.bad_id :
+		    UINT64_MAX;
 	if (head != NULL)
 		(void)audit_chain_head(&chain, head);
 out:

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "hash.h"
+#include "hex.h"
 #include "license.h"
 #include "log.h"
 #include "seats.h"
@@ -806,9 +807,8 @@ store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
 int
 store_new_lease_id(char id[STORE_LEASE_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t raw[STORE_LEASE_ID_LEN / 2];
-	size_t got = 0, i;
+	size_t got = 0;
 	ssize_t r;
 
 	while (got < sizeof(raw)) {
@@ -822,11 +822,7 @@ store_new_lease_id(char id[STORE_LEASE_ID_LEN + 1])
 		}
 		got += (size_t)r;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		id[2 * i] = hex[raw[i] >> 4];
-		id[2 * i + 1] = hex[raw[i] & 0x0f];
-	}
-	id[STORE_LEASE_ID_LEN] = '\0';
+	hex_encode(raw, sizeof(raw), id);
 	return XLICEN_OK;
 }
 

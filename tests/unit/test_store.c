@@ -1881,6 +1881,47 @@ test_chain_intact_and_tampered(void **state)
 }
 
 /*
+ * A row put in by hand before the first event, with an id below 1 that
+ * AUTOINCREMENT never gives: the chain breaks there, and 0 (which means
+ * "intact" to REPORT verify) must not hide it, nor the edit after it.
+ */
+static void
+test_chain_hand_row_below_one(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 0;
+	char head[65];
+	sqlite3 *db;
+	const char *ids[] = { "0", "-5" };
+	size_t i;
+
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	db = raw_open(f);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER events_no_update;"
+	    " DROP TRIGGER events_no_delete;"
+	    " UPDATE events SET principal = 'mallory@EX' WHERE id = 2", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		char sql[256];
+
+		db = raw_open(f);
+		snprintf(sql, sizeof(sql), "DELETE FROM events WHERE id < 1;"
+		    " CREATE TEMP TABLE t AS SELECT * FROM events WHERE id = 1;"
+		    " UPDATE t SET id = %s, hash = zeroblob(32);"
+		    " INSERT INTO events SELECT * FROM t; DROP TABLE t", ids[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+		assert_int_equal(nev, 1);
+		assert_true(bad == UINT64_MAX);
+	}
+}
+
+/*
  * Every column the chain covers, tampered with one at a time in the
  * database file (the triggers dropped, as an attacker with the file
  * would): the verifier must name the tampered event.  Row 3 is a shared
@@ -4388,6 +4429,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_intact_and_tampered,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_hand_row_below_one,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_every_column,
 		    setup, teardown),
