@@ -47,7 +47,8 @@ fi
 # and every path in them inside DIR.
 PC=$(find "$P" -name xlicen.pc)
 [ "$(printf '%s\n' "$PC" | grep -c .)" = 1 ] || fail "xlicen.pc: found \"$PC\""
-export PKG_CONFIG_PATH=$(dirname "$PC")
+PKG_CONFIG_PATH=$(dirname "$PC")
+export PKG_CONFIG_PATH
 unset PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 LIBDIR=$(pkg-config --variable=libdir xlicen) || fail "pkg-config --variable=libdir xlicen"
 expect_eq "$(realpath "$LIBDIR")" "$(realpath "$(dirname "$PC")/..")" "libdir of xlicen.pc"
