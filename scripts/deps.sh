@@ -39,6 +39,7 @@ PACKAGES="
 	xvfb x11-apps x11-utils fonts-urw-base35 netpbm libx11-dev libxt-dev libxaw7-dev
 	python3 procps iproute2 groff-base man-db
 	systemd util-linux mount passwd
+	dpkg-dev lintian
 "
 PACKAGES="$PACKAGES $*"
 

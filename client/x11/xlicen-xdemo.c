@@ -87,26 +87,10 @@ static XrmOptionDescRec option_table[] = {
 	{ "-queue", "*queue", XrmoptionNoArg, "True" },
 };
 
+/* The app-defaults file client/x11/app-defaults/XlicenXdemo, made into strings
+ * by fallback.cmake: Xt uses them only where it finds no such file. */
 static String fallback_resources[] = {
-	"*font: -*-helvetica-medium-r-normal--12-*-*-*-*-*-iso8859-1",
-	"*heading.font: -*-helvetica-bold-r-normal--17-*-*-*-*-*-iso8859-1",
-	"*status.font: -*-helvetica-bold-r-normal--12-*-*-*-*-*-iso8859-1",
-	"*background: #e6e6de",
-	"*foreground: #202020",
-	"*Command.background: #cfd6e0",
-	"*Command.internalWidth: 10",
-	"*Command.internalHeight: 3",
-	"*Form.borderWidth: 0",
-	"*Form.defaultDistance: 8",
-	"*holder.vertDistance: 2",
-	"*lease.vertDistance: 2",
-	"*server.vertDistance: 2",
-	"*Label.borderWidth: 0",
-	"*Label.justify: left",
-	"*canvas.borderWidth: 1",
-	"*canvas.background: white",
-	"*dialog.label.justify: left",
-	"*dialog.borderWidth: 0",
+#include "XlicenXdemo.fallback.h"
 	NULL,
 };
 

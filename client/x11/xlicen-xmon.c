@@ -73,26 +73,10 @@ static XrmOptionDescRec option_table[] = {
 	{ "-product", "*product", XrmoptionSepArg, NULL },
 };
 
+/* The app-defaults file client/x11/app-defaults/XlicenXmon, made into strings
+ * by fallback.cmake: Xt uses them only where it finds no such file. */
 static String fallback_resources[] = {
-	"*font: -*-helvetica-medium-r-normal--12-*-*-*-*-*-iso8859-1",
-	"*heading.font: -*-helvetica-bold-r-normal--14-*-*-*-*-*-iso8859-1",
-	"*List.font: -*-courier-medium-r-normal--12-*-*-*-*-*-iso8859-1",
-	"*background: #e6e6de",
-	"*foreground: #202020",
-	"*Command.background: #cfd6e0",
-	"*Command.internalWidth: 10",
-	"*Command.internalHeight: 3",
-	"*Form.borderWidth: 0",
-	"*Form.defaultDistance: 8",
-	"*Label.borderWidth: 0",
-	"*Label.justify: left",
-	"*bars.borderWidth: 1",
-	"*bars.background: white",
-	"*view.borderWidth: 1",
-	"*List.background: white",
-	"*List.defaultColumns: 1",
-	"*List.forceColumns: True",
-	"*poolsLabel.vertDistance: 10",
+#include "XlicenXmon.fallback.h"
 	NULL,
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The man pages: exactly the five expected, each free of groff warnings
+# The man pages: exactly the seven expected, each free of groff warnings
 # (groff -man -ww), each rendered by man(1) with its NAME section, and the
 # options each page documents are the ones the program's --help shows.
 . "$(dirname "$0")/lib.sh"
@@ -10,7 +10,7 @@ command -v man >/dev/null || skip "no man (package man-db)"
 MAN=$XLICEN_SOURCE_DIR/docs/man
 
 PAGES=$(cd "$MAN" && ls -- *.[1-8] | sort | tr '\n' ' ')
-expect_eq "$PAGES" "gss-xlicend.8 gss-xlicend.conf.5 libxlicen.3 xlicen-license.1 xlicen.1 " \
+expect_eq "$PAGES" "gss-xlicend.8 gss-xlicend.conf.5 libxlicen.3 xlicen-license.1 xlicen-xdemo.1 xlicen-xmon.1 xlicen.1 " \
 	"man pages in docs/man"
 
 for page in $PAGES; do

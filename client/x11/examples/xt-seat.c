@@ -1,10 +1,11 @@
 /*
  * xt-seat: a licensed Xt/Athena program in a few lines (docs/CLIENT.md).
  * libxlicen-xt puts the session into the Xt main loop: the state callback
- * runs from XtAppMainLoop like any other Xt callback.  SIGTERM, SIGINT and
- * SIGHUP, and the loss of the X server, give the seat back before exiting.
+ * runs from XtAppMainLoop like any other Xt callback.  The window
+ * manager's close, SIGTERM, SIGINT and SIGHUP, and the loss of the X
+ * server, give the seat back before exiting.
  *
- *   cc xt-seat.c $(pkg-config --cflags --libs xlicen xaw7) -lxlicen-xt -o xt-seat
+ *   cc xt-seat.c $(pkg-config --cflags --libs xlicen-xt xaw7) -o xt-seat
  */
 #include <signal.h>
 #include <stdio.h>
@@ -56,6 +57,19 @@ on_quit(XtPointer cd, XtSignalId *id)
 	XtAppSetExitFlag(app);
 }
 
+/* The window manager's close (WM_DELETE_WINDOW): quit as on a signal. */
+static void
+on_close(Widget w, XEvent *ev, String *params, Cardinal *nparams)
+{
+	(void)w;
+	(void)ev;
+	(void)params;
+	(void)nparams;
+	on_quit(NULL, NULL);
+}
+
+static XtActionsRec actions[] = { { "quit", on_close } };
+
 /* The X server is gone: Xlib exits if this returns, so release first. */
 static int
 on_x_lost(Display *dpy)
@@ -71,12 +85,18 @@ main(int argc, char **argv)
 {
 	Widget top, label;
 	struct sigaction sa;
+	Atom wm_delete;
 
 	top = XtOpenApplication(&app, "XtSeat", NULL, 0, &argc, argv, NULL,
 	    applicationShellWidgetClass, NULL, 0);
 	label = XtVaCreateManagedWidget("label", labelWidgetClass, top,
 	    XtNlabel, "Waiting for a license seat...", XtNwidth, 400, NULL);
+	XtAppAddActions(app, actions, XtNumber(actions));
+	XtOverrideTranslations(top,
+	    XtParseTranslationTable("<Message>WM_PROTOCOLS: quit()"));
 	XtRealizeWidget(top);
+	wm_delete = XInternAtom(XtDisplay(top), "WM_DELETE_WINDOW", False);
+	XSetWMProtocols(XtDisplay(top), XtWindow(top), &wm_delete, 1);
 
 	if (xlicen_session_new(&seat, NULL) != 0)
 		return 1;
