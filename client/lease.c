@@ -6,12 +6,14 @@
  *                       `-> AUTH_NEEDED   `-> LOST
  *
  * advanced by lease_tick() (timers: heartbeat due, retry due, lease
- * expired) and lease_on_reply().  It uses the connection (session.c) when
- * it has something to send and dials a new one when there is none; a
- * request lost with a connection is a failure it retries, re-attaching
- * the same lease id from the new connection.  Here too: the context
- * refresh before the tickets run out, the application's watch and state
- * callbacks, and the non-blocking calls of xlicen.h.
+ * expired) and lease_on_reply(), which the connection machine (session.c)
+ * calls.  It sends on the connection (sess_send, sess_base.c) when it has
+ * something to send and dials a new one (connect.c) when there is none;
+ * it never waits.  A request lost with a connection is a failure it
+ * retries, re-attaching the same lease id from the new connection.  Here
+ * too: the context refresh before the tickets run out, the application's
+ * watch and state callbacks, and the non-blocking calls of xlicen.h
+ * (xlicen_checkout_stop, which blocks, is in session.c).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -656,49 +658,6 @@ sess_report(xlicen_session *s)
 	}
 }
 
-/* HEARTBEAT and RELEASE: a lease in, OK (maybe with an expiry) out. */
-int
-sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
-    int64_t *expires)
-{
-	struct msg req, rep;
-	int rc;
-
-	msg_init(&req, type, 0);
-	msg_init(&rep, 0, 0);
-	if (expires != NULL)
-		*expires = 0;
-	if (s == NULL)
-		return XLICEN_E_INVALID;
-	sess_clearerr(s);
-	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX) {
-		rc = sess_seterr(s, XLICEN_E_INVALID, "a lease id has 1 to %d bytes",
-		    XLICEN_LEASE_MAX);
-		goto out;
-	}
-	if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
-		goto out;
-	if ((rc = sess_request(s, &req, &rep)) != 0)
-		goto out;
-	switch (rep.type) {
-	case MSG_OK:
-		if (expires != NULL)
-			*expires = (int64_t)rep.expires;
-		break;
-	case MSG_ERROR:
-	case MSG_DENY:
-		rc = sess_reply_error(s, &rep);
-		break;
-	default:
-		rc = sess_bad_reply(s, req.type, &rep, 1);
-		break;
-	}
-out:
-	msg_clear(&req);
-	msg_clear(&rep);
-	return rc;
-}
-
 /* ---- public API: non-blocking ---- */
 
 int
@@ -798,37 +757,6 @@ xlicen_checkout_adopt(xlicen_session *s, const char *product,
 	lease_ok(s);
 	sess_watch(s);
 	return 0;
-}
-
-int
-xlicen_checkout_stop(xlicen_session *s)
-{
-	struct sess_lease *L;
-	char lease[XLICEN_LEASE_MAX + 1];
-	int rc = 0;
-
-	if (s == NULL)
-		return XLICEN_E_INVALID;
-	L = &s->lease;
-	sess_clearerr(s);
-	/* A checkout on its way may come back granted: wait for it, so that
-	 * the seat is given back rather than left to its TTL. */
-	if (L->busy && L->sent != 0 && !sess_async_idle(s) &&
-	    s->conn_id == L->conn_id)
-		sess_run(s, sess_async_idle);
-	if (L->state == XLICEN_STATE_QUEUED && s->state != SESS_IDLE) {
-		/* Leaving the connection leaves the queue. */
-		sess_drop_conn(s);
-		s->state = SESS_CLOSED;
-	}
-	lease[0] = '\0';
-	if (L->have && lease_active(L))
-		memcpy(lease, L->grant.lease, sizeof(lease));
-	memset(L, 0, sizeof(*L));
-	if (lease[0] != '\0')
-		rc = sess_lease_request(s, MSG_RELEASE, lease, NULL);
-	sess_watch(s);
-	return rc;
 }
 
 int

@@ -2,7 +2,8 @@
  * Building requests and reading replies, once for the whole library:
  * the lease machine (lease.c) and the one-shot requests (requests.c) use
  * the same helpers, so a CHECKOUT carries the same client fields and a
- * DENY or ERROR becomes the same error whichever call sent it.
+ * DENY or ERROR becomes the same error whichever call sent it.  Also
+ * xlicen_canon_display, the display canonicalised as a checkout sends it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "xlicen.h"
 
 #include "buf.h"
+#include "display.h"
 #include "err.h"
 #include "limits.h"
 #include "msg.h"
@@ -157,4 +159,19 @@ sess_take_grant(xlicen_session *s, const struct msg *m,
 	out->in_use = m->in_use;
 	out->total = m->total;
 	return 0;
+}
+
+int
+xlicen_canon_display(const char *display, char *out, size_t outlen)
+{
+	char host[LIMIT_STRING + 1];
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (display == NULL || out == NULL || outlen == 0)
+		return XLICEN_E_INVALID;
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	return display_canon(display, host, out, outlen);
 }

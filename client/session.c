@@ -6,8 +6,13 @@
  * advanced by sess_step() whenever the socket is ready or a deadline
  * passes.  It carries one request at a time (wait_id).  Dialing and the
  * GSS handshake are in connect.c; the lease machine of a non-blocking
- * checkout, which uses this connection, in lease.c; the one-shot
- * requests in requests.c (session_int.h tells who uses what).
+ * checkout, which uses this connection, in lease.c; the clocks, errors
+ * and the socket's output in sess_base.c; the one-shot requests in
+ * requests.c (session_int.h tells who uses what).  This file is the top
+ * of the session module: it calls the others, none of them calls it, so
+ * what waits on the connection (sess_run, sess_request, and
+ * xlicen_checkout_stop, which waits for a checkout in flight and then
+ * releases) is here.
  *
  * The blocking calls of xlicen.h run the connection with poll() until the
  * step they need is done; xlicen_process() does what is ready without
@@ -20,14 +25,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,176 +40,13 @@
 #include "xlicen.h"
 
 #include "buf.h"
-#include "ccache.h"
 #include "discover.h"
-#include "display.h"
 #include "err.h"
 #include "frame.h"
 #include "gssx.h"
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
-
-/* The server's HELLO time has whole seconds: a difference this small is
- * rounding, not a clock to correct for. */
-#define SESS_SKEW_IGNORE_S	2
-
-int64_t
-sess_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The server's clock now, ms, as far as its HELLO told us. */
-int64_t
-sess_server_ms(const xlicen_session *s)
-{
-	struct timespec ts;
-	int64_t ms;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (s->skew > SESS_SKEW_IGNORE_S || s->skew < -SESS_SKEW_IGNORE_S)
-		ms += s->skew * 1000;
-	return ms;
-}
-
-int
-sess_connect_ms(const xlicen_session *s)
-{
-	if (s->timeout_ms > 0 && s->timeout_ms < LIMIT_CONNECT_MS)
-		return s->timeout_ms;
-	return LIMIT_CONNECT_MS;
-}
-
-int
-sess_handshake_ms(const xlicen_session *s)
-{
-	return s->timeout_ms > 0 ? s->timeout_ms : LIMIT_HANDSHAKE_MS;
-}
-
-static int
-sess_reply_ms(const xlicen_session *s)
-{
-	return s->timeout_ms > 0 ? s->timeout_ms : LIMIT_REPLY_MS;
-}
-
-/* Record a failure: the code, and the text prefixed with the peer. */
-int
-sess_seterr(xlicen_session *s, int code, const char *fmt, ...)
-{
-	char text[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	s->err = code;
-	if (s->peer[0] != '\0')
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", s->peer, text);
-	else
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s", text);
-	return code;
-}
-
-void
-sess_clearerr(xlicen_session *s)
-{
-	s->err = 0;
-	s->errmsg[0] = '\0';
-}
-
-/* Drop the socket, the context and every per-connection buffer. */
-void
-sess_drop_conn(xlicen_session *s)
-{
-	OM_uint32 min;
-
-	if (s->fd >= 0) {
-		close(s->fd);
-		s->fd = -1;
-	}
-	if (s->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&min, &s->ctx, GSS_C_NO_BUFFER);
-	if (s->target != GSS_C_NO_NAME)
-		gss_release_name(&min, &s->target);
-	ccache_put(s->cc);
-	s->cc = NULL;
-	frame_dec_free(&s->dec);
-	frame_dec_init(&s->dec, LIMIT_FRAME_PREAUTH);
-	buf_reset(&s->out);
-	s->out_off = 0;
-	s->wait_id = 0;
-	s->wait_async = 0;
-	/* A reply already received stays for its caller: a server may answer
-	 * and close right after (SHUTDOWN answers OK, then ALERTs). */
-	s->deadline = 0;
-	s->ctx_end = 0;
-	s->ctx_check = 0;
-	s->gen++;
-	s->conn_id++;
-}
-
-/* Fail the session: record the error, close, and return the code. */
-int
-sess_fail(xlicen_session *s, int code, const char *fmt, ...)
-{
-	char text[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sess_seterr(s, code, "%s", text);
-	sess_drop_conn(s);
-	s->state = SESS_CLOSED;
-	return code;
-}
-
-/* Send what is queued without blocking.  0 (possibly with bytes left for
- * POLLOUT), or XLICEN_E_CLOSED / XLICEN_E_IO with errno's text in text. */
-int
-sess_flush(xlicen_session *s, char *text, size_t textlen)
-{
-	ssize_t n;
-
-	while (s->out_off < s->out.len) {
-		n = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off,
-		    MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			snprintf(text, textlen, "send: %s", strerror(errno));
-			return (errno == EPIPE || errno == ECONNRESET) ?
-			    XLICEN_E_CLOSED : XLICEN_E_IO;
-		}
-		s->out_off += (size_t)n;
-	}
-	buf_reset(&s->out);
-	s->out_off = 0;
-	return 0;
-}
-
-/*
- * A protocol violation by the server: tell it with an ALERT (best effort:
- * the connection is going away anyway), then fail with code.
- */
-int
-sess_abort(xlicen_session *s, int code, const char *reason)
-{
-	char ignored[128];
-
-	if (s->fd >= 0 && frame_alert_encode(&s->out, code, reason) == 0) {
-		sess_flush(s, ignored, sizeof(ignored));
-		shutdown(s->fd, SHUT_WR);
-	}
-	return sess_fail(s, code, "%s", reason);
-}
 
 /* Peek the request id of a plaintext message whose type we may not know:
  * an unsolicited (id 0) message of a newer protocol is ignored.  false
@@ -514,13 +354,6 @@ sess_has_reply(const xlicen_session *s)
 	return s->have_reply;
 }
 
-/* No request of the lease machine is waiting for its reply. */
-int
-sess_async_idle(const xlicen_session *s)
-{
-	return s->wait_id == 0 || !s->wait_async;
-}
-
 /*
  * An idle OPEN connection whose GSS context has expired is closed: the
  * server would only answer CONTEXT_EXPIRED.  The clock only, no system
@@ -569,46 +402,6 @@ sess_connect_blocking(xlicen_session *s)
 	if (!sess_conn_pending(s) && (rc = sess_connect_start(s)) != 0)
 		return rc;
 	return sess_run(s, sess_is_open);
-}
-
-/* Wrap req and queue it on the open connection; async: its reply goes to
- * the lease machine.  On failure the connection is closed. */
-int
-sess_send(xlicen_session *s, struct msg *req, int async)
-{
-	struct buf enc;
-	char text[300];
-	int rc;
-
-	buf_init(&enc);
-	if (++s->next_id == 0)
-		s->next_id = 1;		/* 0 is the server's unsolicited id */
-	req->id = s->next_id;
-	if ((rc = msg_encode(req, &enc)) != 0) {
-		sess_seterr(s, rc, "cannot encode %s: %s", msg_type_name(req->type),
-		    err_str(rc));
-		goto out;
-	}
-	rc = gssx_wrap_frame(s->ctx, enc.data, enc.len, &s->out, text, sizeof(text));
-	if (rc != 0) {
-		if (rc == XLICEN_E_CONTEXT_EXPIRED)
-			s->dropped = 1;
-		sess_fail(s, rc, "%s", text);
-		goto out;
-	}
-	s->wait_id = req->id;
-	s->wait_async = async;
-	msg_clear(&s->reply);
-	s->have_reply = 0;
-	s->deadline = sess_now_ms() + sess_reply_ms(s);
-	if ((rc = sess_flush(s, text, sizeof(text))) != 0) {
-		s->dropped = 1;
-		sess_fail(s, rc, "%s", text);
-		goto out;
-	}
-out:
-	buf_free(&enc);
-	return rc;
 }
 
 /* Send req on the open connection and wait for its reply. */
@@ -670,6 +463,49 @@ sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
 	if (rc == 0)
 		sess_clearerr(s);
 	sess_watch(s);
+	return rc;
+}
+
+/* HEARTBEAT and RELEASE: a lease in, OK (maybe with an expiry) out. */
+int
+sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
+    int64_t *expires)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, type, 0);
+	msg_init(&rep, 0, 0);
+	if (expires != NULL)
+		*expires = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	sess_clearerr(s);
+	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX) {
+		rc = sess_seterr(s, XLICEN_E_INVALID, "a lease id has 1 to %d bytes",
+		    XLICEN_LEASE_MAX);
+		goto out;
+	}
+	if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
+		goto out;
+	if ((rc = sess_request(s, &req, &rep)) != 0)
+		goto out;
+	switch (rep.type) {
+	case MSG_OK:
+		if (expires != NULL)
+			*expires = (int64_t)rep.expires;
+		break;
+	case MSG_ERROR:
+	case MSG_DENY:
+		rc = sess_reply_error(s, &rep);
+		break;
+	default:
+		rc = sess_bad_reply(s, req.type, &rep, 1);
+		break;
+	}
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
 	return rc;
 }
 
@@ -834,26 +670,34 @@ xlicen_disconnect(xlicen_session *s)
 }
 
 int
-xlicen_fd(xlicen_session *s, int *want_write)
+xlicen_checkout_stop(xlicen_session *s)
 {
-	if (want_write != NULL)
-		*want_write = 0;
-	if (s == NULL || s->fd < 0)
-		return -1;
-	switch (s->state) {
-	case SESS_CONNECTING:
-		if (want_write != NULL)
-			*want_write = 1;
-		return s->fd;
-	case SESS_HELLO:
-	case SESS_CONTEXT:
-	case SESS_OPEN:
-		if (want_write != NULL)
-			*want_write = s->out_off < s->out.len;
-		return s->fd;
-	default:
-		return -1;
+	struct sess_lease *L;
+	char lease[XLICEN_LEASE_MAX + 1];
+	int rc = 0;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	L = &s->lease;
+	sess_clearerr(s);
+	/* A checkout on its way may come back granted: wait for it, so that
+	 * the seat is given back rather than left to its TTL. */
+	if (L->busy && L->sent != 0 && !sess_async_idle(s) &&
+	    s->conn_id == L->conn_id)
+		sess_run(s, sess_async_idle);
+	if (L->state == XLICEN_STATE_QUEUED && s->state != SESS_IDLE) {
+		/* Leaving the connection leaves the queue. */
+		sess_drop_conn(s);
+		s->state = SESS_CLOSED;
 	}
+	lease[0] = '\0';
+	if (L->have && lease_active(L))
+		memcpy(lease, L->grant.lease, sizeof(lease));
+	memset(L, 0, sizeof(*L));
+	if (lease[0] != '\0')
+		rc = sess_lease_request(s, MSG_RELEASE, lease, NULL);
+	sess_watch(s);
+	return rc;
 }
 
 int
@@ -913,21 +757,6 @@ const char *
 xlicen_principal(const xlicen_session *s)
 {
 	return s != NULL ? s->principal : "";
-}
-
-int
-xlicen_canon_display(const char *display, char *out, size_t outlen)
-{
-	char host[LIMIT_STRING + 1];
-
-	if (out != NULL && outlen > 0)
-		out[0] = '\0';
-	if (display == NULL || out == NULL || outlen == 0)
-		return XLICEN_E_INVALID;
-	if (gethostname(host, sizeof(host)) != 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	return display_canon(display, host, out, outlen);
 }
 
 const char *

@@ -1,19 +1,26 @@
 /*
- * The client session's internals.  The session module is four files that
- * share the struct below:
+ * The client session's internals.  The session module is five files that
+ * share the struct below; each calls only the files listed below it,
+ * never one above:
  *
- *     session.c   the connection machine and the blocking driver:
- *                 frames, requests and replies, xlicen_process
+ *     session.c   the connection machine and its two drivers (the
+ *                 blocking poll() loop, xlicen_process): frames in,
+ *                 replies and notices handed to the lease machine, the
+ *                 blocking request (sess_request), the public calls
+ *     lease.c     the lease machine of the non-blocking checkout, the
+ *                 watch and state callbacks
  *     connect.c   dialing the server list and the GSS handshake
- *     lease.c     the lease machine of the non-blocking checkout
  *     reply.c     building requests and reading replies, the one copy
  *                 of these helpers for the whole library
+ *     sess_base.c clocks, errors, the connection's socket (send, flush,
+ *                 drop)
  *
- * requests.c (every one-shot request: blocking checkout, heartbeat,
- * release, status, holders, remove, reread, shutdown, report) uses what
- * is declared here; nothing in these four files calls requests.c.
- * ccache.c (the caller's credentials cache) sits below all of them.  Not
- * part of the public API, not exported (hidden visibility).
+ * (connect.c and reply.c do not call each other.)  requests.c (every
+ * one-shot request: blocking checkout, heartbeat, release, status,
+ * holders, remove, reread, shutdown, report) uses what is declared here;
+ * nothing in these five files calls requests.c.  ccache.c (the caller's
+ * credentials cache) sits below all of them.  Not part of the public
+ * API, not exported (hidden visibility).
  */
 #ifndef XLICEN_SESSION_INT_H
 #define XLICEN_SESSION_INT_H
@@ -138,7 +145,7 @@ struct xlicen_session {
 	uint64_t rng;		/* sess_rand's state: heartbeat jitter */
 };
 
-/* ---- session.c: the connection machine ---- */
+/* ---- sess_base.c: clocks, errors, the connection's socket ---- */
 
 /* Monotonic clock, ms. */
 int64_t sess_now_ms(void);
@@ -150,6 +157,10 @@ int64_t sess_server_ms(const xlicen_session *s);
  * (the session's timeout, else the LIMIT_* defaults). */
 int sess_connect_ms(const xlicen_session *s);
 int sess_handshake_ms(const xlicen_session *s);
+
+/* The bound of the wait for a reply, ms (the session's timeout, else
+ * LIMIT_REPLY_MS). */
+int sess_reply_ms(const xlicen_session *s);
 
 /* Record a failure for xlicen_errmsg(): the code, and the text prefixed
  * with the peer.  Returns code. */
@@ -176,11 +187,6 @@ int sess_flush(xlicen_session *s, char *text, size_t textlen);
  * (best effort), then sess_fail.  Returns code. */
 int sess_abort(xlicen_session *s, int code, const char *reason);
 
-/* Run the machine with poll() until done(s) holds or the session fails
- * (every waiting state has a deadline, so this ends); 0 or the session's
- * error. */
-int sess_run(xlicen_session *s, int (*done)(const xlicen_session *));
-
 /* No request of the lease machine is waiting for its reply. */
 int sess_async_idle(const xlicen_session *s);
 
@@ -188,15 +194,6 @@ int sess_async_idle(const xlicen_session *s);
  * async: its reply goes to the lease machine (lease_on_reply).  On
  * failure the connection is closed and the error returned. */
 int sess_send(xlicen_session *s, struct msg *req, int async);
-
-/*
- * One request/reply on s, connecting first if needed, retrying once on
- * a new connection when an idle one turns out dropped (see session.c).
- * *reply is initialised here and owned by the caller (msg_clear).
- * Returns 0 when a reply arrived (also a DENY or ERROR), or the
- * session's error (recorded).
- */
-int sess_request(xlicen_session *s, struct msg *req, struct msg *reply);
 
 /* ---- connect.c: dialing and the GSS handshake ---- */
 
@@ -258,15 +255,6 @@ void sess_watch(xlicen_session *s);
 /* Run the state callback for what changed since it last ran. */
 void sess_report(xlicen_session *s);
 
-/*
- * A blocking HEARTBEAT or RELEASE (type) of lease: OK (with the new
- * expiry into *expires, if not NULL) or the error the server gave
- * (recorded).  xlicen_heartbeat and xlicen_release (requests.c) and
- * xlicen_checkout_stop use it.
- */
-int sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
-    int64_t *expires);
-
 /* ---- reply.c: requests built and replies read, once ---- */
 
 /* The error a DENY or ERROR (or REVOKE) reply carries, recorded with its
@@ -309,5 +297,30 @@ int sess_build_reclaim(xlicen_session *s, struct msg *req, const char *lease);
  * aborted as by sess_bad_reply) if the lease id cannot be one. */
 int sess_take_grant(xlicen_session *s, const struct msg *m,
     struct xlicen_grant *out, int drop);
+
+/* ---- session.c: the connection machine and its drivers ---- */
+
+/* Run the machine with poll() until done(s) holds or the session fails
+ * (every waiting state has a deadline, so this ends); 0 or the session's
+ * error. */
+int sess_run(xlicen_session *s, int (*done)(const xlicen_session *));
+
+/*
+ * One request/reply on s, connecting first if needed, retrying once on
+ * a new connection when an idle one turns out dropped (see session.c).
+ * *reply is initialised here and owned by the caller (msg_clear).
+ * Returns 0 when a reply arrived (also a DENY or ERROR), or the
+ * session's error (recorded).
+ */
+int sess_request(xlicen_session *s, struct msg *req, struct msg *reply);
+
+/*
+ * A blocking HEARTBEAT or RELEASE (type) of lease: OK (with the new
+ * expiry into *expires, if not NULL) or the error the server gave
+ * (recorded).  xlicen_heartbeat and xlicen_release (requests.c) and
+ * xlicen_checkout_stop use it.
+ */
+int sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
+    int64_t *expires);
 
 #endif

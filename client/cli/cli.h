@@ -1,11 +1,13 @@
 /*
  * cli.h: what the files of the `xlicen` command share.  xlicen.c holds
- * main, the verb table and the option scanner every verb uses (so the
- * global options -s, --service, -t, -h and -V work before and after the
- * verb); common.c the error, session and output helpers; one file per
- * verb group carries the verbs: status.c (status, leases, holders,
- * release, reclaim), checkout.c (checkout, its child and signals),
- * admin.c (remove, reread, shutdown), report.c (report, report verify).
+ * main and the verb table; options.c the usage text and the option
+ * scanner every verb uses (so the global options -s, --service, -t, -h
+ * and -V work before and after the verb); common.c the error, session
+ * and output helpers; one file per verb group carries the verbs:
+ * status.c (status, leases, holders, release, reclaim), checkout.c
+ * (checkout, its child and signals), admin.c (remove, reread, shutdown),
+ * report.c (report, report verify).  Calls go one way: xlicen.c -> the
+ * verbs -> options.c, common.c.
  *
  * Every verb entry point takes the verb's argv (argv[0] is the verb) and
  * returns xlicen's exit status; it prints its own messages.
@@ -40,7 +42,10 @@ struct cli_global {
 	int timeout_ms;		/* --timeout; 0: library default */
 };
 
-/* ---- the option scanner (xlicen.c) ---- */
+/* ---- the option scanner and the usage text (options.c) ---- */
+
+/* The usage text of xlicen (every verb and the global options) on f. */
+void cli_usage(FILE *f);
 
 /* Codes cli_getopt_next returns besides a verb's own option codes. */
 enum {

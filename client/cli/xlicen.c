@@ -14,15 +14,13 @@
  * its lease and ended the command; `checkout` otherwise exits with the
  * command's status (128+N if a signal N killed it).
  *
- * This file: main, the verb table and the option scanner the verbs share
+ * This file: main and the verb table.  The option scanner the verbs share
  * (getopt_long; the global options are accepted before and after the
- * verb).  The verbs are in status.c, checkout.c, admin.c and report.c.
+ * verb) and the usage text are in options.c; the verbs are in status.c,
+ * checkout.c, admin.c and report.c.  Calls go one way: this file calls
+ * the verbs, the verbs call options.c and common.c, never back.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -49,92 +47,6 @@ static const struct main_verb main_verbs[] = {
 	{ "help", main_help },
 };
 
-/* The global options, added to every verb's. */
-static const struct option main_global_opts[] = {
-	{ "server", required_argument, NULL, 's' },
-	{ "service", required_argument, NULL, CLI_OPT_SERVICE },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
-};
-#define MAIN_GLOBAL_SHORTOPTS	"s:t:hV"
-
-static void
-main_usage(FILE *f)
-{
-	fprintf(f,
-"usage: xlicen [-s HOST[:PORT][,...]] [--service NAME] [-t SECONDS] COMMAND\n"
-"\n"
-"commands:\n"
-"  status [PRODUCT] [--json]       license pools: seats in use, dates, state,\n"
-"                                  queue, kind\n"
-"  checkout [-n COUNT] [--wait[=SECONDS]] [--host NAME] [--display DPY]\n"
-"           [--kill-after SECONDS] [--keep-running]\n"
-"           PRODUCT [VERSION] -- COMMAND [ARGS...]\n"
-"                                  hold COUNT seats (default 1) of PRODUCT at\n"
-"                                  VERSION (default " DEFAULT_VERSION ") while COMMAND runs;\n"
-"                                  --wait: wait in the server's queue for a seat;\n"
-"                                  a lost lease ends COMMAND (SIGTERM, SIGKILL\n"
-"                                  --kill-after seconds later, default 10)\n"
-"                                  unless --keep-running\n"
-"  release LEASE                   give back a lease you hold\n"
-"  release --mine [--all] [PRODUCT]\n"
-"                                  release your leases no program holds any\n"
-"                                  more (--all: every lease of yours)\n"
-"  leases [PRODUCT] [--json]       your own leases and queued checkouts\n"
-"  reclaim LEASE                   re-attach your lease after a reconnect\n"
-"\n"
-"admin commands (your principal must be on the server's admin ACL):\n"
-"  holders [PRODUCT] [--json]      every lease, queued checkout, lingering seat\n"
-"  remove LEASE                    revoke a lease; its seat is free at once\n"
-"  reread                          reread the license files and the policy\n"
-"  shutdown                        stop the server\n"
-"  report [--from DATE] [--to DATE] [--product P] [--format table|csv|json]\n"
-"                                  usage per product and principal: grants,\n"
-"                                  denials, peak and average seats, hours\n"
-"  report verify [--database FILE] check the audit trail's hash chain, on the\n"
-"                                  server or in its database file (read-only)\n"
-"  DATE is YYYY-MM-DD (UTC; --to includes that day), YYYY-MM-DDTHH:MM:SSZ\n"
-"  or @SECONDS since 1970.\n"
-"\n"
-"options:\n"
-"  -s, --server LIST    servers to try in order, HOST[:PORT] or [IPV6]:PORT,\n"
-"                       comma-separated (default $XLICEN_SERVER, else localhost;\n"
-"                       port %d)\n"
-"      --service NAME   GSS service name service@host (default $XLICEN_SERVICE,\n"
-"                       else gss-xlicen@HOST)\n"
-"  -t, --timeout SECS   wait at most this long for the server at each step\n"
-"  -h, --help           this text\n"
-"  -V, --version        print the version\n"
-"These options may also follow COMMAND (checkout: before its --).\n"
-"\n"
-"Authentication uses your Kerberos tickets (kinit).\n"
-"exit status: 0 ok, 1 usage error, 2 denied or refused by the server,\n"
-"3 connection or authentication failure, 4 audit trail broken, 5 server\n"
-"failure (database error); checkout: 124 the lease was lost and the command\n"
-"ended, else the command's status (128+N if killed by signal N).\n",
-	    XLICEN_DEFAULT_PORT);
-}
-
-/* A --timeout value: seconds, fractions allowed, above 0 and at most
- * 3600, into *ms (at least 1); false if it is none. */
-static bool
-main_parse_timeout(const char *arg, int *ms)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno != 0 || end == arg || *end != '\0' || !(v > 0) || v > 3600)
-		return false;
-	*ms = (int)(v * 1000);
-	if (*ms < 1)
-		*ms = 1;
-	return true;
-}
-
 /* `help`: the usage text, whatever follows. */
 static int
 main_help(struct cli_global *g, int argc, char **argv)
@@ -142,160 +54,8 @@ main_help(struct cli_global *g, int argc, char **argv)
 	(void)g;
 	(void)argc;
 	(void)argv;
-	main_usage(stdout);
+	cli_usage(stdout);
 	return 0;
-}
-
-void
-cli_getopt_init(struct cli_getopt *p, int argc, char **argv, int verb,
-    const char *shortopts, const struct option *longopts)
-{
-	size_t n = 0, i;
-
-	memset(p, 0, sizeof(*p));
-	p->argc = argc;
-	p->argv = argv;
-	p->verb = verb;
-	/* "-": every argument in order, operands too (verb); "+": stop at
-	 * the first operand.  ":": a missing value is ':', and getopt
-	 * prints nothing (the messages are xlicen's own). */
-	snprintf(p->shortopts, sizeof(p->shortopts), "%s%s" MAIN_GLOBAL_SHORTOPTS,
-	    verb ? "-:" : "+:", shortopts != NULL ? shortopts : "");
-	for (i = 0; longopts != NULL && longopts[i].name != NULL &&
-	    n < CLI_MAX_VERB_OPTS; i++)
-		p->longopts[n++] = longopts[i];
-	for (i = 0; main_global_opts[i].name != NULL; i++)
-		p->longopts[n++] = main_global_opts[i];
-	p->next = 1;
-	/* 0: getopt starts afresh, with the new ordering. */
-	optind = 0;
-	opterr = 0;
-}
-
-/*
- * Whether argument at, which getopt took as an option (long option li,
- * or -1 for a short one), is that option spelled whole and alone in its
- * argument: getopt also takes "--js" for --json and "-hV" for -h -V,
- * which xlicen never did.
- */
-static bool
-main_spelled_whole(const struct cli_getopt *p, int at, int li)
-{
-	const char *a = p->argv[at], *name;
-	size_t len;
-
-	if (li < 0)
-		/* getopt moves past an argument once it is used up (a value
-		 * included); it stays when more letters follow. */
-		return p->next > at;
-	name = p->longopts[li].name;
-	len = strlen(name);
-	return strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, len) == 0 &&
-	    (a[2 + len] == '\0' || a[2 + len] == '=');
-}
-
-/* Apply global option c (value val) to *g; false when the scan is to
- * stop with p->ex (help, version, a bad value). */
-static bool
-main_global(struct cli_getopt *p, struct cli_global *g, int c,
-    const char *val)
-{
-	switch (c) {
-	case 's':
-		g->servers = val;
-		return true;
-	case CLI_OPT_SERVICE:
-		g->service = val;
-		return true;
-	case 't':
-		if (main_parse_timeout(val, &g->timeout_ms))
-			return true;
-		p->ex = cli_usage_error("bad timeout \"%s\" (seconds, at most "
-		    "3600)", val);
-		return false;
-	case 'h':
-		main_usage(stdout);
-		p->ex = 0;
-		return false;
-	default:	/* 'V' */
-		printf("xlicen %s (libxlicen %s)\n", XLICEN_VERSION,
-		    xlicen_version());
-		p->ex = 0;
-		return false;
-	}
-}
-
-/* Whether c is the code of a global option. */
-static bool
-main_is_global(int c)
-{
-	return c == 's' || c == 't' || c == 'h' || c == 'V' ||
-	    c == CLI_OPT_SERVICE;
-}
-
-int
-cli_getopt_next(struct cli_getopt *p, struct cli_global *g)
-{
-	int at, c, li;
-
-	for (;;) {
-		at = p->next;
-		if (at >= p->argc)
-			return CLI_END;
-		if (p->verb && strcmp(p->argv[at], "--") == 0) {
-			p->arg = p->argv[at];
-			p->next = optind = at + 1;
-			return CLI_UNKNOWN;
-		}
-		li = -1;
-		c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts,
-		    &li);
-		p->next = optind;
-		if (c == -1)
-			return CLI_END;
-		p->arg = p->argv[at];
-		p->val = optarg;
-		p->opt = optopt;
-		if (c == CLI_ARG || c == CLI_UNKNOWN)
-			return c;
-		if (c == CLI_NOVALUE) {
-			if (!main_is_global(optopt))
-				return c;
-			p->ex = cli_usage_error("option %s needs a value", p->arg);
-			return CLI_EXIT;
-		}
-		if (!main_spelled_whole(p, at, li))
-			return CLI_UNKNOWN;
-		if (!main_is_global(c))
-			return c;
-		if (!main_global(p, g, c, optarg))
-			return CLI_EXIT;
-	}
-}
-
-bool
-cli_one_operand(struct cli_global *g, int argc, char **argv,
-    const char *usage_text, const char **operand, int *ex)
-{
-	struct cli_getopt p;
-	int c;
-
-	*operand = NULL;
-	cli_getopt_init(&p, argc, argv, 1, NULL, NULL);
-	while ((c = cli_getopt_next(&p, g)) != CLI_END) {
-		if (c == CLI_EXIT) {
-			*ex = p.ex;
-			return false;
-		}
-		if (c != CLI_ARG || *operand != NULL || p.val[0] == '-')
-			break;
-		*operand = p.val;
-	}
-	if (c != CLI_END || *operand == NULL) {
-		*ex = cli_usage_error("%s", usage_text);
-		return false;
-	}
-	return true;
 }
 
 int
