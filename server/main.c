@@ -25,8 +25,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
+#include "http.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "privs.h"
 #include "server.h"
 #include "startup.h"
@@ -468,6 +470,7 @@ struct main_run {
 	int nactivated;		/* sockets systemd passed */
 	int use_syslog;
 	int pid_written;
+	struct http_server *http;	/* [http]: NULL when off */
 };
 
 /*
@@ -520,6 +523,9 @@ main_listen(struct main_run *r)
 			    "127.0.0.1:1128");
 		return XLICEN_E_CONFIG;
 	}
+	/* [http] binds here too, before the privilege drop. */
+	if (http_listen(&srv->cfg, &r->http) != 0)
+		return XLICEN_E_CONFIG;
 	return 0;
 }
 
@@ -605,6 +611,8 @@ main_serve(struct main_run *r)
 		    "resolve to its address");
 	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
 	    XLICEN_VERSION, srv->cfg.lease_ttl_s, srv->cfg.heartbeat_s);
+	if (http_start(r->http) != 0)
+		return XLICEN_E_CONFIG;
 	daemon_notify("READY=1");
 	daemon_ready(!r->use_syslog);
 	rc = loop_run(srv);
@@ -621,6 +629,9 @@ main_cleanup(struct main_run *r)
 	OM_uint32 min;
 	int i;
 
+	/* The HTTP threads first: a scrape reads the loop's snapshot. */
+	http_free(r->http);
+	metrics_free();
 	store_close(srv->store);
 	if (srv->cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &srv->cred);
