@@ -306,6 +306,18 @@ main_reload(struct server *srv)
 		    n.verify_host ? "true" : "false");
 		c->verify_host = n.verify_host;
 	}
+	/* [http]: its sockets and threads stay as started. */
+	listen_changed = n.nhttp_listen != c->nhttp_listen ||
+	    n.nhttp_allow != c->nhttp_allow;
+	for (i = 0; !listen_changed && i < n.nhttp_listen; i++)
+		listen_changed = main_str_differs(n.http_listen[i],
+		    c->http_listen[i]);
+	for (i = 0; !listen_changed && i < n.nhttp_allow; i++)
+		listen_changed = main_str_differs(n.http_allow[i],
+		    c->http_allow[i]);
+	if (listen_changed)
+		log_msg(LOG_WARNING, "SIGHUP: [http] changed; it takes effect "
+		    "at the next start");
 	config_free(&n);
 	if (access(opt.config, F_OK) == 0)
 		log_msg(LOG_INFO, "SIGHUP: reread %s", opt.config);

@@ -202,4 +202,10 @@ expect_eq "$GET_CODE" 403 "GET /metrics from outside [http] allow"
 get "http://[::1]:$HTTP6/metrics"
 expect_eq "$GET_CODE" 200 "GET /metrics from ::1, in [http] allow"
 metric 'xlicen_product_seats_in_use{product="xdemo"} 1'
+# [http] is read at start: a SIGHUP says a change waits for the next.
+printf '\tallow = 127.0.0.1\n' >>"$T/http.conf"
+kill -HUP "$SERVER_PID"
+wait_until 10 "the SIGHUP warning" log_has 'SIGHUP: \[http\] changed; it takes effect at the next start'
+get "http://127.0.0.1:$HTTP4/metrics"
+expect_eq "$GET_CODE" 403 "GET /metrics from 127.0.0.1 after the SIGHUP"
 pass
