@@ -307,7 +307,10 @@ http_start(struct http_server *h)
 		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		    MHD_USE_ERROR_LOG |
 		    (h->families[i] == AF_INET6 ? MHD_USE_IPv6 : 0);
+		/* The logger first: the library's messages about the options
+		 * that follow go to it. */
 		h->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, http_route, h,
+		    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, h->fds[i],
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		    (size_t)LIMIT_HTTP_CONN_MEMORY,
@@ -315,7 +318,6 @@ http_start(struct http_server *h)
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		    (unsigned)LIMIT_HTTP_CONNS_PER_IP,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIMIT_HTTP_TIMEOUT_S,
-		    MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 		    MHD_OPTION_END);
 		if (h->d[i] == NULL) {
 			log_msg(LOG_ERR, "http: cannot start serving");

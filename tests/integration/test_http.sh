@@ -208,4 +208,6 @@ kill -HUP "$SERVER_PID"
 wait_until 10 "the SIGHUP warning" log_has 'SIGHUP: \[http\] changed; it takes effect at the next start'
 get "http://127.0.0.1:$HTTP4/metrics"
 expect_eq "$GET_CODE" 403 "GET /metrics from 127.0.0.1 after the SIGHUP"
+# The library's messages go to our log, none of them about our options.
+not log_has 'http: .*(option|MHD_OPTION)' || fail "libmicrohttpd complained: $(grep 'http: ' "$SERVER_LOG")"
 pass
