@@ -621,10 +621,10 @@ main_serve(struct main_run *r)
 	if (srv->cfg.verify_host)
 		log_msg(LOG_INFO, "verify_host: a client's claimed host must "
 		    "resolve to its address");
-	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
-	    XLICEN_VERSION, srv->cfg.lease_ttl_s, srv->cfg.heartbeat_s);
 	if (http_start(r->http) != 0)
 		return XLICEN_E_CONFIG;
+	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
+	    XLICEN_VERSION, srv->cfg.lease_ttl_s, srv->cfg.heartbeat_s);
 	daemon_notify("READY=1");
 	daemon_ready(!r->use_syslog);
 	rc = loop_run(srv);

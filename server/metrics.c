@@ -89,14 +89,15 @@ static const char *const metrics_state_name[CONN_CLOSING + 1] = {
 	[CONN_CLOSING] = "closing",
 };
 
-/* The denials a CHECKOUT can get: shown at 0 before the first one, so a
- * rate over them exists from the start. */
+/* The denials a CHECKOUT can get (TIMEOUT: its queue timeout passed):
+ * shown at 0 before the first one, so a rate over them exists from the
+ * start. */
 static const int metrics_deny_codes[] = {
 	XLICEN_E_NO_PRODUCT, XLICEN_E_NO_VERSION, XLICEN_E_NO_SEATS,
 	XLICEN_E_EXPIRED, XLICEN_E_NOT_YET, XLICEN_E_WRONG_HOST,
 	XLICEN_E_EXCLUDED, XLICEN_E_MAX_REACHED, XLICEN_E_COUNT,
 	XLICEN_E_BAD_VALUE, XLICEN_E_HOST_UNVERIFIED, XLICEN_E_QUEUE_LIMIT,
-	XLICEN_E_DB,
+	XLICEN_E_DB, XLICEN_E_TIMEOUT,
 };
 
 int64_t

@@ -283,6 +283,7 @@ queue_timers(struct server *srv, int64_t now)
 			log_msg(LOG_INFO, "queued checkout %s of %s by %s timed "
 			    "out", e->qid, e->product, e->principal);
 			queue_audit(srv, e, "dequeue", XLICEN_E_TIMEOUT, reason);
+			metrics_deny(XLICEN_E_TIMEOUT);
 			if (e->park_ms == 0) {
 				msg_init(&m, MSG_DENY, 0);
 				req_reply_error(&m, MSG_DENY,

@@ -8,6 +8,7 @@
 # path 404, a huge header 431) answered while the server keeps serving,
 # both ports.  Then [http] allow: an address outside it gets 403.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/deps.sh installs it)"
 [ -n "$IT_PYTHON" ] || fail "python3 is needed for the format check"
@@ -22,7 +23,11 @@ cat >"$T/http.conf" <<EOF
 	listen = 127.0.0.1:0
 	listen = [::1]:0
 EOF
-server_start --config "$T/http.conf"
+policy "[products]
+	xdemo = {
+		queue_timeout = 2
+	}"
+server_start --config "$T/http.conf" --policy "$T/policy.conf"
 HTTP4=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$SERVER_LOG")
 HTTP6=$(sed -n 's/.*http: listening on \[::1\]:\([0-9]*\)$/\1/p' "$SERVER_LOG")
 [ -n "$HTTP4" ] && [ -n "$HTTP6" ] || fail "no \"http: listening on\" lines"
@@ -40,7 +45,7 @@ M6="http://[::1]:$HTTP6/metrics"
 
 # metric LINE: /metrics has exactly that line (name{labels} value).
 metric() {
-	printf '%s\n' "$GET_BODY" | grep -qxF -- "$1" ||
+	grep -qxF -- "$1" <<<"$GET_BODY" ||
 		fail "no line \"$1\" in /metrics: $(printf '%s\n' "$GET_BODY" | grep -F "${1%% *}" | head -n 5)"
 }
 
@@ -145,6 +150,28 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+# dave queues (QUEUE) for no more than 2 s: counted as queued while he
+# waits, then denied for the timeout.
+KRB5CCNAME="FILE:$XLICEN_REALM_DIR/dave.ccache" timeout -k 2 20 \
+	"$XLICEN_BIN_WIRE" -s "localhost:$SERVER_PORT" checkout xdemo 1.0 1 1 listen 10 \
+	>"$T/dave.out" 2>"$T/dave.err" &
+DAVE_PID=$!
+dave_queued() { grep -q '^QUEUED id=100 ' "$T/dave.out"; }
+wait_until 10 "dave's QUEUED" dave_queued
+get "$M4"
+metric 'xlicen_queued_checkouts 1'
+metric 'xlicen_checkouts_queued_total 1'
+metric 'xlicen_checkout_denials_total{reason="timeout"} 0'
+dave_denied() { grep -q '^DENY id=0 .*code=TIMEOUT' "$T/dave.out"; }
+wait_until 10 "dave's DENY TIMEOUT" dave_denied
+get "$M4"
+metric 'xlicen_queued_checkouts 0'
+metric 'xlicen_checkouts_queued_total 1'
+metric 'xlicen_checkout_denials_total{reason="timeout"} 1'
+metric 'xlicen_checkout_grants_total 2'
+kill "$DAVE_PID" 2>/dev/null || true
+wait "$DAVE_PID" 2>/dev/null || true
+
 # The same over IPv6; the content type of format 0.0.4; HEAD.
 get "$M6" -D "$T/headers"
 expect_eq "$GET_CODE" 200 "GET /metrics over IPv6"
@@ -176,7 +203,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(sys.stdin.buffer.read()); s.close()' "$HTTP4" || fail "half a request"
 
 kill -HUP "$SERVER_PID"
-reloaded() { get "$M4"; printf '%s\n' "$GET_BODY" | grep -qxF 'xlicen_reloads_total{result="ok"} 1'; }
+reloaded() { get "$M4"; grep -qxF 'xlicen_reloads_total{result="ok"} 1' <<<"$GET_BODY"; }
 wait_until 10 "the reload counted" reloaded
 get "$M6"
 expect_eq "$GET_CODE" 200 "GET /metrics after the bad requests"
@@ -185,7 +212,7 @@ run xl status
 expect_rc 0 "status after the bad requests"
 touch "$T/go"
 wait "$BOB_PID" || fail "bob's checkout command failed: $(cat "$T/bob.err")"
-bob_gone() { get "$M4"; printf '%s\n' "$GET_BODY" | grep -qxF 'xlicen_product_seats_in_use{product="xdemo"} 1'; }
+bob_gone() { get "$M4"; grep -qxF 'xlicen_product_seats_in_use{product="xdemo"} 1' <<<"$GET_BODY"; }
 wait_until 10 "bob's release in /metrics" bob_gone
 metric 'xlicen_sessions{state="open"} 0'
 server_stop TERM
@@ -201,7 +228,7 @@ cat >"$T/http.conf" <<EOF
 	allow = 127.128.0.0/9
 	allow = ::1
 EOF
-server_start --config "$T/http.conf"
+server_start --config "$T/http.conf" --policy "$T/policy.conf"
 HTTP4=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$SERVER_LOG")
 HTTP6=$(sed -n 's/.*http: listening on \[::1\]:\([0-9]*\)$/\1/p' "$SERVER_LOG")
 get "http://127.0.0.1:$HTTP4/metrics"
