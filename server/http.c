@@ -254,6 +254,16 @@ http_metrics(struct MHD_Connection *conn)
 	return ret;
 }
 
+/* The paths served, each with GET and HEAD: a new page is one row (and
+ * its handler). */
+static const struct http_path {
+	const char *path;
+	enum MHD_Result (*serve)(struct MHD_Connection *conn);
+} http_paths[] = {
+	{ "/metrics", http_metrics },
+};
+#define HTTP_NPATHS	(sizeof(http_paths) / sizeof(http_paths[0]))
+
 /* Every request: the allow list, then the path, then the method. */
 static enum MHD_Result
 http_route(void *cls, struct MHD_Connection *conn, const char *url,
@@ -262,6 +272,8 @@ http_route(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	const struct http_server *h = cls;
 	const union MHD_ConnectionInfo *ci;
+	const struct http_path *p = NULL;
+	size_t i;
 
 	ci = MHD_get_connection_info(conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -269,14 +281,17 @@ http_route(void *cls, struct MHD_Connection *conn, const char *url,
 		return http_reply_text(conn, MHD_HTTP_FORBIDDEN,
 		    "403 forbidden: this address is not in [http] allow\n",
 		    NULL);
-	if (strcmp(url, "/metrics") != 0)
+	for (i = 0; i < HTTP_NPATHS && p == NULL; i++)
+		if (strcmp(url, http_paths[i].path) == 0)
+			p = &http_paths[i];
+	if (p == NULL)
 		return http_reply_text(conn, MHD_HTTP_NOT_FOUND,
 		    "404 not found (this server has /metrics)\n", NULL);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return http_reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "405 method not allowed (GET or HEAD)\n", "GET, HEAD");
-	return http_metrics(conn);
+	return p->serve(conn);
 }
 
 /* The library's own messages (bad requests it refused, ...). */

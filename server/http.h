@@ -10,7 +10,7 @@
  * Start-up is in two steps like the license port's: the sockets are bound
  * before the privilege drop (http_listen), the threads started after it
  * (http_start).  A status page (the next step of issue 15) adds its paths
- * to http_route.
+ * as rows of http.c's http_paths.
  */
 #ifndef XLICEN_HTTP_H
 #define XLICEN_HTTP_H
