@@ -115,4 +115,25 @@
 #define LIMIT_CONFIG_BYTES	(1024 * 1024)
 #define LIMIT_CONFIG_LINE	4096
 
+/* The HTTP endpoint ([http], server/http.c, server/metrics.c).  A scrape
+ * reuses the loop's snapshot of the store and the sessions while it is
+ * younger than LIMIT_HTTP_SNAPSHOT_MS (so however often it is scraped the
+ * loop queries the store at most that often), and waits at most
+ * LIMIT_HTTP_SNAPSHOT_WAIT_MS for a fresh one (a busy loop is not waited
+ * for: the older one is shown, with its age).  Per connection the
+ * library keeps LIMIT_HTTP_CONN_MEMORY bytes for the request line and
+ * headers (a request whose headers do not fit gets 431), at most
+ * LIMIT_HTTP_CONNS connections (LIMIT_HTTP_CONNS_PER_IP from one
+ * address), each closed after LIMIT_HTTP_TIMEOUT_S idle.  [http] listen
+ * takes up to LIMIT_HTTP_LISTEN addresses, [http] allow up to
+ * LIMIT_HTTP_ALLOW networks. */
+#define LIMIT_HTTP_SNAPSHOT_MS	250
+#define LIMIT_HTTP_SNAPSHOT_WAIT_MS	1000
+#define LIMIT_HTTP_CONN_MEMORY	(16 * 1024)
+#define LIMIT_HTTP_CONNS	64
+#define LIMIT_HTTP_CONNS_PER_IP	8
+#define LIMIT_HTTP_TIMEOUT_S	10
+#define LIMIT_HTTP_LISTEN	8
+#define LIMIT_HTTP_ALLOW	32
+
 #endif

@@ -22,7 +22,8 @@
 # readelf); daemon.root and daemon.keyrotate_root passwd (useradd) and
 # util-linux (setpriv), and root; integration.fdlimit util-linux
 # (prlimit); integration.dberror mount (a tmpfs), and root; the JSON and
-# database checks python3 and sqlite3.
+# database checks python3 and sqlite3; the server libmicrohttpd-dev (its
+# /metrics endpoint) and integration.http curl.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -34,7 +35,7 @@ set -eu
 PACKAGES="
 	build-essential cmake pkg-config
 	libkrb5-dev krb5-kdc krb5-admin-server krb5-user krb5-gss-samples
-	libsqlite3-dev sqlite3 libssl-dev
+	libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev curl
 	libcmocka-dev clang libclang-rt-14-dev
 	xvfb x11-apps x11-utils fonts-urw-base35 netpbm libx11-dev libxt-dev libxaw7-dev
 	python3 procps iproute2 groff-base man-db

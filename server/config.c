@@ -47,6 +47,8 @@ enum config_type {
 	CT_COUNT,	/* uint32_t */
 	CT_BYTES,	/* uint32_t */
 	CT_BOOL,	/* int: true | false */
+	CT_HTTP_LISTEN,	/* repeatable address:port of [http] */
+	CT_NET,		/* repeatable ADDR[/BITS] of [http] allow */
 };
 
 struct config_key {
@@ -98,10 +100,13 @@ static const struct config_key config_keys[] = {
 	    CFG_OFF(heartbeat_s) },
 	{ "leases", "orphan_grace", CT_SECONDS, 0, CONFIG_ORPHAN_GRACE_MAX_S,
 	    CFG_OFF(orphan_grace_s) },
+	{ "http", "listen", CT_HTTP_LISTEN, 0, 0, CFG_OFF(http_listen) },
+	{ "http", "allow", CT_NET, 0, 0, CFG_OFF(http_allow) },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
-static const char *const config_sections[] = { "server", "limits", "leases" };
+static const char *const config_sections[] = { "server", "limits", "leases",
+    "http" };
 #define CONFIG_NSECTIONS \
 	(sizeof(config_sections) / sizeof(config_sections[0]))
 
@@ -285,6 +290,47 @@ config_check_listen(const char *spec, char *why, size_t whylen)
 	return 0;
 }
 
+int
+config_parse_net(const char *spec, struct config_net *out, char *why,
+    size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash;
+	uint32_t bits;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	err_setf(why, whylen, "%s", "");
+	slash = strchr(spec, '/');
+	n = slash != NULL ? (size_t)(slash - spec) : strlen(spec);
+	if (n == 0 || n >= sizeof(host)) {
+		err_setf(why, whylen, "not an address");
+		return XLICEN_E_CONFIG;
+	}
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		out->bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		out->bits = 128;
+	} else {
+		err_setf(why, whylen, "not an IPv4 or IPv6 address");
+		return XLICEN_E_CONFIG;
+	}
+	if (slash != NULL) {
+		if (config_parse_u32(slash + 1, 0, out->bits, &bits) != 0) {
+			err_setf(why, whylen, "the prefix length is not a "
+			    "number 0..%u", out->bits);
+			memset(out, 0, sizeof(*out));
+			return XLICEN_E_CONFIG;
+		}
+		out->bits = bits;
+	}
+	return 0;
+}
+
 /* ---- messages ---- */
 
 /* "PATH:LINE: " (or "PATH: " without a line) and the message. */
@@ -425,8 +471,8 @@ config_check_sections(struct config_ctx *c)
 			break;
 		if (!config_known_section(name)) {
 			rc = config_fail(c, config_line_of(c, name, NULL, 0),
-			    "[%s]: unknown section (expected [server], [limits] "
-			    "or [leases])", name);
+			    "[%s]: unknown section (expected [server], [limits], "
+			    "[leases] or [http])", name);
 			break;
 		}
 		profile_release_string(name);
@@ -549,6 +595,33 @@ config_set(struct config_ctx *c, struct server_config *cfg,
 			return XLICEN_E_NOMEM;
 		cfg->listen[cfg->nlisten++] = copy;
 		return 0;
+	case CT_HTTP_LISTEN:
+		if (config_check_listen(v, why, sizeof(why)) != 0)
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "ADDR:PORT or [IPV6ADDR]:PORT (PORT 0..65535): %s",
+			    k->section, k->key, show, why);
+		if (cfg->nhttp_listen >= LIMIT_HTTP_LISTEN)
+			return config_fail(c, line, "[%s] %s: more than %d "
+			    "addresses", k->section, k->key, LIMIT_HTTP_LISTEN);
+		if ((copy = config_strdup(cfg, v)) == NULL)
+			return XLICEN_E_NOMEM;
+		cfg->http_listen[cfg->nhttp_listen++] = copy;
+		return 0;
+	case CT_NET: {
+		struct config_net net;
+
+		if (config_parse_net(v, &net, why, sizeof(why)) != 0)
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "ADDR or ADDR/BITS (IPv4 or IPv6): %s", k->section,
+			    k->key, show, why);
+		if (cfg->nhttp_allow >= LIMIT_HTTP_ALLOW)
+			return config_fail(c, line, "[%s] %s: more than %d "
+			    "networks", k->section, k->key, LIMIT_HTTP_ALLOW);
+		if ((copy = config_strdup(cfg, v)) == NULL)
+			return XLICEN_E_NOMEM;
+		cfg->http_allow[cfg->nhttp_allow++] = copy;
+		return 0;
+	}
 	case CT_PATH:
 		if (v[0] != '/')
 			return config_fail(c, line, "[%s] %s = \"%s\": expected "
@@ -624,8 +697,13 @@ config_load_key(struct config_ctx *c, struct server_config *cfg,
 	*given = 1;
 	if (k->type == CT_LISTEN)
 		cfg->nlisten = 0;
+	if (k->type == CT_HTTP_LISTEN)
+		cfg->nhttp_listen = 0;
+	if (k->type == CT_NET)
+		cfg->nhttp_allow = 0;
 	for (i = 0; vals[i] != NULL; i++) {
-		if (i > 0 && k->type != CT_LISTEN) {
+		if (i > 0 && k->type != CT_LISTEN &&
+		    k->type != CT_HTTP_LISTEN && k->type != CT_NET) {
 			first = config_line_of(c, k->section, k->key, 0);
 			if (first > 0)
 				rc = config_fail(c, config_line_of(c, k->section,

@@ -76,6 +76,12 @@ struct server_config {
 					 * peer's address (hostcheck.c) */
 	uint32_t queue_per_principal;	/* queued checkouts one principal may
 					 * have per product */
+	/* [http] (server/http.c): the endpoint is on when listen is given. */
+	const char *http_listen[LIMIT_HTTP_LISTEN];	/* as listen above */
+	int nhttp_listen;
+	const char *http_allow[LIMIT_HTTP_ALLOW];	/* "ADDR[/BITS]"; none:
+							 * every client */
+	int nhttp_allow;
 	struct config_str *owned;	/* strings config.c allocated */
 };
 
@@ -119,6 +125,22 @@ const char *config_strdup(struct server_config *cfg, const char *s);
  * XLICEN_E_CONFIG with what is wrong in why.
  */
 int config_check_listen(const char *spec, char *why, size_t whylen);
+
+/* A network of [http] allow: family AF_INET or AF_INET6, the address
+ * (4 or 16 bytes) and its prefix length. */
+struct config_net {
+	int family;
+	unsigned char addr[16];
+	unsigned bits;
+};
+
+/*
+ * Parse "ADDR" or "ADDR/BITS" (IPv4 dotted quad, BITS 0..32; IPv6
+ * without brackets, BITS 0..128; no BITS: the one address) into *out.
+ * Returns 0, or XLICEN_E_CONFIG with what is wrong in why.
+ */
+int config_parse_net(const char *spec, struct config_net *out, char *why,
+    size_t whylen);
 
 /*
  * Parse a decimal number in min..max (no sign, no spaces, no suffix).

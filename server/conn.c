@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 /* One buffer for all reads: connections keep only a frame decoder. */
@@ -240,6 +241,7 @@ void
 conn_note(struct server *srv, enum loop_cause cause)
 {
 	srv->refused[cause]++;
+	metrics_refused(cause);
 }
 
 struct conn *

@@ -32,6 +32,7 @@
 #include "hostcheck.h"
 #include "license.h"
 #include "log.h"
+#include "metrics.h"
 
 /*
  * The client ended c: the leases it holds become orphans, freed after
@@ -392,8 +393,17 @@ handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	msg_init(reply, 0, req->id);
 	switch (req->type) {
-	case MSG_CHECKOUT:
-		return handlers_checkout(c, req, reply);
+	case MSG_CHECKOUT: {
+		int64_t t0 = metrics_now_ns();
+		int rc = handlers_checkout(c, req, reply);
+
+		metrics_checkout_ns(metrics_now_ns() - t0);
+		if (rc == 0 && reply->type == MSG_GRANT)
+			metrics_grant();
+		else if (rc == 0 && reply->type == MSG_DENY)
+			metrics_deny(-(int)reply->code);
+		return rc;
+	}
 	case MSG_HEARTBEAT:
 		return handlers_heartbeat(c, req, reply);
 	case MSG_RELEASE:

@@ -24,6 +24,7 @@
 #include "err.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "server.h"
 
@@ -32,6 +33,7 @@
 #define LOOP_TAG_SIGNAL	((void *)1)
 #define LOOP_TAG_LISTEN	((void *)2)
 #define LOOP_TAG_SYNC	((void *)3)
+#define LOOP_TAG_METRICS	((void *)4)
 
 /* "addr:port" or "[v6addr]:port" or "port" -> host and port strings. */
 static int
@@ -463,6 +465,7 @@ static int
 loop_on_signal(struct server *srv)
 {
 	struct signalfd_siginfo si;
+	int rc;
 
 	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -472,7 +475,9 @@ loop_on_signal(struct server *srv)
 				(void)srv->on_reload(srv);
 			/* New seats (and a new policy) may let queued
 			 * checkouts in. */
-			if (server_reload(srv, NULL, 0) == 0)
+			rc = server_reload(srv, NULL, 0);
+			metrics_reload(rc);
+			if (rc == 0)
 				queue_seats_freed(srv);
 			break;
 		case SIGTERM:
@@ -492,6 +497,7 @@ loop_run(struct server *srv)
 	struct epoll_event evs[256];
 	sigset_t mask;
 	uint64_t ticket;
+	int64_t t0;
 	int i, n, rc, sync_failed = 0, accept_ready;
 
 	sigemptyset(&mask);
@@ -512,6 +518,8 @@ loop_run(struct server *srv)
 		loop_add_fd(srv, srv->listen_fds[i], LOOP_TAG_LISTEN);
 	if (store_sync_fd(srv->store) != -1)
 		loop_add_fd(srv, store_sync_fd(srv->store), LOOP_TAG_SYNC);
+	if (metrics_wake_fd() >= 0)
+		loop_add_fd(srv, metrics_wake_fd(), LOOP_TAG_METRICS);
 	/* The heartbeats of the last second before a crash may be lost
 	 * (store_heartbeat): every lease gets one TTL more. */
 	if (store_extend_leases(srv->store, (int64_t)time(NULL)) != 0)
@@ -550,7 +558,10 @@ loop_run(struct server *srv)
 					sync_failed = 1;
 					srv->stopping = 1;
 				}
+				metrics_sync_end(srv->synced);
 				conn_flush_synced(srv);
+			} else if (tag == LOOP_TAG_METRICS) {
+				metrics_wake_read();
 			} else if (tag == LOOP_TAG_LISTEN) {
 				accept_ready = 1;
 			} else {
@@ -569,7 +580,9 @@ loop_run(struct server *srv)
 			loop_accept(srv, srv->listen_fds[i]);
 		loop_timers(srv);
 		(void)store_flush(srv->store, (int64_t)time(NULL), 1);
+		t0 = metrics_now_ns();
 		rc = store_batch_end(srv->store, &ticket);
+		metrics_commit_ns(metrics_now_ns() - t0);
 		srv->batching = 0;
 		if (rc != 0)
 			log_msg(LOG_ERR, "store: a batch failed; its replies are "
@@ -577,6 +590,9 @@ loop_run(struct server *srv)
 		if (ticket > srv->last_ticket)
 			srv->last_ticket = ticket;
 		conn_flush_batch(srv, rc == 0, ticket);
+		if (rc == 0)
+			metrics_sync_begin(ticket);
+		metrics_publish_due(srv);
 	}
 	/* (The heartbeats still in memory are written by store_close.) */
 	if (!sync_failed &&

@@ -25,8 +25,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
+#include "http.h"
 #include "limits.h"
 #include "log.h"
+#include "metrics.h"
 #include "privs.h"
 #include "server.h"
 #include "startup.h"
@@ -304,6 +306,18 @@ main_reload(struct server *srv)
 		    n.verify_host ? "true" : "false");
 		c->verify_host = n.verify_host;
 	}
+	/* [http]: its sockets and threads stay as started. */
+	listen_changed = n.nhttp_listen != c->nhttp_listen ||
+	    n.nhttp_allow != c->nhttp_allow;
+	for (i = 0; !listen_changed && i < n.nhttp_listen; i++)
+		listen_changed = main_str_differs(n.http_listen[i],
+		    c->http_listen[i]);
+	for (i = 0; !listen_changed && i < n.nhttp_allow; i++)
+		listen_changed = main_str_differs(n.http_allow[i],
+		    c->http_allow[i]);
+	if (listen_changed)
+		log_msg(LOG_WARNING, "SIGHUP: [http] changed; it takes effect "
+		    "at the next start");
 	config_free(&n);
 	if (access(opt.config, F_OK) == 0)
 		log_msg(LOG_INFO, "SIGHUP: reread %s", opt.config);
@@ -468,6 +482,7 @@ struct main_run {
 	int nactivated;		/* sockets systemd passed */
 	int use_syslog;
 	int pid_written;
+	struct http_server *http;	/* [http]: NULL when off */
 };
 
 /*
@@ -520,6 +535,9 @@ main_listen(struct main_run *r)
 			    "127.0.0.1:1128");
 		return XLICEN_E_CONFIG;
 	}
+	/* [http] binds here too, before the privilege drop. */
+	if (http_listen(&srv->cfg, &r->http) != 0)
+		return XLICEN_E_CONFIG;
 	return 0;
 }
 
@@ -603,6 +621,8 @@ main_serve(struct main_run *r)
 	if (srv->cfg.verify_host)
 		log_msg(LOG_INFO, "verify_host: a client's claimed host must "
 		    "resolve to its address");
+	if (http_start(r->http) != 0)
+		return XLICEN_E_CONFIG;
 	log_msg(LOG_INFO, "gss-xlicend %s ready (lease ttl %u s, heartbeat %u s)",
 	    XLICEN_VERSION, srv->cfg.lease_ttl_s, srv->cfg.heartbeat_s);
 	daemon_notify("READY=1");
@@ -621,6 +641,9 @@ main_cleanup(struct main_run *r)
 	OM_uint32 min;
 	int i;
 
+	/* The HTTP threads first: a scrape reads the loop's snapshot. */
+	http_free(r->http);
+	metrics_free();
 	store_close(srv->store);
 	if (srv->cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&min, &srv->cred);

@@ -18,6 +18,7 @@
 #include "handlers_int.h"
 #include "hex.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 void
@@ -104,6 +105,7 @@ queue_unlink(struct handlers_state *hs, struct qentry *e)
 	else
 		hs->qtail = e->prev;
 	hs->qlen--;
+	metrics_queue_len(-1);
 	free(e);
 }
 
@@ -217,6 +219,7 @@ queue_seats_freed(struct server *srv)
 			    e->version, e->count, e->principal, g.lease_id,
 			    g.in_use, g.total, e->qid);
 			lmap_bind(srv, g.lease_id, e->c);
+			metrics_grant();
 			queue_audit(srv, e, "dequeue", 0, "granted");
 			queue_answer(e, &m);
 			msg_clear(&m);
@@ -252,6 +255,7 @@ queue_seats_freed(struct server *srv)
 		}
 		msg_init(&m, MSG_DENY, 0);
 		req_reply_error(&m, MSG_DENY, rc, reason);
+		metrics_deny(rc);
 		queue_audit(srv, e, "dequeue", rc, reason);
 		queue_answer(e, &m);
 		msg_clear(&m);
@@ -279,6 +283,7 @@ queue_timers(struct server *srv, int64_t now)
 			log_msg(LOG_INFO, "queued checkout %s of %s by %s timed "
 			    "out", e->qid, e->product, e->principal);
 			queue_audit(srv, e, "dequeue", XLICEN_E_TIMEOUT, reason);
+			metrics_deny(XLICEN_E_TIMEOUT);
 			if (e->park_ms == 0) {
 				msg_init(&m, MSG_DENY, 0);
 				req_reply_error(&m, MSG_DENY,
@@ -394,6 +399,8 @@ queue_add(struct conn *c, const struct msg *req, const char *host,
 		hs->qhead = e;
 	hs->qtail = e;
 	hs->qlen++;
+	metrics_queue_len(1);
+	metrics_queued();
 	snprintf(detail, sizeof(detail), "position %u", queue_position(hs, e));
 	queue_audit(srv, e, "queue", 0, detail);
 	log_msg(LOG_INFO, "queued %s %s %u seat(s) for %s as %s (%s, %u/%u)",

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "handlers_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 
 /* The admin ACL; a refusal is answered, logged and audited. */
@@ -74,6 +75,7 @@ req_admin_reread(struct conn *c, struct msg *reply)
 	int rc;
 
 	rc = server_reload(c->srv, err, sizeof(err));
+	metrics_reload(rc);
 	if (rc != 0) {
 		req_reply_error(reply, MSG_ERROR, rc, err);
 		return 0;

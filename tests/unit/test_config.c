@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,8 +273,8 @@ test_unknown_section(void **state)
 {
 	(void)state;
 	expect_bad("[server]\nuser = x\n\n[serverr]\nlisten = 1.2.3.4:1\n",
-	    "4: [serverr]: unknown section (expected [server], [limits] or "
-	    "[leases])");
+	    "4: [serverr]: unknown section (expected [server], [limits], "
+	    "[leases] or [http])");
 }
 
 static void
@@ -511,7 +512,7 @@ test_scanner_lines(void **state)
 	/* The profile library keeps blanks inside the brackets: the line
 	 * of such a section must still be found. */
 	expect_bad("[ server ]\nuser = x\n", "1: [ server ]: unknown section "
-	    "(expected [server], [limits] or [leases])");
+	    "(expected [server], [limits], [leases] or [http])");
 	expect_bad("[server]\nus er = x\n",
 	    "2: Syntax error in profile relation: \"us er = x\"");
 	expect_bad("[server]\nkeytab = { x\n}\n",
@@ -631,6 +632,49 @@ test_too_many_listen(void **state)
 	expect_bad(text, "18: [server] listen: more than 16 addresses");
 }
 
+/* [http]: listen and allow repeat, IPv4 and IPv6; a bad network names
+ * what is wrong; config_parse_net gives the address and prefix. */
+static void
+test_http_keys(void **state)
+{
+	struct server_config cfg;
+	struct config_net net;
+	char err[1024], why[96];
+	const char *path;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.nhttp_listen, 0);
+	path = put("http.conf", "[http]\nlisten = 127.0.0.1:8128\n"
+	    "listen = [::1]:8128\nallow = 127.0.0.0/8\nallow = ::1\n");
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nhttp_listen, 2);
+	assert_string_equal(cfg.http_listen[0], "127.0.0.1:8128");
+	assert_string_equal(cfg.http_listen[1], "[::1]:8128");
+	assert_int_equal(cfg.nhttp_allow, 2);
+	assert_string_equal(cfg.http_allow[1], "::1");
+	config_free(&cfg);
+
+	assert_int_equal(config_parse_net("10.1.2.0/24", &net, why,
+	    sizeof(why)), 0);
+	assert_int_equal(net.family, AF_INET);
+	assert_int_equal(net.bits, 24);
+	assert_int_equal(net.addr[1], 1);
+	assert_int_equal(config_parse_net("2001:db8::1", &net, why,
+	    sizeof(why)), 0);
+	assert_int_equal(net.family, AF_INET6);
+	assert_int_equal(net.bits, 128);
+	assert_int_equal(config_parse_net("10.0.0.0/33", &net, why,
+	    sizeof(why)), XLICEN_E_CONFIG);
+	assert_string_equal(why, "the prefix length is not a number 0..32");
+	assert_int_equal(net.family, 0);
+	expect_bad("[http]\nallow = 127.0.0.1\nallow = host.example\n",
+	    "3: [http] allow = \"host.example\": expected ADDR or ADDR/BITS "
+	    "(IPv4 or IPv6): not an IPv4 or IPv6 address");
+	expect_bad("[http]\nlisten = 8128\n", "2: [http] listen = \"8128\": "
+	    "expected ADDR:PORT or [IPV6ADDR]:PORT (PORT 0..65535): no port");
+}
+
 /* A FIFO or a device where the file should be is refused at once: the
  * server must not wait for a writer at start or on SIGHUP. */
 static void
@@ -683,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_bad_file),
 		cmocka_unit_test(test_too_many_listen),
+		cmocka_unit_test(test_http_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
