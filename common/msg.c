@@ -496,16 +496,16 @@ tlv_get(const struct field_desc *f, const uint8_t *v, uint16_t len, void *base)
 	return XLICEN_E_INTERNAL;
 }
 
-/* Read the next TLV header and value. */
+/* Read the next TLV header (XLICEN_E_TRUNCATED if incomplete).  The
+ * value is read apart (buf_get_bytes), after the TLV has been counted:
+ * PROTOCOL.md section 7, step 2. */
 static int
-tlv_next(struct buf_reader *r, uint16_t *tag, uint16_t *len,
-    const uint8_t **val)
+tlv_head(struct buf_reader *r, uint16_t *tag, uint16_t *len)
 {
 	int rc;
 
 	if ((rc = buf_get_u16(r, tag)) != 0 ||
-	    (rc = buf_get_u16(r, len)) != 0 ||
-	    (rc = buf_get_bytes(r, *len, val)) != 0)
+	    (rc = buf_get_u16(r, len)) != 0)
 		return rc;
 	return 0;
 }
@@ -527,10 +527,12 @@ elem_decode(const uint8_t *p, uint16_t n, const struct list_desc *ld,
 	memset(elem, 0, ld->elem_size);
 	buf_reader_init(&r, p, n);
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
+		if ((rc = tlv_head(&r, &tag, &len)) != 0)
 			return rc;
 		if (++count > LIMIT_TLV_COUNT)
 			return XLICEN_E_TLV_COUNT;
+		if ((rc = buf_get_bytes(&r, len, &val)) != 0)
+			return rc;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = field_find(ld->fields, ld->nfields, num);
 		if (f == NULL) {
@@ -576,7 +578,7 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 		goto out;
 	}
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
+		if ((rc = tlv_head(&r, &tag, &len)) != 0)
 			goto out;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = NULL;
@@ -590,6 +592,8 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 			rc = XLICEN_E_TLV_COUNT;
 			goto out;
 		}
+		if ((rc = buf_get_bytes(&r, len, &val)) != 0)
+			goto out;
 		if (f == NULL) {
 			if (tag & MSG_TAG_CRITICAL) {
 				rc = XLICEN_E_TLV_CRITICAL;

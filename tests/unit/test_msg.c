@@ -1016,6 +1016,55 @@ test_tlv_count(void **state)
 	buf_free(&b);
 }
 
+/*
+ * PROTOCOL.md section 7, step 2: the count is judged as soon as a TLV's
+ * header is in, before its value is looked at, so a 65th TLV whose value
+ * runs past the end is TLV_COUNT, not TRUNCATED; an incomplete header is
+ * TRUNCATED (its tag, needed to count it, is unknown).  A POOL, HOLDER or
+ * ROW in a message that does not carry it is an unknown field and counts.
+ */
+static void
+test_tlv_count_before_truncation(void **state)
+{
+	struct msg m;
+	struct buf b, in;
+	int i;
+
+	(void)state;
+	buf_init(&b);
+	buf_init(&in);
+	raw_hdr(&b, MSG_CHECKOUT, 1);
+	raw_checkout_required(&b);
+	for (i = 0; i < LIMIT_TLV_COUNT - 3; i++)
+		raw_tlv(&b, 99, NULL, 0);
+	/* 65th: complete header, 10 bytes of value announced, 2 there. */
+	raw_tlv_len(&b, 99, 10, "ab", 2);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	/* 65th with only 3 of its 4 header bytes. */
+	b.len -= 4 + 2 - 3;
+	assert_int_equal(decode(&b, &m), XLICEN_E_TRUNCATED);
+	/* The same order inside a pool. */
+	raw_pool_inner(&in, 0, 0);
+	for (i = 0; i < LIMIT_TLV_COUNT - 6; i++)
+		raw_tlv(&in, 99, NULL, 0);
+	raw_tlv_len(&in, 99, 10, "ab", 2);
+	raw_hdr(&b, MSG_STATUS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_pool(&b, &in);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	/* A POOL in a CHECKOUT (not carried) counts like any unknown tag. */
+	raw_hdr(&b, MSG_CHECKOUT, 1);
+	raw_checkout_required(&b);
+	for (i = 0; i < LIMIT_TLV_COUNT - 3; i++)
+		raw_tlv(&b, TAG_POOL, NULL, 0);
+	assert_int_equal(decode(&b, &m), 0);
+	msg_clear(&m);
+	raw_tlv(&b, TAG_HOLDER, NULL, 0);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	buf_free(&in);
+	buf_free(&b);
+}
+
 static void
 test_status_reply_pool_limits(void **state)
 {
@@ -1772,6 +1821,7 @@ main(void)
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_string_invalid_utf8),
 		cmocka_unit_test(test_tlv_count),
+		cmocka_unit_test(test_tlv_count_before_truncation),
 		cmocka_unit_test(test_status_reply_pool_limits),
 		cmocka_unit_test(test_pool_after_64_tlvs),
 		cmocka_unit_test(test_pool_errors),
