@@ -1444,6 +1444,20 @@ craft(long which, struct buf *b)
 		m_checkout(b, 1, "xdemo", "1.0", 1);
 		m_str(b, TAG_DISPLAY, "\xf4\x90\x80\x80");
 		break;
+	case 19:	/* 65th TLV: header complete, value past the end */
+		m_checkout(b, 1, "xdemo", "1.0", 1);
+		for (i = 0; i < 61; i++)
+			m_u32(b, (uint16_t)(1000 + i), (uint32_t)i);
+		must(buf_put_u16(b, 1100));
+		must(buf_put_u16(b, 40));
+		must(buf_put_bytes(b, "ab", 2));
+		break;
+	case 20:	/* a valid STATUS with request id 0 */
+		m_hdr(b, MSG_STATUS, 0);
+		break;
+	case 21:	/* a valid CHECKOUT with request id 0 */
+		m_checkout(b, 0, "xdemo", "1.0", 1);
+		break;
 	}
 }
 
@@ -2493,6 +2507,15 @@ static const struct hcase cases[] = {
 	  "malformed message" },
 	{ "msg-tlv-count", case_crafted, XLICEN_E_TLV_COUNT, 9, "65 TLVs",
 	  "malformed message" },
+	{ "msg-tlv-count-cut", case_crafted, XLICEN_E_TLV_COUNT, 19,
+	  "65th TLV's value running past the end: counted first",
+	  "malformed message" },
+	{ "msg-id-0-status", case_crafted, XLICEN_E_BAD_VALUE, 20,
+	  "STATUS with request id 0 (reserved for unsolicited messages)",
+	  "request id 0 is reserved for unsolicited messages" },
+	{ "msg-id-0-checkout", case_crafted, XLICEN_E_BAD_VALUE, 21,
+	  "CHECKOUT with request id 0",
+	  "request id 0 is reserved for unsolicited messages" },
 	{ "msg-string-256", case_crafted, XLICEN_E_STRING, 10,
 	  "256-byte product name",
 	  "malformed message" },
