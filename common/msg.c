@@ -226,6 +226,44 @@ msg_type_name(uint16_t type)
 	return s != NULL ? s->name : "UNKNOWN";
 }
 
+int
+msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required)
+{
+	const struct msg_spec *s = msg_spec_find(type);
+
+	if (s == NULL)
+		return XLICEN_E_MSG_TYPE;
+	*allowed = s->allowed;
+	*required = s->required;
+	return 0;
+}
+
+int
+msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required)
+{
+	const struct list_desc *ld;
+	size_t i;
+
+	switch (tag) {
+	case TAG_POOL:
+		ld = &msg_lists[L_POOLS];
+		break;
+	case TAG_HOLDER:
+		ld = &msg_lists[L_HOLDERS];
+		break;
+	case TAG_ROW:
+		ld = &msg_lists[L_ROWS];
+		break;
+	default:
+		return XLICEN_E_INVALID;
+	}
+	*allowed = 0;
+	for (i = 0; i < ld->nfields; i++)
+		*allowed |= MSG_F(ld->fields[i].tag);
+	*required = ld->required;
+	return 0;
+}
+
 void
 msg_init(struct msg *m, uint16_t type, uint32_t id)
 {

@@ -257,6 +257,15 @@ int msg_encode(const struct msg *m, struct buf *out);
  */
 int msg_decode(const uint8_t *p, size_t n, struct msg *m);
 
+/* The fields (MSG_F bits) message type `type` carries and those it
+ * requires: 0, or XLICEN_E_MSG_TYPE for a type this version does not
+ * know.  The table in PROTOCOL.md section 7.1 is checked against it
+ * (tests/unit/test_msg.c). */
+int msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required);
+/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER or TAG_ROW
+ * (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
+int msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required);
+
 /* The message type's name ("CHECKOUT"), or "UNKNOWN". */
 const char *msg_type_name(uint16_t type);
 
