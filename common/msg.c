@@ -58,6 +58,7 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_EVENTS, K_U64, events),
 	MF(TAG_BAD_EVENT, K_U64, bad_event),
 	MF(TAG_HASH, K_STR, hash),
+	MF(TAG_DETAIL, K_U32, detail),
 };
 
 static const struct field_desc pool_fields[] = {
@@ -183,7 +184,7 @@ static const struct msg_spec msg_specs[] = {
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) },
 	{ MSG_DENY, "DENY",
 	    MSG_F(TAG_CODE) | MSG_F(TAG_REASON) | MSG_F(TAG_IN_USE) |
-	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER,
+	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER | MSG_F(TAG_DETAIL),
 	    MSG_F(TAG_CODE) },
 	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES) | MSG_F(TAG_REASON), 0 },
 	{ MSG_STATUS_REPLY, "STATUS_REPLY",

@@ -46,6 +46,11 @@ enum msg_type {
 /* REPORT FLAGS bits. */
 #define MSG_REPORT_VERIFY 0x1u	/* check the audit trail's hash chain too */
 
+/* DENY DETAIL bits: facts about a denial beyond its CODE, for programs
+ * (the REASON is for humans). */
+#define MSG_DENY_RESERVED 0x1u	/* NO_SEATS while seats are free: the free
+				 * ones are reserved (policy) for others */
+
 /* STATE of a HOLDER entry. */
 enum msg_holder_state {
 	MSG_HOLDER_LEASE = 0,		/* a lease holds seats */
@@ -111,6 +116,7 @@ enum msg_tag {
 	TAG_BAD_EVENT = 46,	/* u64, first event breaking the chain, 0 none */
 	TAG_HASH = 47,		/* string, hex SHA-256 of the chain head */
 	TAG_TTL = 48,		/* u32, lease lifetime without heartbeat */
+	TAG_DETAIL = 49,	/* u32, MSG_DENY_* bits of a DENY */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
@@ -216,6 +222,7 @@ struct msg {
 	size_t nholders;
 	struct msg_row *rows;
 	size_t nrows;
+	uint32_t detail;	/* DENY: MSG_DENY_* */
 };
 
 /* Zero a message (for building one). */

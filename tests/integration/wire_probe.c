@@ -7,7 +7,7 @@
  *
  *   TYPE id=N [lease=..] [code=NAME] [request=N] [queue_id=..]
  *        [position=N] [in_use=N] [total=N] [heartbeat=N (GRANT)]
- *        [holders=N] [reason="..."]
+ *        [detail=N] [holders=N] [reason="..."]
  *
  *   wire_probe -s HOST:PORT STEP...
  *     checkout PRODUCT VERSION COUNT FLAGS [WAIT [QUEUE_ID|last]]
@@ -18,6 +18,8 @@
  *     expect SECONDS    wait for one message (print it, or "none")
  *     wait SECONDS      wait for the reply to the last request that was
  *                       answered later (a WAIT checkout)
+ *     status PRODUCT    STATUS of one product; its pools are printed as
+ *                       pool=PRODUCT:start=N:expires=N:state=N
  *     flood N           N STATUS requests sent back to back, replies read
  *                       only while a send would block, then all of them;
  *                       prints "FLOOD sent=N replies=M in_order=yes|no"
@@ -155,10 +157,22 @@ print_msg(const struct msg *m)
 		printf(" in_use=%u", m->in_use);
 	if (m->have & MSG_F(TAG_TOTAL))
 		printf(" total=%u", m->total);
+	if (m->have & MSG_F(TAG_DETAIL))
+		printf(" detail=%u", m->detail);
 	if (m->type == MSG_GRANT && (m->have & MSG_F(TAG_HEARTBEAT)))
 		printf(" heartbeat=%u", m->heartbeat);
 	if (m->type == MSG_HOLDERS_REPLY)
 		printf(" holders=%zu", m->nholders);
+	if (m->type == MSG_STATUS_REPLY) {
+		size_t i;
+
+		for (i = 0; i < m->npools; i++)
+			printf(" pool=%s:start=%llu:expires=%llu:state=%u",
+			    m->pools[i].product,
+			    (unsigned long long)m->pools[i].start,
+			    (unsigned long long)m->pools[i].expires,
+			    m->pools[i].state);
+	}
 	if (m->have & MSG_F(TAG_REASON))
 		printf(" reason=\"%s\"", m->reason);
 	printf("\n");
@@ -469,6 +483,10 @@ main(int argc, char **argv)
 			    getenv("XLICEN_PROBE_HOST") != NULL)
 				msg_set_str(&m, TAG_HOST,
 				    getenv("XLICEN_PROBE_HOST"));
+			await_reply(send_msg(&m), 10000);
+		} else if (strcmp(c, "status") == 0 && i + 1 < argc) {
+			m.type = MSG_STATUS;
+			msg_set_str(&m, TAG_PRODUCT, argv[++i]);
 			await_reply(send_msg(&m), 10000);
 		} else if (strcmp(c, "flood") == 0 && i + 1 < argc) {
 			flood((unsigned)strtoul(argv[++i], NULL, 10));

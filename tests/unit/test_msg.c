@@ -402,6 +402,23 @@ test_roundtrip_deny(void **state)
 	m.total = 2;
 	m.have |= MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL);
 	roundtrip(&m);
+	/* DETAIL (tag 49): the reserved-seats fact as a field, written
+	 * last, 00 31 00 04 00 00 00 01. */
+	{
+		static const uint8_t tail[] = { 0x00, 0x31, 0x00, 0x04,
+		    0x00, 0x00, 0x00, 0x01 };
+		struct buf b;
+
+		m.detail = MSG_DENY_RESERVED;
+		m.have |= MSG_F(TAG_DETAIL);
+		roundtrip(&m);
+		buf_init(&b);
+		assert_int_equal(msg_encode(&m, &b), 0);
+		assert_true(b.len > sizeof(tail));
+		assert_memory_equal(b.data + b.len - sizeof(tail), tail,
+		    sizeof(tail));
+		buf_free(&b);
+	}
 }
 
 static void

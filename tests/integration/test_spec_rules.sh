@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Rules of docs/PROTOCOL.md (issue 14, section 1) on a live server:
+# * a NO_SEATS denial whose free seats are reserved for others carries
+#   DENY DETAIL bit 0 (RESERVED), and the CLI says so from that field, not
+#   from the reason's words; a plain NO_SEATS carries no DETAIL;
+# * a pool's EXPIRES is the license's exclusive end: `expires: D` gives
+#   D+1 00:00:00Z, the first second the license is no longer valid, and
+#   START is 00:00:00Z of `start: D`.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
+
+license xres 2
+license xfull 1
+license xold 1 --start 2020-06-01 --expires 2020-12-31
+license xnew 1 --expires 2027-12-31
+R=$XLICEN_REALM
+policy "# policy of test_spec_rules
+[products]
+	xres = {
+		reserve = 1 carol@$R
+	}"
+server_start --policy "$T/policy.conf"
+
+# RESERVED: one seat taken, the other free but carol's.
+run probe checkout xres
+expect_rc 0 "alice on xres"
+wire as bob checkout xres 1.0 1 0
+expect_rc 0 "bob's wire checkout"
+expect_contains "$RUN_OUT" "DENY id=" "bob denied"
+expect_contains "$RUN_OUT" "code=NO_SEATS" "bob: NO_SEATS"
+expect_contains "$RUN_OUT" " detail=1 " "DETAIL RESERVED on the wire"
+run as bob xl checkout xres -- true
+expect_rc 2 "bob on xres"
+expect_contains "$RUN_ERR" "xlicen: xres: all seats are in use (1/2 seats in use; the free ones are reserved for others): " \
+	"the CLI's words come from DETAIL"
+expect_contains "$RUN_ERR" "1 of 2 seats of xres in use and 1 of the free ones reserved for others (1 wanted)" \
+	"the server's reason follows"
+
+# A plain NO_SEATS: no DETAIL, and the CLI says nothing of reservations.
+run probe checkout xfull
+expect_rc 0 "alice on xfull"
+wire as bob checkout xfull 1.0 1 0
+expect_contains "$RUN_OUT" "code=NO_SEATS" "xfull: NO_SEATS"
+expect_not_contains "$RUN_OUT" "detail=" "no DETAIL without a reservation"
+run as bob xl checkout xfull -- true
+expect_rc 2 "bob on xfull"
+expect_not_contains "$RUN_ERR" "reserved" "plain NO_SEATS"
+expect_contains "$RUN_ERR" "xlicen: xfull: all seats are in use (1/1 seats in use)" "plain NO_SEATS text"
+
+# EXPIRES: the exclusive end; START: the first valid second.
+wire status xold
+expect_contains "$RUN_OUT" "pool=xold:start=1590969600:expires=1609459200:state=1" \
+	"expires: 2020-12-31 is 2021-01-01T00:00:00Z, start: 2020-06-01 its midnight"
+wire status xnew
+expect_contains "$RUN_OUT" "pool=xnew:start=0:expires=1830297600:state=0" \
+	"expires: 2027-12-31 is 2028-01-01T00:00:00Z"
+# ...and a checkout of the expired one is EXPIRED.
+run xl checkout xold -- true
+expect_rc 2 "xold is expired"
+expect_contains "$RUN_ERR" "license has expired" "EXPIRED"
+
+pass
