@@ -47,6 +47,24 @@ expect_rc 2 "bob on xfull"
 expect_not_contains "$RUN_ERR" "reserved" "plain NO_SEATS"
 expect_contains "$RUN_ERR" "xlicen: xfull: all seats are in use (1/1 seats in use)" "plain NO_SEATS text"
 
+# Queue flags (section 8.2), xfull's one seat being alice's:
+# WAIT without its flag changes nothing: DENY at once.
+wire as bob checkout xfull 1.0 1 0 5
+expect_contains "$RUN_OUT" "DENY id=100 code=NO_SEATS" "WAIT field without the WAIT flag"
+# QUEUE and WAIT both: WAIT wins (no QUEUED at once; after WAIT = 1 s,
+# QUEUED with the CHECKOUT's own id).
+wire as bob checkout xfull 1.0 1 3 1 expect 0.5 wait 5
+expect_contains "$RUN_OUT" "none" "QUEUE+WAIT: nothing at once"
+expect_contains "$RUN_OUT" "QUEUED id=100 " "QUEUE+WAIT: answered as a WAIT"
+# WAIT = 0: QUEUED (own id) without holding the reply.
+wire as bob checkout xfull 1.0 1 2 0 wait 2
+expect_contains "$RUN_OUT" "QUEUED id=100 " "WAIT 0"
+# HEARTBEAT of a queue id: ERROR NO_LEASE, the place is kept (a RELEASE
+# of it still finds it: OK).
+wire as bob checkout xfull 1.0 1 1 heartbeat last release last
+expect_contains "$RUN_OUT" "ERROR id=101 code=NO_LEASE" "HEARTBEAT of a queue id"
+expect_contains "$RUN_OUT" "OK id=102" "the place was kept: RELEASE finds it"
+
 # EXPIRES: the exclusive end; START: the first valid second.
 wire status xold
 expect_contains "$RUN_OUT" "pool=xold:start=1590969600:expires=1609459200:state=1" \

@@ -14,6 +14,7 @@
  *                       (FLAGS: 1 QUEUE, 2 WAIT; "last": the queue id of
  *                       the last QUEUED received, to ask again)
  *     heartbeat LEASE | release LEASE | reclaim LEASE | remove LEASE
+ *                       (LEASE "last": the queue id of the last QUEUED)
  *     listen SECONDS    print what arrives for SECONDS
  *     expect SECONDS    wait for one message (print it, or "none")
  *     wait SECONDS      wait for the reply to the last request that was
@@ -478,7 +479,9 @@ main(int argc, char **argv)
 			m.type = strcmp(c, "heartbeat") == 0 ? MSG_HEARTBEAT :
 			    strcmp(c, "release") == 0 ? MSG_RELEASE :
 			    strcmp(c, "reclaim") == 0 ? MSG_RECLAIM : MSG_REMOVE;
-			msg_set_str(&m, TAG_LEASE, argv[++i]);
+			i++;
+			msg_set_str(&m, TAG_LEASE, strcmp(argv[i], "last") ==
+			    0 ? last_qid : argv[i]);
 			if (m.type == MSG_RECLAIM &&
 			    getenv("XLICEN_PROBE_HOST") != NULL)
 				msg_set_str(&m, TAG_HOST,
