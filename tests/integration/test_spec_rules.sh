@@ -5,7 +5,10 @@
 #   from the reason's words; a plain NO_SEATS carries no DETAIL;
 # * a pool's EXPIRES is the license's exclusive end: `expires: D` gives
 #   D+1 00:00:00Z, the first second the license is no longer valid, and
-#   START is 00:00:00Z of `start: D`.
+#   START is 00:00:00Z of `start: D`;
+# * the queue flags of section 8.2 (WAIT without its flag, QUEUE+WAIT,
+#   WAIT 0, HEARTBEAT of a queue id);
+# * the target name when the server is given as an address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -64,6 +67,16 @@ expect_contains "$RUN_OUT" "QUEUED id=100 " "WAIT 0"
 wire as bob checkout xfull 1.0 1 1 heartbeat last release last
 expect_contains "$RUN_OUT" "ERROR id=101 code=NO_LEASE" "HEARTBEAT of a queue id"
 expect_contains "$RUN_OUT" "OK id=102" "the place was kept: RELEASE finds it"
+
+# The server given as an address: the target is gss-xlicen@ADDRESS as
+# given (this realm's krb5.conf turns off rdns and canonicalisation), for
+# which there is no key; with the service named too, it works.
+run "$XLICEN_BIN_CLI" -s "127.0.0.1:$SERVER_PORT" status
+expect_rc 3 "status from 127.0.0.1 without a service name"
+expect_contains "$RUN_ERR" "Server gss-xlicen/127.0.0.1@$R not found in Kerberos database" \
+	"the target is the address as given"
+run "$XLICEN_BIN_CLI" -s "127.0.0.1:$SERVER_PORT" --service gss-xlicen@localhost status
+expect_rc 0 "status from 127.0.0.1 with --service"
 
 # EXPIRES: the exclusive end; START: the first valid second.
 wire status xold
