@@ -1522,6 +1522,62 @@ hc_status_ok(struct hconn *c)
 	return rc;
 }
 
+/* PROTOCOL.md section 6: a confidential wrap token is the plaintext plus
+ * arg bytes (60 for the aes*-cts-hmac-sha1-96 keys of the test realm),
+ * whatever the plaintext's length; each token sent gets its STATUS_REPLY. */
+static int
+case_wrap_overhead(const struct hcase *k)
+{
+	static const size_t pad[] = { 0, 1, 15, 16, 17, 1000 };
+	struct hconn c;
+	struct buf plain, tok;
+	struct msg m;
+	char filler[1000];
+	size_t i;
+	int rc, conf = 0;
+
+	buf_init(&plain);
+	buf_init(&tok);
+	msg_init(&m, 0, 0);
+	memset(filler, 'x', sizeof(filler));
+	if ((rc = hc_open_ctx(&c)) != 0)
+		goto out;
+	for (i = 0; i < sizeof(pad) / sizeof(pad[0]); i++) {
+		uint32_t id = ++c.next_id;
+
+		buf_reset(&plain);
+		m_hdr(&plain, MSG_STATUS, id);
+		if (pad[i] > 0)	/* an unknown tag, skipped by the server */
+			m_tlv(&plain, 1000, filler, pad[i]);
+		buf_reset(&tok);
+		if ((rc = hc_wrap_token(&c, &plain, 1, &tok, &conf)) != 0)
+			goto out;
+		if (tok.len != plain.len + (size_t)k->arg) {
+			rc = bad("a %zu-byte message wrapped into %zu bytes: "
+			    "overhead %zd, expected %ld", plain.len, tok.len,
+			    (ssize_t)tok.len - (ssize_t)plain.len, k->arg);
+			goto out;
+		}
+		if ((rc = hc_send_frame(&c, FRAME_DATA, tok.data, tok.len)) != 0 ||
+		    (rc = hc_read_msg(&c, &m)) != 0)
+			goto out;
+		if (m.type != MSG_STATUS_REPLY || m.id != id) {
+			rc = bad("expected STATUS_REPLY id %u, got %s id %u", id,
+			    msg_type_name(m.type), m.id);
+			goto out;
+		}
+		msg_clear(&m);
+	}
+	rc = good("wrap overhead %ld bytes for messages of 6 to %zu bytes",
+	    k->arg, plain.len);
+out:
+	msg_clear(&m);
+	buf_free(&plain);
+	buf_free(&tok);
+	hc_close(&c);
+	return rc;
+}
+
 /* CHECKOUT with COUNT = arg: DENY COUNT, and the connection stays usable. */
 static int
 case_count(const struct hcase *k)
@@ -2461,6 +2517,9 @@ static const struct hcase cases[] = {
 	{ "replay-apreq", case_replay_apreq, XLICEN_E_AUTH, 0,
 	  "a good context's AP-REQ replayed on a new connection" , NULL },
 	/* DATA */
+	{ "wrap-overhead", case_wrap_overhead, 0, 60,
+	  "confidential wrap tokens are 60 bytes longer than the message",
+	  NULL },
 	{ "data-garbage", case_data_garbage, XLICEN_E_UNWRAP, 0,
 	  "DATA of random bytes" , NULL },
 	{ "data-garbage-hdr", case_data_garbage, XLICEN_E_UNWRAP, 1,

@@ -225,6 +225,37 @@ test_dec_empty_frame(void **state)
 	}
 }
 
+/* PROTOCOL.md section 2: when two header rules apply, the type is judged
+ * first, then a zero length, then the limit. */
+static void
+test_dec_header_rule_order(void **state)
+{
+	static const struct { uint8_t type; uint32_t len; int want; } c[] = {
+		{ 0, 0, XLICEN_E_FRAME_TYPE },
+		{ 5, 0xffffffffu, XLICEN_E_FRAME_TYPE },
+		{ 255, 0, XLICEN_E_FRAME_TYPE },
+		{ FRAME_DATA, 0, XLICEN_E_FRAME_EMPTY },
+		{ FRAME_HELLO, 0, XLICEN_E_FRAME_EMPTY },
+		{ FRAME_DATA, LIMIT_FRAME_PREAUTH + 1, XLICEN_E_FRAME_TOO_LONG },
+	};
+	struct frame_dec d;
+	struct frame f;
+	uint8_t in[5];
+	size_t used, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		make_hdr(in, c[i].type, c[i].len);
+		/* A limit below 1 byte would refuse every length: the empty
+		 * frame still wins over it. */
+		frame_dec_init(&d, c[i].want == XLICEN_E_FRAME_TOO_LONG ?
+		    LIMIT_FRAME_PREAUTH : 0);
+		assert_int_equal(frame_dec_feed(&d, in, sizeof(in), &used, &f),
+		    c[i].want);
+		frame_dec_free(&d);
+	}
+}
+
 static void
 test_dec_length_limit(void **state)
 {
@@ -791,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_dec_two_frames_back_to_back),
 		cmocka_unit_test(test_dec_bad_type_at_header),
 		cmocka_unit_test(test_dec_empty_frame),
+		cmocka_unit_test(test_dec_header_rule_order),
 		cmocka_unit_test(test_dec_length_limit),
 		cmocka_unit_test(test_dec_huge_length_no_alloc),
 		cmocka_unit_test(test_dec_grows_with_bytes),
