@@ -8,7 +8,8 @@
 #   START is 00:00:00Z of `start: D`;
 # * the queue flags of section 8.2 (WAIT without its flag, QUEUE+WAIT,
 #   WAIT 0, HEARTBEAT of a queue id);
-# * the target name when the server is given as an address.
+# * the target name when the server is given as an address;
+# * grouping when a checkout reports neither DISPLAY nor PID.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -16,6 +17,7 @@ license xres 2
 license xfull 1
 license xold 1 --start 2020-06-01 --expires 2020-12-31
 license xnew 1 --expires 2027-12-31
+license xgrp 3
 R=$XLICEN_REALM
 policy "# policy of test_spec_rules
 [products]
@@ -77,6 +79,19 @@ expect_contains "$RUN_ERR" "Server gss-xlicen/127.0.0.1@$R not found in Kerberos
 	"the target is the address as given"
 run "$XLICEN_BIN_CLI" -s "127.0.0.1:$SERVER_PORT" --service gss-xlicen@localhost status
 expect_rc 0 "status from 127.0.0.1 with --service"
+
+# Grouping (section 8.1, dup group uhd): without DISPLAY the PID stands
+# in, so two processes of one principal and host take two seats; without
+# DISPLAY and PID, PID 0 stands in, so such checkouts share one seat.
+wire as bob checkout xgrp 1.0 1 0
+expect_contains "$RUN_OUT" "GRANT id=100 " "xgrp, pid 1"
+wire as bob checkout xgrp 1.0 1 0
+expect_contains "$RUN_OUT" "in_use=2 total=3" "another process: its own seat"
+XLICEN_PROBE_NOPID=1 wire as bob checkout xgrp 1.0 1 0
+expect_contains "$RUN_OUT" "in_use=3 total=3" "no display, no pid: a seat"
+XLICEN_PROBE_NOPID=1 wire as bob checkout xgrp 1.0 1 0
+expect_contains "$RUN_OUT" "GRANT id=100 " "no display, no pid, again"
+expect_contains "$RUN_OUT" "in_use=3 total=3" "...shares the seat of the first"
 
 # EXPIRES: the exclusive end; START: the first valid second.
 wire status xold

@@ -31,6 +31,7 @@
  * Environment: XLICEN_PROBE_HOST, the HOST a checkout claims (default
  * "probe.example"; may hold any bytes a test wants to send, control
  * characters too), and a reclaim (default: none); XLICEN_PROBE_NOHOST=1, send no HOST at all;
+ * XLICEN_PROBE_NOPID=1, send no PID (a checkout sends no DISPLAY either);
  * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2);
  * XLICEN_PROBE_RCVBUF, a receive buffer size to set before connecting.
  */
@@ -449,8 +450,9 @@ main(int argc, char **argv)
 			m.count = (uint32_t)strtoul(argv[i + 3], NULL, 10);
 			m.flags = (uint32_t)strtoul(argv[i + 4], NULL, 10);
 			m.pid = (uint32_t)getpid();
-			m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS) |
-			    MSG_F(TAG_PID);
+			m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS);
+			if (getenv("XLICEN_PROBE_NOPID") == NULL)
+				m.have |= MSG_F(TAG_PID);
 			if (getenv("XLICEN_PROBE_NOHOST") == NULL)
 				msg_set_str(&m, TAG_HOST,
 				    getenv("XLICEN_PROBE_HOST") != NULL ?
