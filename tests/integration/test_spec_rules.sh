@@ -9,7 +9,8 @@
 # * the queue flags of section 8.2 (WAIT without its flag, QUEUE+WAIT,
 #   WAIT 0, HEARTBEAT of a queue id);
 # * the target name when the server is given as an address;
-# * grouping when a checkout reports neither DISPLAY nor PID.
+# * grouping when a checkout reports neither DISPLAY nor PID;
+# * the server's context ends at the ticket's end plus the clock skew.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -92,6 +93,17 @@ expect_contains "$RUN_OUT" "in_use=3 total=3" "no display, no pid: a seat"
 XLICEN_PROBE_NOPID=1 wire as bob checkout xgrp 1.0 1 0
 expect_contains "$RUN_OUT" "GRANT id=100 " "no display, no pid, again"
 expect_contains "$RUN_OUT" "in_use=3 total=3" "...shares the seat of the first"
+
+# When a context ends (section 5): at the ticket's end plus the clock-skew
+# allowance (5 s in this realm).  8 s tickets: a request 9.5 s after the
+# context began (past the ticket's end) is answered, one 15 s after it
+# (past end + skew) gets ALERT CONTEXT_EXPIRED.
+kinit -l 8s -k -t "$XLICEN_REALM_DIR/shortlived.keytab" -c "FILE:$T/short.ccache" \
+	"shortlived@$R" </dev/null >/dev/null 2>"$T/kinit.err" ||
+	fail "kinit shortlived: $(cat "$T/kinit.err")"
+IT_CMD_TIMEOUT=30 KRB5CCNAME="FILE:$T/short.ccache" wire status xres listen 9.5 status xres listen 5.5 status xres
+expect_lines "$(printf '%s\n' "$RUN_OUT" | grep '^STATUS_REPLY ')" 2 "answered before ticket end + skew"
+expect_contains "$RUN_OUT" 'ALERT code=CONTEXT_EXPIRED reason="re-authenticate"' "expired after ticket end + skew"
 
 # EXPIRES: the exclusive end; START: the first valid second.
 wire status xold
