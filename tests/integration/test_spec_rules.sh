@@ -10,7 +10,8 @@
 #   WAIT 0, HEARTBEAT of a queue id);
 # * the target name when the server is given as an address;
 # * grouping when a checkout reports neither DISPLAY nor PID;
-# * the server's context ends at the ticket's end plus the clock skew.
+# * the server's context ends at the ticket's end plus the clock skew;
+# * the client's frame limit and a close inside a frame (fake server).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 
@@ -104,6 +105,79 @@ kinit -l 8s -k -t "$XLICEN_REALM_DIR/shortlived.keytab" -c "FILE:$T/short.ccache
 IT_CMD_TIMEOUT=30 KRB5CCNAME="FILE:$T/short.ccache" wire status xres listen 9.5 status xres listen 5.5 status xres
 expect_lines "$(printf '%s\n' "$RUN_OUT" | grep '^STATUS_REPLY ')" 2 "answered before ticket end + skew"
 expect_contains "$RUN_OUT" 'ALERT code=CONTEXT_EXPIRED reason="re-authenticate"' "expired after ticket end + skew"
+
+# The client's side of section 2, against a fake server (python3): a
+# frame header over the client's pre-authentication limit is refused from
+# the header, with ALERT FRAME_TOO_LONG back; a close inside a frame is
+# CLOSED, "connection closed inside a frame".
+fake_server() {	# MODE: big | cut; sets FAKE_PORT, the ALERT seen in $T/fake.alert
+	: >"$T/fake.port"
+	: >"$T/fake.alert"
+	"$IT_PYTHON" - "$1" "$T/fake.alert" >"$T/fake.port" 2>"$T/fake.err" <<'PY' &
+import socket, struct, sys
+mode, alert_file = sys.argv[1], sys.argv[2]
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+print(ls.getsockname()[1], flush=True)
+ls.settimeout(10)
+def recv_n(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise EOFError
+        b += d
+    return b
+def read_frame(c):
+    hdr = recv_n(c, 5)
+    return hdr[0], recv_n(c, struct.unpack(">I", hdr[1:])[0])
+c, _ = ls.accept()
+c.settimeout(10)
+t, body = read_frame(c)                   # the client's HELLO
+if mode == "big":
+    c.sendall(struct.pack(">BI", 1, 65537))
+    try:
+        while True:
+            t, body = read_frame(c)
+            if t == 4:
+                code, n = struct.unpack(">HH", body[:4])
+                open(alert_file, "w").write("%d %s\n" % (code, body[4:4 + n].decode()))
+                break
+    except (EOFError, socket.timeout):
+        pass
+else:
+    read_frame(c)                         # its AP-REQ, sent right behind
+    c.sendall(struct.pack(">BI", 1, 10) + b"\x00\x01\x00")
+    c.shutdown(socket.SHUT_WR)            # FIN, not RST
+    try:
+        while c.recv(4096):
+            pass
+    except (OSError, socket.timeout):
+        pass
+c.close()
+PY
+	FAKE_PID=$!
+	for i in $(seq 1 250); do
+		[ -s "$T/fake.port" ] && break
+		sleep 0.02
+	done
+	FAKE_PORT=$(cat "$T/fake.port")
+	[ -n "$FAKE_PORT" ] || fail "fake server did not start: $(cat "$T/fake.err")"
+}
+if [ -n "$IT_PYTHON" ]; then
+	fake_server big
+	run "$XLICEN_BIN_CLI" -s "localhost:$FAKE_PORT" status
+	wait "$FAKE_PID" 2>/dev/null || true
+	expect_rc 3 "frame over the client's limit"
+	expect_contains "$RUN_ERR" "frame longer than allowed" "FRAME_TOO_LONG from the header"
+	expect_eq "$(cat "$T/fake.alert")" "22 frame longer than allowed" "the client's ALERT"
+	fake_server cut
+	run "$XLICEN_BIN_CLI" -s "localhost:$FAKE_PORT" status
+	wait "$FAKE_PID" 2>/dev/null || true
+	expect_rc 3 "close inside a frame"
+	expect_contains "$RUN_ERR" "connection closed inside a frame" "CLOSED inside a frame"
+fi
 
 # EXPIRES: the exclusive end; START: the first valid second.
 wire status xold
