@@ -6,8 +6,8 @@
 # * a pool's EXPIRES is the license's exclusive end: `expires: D` gives
 #   D+1 00:00:00Z, the first second the license is no longer valid, and
 #   START is 00:00:00Z of `start: D`;
-# * the queue flags of section 8.2 (WAIT without its flag, QUEUE+WAIT,
-#   WAIT 0, HEARTBEAT of a queue id);
+# * the queue flags of section 8.2 (WAIT's default, WAIT without its flag,
+#   QUEUE+WAIT, WAIT 0, HEARTBEAT of a queue id);
 # * the target name when the server is given as an address;
 # * grouping when a checkout reports neither DISPLAY nor PID;
 # * the server's context ends at the ticket's end plus the clock skew;
@@ -26,7 +26,8 @@ policy "# policy of test_spec_rules
 	xres = {
 		reserve = 1 carol@$R
 	}"
-server_start --policy "$T/policy.conf"
+# Orphans off: the probes' leases keep their TTL after the probes exit.
+server_start --policy "$T/policy.conf" --orphan-grace 0
 
 # RESERVED: one seat taken, the other free but carol's.
 run probe checkout xres
@@ -46,6 +47,12 @@ expect_contains "$RUN_ERR" "1 of 2 seats of xres in use and 1 of the free ones r
 # A plain NO_SEATS: no DETAIL, and the CLI says nothing of reservations.
 run probe checkout xfull
 expect_rc 0 "alice on xfull"
+# WAIT's default (section 8.2), in the background while the rest runs: a
+# WAIT checkout without a WAIT field is held LIMIT_WAIT_STEP_S = 20 s.
+KRB5CCNAME="FILE:$XLICEN_REALM_DIR/bob.ccache" timeout -k 2 40 "$XLICEN_BIN_WIRE" \
+	-s "localhost:$SERVER_PORT" checkout xfull 1.0 1 2 expect 17 wait 8 \
+	>"$T/waitdef.out" 2>&1 &
+WAITDEF_PID=$!
 wire as bob checkout xfull 1.0 1 0
 expect_contains "$RUN_OUT" "code=NO_SEATS" "xfull: NO_SEATS"
 expect_not_contains "$RUN_OUT" "detail=" "no DETAIL without a reservation"
@@ -190,5 +197,10 @@ expect_contains "$RUN_OUT" "pool=xnew:start=0:expires=1830297600:state=0" \
 run xl checkout xold -- true
 expect_rc 2 "xold is expired"
 expect_contains "$RUN_ERR" "license has expired" "EXPIRED"
+
+wait "$WAITDEF_PID" || fail "WAIT default: wire_probe failed: $(cat "$T/waitdef.out")"
+WAITDEF=$(cat "$T/waitdef.out")
+expect_contains "$WAITDEF" "none" "WAIT default: nothing within 17 s"
+expect_contains "$WAITDEF" "QUEUED id=100 " "WAIT default: QUEUED after 20 s"
 
 pass
