@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "gssx.h"
 #include "limits.h"
 #include "xlicen_errors.h"
 
@@ -254,6 +255,31 @@ test_dec_header_rule_order(void **state)
 		    c[i].want);
 		frame_dec_free(&d);
 	}
+}
+
+/* PROTOCOL.md section 5: the words of ALERT GSS_FLAGS's reason, one per
+ * missing flag, in the order mutual replay sequence confidentiality
+ * integrity, one space apart. */
+static void
+test_gss_flag_words(void **state)
+{
+	char out[128];
+
+	(void)state;
+	gssx_flags_missing(0, out, sizeof(out));
+	assert_string_equal(out,
+	    "mutual replay sequence confidentiality integrity");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS, out, sizeof(out));
+	assert_string_equal(out, "");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)
+	    (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG), out, sizeof(out));
+	assert_string_equal(out, "mutual replay");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)GSS_C_CONF_FLAG,
+	    out, sizeof(out));
+	assert_string_equal(out, "confidentiality");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)
+	    (GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG), out, sizeof(out));
+	assert_string_equal(out, "sequence integrity");
 }
 
 static void
@@ -823,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_dec_bad_type_at_header),
 		cmocka_unit_test(test_dec_empty_frame),
 		cmocka_unit_test(test_dec_header_rule_order),
+		cmocka_unit_test(test_gss_flag_words),
 		cmocka_unit_test(test_dec_length_limit),
 		cmocka_unit_test(test_dec_huge_length_no_alloc),
 		cmocka_unit_test(test_dec_grows_with_bytes),
