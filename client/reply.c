@@ -26,8 +26,17 @@ sess_reply_error(xlicen_session *s, const struct msg *m)
 {
 	int code = m->code != 0 ? -(int)m->code : XLICEN_E_BAD_VALUE;
 
-	return sess_seterr(s, code, "%s", (m->have & MSG_F(TAG_REASON)) &&
+	sess_seterr(s, code, "%s", (m->have & MSG_F(TAG_REASON)) &&
 	    m->reason[0] != '\0' ? m->reason : err_str(code));
+	if (m->type == MSG_DENY && (m->have & MSG_F(TAG_DETAIL)))
+		s->deny_detail = m->detail;
+	return code;
+}
+
+unsigned
+xlicen_deny_detail(const xlicen_session *s)
+{
+	return s != NULL ? s->deny_detail : 0;
 }
 
 /* A reply of a type this request cannot have: the server is broken. */

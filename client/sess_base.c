@@ -88,6 +88,7 @@ sess_seterr(xlicen_session *s, int code, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	s->err = code;
+	s->deny_detail = 0;
 	if (s->peer[0] != '\0')
 		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", s->peer, text);
 	else
@@ -99,6 +100,7 @@ void
 sess_clearerr(xlicen_session *s)
 {
 	s->err = 0;
+	s->deny_detail = 0;
 	s->errmsg[0] = '\0';
 }
 

@@ -132,6 +132,7 @@ struct xlicen_session {
 
 	int err;
 	char errmsg[1280];
+	unsigned deny_detail;	/* DETAIL of the DENY that set err, or 0 */
 
 	struct sess_lease lease;
 	xlicen_state_cb state_cb;

@@ -58,6 +58,7 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_EVENTS, K_U64, events),
 	MF(TAG_BAD_EVENT, K_U64, bad_event),
 	MF(TAG_HASH, K_STR, hash),
+	MF(TAG_DETAIL, K_U32, detail),
 };
 
 static const struct field_desc pool_fields[] = {
@@ -183,7 +184,7 @@ static const struct msg_spec msg_specs[] = {
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) },
 	{ MSG_DENY, "DENY",
 	    MSG_F(TAG_CODE) | MSG_F(TAG_REASON) | MSG_F(TAG_IN_USE) |
-	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER,
+	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER | MSG_F(TAG_DETAIL),
 	    MSG_F(TAG_CODE) },
 	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES) | MSG_F(TAG_REASON), 0 },
 	{ MSG_STATUS_REPLY, "STATUS_REPLY",
@@ -224,6 +225,44 @@ msg_type_name(uint16_t type)
 	const struct msg_spec *s = msg_spec_find(type);
 
 	return s != NULL ? s->name : "UNKNOWN";
+}
+
+int
+msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required)
+{
+	const struct msg_spec *s = msg_spec_find(type);
+
+	if (s == NULL)
+		return XLICEN_E_MSG_TYPE;
+	*allowed = s->allowed;
+	*required = s->required;
+	return 0;
+}
+
+int
+msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required)
+{
+	const struct list_desc *ld;
+	size_t i;
+
+	switch (tag) {
+	case TAG_POOL:
+		ld = &msg_lists[L_POOLS];
+		break;
+	case TAG_HOLDER:
+		ld = &msg_lists[L_HOLDERS];
+		break;
+	case TAG_ROW:
+		ld = &msg_lists[L_ROWS];
+		break;
+	default:
+		return XLICEN_E_INVALID;
+	}
+	*allowed = 0;
+	for (i = 0; i < ld->nfields; i++)
+		*allowed |= MSG_F(ld->fields[i].tag);
+	*required = ld->required;
+	return 0;
 }
 
 void
@@ -496,16 +535,16 @@ tlv_get(const struct field_desc *f, const uint8_t *v, uint16_t len, void *base)
 	return XLICEN_E_INTERNAL;
 }
 
-/* Read the next TLV header and value. */
+/* Read the next TLV header (XLICEN_E_TRUNCATED if incomplete).  The
+ * value is read apart (buf_get_bytes), after the TLV has been counted:
+ * PROTOCOL.md section 7, step 2. */
 static int
-tlv_next(struct buf_reader *r, uint16_t *tag, uint16_t *len,
-    const uint8_t **val)
+tlv_head(struct buf_reader *r, uint16_t *tag, uint16_t *len)
 {
 	int rc;
 
 	if ((rc = buf_get_u16(r, tag)) != 0 ||
-	    (rc = buf_get_u16(r, len)) != 0 ||
-	    (rc = buf_get_bytes(r, *len, val)) != 0)
+	    (rc = buf_get_u16(r, len)) != 0)
 		return rc;
 	return 0;
 }
@@ -527,10 +566,12 @@ elem_decode(const uint8_t *p, uint16_t n, const struct list_desc *ld,
 	memset(elem, 0, ld->elem_size);
 	buf_reader_init(&r, p, n);
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
+		if ((rc = tlv_head(&r, &tag, &len)) != 0)
 			return rc;
 		if (++count > LIMIT_TLV_COUNT)
 			return XLICEN_E_TLV_COUNT;
+		if ((rc = buf_get_bytes(&r, len, &val)) != 0)
+			return rc;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = field_find(ld->fields, ld->nfields, num);
 		if (f == NULL) {
@@ -576,7 +617,7 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 		goto out;
 	}
 	while (buf_reader_avail(&r) > 0) {
-		if ((rc = tlv_next(&r, &tag, &len, &val)) != 0)
+		if ((rc = tlv_head(&r, &tag, &len)) != 0)
 			goto out;
 		num = tag & ~MSG_TAG_CRITICAL;
 		f = NULL;
@@ -590,6 +631,8 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 			rc = XLICEN_E_TLV_COUNT;
 			goto out;
 		}
+		if ((rc = buf_get_bytes(&r, len, &val)) != 0)
+			goto out;
 		if (f == NULL) {
 			if (tag & MSG_TAG_CRITICAL) {
 				rc = XLICEN_E_TLV_CRITICAL;

@@ -46,6 +46,11 @@ enum msg_type {
 /* REPORT FLAGS bits. */
 #define MSG_REPORT_VERIFY 0x1u	/* check the audit trail's hash chain too */
 
+/* DENY DETAIL bits: facts about a denial beyond its CODE, for programs
+ * (the REASON is for humans). */
+#define MSG_DENY_RESERVED 0x1u	/* NO_SEATS while seats are free: the free
+				 * ones are reserved (policy) for others */
+
 /* STATE of a HOLDER entry. */
 enum msg_holder_state {
 	MSG_HOLDER_LEASE = 0,		/* a lease holds seats */
@@ -111,6 +116,7 @@ enum msg_tag {
 	TAG_BAD_EVENT = 46,	/* u64, first event breaking the chain, 0 none */
 	TAG_HASH = 47,		/* string, hex SHA-256 of the chain head */
 	TAG_TTL = 48,		/* u32, lease lifetime without heartbeat */
+	TAG_DETAIL = 49,	/* u32, MSG_DENY_* bits of a DENY */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
@@ -216,6 +222,7 @@ struct msg {
 	size_t nholders;
 	struct msg_row *rows;
 	size_t nrows;
+	uint32_t detail;	/* DENY: MSG_DENY_* */
 };
 
 /* Zero a message (for building one). */
@@ -256,6 +263,15 @@ int msg_encode(const struct msg *m, struct buf *out);
  * XLICEN_E_TLV_COUNT, XLICEN_E_NOMEM.
  */
 int msg_decode(const uint8_t *p, size_t n, struct msg *m);
+
+/* The fields (MSG_F bits) message type `type` carries and those it
+ * requires: 0, or XLICEN_E_MSG_TYPE for a type this version does not
+ * know.  The table in PROTOCOL.md section 7.1 is checked against it
+ * (tests/unit/test_msg.c). */
+int msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required);
+/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER or TAG_ROW
+ * (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
+int msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required);
 
 /* The message type's name ("CHECKOUT"), or "UNKNOWN". */
 const char *msg_type_name(uint16_t type);

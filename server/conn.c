@@ -558,6 +558,14 @@ conn_on_data(struct conn *c, const struct frame *f)
 		conn_alert(c, rc, "malformed message");
 		goto out;
 	}
+	/* Id 0 marks the server's unsolicited messages (PROTOCOL.md section
+	 * 7): a reply carrying it would be ignored by the client. */
+	if (req.id == 0) {
+		rc = XLICEN_E_BAD_VALUE;
+		conn_alert(c, rc, "request id 0 is reserved for unsolicited "
+		    "messages");
+		goto out;
+	}
 	rc = handlers_dispatch(c, &req, &reply);
 	if (rc == HANDLERS_DEFERRED) {
 		/* A WAIT checkout: answered by conn_send() later. */

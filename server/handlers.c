@@ -291,6 +291,8 @@ handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 		reply->total = g.total;
 		reply->have |= MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL);
 	}
+	if ((reply->detail = req_deny_detail(rc, &g)) != 0)
+		reply->have |= MSG_F(TAG_DETAIL);
 	log_msg(LOG_INFO, "deny %s %s to %s: %s", req->product, req->version,
 	    c->principal, reason);
 	return 0;

@@ -70,6 +70,10 @@ void req_reply_error(struct msg *reply, uint16_t type, int code,
  * said) into out. */
 void req_deny_reason(int code, const struct msg *req,
     const struct store_grant *g, char *out, size_t outlen);
+/* The DENY DETAIL (MSG_DENY_* bits) of a checkout refused with code (g:
+ * what the store said): MSG_DENY_RESERVED for NO_SEATS while free seats
+ * are reserved for others. */
+uint32_t req_deny_detail(int code, const struct store_grant *g);
 /* Make m the GRANT of g. */
 void req_fill_grant(struct msg *m, const struct store_grant *g);
 /* A lease now expires at t: the loop's next expiry is no later. */

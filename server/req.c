@@ -6,6 +6,7 @@
  * It calls no other part of the server: the request files sit above it
  * (docs/ARCHITECTURE.md).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,36 @@ req_reply_error(struct msg *reply, uint16_t type, int code,
 		msg_set_str(reply, TAG_REASON, err_str(code));
 }
 
+uint32_t
+req_deny_detail(int code, const struct store_grant *g)
+{
+	unsigned others, wanted;
+	int end = -1;
+
+	if (code != XLICEN_E_NO_SEATS)
+		return 0;
+	/*
+	 * The store records "free seats reserved for others" (its policy
+	 * decision's reserved_others) only in this sentence of its reason
+	 * (server/store/checkout.c) until struct store_grant carries the
+	 * number.  This is the one place that reads it back, and only as
+	 * the whole sentence; from here on the fact travels as DETAIL.
+	 */
+	if (sscanf(g->reason, "%*[0-9] of %*[0-9] seats of %*s in "
+	    "use and %u of the free ones reserved for others (%u wanted)%n",
+	    &others, &wanted, &end) == 2 && end >= 0 &&
+	    g->reason[end] == '\0' && others > 0)
+		return MSG_DENY_RESERVED;
+	return 0;
+}
+
 void
 req_deny_reason(int code, const struct msg *req,
     const struct store_grant *g, char *out, size_t outlen)
 {
 	switch (code) {
 	case XLICEN_E_NO_SEATS:
-		if (g->reason[0] != '\0' && strstr(g->reason, "reserved"))
+		if (req_deny_detail(code, g) & MSG_DENY_RESERVED)
 			snprintf(out, outlen, "%s", g->reason);
 		else
 			snprintf(out, outlen, "all %u seats of %s are in use "

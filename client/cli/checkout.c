@@ -491,15 +491,15 @@ cli_cmd_checkout(struct cli_global *g, int argc, char **argv)
 		    ca.co.wait_s > 0 ? "" : " (until the server's queue timeout)");
 	rc = xlicen_checkout_ex(s, product, ca.version, ca.count, &ca.co, &gr);
 	if (rc != 0) {
-		const char *em = xlicen_errmsg(s), *why = strstr(em, "): ");
-
-		/* Free seats held back for others: say so, the count alone
-		 * would look wrong. */
-		if (rc == XLICEN_E_NO_SEATS && gr.total > 0 && why != NULL &&
-		    strstr(why, "reserved for others") != NULL)
-			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use): "
-			    "%s\n", product, xlicen_strerror(rc), gr.in_use,
-			    gr.total, why + 3);
+		/* Free seats held back for others (the DENY's DETAIL): say
+		 * so, the count alone would look wrong; the server's reason
+		 * follows for the numbers. */
+		if (rc == XLICEN_E_NO_SEATS &&
+		    (xlicen_deny_detail(s) & XLICEN_DENY_RESERVED))
+			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use; "
+			    "the free ones are reserved for others): %s\n",
+			    product, xlicen_strerror(rc), gr.in_use, gr.total,
+			    xlicen_errmsg(s));
 		else if (cli_exit_for(rc) == EXIT_REFUSED && gr.total > 0)
 			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use)\n",
 			    product, xlicen_strerror(rc), gr.in_use, gr.total);

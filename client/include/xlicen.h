@@ -403,6 +403,20 @@ XLICEN_API const char *xlicen_errname(int code);
  */
 XLICEN_API const char *xlicen_errmsg(const xlicen_session *s);
 
+/* Bits of xlicen_deny_detail(). */
+#define XLICEN_DENY_RESERVED	0x1u	/* XLICEN_E_NO_SEATS although seats are
+					 * free: they are reserved (server
+					 * policy) for others */
+
+/*
+ * Facts the server gave about the session's last failure when it was a
+ * DENY (its DETAIL field, PROTOCOL.md section 7.2): XLICEN_DENY_* bits, 0
+ * when the last call did not end in a DENY or the DENY gave none.  A
+ * program acts on these and on the code, never on xlicen_errmsg()'s
+ * words.  Valid until the next call on s; 0 for a NULL s.
+ */
+XLICEN_API unsigned xlicen_deny_detail(const xlicen_session *s);
+
 /*
  * The server the session is (or was last) connected to, as
  * "host:port (address)", or "" if none.  Never NULL (s may be NULL).

@@ -1444,6 +1444,20 @@ craft(long which, struct buf *b)
 		m_checkout(b, 1, "xdemo", "1.0", 1);
 		m_str(b, TAG_DISPLAY, "\xf4\x90\x80\x80");
 		break;
+	case 19:	/* 65th TLV: header complete, value past the end */
+		m_checkout(b, 1, "xdemo", "1.0", 1);
+		for (i = 0; i < 61; i++)
+			m_u32(b, (uint16_t)(1000 + i), (uint32_t)i);
+		must(buf_put_u16(b, 1100));
+		must(buf_put_u16(b, 40));
+		must(buf_put_bytes(b, "ab", 2));
+		break;
+	case 20:	/* a valid STATUS with request id 0 */
+		m_hdr(b, MSG_STATUS, 0);
+		break;
+	case 21:	/* a valid CHECKOUT with request id 0 */
+		m_checkout(b, 0, "xdemo", "1.0", 1);
+		break;
 	}
 }
 
@@ -1505,6 +1519,62 @@ hc_status_ok(struct hconn *c)
 	rc = hc_request(c, &plain, id, MSG_STATUS_REPLY, 0, &m);
 	msg_clear(&m);
 	buf_free(&plain);
+	return rc;
+}
+
+/* PROTOCOL.md section 6: a confidential wrap token is the plaintext plus
+ * arg bytes (60 for the aes*-cts-hmac-sha1-96 keys of the test realm),
+ * whatever the plaintext's length; each token sent gets its STATUS_REPLY. */
+static int
+case_wrap_overhead(const struct hcase *k)
+{
+	static const size_t pad[] = { 0, 1, 15, 16, 17, 1000 };
+	struct hconn c;
+	struct buf plain, tok;
+	struct msg m;
+	char filler[1000];
+	size_t i;
+	int rc, conf = 0;
+
+	buf_init(&plain);
+	buf_init(&tok);
+	msg_init(&m, 0, 0);
+	memset(filler, 'x', sizeof(filler));
+	if ((rc = hc_open_ctx(&c)) != 0)
+		goto out;
+	for (i = 0; i < sizeof(pad) / sizeof(pad[0]); i++) {
+		uint32_t id = ++c.next_id;
+
+		buf_reset(&plain);
+		m_hdr(&plain, MSG_STATUS, id);
+		if (pad[i] > 0)	/* an unknown tag, skipped by the server */
+			m_tlv(&plain, 1000, filler, pad[i]);
+		buf_reset(&tok);
+		if ((rc = hc_wrap_token(&c, &plain, 1, &tok, &conf)) != 0)
+			goto out;
+		if (tok.len != plain.len + (size_t)k->arg) {
+			rc = bad("a %zu-byte message wrapped into %zu bytes: "
+			    "overhead %zd, expected %ld", plain.len, tok.len,
+			    (ssize_t)tok.len - (ssize_t)plain.len, k->arg);
+			goto out;
+		}
+		if ((rc = hc_send_frame(&c, FRAME_DATA, tok.data, tok.len)) != 0 ||
+		    (rc = hc_read_msg(&c, &m)) != 0)
+			goto out;
+		if (m.type != MSG_STATUS_REPLY || m.id != id) {
+			rc = bad("expected STATUS_REPLY id %u, got %s id %u", id,
+			    msg_type_name(m.type), m.id);
+			goto out;
+		}
+		msg_clear(&m);
+	}
+	rc = good("wrap overhead %ld bytes for messages of 6 to %zu bytes",
+	    k->arg, plain.len);
+out:
+	msg_clear(&m);
+	buf_free(&plain);
+	buf_free(&tok);
+	hc_close(&c);
 	return rc;
 }
 
@@ -2356,34 +2426,38 @@ static const struct hcase cases[] = {
 	/* frame headers */
 	{ "len-preauth-limit+1", case_header, XLICEN_E_FRAME_TOO_LONG,
 	  FRAME_HELLO | ((long)(LIMIT_FRAME_PREAUTH + 1) << 8),
-	  "HELLO header of LIMIT_FRAME_PREAUTH+1 bytes" , NULL },
+	  "HELLO header of LIMIT_FRAME_PREAUTH+1 bytes",
+	  "frame of 65537 bytes exceeds the limit of 65536" },
 	{ "len-ffffffff", case_header, XLICEN_E_FRAME_TOO_LONG,
-	  FRAME_HELLO | (0xffffffffL << 8), "HELLO header of 0xFFFFFFFF bytes" ,
-	  NULL },
+	  FRAME_HELLO | (0xffffffffL << 8), "HELLO header of 0xFFFFFFFF bytes",
+	  "frame of 4294967295 bytes exceeds the limit of 65536" },
 	{ "len-context-limit+1", case_header_after_hello,
 	  XLICEN_E_FRAME_TOO_LONG,
 	  FRAME_CONTEXT | ((long)(LIMIT_FRAME_PREAUTH + 1) << 8),
-	  "CONTEXT header of LIMIT_FRAME_PREAUTH+1 bytes after HELLO" , NULL },
+	  "CONTEXT header of LIMIT_FRAME_PREAUTH+1 bytes after HELLO",
+	  "frame of 65537 bytes exceeds the limit of 65536" },
 	{ "len-postauth-limit+1", case_header_open, XLICEN_E_FRAME_TOO_LONG,
 	  FRAME_DATA | ((long)(LIMIT_FRAME_POSTAUTH + 1) << 8),
-	  "DATA header of LIMIT_FRAME_POSTAUTH+1 bytes when OPEN" , NULL },
+	  "DATA header of LIMIT_FRAME_POSTAUTH+1 bytes when OPEN",
+	  "frame of 262145 bytes exceeds the limit of 262144" },
 	{ "len-preauth-exact", case_preauth_exact, XLICEN_E_TRAILING, 0,
 	  "HELLO of exactly LIMIT_FRAME_PREAUTH bytes: accepted, then TRAILING",
 	  "malformed HELLO" },
 	{ "truncated-close", case_truncated_close, 0, 0,
 	  "header says 100, 10 bytes sent, close: no answer, logged" , NULL },
 	{ "empty-frame", case_header, XLICEN_E_FRAME_EMPTY, FRAME_HELLO,
-	  "HELLO of length 0" , NULL },
+	  "HELLO of length 0", "empty frame" },
 	{ "empty-frame-open", case_header_open, XLICEN_E_FRAME_EMPTY,
-	  FRAME_DATA, "DATA of length 0 when OPEN" , NULL },
+	  FRAME_DATA, "DATA of length 0 when OPEN", "empty frame" },
 	{ "type-0", case_header, XLICEN_E_FRAME_TYPE, 0 | (4L << 8),
-	  "frame type 0" , NULL },
+	  "frame type 0", "unknown frame type 0" },
 	{ "type-5", case_header, XLICEN_E_FRAME_TYPE, 5 | (4L << 8),
-	  "frame type 5" , NULL },
+	  "frame type 5", "unknown frame type 5" },
 	{ "type-255", case_header, XLICEN_E_FRAME_TYPE, 255 | (4L << 8),
-	  "frame type 255" , NULL },
+	  "frame type 255", "unknown frame type 255" },
 	{ "type-255-open", case_header_open, XLICEN_E_FRAME_TYPE,
-	  255 | (4L << 8), "frame type 255 when OPEN" , NULL },
+	  255 | (4L << 8), "frame type 255 when OPEN",
+	  "unknown frame type 255" },
 	{ "split-hello", case_split_hello, 0, 0,
 	  "HELLO one byte per segment: answered" , NULL },
 	{ "pipelined", case_pipelined, XLICEN_E_STATE, 0,
@@ -2447,6 +2521,9 @@ static const struct hcase cases[] = {
 	{ "replay-apreq", case_replay_apreq, XLICEN_E_AUTH, 0,
 	  "a good context's AP-REQ replayed on a new connection" , NULL },
 	/* DATA */
+	{ "wrap-overhead", case_wrap_overhead, 0, 60,
+	  "confidential wrap tokens are 60 bytes longer than the message",
+	  NULL },
 	{ "data-garbage", case_data_garbage, XLICEN_E_UNWRAP, 0,
 	  "DATA of random bytes" , NULL },
 	{ "data-garbage-hdr", case_data_garbage, XLICEN_E_UNWRAP, 1,
@@ -2493,6 +2570,15 @@ static const struct hcase cases[] = {
 	  "malformed message" },
 	{ "msg-tlv-count", case_crafted, XLICEN_E_TLV_COUNT, 9, "65 TLVs",
 	  "malformed message" },
+	{ "msg-tlv-count-cut", case_crafted, XLICEN_E_TLV_COUNT, 19,
+	  "65th TLV's value running past the end: counted first",
+	  "malformed message" },
+	{ "msg-id-0-status", case_crafted, XLICEN_E_BAD_VALUE, 20,
+	  "STATUS with request id 0 (reserved for unsolicited messages)",
+	  "request id 0 is reserved for unsolicited messages" },
+	{ "msg-id-0-checkout", case_crafted, XLICEN_E_BAD_VALUE, 21,
+	  "CHECKOUT with request id 0",
+	  "request id 0 is reserved for unsolicited messages" },
 	{ "msg-string-256", case_crafted, XLICEN_E_STRING, 10,
 	  "256-byte product name",
 	  "malformed message" },

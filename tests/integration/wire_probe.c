@@ -7,17 +7,20 @@
  *
  *   TYPE id=N [lease=..] [code=NAME] [request=N] [queue_id=..]
  *        [position=N] [in_use=N] [total=N] [heartbeat=N (GRANT)]
- *        [holders=N] [reason="..."]
+ *        [detail=N] [holders=N] [reason="..."]
  *
  *   wire_probe -s HOST:PORT STEP...
  *     checkout PRODUCT VERSION COUNT FLAGS [WAIT [QUEUE_ID|last]]
  *                       (FLAGS: 1 QUEUE, 2 WAIT; "last": the queue id of
  *                       the last QUEUED received, to ask again)
  *     heartbeat LEASE | release LEASE | reclaim LEASE | remove LEASE
+ *                       (LEASE "last": the queue id of the last QUEUED)
  *     listen SECONDS    print what arrives for SECONDS
  *     expect SECONDS    wait for one message (print it, or "none")
  *     wait SECONDS      wait for the reply to the last request that was
  *                       answered later (a WAIT checkout)
+ *     status PRODUCT    STATUS of one product; its pools are printed as
+ *                       pool=PRODUCT:start=N:expires=N:state=N
  *     flood N           N STATUS requests sent back to back, replies read
  *                       only while a send would block, then all of them;
  *                       prints "FLOOD sent=N replies=M in_order=yes|no"
@@ -28,6 +31,7 @@
  * Environment: XLICEN_PROBE_HOST, the HOST a checkout claims (default
  * "probe.example"; may hold any bytes a test wants to send, control
  * characters too), and a reclaim (default: none); XLICEN_PROBE_NOHOST=1, send no HOST at all;
+ * XLICEN_PROBE_NOPID=1, send no PID (a checkout sends no DISPLAY either);
  * XLICEN_PROBE_SRC, a local address to connect from (e.g. 127.0.0.2);
  * XLICEN_PROBE_RCVBUF, a receive buffer size to set before connecting.
  */
@@ -155,10 +159,22 @@ print_msg(const struct msg *m)
 		printf(" in_use=%u", m->in_use);
 	if (m->have & MSG_F(TAG_TOTAL))
 		printf(" total=%u", m->total);
+	if (m->have & MSG_F(TAG_DETAIL))
+		printf(" detail=%u", m->detail);
 	if (m->type == MSG_GRANT && (m->have & MSG_F(TAG_HEARTBEAT)))
 		printf(" heartbeat=%u", m->heartbeat);
 	if (m->type == MSG_HOLDERS_REPLY)
 		printf(" holders=%zu", m->nholders);
+	if (m->type == MSG_STATUS_REPLY) {
+		size_t i;
+
+		for (i = 0; i < m->npools; i++)
+			printf(" pool=%s:start=%llu:expires=%llu:state=%u",
+			    m->pools[i].product,
+			    (unsigned long long)m->pools[i].start,
+			    (unsigned long long)m->pools[i].expires,
+			    m->pools[i].state);
+	}
 	if (m->have & MSG_F(TAG_REASON))
 		printf(" reason=\"%s\"", m->reason);
 	printf("\n");
@@ -434,8 +450,9 @@ main(int argc, char **argv)
 			m.count = (uint32_t)strtoul(argv[i + 3], NULL, 10);
 			m.flags = (uint32_t)strtoul(argv[i + 4], NULL, 10);
 			m.pid = (uint32_t)getpid();
-			m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS) |
-			    MSG_F(TAG_PID);
+			m.have |= MSG_F(TAG_COUNT) | MSG_F(TAG_FLAGS);
+			if (getenv("XLICEN_PROBE_NOPID") == NULL)
+				m.have |= MSG_F(TAG_PID);
 			if (getenv("XLICEN_PROBE_NOHOST") == NULL)
 				msg_set_str(&m, TAG_HOST,
 				    getenv("XLICEN_PROBE_HOST") != NULL ?
@@ -464,11 +481,17 @@ main(int argc, char **argv)
 			m.type = strcmp(c, "heartbeat") == 0 ? MSG_HEARTBEAT :
 			    strcmp(c, "release") == 0 ? MSG_RELEASE :
 			    strcmp(c, "reclaim") == 0 ? MSG_RECLAIM : MSG_REMOVE;
-			msg_set_str(&m, TAG_LEASE, argv[++i]);
+			i++;
+			msg_set_str(&m, TAG_LEASE, strcmp(argv[i], "last") ==
+			    0 ? last_qid : argv[i]);
 			if (m.type == MSG_RECLAIM &&
 			    getenv("XLICEN_PROBE_HOST") != NULL)
 				msg_set_str(&m, TAG_HOST,
 				    getenv("XLICEN_PROBE_HOST"));
+			await_reply(send_msg(&m), 10000);
+		} else if (strcmp(c, "status") == 0 && i + 1 < argc) {
+			m.type = MSG_STATUS;
+			msg_set_str(&m, TAG_PRODUCT, argv[++i]);
 			await_reply(send_msg(&m), 10000);
 		} else if (strcmp(c, "flood") == 0 && i + 1 < argc) {
 			flood((unsigned)strtoul(argv[++i], NULL, 10));

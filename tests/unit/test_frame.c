@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "gssx.h"
 #include "limits.h"
 #include "xlicen_errors.h"
 
@@ -223,6 +224,62 @@ test_dec_empty_frame(void **state)
 		assert_null(d.body);
 		frame_dec_free(&d);
 	}
+}
+
+/* PROTOCOL.md section 2: when two header rules apply, the type is judged
+ * first, then a zero length, then the limit. */
+static void
+test_dec_header_rule_order(void **state)
+{
+	static const struct { uint8_t type; uint32_t len; int want; } c[] = {
+		{ 0, 0, XLICEN_E_FRAME_TYPE },
+		{ 5, 0xffffffffu, XLICEN_E_FRAME_TYPE },
+		{ 255, 0, XLICEN_E_FRAME_TYPE },
+		{ FRAME_DATA, 0, XLICEN_E_FRAME_EMPTY },
+		{ FRAME_HELLO, 0, XLICEN_E_FRAME_EMPTY },
+		{ FRAME_DATA, LIMIT_FRAME_PREAUTH + 1, XLICEN_E_FRAME_TOO_LONG },
+	};
+	struct frame_dec d;
+	struct frame f;
+	uint8_t in[5];
+	size_t used, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		make_hdr(in, c[i].type, c[i].len);
+		/* A limit below 1 byte would refuse every length: the empty
+		 * frame still wins over it. */
+		frame_dec_init(&d, c[i].want == XLICEN_E_FRAME_TOO_LONG ?
+		    LIMIT_FRAME_PREAUTH : 0);
+		assert_int_equal(frame_dec_feed(&d, in, sizeof(in), &used, &f),
+		    c[i].want);
+		frame_dec_free(&d);
+	}
+}
+
+/* PROTOCOL.md section 5: the words of ALERT GSS_FLAGS's reason, one per
+ * missing flag, in the order mutual replay sequence confidentiality
+ * integrity, one space apart. */
+static void
+test_gss_flag_words(void **state)
+{
+	char out[128];
+
+	(void)state;
+	gssx_flags_missing(0, out, sizeof(out));
+	assert_string_equal(out,
+	    "mutual replay sequence confidentiality integrity");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS, out, sizeof(out));
+	assert_string_equal(out, "");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)
+	    (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG), out, sizeof(out));
+	assert_string_equal(out, "mutual replay");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)GSS_C_CONF_FLAG,
+	    out, sizeof(out));
+	assert_string_equal(out, "confidentiality");
+	gssx_flags_missing(GSSX_REQUIRED_FLAGS & ~(OM_uint32)
+	    (GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG), out, sizeof(out));
+	assert_string_equal(out, "sequence integrity");
 }
 
 static void
@@ -791,6 +848,8 @@ main(void)
 		cmocka_unit_test(test_dec_two_frames_back_to_back),
 		cmocka_unit_test(test_dec_bad_type_at_header),
 		cmocka_unit_test(test_dec_empty_frame),
+		cmocka_unit_test(test_dec_header_rule_order),
+		cmocka_unit_test(test_gss_flag_words),
 		cmocka_unit_test(test_dec_length_limit),
 		cmocka_unit_test(test_dec_huge_length_no_alloc),
 		cmocka_unit_test(test_dec_grows_with_bytes),

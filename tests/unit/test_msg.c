@@ -402,6 +402,23 @@ test_roundtrip_deny(void **state)
 	m.total = 2;
 	m.have |= MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL);
 	roundtrip(&m);
+	/* DETAIL (tag 49): the reserved-seats fact as a field, written
+	 * last, 00 31 00 04 00 00 00 01. */
+	{
+		static const uint8_t tail[] = { 0x00, 0x31, 0x00, 0x04,
+		    0x00, 0x00, 0x00, 0x01 };
+		struct buf b;
+
+		m.detail = MSG_DENY_RESERVED;
+		m.have |= MSG_F(TAG_DETAIL);
+		roundtrip(&m);
+		buf_init(&b);
+		assert_int_equal(msg_encode(&m, &b), 0);
+		assert_true(b.len > sizeof(tail));
+		assert_memory_equal(b.data + b.len - sizeof(tail), tail,
+		    sizeof(tail));
+		buf_free(&b);
+	}
 }
 
 static void
@@ -1013,6 +1030,55 @@ test_tlv_count(void **state)
 		assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
 		buf_free(&in);
 	}
+	buf_free(&b);
+}
+
+/*
+ * PROTOCOL.md section 7, step 2: the count is judged as soon as a TLV's
+ * header is in, before its value is looked at, so a 65th TLV whose value
+ * runs past the end is TLV_COUNT, not TRUNCATED; an incomplete header is
+ * TRUNCATED (its tag, needed to count it, is unknown).  A POOL, HOLDER or
+ * ROW in a message that does not carry it is an unknown field and counts.
+ */
+static void
+test_tlv_count_before_truncation(void **state)
+{
+	struct msg m;
+	struct buf b, in;
+	int i;
+
+	(void)state;
+	buf_init(&b);
+	buf_init(&in);
+	raw_hdr(&b, MSG_CHECKOUT, 1);
+	raw_checkout_required(&b);
+	for (i = 0; i < LIMIT_TLV_COUNT - 3; i++)
+		raw_tlv(&b, 99, NULL, 0);
+	/* 65th: complete header, 10 bytes of value announced, 2 there. */
+	raw_tlv_len(&b, 99, 10, "ab", 2);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	/* 65th with only 3 of its 4 header bytes. */
+	b.len -= 4 + 2 - 3;
+	assert_int_equal(decode(&b, &m), XLICEN_E_TRUNCATED);
+	/* The same order inside a pool. */
+	raw_pool_inner(&in, 0, 0);
+	for (i = 0; i < LIMIT_TLV_COUNT - 6; i++)
+		raw_tlv(&in, 99, NULL, 0);
+	raw_tlv_len(&in, 99, 10, "ab", 2);
+	raw_hdr(&b, MSG_STATUS_REPLY, 1);
+	raw_u64(&b, TAG_TIME, 1);
+	raw_pool(&b, &in);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	/* A POOL in a CHECKOUT (not carried) counts like any unknown tag. */
+	raw_hdr(&b, MSG_CHECKOUT, 1);
+	raw_checkout_required(&b);
+	for (i = 0; i < LIMIT_TLV_COUNT - 3; i++)
+		raw_tlv(&b, TAG_POOL, NULL, 0);
+	assert_int_equal(decode(&b, &m), 0);
+	msg_clear(&m);
+	raw_tlv(&b, TAG_HOLDER, NULL, 0);
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_COUNT);
+	buf_free(&in);
 	buf_free(&b);
 }
 
@@ -1745,6 +1811,288 @@ test_type_name(void **state)
 	assert_string_equal(msg_type_name(0x800a), "UNKNOWN");
 }
 
+/* ---- PROTOCOL.md section 7's tables against msg_specs ---- */
+
+#define DOC_TAGS	64
+#define DOC_LINE	1024
+
+/* The message types of this version (msg.h). */
+static const uint16_t all_types[] = {
+	MSG_CHECKOUT, MSG_HEARTBEAT, MSG_RELEASE, MSG_STATUS, MSG_RECLAIM,
+	MSG_LIST_MINE, MSG_HOLDERS, MSG_REMOVE, MSG_REREAD, MSG_SHUTDOWN,
+	MSG_REPORT, MSG_GRANT, MSG_DENY, MSG_OK, MSG_STATUS_REPLY, MSG_ERROR,
+	MSG_QUEUED, MSG_HOLDERS_REPLY, MSG_REPORT_REPLY, MSG_REVOKE,
+};
+static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW };
+static const char *const list_words[] = { "pool", "holder", "row" };
+
+struct doc {
+	char tag_name[DOC_TAGS][32];	/* section 7.2: number -> name */
+	char tag_in[DOC_TAGS][DOC_LINE];/* its "In" cell */
+	int seen_type[sizeof(all_types) / sizeof(all_types[0])];
+	uint64_t list_allowed[3], list_required[3];
+};
+
+/* Trim blanks and backticks at both ends, in place. */
+static char *
+doc_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '`')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '`' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* Split a table line into at most max cells (trimmed); the count. */
+static int
+doc_cells(char *line, char **cell, int max)
+{
+	int n = 0;
+	char *p, *bar;
+
+	if (line[0] != '|')
+		return 0;
+	p = line + 1;
+	while (n < max && (bar = strchr(p, '|')) != NULL) {
+		*bar = '\0';
+		cell[n++] = doc_trim(p);
+		p = bar + 1;
+	}
+	return n;
+}
+
+static int
+doc_tag_of(const struct doc *d, const char *name)
+{
+	int t;
+
+	for (t = 1; t < DOC_TAGS; t++)
+		if (strcmp(d->tag_name[t], name) == 0)
+			return t;
+	fail_msg("PROTOCOL.md names a field %s not in section 7.2", name);
+	return -1;
+}
+
+/* The MSG_F bits of a comma-separated list of field names ("—": none). */
+static uint64_t
+doc_fields(const struct doc *d, char *list)
+{
+	uint64_t bits = 0;
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		tok = doc_trim(tok);
+		if (strcmp(tok, "—") == 0 || tok[0] == '\0')
+			continue;
+		bits |= MSG_F(doc_tag_of(d, tok));
+	}
+	return bits;
+}
+
+static FILE *
+doc_open(void)
+{
+	const char *dir = getenv("XLICEN_SOURCE_DIR");
+	char path[4096];
+	FILE *f;
+
+	assert_non_null(dir);
+	snprintf(path, sizeof(path), "%s/docs/PROTOCOL.md", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	return f;
+}
+
+/* Pass 1: section 7.2, tag numbers, names and "In" cells. */
+static void
+doc_read_tags(struct doc *d)
+{
+	char line[DOC_LINE], *cell[6];
+	int in = 0, n, t;
+	FILE *f = doc_open();
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "### ", 4) == 0 || strncmp(line, "## ", 3) == 0)
+			in = strncmp(line, "### 7.2 ", 8) == 0;
+		if (!in || (n = doc_cells(line, cell, 6)) != 5)
+			continue;
+		t = atoi(cell[0]);
+		if (t <= 0)
+			continue;
+		assert_true(t < DOC_TAGS);
+		assert_string_equal(d->tag_name[t], "");
+		snprintf(d->tag_name[t], sizeof(d->tag_name[t]), "%s", cell[1]);
+		snprintf(d->tag_in[t], sizeof(d->tag_in[t]), "%s", cell[4]);
+	}
+	fclose(f);
+}
+
+/* One row of section 7.1: | `0xNNNN` | `NAME` | required | optional | */
+static void
+doc_check_type(struct doc *d, char **cell)
+{
+	uint16_t type = (uint16_t)strtoul(cell[0], NULL, 16);
+	uint64_t allowed, required, req, opt;
+	size_t i;
+
+	if (msg_spec_fields(type, &allowed, &required) != 0)
+		fail_msg("PROTOCOL.md 7.1 lists type %s unknown to msg.c",
+		    cell[0]);
+	assert_string_equal(cell[1], msg_type_name(type));
+	req = doc_fields(d, cell[2]);
+	opt = doc_fields(d, cell[3]);
+	if (req != required || (req | opt) != allowed)
+		fail_msg("PROTOCOL.md 7.1 %s: required %#llx optional %#llx; "
+		    "msg.c required %#llx carried %#llx", cell[1],
+		    (unsigned long long)req, (unsigned long long)opt,
+		    (unsigned long long)required, (unsigned long long)allowed);
+	for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++)
+		if (all_types[i] == type)
+			d->seen_type[i]++;
+}
+
+/* Pass 2: the tables of sections 7.1 (message types) and 7.3 (list
+ * elements: | `NAME`, `NAME` | R or O | ...). */
+static void
+doc_read_fields(struct doc *d)
+{
+	char line[DOC_LINE], *cell[6];
+	int sec = 0, li = -1, n;
+	FILE *f = doc_open();
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "### ", 4) == 0 || strncmp(line, "## ", 3) == 0)
+			sec = strncmp(line, "### 7.1 ", 8) == 0 ? 1 :
+			    strncmp(line, "### 7.3 ", 8) == 0 ? 3 : 0;
+		if (sec == 0 || (n = doc_cells(line, cell, 6)) < 2)
+			continue;
+		if (sec == 1) {
+			if (n >= 4 && strncmp(cell[0], "0x", 2) == 0)
+				doc_check_type(d, cell);
+			continue;
+		}
+		if (strcmp(cell[0], "Field") == 0)
+			li = 0;
+		else if (strcmp(cell[0], "HOLDER field") == 0)
+			li = 1;
+		else if (strcmp(cell[0], "ROW field") == 0)
+			li = 2;
+		else if (li >= 0 && (strcmp(cell[1], "R") == 0 ||
+		    strcmp(cell[1], "O") == 0)) {
+			uint64_t bits = doc_fields(d, cell[0]);
+
+			d->list_allowed[li] |= bits;
+			if (cell[1][0] == 'R')
+				d->list_required[li] |= bits;
+		}
+	}
+	fclose(f);
+}
+
+/* The "In" cell of tag t must name exactly the message types and list
+ * elements that carry it. */
+static void
+doc_check_in(const struct doc *d, int t)
+{
+	char cell[DOC_LINE], *tok, *save = NULL;
+	uint64_t allowed, required;
+	unsigned want = 0, got = 0;
+	size_t i;
+
+	snprintf(cell, sizeof(cell), "%s", d->tag_in[t]);
+	for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++) {
+		assert_int_equal(msg_spec_fields(all_types[i], &allowed,
+		    &required), 0);
+		want += (allowed & MSG_F(t)) != 0;
+	}
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
+		    &required), 0);
+		want += (allowed & MSG_F(t)) != 0;
+	}
+	for (tok = strtok_r(cell, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+
+		tok = doc_trim(tok);
+		for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++)
+			if (strcmp(tok, msg_type_name(all_types[i])) == 0) {
+				msg_spec_fields(all_types[i], &allowed,
+				    &required);
+				found = 1;
+			}
+		for (i = 0; i < 3; i++)
+			if (strcmp(tok, list_words[i]) == 0) {
+				msg_list_fields(list_tags[i], &allowed,
+				    &required);
+				found = 1;
+			}
+		if (!found || !(allowed & MSG_F(t)))
+			fail_msg("PROTOCOL.md 7.2: %s is not carried in %s",
+			    d->tag_name[t], tok);
+		got++;
+	}
+	if (got != want)
+		fail_msg("PROTOCOL.md 7.2: %s's In names %u places, msg.c "
+		    "carries it in %u", d->tag_name[t], got, want);
+}
+
+static void
+test_protocol_tables(void **state)
+{
+	struct doc *d = calloc(1, sizeof(*d));
+	uint64_t allowed, required, every = 0, named = 0;
+	size_t i;
+	int t;
+
+	(void)state;
+	assert_non_null(d);
+	doc_read_tags(d);
+	doc_read_fields(d);
+	/* Every type of msg.c has exactly one row in section 7.1. */
+	for (i = 0; i < sizeof(all_types) / sizeof(all_types[0]); i++) {
+		if (d->seen_type[i] != 1)
+			fail_msg("PROTOCOL.md 7.1: type %s has %d rows",
+			    msg_type_name(all_types[i]), d->seen_type[i]);
+		assert_int_equal(msg_spec_fields(all_types[i], &allowed,
+		    &required), 0);
+		every |= allowed;
+	}
+	/* Pools, holders and rows as in section 7.3. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
+		    &required), 0);
+		if (d->list_allowed[i] != allowed ||
+		    d->list_required[i] != required)
+			fail_msg("PROTOCOL.md 7.3: %s fields %#llx required "
+			    "%#llx; msg.c %#llx, %#llx", list_words[i],
+			    (unsigned long long)d->list_allowed[i],
+			    (unsigned long long)d->list_required[i],
+			    (unsigned long long)allowed,
+			    (unsigned long long)required);
+		every |= allowed;
+	}
+	/* Section 7.2 names every tag some message carries, no other, and
+	 * says where each one goes. */
+	for (t = 1; t < DOC_TAGS; t++) {
+		if (d->tag_name[t][0] == '\0')
+			continue;
+		named |= MSG_F(t);
+		doc_check_in(d, t);
+	}
+	assert_int_equal(named, every);
+	assert_int_equal(msg_spec_fields(0x000c, &allowed, &required),
+	    XLICEN_E_MSG_TYPE);
+	assert_int_equal(msg_list_fields(TAG_PRODUCT, &allowed, &required),
+	    XLICEN_E_INVALID);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -1772,6 +2120,7 @@ main(void)
 		cmocka_unit_test(test_string_limits),
 		cmocka_unit_test(test_string_invalid_utf8),
 		cmocka_unit_test(test_tlv_count),
+		cmocka_unit_test(test_tlv_count_before_truncation),
 		cmocka_unit_test(test_status_reply_pool_limits),
 		cmocka_unit_test(test_pool_after_64_tlvs),
 		cmocka_unit_test(test_pool_errors),
@@ -1785,6 +2134,7 @@ main(void)
 		cmocka_unit_test(test_required_lifecycle_fields),
 		cmocka_unit_test(test_roundtrip_lifecycle_replies),
 		cmocka_unit_test(test_holder_errors),
+		cmocka_unit_test(test_protocol_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
