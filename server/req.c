@@ -56,22 +56,7 @@ req_reply_error(struct msg *reply, uint16_t type, int code,
 uint32_t
 req_deny_detail(int code, const struct store_grant *g)
 {
-	unsigned others, wanted;
-	int end = -1;
-
-	if (code != XLICEN_E_NO_SEATS)
-		return 0;
-	/*
-	 * The store records "free seats reserved for others" (its policy
-	 * decision's reserved_others) only in this sentence of its reason
-	 * (server/store/checkout.c) until struct store_grant carries the
-	 * number.  This is the one place that reads it back, and only as
-	 * the whole sentence; from here on the fact travels as DETAIL.
-	 */
-	if (sscanf(g->reason, "%*[0-9] of %*[0-9] seats of %*s in "
-	    "use and %u of the free ones reserved for others (%u wanted)%n",
-	    &others, &wanted, &end) == 2 && end >= 0 &&
-	    g->reason[end] == '\0' && others > 0)
+	if (code == XLICEN_E_NO_SEATS && g->reserved_others > 0)
 		return MSG_DENY_RESERVED;
 	return 0;
 }

@@ -92,6 +92,9 @@ struct store_grant {
 	int queueable;				/* denied, but a seat freed later
 						 * could serve it (NO_SEATS or
 						 * MAX_REACHED) */
+	uint32_t reserved_others;		/* NO_SEATS: free seats the
+						 * policy reserves for others
+						 * (0: every seat is in use) */
 	char reason[512];			/* denial: why, for the client */
 };
 

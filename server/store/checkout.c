@@ -485,6 +485,7 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	    co.join_seat != 0 ? co.use : NULL, co.want, dec.avail);
 	if (co.use == NULL) {
 		deny = XLICEN_E_NO_SEATS;
+		out->reserved_others = dec.reserved_others;
 		if (dec.reserved_others > 0)
 			snprintf(out->reason, sizeof(out->reason), "%" PRId64
 			    " of %" PRId64 " seats of %s in use and %u of the "

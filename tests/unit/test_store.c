@@ -1775,10 +1775,12 @@ test_checkout_policy(void **state)
 	assert_int_equal(g.queueable, 1);
 	assert_string_equal(g.reason, "2 of 4 seats of draw in use and 2 of "
 	    "the free ones reserved for others (1 wanted)");
+	assert_int_equal(g.reserved_others, 2);
 	r.principal = "c@EX";
 	assert_int_equal(store_checkout(f->s, &r, &g), 0);
 	assert_int_equal(store_checkout(f->s, &r, &g), 0);
 	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_NO_SEATS);
+	assert_int_equal(g.reserved_others, 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
 	    " 'deny' AND code = 73 AND principal = 'mallory@EX'", NULL), 1);
 	/* quiet: a denial is not audited. */
