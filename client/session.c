@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -46,6 +47,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
+#include "trace.h"
 
 /* The server's HELLO time has whole seconds: a difference this small is
  * rounding, not a clock to correct for. */
@@ -187,6 +189,8 @@ sess_flush(xlicen_session *s, char *text, size_t textlen)
 		}
 		s->out_off += (size_t)n;
 	}
+	/* Every frame queued is out: the trace ($XLICEN_TRACE) shows them. */
+	trace_frames(s->peer, "send", s->out.data, s->out.len);
 	buf_reset(&s->out);
 	s->out_off = 0;
 	return 0;
@@ -241,6 +245,7 @@ sess_on_data(xlicen_session *s, const struct frame *f)
 		rc = sess_abort(s, rc, text);
 		goto out;
 	}
+	trace_msg(s->peer, "recv", plain.data, plain.len);
 	rc = msg_decode(plain.data, plain.len, &m);
 	if (rc == XLICEN_E_MSG_TYPE && sess_peek_id(&plain, &id) && id == 0) {
 		rc = 0;		/* a newer server's notice: not for us */
@@ -309,6 +314,7 @@ sess_on_frame(xlicen_session *s, const struct frame *f)
 	char text[160];
 	int rc;
 
+	trace_frame(s->peer, "recv", f->type, f->body, f->len);
 	if (f->type == FRAME_ALERT)
 		return sess_on_alert(s, f);
 	switch (s->state) {
@@ -589,6 +595,7 @@ sess_send(xlicen_session *s, struct msg *req, int async)
 		    err_str(rc));
 		goto out;
 	}
+	trace_msg(s->peer, "send", enc.data, enc.len);
 	rc = gssx_wrap_frame(s->ctx, enc.data, enc.len, &s->out, text, sizeof(text));
 	if (rc != 0) {
 		if (rc == XLICEN_E_CONTEXT_EXPIRED)
@@ -694,9 +701,19 @@ sess_free_now(xlicen_session *s)
 
 /* ---- public API ---- */
 
+/* $XLICEN_TRACE, read once per process: the protocol trace
+ * (common/trace.h) to standard error ("1") or appended to a file.  A file
+ * that cannot be opened leaves the trace off: the library never prints. */
+static void
+sess_trace_init(void)
+{
+	(void)trace_open(getenv("XLICEN_TRACE"), NULL, 0);
+}
+
 int
 xlicen_session_new(xlicen_session **out, const char *servers)
 {
+	static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
 	xlicen_session *s = NULL;
 	const char *env;
 	char err[256];
@@ -705,6 +722,7 @@ xlicen_session_new(xlicen_session **out, const char *servers)
 	if (out == NULL)
 		return XLICEN_E_INVALID;
 	*out = NULL;
+	pthread_once(&trace_once, sess_trace_init);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return XLICEN_E_NOMEM;
 	s->fd = -1;
