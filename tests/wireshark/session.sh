@@ -76,3 +76,7 @@ ws_tshark() {
 ws_tshark_keytab() {
 	ws_tshark -o kerberos.decrypt:TRUE -o "kerberos.file:$WS_HOME/service.keytab" "$@"
 }
+
+# tshark -V text without the Kerberos dissector's notes of how many keys it
+# tried (its key table's order varies from run to run).
+ws_stable() { grep -v 'Used keymap='; }
