@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "err.h"
 #include "frame.h"
+#include "hex.h"
 #include "msg.h"
 #include "trace.h"
 
@@ -85,13 +86,20 @@ trace_addf(struct buf *b, const char *fmt, ...)
 		    (size_t)n : sizeof(tmp) - 1);
 }
 
+/* Lowercase hex of p, through the one hex encoder, 16 bytes at a time. */
 static void
 trace_hex(struct buf *b, const uint8_t *p, size_t n)
 {
-	size_t i;
+	char chunk[2 * 16 + 1];
+	size_t k;
 
-	for (i = 0; i < n; i++)
-		trace_addf(b, "%02x", p[i]);
+	while (n > 0) {
+		k = n < 16 ? n : 16;
+		hex_encode(p, k, chunk);
+		(void)buf_put_bytes(b, chunk, 2 * k);
+		p += k;
+		n -= k;
+	}
 }
 
 /* A string value in double quotes: printable ASCII as is (" and \
@@ -196,18 +204,19 @@ trace_frames(const char *who, const char *dir, const uint8_t *p, size_t n)
 	const uint8_t *body;
 	uint32_t len;
 	uint8_t type;
+	size_t left;
 
 	if (trace_fp == NULL)
 		return;
 	buf_reader_init(&r, p, n);
-	while (buf_reader_avail(&r) > 0) {
+	while ((left = buf_reader_avail(&r)) > 0) {
 		if (buf_get_u8(&r, &type) != 0 || buf_get_u32(&r, &len) != 0 ||
 		    buf_get_bytes(&r, len, &body) != 0) {
 			struct buf b;
 
 			buf_init(&b);
 			trace_addf(&b, "xlicen-trace %s %s frame partial "
-			    "(%zu bytes)", who, dir, n - r.off);
+			    "(%zu bytes)", who, dir, left);
 			trace_emit(&b);
 			buf_free(&b);
 			break;
@@ -225,12 +234,13 @@ trace_tlvs(struct buf *b, struct buf_reader *r, int depth)
 	uint16_t tag, len;
 	uint64_t u;
 	int kind;
-	size_t i;
+	size_t i, left;
 
-	while (buf_reader_avail(r) > 0) {
+	while ((left = buf_reader_avail(r)) > 0) {
 		if (buf_get_u16(r, &tag) != 0 || buf_get_u16(r, &len) != 0 ||
 		    buf_get_bytes(r, len, &v) != 0) {
-			trace_addf(b, " truncated(%zu bytes)", buf_reader_avail(r));
+			/* The bytes of the TLV that runs past the end. */
+			trace_addf(b, " truncated(%zu bytes)", left);
 			return;
 		}
 		name = msg_tag_info(tag & ~MSG_TAG_CRITICAL, &kind);
