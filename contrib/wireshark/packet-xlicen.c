@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <wireshark.h>
 #include <epan/packet.h>
@@ -147,6 +148,39 @@ dissect_alert(tvbuff_t *tvb, int off, guint32 len, proto_tree *tree,
 	    val_to_str(code, err_vs, "code %u"));
 }
 
+/* Whether tag num is a UTC-seconds timestamp (PROTOCOL.md section 7.2). */
+static gboolean
+tag_is_time(guint16 num)
+{
+	return num == TAG_EXPIRES || num == TAG_START || num == TAG_TIME ||
+	    num == TAG_SINCE || num == TAG_LAST_HB || num == TAG_FROM ||
+	    num == TAG_TO;
+}
+
+/* ": 62" after an integer TLV's name; a timestamp also as UTC, an error
+ * code also by name. */
+static void
+append_int(proto_item *ti, tvbuff_t *tvb, int off, guint16 len, guint16 num)
+{
+	guint64 v = len == 1 ? tvb_get_guint8(tvb, off) :
+	    len == 2 ? tvb_get_ntohs(tvb, off) :
+	    len == 4 ? tvb_get_ntohl(tvb, off) : tvb_get_ntoh64(tvb, off);
+	char when[32];
+	struct tm tm;
+	time_t t;
+
+	proto_item_append_text(ti, ": %" PRIu64, v);
+	if (num == TAG_CODE) {
+		proto_item_append_text(ti, " %s", val_to_str((guint32)v, err_vs,
+		    "(unknown code)"));
+	} else if (tag_is_time(num) && v != 0 && v < (guint64)253402300800) {
+		t = (time_t)v;
+		if (gmtime_r(&t, &tm) != NULL &&
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+			proto_item_append_text(ti, " (%s)", when);
+	}
+}
+
 /* The TLVs in tvb from off to end; list values (POOL, HOLDER, ROW) are
  * shown as a subtree of their own TLVs, one level deep as on the wire. */
 static void
@@ -191,11 +225,7 @@ dissect_tlvs(tvbuff_t *tvb, int off, int end, proto_tree *tree,
 		    (kind == MSG_KIND_U64 && len == 8)) {
 			proto_tree_add_item(tt, hf_tag[num], tvb, off, len,
 			    ENC_BIG_ENDIAN);
-			proto_item_append_text(ti, ": %" PRIu64,
-			    len == 1 ? tvb_get_guint8(tvb, off) :
-			    len == 2 ? tvb_get_ntohs(tvb, off) :
-			    len == 4 ? tvb_get_ntohl(tvb, off) :
-			    tvb_get_ntoh64(tvb, off));
+			append_int(ti, tvb, off, len, num);
 		} else {
 			proto_tree_add_item(tt, hf_tlv_value, tvb, off, len,
 			    ENC_NA);
