@@ -16,6 +16,19 @@ export XLICEN_TRACE="$T/client.trace"
 ws_session
 unset XLICEN_TRACE
 ws_capture_stop
+# Not in the capture: a late GRANT (id 0), which the server sends with
+# conn_send from another connection's request, must be traced too.
+run probe checkout xdemo
+expect_rc 0 "checkout for the queue test"
+QLEASE=$RUN_OUT
+XLICEN_TRACE="$T/client.trace" XLICEN_PROBE_HOST=ws2 timeout 20 "$XLICEN_BIN_WIRE" \
+	-s "localhost:$SERVER_PORT" checkout xdemo 1.0 1 1 expect 10 >"$T/wire.out" 2>&1 &
+WIRE=$!
+wait_until 10 "wire_probe to be queued" grep -q '^QUEUED' "$T/wire.out"
+run xl release "$QLEASE"
+expect_rc 0 "release that serves the queue"
+wait "$WIRE" || fail "wire_probe: $(cat "$T/wire.out")"
+grep -q '^GRANT id=0 ' "$T/wire.out" || fail "no late GRANT: $(cat "$T/wire.out")"
 ws_tshark_setup "$XLICEN_WS_PLUGIN" "$T/cap.pcapng" "$XLICEN_SERVICE_KEYTAB"
 
 # Without the keytab: frames, HELLO and ALERT, but no message.
@@ -64,6 +77,14 @@ grep -q 'send frame ALERT len=52 code=32 VERSION reason="server speaks version 1
 	fail "server trace: no ALERT"
 grep -q 'recv frame HELLO len=4 min_version=2 max_version=2' "$ST" || fail "server trace: no HELLO"
 grep -q 'send frame CONTEXT len=[0-9]* token_head=' "$CT" || fail "client trace: no CONTEXT"
+grep -q 'send msg GRANT(0x8001) id=0 LEASE="[0-9a-f]*" .* REQUEST=100 QUEUE_ID="q[0-9a-f]*"$' "$ST" ||
+	fail "server trace: no late GRANT"
+# Each message once, each in one DATA frame: per connection and
+# direction as many message lines as DATA frame lines.
+awk '$4 == "msg" || ($4 == "frame" && $5 == "DATA") { n[$2 " " $3 " " $4]++ }
+	END { for (k in n) { split(k, a, " "); o = a[1] " " a[2] " " (a[3] == "msg" ? "frame" : "msg");
+		if (n[k] != n[o]) { print k, n[k], o, n[o]; bad = 1 } } exit bad }' "$ST" >"$T/count.txt" ||
+	fail "server trace: messages and DATA frames differ: $(cat "$T/count.txt")"
 
 # No key in either trace: the service's keys and every key Wireshark
 # learnt from the capture (the ticket's session key, the subkeys).
