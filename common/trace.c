@@ -167,7 +167,8 @@ trace_frame_body(struct buf *b, uint8_t type, const uint8_t *body,
 	case FRAME_DATA:
 		/* The token's head only: never keys nor ciphertext. */
 		trace_addf(b, " token_head=");
-		trace_hex(b, body, len < TRACE_TOKEN_HEAD ? len : TRACE_TOKEN_HEAD);
+		trace_hex(b, body, len < LIMIT_TRACE_TOKEN_HEAD ? len :
+		    LIMIT_TRACE_TOKEN_HEAD);
 		return;
 	}
 }

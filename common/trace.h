@@ -15,10 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes of a GSS token (CONTEXT or DATA body) a trace line shows: the
- * RFC 4121 wrap token header is 16 bytes, and an initial context token's
- * first 16 bytes are its DER header, mechanism OID and token id. */
-#define TRACE_TOKEN_HEAD 16
+#include "limits.h"
 
 /*
  * Turn the trace on or off for this process.  spec NULL, "" or "0": off;

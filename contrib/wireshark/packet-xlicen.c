@@ -33,6 +33,7 @@
 #include "frame.h"
 #include "limits.h"
 #include "msg.h"
+#include "../../server/config.h"	/* CONFIG_FRAME_MAX */
 
 #ifndef XLICEN_VERSION
 #define XLICEN_VERSION "0"
@@ -93,9 +94,10 @@ get_xlicen_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset,
 {
 	guint32 len = tvb_get_ntohl(tvb, offset + 1);
 
-	/* A length no frame may have (PROTOCOL.md section 2): treat what is
-	 * there as one malformed frame rather than wait for gigabytes. */
-	if (len > LIMIT_FRAME_POSTAUTH * 64u)
+	/* Longer than any server may be configured to accept ([limits]
+	 * max_frame): show what is there as one malformed frame rather than
+	 * wait for gigabytes. */
+	if (len > CONFIG_FRAME_MAX)
 		return tvb_reported_length_remaining(tvb, offset);
 	return XLICEN_HDR + len;
 }
