@@ -14,6 +14,19 @@
 
 WS_CAP_PID=
 
+# A missing tool is a skip (77) naming its Debian package (scripts/deps.sh
+# installs them; as root on Debian 12 this never skips).
+for tool in tshark:tshark dumpcap:wireshark-common runuser:util-linux; do
+	if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+		echo "$IT_NAME: SKIP: ${tool%%:*} not installed (package ${tool#*:})" >&2
+		exit 77
+	fi
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "$IT_NAME: SKIP: not root (capturing on lo and port 128 need root)" >&2
+	exit 77
+fi
+
 ws_capture_start() {
 	: >"$T/dumpcap.err"
 	dumpcap -q -i lo -f "tcp port $SERVER_PORT" -w "$1" 2>"$T/dumpcap.err" &
