@@ -45,6 +45,9 @@ WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 WS_DLL_PUBLIC void plugin_register(void);
 
 #define XLICEN_HDR	LIMIT_FRAME_HDR
+/* Timestamps from 10000-01-01 on are shown as numbers only (a date's year
+ * has four digits). */
+#define XLICEN_WS_TIME_END	INT64_C(253402300800)
 
 static int proto_xlicen = -1;
 static int hf_frame_type = -1;
@@ -175,7 +178,7 @@ append_int(proto_item *ti, tvbuff_t *tvb, int off, guint16 len, guint16 num)
 	if (num == TAG_CODE) {
 		proto_item_append_text(ti, " %s", val_to_str((guint32)v, err_vs,
 		    "(unknown code)"));
-	} else if (tag_is_time(num) && v != 0 && v < (guint64)253402300800) {
+	} else if (tag_is_time(num) && v != 0 && v < (guint64)XLICEN_WS_TIME_END) {
 		t = (time_t)v;
 		if (gmtime_r(&t, &tm) != NULL &&
 		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
@@ -205,9 +208,14 @@ dissect_tlvs(tvbuff_t *tvb, int off, int end, proto_tree *tree,
 		len = tvb_get_ntohs(tvb, off + 2);
 		num = tag & ~MSG_TAG_CRITICAL;
 		name = msg_tag_info(num, &kind);
-		tt = proto_tree_add_subtree_format(tree, tvb, off, 4 + len,
-		    ett_tlv, &ti, "%s%s", name != NULL ? name : "unknown tag",
-		    (tag & MSG_TAG_CRITICAL) ? " (critical)" : "");
+		if (name != NULL)
+			tt = proto_tree_add_subtree_format(tree, tvb, off,
+			    4 + len, ett_tlv, &ti, "%s%s", name,
+			    (tag & MSG_TAG_CRITICAL) ? " (critical)" : "");
+		else
+			tt = proto_tree_add_subtree_format(tree, tvb, off,
+			    4 + len, ett_tlv, &ti, "Unknown tag %u%s", num,
+			    (tag & MSG_TAG_CRITICAL) ? " (critical)" : "");
 		proto_tree_add_item(tt, hf_tlv_tag, tvb, off, 2, ENC_BIG_ENDIAN);
 		proto_tree_add_item(tt, hf_tlv_critical, tvb, off, 2,
 		    ENC_BIG_ENDIAN);

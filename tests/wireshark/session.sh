@@ -16,7 +16,8 @@ WS_CAP_PID=
 
 # A missing tool is a skip (77) naming its Debian package (scripts/deps.sh
 # installs them; as root on Debian 12 this never skips).
-for tool in tshark:tshark dumpcap:wireshark-common runuser:util-linux; do
+for tool in tshark:tshark dumpcap:wireshark-common text2pcap:wireshark-common \
+	runuser:util-linux; do
 	if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
 		echo "$IT_NAME: SKIP: ${tool%%:*} not installed (package ${tool#*:})" >&2
 		exit 77

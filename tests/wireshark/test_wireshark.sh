@@ -99,4 +99,15 @@ while read -r k; do
 		! grep -qi "${k: -16}" "$tr_" || fail "key bytes ...${k: -16} in $tr_"
 	done
 done <"$T/keyhex.txt"
+# Last, as it replaces the capture: malformed frames are shown as such,
+# not mistaken or crashed on: a
+# 3-byte HELLO, an ALERT whose reason length is not its body's, frame
+# type 9, an ALERT too short for its header.
+printf '0000  01 00 00 00 03 00 01 00 04 00 00 00 06 00 20 00 09 41 42 09 00 00 00 01 00 04 00 00 00 02 00 00\n' >"$T/bad.hex"
+text2pcap -q -T "40000,$SERVER_PORT" "$T/bad.hex" "$WS_HOME/capture.pcapng" ||
+	fail "text2pcap could not make the malformed capture"
+[ -z "$WS_USER" ] || chown "$WS_USER" "$WS_HOME/capture.pcapng"
+ws_tshark -T fields -E occurrence=a -E aggregator=, -e xlicen.frame.type -e _ws.expert \
+	>"$T/bad.txt" 2>"$T/tshark.err" || fail "tshark on malformed frames: $(cat "$T/tshark.err")"
+expect_eq "$(tr '\t' ' ' <"$T/bad.txt")" "1,4,9,4 Expert Info (Error/Malformed): HELLO body of 3 bytes (4 or 10 expected),$(printf 'Expert Info (Error/Malformed): Malformed gss-xlicen frame or message,%.0s' 1 2)Expert Info (Error/Malformed): Malformed gss-xlicen frame or message" "malformed frames"
 pass
