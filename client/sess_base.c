@@ -29,6 +29,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
+#include "trace.h"
 
 /* The server's HELLO time has whole seconds: a difference this small is
  * rounding, not a clock to correct for. */
@@ -172,6 +173,8 @@ sess_flush(xlicen_session *s, char *text, size_t textlen)
 		}
 		s->out_off += (size_t)n;
 	}
+	/* Every frame queued is out: the trace ($XLICEN_TRACE) shows them. */
+	trace_frames(s->peer, "send", s->out.data, s->out.len);
 	buf_reset(&s->out);
 	s->out_off = 0;
 	return 0;
@@ -218,6 +221,7 @@ sess_send(xlicen_session *s, struct msg *req, int async)
 		    err_str(rc));
 		goto out;
 	}
+	trace_msg(s->peer, "send", enc.data, enc.len);
 	rc = gssx_wrap_frame(s->ctx, enc.data, enc.len, &s->out, text, sizeof(text));
 	if (rc != 0) {
 		if (rc == XLICEN_E_CONTEXT_EXPIRED)

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
+#include "trace.h"
 
 /* Peek the request id of a plaintext message whose type we may not know:
  * an unsolicited (id 0) message of a newer protocol is ignored.  false
@@ -81,6 +83,7 @@ sess_on_data(xlicen_session *s, const struct frame *f)
 		rc = sess_abort(s, rc, text);
 		goto out;
 	}
+	trace_msg(s->peer, "recv", plain.data, plain.len);
 	rc = msg_decode(plain.data, plain.len, &m);
 	if (rc == XLICEN_E_MSG_TYPE && sess_peek_id(&plain, &id) && id == 0) {
 		rc = 0;		/* a newer server's notice: not for us */
@@ -149,6 +152,7 @@ sess_on_frame(xlicen_session *s, const struct frame *f)
 	char text[160];
 	int rc;
 
+	trace_frame(s->peer, "recv", f->type, f->body, f->len);
 	if (f->type == FRAME_ALERT)
 		return sess_on_alert(s, f);
 	switch (s->state) {
@@ -530,9 +534,19 @@ sess_free_now(xlicen_session *s)
 
 /* ---- public API ---- */
 
+/* $XLICEN_TRACE, read once per process: the protocol trace
+ * (common/trace.h) to standard error ("1") or appended to a file.  A file
+ * that cannot be opened leaves the trace off: the library never prints. */
+static void
+sess_trace_init(void)
+{
+	(void)trace_open(getenv("XLICEN_TRACE"), NULL, 0);
+}
+
 int
 xlicen_session_new(xlicen_session **out, const char *servers)
 {
+	static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
 	xlicen_session *s = NULL;
 	const char *env;
 	char err[256];
@@ -541,6 +555,7 @@ xlicen_session_new(xlicen_session **out, const char *servers)
 	if (out == NULL)
 		return XLICEN_E_INVALID;
 	*out = NULL;
+	pthread_once(&trace_once, sess_trace_init);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return XLICEN_E_NOMEM;
 	s->fd = -1;

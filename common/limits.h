@@ -28,6 +28,10 @@
 #define LIMIT_FRAME_BUDGET	(64 * 1024 * 1024)
 /* ALERT reason text. */
 #define LIMIT_ALERT_REASON	512
+/* Bytes of a GSS token (CONTEXT or DATA body) the protocol trace shows:
+ * an RFC 4121 wrap token's header is 16 bytes; an initial context token's
+ * first 16 are its DER header, mechanism OID and token id.  No key. */
+#define LIMIT_TRACE_TOKEN_HEAD	16
 
 /* Messages. */
 #define LIMIT_STRING		255	/* any string field, bytes */

@@ -295,6 +295,106 @@ field_find(const struct field_desc *tab, size_t n, uint16_t tag)
 	return NULL;
 }
 
+/* Tag names as PROTOCOL.md section 7.2 spells them, for traces and the
+ * Wireshark dissector (contrib/wireshark). */
+static const char *const msg_tag_names[TAG__MAX + 1] = {
+	[TAG_PRODUCT] = "PRODUCT",
+	[TAG_VERSION] = "VERSION",
+	[TAG_COUNT] = "COUNT",
+	[TAG_HOST] = "HOST",
+	[TAG_DISPLAY] = "DISPLAY",
+	[TAG_PID] = "PID",
+	[TAG_FLAGS] = "FLAGS",
+	[TAG_LEASE] = "LEASE",
+	[TAG_EXPIRES] = "EXPIRES",
+	[TAG_HEARTBEAT] = "HEARTBEAT",
+	[TAG_IN_USE] = "IN_USE",
+	[TAG_TOTAL] = "TOTAL",
+	[TAG_CODE] = "CODE",
+	[TAG_REASON] = "REASON",
+	[TAG_POOL] = "POOL",
+	[TAG_VERSIONS] = "VERSIONS",
+	[TAG_START] = "START",
+	[TAG_STATE] = "STATE",
+	[TAG_TIME] = "TIME",
+	[TAG_VENDOR] = "VENDOR",
+	[TAG_SERIAL] = "SERIAL",
+	[TAG_REQUEST] = "REQUEST",
+	[TAG_POSITION] = "POSITION",
+	[TAG_QUEUE_ID] = "QUEUE_ID",
+	[TAG_WAIT] = "WAIT",
+	[TAG_QUEUED] = "QUEUED",
+	[TAG_POOL_FLAGS] = "POOL_FLAGS",
+	[TAG_HOSTID] = "HOSTID",
+	[TAG_DUP_GROUP] = "DUP_GROUP",
+	[TAG_LINGER] = "LINGER",
+	[TAG_HOLDER] = "HOLDER",
+	[TAG_PRINCIPAL] = "PRINCIPAL",
+	[TAG_SINCE] = "SINCE",
+	[TAG_LAST_HB] = "LAST_HB",
+	[TAG_CONNECTED] = "CONNECTED",
+	[TAG_FROM] = "FROM",
+	[TAG_TO] = "TO",
+	[TAG_ROW] = "ROW",
+	[TAG_GRANTS] = "GRANTS",
+	[TAG_DENIALS] = "DENIALS",
+	[TAG_PEAK] = "PEAK",
+	[TAG_AVG_MILLI] = "AVG_MILLI",
+	[TAG_SECONDS] = "SECONDS",
+	[TAG_MORE] = "MORE",
+	[TAG_EVENTS] = "EVENTS",
+	[TAG_BAD_EVENT] = "BAD_EVENT",
+	[TAG_HASH] = "HASH",
+	[TAG_TTL] = "TTL",
+};
+
+/* A tag's value kind, from the first field table that carries it (a tag
+ * has one kind wherever it appears). */
+static int
+msg_kind_of(uint16_t num)
+{
+	static const struct {
+		const struct field_desc *tab;
+		size_t n;
+	} tabs[] = {
+		{ msg_fields, NFIELDS(msg_fields) },
+		{ pool_fields, NFIELDS(pool_fields) },
+		{ holder_fields, NFIELDS(holder_fields) },
+		{ row_fields, NFIELDS(row_fields) },
+	};
+	const struct field_desc *f;
+	size_t i;
+
+	for (i = 0; i < NFIELDS(tabs); i++)
+		if ((f = field_find(tabs[i].tab, tabs[i].n, num)) != NULL)
+			return f->kind == K_LIST ? MSG_KIND_LIST :
+			    f->kind == K_STR ? MSG_KIND_STR :
+			    f->kind == K_U8 ? MSG_KIND_U8 :
+			    f->kind == K_U16 ? MSG_KIND_U16 :
+			    f->kind == K_U32 ? MSG_KIND_U32 : MSG_KIND_U64;
+	return MSG_KIND_NONE;
+}
+
+const char *
+msg_tag_info(uint16_t num, int *kind)
+{
+	*kind = MSG_KIND_NONE;
+	if (num > TAG__MAX || msg_tag_names[num] == NULL)
+		return NULL;
+	*kind = msg_kind_of(num);
+	return msg_tag_names[num];
+}
+
+int
+msg_type_info(size_t i, uint16_t *type, const char **name)
+{
+	if (i >= NFIELDS(msg_specs))
+		return 0;
+	*type = msg_specs[i].type;
+	*name = msg_specs[i].name;
+	return 1;
+}
+
 /* Copy a checked string into the field at base+f->off and mark it. */
 static int
 set_str(const struct field_desc *tab, size_t n, void *base, uint64_t *have,

@@ -276,4 +276,24 @@ int msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required);
 /* The message type's name ("CHECKOUT"), or "UNKNOWN". */
 const char *msg_type_name(uint16_t type);
 
+/* Value kinds of a tag, for code that walks TLVs without decoding them
+ * (the trace, the Wireshark dissector). */
+enum msg_kind {
+	MSG_KIND_NONE,		/* not a tag of this version */
+	MSG_KIND_STR,
+	MSG_KIND_U8,
+	MSG_KIND_U16,
+	MSG_KIND_U32,
+	MSG_KIND_U64,
+	MSG_KIND_LIST,		/* nested TLVs: POOL, HOLDER, ROW */
+};
+
+/* The name of tag number num ("PRODUCT", bit 15 cleared by the caller) and
+ * its value kind in *kind; NULL and MSG_KIND_NONE for an unassigned tag. */
+const char *msg_tag_info(uint16_t num, int *kind);
+
+/* The i-th message type of the codec's table (0, 1, ...): 1 with *type and
+ * *name set, 0 past the end.  Lets a tool list every type by name. */
+int msg_type_info(size_t i, uint16_t *type, const char **name);
+
 #endif

@@ -41,6 +41,7 @@ PACKAGES="
 	python3 procps iproute2 groff-base man-db
 	systemd util-linux mount passwd
 	dpkg-dev lintian
+	tshark wireshark-common libwireshark-dev libglib2.0-dev
 "
 PACKAGES="$PACKAGES $*"
 

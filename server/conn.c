@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "trace.h"
 
 /* One buffer for all reads: connections keep only a frame decoder. */
 static uint8_t conn_rbuf[64 * 1024];
@@ -427,6 +428,19 @@ conn_flush(struct conn *c)
 	return 0;
 }
 
+/* The connection conn_feed is handling: its frames are traced when the
+ * feed ends, so conn_send must not trace them a second time. */
+static const struct conn *conn_feeding;
+
+/* The protocol trace (--trace) of the frames c queued since mark. */
+static void
+conn_trace_out(const struct conn *c, size_t mark)
+{
+	if (trace_on() && c->out.len > mark)
+		trace_frames(c->peer, "send", c->out.data + mark,
+		    c->out.len - mark);
+}
+
 /* conn_alert, logged one line per connection (log), or counted for the
  * loop's summary line as cause (what a flood makes by the thousand). */
 static void
@@ -558,6 +572,7 @@ conn_on_data(struct conn *c, const struct frame *f)
 		conn_alert(c, rc, "malformed message");
 		goto out;
 	}
+	trace_msg(c->peer, "recv", plain.data, plain.len);
 	/* Id 0 marks the server's unsolicited messages (PROTOCOL.md section
 	 * 7): a reply carrying it would be ignored by the client. */
 	if (req.id == 0) {
@@ -585,6 +600,7 @@ conn_on_data(struct conn *c, const struct frame *f)
 		conn_alert(c, rc, "cannot build reply");
 		goto out;
 	}
+	trace_msg(c->peer, "send", enc.data, enc.len);
 	conn_set_deadline(c, c->srv->cfg.idle_ms);
 out:
 	msg_clear(&req);
@@ -610,6 +626,9 @@ conn_send(struct conn *c, const struct msg *m)
 	    (rc = gssx_wrap_frame(c->ctx, enc.data, enc.len, &c->out, err,
 	    sizeof(err))) != 0)
 		goto out;
+	trace_msg(c->peer, "send", enc.data, enc.len);
+	if (c != conn_feeding)
+		conn_trace_out(c, mark);
 	/* Traffic: the connection is not idle. */
 	conn_set_deadline(c, c->srv->cfg.idle_ms);
 	if (c->srv->batching) {
@@ -629,6 +648,8 @@ conn_on_frame(struct conn *c, const struct frame *f)
 {
 	struct frame_alert a;
 
+	if (c->state != CONN_CLOSING)
+		trace_frame(c->peer, "recv", f->type, f->body, f->len);
 	if (f->type == FRAME_ALERT) {
 		if (frame_alert_decode(f->body, f->len, &a) == 0)
 			log_msg(LOG_INFO, "%s: client alert %u: %s", c->peer,
@@ -669,9 +690,11 @@ conn_feed(struct conn *c, const uint8_t *p, size_t n)
 	size_t off, used, mark = c->out.len;
 	int rc;
 
+	conn_feeding = c;
 	for (off = 0; off < n && c->state != CONN_CLOSING; off += used) {
 		if (conn_backlog(c) >= LIMIT_CONN_BACKLOG) {
 			if ((c->rest = malloc(n - off)) == NULL) {
+				conn_feeding = NULL;
 				conn_free(c);
 				return -1;
 			}
@@ -710,12 +733,15 @@ conn_feed(struct conn *c, const uint8_t *p, size_t n)
 		rc = conn_on_frame(c, &f);
 		frame_free(&f);
 		if (rc == XLICEN_E_CLOSED) {
+			conn_feeding = NULL;
 			conn_free(c);
 			return -1;
 		}
 		if (rc < 0 && c->state != CONN_CLOSING)
 			conn_alert(c, XLICEN_E_INTERNAL, NULL);
 	}
+	conn_feeding = NULL;
+	conn_trace_out(c, mark);
 	if (c->srv->batching) {
 		conn_queue_flush(c, mark);
 		return 0;
@@ -812,6 +838,8 @@ conn_on_writable(struct conn *c)
 void
 conn_on_timeout(struct conn *c)
 {
+	size_t mark = c->out.len;
+
 	if (c->state == CONN_CLOSING) {
 		conn_free(c);
 		return;
@@ -821,6 +849,7 @@ conn_on_timeout(struct conn *c)
 	else
 		conn_alert_ex(c, XLICEN_E_TIMEOUT, "handshake not completed "
 		    "in time", 0, LOOP_CLOSE_HANDSHAKE_TIMEOUT);
+	conn_trace_out(c, mark);
 	if (conn_flush(c) != 0)
 		conn_free(c);
 }
@@ -838,9 +867,12 @@ conn_shutdown_all(struct server *srv)
 
 		/* Not what waits for a sync that failed. */
 		if (c->state != CONN_CLOSING && c->hold <= srv->synced) {
+			size_t mark = c->out.len;
+
 			if (frame_alert_encode(&c->out, XLICEN_E_SHUTDOWN,
-			    "server is shutting down") == 0 &&
-			    c->out.len > c->out_off)
+			    "server is shutting down") == 0)
+				conn_trace_out(c, mark);
+			if (c->out.len > c->out_off)
 				(void)send(c->fd, c->out.data + c->out_off,
 				    c->out.len - c->out_off,
 				    MSG_NOSIGNAL | MSG_DONTWAIT);

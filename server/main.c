@@ -32,6 +32,7 @@
 #include "privs.h"
 #include "server.h"
 #include "startup.h"
+#include "trace.h"
 
 /* What the command line said; kept for SIGHUP, where it still wins over
  * the file. */
@@ -84,6 +85,8 @@ main_usage(FILE *f)
 "                          freed after this unless reclaimed (default %d;\n"
 "                          0: it keeps its TTL)\n"
 "      --policy FILE       license policy and admin ACL (default: none)\n"
+"      --trace DEST        protocol trace: every frame and message, never\n"
+"                          keys, appended to file DEST (\"-\": stderr)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "Signals: SIGHUP rereads the licenses and the [limits] and [leases]\n"
@@ -332,7 +335,7 @@ main_reload(struct server *srv)
 
 enum {
 	MAIN_OPT_CHECK = 256, MAIN_OPT_TTL, MAIN_OPT_HEARTBEAT, MAIN_OPT_POLICY,
-	MAIN_OPT_ORPHAN_GRACE
+	MAIN_OPT_ORPHAN_GRACE, MAIN_OPT_TRACE
 };
 
 static const struct option main_longopts[] = {
@@ -351,6 +354,7 @@ static const struct option main_longopts[] = {
 	{ "heartbeat", required_argument, NULL, MAIN_OPT_HEARTBEAT },
 	{ "orphan-grace", required_argument, NULL, MAIN_OPT_ORPHAN_GRACE },
 	{ "policy", required_argument, NULL, MAIN_OPT_POLICY },
+	{ "trace", required_argument, NULL, MAIN_OPT_TRACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -374,6 +378,20 @@ main_add_listen(const char *arg)
 		return -1;
 	}
 	opt.listen[opt.nlisten++] = arg;
+	return 0;
+}
+
+/* --trace DEST: the protocol trace (common/trace.h) to DEST, "-" for
+ * standard error.  0, or -1 (said on stderr). */
+static int
+main_trace(const char *dest)
+{
+	char why[256];
+
+	if (trace_open(dest, why, sizeof(why)) != 0) {
+		fprintf(stderr, "gss-xlicend: --trace: %s\n", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -446,6 +464,10 @@ main_parse_args(int argc, char **argv)
 			break;
 		case MAIN_OPT_POLICY:
 			opt.policy = main_abs(optarg);
+			break;
+		case MAIN_OPT_TRACE:
+			if (main_trace(optarg) != 0)
+				return -1;
 			break;
 		case 'h':
 			main_usage(stdout);

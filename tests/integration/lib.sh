@@ -40,7 +40,7 @@ fi
 # shellcheck disable=SC1091
 . "$XLICEN_REALM_DIR/realm.env"
 # Never let the caller's environment pick another server or service.
-unset XLICEN_SERVER XLICEN_SERVICE DISPLAY
+unset XLICEN_SERVER XLICEN_SERVICE XLICEN_TRACE DISPLAY
 
 mkdir -p "$XLICEN_IT_TMP"
 T=$(mktemp -d "$XLICEN_IT_TMP/$IT_NAME.XXXXXX")
