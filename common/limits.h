@@ -115,4 +115,13 @@
 #define LIMIT_CONFIG_BYTES	(1024 * 1024)
 #define LIMIT_CONFIG_LINE	4096
 
+/* Server logging (server/log.c): the longest line (longer ones are cut
+ * with "..."); how many distinct lines the folding of repeated lines
+ * tracks at once (a bound on its memory: the oldest gives way), and its
+ * default interval and ceiling ([logging] repeat_interval). */
+#define LIMIT_LOG_LINE		2048
+#define LIMIT_LOG_FOLD_LINES	32
+#define LIMIT_LOG_FOLD_S	30
+#define LIMIT_LOG_FOLD_MAX_S	3600
+
 #endif

@@ -76,6 +76,11 @@ struct server_config {
 					 * peer's address (hostcheck.c) */
 	uint32_t queue_per_principal;	/* queued checkouts one principal may
 					 * have per product */
+	const char *log_file;		/* [logging] file; NULL: none */
+	int log_level;			/* least important syslog priority
+					 * logged (LOG_INFO) */
+	uint32_t log_fold_s;		/* repeated lines folded for this
+					 * long; 0: never */
 	struct config_str *owned;	/* strings config.c allocated */
 };
 

@@ -244,6 +244,7 @@ daemon_block_signals(void)
 	 * during start-up is acted on once the loop runs, not fatal. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);

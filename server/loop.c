@@ -443,6 +443,7 @@ loop_timers(struct server *srv)
 	loop_expire(srv);
 	handlers_timers(srv);
 	loop_log_refusals(srv, 0);
+	log_tick();
 }
 
 /* Milliseconds until the next timer, at most one second. */
@@ -467,6 +468,7 @@ loop_on_signal(struct server *srv)
 	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			log_reopen("SIGHUP");
 			log_msg(LOG_INFO, "SIGHUP: rereading licenses and policy");
 			if (srv->on_reload != NULL)
 				(void)srv->on_reload(srv);
@@ -474,6 +476,9 @@ loop_on_signal(struct server *srv)
 			 * checkouts in. */
 			if (server_reload(srv, NULL, 0) == 0)
 				queue_seats_freed(srv);
+			break;
+		case SIGUSR1:	/* logrotate's postrotate */
+			log_reopen("SIGUSR1");
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -496,6 +501,7 @@ loop_run(struct server *srv)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
