@@ -213,15 +213,21 @@ handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 		snprintf(reason, sizeof(reason), "seat count %u not in 1..%u",
 		    req->count, LIMIT_SEATS);
 		req_reply_error(reply, MSG_DENY, XLICEN_E_COUNT, reason);
+		log_debug("checkout %s %s by %s denied: COUNT: %s", req->product,
+		    req->version, c->principal, reason);
 		return 0;
 	}
 	if (!license_version_valid(req->version)) {
 		req_reply_error(reply, MSG_DENY, XLICEN_E_BAD_VALUE,
 		    "version is not a dotted number like 1.2");
+		log_debug("checkout %s by %s denied: BAD_VALUE: version is not "
+		    "a dotted number", req->product, c->principal);
 		return 0;
 	}
 	if ((rc = handlers_check_claim(c, req, reason, sizeof(reason))) != 0) {
 		req_reply_error(reply, MSG_DENY, rc, reason);
+		log_debug("checkout %s %s by %s denied: %s: %s", req->product,
+		    req->version, c->principal, err_name(rc), reason);
 		return 0;
 	}
 	handlers_canon_client(req, host, sizeof(host), disp, sizeof(disp));
@@ -292,6 +298,8 @@ handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 	}
 	log_msg(LOG_INFO, "deny %s %s to %s: %s", req->product, req->version,
 	    c->principal, reason);
+	log_debug("checkout %s %s by %s denied: %s: %s", req->product,
+	    req->version, c->principal, err_name(rc), reason);
 	return 0;
 }
 
