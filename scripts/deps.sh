@@ -22,7 +22,7 @@
 # readelf); daemon.root and daemon.keyrotate_root passwd (useradd) and
 # util-linux (setpriv), and root; integration.fdlimit util-linux
 # (prlimit); integration.dberror mount (a tmpfs), and root; the JSON and
-# database checks python3 and sqlite3.
+# database checks python3 and sqlite3; integration.logrotate logrotate.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -40,6 +40,7 @@ PACKAGES="
 	python3 procps iproute2 groff-base man-db
 	systemd util-linux mount passwd
 	dpkg-dev lintian
+	logrotate
 "
 PACKAGES="$PACKAGES $*"
 
