@@ -76,6 +76,7 @@ struct policy {
 	struct product def;	/* [default] */
 	struct product *prods;
 	size_t nprods;
+	int public_holders;	/* [admin] public_holders: HOLDERS for all */
 };
 
 /* While loading. */
@@ -355,8 +356,17 @@ on_admin(struct load_ctx *c, const char *name, const char *value, void *arg)
 	}
 	if (strcmp(name, "groups") == 0)
 		return 0;	/* after [groups] is read: load_admin_groups */
+	if (strcmp(name, "public_holders") == 0) {
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			return load_fail(c, line_of(c->text, "admin", NULL,
+			    name, value), "[admin] public_holders = \"%.100s\": "
+			    "expected true or false", value);
+		p->public_holders = strcmp(value, "true") == 0;
+		return 0;
+	}
 	return load_fail(c, line_of(c->text, "admin", NULL, name, NULL),
-	    "[admin] %s: unknown key (expected principals or groups)", name);
+	    "[admin] %s: unknown key (expected principals, groups or "
+	    "public_holders)", name);
 }
 
 struct agroup_arg {
@@ -734,6 +744,12 @@ out:
 	policy_free(c.p);
 	free(text);
 	return rc;
+}
+
+int
+policy_public_holders(const struct policy *p)
+{
+	return p != NULL && p->public_holders;
 }
 
 const char *
