@@ -45,6 +45,9 @@
 #define LIMIT_LIST_ITEMS	1000	/* HOLDER entries or report ROWs in one
 					 * reply (the server also cuts a list to
 					 * fit one frame and says so with MORE) */
+/* Listening addresses in one INFO reply (the server listens on at most
+ * this many: SERVER_MAX_LISTEN). */
+#define LIMIT_INFO_LISTEN	16
 
 /* Time (defaults). */
 #define LIMIT_HANDSHAKE_MS	10000	/* HELLO + context must finish */

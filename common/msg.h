@@ -28,6 +28,7 @@ enum msg_type {
 	MSG_REREAD = 0x0009,		/* admin: reread licenses and policy */
 	MSG_SHUTDOWN = 0x000a,		/* admin: stop the server */
 	MSG_REPORT = 0x000b,		/* admin: usage report, audit chain check */
+	MSG_INFO = 0x000c,		/* the server: version, uptime, licenses */
 	/* server -> client */
 	MSG_GRANT = 0x8001,
 	MSG_DENY = 0x8002,
@@ -38,6 +39,7 @@ enum msg_type {
 	MSG_HOLDERS_REPLY = 0x8007,	/* answers LIST_MINE and HOLDERS */
 	MSG_REPORT_REPLY = 0x8008,
 	MSG_REVOKE = 0x8009,		/* unsolicited (id 0): a lease was removed */
+	MSG_INFO_REPLY = 0x800a,	/* answers INFO */
 };
 
 /* CHECKOUT FLAGS bits; other bits are ignored by this server. */
@@ -111,6 +113,11 @@ enum msg_tag {
 	TAG_BAD_EVENT = 46,	/* u64, first event breaking the chain, 0 none */
 	TAG_HASH = 47,		/* string, hex SHA-256 of the chain head */
 	TAG_TTL = 48,		/* u32, lease lifetime without heartbeat */
+	TAG_LICDIR = 49,	/* string, the server's license directory */
+	TAG_LOADED = 50,	/* u32, license files loaded */
+	TAG_REFUSED = 51,	/* u32, license files refused */
+	TAG_LISTEN = 52,	/* nested TLVs, repeatable (INFO_REPLY) */
+	TAG_ADDRESS = 53,	/* string, "ADDR:PORT" or "[V6ADDR]:PORT" */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
@@ -174,6 +181,12 @@ struct msg_row {
 	uint64_t seconds;
 };
 
+/* One listening address of an INFO_REPLY. */
+struct msg_listen {
+	uint64_t have;
+	char address[LIMIT_STRING + 1];
+};
+
 /*
  * A decoded message.  Every field exists; `have` says which were on the
  * wire.  Strings are NUL-terminated, valid UTF-8 without NUL, at most
@@ -216,6 +229,13 @@ struct msg {
 	size_t nholders;
 	struct msg_row *rows;
 	size_t nrows;
+	/* INFO_REPLY (version in .version, server clock in .time). */
+	uint64_t since;			/* UTC s the server started */
+	char licdir[LIMIT_STRING + 1];
+	uint32_t loaded;
+	uint32_t refused;
+	struct msg_listen *listens;
+	size_t nlistens;
 };
 
 /* Zero a message (for building one). */
@@ -233,6 +253,9 @@ int msg_add_pool(struct msg *m, const struct msg_pool *p);
  * LIMIT_LIST_ITEMS each). */
 int msg_add_holder(struct msg *m, const struct msg_holder *h);
 int msg_add_row(struct msg *m, const struct msg_row *r);
+/* Append a listening address to an INFO_REPLY (limit LIMIT_INFO_LISTEN;
+ * XLICEN_E_STRING as msg_set_str). */
+int msg_add_listen(struct msg *m, const char *address);
 
 /* Set a string field of a holder or row like msg_set_str (tag must be one
  * of its string fields). */

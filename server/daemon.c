@@ -114,6 +114,8 @@ daemon_adopt_listeners(struct server *srv, int n)
 			daemon_format_addr(&ss, shown, sizeof(shown));
 		log_msg(LOG_INFO, "listening on %s (socket activation, fd %d)",
 		    shown, fd);
+		snprintf(srv->listen_shown[srv->nlisten],
+		    sizeof(srv->listen_shown[0]), "%s", shown);	/* INFO */
 		srv->listen_fds[srv->nlisten++] = fd;
 	}
 	return 0;

@@ -412,6 +412,8 @@ handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 		return handlers_reclaim(c, req, reply);
 	case MSG_LIST_MINE:
 		return req_list_holders(c, req, c->principal, reply);
+	case MSG_INFO:
+		return req_list_info(c, reply);
 	case MSG_HOLDERS:
 	case MSG_REMOVE:
 	case MSG_REREAD:

@@ -148,6 +148,8 @@ loop_listen(struct server *srv)
 			loop_format_addr((struct sockaddr *)&ss, shown,
 			    sizeof(shown), NULL, 0);
 			log_msg(LOG_INFO, "listening on %s", shown);
+			snprintf(srv->listen_shown[srv->nlisten],
+			    sizeof(srv->listen_shown[0]), "%s", shown);
 			srv->listen_fds[srv->nlisten++] = fd;
 		}
 		freeaddrinfo(res);

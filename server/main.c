@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -638,6 +639,7 @@ main_serve(struct main_run *r)
 	if (server_load_licenses(srv) != 0)
 		return XLICEN_E_CONFIG;
 	srv->on_reload = main_reload;
+	srv->started = (int64_t)time(NULL);
 
 	if (!srv->cfg.foreground && r->use_syslog)
 		log_use_syslog("gss-xlicend");

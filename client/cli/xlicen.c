@@ -40,6 +40,7 @@ static const struct main_verb main_verbs[] = {
 	{ "checkout", cli_cmd_checkout },
 	{ "release", cli_cmd_release },
 	{ "reclaim", cli_cmd_reclaim },
+	{ "info", cli_cmd_info },
 	{ "leases", cli_cmd_leases },
 	{ "holders", cli_cmd_holders },
 	{ "remove", cli_cmd_remove },
@@ -84,6 +85,9 @@ main_usage(FILE *f)
 "                                  more (--all: every lease of yours)\n"
 "  leases [PRODUCT] [--json]       your own leases and queued checkouts\n"
 "  reclaim LEASE                   re-attach your lease after a reconnect\n"
+"  info [--json]                   the server: version, start and uptime,\n"
+"                                  license directory, licenses loaded and\n"
+"                                  refused, listening addresses\n"
 "\n"
 "admin commands (your principal must be on the server's admin ACL):\n"
 "  holders [PRODUCT] [--json]      every lease, queued checkout, lingering seat\n"
