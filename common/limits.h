@@ -120,10 +120,14 @@
 
 /* Server logging (server/log.c): the longest line (longer ones are cut
  * with "..."); how many distinct lines the folding of repeated lines
- * tracks at once (a bound on its memory: the oldest gives way), and its
- * default interval and ceiling ([logging] repeat_interval). */
+ * tracks at once (a bound on its memory: the oldest gives way), how many
+ * copies of one line an interval writes before it counts them instead
+ * (occasional repeats, such as two rereads, stay whole; a flood is cut
+ * to this many and one summary), and the interval's default and ceiling
+ * ([logging] repeat_interval). */
 #define LIMIT_LOG_LINE		2048
 #define LIMIT_LOG_FOLD_LINES	32
+#define LIMIT_LOG_FOLD_BURST	10
 #define LIMIT_LOG_FOLD_S	30
 #define LIMIT_LOG_FOLD_MAX_S	3600
 

@@ -44,10 +44,12 @@ static time_t log_sys_retry;
 static int log_fd = -1;
 static char log_path[4096];
 
-/* A line seen within the interval: written once, then counted. */
+/* A line seen within the interval: written LIMIT_LOG_FOLD_BURST times,
+ * then counted. */
 struct log_fold {
 	uint64_t hash;
-	time_t since;		/* when it was written */
+	time_t since;		/* when it was first written */
+	uint32_t written;	/* copies written in the interval */
 	uint32_t count;		/* repeats not written since */
 	int prio;
 	size_t len;		/* 0: a free slot */
@@ -243,8 +245,9 @@ log_fold_due(time_t now, int all)
 			log_fold_flush(&log_folds[i]);
 }
 
-/* 1 if the line was seen within the interval (counted, not to be
- * written), else 0 (it is remembered).  With log_mu held. */
+/* 1 if the line was seen often enough within the interval to be counted
+ * instead of written, else 0 (to be written; a new line is remembered).
+ * With log_mu held. */
 static int
 log_fold_seen(int prio, const char *text, size_t len, time_t now)
 {
@@ -263,6 +266,10 @@ log_fold_seen(int prio, const char *text, size_t len, time_t now)
 		}
 		if (f->hash == h && f->prio == prio && f->len == len &&
 		    memcmp(f->text, text, len) == 0) {
+			if (f->written < LIMIT_LOG_FOLD_BURST) {
+				f->written++;
+				return 0;
+			}
 			f->count++;
 			return 1;
 		}
@@ -276,6 +283,7 @@ log_fold_seen(int prio, const char *text, size_t len, time_t now)
 	}
 	slot->hash = h;
 	slot->since = now;
+	slot->written = 1;
 	slot->count = 0;
 	slot->prio = prio;
 	slot->len = len;

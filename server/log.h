@@ -3,8 +3,9 @@
  * foreground), a file ([logging] file; reopened on SIGHUP and SIGUSR1 for
  * logrotate) or syslog (falling back to stderr while /dev/log cannot be
  * reached).  Lines below the level are dropped before they are formatted;
- * a line repeated within [logging] repeat_interval is written once and
- * then counted, and the count is written as one summary line.
+ * a line repeated within [logging] repeat_interval is written up to
+ * LIMIT_LOG_FOLD_BURST times and then counted, and the count is written as
+ * one summary line.
  */
 #ifndef XLICEN_LOG_H
 #define XLICEN_LOG_H
@@ -69,8 +70,9 @@ void log_set_level(int prio);
 const char *log_level_name(int prio);
 int log_level_parse(const char *name);
 
-/* Seconds a repeated line is counted before its summary is written; 0
- * writes every line (default LIMIT_LOG_FOLD_S). */
+/* Seconds after a line's first writing during which its copies past
+ * LIMIT_LOG_FOLD_BURST are counted, then summed up; 0 writes every line
+ * (default LIMIT_LOG_FOLD_S). */
 void log_set_fold(uint32_t seconds);
 
 /* Write the summaries whose interval has ended (the loop calls it once a
