@@ -98,19 +98,28 @@ log_set_level(int prio)
 }
 
 /* "TIME gss-xlicend: TEXT\n" to fd in one write(), so that lines of
- * concurrent writers to one file (O_APPEND) do not interleave. */
+ * concurrent writers to one file (O_APPEND) do not interleave.  The whole
+ * line, newline included, fits LIMIT_LOG_LINE - 1 bytes: a longer TEXT is
+ * cut and ends with "...". */
 static void
 log_write_fd(int fd, const char *text, size_t len)
 {
-	char line[LIMIT_LOG_LINE + 64];
+	char line[LIMIT_LOG_LINE];
 	struct tm tm;
 	time_t now = time(NULL);
-	size_t n;
+	size_t n, room;
 
 	gmtime_r(&now, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s: ", log_ident);
-	memcpy(line + n, text, len);
+	room = sizeof(line) - 2 - n;
+	if (len > room) {
+		memcpy(line + n, text, room - 3);
+		memcpy(line + n + room - 3, "...", 3);
+		len = room;
+	} else {
+		memcpy(line + n, text, len);
+	}
 	n += len;
 	line[n++] = '\n';
 	(void)!write(fd, line, n);
