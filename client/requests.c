@@ -374,6 +374,41 @@ xlicen_remove(xlicen_session *s, const char *lease)
 }
 
 int
+xlicen_info(xlicen_session *s, struct xlicen_info *out)
+{
+	struct msg req, rep;
+	size_t i;
+	int rc;
+
+	msg_init(&req, MSG_INFO, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (out == NULL) {
+		rc = req_invalid(s, "no place to put the server's info");
+		goto out;
+	}
+	if ((rc = req_simple(s, &req, MSG_INFO_REPLY, &rep)) != 0)
+		goto out;
+	snprintf(out->version, sizeof(out->version), "%s", rep.version);
+	out->time = (int64_t)rep.time;
+	out->started = (int64_t)rep.since;
+	snprintf(out->licdir, sizeof(out->licdir), "%s", rep.licdir);
+	out->licenses_loaded = rep.loaded;
+	out->licenses_refused = rep.refused;
+	for (i = 0; i < rep.nlistens && i < XLICEN_INFO_LISTEN_MAX; i++)
+		snprintf(out->listen[i], sizeof(out->listen[i]), "%s",
+		    rep.listens[i].address);
+	out->nlisten = i;
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
 xlicen_reread(xlicen_session *s, char *summary, size_t summarylen)
 {
 	struct msg req, rep;

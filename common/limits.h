@@ -49,6 +49,9 @@
 #define LIMIT_LIST_ITEMS	1000	/* HOLDER entries or report ROWs in one
 					 * reply (the server also cuts a list to
 					 * fit one frame and says so with MORE) */
+/* Listening addresses in one INFO reply (the server listens on at most
+ * this many: SERVER_MAX_LISTEN). */
+#define LIMIT_INFO_LISTEN	16
 
 /* Time (defaults). */
 #define LIMIT_HANDSHAKE_MS	10000	/* HELLO + context must finish */
@@ -139,5 +142,18 @@
 #define LIMIT_HTTP_TIMEOUT_S	10
 #define LIMIT_HTTP_LISTEN	8
 #define LIMIT_HTTP_ALLOW	32
+
+/* Server logging (server/log.c): the longest line (longer ones are cut
+ * with "..."); how many distinct lines the folding of repeated lines
+ * tracks at once (a bound on its memory: the oldest gives way), how many
+ * copies of one line an interval writes before it counts them instead
+ * (occasional repeats, such as two rereads, stay whole; a flood is cut
+ * to this many and one summary), and the interval's default and ceiling
+ * ([logging] repeat_interval). */
+#define LIMIT_LOG_LINE		2048
+#define LIMIT_LOG_FOLD_LINES	32
+#define LIMIT_LOG_FOLD_BURST	10
+#define LIMIT_LOG_FOLD_S	30
+#define LIMIT_LOG_FOLD_MAX_S	3600
 
 #endif

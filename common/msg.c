@@ -25,7 +25,7 @@ struct field_desc {
 #define RF(tag, kind, member) { tag, kind, offsetof(struct msg_row, member) }
 #define NFIELDS(t)	(sizeof(t) / sizeof((t)[0]))
 
-enum { L_POOLS, L_HOLDERS, L_ROWS };
+enum { L_POOLS, L_HOLDERS, L_ROWS, L_LISTEN };
 
 /* Top-level fields, in the order they are written.  New tags go at the
  * end, so that the encoding of older messages never changes. */
@@ -59,6 +59,11 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_BAD_EVENT, K_U64, bad_event),
 	MF(TAG_HASH, K_STR, hash),
 	MF(TAG_DETAIL, K_U32, detail),
+	MF(TAG_SINCE, K_U64, since),
+	MF(TAG_LICDIR, K_STR, licdir),
+	MF(TAG_LOADED, K_U32, loaded),
+	MF(TAG_REFUSED, K_U32, refused),
+	{ TAG_LISTEN, K_LIST, L_LISTEN },
 };
 
 static const struct field_desc pool_fields[] = {
@@ -110,6 +115,10 @@ static const struct field_desc row_fields[] = {
 	RF(TAG_SECONDS, K_U64, seconds),
 };
 
+static const struct field_desc listen_fields[] = {
+	{ TAG_ADDRESS, K_STR, offsetof(struct msg_listen, address) },
+};
+
 /*
  * A repeatable field whose value is itself a TLV sequence (a pool, a
  * holder, a report row).  Its elements are decoded against their own
@@ -132,6 +141,7 @@ struct list_desc {
 #define HOLDER_REQUIRED (MSG_F(TAG_PRODUCT) | MSG_F(TAG_PRINCIPAL) | \
 	MSG_F(TAG_STATE))
 #define ROW_REQUIRED (MSG_F(TAG_PRODUCT))
+#define LISTEN_REQUIRED (MSG_F(TAG_ADDRESS))
 
 static const struct list_desc msg_lists[] = {
 	[L_POOLS] = { pool_fields, NFIELDS(pool_fields), POOL_REQUIRED,
@@ -146,6 +156,10 @@ static const struct list_desc msg_lists[] = {
 	    sizeof(struct msg_row), offsetof(struct msg_row, have),
 	    offsetof(struct msg, rows), offsetof(struct msg, nrows),
 	    LIMIT_LIST_ITEMS },
+	[L_LISTEN] = { listen_fields, NFIELDS(listen_fields), LISTEN_REQUIRED,
+	    sizeof(struct msg_listen), offsetof(struct msg_listen, have),
+	    offsetof(struct msg, listens), offsetof(struct msg, nlistens),
+	    LIMIT_INFO_LISTEN },
 };
 
 /* Which fields a message type carries, and which of them it requires. */
@@ -203,6 +217,13 @@ static const struct msg_spec msg_specs[] = {
 	    MSG_F(TAG_ROW) | MSG_F(TAG_MORE) | MSG_F(TAG_EVENTS) |
 	    MSG_F(TAG_BAD_EVENT) | MSG_F(TAG_HASH) | MSG_F(TAG_REASON),
 	    MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) },
+	{ MSG_INFO, "INFO", 0, 0 },
+	{ MSG_INFO_REPLY, "INFO_REPLY",
+	    MSG_F(TAG_TIME) | MSG_F(TAG_VERSION) | MSG_F(TAG_SINCE) |
+	    MSG_F(TAG_LICDIR) | MSG_F(TAG_LOADED) | MSG_F(TAG_REFUSED) |
+	    MSG_F(TAG_LISTEN),
+	    MSG_F(TAG_TIME) | MSG_F(TAG_VERSION) | MSG_F(TAG_SINCE) |
+	    MSG_F(TAG_LOADED) | MSG_F(TAG_REFUSED) },
 	{ MSG_REVOKE, "REVOKE",
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) | MSG_F(TAG_REASON),
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) },
@@ -281,6 +302,7 @@ msg_clear(struct msg *m)
 	free(m->pools);
 	free(m->holders);
 	free(m->rows);
+	free(m->listens);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -472,6 +494,19 @@ int
 msg_add_row(struct msg *m, const struct msg_row *r)
 {
 	return list_add(m, L_ROWS, r, TAG_ROW);
+}
+
+int
+msg_add_listen(struct msg *m, const char *address)
+{
+	struct msg_listen l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if ((rc = set_str(listen_fields, NFIELDS(listen_fields), &l, &l.have,
+	    TAG_ADDRESS, address)) != 0)
+		return rc;
+	return list_add(m, L_LISTEN, &l, TAG_LISTEN);
 }
 
 /* Append one TLV whose value is the field at base+f->off. */

@@ -28,6 +28,7 @@ enum msg_type {
 	MSG_REREAD = 0x0009,		/* admin: reread licenses and policy */
 	MSG_SHUTDOWN = 0x000a,		/* admin: stop the server */
 	MSG_REPORT = 0x000b,		/* admin: usage report, audit chain check */
+	MSG_INFO = 0x000c,		/* the server: version, uptime, licenses */
 	/* server -> client */
 	MSG_GRANT = 0x8001,
 	MSG_DENY = 0x8002,
@@ -38,6 +39,7 @@ enum msg_type {
 	MSG_HOLDERS_REPLY = 0x8007,	/* answers LIST_MINE and HOLDERS */
 	MSG_REPORT_REPLY = 0x8008,
 	MSG_REVOKE = 0x8009,		/* unsolicited (id 0): a lease was removed */
+	MSG_INFO_REPLY = 0x800a,	/* answers INFO */
 };
 
 /* CHECKOUT FLAGS bits; other bits are ignored by this server. */
@@ -117,6 +119,11 @@ enum msg_tag {
 	TAG_HASH = 47,		/* string, hex SHA-256 of the chain head */
 	TAG_TTL = 48,		/* u32, lease lifetime without heartbeat */
 	TAG_DETAIL = 49,	/* u32, MSG_DENY_* bits of a DENY */
+	TAG_LICDIR = 50,	/* string, the server's license directory */
+	TAG_LOADED = 51,	/* u32, license files loaded */
+	TAG_REFUSED = 52,	/* u32, license files refused */
+	TAG_LISTEN = 53,	/* nested TLVs, repeatable (INFO_REPLY) */
+	TAG_ADDRESS = 54,	/* string, "ADDR:PORT" or "[V6ADDR]:PORT" */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
@@ -180,6 +187,12 @@ struct msg_row {
 	uint64_t seconds;
 };
 
+/* One listening address of an INFO_REPLY. */
+struct msg_listen {
+	uint64_t have;
+	char address[LIMIT_STRING + 1];
+};
+
 /*
  * A decoded message.  Every field exists; `have` says which were on the
  * wire.  Strings are NUL-terminated, valid UTF-8 without NUL, at most
@@ -223,6 +236,13 @@ struct msg {
 	struct msg_row *rows;
 	size_t nrows;
 	uint32_t detail;	/* DENY: MSG_DENY_* */
+	/* INFO_REPLY (version in .version, server clock in .time). */
+	uint64_t since;			/* UTC s the server started */
+	char licdir[LIMIT_STRING + 1];
+	uint32_t loaded;
+	uint32_t refused;
+	struct msg_listen *listens;
+	size_t nlistens;
 };
 
 /* Zero a message (for building one). */
@@ -240,6 +260,9 @@ int msg_add_pool(struct msg *m, const struct msg_pool *p);
  * LIMIT_LIST_ITEMS each). */
 int msg_add_holder(struct msg *m, const struct msg_holder *h);
 int msg_add_row(struct msg *m, const struct msg_row *r);
+/* Append a listening address to an INFO_REPLY (limit LIMIT_INFO_LISTEN;
+ * XLICEN_E_STRING as msg_set_str). */
+int msg_add_listen(struct msg *m, const char *address);
 
 /* Set a string field of a holder or row like msg_set_str (tag must be one
  * of its string fields). */

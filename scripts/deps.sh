@@ -23,7 +23,8 @@
 # util-linux (setpriv), and root; integration.fdlimit util-linux
 # (prlimit); integration.dberror mount (a tmpfs), and root; the JSON and
 # database checks python3 and sqlite3; the server libmicrohttpd-dev (its
-# /metrics endpoint) and integration.http curl.
+# /metrics endpoint) and integration.http curl; integration.logrotate
+# logrotate.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -42,6 +43,7 @@ PACKAGES="
 	systemd util-linux mount passwd
 	dpkg-dev lintian
 	tshark wireshark-common libwireshark-dev libglib2.0-dev
+	logrotate
 "
 PACKAGES="$PACKAGES $*"
 

@@ -28,6 +28,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "limits.h"
+#include "log.h"
 #include "profscan.h"
 #include "xlicen_errors.h"
 
@@ -49,6 +50,7 @@ enum config_type {
 	CT_BOOL,	/* int: true | false */
 	CT_HTTP_LISTEN,	/* repeatable address:port of [http] */
 	CT_NET,		/* repeatable ADDR[/BITS] of [http] allow */
+	CT_LEVEL,	/* int: a syslog priority by name (log.h) */
 };
 
 struct config_key {
@@ -102,11 +104,15 @@ static const struct config_key config_keys[] = {
 	    CFG_OFF(orphan_grace_s) },
 	{ "http", "listen", CT_HTTP_LISTEN, 0, 0, CFG_OFF(http_listen) },
 	{ "http", "allow", CT_NET, 0, 0, CFG_OFF(http_allow) },
+	{ "logging", "file", CT_PATH, 0, 0, CFG_OFF(log_file) },
+	{ "logging", "level", CT_LEVEL, 0, 0, CFG_OFF(log_level) },
+	{ "logging", "repeat_interval", CT_SECONDS, 0, LIMIT_LOG_FOLD_MAX_S,
+	    CFG_OFF(log_fold_s) },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = { "server", "limits", "leases",
-    "http" };
+    "http", "logging" };
 #define CONFIG_NSECTIONS \
 	(sizeof(config_sections) / sizeof(config_sections[0]))
 
@@ -170,6 +176,8 @@ config_defaults(struct server_config *cfg)
 	cfg->frame_budget = LIMIT_FRAME_BUDGET;
 	cfg->queue_per_principal = LIMIT_QUEUE_PER_PRINCIPAL;
 	cfg->log_target = CONFIG_LOG_DEFAULT;
+	cfg->log_level = LOG_INFO;
+	cfg->log_fold_s = LIMIT_LOG_FOLD_S;
 }
 
 /* ---- value checks shared with the command line ---- */
@@ -472,7 +480,7 @@ config_check_sections(struct config_ctx *c)
 		if (!config_known_section(name)) {
 			rc = config_fail(c, config_line_of(c, name, NULL, 0),
 			    "[%s]: unknown section (expected [server], [limits], "
-			    "[leases] or [http])", name);
+			    "[leases], [http] or [logging])", name);
 			break;
 		}
 		profile_release_string(name);
@@ -647,6 +655,12 @@ config_set(struct config_ctx *c, struct server_config *cfg,
 		else
 			return config_fail(c, line, "[%s] %s = \"%s\": expected "
 			    "stderr or syslog", k->section, k->key, show);
+		return 0;
+	case CT_LEVEL:
+		if ((*(int *)(void *)base = log_level_parse(v)) < 0)
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "error, warning, info or debug", k->section, k->key,
+			    show);
 		return 0;
 	case CT_BOOL:
 		if (strcmp(v, "true") == 0)

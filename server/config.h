@@ -82,6 +82,11 @@ struct server_config {
 	const char *http_allow[LIMIT_HTTP_ALLOW];	/* "ADDR[/BITS]"; none:
 							 * every client */
 	int nhttp_allow;
+	const char *log_file;		/* [logging] file; NULL: none */
+	int log_level;			/* least important syslog priority
+					 * logged (LOG_INFO) */
+	uint32_t log_fold_s;		/* repeated lines folded for this
+					 * long; 0: never */
 	struct config_str *owned;	/* strings config.c allocated */
 };
 

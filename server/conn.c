@@ -294,6 +294,9 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	srv = c->srv;
+	log_debug("%s%s%s: connection closed by the %s", c->peer,
+	    c->principal[0] != '\0' ? " " : "", c->principal,
+	    c->end == CONN_END_CLIENT ? "client" : "server");
 	handlers_conn_closed(c);
 	conn_handshake_done(c);
 	conn_peer_gone(srv, c->peer_addr);
@@ -454,6 +457,10 @@ conn_alert_ex(struct conn *c, int code, const char *reason, int log,
 		    reason != NULL ? reason : "");
 	else
 		conn_note(c->srv, cause);
+	if (!log)	/* counted, not logged: its reason at debug */
+		log_debug("%s: closing: %s (%s)%s%s", c->peer, err_name(code),
+		    err_str(code), reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
 	if (frame_alert_encode(&c->out, code, reason) != 0)
 		buf_reset(&c->out);
 	c->state = CONN_CLOSING;

@@ -114,6 +114,8 @@ daemon_adopt_listeners(struct server *srv, int n)
 			daemon_format_addr(&ss, shown, sizeof(shown));
 		log_msg(LOG_INFO, "listening on %s (socket activation, fd %d)",
 		    shown, fd);
+		snprintf(srv->listen_shown[srv->nlisten],
+		    sizeof(srv->listen_shown[0]), "%s", shown);	/* INFO */
 		srv->listen_fds[srv->nlisten++] = fd;
 	}
 	return 0;
@@ -244,6 +246,7 @@ daemon_block_signals(void)
 	 * during start-up is acted on once the loop runs, not fatal. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);

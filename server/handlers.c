@@ -214,15 +214,21 @@ handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 		snprintf(reason, sizeof(reason), "seat count %u not in 1..%u",
 		    req->count, LIMIT_SEATS);
 		req_reply_error(reply, MSG_DENY, XLICEN_E_COUNT, reason);
+		log_debug("checkout %s %s by %s denied: COUNT: %s", req->product,
+		    req->version, c->principal, reason);
 		return 0;
 	}
 	if (!license_version_valid(req->version)) {
 		req_reply_error(reply, MSG_DENY, XLICEN_E_BAD_VALUE,
 		    "version is not a dotted number like 1.2");
+		log_debug("checkout %s by %s denied: BAD_VALUE: version is not "
+		    "a dotted number", req->product, c->principal);
 		return 0;
 	}
 	if ((rc = handlers_check_claim(c, req, reason, sizeof(reason))) != 0) {
 		req_reply_error(reply, MSG_DENY, rc, reason);
+		log_debug("checkout %s %s by %s denied: %s: %s", req->product,
+		    req->version, c->principal, err_name(rc), reason);
 		return 0;
 	}
 	handlers_canon_client(req, host, sizeof(host), disp, sizeof(disp));
@@ -295,6 +301,8 @@ handlers_checkout(struct conn *c, const struct msg *req, struct msg *reply)
 		reply->have |= MSG_F(TAG_DETAIL);
 	log_msg(LOG_INFO, "deny %s %s to %s: %s", req->product, req->version,
 	    c->principal, reason);
+	log_debug("checkout %s %s by %s denied: %s: %s", req->product,
+	    req->version, c->principal, err_name(rc), reason);
 	return 0;
 }
 
@@ -416,6 +424,8 @@ handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 		return handlers_reclaim(c, req, reply);
 	case MSG_LIST_MINE:
 		return req_list_holders(c, req, c->principal, reply);
+	case MSG_INFO:
+		return req_list_info(c, reply);
 	case MSG_HOLDERS:
 	case MSG_REMOVE:
 	case MSG_REREAD:

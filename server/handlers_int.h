@@ -152,6 +152,10 @@ int req_list_holders(struct conn *c, const struct msg *req,
  * chain's check. */
 int req_list_report(struct conn *c, const struct msg *req,
     struct msg *reply);
+/* INFO (anyone authenticated): the server's version, start, license
+ * directory with the files loaded and refused at the last (re)read, and
+ * listening addresses. */
+int req_list_info(struct conn *c, struct msg *reply);
 
 /* ---- req_admin.c ---- */
 

@@ -150,6 +150,8 @@ loop_listen(struct server *srv)
 			loop_format_addr((struct sockaddr *)&ss, shown,
 			    sizeof(shown), NULL, 0);
 			log_msg(LOG_INFO, "listening on %s", shown);
+			snprintf(srv->listen_shown[srv->nlisten],
+			    sizeof(srv->listen_shown[0]), "%s", shown);
 			srv->listen_fds[srv->nlisten++] = fd;
 		}
 		freeaddrinfo(res);
@@ -445,6 +447,7 @@ loop_timers(struct server *srv)
 	loop_expire(srv);
 	handlers_timers(srv);
 	loop_log_refusals(srv, 0);
+	log_tick();
 }
 
 /* Milliseconds until the next timer, at most one second. */
@@ -470,6 +473,7 @@ loop_on_signal(struct server *srv)
 	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			log_reopen("SIGHUP");
 			log_msg(LOG_INFO, "SIGHUP: rereading licenses and policy");
 			if (srv->on_reload != NULL)
 				(void)srv->on_reload(srv);
@@ -479,6 +483,9 @@ loop_on_signal(struct server *srv)
 			metrics_reload(rc);
 			if (rc == 0)
 				queue_seats_freed(srv);
+			break;
+		case SIGUSR1:	/* logrotate's postrotate */
+			log_reopen("SIGUSR1");
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -502,6 +509,7 @@ loop_run(struct server *srv)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);

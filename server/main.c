@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -45,7 +46,7 @@ static struct {
 	const char *user, *pid_file, *policy;
 	uint32_t ttl_s, heartbeat_s, orphan_grace_s;
 	int ttl_given, heartbeat_given, orphan_grace_given;
-	int foreground, check;
+	int foreground, check, debug;
 } opt;
 
 /* Strings made for opt (absolute paths), freed at exit. */
@@ -64,6 +65,9 @@ main_usage(FILE *f)
 "                          database, then exit 0 (good) or 1\n"
 "  -f, --foreground        stay in the foreground (for systemd and tests);\n"
 "                          log to stderr unless [server] log = syslog\n"
+"                          or [logging] file is set\n"
+"      --debug             stay in the foreground and log at level debug\n"
+"                          (over [logging] level)\n"
 "  -l, --listen ADDR:PORT  listen address (repeatable; default 0.0.0.0:128\n"
 "                          and [::]:128; port 0 picks a free port)\n"
 "  -k, --keytab FILE       acceptor keytab (default: the Kerberos default)\n"
@@ -89,8 +93,9 @@ main_usage(FILE *f)
 "                          keys, appended to file DEST (\"-\": stderr)\n"
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
-"Signals: SIGHUP rereads the licenses and the [limits] and [leases]\n"
-"settings; SIGTERM or SIGINT stops the server.  Exit status 0 after a\n"
+"Signals: SIGHUP rereads the licenses and the [limits], [leases] and\n"
+"[logging] settings and reopens the log file; SIGUSR1 only reopens the\n"
+"log file; SIGTERM or SIGINT stops the server.  Exit status 0 after a\n"
 "clean stop, 1 on any error.\n",
 	    LIMIT_LEASE_TTL_S, LIMIT_HEARTBEAT_S, LIMIT_ORPHAN_GRACE_S);
 }
@@ -173,6 +178,10 @@ main_apply_options(struct server_config *cfg)
 		cfg->orphan_grace_s = opt.orphan_grace_s;
 	if (opt.foreground)
 		cfg->foreground = 1;
+	if (opt.debug) {
+		cfg->foreground = 1;
+		cfg->log_level = LOG_DEBUG;
+	}
 }
 
 /* What no setting said: the default addresses; a heartbeat that fits. */
@@ -240,6 +249,25 @@ main_str_differs(const char *a, const char *b)
  * logged as needing a restart.  The licenses are reread by the loop after
  * this.
  */
+/* SIGHUP's [logging]: the level and interval at once; the line saying
+ * so is written at the more verbose of the two levels. */
+static void
+main_reload_logging(struct server_config *c, const struct server_config *n)
+{
+	log_set_fold(c->log_fold_s);
+	if (n->log_level != c->log_level) {
+		log_set_level(n->log_level > c->log_level ? n->log_level :
+		    c->log_level);
+		log_msg(LOG_INFO, "SIGHUP: [logging] level %s -> %s",
+		    log_level_name(c->log_level), log_level_name(n->log_level));
+		c->log_level = n->log_level;
+		log_set_level(c->log_level);
+	}
+	if (main_str_differs(n->log_file, c->log_file))
+		log_msg(LOG_WARNING, "SIGHUP: [logging] file changed; it takes "
+		    "effect at the next start");
+}
+
 static int
 main_reload(struct server *srv)
 {
@@ -277,7 +305,9 @@ main_reload(struct server *srv)
 	    " bytes");
 	MAIN_RELOAD_U32(queue_per_principal,
 	    "[limits] max_queued_per_principal", 1, "");
+	MAIN_RELOAD_U32(log_fold_s, "[logging] repeat_interval", 1, " s");
 #undef MAIN_RELOAD_U32
+	main_reload_logging(c, &n);
 
 	listen_changed = n.nlisten != c->nlisten;
 	for (i = 0; !listen_changed && i < n.nlisten; i++)
@@ -335,13 +365,14 @@ main_reload(struct server *srv)
 
 enum {
 	MAIN_OPT_CHECK = 256, MAIN_OPT_TTL, MAIN_OPT_HEARTBEAT, MAIN_OPT_POLICY,
-	MAIN_OPT_ORPHAN_GRACE, MAIN_OPT_TRACE
+	MAIN_OPT_ORPHAN_GRACE, MAIN_OPT_TRACE, MAIN_OPT_DEBUG
 };
 
 static const struct option main_longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, MAIN_OPT_CHECK },
 	{ "foreground", no_argument, NULL, 'f' },
+	{ "debug", no_argument, NULL, MAIN_OPT_DEBUG },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "keytab", required_argument, NULL, 'k' },
 	{ "service", required_argument, NULL, 'S' },
@@ -416,6 +447,9 @@ main_parse_args(int argc, char **argv)
 			break;
 		case 'f':
 			opt.foreground = 1;
+			break;
+		case MAIN_OPT_DEBUG:
+			opt.debug = 1;
 			break;
 		case 'l':
 			if (main_add_listen(optarg) != 0)
@@ -529,8 +563,15 @@ main_detach(struct main_run *r)
 		    "1..%d", SERVER_MAX_LISTEN);
 		return XLICEN_E_CONFIG;
 	}
-	r->use_syslog = srv->cfg.log_target == CONFIG_LOG_SYSLOG ||
-	    (srv->cfg.log_target == CONFIG_LOG_DEFAULT && !srv->cfg.foreground);
+	/* The file first, as root: /var/log is root's. */
+	if (srv->cfg.log_file != NULL &&
+	    log_open_file(srv->cfg.log_file, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return XLICEN_E_CONFIG;
+	}
+	r->use_syslog = srv->cfg.log_file == NULL &&
+	    (srv->cfg.log_target == CONFIG_LOG_SYSLOG ||
+	    (srv->cfg.log_target == CONFIG_LOG_DEFAULT && !srv->cfg.foreground));
 	if (srv->cfg.foreground && r->use_syslog)
 		log_use_syslog("gss-xlicend");
 	if (!srv->cfg.foreground && daemon_start() != 0)
@@ -598,6 +639,7 @@ main_as_root(struct main_run *r)
 		r->pid_written = 1;
 	}
 	if (r->drop) {
+		log_file_chown(r->u.uid, r->u.gid);	/* for SIGUSR1 */
 		if (privs_drop(&r->u, err, sizeof(err)) != 0) {
 			log_msg(LOG_ERR, "dropping privileges to %s: %s",
 			    r->u.user, err);
@@ -637,6 +679,7 @@ main_serve(struct main_run *r)
 	if (server_load_licenses(srv) != 0)
 		return XLICEN_E_CONFIG;
 	srv->on_reload = main_reload;
+	srv->started = (int64_t)time(NULL);
 
 	if (!srv->cfg.foreground && r->use_syslog)
 		log_use_syslog("gss-xlicend");
@@ -679,6 +722,7 @@ main_cleanup(struct main_run *r)
 	 * next start overwrites it. */
 	if (r->pid_written)
 		(void)unlink(srv->cfg.pid_file);
+	log_close();
 	config_free(&srv->cfg);
 	for (i = 0; i < main_nallocs; i++)
 		free(main_allocs[i]);
@@ -702,6 +746,8 @@ main(int argc, char **argv)
 	rc = XLICEN_E_CONFIG;
 	if (main_read_config(&r.srv.cfg, 0) != 0)
 		goto out;
+	log_set_level(r.srv.cfg.log_level);
+	log_set_fold(r.srv.cfg.log_fold_s);
 	if (opt.check) {
 		rc = startup_check_config(&r.srv.cfg, opt.config);
 		goto out;

@@ -22,6 +22,7 @@
 #include "fileio.h"
 #include "license.h"
 #include "limits.h"
+#include "log.h"
 #include "policy.h"
 #include "profscan.h"
 #include "xlicen_errors.h"
@@ -75,6 +76,7 @@ struct policy {
 	struct product def;	/* [default] */
 	struct product *prods;
 	size_t nprods;
+	int public_holders;	/* [admin] public_holders: HOLDERS for all */
 };
 
 /* While loading. */
@@ -354,8 +356,17 @@ on_admin(struct load_ctx *c, const char *name, const char *value, void *arg)
 	}
 	if (strcmp(name, "groups") == 0)
 		return 0;	/* after [groups] is read: load_admin_groups */
+	if (strcmp(name, "public_holders") == 0) {
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			return load_fail(c, line_of(c->text, "admin", NULL,
+			    name, value), "[admin] public_holders = \"%.100s\": "
+			    "expected true or false", value);
+		p->public_holders = strcmp(value, "true") == 0;
+		return 0;
+	}
 	return load_fail(c, line_of(c->text, "admin", NULL, name, NULL),
-	    "[admin] %s: unknown key (expected principals or groups)", name);
+	    "[admin] %s: unknown key (expected principals, groups or "
+	    "public_holders)", name);
 }
 
 struct agroup_arg {
@@ -735,6 +746,12 @@ out:
 	return rc;
 }
 
+int
+policy_public_holders(const struct policy *p)
+{
+	return p != NULL && p->public_holders;
+}
+
 const char *
 policy_path(const struct policy *p)
 {
@@ -874,6 +891,8 @@ policy_check(const struct policy *p, const char *product,
 		r = &rules[i];
 		if (r->kind == R_EXCLUDE &&
 		    target_matches(p, &r->t, id->principal, id->host)) {
+			log_debug("policy: %s for %s: rule %s matched",
+			    product, id->principal, r->text);
 			out->code = XLICEN_E_EXCLUDED;
 			snprintf(out->reason, sizeof(out->reason),
 			    "%s is excluded from %s by policy: %s",
@@ -901,6 +920,9 @@ policy_check(const struct policy *p, const char *product,
 	/* 2. RESERVE: seats reserved for this identity are its own, past
 	 * any MAX and any INCLUDE list. */
 	if (want > 0 && mine >= want) {
+		log_debug("policy: %s for %s: %u seat(s) from the %llu "
+		    "reserved for it", product, id->principal, want,
+		    (unsigned long long)mine);
 		out->from_reserve = 1;
 		return 0;
 	}
@@ -912,6 +934,9 @@ policy_check(const struct policy *p, const char *product,
 		    !target_matches(p, &r->t, id->principal, id->host))
 			continue;
 		used = held_by(p, &r->t, held, nheld);
+		log_debug("policy: %s for %s: rule %s matched (%llu held, %u "
+		    "wanted)", product, id->principal, r->text,
+		    (unsigned long long)used, want);
 		if (used + want > r->n && (want > 0 || used > r->n)) {
 			out->code = XLICEN_E_MAX_REACHED;
 			snprintf(out->reason, sizeof(out->reason),
@@ -928,8 +953,11 @@ policy_check(const struct policy *p, const char *product,
 		if (r->kind != R_INCLUDE)
 			continue;
 		any_include = 1;
-		if (target_matches(p, &r->t, id->principal, id->host))
+		if (target_matches(p, &r->t, id->principal, id->host)) {
+			log_debug("policy: %s for %s: rule %s matched",
+			    product, id->principal, r->text);
 			included = 1;
+		}
 	}
 	if (any_include && !included) {
 		out->code = XLICEN_E_EXCLUDED;

@@ -54,6 +54,11 @@ const char *policy_path(const struct policy *p);
  * of one of [admin] groups).  A NULL policy has no administrators: 0. */
 int policy_is_admin(const struct policy *p, const char *principal);
 
+/* Whether [admin] public_holders = true: every authenticated principal
+ * may list the holders (HOLDERS), not only the admin ACL.  A NULL policy:
+ * 0 (the default, for privacy). */
+int policy_public_holders(const struct policy *p);
+
 /* Per-product settings; 0 (or dup_set 0) where the policy says nothing. */
 struct policy_settings {
 	int dup_set;

@@ -41,6 +41,8 @@ reload_sync_licenses(struct server *srv, char *sum, size_t sumlen)
 	}
 	snprintf(sum, sumlen, "loaded %zu license(s) from %s, refused %zu", n,
 	    srv->cfg.licdir, nbad);
+	srv->lic_loaded = (uint32_t)n;		/* for INFO */
+	srv->lic_refused = (uint32_t)nbad;
 	log_msg(LOG_INFO, "%s", sum);
 	return 0;
 }

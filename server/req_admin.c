@@ -92,6 +92,14 @@ req_admin_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 {
 	char detail[LIMIT_STRING + 32];
 
+	/* The holders, for everyone if the policy says so (lmstat -a). */
+	if (req->type == MSG_HOLDERS &&
+	    policy_public_holders(c->srv->policy) &&
+	    !policy_is_admin(c->srv->policy, c->principal)) {
+		log_debug("%s: HOLDERS by %s (public_holders)", c->peer,
+		    c->principal);
+		return req_list_holders(c, req, NULL, reply);
+	}
 	if (!req_admin_ok(c, req, reply))
 		return 0;
 	snprintf(detail, sizeof(detail), "%s%s%s", msg_type_name(req->type),

@@ -2,7 +2,8 @@
  * The requests that answer with a list, cut to fit one reply (MORE set
  * when it was cut): STATUS (the pools with their effective settings),
  * LIST_MINE and the admin HOLDERS (leases, lingering seats and queued
- * checkouts), and the admin REPORT (usage, and the audit chain's check).
+ * checkouts), and the admin REPORT (usage, and the audit chain's check);
+ * and INFO, the server's own facts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,5 +296,27 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 			    (unsigned long long)bad);
 		}
 	}
+	return 0;
+}
+
+int
+req_list_info(struct conn *c, struct msg *reply)
+{
+	struct server *srv = c->srv;
+	int i;
+
+	reply->type = MSG_INFO_REPLY;
+	reply->time = (uint64_t)time(NULL);
+	reply->since = (uint64_t)srv->started;
+	reply->loaded = srv->lic_loaded;
+	reply->refused = srv->lic_refused;
+	reply->have |= MSG_F(TAG_TIME) | MSG_F(TAG_SINCE) | MSG_F(TAG_LOADED) |
+	    MSG_F(TAG_REFUSED);
+	(void)msg_set_str(reply, TAG_VERSION, XLICEN_VERSION);
+	/* A directory name past LIMIT_STRING, or not UTF-8, is left out
+	 * (the field is optional); so is an address that would not fit. */
+	(void)msg_set_str(reply, TAG_LICDIR, srv->cfg.licdir);
+	for (i = 0; i < srv->nlisten; i++)
+		(void)msg_add_listen(reply, srv->listen_shown[i]);
 	return 0;
 }

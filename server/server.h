@@ -157,6 +157,12 @@ struct server {
 	int (*on_reload)(struct server *srv);
 	struct policy *policy;		/* cfg.policy as read; NULL: none */
 	struct handlers_state *hs;	/* handlers.c: queue, lease map */
+	/* What INFO tells (req_list.c): the start (main.c), the last load
+	 * of the license directory (reload.c), each listening socket's
+	 * address as bound (loop.c, daemon.c). */
+	int64_t started;		/* UTC s */
+	uint32_t lic_loaded, lic_refused;
+	char listen_shown[SERVER_MAX_LISTEN][80];	/* as "shown" in loop.c */
 };
 
 /* Monotonic milliseconds. */

@@ -157,6 +157,8 @@ int cli_cmd_holders(struct cli_global *g, int argc, char **argv);
 int cli_cmd_release(struct cli_global *g, int argc, char **argv);
 /* status.c: reclaim LEASE. */
 int cli_cmd_reclaim(struct cli_global *g, int argc, char **argv);
+/* status.c: info [--json], the server's own facts. */
+int cli_cmd_info(struct cli_global *g, int argc, char **argv);
 /* checkout.c: checkout [options] PRODUCT [VERSION] -- COMMAND...; the
  * command's exit status once it ran. */
 int cli_cmd_checkout(struct cli_global *g, int argc, char **argv);

@@ -1,6 +1,7 @@
 /*
  * The xlicen verbs that show pools and leases or act on one's own lease:
  * status, leases, holders (the admin list, the same table as leases),
+ * info (the server's own facts),
  * release (one lease, or one's orphaned ones) and reclaim.
  */
 #include <errno.h>
@@ -521,4 +522,84 @@ int
 cli_cmd_holders(struct cli_global *g, int argc, char **argv)
 {
 	return status_holders(g, argc, argv, 0);
+}
+
+/* ---- info ---- */
+
+static void
+status_info_json(const struct xlicen_info *in)
+{
+	char t[32];
+	size_t i;
+
+	cli_fmt_time(in->started, t, sizeof(t));
+	printf("{\"version\": ");
+	cli_json_str(stdout, in->version);
+	printf(", \"started\": \"%s\", \"uptime_s\": %lld, "
+	    "\"license_directory\": ", t, (long long)(in->time - in->started));
+	cli_json_str(stdout, in->licdir);
+	printf(", \"licenses_loaded\": %u, \"licenses_refused\": %u, "
+	    "\"listen\": [", in->licenses_loaded, in->licenses_refused);
+	for (i = 0; i < in->nlisten; i++) {
+		printf("%s", i > 0 ? ", " : "");
+		cli_json_str(stdout, in->listen[i]);
+	}
+	printf("]}\n");
+}
+
+static void
+status_info_text(const struct xlicen_info *in)
+{
+	long long up = (long long)(in->time - in->started);
+	char t[32];
+	size_t i;
+
+	if (up < 0)
+		up = 0;
+	cli_fmt_time(in->started, t, sizeof(t));
+	printf("version            %s\n", in->version);
+	printf("started            %s\n", t);
+	printf("uptime             %lldd %02lld:%02lld:%02lld\n", up / 86400,
+	    up / 3600 % 24, up / 60 % 60, up % 60);
+	printf("license directory  %s\n", in->licdir[0] != '\0' ? in->licdir :
+	    "-");
+	printf("licenses loaded    %u\n", in->licenses_loaded);
+	printf("licenses refused   %u\n", in->licenses_refused);
+	for (i = 0; i < in->nlisten; i++)
+		printf("listening on       %s\n", in->listen[i]);
+}
+
+int
+cli_cmd_info(struct cli_global *g, int argc, char **argv)
+{
+	struct xlicen_info in;
+	xlicen_session *s = NULL;
+	struct cli_getopt p;
+	int c, json = 0, rc, ex = 0;
+
+	cli_getopt_init(&p, argc, argv, 1, NULL, status_list_opts);
+	while ((c = cli_getopt_next(&p, g)) != CLI_END) {
+		if (c == CLI_EXIT)
+			return p.ex;
+		if (c == STATUS_OPT_JSON)
+			json = 1;
+		else if (c != CLI_ARG)
+			return cli_usage_error("unknown option %s", p.arg);
+		else
+			return cli_usage_error("unexpected argument %s", p.val);
+	}
+	if ((s = cli_open_session(g, &ex)) == NULL)
+		return ex;
+	if ((rc = xlicen_info(s, &in)) != 0) {
+		cli_error(s, "info", rc);
+		ex = cli_exit_for(rc);
+		goto out;
+	}
+	if (json)
+		status_info_json(&in);
+	else
+		status_info_text(&in);
+out:
+	xlicen_session_free(s);
+	return ex;
 }

@@ -38,6 +38,7 @@ static const struct main_verb main_verbs[] = {
 	{ "checkout", cli_cmd_checkout },
 	{ "release", cli_cmd_release },
 	{ "reclaim", cli_cmd_reclaim },
+	{ "info", cli_cmd_info },
 	{ "leases", cli_cmd_leases },
 	{ "holders", cli_cmd_holders },
 	{ "remove", cli_cmd_remove },

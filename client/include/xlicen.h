@@ -525,6 +525,33 @@ XLICEN_API int xlicen_my_leases(xlicen_session *s, const char *product,
 /* Free what xlicen_holders() or xlicen_my_leases() returned (NULL ok). */
 XLICEN_API void xlicen_holders_free(struct xlicen_holder *h);
 
+/* Most listening addresses xlicen_info() reports. */
+#define XLICEN_INFO_LISTEN_MAX	16
+
+/* The server itself, as xlicen_info() reports it. */
+struct xlicen_info {
+	char version[XLICEN_STRING_MAX + 1];	/* server software, "0.1.0" */
+	int64_t time;		/* the server's clock, UTC s */
+	int64_t started;	/* UTC s the server started (uptime: time -
+				 * started) */
+	char licdir[XLICEN_STRING_MAX + 1];	/* license directory; "" if
+						 * the server did not say */
+	unsigned licenses_loaded;	/* license files loaded at the last
+					 * (re)read */
+	unsigned licenses_refused;	/* and refused (see its log) */
+	size_t nlisten;
+	char listen[XLICEN_INFO_LISTEN_MAX][XLICEN_STRING_MAX + 1];
+				/* "ADDR:PORT" or "[V6ADDR]:PORT" as bound */
+};
+
+/*
+ * The server's version, start time and clock, license directory, license
+ * files loaded and refused, and listening addresses (any principal may
+ * ask).  *out is cleared on entry.  Errors: XLICEN_E_INVALID, those of
+ * xlicen_connect().
+ */
+XLICEN_API int xlicen_info(xlicen_session *s, struct xlicen_info *out);
+
 /*
  * Admin: remove a lease.  Its seat is free at once; its holder is told
  * right away if connected, and its next heartbeat, release or reclaim gets

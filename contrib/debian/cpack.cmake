@@ -75,7 +75,8 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION "net")
 set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
     "GSS X License Verification server (TCP port 128)\ngss-xlicend serves license seats on TCP port 128 (IANA gss-xlicen) to\nclients authenticated with Kerberos 5 through GSS-API; leases live in\nSQLite; licenses are Ed25519-signed files.  It runs as the system user\ngss-xlicen, socket-activated by systemd.")
-file(WRITE "${XLICEN_DEB_DIR}/server/conffiles" "/etc/gss-xlicen/gss-xlicend.conf\n")
+file(WRITE "${XLICEN_DEB_DIR}/server/conffiles"
+     "/etc/gss-xlicen/gss-xlicend.conf\n/etc/logrotate.d/gss-xlicend\n")
 foreach(script postinst prerm postrm)
   configure_file(contrib/debian/${script} "${XLICEN_DEB_DIR}/server/${script}" COPYONLY)
 endforeach()

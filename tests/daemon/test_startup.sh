@@ -443,14 +443,22 @@ expect_eq "$(cat "$T/notify2.txt")" "READY=1" "notification to an abstract socke
 stop_server TERM 10
 expect_eq "$STOP_RC" 0 "exit status of the server on a UNIX socket"
 
-# log = syslog: in the foreground an error goes to syslog, not stderr
-# (this machine may have no syslog daemon: the line is then lost, but
-# never on stderr).
+# log = syslog: in the foreground an error goes to syslog, not stderr;
+# on a machine with no syslog daemon (no /dev/log) it comes to stderr
+# after one line saying so (issue 15: it used to be lost; the fallback has
+# its own test, integration.log_syslog, with and without a syslog daemon).
 printf '[server]\n\tlog = syslog\n' >"$S/syslog.conf"
 run --foreground --config "$S/syslog.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
 	--vendor-keys "$S/keys" --user root --database "$S/dbdir" --listen 127.0.0.1:0
 expect_eq "$RC" 1 "exit status of a failing start with log = syslog"
-expect_eq "$ERR" "" "stderr with log = syslog"
+if [ -S /dev/log ]; then
+	expect_eq "$ERR" "" "stderr with log = syslog"
+else
+	expect_eq "$(printf '%s\n' "$ERR" | head -n 1 | sed 's/^[0-9T:Z-]* //')" \
+		"gss-xlicend: syslog: cannot send to /dev/log (No such file or directory); logging to stderr" \
+		"stderr with log = syslog and no /dev/log"
+	expect_contains "$ERR" "gss-xlicend: database $S/dbdir" "the error, on stderr without syslog"
+fi
 # Daemonised with syslog: ready, stderr on /dev/null like stdin and
 # stdout, working directory /, pid file; SIGTERM ends it and the file goes.
 DPORT=
@@ -466,7 +474,13 @@ expect_eq "$RC" 0 "exit status of the daemonising command ($ERR)"
 # Until it is ready the daemon still logs to the caller's stderr; from
 # there on (the ready line on) to syslog.
 expect_contains "$ERR" "gss-xlicend: listening on 127.0.0.1:$DPORT" "stderr of the daemonising command"
-expect_not_contains "$ERR" " ready " "stderr of the daemonising command with log = syslog"
+if [ -S /dev/log ]; then
+	expect_not_contains "$ERR" " ready " "stderr of the daemonising command with log = syslog"
+else	# no syslog: said, and the lines up to the detach on stderr
+	expect_contains "$ERR" "gss-xlicend: syslog: cannot send to /dev/log (No such file or directory); logging to stderr" \
+		"stderr of the daemonising command without syslog"
+	expect_contains "$ERR" " ready " "the ready line, on stderr without syslog"
+fi
 DPID=$(cat "$S/cwd/daemon.pid")
 SERVER_PID=$DPID	# for the cleanup of a failed test
 for fd in 0 1 2; do

@@ -60,6 +60,7 @@ expect_eq "$(head -n 1 "$T/changelog")" "gss-xlicen ($V) unstable; urgency=mediu
 
 # The server: no X11, no client library.
 has gss-xlicend /usr/sbin/gss-xlicend /etc/gss-xlicen/gss-xlicend.conf \
+	/etc/logrotate.d/gss-xlicend \
 	/lib/systemd/system/gss-xlicend.service /lib/systemd/system/gss-xlicend.socket \
 	/usr/share/man/man8/gss-xlicend.8.gz /usr/share/man/man5/gss-xlicend.conf.5.gz
 hasnt gss-xlicend 'libxlicen|/usr/bin/' "client files"
@@ -72,7 +73,8 @@ for x in libx11 libxt libxaw libxlicen; do
 	expect_not_contains "$DEP" "$x" "gss-xlicend's Depends"
 done
 dpkg-deb -e "$(deb gss-xlicend)" "$T/ctl-server"
-expect_eq "$(cat "$T/ctl-server/conffiles")" "/etc/gss-xlicen/gss-xlicend.conf" "gss-xlicend's conffiles"
+expect_eq "$(cat "$T/ctl-server/conffiles")" $'/etc/gss-xlicen/gss-xlicend.conf\n/etc/logrotate.d/gss-xlicend' \
+	"gss-xlicend's conffiles"
 for s in postinst prerm postrm; do
 	[ -x "$T/ctl-server/$s" ] || fail "gss-xlicend has no executable $s"
 done

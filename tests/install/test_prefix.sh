@@ -29,6 +29,7 @@ cmake --install "$XLICEN_USR_BUILD" --prefix "$P" >"$T/install.log" 2>&1 ||
 	fail "cmake --install --prefix: $(tail -5 "$T/install.log")"
 for f in sbin/gss-xlicend bin/xlicen bin/xlicen-license include/xlicen.h \
 	include/xlicen_errors.h etc/gss-xlicen/gss-xlicend.conf \
+	etc/logrotate.d/gss-xlicend \
 	lib/systemd/system/gss-xlicend.service lib/systemd/system/gss-xlicend.socket \
 	share/man/man3/libxlicen.3 share/doc/gss-xlicen/ADMIN.md; do
 	[ -f "$P/$f" ] || fail "not installed: DIR/$f"
@@ -112,7 +113,8 @@ fi
 # The /usr tree with its own prefix, into a DESTDIR: the Debian places.
 DESTDIR=$T/sys cmake --install "$XLICEN_USR_BUILD" >"$T/sys.log" 2>&1 ||
 	fail "cmake --install (prefix /usr): $(tail -5 "$T/sys.log")"
-for f in etc/gss-xlicen/gss-xlicend.conf lib/systemd/system/gss-xlicend.service \
+for f in etc/gss-xlicen/gss-xlicend.conf etc/logrotate.d/gss-xlicend \
+	lib/systemd/system/gss-xlicend.service \
 	lib/systemd/system/gss-xlicend.socket usr/sbin/gss-xlicend; do
 	[ -f "$T/sys/$f" ] || fail "prefix /usr: not installed: /$f"
 done

@@ -175,9 +175,10 @@ license() {
 		2>"$T/sign.err" || fail "xlicen-license sign $product: $(cat "$T/sign.err")"
 }
 
-# server_ready: the server logged " ready "; fails the test if it exited.
+# server_ready: the server logged " ready " (in $SERVER_WATCH if set: a
+# test's [logging] file; else its stderr); fails the test if it exited.
 server_ready() {
-	grep -q ' ready ' "$SERVER_LOG" && return 0
+	grep -q ' ready ' "${SERVER_WATCH:-$SERVER_LOG}" 2>/dev/null && return 0
 	if server_gone; then
 		wait "$SERVER_PID" 2>/dev/null || true
 		SERVER_PID=
@@ -207,8 +208,8 @@ server_start() {
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!
 	wait_until 10 "gss-xlicend to log \"ready\"" server_ready
-	listen=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$SERVER_LOG" | head -n 1)
-	[ -n "$listen" ] || fail "no \"listening on\" line in $SERVER_LOG"
+	listen=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "${SERVER_WATCH:-$SERVER_LOG}" | tail -n 1)
+	[ -n "$listen" ] || fail "no \"listening on\" line in ${SERVER_WATCH:-$SERVER_LOG}"
 	SERVER_PORT=$listen
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +95,45 @@ expect_bad(const char *text, const char *tail)
 	assert_int_equal(cfg.nlisten, 0);
 	assert_string_equal(cfg.database, CONFIG_DEFAULT_DATABASE);
 	config_free(&cfg);
+}
+
+/* [logging] (issue 15): the three keys, the level by name, the bounds. */
+static void
+test_logging(void **state)
+{
+	struct server_config cfg;
+	char err[1024];
+	const char *path;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_null(cfg.log_file);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.log_fold_s, LIMIT_LOG_FOLD_S);
+	path = put("log.conf", "[logging]\n\tfile = /var/log/x.log\n"
+	    "\tlevel = debug\n\trepeat_interval = 0\n");
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.log_file, "/var/log/x.log");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	assert_int_equal(cfg.log_fold_s, 0);
+	config_free(&cfg);
+	path = put("log.conf", "[logging]\n\tlevel = warning\n");
+	config_defaults(&cfg);
+	assert_int_equal(config_load(path, 1, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.log_level, LOG_WARNING);
+	config_free(&cfg);
+
+	expect_bad("[logging]\n\tlevel = notice\n",
+	    "2: [logging] level = \"notice\": expected error, warning, info "
+	    "or debug");
+	expect_bad("[logging]\n\tfile = x.log\n",
+	    "2: [logging] file = \"x.log\": expected an absolute path");
+	expect_bad("[logging]\n\trepeat_interval = 3601\n",
+	    "2: [logging] repeat_interval = \"3601\": expected a number of "
+	    "seconds 0..3600");
+	expect_bad("[logging]\n\tsyslog = yes\n",
+	    "2: [logging] syslog: unknown key (expected one of: file, level, "
+	    "repeat_interval)");
 }
 
 static void
@@ -274,7 +314,7 @@ test_unknown_section(void **state)
 	(void)state;
 	expect_bad("[server]\nuser = x\n\n[serverr]\nlisten = 1.2.3.4:1\n",
 	    "4: [serverr]: unknown section (expected [server], [limits], "
-	    "[leases] or [http])");
+	    "[leases], [http] or [logging])");
 }
 
 static void
@@ -512,7 +552,7 @@ test_scanner_lines(void **state)
 	/* The profile library keeps blanks inside the brackets: the line
 	 * of such a section must still be found. */
 	expect_bad("[ server ]\nuser = x\n", "1: [ server ]: unknown section "
-	    "(expected [server], [limits], [leases] or [http])");
+	    "(expected [server], [limits], [leases], [http] or [logging])");
 	expect_bad("[server]\nus er = x\n",
 	    "2: Syntax error in profile relation: \"us er = x\"");
 	expect_bad("[server]\nkeytab = { x\n}\n",
@@ -728,6 +768,7 @@ main(void)
 		cmocka_unit_test(test_bad_file),
 		cmocka_unit_test(test_too_many_listen),
 		cmocka_unit_test(test_http_keys),
+		cmocka_unit_test(test_logging),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -584,8 +584,8 @@ test_encode_skips_fields_not_carried(void **state)
 static void
 test_unknown_msg_type(void **state)
 {
-	static const uint16_t bad[] = { 0x0000, 0x000c, 0x000d, 0x7fff,
-	    0x8000, 0x800a, 0xffff };
+	static const uint16_t bad[] = { 0x0000, 0x000d, 0x000e, 0x7fff,
+	    0x8000, 0x800b, 0xffff };
 	struct msg m;
 	struct buf b;
 	size_t i;
@@ -1807,8 +1807,69 @@ test_type_name(void **state)
 	assert_string_equal(msg_type_name(MSG_HOLDERS_REPLY), "HOLDERS_REPLY");
 	assert_string_equal(msg_type_name(MSG_REPORT_REPLY), "REPORT_REPLY");
 	assert_string_equal(msg_type_name(MSG_REVOKE), "REVOKE");
-	assert_string_equal(msg_type_name(0x000c), "UNKNOWN");
-	assert_string_equal(msg_type_name(0x800a), "UNKNOWN");
+	assert_string_equal(msg_type_name(MSG_INFO), "INFO");
+	assert_string_equal(msg_type_name(MSG_INFO_REPLY), "INFO_REPLY");
+	assert_string_equal(msg_type_name(0x000d), "UNKNOWN");
+	assert_string_equal(msg_type_name(0x800b), "UNKNOWN");
+}
+
+/* INFO and its reply (issue 15): every field, the nested LISTEN list and
+ * its bound, a required field missing. */
+static void
+test_roundtrip_info(void **state)
+{
+	struct msg m, d;
+	struct buf b;
+	char a[32];
+	int i;
+
+	(void)state;
+	msg_init(&m, MSG_INFO, 7);
+	roundtrip(&m);
+	msg_init(&m, MSG_INFO_REPLY, 7);
+	assert_int_equal(msg_set_str(&m, TAG_VERSION, "0.1.0"), 0);
+	m.time = 1800000100;
+	m.since = 1800000000;
+	m.loaded = 3;
+	m.refused = 1;
+	m.have |= MSG_F(TAG_TIME) | MSG_F(TAG_SINCE) | MSG_F(TAG_LOADED) |
+	    MSG_F(TAG_REFUSED);
+	buf_init(&b);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(msg_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.nlistens, 0);
+	assert_false(d.have & MSG_F(TAG_LICDIR));
+	msg_clear(&d);
+	assert_int_equal(msg_set_str(&m, TAG_LICDIR, "/etc/gss-xlicen/licenses"),
+	    0);
+	assert_int_equal(msg_add_listen(&m, "127.0.0.1:128"), 0);
+	assert_int_equal(msg_add_listen(&m, "[::1]:128"), 0);
+	buf_reset(&b);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(msg_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.type, MSG_INFO_REPLY);
+	assert_string_equal(d.version, "0.1.0");
+	assert_int_equal(d.time, 1800000100);
+	assert_int_equal(d.since, 1800000000);
+	assert_string_equal(d.licdir, "/etc/gss-xlicen/licenses");
+	assert_int_equal(d.loaded, 3);
+	assert_int_equal(d.refused, 1);
+	assert_int_equal(d.nlistens, 2);
+	assert_string_equal(d.listens[0].address, "127.0.0.1:128");
+	assert_string_equal(d.listens[1].address, "[::1]:128");
+	msg_clear(&d);
+	for (i = 2; i < LIMIT_INFO_LISTEN; i++) {
+		snprintf(a, sizeof(a), "10.0.0.%d:128", i);
+		assert_int_equal(msg_add_listen(&m, a), 0);
+	}
+	assert_int_equal(msg_add_listen(&m, "10.0.0.99:128"),
+	    XLICEN_E_TLV_COUNT);
+	assert_int_equal(msg_add_listen(&m, "bad\xff"), XLICEN_E_STRING);
+	m.have &= ~MSG_F(TAG_SINCE);
+	buf_reset(&b);
+	assert_int_equal(msg_encode(&m, &b), XLICEN_E_INVALID);
+	buf_free(&b);
+	msg_clear(&m);
 }
 
 /* ---- PROTOCOL.md section 7's tables against msg_specs ---- */
@@ -2098,6 +2159,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_checkout),
+		cmocka_unit_test(test_roundtrip_info),
 		cmocka_unit_test(test_roundtrip_heartbeat_release),
 		cmocka_unit_test(test_roundtrip_status),
 		cmocka_unit_test(test_roundtrip_grant),

@@ -565,8 +565,11 @@ test_load_errors(void **state)
 		    ":4: [admin] groups = \"g h\": group \"h\" is not defined in "
 		    "[groups]" },
 		{ "[admin]\n\tpeople = a@R\n",
-		    ":2: [admin] people: unknown key (expected principals or "
-		    "groups)" },
+		    ":2: [admin] people: unknown key (expected principals, "
+		    "groups or public_holders)" },
+		{ "[admin]\n\tprincipals = a@R\n\tpublic_holders = yes\n",
+		    ":3: [admin] public_holders = \"yes\": expected true or "
+		    "false" },
 		{ "[products]\n\txdemo = 3\n",
 		    ":2: [products] xdemo = \"3\": expected a subsection "
 		    "\"xdemo = { ... }\" (rules for all products go in "
