@@ -276,6 +276,9 @@ msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required)
 	case TAG_ROW:
 		ld = &msg_lists[L_ROWS];
 		break;
+	case TAG_LISTEN:
+		ld = &msg_lists[L_LISTEN];
+		break;
 	default:
 		return XLICEN_E_INVALID;
 	}

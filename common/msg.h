@@ -292,8 +292,8 @@ int msg_decode(const uint8_t *p, size_t n, struct msg *m);
  * know.  The table in PROTOCOL.md section 7.1 is checked against it
  * (tests/unit/test_msg.c). */
 int msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required);
-/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER or TAG_ROW
- * (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
+/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER, TAG_ROW or
+ * TAG_LISTEN (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
 int msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required);
 
 /* The message type's name ("CHECKOUT"), or "UNKNOWN". */

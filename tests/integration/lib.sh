@@ -208,7 +208,10 @@ server_start() {
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!
 	wait_until 10 "gss-xlicend to log \"ready\"" server_ready
-	listen=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "${SERVER_WATCH:-$SERVER_LOG}" | tail -n 1)
+	# The last start's license port (a watched file keeps earlier starts;
+	# the HTTP endpoint's lines say "http: listening on").
+	listen=$(sed -n '/http: listening on/!s/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+		"${SERVER_WATCH:-$SERVER_LOG}" | tail -n 1)
 	[ -n "$listen" ] || fail "no \"listening on\" line in ${SERVER_WATCH:-$SERVER_LOG}"
 	SERVER_PORT=$listen
 }

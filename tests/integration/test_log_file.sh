@@ -32,6 +32,10 @@ hup() {
 	n=$(lines "$LOG" | grep -c '^SIGHUP: reread' || true)
 	kill -HUP "$SERVER_PID"
 	wait_until 5 "SIGHUP to be acted on" hup_done "$n"
+	# The lines of the reread come after "rereading": a request answered
+	# after the signal was taken is answered after all of them.
+	run as alice xl status
+	expect_rc 0 "a STATUS after SIGHUP"
 }
 hup_done() { [ "$(grep -c 'SIGHUP: reread\|SIGHUP: rereading' "$T"/xlicen.log* | awk -F: '{s+=$NF} END {print s}')" -gt "$1" ]; }
 

@@ -1882,16 +1882,17 @@ static const uint16_t all_types[] = {
 	MSG_CHECKOUT, MSG_HEARTBEAT, MSG_RELEASE, MSG_STATUS, MSG_RECLAIM,
 	MSG_LIST_MINE, MSG_HOLDERS, MSG_REMOVE, MSG_REREAD, MSG_SHUTDOWN,
 	MSG_REPORT, MSG_GRANT, MSG_DENY, MSG_OK, MSG_STATUS_REPLY, MSG_ERROR,
-	MSG_QUEUED, MSG_HOLDERS_REPLY, MSG_REPORT_REPLY, MSG_REVOKE,
+	MSG_QUEUED, MSG_HOLDERS_REPLY, MSG_REPORT_REPLY, MSG_REVOKE, MSG_INFO,
+	MSG_INFO_REPLY,
 };
-static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW };
-static const char *const list_words[] = { "pool", "holder", "row" };
+static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW, TAG_LISTEN };
+static const char *const list_words[] = { "pool", "holder", "row", "listen" };
 
 struct doc {
 	char tag_name[DOC_TAGS][32];	/* section 7.2: number -> name */
 	char tag_in[DOC_TAGS][DOC_LINE];/* its "In" cell */
 	int seen_type[sizeof(all_types) / sizeof(all_types[0])];
-	uint64_t list_allowed[3], list_required[3];
+	uint64_t list_allowed[4], list_required[4];
 };
 
 /* Trim blanks and backticks at both ends, in place. */
@@ -2043,6 +2044,8 @@ doc_read_fields(struct doc *d)
 			li = 1;
 		else if (strcmp(cell[0], "ROW field") == 0)
 			li = 2;
+		else if (strcmp(cell[0], "LISTEN field") == 0)
+			li = 3;
 		else if (li >= 0 && (strcmp(cell[1], "R") == 0 ||
 		    strcmp(cell[1], "O") == 0)) {
 			uint64_t bits = doc_fields(d, cell[0]);
@@ -2071,7 +2074,7 @@ doc_check_in(const struct doc *d, int t)
 		    &required), 0);
 		want += (allowed & MSG_F(t)) != 0;
 	}
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
 		    &required), 0);
 		want += (allowed & MSG_F(t)) != 0;
@@ -2087,7 +2090,7 @@ doc_check_in(const struct doc *d, int t)
 				    &required);
 				found = 1;
 			}
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			if (strcmp(tok, list_words[i]) == 0) {
 				msg_list_fields(list_tags[i], &allowed,
 				    &required);
@@ -2125,7 +2128,7 @@ test_protocol_tables(void **state)
 		every |= allowed;
 	}
 	/* Pools, holders and rows as in section 7.3. */
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
 		    &required), 0);
 		if (d->list_allowed[i] != allowed ||
@@ -2147,7 +2150,7 @@ test_protocol_tables(void **state)
 		doc_check_in(d, t);
 	}
 	assert_int_equal(named, every);
-	assert_int_equal(msg_spec_fields(0x000c, &allowed, &required),
+	assert_int_equal(msg_spec_fields(0x000d, &allowed, &required),
 	    XLICEN_E_MSG_TYPE);
 	assert_int_equal(msg_list_fields(TAG_PRODUCT, &allowed, &required),
 	    XLICEN_E_INVALID);
