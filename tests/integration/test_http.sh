@@ -48,6 +48,14 @@ metric() {
 	grep -qxF -- "$1" <<<"$GET_BODY" ||
 		fail "no line \"$1\" in /metrics: $(printf '%s\n' "$GET_BODY" | grep -F "${1%% *}" | head -n 5)"
 }
+# get_when LINE: GET /metrics until it has LINE (at most 5 s).  The
+# figures the loop publishes (seats, leases, sessions, the queue) come from
+# a snapshot that may be up to LIMIT_HTTP_SNAPSHOT_MS (250 ms) old, or
+# older on a busy machine (a scrape waits at most 1 s for a new one).
+get_when() {
+	has_metric() { get "$M4"; grep -qxF -- "$1" <<<"$GET_BODY"; }
+	wait_until 5 "/metrics to show \"$1\"" has_metric "$1"
+}
 
 get "$M4"
 expect_eq "$GET_CODE" 200 "GET /metrics"
@@ -70,7 +78,7 @@ run as carol probe checkout xdemo
 expect_rc 2 "carol's checkout"
 expect_contains "$RUN_ERR" "NO_SEATS" "carol's denial"
 
-get "$M4"
+get_when 'xlicen_product_seats_in_use{product="xdemo"} 2'
 expect_eq "$GET_CODE" 200 "GET /metrics after the checkouts"
 metric 'xlicen_product_seats_in_use{product="xdemo"} 2'
 metric 'xlicen_pool_seats{product="xdemo",versions="1.0-2.0",vendor="acme",serial="SN-xdemo"} 2'
@@ -158,13 +166,13 @@ KRB5CCNAME="FILE:$XLICEN_REALM_DIR/dave.ccache" timeout -k 2 20 \
 DAVE_PID=$!
 dave_queued() { grep -q '^QUEUED id=100 ' "$T/dave.out"; }
 wait_until 10 "dave's QUEUED" dave_queued
-get "$M4"
+get_when 'xlicen_queued_checkouts 1'
 metric 'xlicen_queued_checkouts 1'
 metric 'xlicen_checkouts_queued_total 1'
 metric 'xlicen_checkout_denials_total{reason="timeout"} 0'
 dave_denied() { grep -q '^DENY id=0 .*code=TIMEOUT' "$T/dave.out"; }
 wait_until 10 "dave's DENY TIMEOUT" dave_denied
-get "$M4"
+get_when 'xlicen_queued_checkouts 0'
 metric 'xlicen_queued_checkouts 0'
 metric 'xlicen_checkouts_queued_total 1'
 metric 'xlicen_checkout_denials_total{reason="timeout"} 1'
