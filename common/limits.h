@@ -142,6 +142,18 @@
 #define LIMIT_HTTP_TIMEOUT_S	10
 #define LIMIT_HTTP_LISTEN	8
 #define LIMIT_HTTP_ALLOW	32
+/* The status page (server/http_page.c, http_auth.c, http_jobs.c): a
+ * Negotiate token of at most LIMIT_HTTP_NEGOTIATE_B64 base64 characters
+ * (9,000 bytes: a Kerberos AP-REQ with a large PAC; the header must also
+ * fit LIMIT_HTTP_CONN_MEMORY); a POST body (the Remove form) of at most
+ * LIMIT_HTTP_POST_BYTES; the page lists at most LIMIT_HTTP_PAGE_ROWS
+ * holders (it says how many it left out); an HTTP thread waits at most
+ * LIMIT_HTTP_JOB_WAIT_MS for the event loop to take its request (a page's
+ * data, a removal) before it answers 503. */
+#define LIMIT_HTTP_NEGOTIATE_B64	12000
+#define LIMIT_HTTP_POST_BYTES	1024
+#define LIMIT_HTTP_PAGE_ROWS	1000
+#define LIMIT_HTTP_JOB_WAIT_MS	5000
 
 /* Server logging (server/log.c): the longest line (longer ones are cut
  * with "..."); how many distinct lines the folding of repeated lines

@@ -12,7 +12,7 @@
 #
 # After `start`, `. DIR/realm.env` exports KRB5_CONFIG, KRB5_KDC_PROFILE,
 # KRB5RCACHEDIR, KRB5CCNAME (alice), XLICEN_REALM, XLICEN_REALM_DIR,
-# XLICEN_SERVICE_KEYTAB and XLICEN_KDC_PORT.
+# XLICEN_SERVICE_KEYTAB, XLICEN_HTTP_KEYTAB and XLICEN_KDC_PORT.
 #
 # Principals (all @XLICEN.TEST, random keys, one keytab and one ccache each):
 #   alice bob carol dave   ordinary users        DIR/<user>.keytab, DIR/<user>.ccache
@@ -20,6 +20,8 @@
 #   shortlived             max ticket life 20 s  DIR/shortlived.keytab, .ccache
 #   gss-xlicen/localhost   the service           DIR/service.keytab (mode 0600)
 #   other/localhost        an unrelated service  DIR/other.keytab
+#   HTTP/localhost         the status page's     DIR/http.keytab ([http] keytab)
+#                          Negotiate sign-on
 #
 # The KDC listens on 127.0.0.1 only, on a port that was free when the script
 # ran (TCP and UDP); clients are told to use TCP (udp_preference_limit = 1):
@@ -42,6 +44,7 @@ REALM=XLICEN.TEST
 USERS="alice bob carol dave admin shortlived"
 SERVICE=gss-xlicen/localhost
 OTHER_SERVICE=other/localhost
+HTTP_SERVICE=HTTP/localhost
 KDC_WAIT_SECONDS=10
 PORT_ATTEMPTS=5
 
@@ -247,7 +250,8 @@ clean_dir() {
 		"$DIR"/principal.kadm5.lock "$DIR"/stash "$DIR"/kadm5.acl \
 		"$DIR"/krb5.conf "$DIR"/kdc.conf "$DIR"/kdc.log "$DIR"/kadmin.log \
 		"$DIR"/kdc.pid "$DIR"/realm.env "$DIR"/setup.log "$DIR"/check-gss-server.log \
-		"$DIR"/service.keytab "$DIR"/other.keytab "$DIR"/default.ccache
+		"$DIR"/service.keytab "$DIR"/other.keytab "$DIR"/default.ccache \
+		"$DIR"/http.keytab
 	for u in $USERS; do
 		rm -f -- "$DIR/$u.keytab" "$DIR/$u.ccache"
 	done
@@ -286,13 +290,15 @@ create_db() {
 ktadd -k $DIR/service.keytab -norandkey $SERVICE
 addprinc -clearpolicy -randkey $OTHER_SERVICE
 ktadd -k $DIR/other.keytab -norandkey $OTHER_SERVICE
+addprinc -clearpolicy -randkey $HTTP_SERVICE
+ktadd -k $DIR/http.keytab -norandkey $HTTP_SERVICE
 "
 	if ! printf '%s' "$cmds" | kadmin.local -r "$REALM" >>"$DIR/setup.log" 2>&1; then
 		tail -n 20 "$DIR/setup.log" >&2
 		die "kadmin.local failed"
 	fi
 	# kadmin.local keeps going after a failed command: check every keytab.
-	for u in $USERS service other; do
+	for u in $USERS service other http; do
 		[ -s "$DIR/$u.keytab" ] || {
 			tail -n 20 "$DIR/setup.log" >&2
 			die "keytab $DIR/$u.keytab was not written"
@@ -400,6 +406,7 @@ export KRB5CCNAME=$(shq "FILE:$DIR/alice.ccache")
 export XLICEN_REALM=$REALM
 export XLICEN_REALM_DIR=$(shq "$DIR")
 export XLICEN_SERVICE_KEYTAB=$(shq "$DIR/service.keytab")
+export XLICEN_HTTP_KEYTAB=$(shq "$DIR/http.keytab")
 export XLICEN_KDC_PORT=$port
 EOF
 	mv -f -- "$tmp" "$DIR/realm.env"
@@ -415,7 +422,9 @@ cmd_start() {
 	command -v flock >/dev/null 2>&1 && flock 9
 
 	pid=$(recorded_pid)
-	if kdc_pid_alive "$pid" && [ -s "$DIR/realm.env" ] && [ -s "$DIR/kdc.conf" ]; then
+	# (A realm made before http.keytab existed is made again.)
+	if kdc_pid_alive "$pid" && [ -s "$DIR/realm.env" ] && [ -s "$DIR/kdc.conf" ] &&
+		[ -s "$DIR/http.keytab" ]; then
 		# Reuse: only renew tickets that are missing or expired.
 		for u in $USERS; do
 			klist -s -c "FILE:$DIR/$u.ccache" 2>/dev/null || do_kinit "$u"

@@ -82,6 +82,12 @@ struct server_config {
 	const char *http_allow[LIMIT_HTTP_ALLOW];	/* "ADDR[/BITS]"; none:
 							 * every client */
 	int nhttp_allow;
+	/* The status page's sign-on (server/http_auth.c, http_page.c). */
+	const char *http_keytab;	/* HTTP/host keys; NULL: keytab above */
+	const char *http_service;	/* acceptor name; NULL: "HTTP" (any
+					 * HTTP/host key of http_keytab) */
+	int http_public_status;		/* GET / without sign-on */
+	int http_metrics_auth;		/* /metrics only for the admin ACL */
 	const char *log_file;		/* [logging] file; NULL: none */
 	int log_level;			/* least important syslog priority
 					 * logged (LOG_INFO) */

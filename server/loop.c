@@ -24,6 +24,7 @@
 #include "err.h"
 #include "limits.h"
 #include "log.h"
+#include "http_jobs.h"
 #include "metrics.h"
 #include "policy.h"
 #include "server.h"
@@ -34,6 +35,7 @@
 #define LOOP_TAG_LISTEN	((void *)2)
 #define LOOP_TAG_SYNC	((void *)3)
 #define LOOP_TAG_METRICS	((void *)4)
+#define LOOP_TAG_HTTP	((void *)5)
 
 /* "addr:port" or "[v6addr]:port" or "port" -> host and port strings. */
 static int
@@ -528,6 +530,8 @@ loop_run(struct server *srv)
 		loop_add_fd(srv, store_sync_fd(srv->store), LOOP_TAG_SYNC);
 	if (metrics_wake_fd() >= 0)
 		loop_add_fd(srv, metrics_wake_fd(), LOOP_TAG_METRICS);
+	if (http_jobs_fd() >= 0)
+		loop_add_fd(srv, http_jobs_fd(), LOOP_TAG_HTTP);
 	/* The heartbeats of the last second before a crash may be lost
 	 * (store_heartbeat): every lease gets one TTL more. */
 	if (store_extend_leases(srv->store, (int64_t)time(NULL)) != 0)
@@ -570,6 +574,8 @@ loop_run(struct server *srv)
 				conn_flush_synced(srv);
 			} else if (tag == LOOP_TAG_METRICS) {
 				metrics_wake_read();
+			} else if (tag == LOOP_TAG_HTTP) {
+				http_jobs_run(srv);
 			} else if (tag == LOOP_TAG_LISTEN) {
 				accept_ready = 1;
 			} else {
@@ -601,6 +607,7 @@ loop_run(struct server *srv)
 		if (rc == 0)
 			metrics_sync_begin(ticket);
 		metrics_publish_due(srv);
+		http_jobs_committed(rc == 0);
 	}
 	/* (The heartbeats still in memory are written by store_close.) */
 	if (!sync_failed &&

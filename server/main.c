@@ -341,7 +341,11 @@ main_reload(struct server *srv)
 	}
 	/* [http]: its sockets and threads stay as started. */
 	listen_changed = n.nhttp_listen != c->nhttp_listen ||
-	    n.nhttp_allow != c->nhttp_allow;
+	    n.nhttp_allow != c->nhttp_allow ||
+	    main_str_differs(n.http_keytab, c->http_keytab) ||
+	    main_str_differs(n.http_service, c->http_service) ||
+	    n.http_public_status != c->http_public_status ||
+	    n.http_metrics_auth != c->http_metrics_auth;
 	for (i = 0; !listen_changed && i < n.nhttp_listen; i++)
 		listen_changed = main_str_differs(n.http_listen[i],
 		    c->http_listen[i]);

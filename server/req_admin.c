@@ -33,29 +33,27 @@ req_admin_ok(struct conn *c, const struct msg *req, struct msg *reply)
 	return 0;
 }
 
-static int
-req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
+int
+req_admin_remove_lease(struct server *srv, const char *admin,
+    const char *lease)
 {
-	struct server *srv = c->srv;
 	struct lnk *l;
 	struct msg m;
 	char owner[LIMIT_STRING + 1], reason[2 * LIMIT_STRING + 64];
 	int rc;
 
-	rc = store_remove(srv->store, c->principal, req->lease,
-	    (int64_t)time(NULL), owner, sizeof(owner));
-	if (rc != 0) {
-		req_reply_error(reply, MSG_ERROR, rc, NULL);
-		return 0;
-	}
-	log_msg(LOG_NOTICE, "lease %s of %s removed by %s", req->lease, owner,
-	    c->principal);
+	rc = store_remove(srv->store, admin, lease, (int64_t)time(NULL),
+	    owner, sizeof(owner));
+	if (rc != 0)
+		return rc;
+	log_msg(LOG_NOTICE, "lease %s of %s removed by %s", lease, owner,
+	    admin);
 	/* Tell the holder now, if it is connected. */
-	if ((l = lmap_find(srv->hs, req->lease)) != NULL) {
+	if ((l = lmap_find(srv->hs, lease)) != NULL) {
 		snprintf(reason, sizeof(reason), "lease %s was removed by %s",
-		    req->lease, c->principal);
+		    lease, admin);
 		msg_init(&m, MSG_REVOKE, 0);
-		msg_set_str(&m, TAG_LEASE, req->lease);
+		msg_set_str(&m, TAG_LEASE, lease);
 		req_reply_error(&m, MSG_REVOKE, XLICEN_E_REVOKED, reason);
 		if (conn_send(l->c, &m) != 0)
 			log_msg(LOG_NOTICE, "%s: could not send REVOKE",
@@ -63,8 +61,21 @@ req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
 		msg_clear(&m);
 		lmap_remove(srv->hs, l);
 	}
-	reply->type = MSG_OK;
 	queue_seats_freed(srv);
+	return 0;
+}
+
+static int
+req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
+{
+	int rc;
+
+	rc = req_admin_remove_lease(c->srv, c->principal, req->lease);
+	if (rc != 0) {
+		req_reply_error(reply, MSG_ERROR, rc, NULL);
+		return 0;
+	}
+	reply->type = MSG_OK;
 	return 0;
 }
 

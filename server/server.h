@@ -273,4 +273,13 @@ void handlers_free(struct server *srv);
  * the queue. */
 void queue_seats_freed(struct server *srv);
 
+/* req_admin.c */
+/* Administrator admin (already checked against the admin ACL, and the
+ * request audited) removes lease: store_remove, the holder told with a
+ * REVOKE if connected, the queue served.  The REMOVE request's and the
+ * status page's (http_jobs.c) one path.  0, XLICEN_E_NO_LEASE or
+ * XLICEN_E_DB. */
+int req_admin_remove_lease(struct server *srv, const char *admin,
+    const char *lease);
+
 #endif
