@@ -24,7 +24,8 @@
 # (prlimit); integration.dberror mount (a tmpfs), and root; the JSON and
 # database checks python3 and sqlite3; the server libmicrohttpd-dev (its
 # /metrics endpoint) and integration.http curl; integration.logrotate
-# logrotate.
+# logrotate; integration.http_chromium chromium (headless, with Kerberos
+# sign-on).
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -44,6 +45,7 @@ PACKAGES="
 	dpkg-dev lintian
 	tshark wireshark-common libwireshark-dev libglib2.0-dev
 	logrotate
+	chromium
 "
 PACKAGES="$PACKAGES $*"
 

@@ -161,7 +161,9 @@ static const char http_page_head[] =
 "<title>%s</title>\n<style>\n"
 "body{font-family:sans-serif;margin:1.5em;color:#222}\n"
 "table{border-collapse:collapse;margin-bottom:1.5em}\n"
-"th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}\n"
+"th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;"
+"white-space:nowrap}\n"
+"td.lease{font-family:monospace;font-size:.85em}\n"
 "th{background:#eee}td.n{text-align:right}\n"
 ".who{background:#f4f4f4;padding:.4em .6em}\n"
 "form{margin:0}\n</style>\n</head>\n<body>\n";
@@ -241,8 +243,8 @@ http_page_holders(FILE *f, const struct http_page_data *d, const char *csrf)
 		http_page_time(f, h->since, "-");
 		fputs("<td>", f);
 		http_page_time(f, h->expires, "-");
-		fprintf(f, "<td>%s<td>", h->lingering ? "lingering" :
-		    h->withdrawn ? "lease (withdrawn)" : "lease");
+		fprintf(f, "<td>%s<td class=\"lease\">", h->lingering ?
+		    "lingering" : h->withdrawn ? "lease (withdrawn)" : "lease");
 		http_page_esc(f, h->lease_id);
 		if (d->admin) {
 			fputs("<td>", f);

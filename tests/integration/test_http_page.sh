@@ -110,6 +110,10 @@ expect_eq "$(grep -c '<button type="submit">Remove</button>' <<<"$GET_BODY")" 2 
 expect_contains "$GET_BODY" "<td>alice@$R<td>" "alice's row"
 expect_contains "$GET_BODY" "<td>&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;<td>" "bob's host, escaped"
 expect_not_contains "$GET_BODY" "<script>alert" "no markup from a client"
+# Without JavaScript (curl) the page says how to update it; the script
+# that changes the note is there for browsers.
+expect_contains "$GET_BODY" '<span id="refresh">Reload the page to update it.</span>' "the note without JavaScript"
+expect_contains "$GET_BODY" "location.reload()" "the refresh script"
 expect_contains "$GET_BODY" "name=\"lease\" value=\"$ALICE_LEASE\"" "alice's Remove form"
 CSRF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]\{64\}\)".*/\1/p' <<<"$GET_BODY" | head -n 1)
 [ -n "$CSRF" ] || fail "no CSRF token in admin's page"
