@@ -23,6 +23,7 @@
 #include "http_auth.h"
 #include "limits.h"
 #include "log.h"
+#include "privs.h"
 
 #define HTTP_AUTH_SECRET_LEN	32
 #define HTTP_AUTH_DEFAULT_SERVICE	"HTTP"
@@ -84,7 +85,8 @@ http_auth_load(const struct server_config *cfg, struct http_auth **out)
 {
 	struct http_auth *a;
 	const char *path = cfg->http_keytab != NULL ? cfg->http_keytab :
-	    cfg->keytab;
+	    cfg->keytab, *file;
+	char ktbuf[1024], err[1024];
 	size_t n;
 	int rc;
 
@@ -96,6 +98,15 @@ http_auth_load(const struct server_config *cfg, struct http_auth **out)
 	    cfg->http_service != NULL ? cfg->http_service :
 	    HTTP_AUTH_DEFAULT_SERVICE);
 	snprintf(a->ktname, sizeof(a->ktname), "MEMORY:gss-xlicend-http");
+	/* Private, as the service keytab is (startup.c checks that one). */
+	if (cfg->http_keytab != NULL && (file = privs_keytab_file(
+	    cfg->http_keytab, ktbuf, sizeof(ktbuf))) != NULL &&
+	    privs_check_private("[http] keytab", file, 0, err,
+	    sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		rc = XLICEN_E_CONFIG;
+		goto out;
+	}
 	if (krb5_init_context(&a->kctx) != 0) {
 		a->kctx = NULL;
 		log_msg(LOG_ERR, "http: cannot initialise Kerberos");

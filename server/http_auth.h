@@ -41,7 +41,8 @@ enum http_auth_result {
  * cfg->keytab, NULL: the default keytab) into a MEMORY: keytab of the
  * endpoint's own, and remember cfg->http_service.  Logs "http: keytab
  * NAME: N key(s) copied into memory".  Returns 0, XLICEN_E_CONFIG (the
- * keytab cannot be read or has no keys; logged) or XLICEN_E_NOMEM.
+ * keytab cannot be read, has no keys, or is an [http] keytab file group
+ * or others may read; logged) or XLICEN_E_NOMEM.
  */
 int http_auth_load(const struct server_config *cfg, struct http_auth **out);
 

@@ -215,4 +215,19 @@ expect_eq "$GET_CODE" 403 "/metrics as alice, metrics_auth"
 get as admin "$BASE/metrics" --negotiate -u :
 expect_eq "$GET_CODE" 200 "/metrics as admin, metrics_auth"
 expect_contains "$GET_BODY" 'xlicen_product_seats{product="xdemo"} 3' "/metrics as admin"
+server_stop TERM
+
+# An [http] keytab group or others may read is refused at start, as the
+# service keytab is.
+cp "$XLICEN_HTTP_KEYTAB" "$T/http.keytab"
+chmod 0644 "$T/http.keytab"
+sed "s|keytab = .*|keytab = $T/http.keytab|" "$T/http.conf" >"$T/open.conf"
+AS_ROOT=()
+[ "$(id -u)" = 0 ] && AS_ROOT=(--user root)
+run "$XLICEN_BIN_SERVER" --foreground --listen 127.0.0.1:0 ${AS_ROOT[@]+"${AS_ROOT[@]}"} \
+	--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" --licenses "$T/lic" \
+	--vendor-keys "$T/keys" --config "$T/open.conf" --policy "$T/policy.conf"
+expect_rc 1 "a server with an [http] keytab of mode 0644"
+expect_contains "$RUN_ERR" "[http] keytab $T/http.keytab is accessible by group or others" \
+	"the refusal of the open keytab"
 pass
