@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lifecycle.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$CHROMIUM" ] || fail "chromium is needed (scripts/deps.sh installs it)"
+[ -n "$CHROMIUM" ] || { it_log "SKIP: no chromium (package chromium)"; exit 77; }
 R=$XLICEN_REALM
 
 license xdemo 3 --versions 1.0-2.0
