@@ -2,7 +2,8 @@
  * The HTTP endpoint (http.h): libmicrohttpd parses and limits the
  * requests on its own threads; we route them.  Nothing here touches the
  * event loop's state: /metrics is rendered by metrics.c from atomics and
- * the snapshot the loop publishes.
+ * the snapshot the loop publishes, and the status page's data and
+ * removals are jobs the loop carries out (http_jobs.h).
  */
 #include <errno.h>
 #include <netdb.h>
@@ -442,7 +443,7 @@ http_same_site(struct http_server *h, struct MHD_Connection *conn,
     const struct http_req *r)
 {
 	const char *origin, *site, *host;
-	char want[300];
+	char want[LIMIT_STRING + 16];
 
 	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -450,7 +451,7 @@ http_same_site(struct http_server *h, struct MHD_Connection *conn,
 	host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 	if (origin != NULL) {
-		if (host == NULL || strlen(host) > 256)
+		if (host == NULL || strlen(host) > LIMIT_STRING)
 			return 0;
 		snprintf(want, sizeof(want), "http://%s", host);
 		if (strcmp(origin, want) != 0) {
