@@ -556,6 +556,12 @@ cmd_check() {
 		fail "the service keytab decrypts a ticket for other/localhost"
 	fi
 	ok "other/localhost is a distinct service"
+	kvno -k "$XLICEN_HTTP_KEYTAB" HTTP/localhost ||
+		fail "kvno HTTP/localhost (ticket decrypted with $XLICEN_HTTP_KEYTAB)"
+	if kvno -k "$XLICEN_SERVICE_KEYTAB" HTTP/localhost >/dev/null 2>&1; then
+		fail "the service keytab decrypts a ticket for HTTP/localhost"
+	fi
+	ok "HTTP/localhost (the status page's sign-on) has its own keytab"
 
 	if ! command -v gss-server >/dev/null 2>&1 || ! command -v gss-client >/dev/null 2>&1; then
 		# Exit 77: CTest's realm.check reports a skip, which scripts/test

@@ -6,7 +6,8 @@
 # but no holders and no Remove; admin sees the holders (HTML-escaped) and
 # a Remove form per lease, whose POST frees the seat (checked with the
 # CLI) and is audited; the cross-site rule (token, Origin,
-# Sec-Fetch-Site: 403); bad requests (a huge header 431, a malformed
+# Sec-Fetch-Site: 403), and the admin ACL checked again at the POST
+# (403, audited); bad requests (a huge header 431, a malformed
 # Negotiate token 400, a replayed one 401, wrong methods 405 with Allow)
 # while the server keeps serving.  Then [http] public_status and
 # metrics_auth.
@@ -15,6 +16,7 @@
 
 command -v curl >/dev/null || fail "curl is needed (scripts/deps.sh installs it)"
 curl -V | grep -qw GSS-API || fail "this curl has no GSS-API (Negotiate)"
+command -v sqlite3 >/dev/null || fail "sqlite3 is needed to read the audit trail (scripts/deps.sh installs it)"
 R=$XLICEN_REALM
 
 license xdemo 3 --versions 1.0-2.0
@@ -67,9 +69,13 @@ bob_granted() { grep -q granted "$T/bob.err"; }
 wait_until 10 "bob's grant" bob_granted
 run as admin xl holders --json
 expect_rc 0 "holders"
-ALICE_LEASE=$(printf '%s\n' "$RUN_OUT" | grep "\"principal\": \"alice@$R\"" |
-	sed -n 's/.*"lease": "\([0-9a-f]*\)".*/\1/p')
-[ -n "$ALICE_LEASE" ] || fail "no lease of alice in: $RUN_OUT"
+lease_of() {
+	printf '%s\n' "$RUN_OUT" | grep "\"principal\": \"$1@$R\"" |
+		sed -n 's/.*"lease": "\([0-9a-f]*\)".*/\1/p'
+}
+ALICE_LEASE=$(lease_of alice)
+BOB_LEASE=$(lease_of bob)
+[ -n "$ALICE_LEASE" ] && [ -n "$BOB_LEASE" ] || fail "no lease of alice or bob in: $RUN_OUT"
 
 # No ticket: 401, the challenge, and how to get a ticket.
 get "$BASE/"
@@ -153,6 +159,30 @@ log_has "http: admin REMOVE $ALICE_LEASE \\(status page\\) by admin@$R" || fail 
 # Removed already: 404.
 post as admin "$BASE/remove" --data-urlencode "lease=$ALICE_LEASE" --data-urlencode "csrf=$CSRF"
 expect_eq "$GET_CODE" 404 "POST /remove of a removed lease"
+# The audit trail has the request and the removal, as for xlicen remove.
+EV=$(sqlite3 -readonly "$T/xlicen.db" "SELECT kind, principal, code, detail FROM events
+	WHERE kind = 'admin' AND detail LIKE 'REMOVE %' OR kind = 'remove' ORDER BY id")
+expect_eq "$(head -n 1 <<<"$EV")" "admin|admin@$R|0|REMOVE $ALICE_LEASE (status page)" "the admin event"
+expect_eq "$(sed -n 2p <<<"$EV" | cut -d'|' -f1)" remove "the remove event"
+# The admin ACL is checked again at the POST, not only when the page was
+# made: with admin off the ACL, admin's token gets 403, audited as deny.
+policy "[admin]
+	principals = carol@$R"
+run as admin xl reread
+expect_rc 0 "reread"
+post as admin "$BASE/remove" --data-urlencode "lease=$BOB_LEASE" --data-urlencode "csrf=$CSRF"
+expect_eq "$GET_CODE" 403 "POST /remove by admin, no longer on the ACL"
+expect_eq "$(in_use xdemo)" 1 "seats in use after the refused Remove"
+expect_eq "$(sqlite3 -readonly "$T/xlicen.db" "SELECT kind, principal, code, detail FROM events
+	WHERE kind = 'deny' ORDER BY id DESC LIMIT 1")" \
+	"deny|admin@$R|68|REMOVE $BOB_LEASE (status page)" "the deny event"
+get as admin "$BASE/admin" --negotiate -u :
+expect_eq "$GET_CODE" 200 "GET /admin by admin, no longer on the ACL"
+expect_not_contains "$GET_BODY" 'id="holders"' "no holders for admin off the ACL"
+policy "[admin]
+	principals = admin@$R"
+run as carol xl reread
+expect_rc 0 "reread by carol"
 
 # Bad requests.
 get as admin "$BASE/" --negotiate -u : -X DELETE
