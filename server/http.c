@@ -387,9 +387,9 @@ http_status(struct http_server *h, struct MHD_Connection *conn,
 {
 	char *html;
 	size_t len;
-	int rc, admin;
+	int rc;
 
-	rc = http_page_status(h->auth, req->principal, &html, &len, &admin);
+	rc = http_page_status(h->auth, req->principal, &html, &len);
 	if (rc == XLICEN_E_TIMEOUT)
 		return http_reply_message(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "503 Service Unavailable", "<p>The server is busy; try "

@@ -331,7 +331,7 @@ http_page_render(FILE *f, const struct http_page_data *d, const char *csrf)
 
 int
 http_page_status(const struct http_auth *a, const char *principal,
-    char **html, size_t *len, int *admin)
+    char **html, size_t *len)
 {
 	struct http_page_data d;
 	struct http_job j;
@@ -341,7 +341,6 @@ http_page_status(const struct http_auth *a, const char *principal,
 
 	*html = NULL;
 	*len = 0;
-	*admin = 0;
 	memset(&d, 0, sizeof(d));
 	memset(&j, 0, sizeof(j));
 	d.principal = principal;
@@ -349,7 +348,6 @@ http_page_status(const struct http_auth *a, const char *principal,
 	j.arg = &d;
 	if ((rc = http_jobs_call(&j)) != 0 || (rc = j.rc) != 0)
 		goto out;
-	*admin = d.admin;
 	if (d.admin && (rc = http_auth_csrf(a, principal, csrf)) != 0)
 		goto out;
 	if ((f = open_memstream(html, len)) == NULL) {

@@ -21,13 +21,13 @@
 
 /*
  * The status page for principal ("": nobody signed in) into *html
- * (malloc'd, *len bytes); the CSRF tokens of its Remove forms from a.
- * *admin gets whether principal is on the admin ACL now.  Returns 0,
+ * (malloc'd, *len bytes): the holders and the Remove forms (their CSRF
+ * tokens from a) if principal is on the admin ACL now.  Returns 0,
  * XLICEN_E_TIMEOUT (the loop did not take the request in time),
  * XLICEN_E_DB or XLICEN_E_NOMEM.
  */
 int http_page_status(const struct http_auth *a, const char *principal,
-    char **html, size_t *len, int *admin);
+    char **html, size_t *len);
 
 /*
  * principal removes lease, through the same path as `xlicen remove`: the
