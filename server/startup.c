@@ -18,6 +18,7 @@
 #include "err.h"
 #include "gssx.h"
 #include "licdir.h"
+#include "license.h"
 #include "log.h"
 #include "policy.h"
 #include "startup.h"
@@ -109,6 +110,25 @@ startup_check_secrets(const struct server_config *cfg)
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
+	return 0;
+}
+
+int
+startup_load_borrow_key(struct server *srv)
+{
+	struct license_error lerr;
+
+	if (srv->cfg.borrow_key == NULL)
+		return 0;
+	/* Purpose: the key that signs borrow tokens; read as root, kept in
+	 * memory (the service user cannot read it after the drop). */
+	if (license_key_load_private(srv->cfg.borrow_key, &srv->borrow_key,
+	    &lerr) != 0) {
+		log_msg(LOG_ERR, "borrow_key: %s", lerr.reason);
+		return XLICEN_E_CONFIG;
+	}
+	log_msg(LOG_INFO, "borrow_key %s read: borrowing is possible",
+	    srv->cfg.borrow_key);
 	return 0;
 }
 
