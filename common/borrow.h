@@ -5,7 +5,7 @@
  * with no server reachable, grants a checkout from it after checking it
  * against an administrator-installed public key, the principal of the
  * user's credential cache, the host and the clock.  docs/PROTOCOL.md
- * section 8.6 is the specification (with a test vector).
+ * section 8.5 is the specification (with a test vector).
  *
  * Encoding, version 1 (integers big-endian):
  *   "XLBT" | u8 version=1 | u64 start | u64 end |

@@ -143,7 +143,7 @@
 #define LIMIT_HTTP_LISTEN	8
 #define LIMIT_HTTP_ALLOW	32
 
-/* Borrowing for offline use (common/borrow.h, PROTOCOL.md section 8.6):
+/* Borrowing for offline use (common/borrow.h, PROTOCOL.md section 8.5):
  * the longest borrow any license field or policy may allow, a token's
  * size bound, and how far the client's clock may go back behind the
  * latest time the library has seen before a token is refused. */

@@ -79,7 +79,7 @@ enum xlicen_error {
 	XLICEN_E_HOST_UNVERIFIED = -77,	/* claimed host is not the peer's address */
 	XLICEN_E_QUEUE_LIMIT = -78,	/* principal holds its most queue places */
 
-	/* borrowing for offline use (docs/PROTOCOL.md section 8.6) */
+	/* borrowing for offline use (docs/PROTOCOL.md section 8.5) */
 	XLICEN_E_BORROW = -90,		/* license or policy does not allow borrowing */
 	XLICEN_E_BORROW_PERIOD = -91,	/* borrow period longer than allowed */
 	XLICEN_E_BORROW_LIMIT = -92,	/* the product's borrowed seats are at their cap */

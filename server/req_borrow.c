@@ -1,5 +1,5 @@
 /*
- * BORROW: a seat taken for offline use (docs/PROTOCOL.md section 8.6,
+ * BORROW: a seat taken for offline use (docs/PROTOCOL.md section 8.5,
  * docs/ADMIN.md "Borrowing").  The store grants a lease that ends at the
  * borrow's end and needs no heartbeat; this file signs the token the
  * client carries away with the server's own borrow key.  The lease is

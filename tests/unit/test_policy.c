@@ -538,7 +538,8 @@ test_load_errors(void **state)
 		{ "[products]\n\txdemo = {\n\t\tfrobnicate = 1\n\t}\n",
 		    ":3: [products] xdemo frobnicate: unknown key (expected "
 		    "include, exclude, reserve, max, dup_group, linger, ttl, "
-		    "heartbeat or queue_timeout)" },
+		    "heartbeat, queue_timeout, borrow, borrow_days or "
+		    "borrow_seats)" },
 		{ "[default]\n\tinclude = group:nope\n",
 		    ":2: [default] include = \"group:nope\": that group is not "
 		    "defined in [groups]" },

@@ -275,9 +275,9 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
@@ -315,7 +315,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -3237,12 +3237,12 @@ test_open_while_locked(void **state)
 	sqlite3_close(db);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 }
 
-/* A database whose record of migration 0004 was lost although its
- * changes are there: re-applying fails, the open is refused, and the
- * failed migration leaves the file as it was. */
+/* A database whose record of its last migration (0005) was lost
+ * although its changes are there: re-applying fails, the open is
+ * refused, and the failed migration leaves the file as it was. */
 static void
 test_migration_replay_refused(void **state)
 {
@@ -3252,17 +3252,17 @@ test_migration_replay_refused(void **state)
 
 	store_close(f->s);
 	f->s = NULL;
-	raw_exec(f, "DELETE FROM schema_version WHERE version = 4");
+	raw_exec(f, "DELETE FROM schema_version WHERE version = 5");
 	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
 	    XLICEN_E_DB);
 	assert_null(s2);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 3);
+	    NULL), 4);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds WHERE"
-	    " kind = 'orphan'", NULL), 1);
+	    " kind = 'borrow'", NULL), 1);
 	/* Put the record back: it opens again. */
-	raw_exec(f, "INSERT INTO schema_version VALUES (4,"
-	    " '0004_orphan.sql', 1)");
+	raw_exec(f, "INSERT INTO schema_version VALUES (5,"
+	    " '0005_borrow.sql', 1)");
 	reopen(f);
 }
 
@@ -3994,7 +3994,7 @@ test_open_damaged_schema(void **state)
 	fault_off(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 
 	/* No error buffer: the refusal is only the code. */
 	assert_int_equal(store_open(NULL, &s2, NULL, 0), XLICEN_E_INVALID);
