@@ -53,9 +53,10 @@ req_leave_queue(xlicen_session *s, const char *qid)
 }
 
 /*
- * No server could be reached (rc XLICEN_E_CONNECT): grant from the
+ * No server could be reached (rc XLICEN_E_CONNECT), or no valid tickets
+ * to try (XLICEN_E_NO_CREDS: a laptop away for days): grant from the
  * product's borrow token if it holds (tokens_offline).  Without a token
- * the connect error stays; a token refused gives its own code and why.
+ * the error stays; a token refused gives its own code and why.
  */
 static int
 req_offline(xlicen_session *s, int rc, const char *product,
@@ -65,7 +66,7 @@ req_offline(xlicen_session *s, int rc, const char *product,
 	char why[600];
 	int r;
 
-	if (rc != XLICEN_E_CONNECT)
+	if (rc != XLICEN_E_CONNECT && rc != XLICEN_E_NO_CREDS)
 		return rc;
 	r = tokens_offline(product, version, host, &t, why, sizeof(why));
 	if (r == XLICEN_E_NO_TOKEN && why[0] == '\0')

@@ -8,6 +8,7 @@
 # an admin's cancel keeps the seat counted; `borrow --return` frees it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
+. "$(dirname "$0")/async.sh"
 
 [ "$(id -u)" = 0 ] || fail "the key directory must be root's: run as root"
 R=$XLICEN_REALM
@@ -98,6 +99,16 @@ server_stop
 XDG_STATE_HOME="$T/alice" run xl checkout xdemo -- true
 expect_rc 0 "alice's offline checkout"
 expect_contains "$RUN_ERR" "no server reachable; borrowed xdemo lease $ALICE until" "offline grant"
+# The non-blocking API says BORROWED.
+XDG_STATE_HOME="$T/alice" aprobe_start ab "$XLICEN_REALM_DIR/alice.ccache" xdemo
+await ab "^STATE BORROWED code=OK lease=$ALICE expires=$END " 10
+aprobe_stop ab
+# Tickets expired (a laptop away for days): the token still serves.
+kinit_to "$T/short.ccache" alice 2s
+wait_until 10 "the 2 s tickets to expire" not klist -s -c "FILE:$T/short.ccache"
+XDG_STATE_HOME="$T/alice" KRB5CCNAME="FILE:$T/short.ccache" run xl checkout xdemo -- true
+expect_rc 0 "offline checkout with expired tickets"
+expect_contains "$RUN_ERR" "no server reachable; borrowed xdemo lease $ALICE" "offline grant without tickets"
 XDG_STATE_HOME="$T/alice" run xl checkout xdemo 2.0 -- true
 expect_rc 2 "another version offline"
 expect_contains "$RUN_ERR" "no borrow token for this product" "NO_TOKEN"
