@@ -82,6 +82,36 @@ req_offline(xlicen_session *s, int rc, const char *product,
 	return 0;
 }
 
+/*
+ * Online again, with a stored token for product: a HEARTBEAT of its lease
+ * (the server neither extends nor binds a borrowed lease by it) says
+ * whether the server still has it.  Returned, expired, or cancelled by an
+ * administrator (NO_LEASE, REVOKED): the token is dropped.  Best effort;
+ * the session's error is left as the caller's request set it.
+ */
+static void
+req_borrow_reconcile(xlicen_session *s, const char *product)
+{
+	uint8_t tok[LIMIT_BORROW_TOKEN];
+	struct borrow_token t;
+	struct msg req, rep;
+	size_t n;
+
+	if (tokens_load(product, tok, sizeof(tok), &n) != 0 ||
+	    borrow_token_parse(tok, n, &t) != 0)
+		return;
+	msg_init(&req, MSG_HEARTBEAT, 0);
+	msg_init(&rep, 0, 0);
+	if (msg_set_str(&req, TAG_LEASE, t.lease) == 0 &&
+	    sess_request(s, &req, &rep) == 0 && rep.type == MSG_ERROR &&
+	    (rep.code == (uint16_t)-XLICEN_E_REVOKED ||
+	    rep.code == (uint16_t)-XLICEN_E_NO_LEASE ||
+	    rep.code == (uint16_t)-XLICEN_E_NOT_OWNER))
+		(void)tokens_delete(product);
+	msg_clear(&req);
+	msg_clear(&rep);
+}
+
 int
 xlicen_checkout(xlicen_session *s, const char *product, const char *version,
     unsigned count, struct xlicen_grant *out)
@@ -111,6 +141,8 @@ xlicen_checkout(xlicen_session *s, const char *product, const char *version,
 	switch (rep.type) {
 	case MSG_GRANT:
 		rc = sess_take_grant(s, &rep, out, 1);
+		if (rc == 0)
+			req_borrow_reconcile(s, product);
 		break;
 	case MSG_DENY:
 	case MSG_ERROR:
@@ -198,6 +230,8 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 		switch (rep.type) {
 		case MSG_GRANT:
 			rc = sess_take_grant(s, &rep, out, 0);
+			if (rc == 0)
+				req_borrow_reconcile(s, product);
 			goto out;
 		case MSG_QUEUED:
 			if (!(flags & XLICEN_CHECKOUT_WAIT)) {

@@ -157,7 +157,9 @@ int store_reclaim(struct store *s, const char *principal,
  * it is re-attached).  XLICEN_E_NO_LEASE if it
  * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's
  * (audited as a "deny"), XLICEN_E_REVOKED if an administrator removed it
- * (to its owner; NO_LEASE to others).  Leases of withdrawn or expired
+ * (to its owner; NO_LEASE to others), also a borrowed lease it
+ * cancelled (still counted until its end).  A borrowed lease is not
+ * extended: *expires gets its end.  Leases of withdrawn or expired
  * pools can still be kept alive.  expires (may be NULL) is 0 on error. */
 int store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires);

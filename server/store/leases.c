@@ -509,9 +509,13 @@ store_heartbeat(struct store *s, const char *principal,
 	ttl = store_col_int64(st, 1);
 	exp = store_col_int64(st, 2);
 	orphan = store_col_int64(st, 3) != 0;
-	borrowed = store_col_int64(st, 4) != 0;
+	borrowed = (int)store_col_int64(st, 4);	/* 0, 1, 2 cancelled */
 	store_st_done(st);
-	/* A borrowed lease needs no heartbeat and gets no extension. */
+	/* A borrowed lease needs no heartbeat and gets no extension; one an
+	 * administrator cancelled says so to its owner (whose library then
+	 * drops the token, docs/CLIENT.md). */
+	if (borrowed == 2 && mine && exp > now)
+		return XLICEN_E_REVOKED;
 	if (borrowed && mine && exp > now) {
 		if (expires != NULL)
 			*expires = exp;

@@ -158,6 +158,17 @@ expect_eq "$(in_use xdemo)" 2 "a cancelled borrow still counts"
 run as admin xl holders xdemo --json
 expect_contains "$RUN_OUT" "\"state\": \"cancelled\", \"principal\": \"bob@$R\"" "cancelled in holders"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'borrow_cancel' AND lease_id = '$BOB'")" 1 "cancel audited"
+# Online again, a checkout reconciles: bob's cancelled token is dropped,
+# alice's kept (and neither lease is extended).
+XDG_STATE_HOME="$T/bob" run as bob xl checkout xdemo -- true
+expect_rc 0 "bob's checkout online"
+[ ! -e "$(token bob xdemo)" ] || fail "bob's cancelled token kept after going online"
+XDG_STATE_HOME="$T/alice" run xl checkout xdemo -- true
+expect_rc 0 "alice's checkout online"
+expect_contains "$RUN_ERR" "xlicen: granted xdemo lease" "a seat of its own online"
+[ -s "$(token alice xdemo)" ] || fail "alice's valid token dropped"
+expect_eq "$(db "SELECT expires_at FROM leases WHERE id = '$ALICE'")" "$END" "end unchanged by the reconciling heartbeat"
+expect_eq "$(in_use xdemo)" 2 "in use after the online checkouts"
 # alice returns hers early: the seat is free, the token gone.
 XDG_STATE_HOME="$T/alice" run xl borrow --return xdemo
 expect_rc 0 "alice returns"
