@@ -756,6 +756,7 @@ req_borrowed(xlicen_session *s, const char *product, const struct msg *rep,
     struct xlicen_borrow_info *out)
 {
 	struct borrow_token t;
+	int64_t latest;
 	int rc;
 
 	if (borrow_token_parse(rep->token.data, rep->token.len, &t) != 0 ||
@@ -765,6 +766,8 @@ req_borrowed(xlicen_session *s, const char *product, const struct msg *rep,
 	if ((rc = tokens_save(product, rep->token.data, rep->token.len)) != 0)
 		return sess_seterr(s, rc, "cannot store the borrow token of %s "
 		    "in the state directory", product);
+	/* A time seen, for the clock check offline (tokens.h). */
+	tokens_clock((int64_t)time(NULL), &latest);
 	if (out != NULL) {
 		snprintf(out->lease, sizeof(out->lease), "%.64s", rep->lease);
 		out->start = (int64_t)t.start;
