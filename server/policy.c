@@ -498,6 +498,49 @@ parse_u32(const char *s, size_t n, uint32_t min, uint32_t max, uint32_t *out)
 	return true;
 }
 
+/* The borrow keys of [default] or a [products] entry pr (ADMIN.md,
+ * "Borrowing"): borrow_days, borrow_seats, borrow = TARGET.  value as
+ * written, v[0..vn) trimmed; 1 if name is none of them. */
+static int
+on_borrow_key(struct load_ctx *c, struct product *pr, unsigned line,
+    const char *name, const char *value, const char *v, size_t vn)
+{
+	const char *sub = pr == &c->p->def ? NULL : pr->name;
+	const char *sec = pr == &c->p->def ? "default" : "products";
+	int days = strcmp(name, "borrow_days") == 0;
+	struct target t, *nt;
+	const char *why;
+	uint32_t x;
+
+#define WHERE sec, sub ? " " : "", sub ? sub : "", name, value
+	if (days || strcmp(name, "borrow_seats") == 0) {
+		if (!parse_u32(v, vn, days ? 1 : 0, days ?
+		    LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS, &x))
+			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
+			    "expected a number %u..%u", WHERE, days ? 1 : 0,
+			    days ? LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS);
+		if (days) {
+			pr->set.borrow_days = x;
+		} else {
+			pr->set.borrow_seats = x;
+			pr->set.borrow_seats_set = 1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "borrow") != 0)
+		return 1;
+	if (!parse_target(c->p, v, vn, &t, &why))
+		return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": %s", WHERE,
+		    why);
+#undef WHERE
+	nt = realloc(pr->borrowers, (pr->nborrowers + 1) * sizeof(*nt));
+	if (nt == NULL)
+		return XLICEN_E_NOMEM;
+	pr->borrowers = nt;
+	pr->borrowers[pr->nborrowers++] = t;
+	return 0;
+}
+
 /* The keys of [default] and of a [products] entry. */
 static int
 on_product_key(struct load_ctx *c, const char *name, const char *value,
@@ -529,37 +572,9 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 		pr->set.dup = (enum policy_dup)d;
 		return 0;
 	}
-	if (strcmp(name, "borrow_days") == 0 ||
-	    strcmp(name, "borrow_seats") == 0) {
-		int days = name[7] == 'd';
-
-		if (!parse_u32(v, vn, days ? 1 : 0, days ?
-		    LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS, &x))
-			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
-			    "expected a number %u..%u", WHERE, days ? 1 : 0,
-			    days ? LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS);
-		if (days)
-			pr->set.borrow_days = x;
-		else {
-			pr->set.borrow_seats = x;
-			pr->set.borrow_seats_set = 1;
-		}
-		return 0;
-	}
-	if (strcmp(name, "borrow") == 0) {
-		struct target t, *nt;
-
-		if (!parse_target(c->p, v, vn, &t, &why))
-			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": %s",
-			    WHERE, why);
-		nt = realloc(pr->borrowers, (pr->nborrowers + 1) *
-		    sizeof(*nt));
-		if (nt == NULL)
-			return XLICEN_E_NOMEM;
-		pr->borrowers = nt;
-		pr->borrowers[pr->nborrowers++] = t;
-		return 0;
-	}
+	if (strncmp(name, "borrow", 6) == 0 &&
+	    (d = on_borrow_key(c, pr, line, name, value, v, vn)) != 1)
+		return d;
 	if (strcmp(name, "linger") == 0 || strcmp(name, "ttl") == 0 ||
 	    strcmp(name, "heartbeat") == 0 ||
 	    strcmp(name, "queue_timeout") == 0) {
