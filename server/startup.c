@@ -289,6 +289,20 @@ startup_check_config(const struct server_config *cfg, const char *config)
 			ok = 0;
 	}
 	free(lics);
+	if (cfg->borrow_key != NULL) {
+		struct license_error lerr;
+		void *key = NULL;
+
+		/* Purpose: that the borrow key loads as it will at start. */
+		if (license_key_load_private(cfg->borrow_key, &key,
+		    &lerr) != 0) {
+			log_msg(LOG_ERR, "borrow_key: %s", lerr.reason);
+			ok = 0;
+		} else {
+			printf("borrow_key %s: OK\n", cfg->borrow_key);
+		}
+		license_key_free(key);
+	}
 	if (cfg->policy != NULL) {
 		struct policy *pol = NULL;
 

@@ -40,6 +40,21 @@ policy "[admin]
 	nob = {
 		borrow_days = 5
 	}"
+# The key is checked as at start: a key others may read is refused.
+as_root=()
+[ "$(id -u)" = 0 ] && as_root=(--user root)
+chmod 0640 "$T/private/borrow.key"
+run "$XLICEN_BIN_SERVER" --check-config --config "$T/gss-xlicend.conf" "${as_root[@]}" \
+	--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" --licenses "$T/lic" \
+	--vendor-keys "$T/keys" --policy "$T/policy.conf"
+expect_rc 1 "--check-config with a borrow key others may read"
+expect_contains "$RUN_ERR" "borrow_key: " "the borrow key refused"
+chmod 0600 "$T/private/borrow.key"
+run "$XLICEN_BIN_SERVER" --check-config --config "$T/gss-xlicend.conf" "${as_root[@]}" \
+	--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" --licenses "$T/lic" \
+	--vendor-keys "$T/keys" --policy "$T/policy.conf"
+expect_rc 0 "--check-config with the borrow key"
+expect_contains "$RUN_OUT" "borrow_key $T/private/borrow.key: OK" "the borrow key checked"
 server_start --config "$T/gss-xlicend.conf" --policy "$T/policy.conf"
 in_use() { json_field "$(as alice "$XLICEN_BIN_CLI" -s "localhost:$SERVER_PORT" status --json)" "$1" in_use; }
 token() { printf '%s/%s/xlicen/borrow/%s.token' "$T" "$1" "$2"; }
