@@ -778,6 +778,24 @@ req_borrowed(xlicen_session *s, const char *product, const struct msg *rep,
 	return 0;
 }
 
+/* XLICEN_E_BORROW (recorded) if a token of product not yet ended is
+ * stored, else 0. */
+static int
+req_borrow_held(xlicen_session *s, const char *product)
+{
+	uint8_t tok[LIMIT_BORROW_TOKEN];
+	struct borrow_token t;
+	size_t n;
+
+	if (tokens_load(product, tok, sizeof(tok), &n) != 0 ||
+	    borrow_token_parse(tok, n, &t) != 0 ||
+	    t.end <= (uint64_t)time(NULL))
+		return 0;
+	return sess_seterr(s, XLICEN_E_BORROW, "you have borrowed %s until "
+	    "%llu (lease %s): return it first (xlicen borrow --return %s)",
+	    product, (unsigned long long)t.end, t.lease, product);
+}
+
 int
 xlicen_borrow(xlicen_session *s, const char *product, const char *version,
     int64_t end, const char *host, struct xlicen_borrow_info *out)
@@ -800,6 +818,10 @@ xlicen_borrow(xlicen_session *s, const char *product, const char *version,
 	}
 	if ((rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
 	    (rc = sess_set_str(s, &req, TAG_VERSION, "version", version)) != 0)
+		goto out;
+	/* One token per product: a second borrow would overwrite the first,
+	 * whose seat could then no longer be returned early. */
+	if ((rc = req_borrow_held(s, product)) != 0)
 		goto out;
 	req.to = (uint64_t)end;
 	req.have |= MSG_F(TAG_TO);

@@ -670,9 +670,11 @@ struct xlicen_borrow_info {
  * this host's name; only this host may then use it).  The server's
  * signed token is stored in the user's state directory
  * ($XDG_STATE_HOME/xlicen/borrow/PRODUCT.token, mode 0600), replacing
- * one for the same product.  From then on, while no server can be
+ * an ended one for the same product.  From then on, while no server can be
  * reached, xlicen_checkout() and the non-blocking API grant the product
- * from it (state BORROWED).  *out (may be NULL) gets the lease.  Errors:
+ * from it (state BORROWED).  *out (may be NULL) gets the lease.  A stored
+ * token of the product that has not ended is refused first, without
+ * asking the server (XLICEN_E_BORROW: return it first).  Errors:
  * XLICEN_E_BORROW, XLICEN_E_BORROW_PERIOD, XLICEN_E_BORROW_LIMIT, the
  * denials of a checkout, XLICEN_E_IO (the token could not be stored; the
  * seat is given back), those of xlicen_connect().

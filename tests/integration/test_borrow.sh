@@ -91,6 +91,9 @@ expect_contains "$RUN_OUT" "borrowed xdemo lease " "borrow output"
 ALICE=$(lease_from "$RUN_OUT")
 [ -s "$(token alice xdemo)" ] || fail "no token stored for alice"
 expect_eq "$(stat -c %a "$(token alice xdemo)")" 600 "token file mode"
+XDG_STATE_HOME="$T/alice" run xl borrow xdemo --days 1
+expect_rc 2 "alice borrows the product a second time"
+expect_contains "$RUN_ERR" "you have borrowed xdemo until " "one token per product"
 XDG_STATE_HOME="$T/bob" run as bob xl borrow xdemo 1.0 --days 1 --host laptop-b.example.org
 expect_rc 0 "bob borrows for another host"
 BOB=$(lease_from "$RUN_OUT")
