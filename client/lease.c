@@ -4,6 +4,7 @@
  *     IDLE -> CONNECTING -> [QUEUED ->] HELD <-> GRACE
  *                      \          \      \-> AUTH_NEEDED -> HELD
  *                       `-> AUTH_NEEDED   `-> LOST
+ *                       `-> BORROWED -> LOST (no server, a borrow token)
  *
  * advanced by lease_tick() (timers: heartbeat due, retry due, lease
  * expired) and lease_on_reply(), which the connection machine (session.c)
@@ -32,6 +33,7 @@
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
+#include "tokens.h"
 
 /* AUTH_NEEDED looks at the credentials cache this often. */
 #define LEASE_AUTH_POLL_MS	2000
@@ -176,6 +178,46 @@ lease_auth_needed(xlicen_session *s, const char *text)
 }
 
 /*
+ * Before a lease, no server reachable (code CONNECT) or no valid tickets
+ * (NO_CREDS: a laptop away for days): the seat from the product's borrow
+ * token, if it holds (tokens.h).  1 if the state is now BORROWED; else 0
+ * with *code and text replaced by the token's refusal, if a token was
+ * there and refused.
+ */
+static int
+lease_try_borrowed(xlicen_session *s, int *code, char *text, size_t textlen)
+{
+	struct sess_lease *L = &s->lease;
+	struct borrow_token t;
+	char why[600];
+	int rc;
+
+	if (L->have || (*code != XLICEN_E_CONNECT && *code != XLICEN_E_NO_CREDS))
+		return 0;
+	rc = tokens_offline(L->product, L->version, NULL, &t, why,
+	    sizeof(why));
+	if (rc == XLICEN_E_NO_TOKEN && why[0] == '\0')
+		return 0;
+	if (rc != 0) {
+		*code = rc;
+		snprintf(text, textlen, "borrowed %.64s refused: %.500s",
+		    L->product, why);
+		return 0;
+	}
+	memset(&L->grant, 0, sizeof(L->grant));
+	snprintf(L->grant.lease, sizeof(L->grant.lease), "%.64s", t.lease);
+	L->grant.expires = (int64_t)t.end;
+	L->grant.borrowed = 1;
+	L->busy = 0;
+	L->sent = 0;
+	/* Nothing to do until the token ends. */
+	L->next_at = sess_now_ms() + 1000 * ((int64_t)t.end - time(NULL));
+	lease_set(s, XLICEN_STATE_BORROWED, 0, "no server reachable; borrowed "
+	    "%s until %llu", L->product, (unsigned long long)t.end);
+	return 1;
+}
+
+/*
  * An attempt failed (connection, authentication, or a transient error
  * reply): decide what the application is told and when to try again.
  */
@@ -183,7 +225,7 @@ static void
 lease_failed(xlicen_session *s, int code, const char *text)
 {
 	struct sess_lease *L = &s->lease;
-	char ctext[600];
+	char ctext[600], btext[700] = "";
 	int64_t now = sess_now_ms(), delay, cred_ms, left;
 	uint16_t sent = L->sent;
 	unsigned i;
@@ -192,6 +234,10 @@ lease_failed(xlicen_session *s, int code, const char *text)
 		code = XLICEN_E_CLOSED;
 	if (text == NULL || text[0] == '\0')
 		text = err_str(code);
+	if (lease_try_borrowed(s, &code, btext, sizeof(btext)))
+		return;
+	if (btext[0] != '\0')
+		text = btext;
 	L->busy = 0;
 	L->sent = 0;
 	/* A server that predates RECLAIM refuses the message type: re-attach
@@ -514,6 +560,12 @@ lease_tick(xlicen_session *s)
 
 	if (!lease_active(L))
 		return;
+	if (L->state == XLICEN_STATE_BORROWED) {
+		if (now >= L->next_at)
+			lease_set(s, XLICEN_STATE_LOST, XLICEN_E_TOKEN_EXPIRED,
+			    "the borrow of %s ended", L->product);
+		return;
+	}
 	if (L->have && now >= lease_end_ms(s)) {
 		lease_expired(s);
 		return;
@@ -562,7 +614,11 @@ lease_tick(xlicen_session *s)
 	}
 	/* Dialing without tickets only makes the server log a failure. */
 	if (ccache_cred_ms(&cred_ms, text, sizeof(text)) != 0) {
-		lease_auth_needed(s, text);
+		int code = XLICEN_E_NO_CREDS;
+		char btext[700] = "";
+
+		if (!lease_try_borrowed(s, &code, btext, sizeof(btext)))
+			lease_auth_needed(s, text);
 		return;
 	}
 	sess_connect_start(s);
@@ -791,6 +847,8 @@ xlicen_state_name(int state)
 		return "AUTH_NEEDED";
 	case XLICEN_STATE_CREDS_EXPIRING:
 		return "CREDS_EXPIRING";
+	case XLICEN_STATE_BORROWED:
+		return "BORROWED";
 	default:
 		return "UNKNOWN";
 	}

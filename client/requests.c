@@ -16,10 +16,12 @@
 
 #include "xlicen.h"
 
+#include "borrow.h"
 #include "err.h"
 #include "limits.h"
 #include "msg.h"
 #include "session_int.h"
+#include "tokens.h"
 
 /* A call made with arguments it cannot take: XLICEN_E_INVALID, recorded. */
 static int
@@ -50,6 +52,66 @@ req_leave_queue(xlicen_session *s, const char *qid)
 	msg_clear(&req);
 }
 
+/*
+ * No server could be reached (rc XLICEN_E_CONNECT), or no valid tickets
+ * to try (XLICEN_E_NO_CREDS: a laptop away for days): grant from the
+ * product's borrow token if it holds (tokens_offline).  Without a token
+ * the error stays; a token refused gives its own code and why.
+ */
+static int
+req_offline(xlicen_session *s, int rc, const char *product,
+    const char *version, const char *host, struct xlicen_grant *out)
+{
+	struct borrow_token t;
+	char why[600];
+	int r;
+
+	if (rc != XLICEN_E_CONNECT && rc != XLICEN_E_NO_CREDS)
+		return rc;
+	r = tokens_offline(product, version, host, &t, why, sizeof(why));
+	if (r == XLICEN_E_NO_TOKEN && why[0] == '\0')
+		return rc;
+	if (r != 0)
+		return sess_seterr(s, r, "no server reachable; borrowed %s "
+		    "refused: %s", product, why);
+	sess_clearerr(s);
+	memset(out, 0, sizeof(*out));
+	snprintf(out->lease, sizeof(out->lease), "%.64s", t.lease);
+	out->expires = (int64_t)t.end;
+	out->borrowed = 1;
+	return 0;
+}
+
+/*
+ * Online again, with a stored token for product: a HEARTBEAT of its lease
+ * (the server neither extends nor binds a borrowed lease by it) says
+ * whether the server still has it.  Returned, expired, or cancelled by an
+ * administrator (NO_LEASE, REVOKED): the token is dropped.  Best effort;
+ * the session's error is left as the caller's request set it.
+ */
+static void
+req_borrow_reconcile(xlicen_session *s, const char *product)
+{
+	uint8_t tok[LIMIT_BORROW_TOKEN];
+	struct borrow_token t;
+	struct msg req, rep;
+	size_t n;
+
+	if (tokens_load(product, tok, sizeof(tok), &n) != 0 ||
+	    borrow_token_parse(tok, n, &t) != 0)
+		return;
+	msg_init(&req, MSG_HEARTBEAT, 0);
+	msg_init(&rep, 0, 0);
+	if (msg_set_str(&req, TAG_LEASE, t.lease) == 0 &&
+	    sess_request(s, &req, &rep) == 0 && rep.type == MSG_ERROR &&
+	    (rep.code == (uint16_t)-XLICEN_E_REVOKED ||
+	    rep.code == (uint16_t)-XLICEN_E_NO_LEASE ||
+	    rep.code == (uint16_t)-XLICEN_E_NOT_OWNER))
+		(void)tokens_delete(product);
+	msg_clear(&req);
+	msg_clear(&rep);
+}
+
 int
 xlicen_checkout(xlicen_session *s, const char *product, const char *version,
     unsigned count, struct xlicen_grant *out)
@@ -72,11 +134,15 @@ xlicen_checkout(xlicen_session *s, const char *product, const char *version,
 	if ((rc = sess_checkout_args(s, product, version, count)) != 0 ||
 	    (rc = sess_build_checkout(s, &req, product, version, count)) != 0)
 		goto out;
-	if ((rc = sess_request(s, &req, &rep)) != 0)
+	if ((rc = sess_request(s, &req, &rep)) != 0) {
+		rc = req_offline(s, rc, product, version, NULL, out);
 		goto out;
+	}
 	switch (rep.type) {
 	case MSG_GRANT:
 		rc = sess_take_grant(s, &rep, out, 1);
+		if (rc == 0)
+			req_borrow_reconcile(s, product);
 		break;
 	case MSG_DENY:
 	case MSG_ERROR:
@@ -155,11 +221,17 @@ xlicen_checkout_ex(xlicen_session *s, const char *product,
 				msg_set_str(&req, TAG_QUEUE_ID, qid);
 		}
 		msg_clear(&rep);
-		if ((rc = sess_request(s, &req, &rep)) != 0)
+		if ((rc = sess_request(s, &req, &rep)) != 0) {
+			if (qid[0] == '\0')
+				rc = req_offline(s, rc, product, version,
+				    opts != NULL ? opts->host : NULL, out);
 			goto out;
+		}
 		switch (rep.type) {
 		case MSG_GRANT:
 			rc = sess_take_grant(s, &rep, out, 0);
+			if (rc == 0)
+				req_borrow_reconcile(s, product);
 			goto out;
 		case MSG_QUEUED:
 			if (!(flags & XLICEN_CHECKOUT_WAIT)) {
@@ -675,4 +747,126 @@ void
 xlicen_pools_free(struct xlicen_pool *pools)
 {
 	free(pools);
+}
+
+/* The BORROWED reply rep of a borrow of product: the token stored, *out
+ * filled.  0 or the code (recorded). */
+static int
+req_borrowed(xlicen_session *s, const char *product, const struct msg *rep,
+    struct xlicen_borrow_info *out)
+{
+	struct borrow_token t;
+	int64_t latest;
+	int rc;
+
+	if (borrow_token_parse(rep->token.data, rep->token.len, &t) != 0 ||
+	    strcmp(t.lease, rep->lease) != 0 || strcmp(t.product, product) != 0)
+		return sess_seterr(s, XLICEN_E_TOKEN, "the server's borrow "
+		    "token does not parse or is not for lease %s", rep->lease);
+	if ((rc = tokens_save(product, rep->token.data, rep->token.len)) != 0)
+		return sess_seterr(s, rc, "cannot store the borrow token of %s "
+		    "in the state directory", product);
+	/* A time seen, for the clock check offline (tokens.h). */
+	tokens_clock((int64_t)time(NULL), &latest);
+	if (out != NULL) {
+		snprintf(out->lease, sizeof(out->lease), "%.64s", rep->lease);
+		out->start = (int64_t)t.start;
+		out->end = (int64_t)t.end;
+		out->in_use = rep->in_use;
+		out->total = rep->total;
+	}
+	return 0;
+}
+
+/* XLICEN_E_BORROW (recorded) if a token of product not yet ended is
+ * stored, else 0. */
+static int
+req_borrow_held(xlicen_session *s, const char *product)
+{
+	uint8_t tok[LIMIT_BORROW_TOKEN];
+	struct borrow_token t;
+	size_t n;
+
+	if (tokens_load(product, tok, sizeof(tok), &n) != 0 ||
+	    borrow_token_parse(tok, n, &t) != 0 ||
+	    t.end <= (uint64_t)time(NULL))
+		return 0;
+	return sess_seterr(s, XLICEN_E_BORROW, "you have borrowed %s until "
+	    "%llu (lease %s): return it first (xlicen borrow --return %s)",
+	    product, (unsigned long long)t.end, t.lease, product);
+}
+
+int
+xlicen_borrow(xlicen_session *s, const char *product, const char *version,
+    int64_t end, const char *host, struct xlicen_borrow_info *out)
+{
+	struct msg req, rep;
+	int rc;
+
+	msg_init(&req, MSG_BORROW, 0);
+	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	sess_clearerr(s);
+	if (product == NULL || product[0] == '\0' || version == NULL ||
+	    version[0] == '\0' || end <= 0) {
+		rc = req_invalid(s, "borrow needs a product, a version and an "
+		    "end");
+		goto out;
+	}
+	if ((rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0 ||
+	    (rc = sess_set_str(s, &req, TAG_VERSION, "version", version)) != 0)
+		goto out;
+	/* One token per product: a second borrow would overwrite the first,
+	 * whose seat could then no longer be returned early. */
+	if ((rc = req_borrow_held(s, product)) != 0)
+		goto out;
+	req.to = (uint64_t)end;
+	req.have |= MSG_F(TAG_TO);
+	sess_add_client(s, &req, host, NULL);
+	if ((rc = sess_request(s, &req, &rep)) != 0)
+		goto out;
+	switch (rep.type) {
+	case MSG_BORROWED:
+		if ((rc = req_borrowed(s, product, &rep, out)) != 0)
+			(void)xlicen_release(s, rep.lease);
+		break;
+	case MSG_DENY:
+	case MSG_ERROR:
+		rc = sess_reply_error(s, &rep);
+		break;
+	default:
+		rc = sess_bad_reply(s, req.type, &rep, 0);
+		break;
+	}
+out:
+	msg_clear(&req);
+	msg_clear(&rep);
+	return rc;
+}
+
+int
+xlicen_borrow_return(xlicen_session *s, const char *product)
+{
+	uint8_t tok[LIMIT_BORROW_TOKEN];
+	struct borrow_token t;
+	size_t n;
+	int rc;
+
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	sess_clearerr(s);
+	if ((rc = tokens_load(product, tok, sizeof(tok), &n)) != 0)
+		return sess_seterr(s, rc, "no borrow token of %s stored",
+		    product != NULL ? product : "(null)");
+	if (borrow_token_parse(tok, n, &t) != 0)
+		return sess_seterr(s, XLICEN_E_TOKEN, "the stored borrow token "
+		    "of %s does not parse", product);
+	rc = xlicen_release(s, t.lease);
+	/* Gone on the server (returned, expired): the token is worthless. */
+	if (rc == 0 || rc == XLICEN_E_NO_LEASE || rc == XLICEN_E_REVOKED)
+		(void)tokens_delete(product);
+	return rc;
 }

@@ -69,6 +69,16 @@ static const struct err_entry err_table[] = {
 	{ XLICEN_E_AUDIT_CHAIN, "AUDIT_CHAIN", "audit trail hash chain is broken" },
 	{ XLICEN_E_HOST_UNVERIFIED, "HOST_UNVERIFIED", "the claimed host is not the connection's address" },
 	{ XLICEN_E_QUEUE_LIMIT, "QUEUE_LIMIT", "you hold the most places allowed in this product's queue" },
+	{ XLICEN_E_BORROW, "BORROW", "borrowing is not allowed for this license or by the policy" },
+	{ XLICEN_E_BORROW_PERIOD, "BORROW_PERIOD", "borrow period is longer than allowed" },
+	{ XLICEN_E_BORROW_LIMIT, "BORROW_LIMIT", "the product's borrowed seats are at their limit" },
+	{ XLICEN_E_TOKEN, "TOKEN", "malformed borrow token" },
+	{ XLICEN_E_TOKEN_SIGNATURE, "TOKEN_SIGNATURE", "borrow token signature does not verify against an installed key" },
+	{ XLICEN_E_TOKEN_EXPIRED, "TOKEN_EXPIRED", "borrow token has expired" },
+	{ XLICEN_E_TOKEN_PRINCIPAL, "TOKEN_PRINCIPAL", "borrow token belongs to another principal" },
+	{ XLICEN_E_TOKEN_HOST, "TOKEN_HOST", "borrow token was issued for another host" },
+	{ XLICEN_E_TOKEN_CLOCK, "TOKEN_CLOCK", "the clock was set back beyond the tolerance" },
+	{ XLICEN_E_NO_TOKEN, "NO_TOKEN", "no borrow token for this product" },
 };
 
 static const struct err_entry *

@@ -32,37 +32,75 @@ license_is_ed25519(EVP_PKEY *pkey)
 }
 
 int
-license_sign(const struct license *lic, void *evp_pkey, uint8_t sig[64])
+license_ed25519_sign(void *evp_pkey, const void *data, size_t len,
+    uint8_t sig[64])
 {
 	EVP_PKEY *pkey = evp_pkey;
 	EVP_MD_CTX *ctx = NULL;
-	char *canon = NULL;
-	size_t canonlen = 0, siglen = LICENSE_SIG_LEN;
-	int r, ret = XLICEN_E_INVALID;
+	size_t siglen = LICENSE_SIG_LEN;
+	int ret = XLICEN_E_LIC_KEY;
 
 	memset(sig, 0, LICENSE_SIG_LEN);
-	if (license_check(lic, NULL) != 0)
-		goto out;
-	ret = XLICEN_E_LIC_KEY;
 	if (!license_is_ed25519(pkey))
 		goto out;
-	if ((r = license_canonical(lic, &canon, &canonlen)) != 0) {
-		ret = r;
-		goto out;
-	}
 	ret = XLICEN_E_NOMEM;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		goto out;
 	ret = XLICEN_E_LIC_KEY;
 	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
-	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)canon,
-	    canonlen) != 1 || siglen != LICENSE_SIG_LEN) {
+	    EVP_DigestSign(ctx, sig, &siglen, data, len) != 1 ||
+	    siglen != LICENSE_SIG_LEN) {
 		memset(sig, 0, LICENSE_SIG_LEN);
 		goto out;
 	}
 	ret = 0;
  out:
 	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int
+license_ed25519_verify(void *evp_pkey, const void *data, size_t len,
+    const uint8_t sig[64])
+{
+	EVP_PKEY *pkey = evp_pkey;
+	EVP_MD_CTX *ctx = NULL;
+	int ret = XLICEN_E_LIC_SIGNATURE;
+
+	if (!license_is_ed25519(pkey))
+		goto out;
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		ret = XLICEN_E_NOMEM;
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1 ||
+	    EVP_DigestVerify(ctx, sig, LICENSE_SIG_LEN, data, len) != 1)
+		goto out;
+	ret = 0;
+ out:
+	EVP_MD_CTX_free(ctx);
+	return ret;
+}
+
+int
+license_sign(const struct license *lic, void *evp_pkey, uint8_t sig[64])
+{
+	char *canon = NULL;
+	size_t canonlen = 0;
+	int r, ret = XLICEN_E_INVALID;
+
+	memset(sig, 0, LICENSE_SIG_LEN);
+	if (license_check(lic, NULL) != 0)
+		goto out;
+	ret = XLICEN_E_LIC_KEY;
+	if (!license_is_ed25519(evp_pkey))
+		goto out;
+	if ((r = license_canonical(lic, &canon, &canonlen)) != 0) {
+		ret = r;
+		goto out;
+	}
+	ret = license_ed25519_sign(evp_pkey, canon, canonlen, sig);
+ out:
 	free(canon);
 	return ret;
 }
@@ -71,32 +109,20 @@ int
 license_verify(const struct license *lic, const uint8_t sig[64],
     void *evp_pkey)
 {
-	EVP_PKEY *pkey = evp_pkey;
-	EVP_MD_CTX *ctx = NULL;
 	char *canon = NULL;
 	size_t canonlen = 0;
 	int r, ret = XLICEN_E_LIC_SIGNATURE;
 
 	/* A struct that is not a valid license could have a canonical form
 	 * that collides with another's; never vouch for one. */
-	if (license_check(lic, NULL) != 0 || !license_is_ed25519(pkey))
+	if (license_check(lic, NULL) != 0 || !license_is_ed25519(evp_pkey))
 		goto out;
 	if ((r = license_canonical(lic, &canon, &canonlen)) != 0) {
 		ret = r == XLICEN_E_NOMEM ? r : XLICEN_E_LIC_SIGNATURE;
 		goto out;
 	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		ret = XLICEN_E_NOMEM;
-		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
-		goto out;
-	if (EVP_DigestVerify(ctx, sig, LICENSE_SIG_LEN,
-	    (const unsigned char *)canon, canonlen) != 1)
-		goto out;
-	ret = 0;
+	ret = license_ed25519_verify(evp_pkey, canon, canonlen, sig);
  out:
-	EVP_MD_CTX_free(ctx);
 	free(canon);
 	return ret;
 }

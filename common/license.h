@@ -45,6 +45,8 @@ struct license {
 	uint32_t linger_s;		/* seconds a released seat stays held */
 	uint32_t ttl_s;			/* lease lifetime without heartbeat */
 	uint32_t heartbeat_s;		/* heartbeat interval asked of clients */
+	uint32_t borrow_days;		/* "borrow": longest borrow for offline
+					 * use, whole days; 0 = not allowed */
 };
 
 /* Where a parse or verify failed, for "file:line: reason" messages. */
@@ -102,6 +104,19 @@ int license_sign(const struct license *lic, void *evp_pkey, uint8_t sig[64]);
  * allocate. */
 int license_verify(const struct license *lic, const uint8_t sig[64],
     void *evp_pkey);
+
+/*
+ * The one Ed25519 signer and verifier under license_sign/license_verify,
+ * for any byte string (the server's borrow tokens, common/borrow.h, use
+ * them too).  sign: 0, XLICEN_E_LIC_KEY (not an Ed25519 private key) or
+ * XLICEN_E_NOMEM; sig is cleared on entry.  verify: 0,
+ * XLICEN_E_LIC_SIGNATURE (also for a key that is not Ed25519) or
+ * XLICEN_E_NOMEM.
+ */
+int license_ed25519_sign(void *evp_pkey, const void *data, size_t len,
+    uint8_t sig[64]);
+int license_ed25519_verify(void *evp_pkey, const void *data, size_t len,
+    const uint8_t sig[64]);
 
 /*
  * Load PEM keys (PKCS#8 "PRIVATE KEY" / SubjectPublicKeyInfo "PUBLIC

@@ -91,6 +91,8 @@ license_canonical(const struct license *lic, char **out, size_t *outlen)
 		CANON_ADD("ttl=%u\n", (unsigned)lic->ttl_s);
 	if (lic->heartbeat_s != 0)
 		CANON_ADD("heartbeat=%u\n", (unsigned)lic->heartbeat_s);
+	if (lic->borrow_days != 0)
+		CANON_ADD("borrow=%u\n", (unsigned)lic->borrow_days);
 #undef CANON_ADD
 	n = (int)len;
 	if ((*out = malloc((size_t)n + 1)) == NULL)
@@ -170,6 +172,8 @@ license_format(const struct license *lic, const uint8_t sig[64], char **out)
 		APPEND("ttl: %u\n", (unsigned)lic->ttl_s);
 	if (lic->heartbeat_s != 0)
 		APPEND("heartbeat: %u\n", (unsigned)lic->heartbeat_s);
+	if (lic->borrow_days != 0)
+		APPEND("borrow: %u\n", (unsigned)lic->borrow_days);
 	APPEND("signature: %s\n", b64);
 #undef APPEND
 	ret = XLICEN_E_NOMEM;

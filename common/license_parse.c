@@ -23,7 +23,7 @@
 enum field {
 	F_FORMAT, F_VENDOR, F_PRODUCT, F_VERSIONS, F_SEATS, F_START,
 	F_EXPIRES, F_SERIAL, F_CUSTOMER, F_HOSTID, F_DUP_GROUP, F_LINGER,
-	F_TTL, F_HEARTBEAT, F_SIGNATURE, F_COUNT
+	F_TTL, F_HEARTBEAT, F_BORROW, F_SIGNATURE, F_COUNT
 };
 
 static const struct {
@@ -44,6 +44,7 @@ static const struct {
 	[F_LINGER] = { "linger", 0 },
 	[F_TTL] = { "ttl", 0 },
 	[F_HEARTBEAT] = { "heartbeat", 0 },
+	[F_BORROW] = { "borrow", 0 },
 	[F_SIGNATURE] = { "signature", 1 },
 };
 
@@ -353,6 +354,20 @@ license_value_heartbeat(struct license *lic, const char *v, size_t n,
 	return 0;
 }
 
+/* "borrow": the longest borrow for offline use, in whole days. */
+static int
+license_value_borrow(struct license *lic, const char *v, size_t n,
+    unsigned line, struct license_error *err)
+{
+	if (license_seconds_parse(v, n, 1, LIMIT_BORROW_DAYS_MAX,
+	    &lic->borrow_days) != 0) {
+		license_set_err(err, line, "borrow must be a number of days "
+		    "from 1 to %d", LIMIT_BORROW_DAYS_MAX);
+		return XLICEN_E_LIC_SYNTAX;
+	}
+	return 0;
+}
+
 /* "start" or "expires" (field f): a date; expires may be "permanent". */
 static int
 license_value_date(struct license *lic, int f, const char *v, size_t n,
@@ -424,6 +439,8 @@ license_field_value(struct license *lic, uint8_t sig[64], int f,
 		return license_value_ttl(lic, v, n, line, err);
 	case F_HEARTBEAT:
 		return license_value_heartbeat(lic, v, n, line, err);
+	case F_BORROW:
+		return license_value_borrow(lic, v, n, line, err);
 	case F_START:
 	case F_EXPIRES:
 		return license_value_date(lic, f, v, n, line, err);

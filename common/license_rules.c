@@ -465,6 +465,11 @@ license_check(const struct license *lic, struct license_error *err)
 		    "range");
 		return XLICEN_E_LIC_SYNTAX;
 	}
+	if (lic->borrow_days > LIMIT_BORROW_DAYS_MAX) {
+		license_set_err(err, 0, "borrow must be a number of days from "
+		    "1 to %d", LIMIT_BORROW_DAYS_MAX);
+		return XLICEN_E_LIC_SYNTAX;
+	}
 	if (lic->ttl_s != 0 && lic->heartbeat_s != 0 &&
 	    (uint64_t)lic->heartbeat_s * 3 > lic->ttl_s) {
 		license_set_err(err, 0, "heartbeat must be at most a third of "

@@ -155,6 +155,14 @@
 #define LIMIT_HTTP_PAGE_ROWS	1000
 #define LIMIT_HTTP_JOB_WAIT_MS	5000
 
+/* Borrowing for offline use (common/borrow.h, PROTOCOL.md section 8.5):
+ * the longest borrow any license field or policy may allow, a token's
+ * size bound, and how far the client's clock may go back behind the
+ * latest time the library has seen before a token is refused. */
+#define LIMIT_BORROW_DAYS_MAX	365
+#define LIMIT_BORROW_TOKEN	2048	/* bytes of one encoded token */
+#define LIMIT_BORROW_CLOCK_BACK_S 3600	/* clock set back: tolerance */
+
 /* Server logging (server/log.c): the longest line (longer ones are cut
  * with "..."); how many distinct lines the folding of repeated lines
  * tracks at once (a bound on its memory: the oldest gives way), how many

@@ -10,7 +10,7 @@
 #include "msg.h"
 #include "xlicen_errors.h"
 
-enum field_kind { K_STR, K_U8, K_U16, K_U32, K_U64, K_LIST };
+enum field_kind { K_STR, K_U8, K_U16, K_U32, K_U64, K_LIST, K_BLOB };
 
 /* Where a tag's value lives in struct msg (or a list element). */
 struct field_desc {
@@ -64,6 +64,7 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_LOADED, K_U32, loaded),
 	MF(TAG_REFUSED, K_U32, refused),
 	{ TAG_LISTEN, K_LIST, L_LISTEN },
+	MF(TAG_TOKEN, K_BLOB, token),
 };
 
 static const struct field_desc pool_fields[] = {
@@ -224,6 +225,14 @@ static const struct msg_spec msg_specs[] = {
 	    MSG_F(TAG_LISTEN),
 	    MSG_F(TAG_TIME) | MSG_F(TAG_VERSION) | MSG_F(TAG_SINCE) |
 	    MSG_F(TAG_LOADED) | MSG_F(TAG_REFUSED) },
+	{ MSG_BORROW, "BORROW",
+	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSION) | MSG_F(TAG_TO) |
+	    MSG_F(TAG_HOST),
+	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_VERSION) | MSG_F(TAG_TO) },
+	{ MSG_BORROWED, "BORROWED",
+	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_IN_USE) |
+	    MSG_F(TAG_TOTAL) | MSG_F(TAG_TOKEN),
+	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_TOKEN) },
 	{ MSG_REVOKE, "REVOKE",
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) | MSG_F(TAG_REASON),
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_CODE) },
@@ -371,6 +380,7 @@ static const char *const msg_tag_names[TAG__MAX + 1] = {
 	[TAG_BAD_EVENT] = "BAD_EVENT",
 	[TAG_HASH] = "HASH",
 	[TAG_TTL] = "TTL",
+	[TAG_TOKEN] = "TOKEN",
 };
 
 /* A tag's value kind, from the first field table that carries it (a tag
@@ -396,7 +406,8 @@ msg_kind_of(uint16_t num)
 			    f->kind == K_STR ? MSG_KIND_STR :
 			    f->kind == K_U8 ? MSG_KIND_U8 :
 			    f->kind == K_U16 ? MSG_KIND_U16 :
-			    f->kind == K_U32 ? MSG_KIND_U32 : MSG_KIND_U64;
+			    f->kind == K_U32 ? MSG_KIND_U32 :
+			    f->kind == K_BLOB ? MSG_KIND_BYTES : MSG_KIND_U64;
 	return MSG_KIND_NONE;
 }
 
@@ -550,6 +561,13 @@ tlv_put(struct buf *out, const struct field_desc *f, const void *base)
 		memcpy(&v64, p, sizeof(v64));
 		rc = buf_put_u64(out, v64);
 		break;
+	case K_BLOB:
+		memcpy(&v16, p, sizeof(v16));
+		if (v16 > LIMIT_BORROW_TOKEN)
+			return XLICEN_E_TLV_LENGTH;
+		rc = buf_put_bytes(out, p + offsetof(struct msg_blob, data),
+		    v16);
+		break;
 	default:
 		return XLICEN_E_INTERNAL;
 	}
@@ -668,6 +686,12 @@ tlv_get(const struct field_desc *f, const uint8_t *v, uint16_t len, void *base)
 			return XLICEN_E_TLV_LENGTH;
 		buf_get_u64(&r, &v64);
 		memcpy(p, &v64, sizeof(v64));
+		return 0;
+	case K_BLOB:
+		if (len > LIMIT_BORROW_TOKEN)
+			return XLICEN_E_TLV_LENGTH;
+		memcpy(p + offsetof(struct msg_blob, data), v, len);
+		memcpy(p, &len, sizeof(len));
 		return 0;
 	}
 	return XLICEN_E_INTERNAL;

@@ -29,6 +29,7 @@ enum msg_type {
 	MSG_SHUTDOWN = 0x000a,		/* admin: stop the server */
 	MSG_REPORT = 0x000b,		/* admin: usage report, audit chain check */
 	MSG_INFO = 0x000c,		/* the server: version, uptime, licenses */
+	MSG_BORROW = 0x000d,		/* borrow a seat for offline use */
 	/* server -> client */
 	MSG_GRANT = 0x8001,
 	MSG_DENY = 0x8002,
@@ -40,6 +41,7 @@ enum msg_type {
 	MSG_REPORT_REPLY = 0x8008,
 	MSG_REVOKE = 0x8009,		/* unsolicited (id 0): a lease was removed */
 	MSG_INFO_REPLY = 0x800a,	/* answers INFO */
+	MSG_BORROWED = 0x800b,		/* answers BORROW: the lease and token */
 };
 
 /* CHECKOUT FLAGS bits; other bits are ignored by this server. */
@@ -58,6 +60,9 @@ enum msg_holder_state {
 	MSG_HOLDER_LEASE = 0,		/* a lease holds seats */
 	MSG_HOLDER_QUEUED = 1,		/* a checkout waiting in line */
 	MSG_HOLDER_LINGER = 2,		/* a released seat kept for its linger time */
+	MSG_HOLDER_BORROWED = 3,	/* a lease borrowed for offline use */
+	MSG_HOLDER_CANCELLED = 4,	/* a borrowed lease an admin cancelled:
+					 * counted until its end */
 };
 
 /* POOL_FLAGS bits of a pool. */
@@ -124,7 +129,14 @@ enum msg_tag {
 	TAG_REFUSED = 52,	/* u32, license files refused */
 	TAG_LISTEN = 53,	/* nested TLVs, repeatable (INFO_REPLY) */
 	TAG_ADDRESS = 54,	/* string, "ADDR:PORT" or "[V6ADDR]:PORT" */
+	TAG_TOKEN = 55,		/* bytes, a borrow token (common/borrow.h) */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
+};
+
+/* A bytes field (TOKEN): up to LIMIT_BORROW_TOKEN bytes, any values. */
+struct msg_blob {
+	uint16_t len;
+	uint8_t data[LIMIT_BORROW_TOKEN];
 };
 
 /* Bits of msg.have / msg_pool.have / ...: which fields are present. */
@@ -243,6 +255,8 @@ struct msg {
 	uint32_t refused;
 	struct msg_listen *listens;
 	size_t nlistens;
+	/* BORROW (end in .to) and BORROWED. */
+	struct msg_blob token;
 };
 
 /* Zero a message (for building one). */
@@ -309,6 +323,7 @@ enum msg_kind {
 	MSG_KIND_U32,
 	MSG_KIND_U64,
 	MSG_KIND_LIST,		/* nested TLVs: POOL, HOLDER, ROW */
+	MSG_KIND_BYTES,		/* opaque bytes: TOKEN */
 };
 
 /* The name of tag number num ("PRODUCT", bit 15 cleared by the caller) and

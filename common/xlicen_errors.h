@@ -78,6 +78,18 @@ enum xlicen_error {
 	XLICEN_E_AUDIT_CHAIN = -76,	/* audit trail hash chain is broken */
 	XLICEN_E_HOST_UNVERIFIED = -77,	/* claimed host is not the peer's address */
 	XLICEN_E_QUEUE_LIMIT = -78,	/* principal holds its most queue places */
+
+	/* borrowing for offline use (docs/PROTOCOL.md section 8.5) */
+	XLICEN_E_BORROW = -90,		/* license or policy does not allow borrowing */
+	XLICEN_E_BORROW_PERIOD = -91,	/* borrow period longer than allowed */
+	XLICEN_E_BORROW_LIMIT = -92,	/* the product's borrowed seats are at their cap */
+	XLICEN_E_TOKEN = -93,		/* malformed borrow token */
+	XLICEN_E_TOKEN_SIGNATURE = -94,	/* token signature does not verify */
+	XLICEN_E_TOKEN_EXPIRED = -95,	/* borrow token has expired */
+	XLICEN_E_TOKEN_PRINCIPAL = -96,	/* token belongs to another principal */
+	XLICEN_E_TOKEN_HOST = -97,	/* token was issued for another host */
+	XLICEN_E_TOKEN_CLOCK = -98,	/* clock set back beyond the tolerance */
+	XLICEN_E_NO_TOKEN = -99,	/* no borrow token for this product */
 };
 
 #endif

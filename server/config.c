@@ -78,6 +78,7 @@ static const struct config_key config_keys[] = {
 	{ "server", "log", CT_LOG, 0, 0, CFG_OFF(log_target) },
 	{ "server", "policy", CT_PATH, 0, 0, CFG_OFF(policy) },
 	{ "server", "verify_host", CT_BOOL, 0, 0, CFG_OFF(verify_host) },
+	{ "server", "borrow_key", CT_PATH, 0, 0, CFG_OFF(borrow_key) },
 	{ "limits", "handshake_timeout", CT_SECONDS_MS, 1,
 	    CONFIG_HANDSHAKE_MAX_S, CFG_OFF(handshake_ms) },
 	{ "limits", "idle_timeout", CT_SECONDS_MS, 1, CONFIG_IDLE_MAX_S,

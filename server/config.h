@@ -72,6 +72,8 @@ struct server_config {
 	const char *pid_file;		/* written when daemonising */
 	int log_target;			/* enum config_log */
 	const char *policy;		/* policy file (policy.h); NULL: none */
+	const char *borrow_key;		/* Ed25519 private key that signs
+					 * borrow tokens; NULL: no borrowing */
 	int verify_host;		/* a CHECKOUT's HOST must resolve to the
 					 * peer's address (hostcheck.c) */
 	uint32_t queue_per_principal;	/* queued checkouts one principal may

@@ -183,14 +183,14 @@ handlers_check_claim(struct conn *c, const struct msg *req, char *why,
 		snprintf(why, whylen, "HOST has a control character or a "
 		    "blank inside: not a host name");
 	} else if (srv->cfg.verify_host &&
-	    (claim != NULL || req->type == MSG_CHECKOUT)) {
+	    (claim != NULL || req->type != MSG_RECLAIM)) {
 		rc = hostcheck_verify(c->fd, claim, why, whylen);
 		if (rc == XLICEN_E_IO)
 			rc = XLICEN_E_HOST_UNVERIFIED;
 	}
 	if (rc != 0) {
 		req_audit(srv, "deny", c->principal,
-		    req->type == MSG_CHECKOUT ? req->product : NULL,
+		    req->type != MSG_RECLAIM ? req->product : NULL,
 		    req->type == MSG_RECLAIM ? req->lease : NULL, rc, why);
 		log_msg(LOG_INFO, "refused the host claimed by %s from %s: %s",
 		    c->principal, c->peer, why);
@@ -398,6 +398,21 @@ handlers_reclaim(struct conn *c, const struct msg *req, struct msg *reply)
 	return 0;
 }
 
+static int
+handlers_borrow(struct conn *c, const struct msg *req, struct msg *reply)
+{
+	char host[LIMIT_STRING + 1], disp[LIMIT_STRING + 1];
+	char why[3 * LIMIT_STRING];
+	int rc;
+
+	if ((rc = handlers_check_claim(c, req, why, sizeof(why))) != 0) {
+		req_reply_error(reply, MSG_DENY, rc, why);
+		return 0;
+	}
+	handlers_canon_client(req, host, sizeof(host), disp, sizeof(disp));
+	return req_borrow(c, req, host, reply);
+}
+
 int
 handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 {
@@ -426,6 +441,8 @@ handlers_dispatch(struct conn *c, const struct msg *req, struct msg *reply)
 		return req_list_holders(c, req, c->principal, reply);
 	case MSG_INFO:
 		return req_list_info(c, reply);
+	case MSG_BORROW:
+		return handlers_borrow(c, req, reply);
 	case MSG_HOLDERS:
 	case MSG_REMOVE:
 	case MSG_REREAD:

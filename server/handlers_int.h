@@ -57,6 +57,13 @@ struct handlers_state {
 	int64_t shutdown_ms;
 };
 
+/* ---- req_borrow.c ---- */
+
+/* Answer a BORROW (host: its canonical HOST, already judged by the
+ * handlers' claim check) with BORROWED or DENY.  Returns 0. */
+int req_borrow(struct conn *c, const struct msg *req, const char *host,
+    struct msg *reply);
+
 /* ---- req.c ---- */
 
 /* srv's handler state, made on first use; NULL if out of memory. */

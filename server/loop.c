@@ -23,6 +23,7 @@
 
 #include "err.h"
 #include "limits.h"
+#include "license.h"
 #include "log.h"
 #include "http_jobs.h"
 #include "metrics.h"
@@ -622,5 +623,10 @@ loop_run(struct server *srv)
 	srv->spare_fd = -1;
 	policy_free(srv->policy);
 	srv->policy = NULL;
+	license_key_free(srv->borrow_key);
+	srv->borrow_key = NULL;
+	free(srv->lics);
+	srv->lics = NULL;
+	srv->nlics = 0;
 	return sync_failed ? XLICEN_E_DB : 0;
 }

@@ -330,6 +330,8 @@ main_reload(struct server *srv)
 	    "pid_file");
 	MAIN_RESTART_ONLY(n.log_target != c->log_target, "log");
 	MAIN_RESTART_ONLY(main_str_differs(n.policy, c->policy), "policy");
+	MAIN_RESTART_ONLY(main_str_differs(n.borrow_key, c->borrow_key),
+	    "borrow_key");
 #undef MAIN_RESTART_ONLY
 	/* A check on requests, not on sockets or privileges: it may change
 	 * at once. */
@@ -636,6 +638,8 @@ main_as_root(struct main_run *r)
 	}
 	log_msg(LOG_INFO, "keytab %s: %zu key(s) copied into memory",
 	    srv->cfg.keytab != NULL ? srv->cfg.keytab : "(default)", nkeys);
+	if (startup_load_borrow_key(srv) != 0)
+		return XLICEN_E_CONFIG;
 	if ((!srv->cfg.foreground || opt.pid_file != NULL) &&
 	    srv->cfg.pid_file != NULL) {
 		if (daemon_write_pid_file(srv->cfg.pid_file) != 0)

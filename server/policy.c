@@ -57,6 +57,10 @@ struct product {
 	struct rule *rules;
 	size_t nrules;
 	struct policy_settings set;
+	/* "borrow = TARGET": who may borrow (kept apart from rules, so
+	 * that they do not replace [default]'s checkout rules). */
+	struct target *borrowers;
+	size_t nborrowers;
 };
 
 struct group {
@@ -494,6 +498,49 @@ parse_u32(const char *s, size_t n, uint32_t min, uint32_t max, uint32_t *out)
 	return true;
 }
 
+/* The borrow keys of [default] or a [products] entry pr (ADMIN.md,
+ * "Borrowing"): borrow_days, borrow_seats, borrow = TARGET.  value as
+ * written, v[0..vn) trimmed; 1 if name is none of them. */
+static int
+on_borrow_key(struct load_ctx *c, struct product *pr, unsigned line,
+    const char *name, const char *value, const char *v, size_t vn)
+{
+	const char *sub = pr == &c->p->def ? NULL : pr->name;
+	const char *sec = pr == &c->p->def ? "default" : "products";
+	int days = strcmp(name, "borrow_days") == 0;
+	struct target t, *nt;
+	const char *why;
+	uint32_t x;
+
+#define WHERE sec, sub ? " " : "", sub ? sub : "", name, value
+	if (days || strcmp(name, "borrow_seats") == 0) {
+		if (!parse_u32(v, vn, days ? 1 : 0, days ?
+		    LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS, &x))
+			return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": "
+			    "expected a number %u..%u", WHERE, days ? 1 : 0,
+			    days ? LIMIT_BORROW_DAYS_MAX : LIMIT_SEATS);
+		if (days) {
+			pr->set.borrow_days = x;
+		} else {
+			pr->set.borrow_seats = x;
+			pr->set.borrow_seats_set = 1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "borrow") != 0)
+		return 1;
+	if (!parse_target(c->p, v, vn, &t, &why))
+		return load_fail(c, line, "[%s]%s%s %s = \"%.60s\": %s", WHERE,
+		    why);
+#undef WHERE
+	nt = realloc(pr->borrowers, (pr->nborrowers + 1) * sizeof(*nt));
+	if (nt == NULL)
+		return XLICEN_E_NOMEM;
+	pr->borrowers = nt;
+	pr->borrowers[pr->nborrowers++] = t;
+	return 0;
+}
+
 /* The keys of [default] and of a [products] entry. */
 static int
 on_product_key(struct load_ctx *c, const char *name, const char *value,
@@ -525,6 +572,9 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 		pr->set.dup = (enum policy_dup)d;
 		return 0;
 	}
+	if (strncmp(name, "borrow", 6) == 0 &&
+	    (d = on_borrow_key(c, pr, line, name, value, v, vn)) != 1)
+		return d;
 	if (strcmp(name, "linger") == 0 || strcmp(name, "ttl") == 0 ||
 	    strcmp(name, "heartbeat") == 0 ||
 	    strcmp(name, "queue_timeout") == 0) {
@@ -554,7 +604,8 @@ on_product_key(struct load_ctx *c, const char *name, const char *value,
 	if (kind < 0)
 		return load_fail(c, line, "[%s]%s%s %s: unknown key (expected "
 		    "include, exclude, reserve, max, dup_group, linger, ttl, "
-		    "heartbeat or queue_timeout)", sec, sub ? " " : "",
+		    "heartbeat, queue_timeout, borrow, borrow_days or "
+		    "borrow_seats)", sec, sub ? " " : "",
 		    sub ? sub : "", name);
 	memset(&r, 0, sizeof(r));
 	r.kind = (enum rule_kind)kind;
@@ -671,8 +722,11 @@ policy_free(struct policy *p)
 	free(p->admins);
 	free(p->admin_groups);
 	free(p->def.rules);
-	for (i = 0; i < p->nprods; i++)
+	free(p->def.borrowers);
+	for (i = 0; i < p->nprods; i++) {
 		free(p->prods[i].rules);
+		free(p->prods[i].borrowers);
+	}
 	free(p->prods);
 	free(p);
 }
@@ -821,6 +875,42 @@ policy_settings(const struct policy *p, const char *product,
 		out->heartbeat_s = pr->set.heartbeat_s;
 	if (pr->set.queue_timeout_s != 0)
 		out->queue_timeout_s = pr->set.queue_timeout_s;
+	if (pr->set.borrow_days != 0)
+		out->borrow_days = pr->set.borrow_days;
+	if (pr->set.borrow_seats_set) {
+		out->borrow_seats_set = 1;
+		out->borrow_seats = pr->set.borrow_seats;
+	}
+}
+
+static int target_matches(const struct policy *p, const struct target *t,
+    const char *principal, const char *host);
+
+int
+policy_may_borrow(const struct policy *p, const char *product,
+    const struct policy_ident *id)
+{
+	const struct product *pr;
+	const struct target *t;
+	size_t n, i;
+
+	if (p == NULL)
+		return 0;
+	/* A product's own borrow list replaces [default]'s. */
+	pr = product_find(p, product);
+	if (pr != NULL && pr->nborrowers > 0) {
+		t = pr->borrowers;
+		n = pr->nborrowers;
+	} else {
+		t = p->def.borrowers;
+		n = p->def.nborrowers;
+	}
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (target_matches(p, &t[i], id->principal, id->host))
+			return 1;
+	return 0;
 }
 
 static int

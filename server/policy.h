@@ -67,12 +67,27 @@ struct policy_settings {
 	uint32_t ttl_s;
 	uint32_t heartbeat_s;
 	uint32_t queue_timeout_s;
+	/* Borrowing (docs/ADMIN.md, "Borrowing"): the longest period in
+	 * days (0: the policy allows no borrowing of the product) and the
+	 * most seats of the product out on borrow at once (when set). */
+	uint32_t borrow_days;
+	int borrow_seats_set;
+	uint32_t borrow_seats;
 };
 
 /* The settings for product: its own [products] entry, each key falling
  * back to [default].  p may be NULL (all unset).  *out is cleared first. */
 void policy_settings(const struct policy *p, const char *product,
     struct policy_settings *out);
+
+struct policy_ident;
+
+/* Whether id may borrow product by the "borrow = TARGET" lists (the
+ * product's own, else [default]'s; none: whoever may check it out).
+ * Whether borrowing is allowed at all is borrow_days of
+ * policy_settings.  A NULL policy: 0.  1 or 0. */
+int policy_may_borrow(const struct policy *p, const char *product,
+    const struct policy_ident *id);
 
 /* Who asks: the authenticated principal and the host name the client
  * reported.  Host names (here and in policy_holding) are compared by

@@ -33,7 +33,14 @@ reload_sync_licenses(struct server *srv, char *sum, size_t sumlen)
 		return rc;
 	}
 	rc = store_sync_pools(srv->store, lics, n, (int64_t)time(NULL));
-	free(lics);
+	if (rc != 0)
+		free(lics);
+	else {
+		/* Kept for the borrow fields (req_borrow.c). */
+		free(srv->lics);
+		srv->lics = lics;
+		srv->nlics = n;
+	}
 	if (rc != 0) {
 		snprintf(sum, sumlen, "cannot store the licenses: %s",
 		    err_str(rc));

@@ -132,7 +132,8 @@ req_list_holder_of_store(const struct server *srv,
 	if (sh->lingering) {
 		h->state = MSG_HOLDER_LINGER;
 	} else {
-		h->state = MSG_HOLDER_LEASE;
+		h->state = sh->borrow == 1 ? MSG_HOLDER_BORROWED :
+		    sh->borrow == 2 ? MSG_HOLDER_CANCELLED : MSG_HOLDER_LEASE;
 		msg_holder_set_str(h, TAG_LEASE, sh->lease_id);
 		h->pid = sh->pid;
 		h->last_hb = (uint64_t)sh->last_hb;

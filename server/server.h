@@ -156,6 +156,12 @@ struct server {
 	 * the reloadable part of the config file); NULL: nothing. */
 	int (*on_reload)(struct server *srv);
 	struct policy *policy;		/* cfg.policy as read; NULL: none */
+	/* Borrowing (req_borrow.c): the key of cfg.borrow_key, read as
+	 * root at start (NULL: none), and the licenses last loaded
+	 * (reload.c), whose borrow fields the store consults. */
+	void *borrow_key;
+	struct license *lics;
+	size_t nlics;
 	struct handlers_state *hs;	/* handlers.c: queue, lease map */
 	/* What INFO tells (req_list.c): the start (main.c), the last load
 	 * of the license directory (reload.c), each listening socket's

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "gssx.h"
 #include "licdir.h"
+#include "license.h"
 #include "log.h"
 #include "policy.h"
 #include "startup.h"
@@ -109,6 +110,25 @@ startup_check_secrets(const struct server_config *cfg)
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
+	return 0;
+}
+
+int
+startup_load_borrow_key(struct server *srv)
+{
+	struct license_error lerr;
+
+	if (srv->cfg.borrow_key == NULL)
+		return 0;
+	/* Purpose: the key that signs borrow tokens; read as root, kept in
+	 * memory (the service user cannot read it after the drop). */
+	if (license_key_load_private(srv->cfg.borrow_key, &srv->borrow_key,
+	    &lerr) != 0) {
+		log_msg(LOG_ERR, "borrow_key: %s", lerr.reason);
+		return XLICEN_E_CONFIG;
+	}
+	log_msg(LOG_INFO, "borrow_key %s read: borrowing is possible",
+	    srv->cfg.borrow_key);
 	return 0;
 }
 
@@ -269,6 +289,20 @@ startup_check_config(const struct server_config *cfg, const char *config)
 			ok = 0;
 	}
 	free(lics);
+	if (cfg->borrow_key != NULL) {
+		struct license_error lerr;
+		void *key = NULL;
+
+		/* Purpose: that the borrow key loads as it will at start. */
+		if (license_key_load_private(cfg->borrow_key, &key,
+		    &lerr) != 0) {
+			log_msg(LOG_ERR, "borrow_key: %s", lerr.reason);
+			ok = 0;
+		} else {
+			printf("borrow_key %s: OK\n", cfg->borrow_key);
+		}
+		license_key_free(key);
+	}
 	if (cfg->policy != NULL) {
 		struct policy *pol = NULL;
 

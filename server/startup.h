@@ -18,6 +18,13 @@ int startup_acquire_cred(struct server *srv, const char *ktname);
  * database must not be readable by group or others.  0 or
  * XLICEN_E_CONFIG. */
 int startup_check_secrets(const struct server_config *cfg);
+
+/* [server] borrow_key: the Ed25519 private key that signs borrow tokens
+ * (docs/ADMIN.md, "Borrowing"), read once as root before the privilege
+ * drop into srv->borrow_key; it must have no group or other permission
+ * bits.  Nothing to do without the key.  0 or XLICEN_E_CONFIG (logged). */
+struct server;
+int startup_load_borrow_key(struct server *srv);
 /* SIGHUP: reread the keytab into memory and acquire new acceptor
  * credentials from it; on any failure the credentials in use stay (and
  * the log says why). */

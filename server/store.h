@@ -76,6 +76,15 @@ struct store_checkout_req {
 	int64_t now;
 	const struct policy *policy;	/* NULL: no policy */
 	int quiet;		/* do not audit a denial (a queued retry) */
+	/* A borrow for offline use (borrow_end > 0, UTC s): only pools
+	 * whose license (found in lics by vendor and serial) has a borrow
+	 * field of at least borrow_end - now serve it; the policy's
+	 * borrow_days and borrow_seats (policy_settings) and borrow list
+	 * (policy_may_borrow) apply.  The lease gets a seat of its own and
+	 * expires at borrow_end. */
+	int64_t borrow_end;
+	const struct license *lics;
+	size_t nlics;
 };
 
 struct store_grant {
@@ -116,7 +125,12 @@ struct store_grant {
  * in their dates are all node-locked to others), XLICEN_E_EXCLUDED,
  * XLICEN_E_MAX_REACHED (the policy; out->reason says which rule),
  * XLICEN_E_NO_SEATS (out->in_use and out->total are still filled),
- * XLICEN_E_DB.  Grants and these denials are audited in the same
+ * XLICEN_E_DB; for a borrow also XLICEN_E_BORROW (no usable pool's
+ * license, or the policy, allows borrowing; or the principal is not on
+ * the policy's borrow list), XLICEN_E_BORROW_PERIOD (longer than the
+ * licenses or the policy allow; out->reason says which) and
+ * XLICEN_E_BORROW_LIMIT (the policy's borrow_seats).  A borrow is
+ * audited as "borrow", not "grant".  Grants and these denials are audited in the same
  * transaction (denials not if req->quiet).  Refused before any of that,
  * and not audited: XLICEN_E_INVALID (NULL or empty principal, NULL
  * product/version, ttl_s 0), XLICEN_E_COUNT, XLICEN_E_BAD_VALUE (version
@@ -143,7 +157,9 @@ int store_reclaim(struct store *s, const char *principal,
  * it is re-attached).  XLICEN_E_NO_LEASE if it
  * does not exist (or expired), XLICEN_E_NOT_OWNER if another principal's
  * (audited as a "deny"), XLICEN_E_REVOKED if an administrator removed it
- * (to its owner; NO_LEASE to others).  Leases of withdrawn or expired
+ * (to its owner; NO_LEASE to others), also a borrowed lease it
+ * cancelled (still counted until its end).  A borrowed lease is not
+ * extended: *expires gets its end.  Leases of withdrawn or expired
  * pools can still be kept alive.  expires (may be NULL) is 0 on error. */
 int store_heartbeat(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires);
@@ -188,7 +204,9 @@ int store_release(struct store *s, const char *principal,
  * An administrator (admin, already checked against the ACL) removes a
  * lease: deleted at once (no linger), remembered as revoked so that its
  * owner's next heartbeat, release or reclaim gets XLICEN_E_REVOKED, and
- * audited as "remove".  owner (may be NULL, ownerlen bytes) gets the
+ * audited as "remove".  A borrowed lease is only marked cancelled
+ * (audited "borrow_cancel"): its seat stays counted until its end, and
+ * its owner may still return it (store_release).  owner (may be NULL, ownerlen bytes) gets the
  * holder's principal.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_DB.
  */
 int store_remove(struct store *s, const char *admin, const char *lease_id,
@@ -270,6 +288,7 @@ struct store_holder {
 	int64_t expires;	/* lease expiry or linger end */
 	int lingering;
 	int withdrawn;		/* of a pool withdrawn without replacement */
+	int borrow;		/* 1 borrowed, 2 borrowed and cancelled */
 };
 
 /*

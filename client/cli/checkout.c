@@ -425,8 +425,9 @@ checkout_run_holding(xlicen_session *s, struct checkout_args *ca,
 	lw.lease = gr->lease;
 	lw.state = XLICEN_STATE_HELD;
 	xlicen_set_state_cb(s, checkout_on_state, &lw);
-	if ((rc = xlicen_checkout_adopt(s, ca->product, ca->version, ca->count,
-	    gr)) != 0) {
+	/* A seat from a borrow token: nothing to heartbeat or release. */
+	if (!gr->borrowed && (rc = xlicen_checkout_adopt(s, ca->product,
+	    ca->version, ca->count, gr)) != 0) {
 		cli_error(s, "checkout", rc);
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		ex = EXIT_NOSERVER;
@@ -511,8 +512,13 @@ cli_cmd_checkout(struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	cli_fmt_time(gr.expires, when, sizeof(when));
-	fprintf(stderr, "xlicen: granted %s lease %s (%u/%u seats in use, "
-	    "expires %s)\n", product, gr.lease, gr.in_use, gr.total, when);
+	if (gr.borrowed)
+		fprintf(stderr, "xlicen: no server reachable; borrowed %s lease "
+		    "%s until %s\n", product, gr.lease, when);
+	else
+		fprintf(stderr, "xlicen: granted %s lease %s (%u/%u seats in "
+		    "use, expires %s)\n", product, gr.lease, gr.in_use,
+		    gr.total, when);
 	ex = checkout_run_holding(s, &ca, &gr);
 out:
 	xlicen_session_free(s);

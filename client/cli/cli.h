@@ -168,5 +168,7 @@ int cli_cmd_remove(struct cli_global *g, int argc, char **argv);
 int cli_cmd_simple_admin(struct cli_global *g, int argc, char **argv);
 /* report.c: report [...] | report verify [--database FILE]. */
 int cli_cmd_report(struct cli_global *g, int argc, char **argv);
+/* borrow.c: borrow a seat for offline use, or return one. */
+int cli_cmd_borrow(struct cli_global *g, int argc, char **argv);
 
 #endif

@@ -367,6 +367,10 @@ status_holder_state(int state)
 		return "queued";
 	case XLICEN_HOLDER_LINGER:
 		return "lingering";
+	case XLICEN_HOLDER_BORROWED:
+		return "borrowed";
+	case XLICEN_HOLDER_CANCELLED:
+		return "cancelled";
 	default:
 		return "unknown";
 	}

@@ -44,6 +44,7 @@ static const char usage_text[] =
 "                      [--serial S] [--customer TEXT] [--vendor V]\n"
 "                      [--hostid host:NAME|principal:NAME@REALM]\n"
 "                      [--dup-group MODE] [--linger S] [--ttl S] [--heartbeat S]\n"
+"                      [--borrow DAYS]\n"
 "       " PROG " verify (--pub NAME.pub | --keydir DIR) FILE...\n"
 "       " PROG " --help | --version\n"
 "\n"
@@ -72,6 +73,8 @@ static const char usage_text[] =
 "           --linger S       a released seat stays taken S seconds\n"
 "           --ttl S          lease lifetime without heartbeat, seconds\n"
 "           --heartbeat S    heartbeat interval, at most a third of --ttl\n"
+"           --borrow DAYS    seats may be borrowed for offline use, at most\n"
+"                            DAYS days (1 to 365; default: not at all)\n"
 "verify   Check license files the way gss-xlicend does, against one public\n"
 "         key (--pub) or DIR/<vendor>.pub (--keydir).  Prints FILE: OK (...)\n"
 "         or FILE:LINE: reason; exits 1 if any file fails.\n"
@@ -362,7 +365,8 @@ copy_name(char *dst, const char *src, const char *what)
 /* sign's options, in the order of cmd_sign's names[]. */
 enum { SIGN_KEY, SIGN_PRODUCT, SIGN_SEATS, SIGN_VERSIONS, SIGN_START,
     SIGN_EXPIRES, SIGN_SERIAL, SIGN_CUSTOMER, SIGN_VENDOR, SIGN_HOSTID,
-    SIGN_DUP_GROUP, SIGN_LINGER, SIGN_TTL, SIGN_HEARTBEAT, SIGN_NOPTS };
+    SIGN_DUP_GROUP, SIGN_LINGER, SIGN_TTL, SIGN_HEARTBEAT, SIGN_BORROW,
+    SIGN_NOPTS };
 
 /*
  * The license sign's options opt[] (indexed by O_*; --key, --product and
@@ -469,6 +473,12 @@ sign_fill(const char *const *opt, struct license *lic)
 		    "number of seconds");
 		return EXIT_USAGE;
 	}
+	/* The range (1 to LIMIT_BORROW_DAYS_MAX) is license_check()'s. */
+	if (opt[SIGN_BORROW] != NULL && !parse_secs(opt[SIGN_BORROW],
+	    &lic->borrow_days)) {
+		usage_error("%s", "--borrow takes a number of days");
+		return EXIT_USAGE;
+	}
 	if (license_check(lic, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err.reason);
 		return EXIT_USAGE;
@@ -482,7 +492,7 @@ cmd_sign(int argc, char **argv)
 	static const char *const names[] = { "--key", "--product", "--seats",
 	    "--versions", "--start", "--expires", "--serial", "--customer",
 	    "--vendor", "--hostid", "--dup-group", "--linger", "--ttl",
-	    "--heartbeat", NULL };
+	    "--heartbeat", "--borrow", NULL };
 	const char *opt[SIGN_NOPTS] = { NULL };
 	struct license lic;
 	struct license_error err;

@@ -45,6 +45,7 @@ static const struct main_verb main_verbs[] = {
 	{ "reread", cli_cmd_simple_admin },
 	{ "shutdown", cli_cmd_simple_admin },
 	{ "report", cli_cmd_report },
+	{ "borrow", cli_cmd_borrow },
 	{ "help", main_help },
 };
 

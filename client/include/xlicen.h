@@ -59,6 +59,9 @@ struct xlicen_grant {
 	unsigned heartbeat_s;	/* send a heartbeat at least this often */
 	unsigned in_use;	/* seats of the product in use after the grant */
 	unsigned total;		/* seats of the product in all usable pools */
+	int borrowed;		/* 1: granted offline from a borrow token
+				 * (no server reachable; heartbeat_s 0,
+				 * expires the token's end) */
 };
 
 /* Pool states in struct xlicen_pool. */
@@ -242,6 +245,9 @@ enum xlicen_state {
 					 * tickets end soon and could not be
 					 * renewed: ask the user to kinit
 					 * (code NO_CREDS; text says when) */
+	XLICEN_STATE_BORROWED = 8,	/* no server reachable: the seat is
+					 * ours from a borrow token until its
+					 * end (docs/CLIENT.md) */
 };
 
 /*
@@ -479,6 +485,9 @@ enum xlicen_holder_state {
 	XLICEN_HOLDER_LEASE = 0,	/* a lease holds seats */
 	XLICEN_HOLDER_QUEUED = 1,	/* a checkout waiting for a seat */
 	XLICEN_HOLDER_LINGER = 2,	/* a released seat kept for its linger */
+	XLICEN_HOLDER_BORROWED = 3,	/* a lease borrowed for offline use */
+	XLICEN_HOLDER_CANCELLED = 4,	/* a borrowed lease an administrator
+					 * cancelled: counted until its end */
 };
 
 struct xlicen_holder {
@@ -642,6 +651,46 @@ struct xlicen_pool_info {
 XLICEN_API int xlicen_status_info(xlicen_session *s, const char *product,
     struct xlicen_pool_info **out, size_t *n);
 XLICEN_API void xlicen_pool_info_free(struct xlicen_pool_info *pools);
+
+/* ---- Borrowing a seat for offline use (docs/CLIENT.md) ---- */
+
+/* A borrowed seat, as xlicen_borrow() got it. */
+struct xlicen_borrow_info {
+	char lease[XLICEN_LEASE_MAX + 1];
+	int64_t start;		/* UTC s */
+	int64_t end;		/* UTC s the borrow ends (exclusive) */
+	unsigned in_use;	/* seats of the product in use after it */
+	unsigned total;
+};
+
+/*
+ * Borrow one seat of product at version until end (UTC seconds), for use
+ * without the server: the server must allow it (the license's borrow
+ * field and its policy).  host: the host to name in the token (NULL:
+ * this host's name; only this host may then use it).  The server's
+ * signed token is stored in the user's state directory
+ * ($XDG_STATE_HOME/xlicen/borrow/PRODUCT.token, mode 0600), replacing
+ * an ended one for the same product.  From then on, while no server can be
+ * reached, xlicen_checkout() and the non-blocking API grant the product
+ * from it (state BORROWED).  *out (may be NULL) gets the lease.  A stored
+ * token of the product that has not ended is refused first, without
+ * asking the server (XLICEN_E_BORROW: return it first).  Errors:
+ * XLICEN_E_BORROW, XLICEN_E_BORROW_PERIOD, XLICEN_E_BORROW_LIMIT, the
+ * denials of a checkout, XLICEN_E_IO (the token could not be stored; the
+ * seat is given back), those of xlicen_connect().
+ */
+XLICEN_API int xlicen_borrow(xlicen_session *s, const char *product,
+    const char *version, int64_t end, const char *host,
+    struct xlicen_borrow_info *out);
+
+/*
+ * Return a borrowed seat of product early: the server frees it and the
+ * stored token is deleted (also when the server no longer knows the
+ * lease: XLICEN_E_NO_LEASE is then returned, the token gone all the
+ * same).  Errors: XLICEN_E_NO_TOKEN, XLICEN_E_TOKEN, those of
+ * xlicen_release().
+ */
+XLICEN_API int xlicen_borrow_return(xlicen_session *s, const char *product);
 
 #ifdef __cplusplus
 }

@@ -348,6 +348,17 @@ on_state(xlicen_session *s, int state, int code, const char *text, void *ud)
 		    "seat is kept until %s", when);
 		set_label(A.status, line);
 		break;
+	case XLICEN_STATE_BORROWED:
+		snprintf(line, sizeof(line), "Licensed offline: a borrowed seat, "
+		    "until %s.", when);
+		set_label(A.status, line);
+		snprintf(line, sizeof(line), "Lease:   %.16s%s (borrowed)",
+		    g.lease, strlen(g.lease) > 16 ? "..." : "");
+		set_label(A.lease, line);
+		A.ever_held = 1;
+		if (!A.licensed)
+			set_licensed(1);
+		break;
 	case XLICEN_STATE_AUTH_NEEDED:
 		set_label(A.status, "No valid Kerberos tickets: run kinit, "
 		    "then Retry.");

@@ -384,6 +384,10 @@ show_holders(void)
 			snprintf(what, sizeof(what), "queue #%u", h->position);
 		else if (h->state == XLICEN_HOLDER_LINGER)
 			snprintf(what, sizeof(what), "linger");
+		else if (h->state == XLICEN_HOLDER_BORROWED)
+			snprintf(what, sizeof(what), "borrowed");
+		else if (h->state == XLICEN_HOLDER_CANCELLED)
+			snprintf(what, sizeof(what), "cancelled");
 		else
 			snprintf(what, sizeof(what), "%u seat%s", h->count,
 			    h->count == 1 ? "" : "s");

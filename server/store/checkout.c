@@ -34,6 +34,8 @@ struct checkout {
 	int64_t want;			/* seats the checkout adds */
 	char lease_id[STORE_LEASE_ID_LEN + 1];
 	struct store_event ev;		/* its grant or denial */
+	uint32_t borrow_days_max;	/* borrow: the most any pool's license
+					 * allows (0: none allows it) */
 };
 
 /* Every seat of the product with its owner, for the policy. */
@@ -156,6 +158,23 @@ checkout_add_cand(struct checkout *co, struct store_stmt *st)
 	return XLICEN_OK;
 }
 
+/* Borrow: the borrow field of the license of the pool at row st (by
+ * vendor and serial, unique in a license set), or 0. */
+static uint32_t
+checkout_lic_borrow(const struct checkout *co, struct store_stmt *st)
+{
+	const struct store_checkout_req *req = co->req;
+	const char *vendor = store_col_text(st, 13);
+	const char *serial = store_col_text(st, 14);
+	size_t i;
+
+	for (i = 0; vendor != NULL && serial != NULL && i < req->nlics; i++)
+		if (strcmp(req->lics[i].vendor, vendor) == 0 &&
+		    strcmp(req->lics[i].serial, serial) == 0)
+			return req->lics[i].borrow_days;
+	return 0;
+}
+
 /*
  * The usable pools of the product: covering the version, within their
  * dates, node lock matching.  co->deny gets why none is, if none is:
@@ -169,7 +188,8 @@ checkout_pools(struct store *s, struct checkout *co)
 	struct store_stmt *st = s->st[ST_POOLS_PRODUCT];
 	const char *vmin, *vmax, *hostid;
 	int any_product = 0, any_cover = 0, any_dated = 0, any_expired = 0;
-	int rc = XLICEN_OK, src;
+	int any_host = 0, rc = XLICEN_OK, src;
+	uint32_t days;
 
 	if (store_bind_text(st, 1, req->product) != 0) {
 		rc = store_dberr(s, "checkout: bind");
@@ -198,6 +218,14 @@ checkout_pools(struct store *s, struct checkout *co)
 		hostid = store_col_text(st, 7);
 		if (!store_hostid_matches(hostid, req->principal, req->host))
 			continue;
+		any_host = 1;
+		if (req->borrow_end > 0) {
+			days = checkout_lic_borrow(co, st);
+			if (days > co->borrow_days_max)
+				co->borrow_days_max = days;
+			if (req->borrow_end - req->now > (int64_t)days * 86400)
+				continue;
+		}
 		if ((rc = checkout_add_cand(co, st)) != 0)
 			goto out;
 	}
@@ -211,8 +239,11 @@ checkout_pools(struct store *s, struct checkout *co)
 		co->deny = XLICEN_E_NO_VERSION;
 	else if (!any_dated)
 		co->deny = any_expired ? XLICEN_E_EXPIRED : XLICEN_E_NOT_YET;
-	else if (co->ncand == 0)
+	else if (!any_host)
 		co->deny = XLICEN_E_WRONG_HOST;
+	else if (co->ncand == 0)
+		co->deny = co->borrow_days_max == 0 ? XLICEN_E_BORROW :
+		    XLICEN_E_BORROW_PERIOD;
 out:
 	store_st_done(st);
 	return rc;
@@ -233,7 +264,10 @@ checkout_find_seat(struct store *s, struct checkout *co)
 	size_t i;
 	int rc, src;
 
-	for (i = 0; i < co->ncand && co->join_seat == 0; i++) {
+	/* A borrowed seat is its own: it never shares a seat that a
+	 * checkout on the network holds, nor lends its own. */
+	for (i = 0; req->borrow_end == 0 && i < co->ncand &&
+	    co->join_seat == 0; i++) {
 		if ((rc = policy_group_key(cands[i].dup, req->principal,
 		    req->host, req->display, req->pid, co->lease_id, key,
 		    sizeof(key))) != 0)
@@ -269,7 +303,7 @@ checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 	struct store_cand *use = co->use;
 	struct store_stmt *st;
 	char key[STORE_GROUP_KEY_MAX];
-	uint32_t linger = use->linger_s;
+	uint32_t linger = req->borrow_end > 0 ? 0 : use->linger_s;
 	int rc = XLICEN_OK, b = 0;
 
 	if (co->join_seat != 0) {
@@ -283,8 +317,9 @@ checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 		store_st_done(st);
 		return rc;
 	}
-	if ((rc = policy_group_key(use->dup, req->principal, req->host,
-	    req->display, req->pid, co->lease_id, key, sizeof(key))) != 0)
+	if ((rc = policy_group_key(req->borrow_end > 0 ? POLICY_DUP_NONE :
+	    use->dup, req->principal, req->host, req->display, req->pid,
+	    co->lease_id, key, sizeof(key))) != 0)
 		return rc;
 	st = s->st[ST_SEAT_INS];
 	b |= store_bind_int64(st, 1, use->id);
@@ -330,12 +365,13 @@ checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
 	b |= store_bind_int64(st, 11, seat_id);
 	b |= store_bind_int64(st, 12, hb);
 	b |= store_bind_text(st, 13, req->version);
+	b |= store_bind_int64(st, 14, req->borrow_end > 0 ? 1 : 0);
 	if (b != 0 || store_step(st) != STORE_DONE) {
 		store_st_done(st);
 		return store_dberr(s, "checkout: insert lease");
 	}
 	store_st_done(st);
-	co->ev.kind = "grant";
+	co->ev.kind = req->borrow_end > 0 ? "borrow" : "grant";
 	co->ev.lease_id = co->lease_id;
 	co->ev.pool_id = co->use->id;
 	co->ev.has_seats = 1;
@@ -343,6 +379,10 @@ checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
 	if (co->join_seat != 0) {
 		snprintf(detail, sizeof(detail), "shares a seat (dup group %s)",
 		    policy_dup_name(co->use->dup));
+		co->ev.detail = detail;
+	} else if (req->borrow_end > 0) {
+		snprintf(detail, sizeof(detail), "until %" PRId64,
+		    req->borrow_end);
 		co->ev.detail = detail;
 	}
 	rc = store_event(s, &co->ev);
@@ -409,6 +449,62 @@ checkout_policy(struct store *s, struct checkout *co,
 	return XLICEN_OK;
 }
 
+/*
+ * A borrow's own rules of the policy, after its checkout rules allowed
+ * it: the product's borrow_days, the borrow list, borrow_seats.  *deny
+ * gets the denial (out->reason why) or 0.  0 or a negative code of the
+ * store.
+ */
+static int
+checkout_borrow_policy(struct store *s, struct checkout *co, int *deny,
+    struct store_grant *out)
+{
+	const struct store_checkout_req *req = co->req;
+	struct store_stmt *st = s->st[ST_BORROWED_PRODUCT];
+	struct policy_ident ident;
+	int64_t out_now;
+
+	*deny = 0;
+	ident.principal = req->principal;
+	ident.host = req->host;
+	if (co->ps.borrow_days == 0) {
+		*deny = XLICEN_E_BORROW;
+		snprintf(out->reason, sizeof(out->reason), "the policy allows "
+		    "no borrowing of %s", req->product);
+		return XLICEN_OK;
+	}
+	if (req->borrow_end - req->now > (int64_t)co->ps.borrow_days * 86400) {
+		*deny = XLICEN_E_BORROW_PERIOD;
+		snprintf(out->reason, sizeof(out->reason), "the policy allows "
+		    "borrowing %s for at most %u days", req->product,
+		    co->ps.borrow_days);
+		return XLICEN_OK;
+	}
+	if (!policy_may_borrow(req->policy, req->product, &ident)) {
+		*deny = XLICEN_E_BORROW;
+		snprintf(out->reason, sizeof(out->reason), "%s is not on the "
+		    "policy's borrow list of %s", req->principal, req->product);
+		return XLICEN_OK;
+	}
+	if (!co->ps.borrow_seats_set)
+		return XLICEN_OK;
+	if (store_bind_text(st, 1, req->product) != 0 ||
+	    store_bind_int64(st, 2, req->now) != 0 ||
+	    store_step(st) != STORE_ROW) {
+		store_st_done(st);
+		return store_dberr(s, "borrow: seats out");
+	}
+	out_now = store_col_int64(st, 0);
+	store_st_done(st);
+	if (out_now + (int64_t)req->count > (int64_t)co->ps.borrow_seats) {
+		*deny = XLICEN_E_BORROW_LIMIT;
+		snprintf(out->reason, sizeof(out->reason), "%" PRId64 " seat(s) "
+		    "of %s borrowed, the policy allows %u", out_now,
+		    req->product, co->ps.borrow_seats);
+	}
+	return XLICEN_OK;
+}
+
 /* The grant's reply, after its commit. */
 static void
 checkout_granted(const struct checkout *co, int64_t expiry, uint32_t ttl,
@@ -449,6 +545,8 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 		return XLICEN_E_COUNT;
 	if (!license_version_valid(req->version))
 		return XLICEN_E_BAD_VALUE;
+	if (req->borrow_end != 0 && req->borrow_end <= req->now)
+		return XLICEN_E_BAD_VALUE;
 	memset(&co, 0, sizeof(co));
 	co.req = req;
 
@@ -468,8 +566,16 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	co.ev.product = req->product;
 	co.ev.version = req->version;
 	co.ev.count = req->count;
-	if ((deny = co.deny) != 0)
+	if ((deny = co.deny) != 0) {
+		if (deny == XLICEN_E_BORROW)
+			snprintf(out->reason, sizeof(out->reason), "no license "
+			    "of %s allows borrowing", req->product);
+		else if (deny == XLICEN_E_BORROW_PERIOD)
+			snprintf(out->reason, sizeof(out->reason), "the "
+			    "licenses of %s allow borrowing for at most %u "
+			    "days", req->product, co.borrow_days_max);
 		goto deny;
+	}
 
 	if (co.ncand > 1)
 		qsort(co.cands, co.ncand, sizeof(*co.cands), store_cand_cmp);
@@ -480,6 +586,12 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	if (dec.code != 0) {
 		deny = dec.code;
 		goto deny;
+	}
+	if (req->borrow_end > 0) {
+		if ((rc = checkout_borrow_policy(s, &co, &deny, out)) != 0)
+			goto out;
+		if (deny != 0)
+			goto deny;
 	}
 	co.use = store_choose_pool(co.cands, co.ncand,
 	    co.join_seat != 0 ? co.use : NULL, co.want, dec.avail);
@@ -498,6 +610,12 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	store_lease_terms(co.use, &co.ps, req->ttl_s, req->heartbeat_s, &ttl,
 	    &hb);
 	expiry = req->now + (int64_t)ttl;
+	if (req->borrow_end > 0) {
+		/* No heartbeats: the lease simply ends at the borrow's end. */
+		expiry = req->borrow_end;
+		ttl = (uint32_t)(req->borrow_end - req->now);
+		hb = 0;
+	}
 	if ((rc = checkout_write_seat(s, &co, &seat_id)) != 0 ||
 	    (rc = checkout_write_lease(s, &co, seat_id, ttl, hb,
 	    expiry)) != 0 ||

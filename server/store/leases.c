@@ -404,7 +404,22 @@ struct lease_row {
 	int64_t seat_id;
 	int64_t ttl_s;
 	int64_t hb_s;
+	int64_t borrow;		/* 0, 1 borrowed, 2 borrowed and cancelled */
 };
+
+/* Run statement which with its one parameter, the text t. */
+static int
+store_st_exec_text(struct store *s, enum store_st which, const char *t,
+    const char *what)
+{
+	struct store_stmt *st = s->st[which];
+	int rc = XLICEN_OK;
+
+	if (store_bind_text(st, 1, t) != 0 || store_step(st) != STORE_DONE)
+		rc = store_dberr(s, what);
+	store_st_done(st);
+	return rc;
+}
 
 static int
 store_lease_get(struct store *s, const char *principal, const char *lease_id,
@@ -445,6 +460,7 @@ store_lease_get(struct store *s, const char *principal, const char *lease_id,
 	lr->ttl_s = store_col_int64(get, 8);
 	lr->hb_s = store_col_int64(get, 9);
 	store_col_copy(get, 10, lr->version, sizeof(lr->version));
+	lr->borrow = store_col_int64(get, 11);
 	store_st_done(get);
 	return XLICEN_OK;
 }
@@ -466,7 +482,7 @@ store_heartbeat(struct store *s, const char *principal,
 	struct store_hb *e;
 	const char *owner;
 	int64_t ttl, exp;
-	int rc, src, mine, orphan;
+	int rc, src, mine, orphan, borrowed;
 
 	if (expires != NULL)
 		*expires = 0;
@@ -493,7 +509,18 @@ store_heartbeat(struct store *s, const char *principal,
 	ttl = store_col_int64(st, 1);
 	exp = store_col_int64(st, 2);
 	orphan = store_col_int64(st, 3) != 0;
+	borrowed = (int)store_col_int64(st, 4);	/* 0, 1, 2 cancelled */
 	store_st_done(st);
+	/* A borrowed lease needs no heartbeat and gets no extension; one an
+	 * administrator cancelled says so to its owner (whose library then
+	 * drops the token, docs/CLIENT.md). */
+	if (borrowed == 2 && mine && exp > now)
+		return XLICEN_E_REVOKED;
+	if (borrowed && mine && exp > now) {
+		if (expires != NULL)
+			*expires = exp;
+		return XLICEN_OK;
+	}
 	if (s->hb_n > 0 && (e = store_hb_slot(s, lease_id))->id[0] != '\0')
 		exp = e->expires;
 	/* An orphan's heartbeat re-attaches it: written at once, so that
@@ -579,8 +606,15 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 	if ((rc = store_lease_get(s, NULL, lease_id, now, "remove", &lr,
 	    &committed)) != 0)
 		goto out;
-	if ((rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now, 0,
-	    &delta)) != 0)
+	/* A borrowed lease is only marked: its token is away on a laptop
+	 * that cannot be told, so its seat counts until its end. */
+	if (lr.borrow > 0)
+		rc = store_st_exec_text(s, ST_BORROW_CANCEL, lease_id,
+		    "remove: cancel borrow");
+	else
+		rc = store_lease_drop(s, lease_id, lr.seat_id, lr.count, now,
+		    0, &delta);
+	if (rc != 0)
 		goto out;
 	st = s->st[ST_REVOKED_INS];
 	b |= store_bind_text(st, 1, lease_id);
@@ -596,7 +630,7 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 	snprintf(detail, sizeof(detail), "by %s", admin);
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = now;
-	ev.kind = "remove";
+	ev.kind = lr.borrow > 0 ? "borrow_cancel" : "remove";
 	ev.principal = lr.owner;
 	ev.host = lr.host;
 	ev.display = lr.display;

@@ -432,6 +432,7 @@ store_holders(struct store *s, const char *product, const char *principal,
 				h->last_hb = store_col_int64(st, 10);
 				h->expires = store_col_int64(st, 11);
 				h->withdrawn = store_col_int64(st, 12) != 0;
+				h->borrow = (int)store_col_int64(st, 13);
 			} else {
 				store_col_copy(st, 1, h->principal,
 				    sizeof(h->principal));

@@ -196,7 +196,7 @@ store_rep_event(struct rep *r, struct store_stmt *st, const char *product)
 		}
 		return XLICEN_OK;
 	}
-	if (strcmp(kind, "grant") == 0) {
+	if (strcmp(kind, "grant") == 0 || strcmp(kind, "borrow") == 0) {
 		if (ts >= r->from) {
 			r->rows[prow].grants++;
 			if (urow != prow)

@@ -107,6 +107,8 @@ enum store_st {
 	ST_ORPHAN_SEL,
 	ST_ORPHAN_SET,
 	ST_ORPHAN_REARM,
+	ST_BORROWED_PRODUCT,	/* seats of a product out on borrow */
+	ST_BORROW_CANCEL,	/* an admin's cancel of a borrowed lease */
 	ST__N
 };
 

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "borrow.h"
 #include "buf.h"
 #include "frame.h"
 #include "license.h"
@@ -1024,6 +1025,42 @@ seeds_policy(void)
 	write_seed("fuzz_policy", "bad-nul", nul, sizeof(nul) - 1);
 }
 
+/* ---------------------------------------------------------------- borrow */
+
+/* Borrow tokens: one signed with the seed key, its prefixes at each field
+ * boundary, one of every string at its longest. */
+static void
+seeds_borrow(EVP_PKEY *pkey)
+{
+	struct borrow_token t;
+	struct buf b;
+
+	memset(&t, 0, sizeof(t));
+	t.start = 1796256000;
+	t.end = 1796860800;
+	strcpy(t.product, "xdemo");
+	strcpy(t.version, "1.0");
+	strcpy(t.principal, "alice@XLICEN.TEST");
+	strcpy(t.host, "laptop1.example.org");
+	strcpy(t.lease, "0123456789abcdef0123456789abcdef");
+	strcpy(t.server, "license.example.org");
+	buf_init(&b);
+	if (borrow_token_encode(&t, pkey, &b) != 0) {
+		fprintf(stderr, "make_seeds: borrow token\n");
+		failures++;
+		return;
+	}
+	write_seed("fuzz_borrow", "token", b.data, b.len);
+	write_seed("fuzz_borrow", "header-only", b.data, 21);
+	write_seed("fuzz_borrow", "no-signature", b.data, b.len - 64);
+	buf_reset(&b);
+	memset(t.host, 'h', LIMIT_STRING);
+	memset(t.server, 's', LIMIT_STRING);
+	if (borrow_token_encode(&t, pkey, &b) == 0)
+		write_seed("fuzz_borrow", "long-strings", b.data, b.len);
+	buf_free(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1056,6 +1093,7 @@ main(int argc, char **argv)
 	seeds_display();
 	seeds_discover();
 	seeds_policy();
+	seeds_borrow(pkey);
 	EVP_PKEY_free(pkey);
 	return failures == 0 ? 0 : 1;
 }

@@ -325,7 +325,7 @@ test_unknown_key(void **state)
 	    "0.0.0.0:128\n",
 	    "5: [server] lisen: unknown key (expected one of: listen, keytab, "
 	    "service, database, licenses, vendor_keys, user, group, pid_file, "
-	    "log, policy, verify_host)");
+	    "log, policy, verify_host, borrow_key)");
 	/* A key of another section is unknown in this one. */
 	expect_bad("[limits]\nttl = 60\n",
 	    "2: [limits] ttl: unknown key (expected one of: handshake_timeout, "

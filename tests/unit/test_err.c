@@ -43,6 +43,9 @@ static const struct code_name all_codes[] = {
 	E(CONFIG),
 	E(REVOKED), E(EXCLUDED), E(MAX_REACHED), E(WRONG_HOST), E(AUDIT_CHAIN),
 	E(HOST_UNVERIFIED), E(QUEUE_LIMIT),
+	E(BORROW), E(BORROW_PERIOD), E(BORROW_LIMIT), E(TOKEN),
+	E(TOKEN_SIGNATURE), E(TOKEN_EXPIRED), E(TOKEN_PRINCIPAL), E(TOKEN_HOST),
+	E(TOKEN_CLOCK), E(NO_TOKEN),
 };
 #define NCODES (sizeof(all_codes) / sizeof(all_codes[0]))
 

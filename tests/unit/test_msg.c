@@ -584,8 +584,8 @@ test_encode_skips_fields_not_carried(void **state)
 static void
 test_unknown_msg_type(void **state)
 {
-	static const uint16_t bad[] = { 0x0000, 0x000d, 0x000e, 0x7fff,
-	    0x8000, 0x800b, 0xffff };
+	static const uint16_t bad[] = { 0x0000, 0x000e, 0x000f, 0x7fff,
+	    0x8000, 0x800c, 0xffff };
 	struct msg m;
 	struct buf b;
 	size_t i;
@@ -1809,12 +1809,76 @@ test_type_name(void **state)
 	assert_string_equal(msg_type_name(MSG_REVOKE), "REVOKE");
 	assert_string_equal(msg_type_name(MSG_INFO), "INFO");
 	assert_string_equal(msg_type_name(MSG_INFO_REPLY), "INFO_REPLY");
-	assert_string_equal(msg_type_name(0x000d), "UNKNOWN");
-	assert_string_equal(msg_type_name(0x800b), "UNKNOWN");
+	assert_string_equal(msg_type_name(MSG_BORROW), "BORROW");
+	assert_string_equal(msg_type_name(MSG_BORROWED), "BORROWED");
+	assert_string_equal(msg_type_name(0x000e), "UNKNOWN");
+	assert_string_equal(msg_type_name(0x800c), "UNKNOWN");
 }
 
 /* INFO and its reply (issue 15): every field, the nested LISTEN list and
  * its bound, a required field missing. */
+/* BORROW and BORROWED; TOKEN is bytes (any value, NUL included), up to
+ * LIMIT_BORROW_TOKEN, one more is TLV_LENGTH both ways. */
+static void
+test_roundtrip_borrow(void **state)
+{
+	static uint8_t big[LIMIT_BORROW_TOKEN + 1];
+	struct msg m, d;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	msg_init(&m, MSG_BORROW, 3);
+	assert_int_equal(msg_set_str(&m, TAG_PRODUCT, "xdemo"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_VERSION, "1.0"), 0);
+	assert_int_equal(msg_set_str(&m, TAG_HOST, "laptop1"), 0);
+	m.to = 1800000000;
+	m.have |= MSG_F(TAG_TO);
+	buf_init(&b);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(msg_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.type, MSG_BORROW);
+	assert_int_equal(d.to, 1800000000);
+	assert_string_equal(d.host, "laptop1");
+	msg_clear(&d);
+	/* TO is required. */
+	m.have &= ~MSG_F(TAG_TO);
+	buf_reset(&b);
+	assert_int_equal(msg_encode(&m, &b), XLICEN_E_INVALID);
+
+	msg_init(&m, MSG_BORROWED, 3);
+	assert_int_equal(msg_set_str(&m, TAG_LEASE,
+	    "0123456789abcdef0123456789abcdef"), 0);
+	m.expires = 1800000000;
+	for (i = 0; i < LIMIT_BORROW_TOKEN; i++)
+		m.token.data[i] = (uint8_t)i;
+	m.token.len = LIMIT_BORROW_TOKEN;
+	m.have |= MSG_F(TAG_EXPIRES) | MSG_F(TAG_TOKEN);
+	buf_reset(&b);
+	assert_int_equal(msg_encode(&m, &b), 0);
+	assert_int_equal(msg_decode(b.data, b.len, &d), 0);
+	assert_int_equal(d.token.len, LIMIT_BORROW_TOKEN);
+	assert_memory_equal(d.token.data, m.token.data, LIMIT_BORROW_TOKEN);
+	msg_clear(&d);
+	/* One byte over: refused on the wire. */
+	buf_reset(&b);
+	raw_hdr(&b, MSG_BORROWED, 3);
+	raw_str(&b, TAG_LEASE, "0123456789abcdef0123456789abcdef");
+	raw_u64(&b, TAG_EXPIRES, 1800000000);
+	raw_tlv(&b, TAG_TOKEN, big, sizeof(big));
+	assert_int_equal(decode(&b, &m), XLICEN_E_TLV_LENGTH);
+	/* TOKEN is not a string: a NUL and invalid UTF-8 are fine. */
+	buf_reset(&b);
+	raw_hdr(&b, MSG_BORROWED, 3);
+	raw_str(&b, TAG_LEASE, "0123456789abcdef0123456789abcdef");
+	raw_u64(&b, TAG_EXPIRES, 1800000000);
+	raw_tlv(&b, TAG_TOKEN, "\0\xff\xfe", 3);
+	assert_int_equal(decode(&b, &d), 0);
+	assert_int_equal(d.token.len, 3);
+	msg_clear(&d);
+	buf_free(&b);
+}
+
 static void
 test_roundtrip_info(void **state)
 {
@@ -1883,7 +1947,7 @@ static const uint16_t all_types[] = {
 	MSG_LIST_MINE, MSG_HOLDERS, MSG_REMOVE, MSG_REREAD, MSG_SHUTDOWN,
 	MSG_REPORT, MSG_GRANT, MSG_DENY, MSG_OK, MSG_STATUS_REPLY, MSG_ERROR,
 	MSG_QUEUED, MSG_HOLDERS_REPLY, MSG_REPORT_REPLY, MSG_REVOKE, MSG_INFO,
-	MSG_INFO_REPLY,
+	MSG_INFO_REPLY, MSG_BORROW, MSG_BORROWED,
 };
 static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW, TAG_LISTEN };
 static const char *const list_words[] = { "pool", "holder", "row", "listen" };
@@ -2150,7 +2214,7 @@ test_protocol_tables(void **state)
 		doc_check_in(d, t);
 	}
 	assert_int_equal(named, every);
-	assert_int_equal(msg_spec_fields(0x000d, &allowed, &required),
+	assert_int_equal(msg_spec_fields(0x000e, &allowed, &required),
 	    XLICEN_E_MSG_TYPE);
 	assert_int_equal(msg_list_fields(TAG_PRODUCT, &allowed, &required),
 	    XLICEN_E_INVALID);
@@ -2163,6 +2227,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_checkout),
 		cmocka_unit_test(test_roundtrip_info),
+		cmocka_unit_test(test_roundtrip_borrow),
 		cmocka_unit_test(test_roundtrip_heartbeat_release),
 		cmocka_unit_test(test_roundtrip_status),
 		cmocka_unit_test(test_roundtrip_grant),

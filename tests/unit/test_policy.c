@@ -525,6 +525,52 @@ test_settings_only_product(void **state)
 	policy_free(p);
 }
 
+/*
+ * Borrowing (ADMIN.md, "Borrowing"): borrow_days and borrow_seats fall
+ * back to [default] one by one; a product's own borrow list replaces
+ * [default]'s and does not replace its checkout rules; no list: anyone;
+ * no policy: nobody.
+ */
+static void
+test_borrow_settings(void **state)
+{
+	struct policy *p = load_ok("[groups]\n"
+	    "\tcad = alice@R bob@R\n"
+	    "[default]\n"
+	    "\texclude = eve@R\n"
+	    "\tborrow_days = 5\n"
+	    "\tborrow = group:cad\n"
+	    "[products]\n"
+	    "\tp = {\n\t\tborrow_seats = 0\n\t}\n"
+	    "\tq = {\n\t\tborrow_days = 2\n\t\tborrow = carol@R\n\t}\n");
+	struct policy_ident id = { "alice@R", "ws1" };
+	struct policy_decision d;
+	struct policy_settings ps;
+
+	(void)state;
+	policy_settings(p, "p", &ps);
+	assert_int_equal(ps.borrow_days, 5);
+	assert_int_equal(ps.borrow_seats_set, 1);
+	assert_int_equal(ps.borrow_seats, 0);
+	policy_settings(p, "q", &ps);
+	assert_int_equal(ps.borrow_days, 2);
+	assert_int_equal(ps.borrow_seats_set, 0);
+	assert_true(policy_may_borrow(p, "p", &id));
+	assert_false(policy_may_borrow(p, "q", &id));
+	id.principal = "carol@R";
+	assert_false(policy_may_borrow(p, "p", &id));
+	assert_true(policy_may_borrow(p, "q", &id));
+	/* q's borrow list leaves [default]'s exclude in force. */
+	id.principal = "eve@R";
+	assert_int_equal(policy_check(p, "q", &id, 1, 10, 0, NULL, 0, &d),
+	    XLICEN_E_EXCLUDED);
+	assert_false(policy_may_borrow(NULL, "p", &id));
+	policy_free(p);
+	p = load_ok("[default]\n\tborrow_days = 1\n");
+	assert_true(policy_may_borrow(p, "x", &id));
+	policy_free(p);
+}
+
 /* Every refusal, with the file, the line and the key. */
 static void
 test_load_errors(void **state)
@@ -538,7 +584,8 @@ test_load_errors(void **state)
 		{ "[products]\n\txdemo = {\n\t\tfrobnicate = 1\n\t}\n",
 		    ":3: [products] xdemo frobnicate: unknown key (expected "
 		    "include, exclude, reserve, max, dup_group, linger, ttl, "
-		    "heartbeat or queue_timeout)" },
+		    "heartbeat, queue_timeout, borrow, borrow_days or "
+		    "borrow_seats)" },
 		{ "[default]\n\tinclude = group:nope\n",
 		    ":2: [default] include = \"group:nope\": that group is not "
 		    "defined in [groups]" },
@@ -552,6 +599,13 @@ test_load_errors(void **state)
 		{ "[default]\n\tdup_group = everyone\n",
 		    ":2: [default] dup_group = \"everyone\": expected uhd, user, "
 		    "host, display, site or none" },
+		{ "[default]\n\tborrow_days = 366\n",
+		    ":2: [default] borrow_days = \"366\": expected a number "
+		    "1..365" },
+		{ "[default]\n\tborrow = nobody\n",
+		    ":2: [default] borrow = \"nobody\": expected "
+		    "principal:NAME@REALM, NAME@REALM, @REALM, realm:REALM, "
+		    "group:NAME or host:NAME" },
 		{ "[default]\n\tttl = 1\n",
 		    ":2: [default] ttl = \"1\": expected a number of seconds "
 		    "2..2592000" },
@@ -685,6 +739,7 @@ main(void)
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_precedence_pairs),
 		cmocka_unit_test(test_settings_only_product),
+		cmocka_unit_test(test_borrow_settings),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -275,9 +275,9 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
@@ -315,7 +315,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -1739,6 +1739,92 @@ policy_of(struct fx *f, const char *text)
 		fail_msg("policy: %s", err);
 	unlink(path);
 	return p;
+}
+
+/*
+ * A borrowed lease (issue 17): the license's borrow field and the
+ * policy's borrow_days, borrow_seats decide; it ends at its end whatever
+ * heartbeats, reclaims, restarts and closed connections do; an admin's
+ * remove only cancels it (still counted; REVOKED to its owner's
+ * heartbeat); its owner's release frees it.
+ */
+static void
+test_borrowed_lease(void **state)
+{
+	struct fx *f = *state;
+	struct license l[2] = { lic("draw", "1", "1", 3, 0, 0, "S1"),
+	    lic("nob", "1", "1", 3, 0, 0, "S2") };
+	struct policy *p = policy_of(f, "[default]\n"
+	    "\tborrow_days = 2\n\tborrow_seats = 1\n");
+	struct store_checkout_req r;
+	struct store_grant g;
+	const char *ids[1];
+	char owner[64], endtxt[32], id[LIMIT_LEASE_ID + 1];
+	int64_t exp = 0, end = NOW + DAY;
+	size_t n = 9;
+
+	l[0].borrow_days = 3;
+	assert_int_equal(store_sync_pools(f->s, l, 2, NOW), 0);
+	r = req("a@EX", "draw", "1", 1, NOW);
+	r.lics = l;
+	r.nlics = 2;
+	r.borrow_end = end;
+	/* No policy: nothing may be borrowed. */
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BORROW);
+	r.policy = p;
+	r.product = "nob";
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BORROW);
+	assert_string_equal(g.reason, "no license of nob allows borrowing");
+	r.product = "draw";
+	r.borrow_end = NOW + 4 * DAY;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BORROW_PERIOD);
+	assert_string_equal(g.reason, "the licenses of draw allow borrowing "
+	    "for at most 3 days");
+	r.borrow_end = NOW + 5 * DAY / 2;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BORROW_PERIOD);
+	r.borrow_end = NOW;
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BAD_VALUE);
+	r.borrow_end = end;
+	assert_int_equal(store_checkout(f->s, &r, &g), 0);
+	assert_true(g.expires == end);
+	assert_int_equal(g.heartbeat_s, 0);
+	snprintf(endtxt, sizeof(endtxt), "%lld", (long long)end);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
+	    " 'borrow' AND detail = 'until ' || ?1", endtxt, NULL), 1);
+	snprintf(id, sizeof(id), "%s", g.lease_id);
+	ids[0] = id;
+	r.principal = "b@EX";
+	assert_int_equal(store_checkout(f->s, &r, &g), XLICEN_E_BORROW_LIMIT);
+	/* Nothing stretches it. */
+	assert_int_equal(store_heartbeat(f->s, "a@EX", ids[0], NOW + 10, &exp),
+	    0);
+	assert_true(exp == end);
+	assert_int_equal(store_orphan(f->s, ids, 1, NOW + 10, 5, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_reclaim(f->s, "a@EX", ids[0], NULL, NULL, 1,
+	    NOW + 20, &g), 0);
+	assert_true(g.expires == end);
+	reopen(f);
+	assert_int_equal(store_extend_leases(f->s, NOW + 30), 0);
+	assert_int_equal(store_expire(f->s, NOW + 30, NULL), 0);
+	assert_true(raw_int(f, "SELECT expires_at FROM leases WHERE id = ?1",
+	    ids[0], NULL) == end);
+	/* Cancelled: still counted, REVOKED to its owner. */
+	assert_int_equal(store_remove(f->s, "admin@EX", ids[0], NOW + 40,
+	    owner, sizeof(owner)), 0);
+	assert_string_equal(owner, "a@EX");
+	assert_int_equal(raw_int(f, "SELECT borrow FROM leases WHERE id = ?1",
+	    ids[0], NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools WHERE serial ="
+	    " 'S1'", NULL), 1);
+	assert_int_equal(store_heartbeat(f->s, "a@EX", ids[0], NOW + 50, &exp),
+	    XLICEN_E_REVOKED);
+	/* Its owner returns it. */
+	assert_int_equal(store_release(f->s, "a@EX", ids[0], NOW + 60, NULL),
+	    0);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools WHERE serial ="
+	    " 'S1'", NULL), 0);
+	policy_free(p);
 }
 
 static void
@@ -3237,12 +3323,12 @@ test_open_while_locked(void **state)
 	sqlite3_close(db);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 }
 
-/* A database whose record of migration 0004 was lost although its
- * changes are there: re-applying fails, the open is refused, and the
- * failed migration leaves the file as it was. */
+/* A database whose record of its last migration (0005) was lost
+ * although its changes are there: re-applying fails, the open is
+ * refused, and the failed migration leaves the file as it was. */
 static void
 test_migration_replay_refused(void **state)
 {
@@ -3252,17 +3338,17 @@ test_migration_replay_refused(void **state)
 
 	store_close(f->s);
 	f->s = NULL;
-	raw_exec(f, "DELETE FROM schema_version WHERE version = 4");
+	raw_exec(f, "DELETE FROM schema_version WHERE version = 5");
 	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
 	    XLICEN_E_DB);
 	assert_null(s2);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 3);
+	    NULL), 4);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds WHERE"
-	    " kind = 'orphan'", NULL), 1);
+	    " kind = 'borrow'", NULL), 1);
 	/* Put the record back: it opens again. */
-	raw_exec(f, "INSERT INTO schema_version VALUES (4,"
-	    " '0004_orphan.sql', 1)");
+	raw_exec(f, "INSERT INTO schema_version VALUES (5,"
+	    " '0005_borrow.sql', 1)");
 	reopen(f);
 }
 
@@ -3994,7 +4080,7 @@ test_open_damaged_schema(void **state)
 	fault_off(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 4);
+	    NULL), 5);
 
 	/* No error buffer: the refusal is only the code. */
 	assert_int_equal(store_open(NULL, &s2, NULL, 0), XLICEN_E_INVALID);
@@ -4384,6 +4470,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reissued_license_fewer_seats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_borrowed_lease, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_extends,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_owner,

@@ -177,11 +177,13 @@ test_msg_tag_info(void **state)
 	assert_int_equal(kind, MSG_KIND_U32);
 	assert_null(msg_tag_info(0, &kind));
 	assert_int_equal(kind, MSG_KIND_NONE);
-	assert_null(msg_tag_info(55, &kind));
+	assert_string_equal(msg_tag_info(TAG_TOKEN, &kind), "TOKEN");
+	assert_int_equal(kind, MSG_KIND_BYTES);
+	assert_null(msg_tag_info(56, &kind));
 	assert_null(msg_tag_info(0x7fff, &kind));
 	for (i = 0; msg_type_info(i, &type, &name); i++)
 		assert_string_equal(msg_type_name(type), name);
-	assert_int_equal(i, 22);
+	assert_int_equal(i, 24);
 }
 
 int
