@@ -192,7 +192,7 @@ mkdir -p "$S/badlic"
 printf 'not a license\n' >"$S/badlic/bad.lic"
 run "${BASE[@]}" --database "$S/cwd/d.db" --licenses "$S/badlic" --check-config
 expect_eq "$RC" 1 "--check-config with a bad license file"
-expect_contains "$OUT" "licenses $S/badlic: 0 loaded, 1 refused" "licenses line"
+expect_contains "$OUT" "licenses $S/badlic: 0 loaded, 0 expired, 1 refused" "licenses line"
 expect_contains "$ERR" "gss-xlicend: configuration has errors" "verdict"
 # No keytab configured and no Kerberos context to name the default.
 RC=0

@@ -6,7 +6,8 @@
 # KRB-ERROR "ticket not yet valid"), an unknown product (the products
 # the server has, from a STATUS query), an expired license (its last
 # day), no free seats (the server named, --wait suggested), and the
-# server-list default of --help (DNS SRV).
+# server-list default of --help (DNS SRV); and --check-config's count of
+# expired licenses (item 8).
 . "$(dirname "$0")/lib.sh"
 
 run "$XLICEN_BIN_CLI" --help
@@ -61,6 +62,16 @@ expect_rc 2 "no free seats"
 expect_eq "$RUN_ERR" "xlicen: xdemo: localhost:$P (127.0.0.1): all seats are in use (1/1 seats in use): try again later, or wait in the server's queue with --wait" "no free seats"
 kill "$HOLDER" 2>/dev/null || true
 wait "$HOLDER" 2>/dev/null || true
+
+# gss-xlicend --check-config counts the expired license as expired and
+# names its last day (issue 16, item 8).
+run "$XLICEN_BIN_SERVER" --check-config --keytab "$XLICEN_SERVICE_KEYTAB" \
+	--database "$T/check.db" --licenses "$T/lic" --vendor-keys "$T/keys"
+expect_rc 0 "--check-config"
+expect_contains "$RUN_OUT" "
+licenses $T/lic: 1 loaded, 1 expired, 0 refused
+" "--check-config counts"
+expect_contains "$RUN_ERR" "gss-xlicend: license $T/lic/xold.lic: expired: its last valid day was 2020-12-31; no seats of it are granted" "--check-config names the expired license"
 
 # A client clock behind the server's: a fake server whose HELLO time is
 # 60 s ahead and whose KDC, so to speak, refuses the ticket as not yet
