@@ -522,10 +522,22 @@ xlicen_report(xlicen_session *s, int64_t from, int64_t to,
 	v = NULL;
 	if (more != NULL)
 		*more = rep.more != 0;
+	/* Required fields of REPORT_REPLY: the decoder saw both. */
+	s->report_from = rep.from > INT64_MAX ? INT64_MAX : (int64_t)rep.from;
+	s->report_to = rep.to > INT64_MAX ? INT64_MAX : (int64_t)rep.to;
 out:
 	free(v);
 	msg_clear(&rep);
 	return rc;
+}
+
+void
+xlicen_report_range(const xlicen_session *s, int64_t *from, int64_t *to)
+{
+	if (from != NULL)
+		*from = s != NULL ? s->report_from : 0;
+	if (to != NULL)
+		*to = s != NULL ? s->report_to : 0;
 }
 
 void

@@ -133,6 +133,8 @@ struct xlicen_session {
 	int err;
 	char errmsg[1280];
 	unsigned deny_detail;	/* DETAIL of the DENY that set err, or 0 */
+	int64_t report_from;	/* the last REPORT_REPLY's FROM and TO */
+	int64_t report_to;
 
 	struct sess_lease lease;
 	xlicen_state_cb state_cb;

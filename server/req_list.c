@@ -230,6 +230,7 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	int64_t now = (int64_t)time(NULL);
 	int64_t from = (req->have & MSG_F(TAG_FROM)) ? (int64_t)req->from : 0;
 	int64_t to = (req->have & MSG_F(TAG_TO)) ? (int64_t)req->to : now;
+	int64_t first = 0;
 	uint64_t nev = 0, bad = 0;
 	char head[65], why[160];
 	int rc;
@@ -241,6 +242,15 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	}
 	if (to > now)
 		to = now;
+	/* No start given: the whole recorded history, from its first
+	 * event (none yet: an empty range at to). */
+	if (!(req->have & MSG_F(TAG_FROM))) {
+		if ((rc = store_first_event(srv->store, &first)) != 0) {
+			req_reply_error(reply, MSG_ERROR, rc, NULL);
+			return 0;
+		}
+		from = first > 0 ? first : to;
+	}
 	if (from > to)
 		from = to;
 	rc = store_report(srv->store, from, to, now,

@@ -325,6 +325,10 @@ struct store_report_row {
 int store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n);
 
+/* The time (UTC s) of the audit trail's first event into *ts, 0 if there
+ * is none: where a report without a start begins.  0 or XLICEN_E_DB. */
+int store_first_event(struct store *s, int64_t *ts);
+
 /*
  * Recompute the audit trail's hash chain (common/audit.h) over every
  * event.  *events gets how many were checked, *bad_id the id of the first

@@ -85,10 +85,7 @@ report_print(const struct xlicen_report_row *r, size_t n, int64_t from,
 			printf("%s\n  {\"product\": ", i > 0 ? "," : "");
 			cli_json_str(stdout, r[i].product);
 			printf(", \"principal\": ");
-			if (r[i].principal[0] != '\0')
-				cli_json_str(stdout, r[i].principal);
-			else
-				printf("null");
+			cli_json_str_or_null(stdout, r[i].principal);
 			printf(", \"grants\": %u, \"denials\": %u, \"peak\": %u,"
 			    " \"average\": %.3f, \"hours\": %.4f}", r[i].grants,
 			    r[i].denials, r[i].peak, r[i].avg,
@@ -389,8 +386,9 @@ cli_cmd_report(struct cli_global *g, int argc, char **argv)
 		ex = cli_exit_for(rc);
 		goto out;
 	}
-	report_print(rows, n, from, to > (int64_t)time(NULL) ?
-	    (int64_t)time(NULL) : to, ra.format);
+	/* The range the server used: without --from, its first event. */
+	xlicen_report_range(s, &from, &to);
+	report_print(rows, n, from, to, ra.format);
 	if (more)
 		fprintf(stderr, "xlicen: report: cut to fit one reply; give "
 		    "--product\n");

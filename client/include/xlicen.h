@@ -591,7 +591,9 @@ struct xlicen_report_row {
 
 /*
  * Admin: usage from the server's audit trail between from and to (UTC s;
- * to 0: now), of product or all (NULL): per product, then per principal.
+ * from 0: from the trail's first event; to 0: now), of product or all
+ * (NULL): per product, then per principal.  xlicen_report_range() gives
+ * the range the server reported on.
  * *rows is malloc'd (free with xlicen_report_free); *more (may be NULL) 1
  * if cut to fit a reply.  Errors: XLICEN_E_BAD_VALUE (from after to),
  * XLICEN_E_NOT_AUTHORIZED, XLICEN_E_INVALID, XLICEN_E_NOMEM, those of
@@ -601,6 +603,13 @@ XLICEN_API int xlicen_report(xlicen_session *s, int64_t from, int64_t to,
     const char *product, struct xlicen_report_row **rows, size_t *n,
     int *more);
 XLICEN_API void xlicen_report_free(struct xlicen_report_row *rows);
+
+/* The range (UTC s) of the session's last successful xlicen_report(), as
+ * the server applied it: *from the first event's time when none was
+ * asked for, *to capped at the server's now.  Both 0 before any report.
+ * from and to may be NULL. */
+XLICEN_API void xlicen_report_range(const xlicen_session *s, int64_t *from,
+    int64_t *to);
 
 /* The result of checking the audit trail's hash chain. */
 struct xlicen_audit_check {

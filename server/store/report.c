@@ -230,6 +230,30 @@ store_rep_event(struct rep *r, struct store_stmt *st, const char *product)
 }
 
 int
+store_first_event(struct store *s, int64_t *ts)
+{
+	struct store_stmt *st;
+	int rc = XLICEN_OK, src;
+
+	*ts = 0;
+	/* The report's own statement, unbounded: its first row is the
+	 * first event (by id, the order events were recorded in). */
+	st = s->st[ST_EVENTS_REPORT];
+	if (store_bind_int64(st, 1, INT64_MAX) != 0) {
+		rc = store_dberr(s, "report: bind");
+		goto out;
+	}
+	src = store_step(st);
+	if (src == STORE_ROW)
+		*ts = store_col_int64(st, 0);
+	else if (src != STORE_DONE)
+		rc = store_dberr(s, "report: first event");
+out:
+	store_st_done(st);
+	return rc;
+}
+
+int
 store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n)
 {
