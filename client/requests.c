@@ -447,7 +447,7 @@ xlicen_shutdown(xlicen_session *s)
 /* A REPORT request; verify adds the chain check. */
 static int
 req_report(xlicen_session *s, int64_t from, int64_t to,
-    const char *product, int verify, struct msg *rep)
+    const char *product, uint32_t flags, uint64_t after, struct msg *rep)
 {
 	struct msg req;
 	int rc;
@@ -466,9 +466,13 @@ req_report(xlicen_session *s, int64_t from, int64_t to,
 		req.to = (uint64_t)to;
 		req.have |= MSG_F(TAG_TO);
 	}
-	if (verify) {
-		req.flags = MSG_REPORT_VERIFY;
+	if (flags != 0) {
+		req.flags = flags;
 		req.have |= MSG_F(TAG_FLAGS);
+	}
+	if (after > 0) {
+		req.after = after;
+		req.have |= MSG_F(TAG_AFTER);
 	}
 	if (product != NULL &&
 	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
@@ -500,7 +504,7 @@ xlicen_report(xlicen_session *s, int64_t from, int64_t to,
 		return XLICEN_E_INVALID;
 	if (rows == NULL || n == NULL)
 		return req_invalid(s, "no place to put the report");
-	if ((rc = req_report(s, from, to, product, 0, &rep)) != 0)
+	if ((rc = req_report(s, from, to, product, 0, 0, &rep)) != 0)
 		goto out;
 	if (rep.nrows > 0 && (v = calloc(rep.nrows, sizeof(*v))) == NULL) {
 		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
@@ -529,6 +533,71 @@ out:
 	free(v);
 	msg_clear(&rep);
 	return rc;
+}
+
+int
+xlicen_report_events(xlicen_session *s, int64_t from, int64_t to,
+    const char *product, uint64_t after, struct xlicen_event **events,
+    size_t *n, int *more)
+{
+	struct xlicen_event *v = NULL;
+	const struct msg_event *e;
+	struct msg rep;
+	size_t i;
+	int rc;
+
+	msg_init(&rep, 0, 0);
+	if (events != NULL)
+		*events = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (events == NULL || n == NULL)
+		return req_invalid(s, "no place to put the events");
+	if ((rc = req_report(s, from, to, product, MSG_REPORT_EVENTS, after,
+	    &rep)) != 0)
+		goto out;
+	if (rep.nevs > 0 && (v = calloc(rep.nevs, sizeof(*v))) == NULL) {
+		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep.nevs; i++) {
+		e = &rep.evs[i];
+		v[i].id = e->event_id;
+		v[i].time = e->time > INT64_MAX ? INT64_MAX : (int64_t)e->time;
+		/* Absent strings are "" in the decoded element. */
+		memcpy(v[i].kind, e->kind, sizeof(v[i].kind));
+		memcpy(v[i].principal, e->principal, sizeof(v[i].principal));
+		memcpy(v[i].host, e->host, sizeof(v[i].host));
+		memcpy(v[i].display, e->display, sizeof(v[i].display));
+		memcpy(v[i].product, e->product, sizeof(v[i].product));
+		memcpy(v[i].version, e->version, sizeof(v[i].version));
+		memcpy(v[i].lease, e->lease, sizeof(v[i].lease));
+		memcpy(v[i].note, e->note, sizeof(v[i].note));
+		v[i].has_count = (e->have & MSG_F(TAG_COUNT)) != 0;
+		v[i].count = e->count;
+		v[i].code = (e->have & MSG_F(TAG_CODE)) ? -(int)e->code : 0;
+	}
+	*events = v;
+	*n = rep.nevs;
+	v = NULL;
+	if (more != NULL)
+		*more = rep.more != 0;
+	s->report_from = rep.from > INT64_MAX ? INT64_MAX : (int64_t)rep.from;
+	s->report_to = rep.to > INT64_MAX ? INT64_MAX : (int64_t)rep.to;
+out:
+	free(v);
+	msg_clear(&rep);
+	return rc;
+}
+
+void
+xlicen_events_free(struct xlicen_event *events)
+{
+	free(events);
 }
 
 void
@@ -560,7 +629,7 @@ xlicen_report_verify(xlicen_session *s, struct xlicen_audit_check *out)
 	if (out == NULL)
 		return req_invalid(s, "no place to put the result");
 	/* A range ending at 1 s keeps the usage rows out of the reply. */
-	if ((rc = req_report(s, 0, 1, NULL, 1, &rep)) != 0)
+	if ((rc = req_report(s, 0, 1, NULL, MSG_REPORT_VERIFY, 0, &rep)) != 0)
 		goto out;
 	if (!(rep.have & MSG_F(TAG_EVENTS))) {
 		rc = sess_seterr(s, XLICEN_E_MSG_TYPE, "the server did not "

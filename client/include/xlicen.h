@@ -611,6 +611,37 @@ XLICEN_API void xlicen_report_free(struct xlicen_report_row *rows);
 XLICEN_API void xlicen_report_range(const xlicen_session *s, int64_t *from,
     int64_t *to);
 
+/* One event of the server's audit trail, as recorded (the raw export).
+ * Strings are "" and has_count/code 0 where the event has no value. */
+struct xlicen_event {
+	uint64_t id;		/* increasing in the order of recording */
+	int64_t time;		/* UTC seconds */
+	char kind[XLICEN_STRING_MAX + 1];	/* "grant", "deny", ... */
+	char principal[XLICEN_STRING_MAX + 1];
+	char host[XLICEN_STRING_MAX + 1];
+	char display[XLICEN_STRING_MAX + 1];
+	char product[XLICEN_STRING_MAX + 1];
+	char version[XLICEN_STRING_MAX + 1];
+	char lease[XLICEN_STRING_MAX + 1];
+	int has_count;
+	unsigned count;
+	int code;		/* a denial's error code (negative), or 0 */
+	char note[XLICEN_STRING_MAX + 1];	/* detail text */
+};
+
+/*
+ * Admin: the raw events of the server's audit trail whose time is within
+ * from..to (as xlicen_report()) and whose id is above after, of product
+ * or all (NULL), in id order: at most one reply's worth (up to 1,000);
+ * *more 1 if there are more (ask again with after = the last id).
+ * *events is malloc'd (free with xlicen_events_free).  Errors as
+ * xlicen_report().
+ */
+XLICEN_API int xlicen_report_events(xlicen_session *s, int64_t from,
+    int64_t to, const char *product, uint64_t after,
+    struct xlicen_event **events, size_t *n, int *more);
+XLICEN_API void xlicen_events_free(struct xlicen_event *events);
+
 /* The result of checking the audit trail's hash chain. */
 struct xlicen_audit_check {
 	uint64_t events;	/* events checked */
