@@ -369,10 +369,23 @@ status_holder_state(int state)
 	}
 }
 
+/* A time of a holder in JSON: null when the server sent none (0). */
+static void
+status_json_time(int64_t v)
+{
+	char t[32];
+
+	if (v <= 0) {
+		printf("null");
+		return;
+	}
+	cli_fmt_time(v, t, sizeof(t));
+	cli_json_str(stdout, t);
+}
+
 static void
 status_holders_json(const struct xlicen_holder *h, size_t n)
 {
-	char t[32];
 	size_t i;
 
 	if (n == 0) {
@@ -403,18 +416,11 @@ status_holders_json(const struct xlicen_holder *h, size_t n)
 		else
 			printf("null");
 		printf(", \"since\": ");
-		cli_fmt_time(h[i].since, t, sizeof(t));
-		cli_json_str(stdout, t);
+		status_json_time(h[i].since);
 		printf(", \"last_heartbeat\": ");
-		if (h[i].last_heartbeat > 0) {
-			cli_fmt_time(h[i].last_heartbeat, t, sizeof(t));
-			cli_json_str(stdout, t);
-		} else {
-			printf("null");
-		}
+		status_json_time(h[i].last_heartbeat);
 		printf(", \"expires\": ");
-		cli_fmt_time(h[i].expires, t, sizeof(t));
-		cli_json_str(stdout, t);
+		status_json_time(h[i].expires);
 		printf(", \"heartbeat\": %u, \"position\": %u, \"connected\": "
 		    "%s, \"withdrawn\": %s}%s\n", h[i].heartbeat_s,
 		    h[i].position, h[i].connected ? "true" : "false",
