@@ -569,14 +569,14 @@ xlicen_report_events(xlicen_session *s, int64_t from, int64_t to,
 		v[i].id = e->event_id;
 		v[i].time = e->time > INT64_MAX ? INT64_MAX : (int64_t)e->time;
 		/* Absent strings are "" in the decoded element. */
-		memcpy(v[i].kind, e->kind, sizeof(v[i].kind));
-		memcpy(v[i].principal, e->principal, sizeof(v[i].principal));
-		memcpy(v[i].host, e->host, sizeof(v[i].host));
-		memcpy(v[i].display, e->display, sizeof(v[i].display));
-		memcpy(v[i].product, e->product, sizeof(v[i].product));
-		memcpy(v[i].version, e->version, sizeof(v[i].version));
-		memcpy(v[i].lease, e->lease, sizeof(v[i].lease));
-		memcpy(v[i].note, e->note, sizeof(v[i].note));
+		snprintf(v[i].kind, sizeof(v[i].kind), "%s", e->kind);
+		snprintf(v[i].principal, sizeof(v[i].principal), "%s", e->principal);
+		snprintf(v[i].host, sizeof(v[i].host), "%s", e->host);
+		snprintf(v[i].display, sizeof(v[i].display), "%s", e->display);
+		snprintf(v[i].product, sizeof(v[i].product), "%s", e->product);
+		snprintf(v[i].version, sizeof(v[i].version), "%s", e->version);
+		snprintf(v[i].lease, sizeof(v[i].lease), "%s", e->lease);
+		snprintf(v[i].note, sizeof(v[i].note), "%s", e->note);
 		v[i].has_count = (e->have & MSG_F(TAG_COUNT)) != 0;
 		v[i].count = e->count;
 		v[i].code = (e->have & MSG_F(TAG_CODE)) ? -(int)e->code : 0;
