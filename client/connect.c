@@ -255,8 +255,8 @@ sess_host_is_addr(const char *host)
 /*
  * Why a failed gss_init_sec_context failed, and what to do, when its
  * minor status says: a service principal the KDC does not know (target,
- * as we named it), or a ticket refused for the
- * clocks.  Else the clock note of sess_skew_note.
+ * as we named it), or a ticket refused for the clocks.  Else the clock
+ * note of sess_skew_note.
  */
 static void
 sess_auth_note(const xlicen_session *s, OM_uint32 min, const char *target,
@@ -346,12 +346,14 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 	char reason[1200];
 	int rc, code;
 
+	/* The name asked for: also what a failure's note names, in any
+	 * round. */
+	if (s->service != NULL)
+		snprintf(target, sizeof(target), "%s", s->service);
+	else
+		snprintf(target, sizeof(target), "%s@%s", XLICEN_SERVICE_NAME,
+		    s->cur->host);
 	if (s->target == GSS_C_NO_NAME) {
-		if (s->service != NULL)
-			snprintf(target, sizeof(target), "%s", s->service);
-		else
-			snprintf(target, sizeof(target), "%s@%s",
-			    XLICEN_SERVICE_NAME, s->cur->host);
 		if ((rc = gssx_import_service(target, &s->target, text,
 		    sizeof(text))) != 0)
 			return sess_fail(s, rc, "service name %s: %s", target, text);
