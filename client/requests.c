@@ -560,6 +560,12 @@ xlicen_report_events(xlicen_session *s, int64_t from, int64_t to,
 	if ((rc = req_report(s, from, to, product, MSG_REPORT_EVENTS, after,
 	    &rep)) != 0)
 		goto out;
+	/* A server before EVENTS ignores the flag and sends usage rows. */
+	if (rep.nrows > 0) {
+		rc = sess_seterr(s, XLICEN_E_MSG_TYPE, "the server predates the "
+		    "raw event export (it answered with usage rows)");
+		goto out;
+	}
 	if (rep.nevs > 0 && (v = calloc(rep.nevs, sizeof(*v))) == NULL) {
 		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
 		goto out;

@@ -635,7 +635,8 @@ struct xlicen_event {
  * or all (NULL), in id order: at most one reply's worth (up to 1,000);
  * *more 1 if there are more (ask again with after = the last id).
  * *events is malloc'd (free with xlicen_events_free).  Errors as
- * xlicen_report().
+ * xlicen_report(), and XLICEN_E_MSG_TYPE from a server that predates the
+ * export (it answers with usage rows).
  */
 XLICEN_API int xlicen_report_events(xlicen_session *s, int64_t from,
     int64_t to, const char *product, uint64_t after,
