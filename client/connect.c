@@ -285,6 +285,15 @@ sess_auth_note(const xlicen_session *s, OM_uint32 min, const char *target,
 		sess_behind_note(s, out, outlen);
 		return;
 	}
+	/* Not yet valid although the server's clock and ours agree: the
+	 * ticket's start came from the KDC's clock. */
+	if (min == (OM_uint32)KRB5KRB_AP_ERR_TKT_NYV &&
+	    s->skew >= -SESS_SKEW_IGNORE_S && s->skew <= SESS_SKEW_IGNORE_S) {
+		snprintf(out, outlen, " (the ticket starts later than the clock "
+		    "here, which agrees with the server's: check the time on "
+		    "the KDC)");
+		return;
+	}
 	sess_skew_note(s, out, outlen);
 }
 

@@ -3,7 +3,8 @@
 # a service principal the KDC does not know (the server given as an
 # address, or a wrong --service), a client clock behind the server's (a
 # fake server whose HELLO is 60 s ahead answers the AP-REQ with a
-# KRB-ERROR "ticket not yet valid"), an unknown product (the products
+# KRB-ERROR "ticket not yet valid"; with a HELLO that agrees with us, the
+# KDC's clock is named instead), an unknown product (the products
 # the server has, from a STATUS query), an expired license (its last
 # day), no free seats (the server named, --wait suggested), and the
 # server-list default of --help (DNS SRV); and --check-config's count of
@@ -73,13 +74,16 @@ licenses $T/lic: 1 loaded, 1 expired, 0 refused
 " "--check-config counts"
 expect_contains "$RUN_ERR" "gss-xlicend: license $T/lic/xold.lic: expired: its last valid day was 2020-12-31; no seats of it are granted" "--check-config names the expired license"
 
-# A client clock behind the server's: a fake server whose HELLO time is
-# 60 s ahead and whose KDC, so to speak, refuses the ticket as not yet
-# valid (a KRB-ERROR 33 in the context token).
-if [ -n "$IT_PYTHON" ]; then
+# A ticket refused as not yet valid (a KRB-ERROR 33 in the context
+# token of a fake server): with the server's HELLO 60 s ahead of us, our
+# clock is behind; with the HELLO agreeing with us, the KDC's is ahead.
+# fake_nyv OFFSET: `run` of status against such a server whose clock is
+# OFFSET s ahead of ours.
+fake_nyv() {
 	: >"$T/fake.port"
-	"$IT_PYTHON" - >"$T/fake.port" 2>"$T/fake.err" <<'PY' &
-import socket, struct, time
+	"$IT_PYTHON" - "$1" >"$T/fake.port" 2>"$T/fake.err" <<'PY' &
+import socket, struct, sys, time
+offset = int(sys.argv[1])
 def der(tag, body):
     n = len(body)
     if n < 128:
@@ -94,7 +98,7 @@ def gstr(s):
     return der(0x1b, s.encode())
 def ctx(n, body):
     return der(0xa0 + n, body)
-now = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() + 60)).encode()
+now = time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() + offset)).encode()
 sname = der(0x30, ctx(0, integer(2)) + ctx(1, der(0x30, gstr("gss-xlicen") + gstr("localhost"))))
 err = der(0x7e, der(0x30, ctx(0, integer(5)) + ctx(1, integer(30)) +
     ctx(4, der(0x18, now)) + ctx(5, integer(0)) + ctx(6, integer(33)) +
@@ -116,7 +120,7 @@ print(ls.getsockname()[1], flush=True)
 ls.settimeout(15)
 c, _ = ls.accept()
 read_frame(c)                           # the client's HELLO
-body = struct.pack(">HQ", 1, int(time.time()) + 60)
+body = struct.pack(">HQ", 1, int(time.time()) + offset)
 c.sendall(struct.pack(">BI", 1, len(body)) + body)
 read_frame(c)                           # its AP-REQ
 c.sendall(struct.pack(">BI", 2, len(tok)) + tok)
@@ -128,11 +132,17 @@ PY
 	run "$XLICEN_BIN_CLI" -s "localhost:$FP" status
 	kill "$FAKE" 2>/dev/null || true
 	wait "$FAKE" 2>/dev/null || true
+}
+if [ -n "$IT_PYTHON" ]; then
+	fake_nyv 60
 	expect_rc 3 "client clock behind"
 	# The HELLO's second and ours may straddle a tick: 59 to 61 s.
 	SKEW=$(printf '%s\n' "$RUN_ERR" | sed -n 's/.*our clock is \([0-9]*\) s behind.*/\1/p')
 	case $SKEW in 59|60|61) ;; *) fail "client clock behind: \"$RUN_ERR\"" ;; esac
 	expect_eq "$RUN_ERR" "xlicen: status: authentication failed: localhost:$FP (127.0.0.1): $GSSTXT; Ticket not yet valid (our clock is $SKEW s behind the server's: set this host's clock (NTP), then try again)" "client clock behind"
+	fake_nyv 0
+	expect_rc 3 "KDC clock ahead"
+	expect_eq "$RUN_ERR" "xlicen: status: authentication failed: localhost:$FP (127.0.0.1): $GSSTXT; Ticket not yet valid (the ticket starts later than the clock here, which agrees with the server's: check the time on the KDC)" "KDC clock ahead"
 else
 	server_stop
 	it_log "SKIP: the clock case needs python3 (package python3)"
