@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -36,6 +37,8 @@
 #define SESS_SKEW_WARN_S	300
 
 static int sess_connect_next(xlicen_session *s);
+static void sess_behind_note(const xlicen_session *s, char *out,
+    size_t outlen);
 
 /* Add "peer: text" to the list of failed attempts. */
 static void
@@ -223,9 +226,75 @@ sess_skew_note(const xlicen_session *s, char *out, size_t outlen)
 	int64_t a = s->skew < 0 ? -s->skew : s->skew;
 
 	out[0] = '\0';
-	if (a > SESS_SKEW_WARN_S)
+	if (s->skew > SESS_SKEW_WARN_S)
+		sess_behind_note(s, out, outlen);
+	else if (a > SESS_SKEW_WARN_S)
 		snprintf(out, outlen, " (the server's clock differs from ours by "
 		    "%lld s: check the time on both hosts)", (long long)s->skew);
+}
+
+/* Our clock behind the server's: tickets the KDC dates by its (and the
+ * server's) clock start in our future. */
+static void
+sess_behind_note(const xlicen_session *s, char *out, size_t outlen)
+{
+	snprintf(out, outlen, " (our clock is %lld s behind the server's: "
+	    "set this host's clock (NTP), then try again)", (long long)s->skew);
+}
+
+/* Whether the host of a server list entry is an address literal. */
+static int
+sess_host_is_addr(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
+/*
+ * Why a failed gss_init_sec_context failed, and what to do, when its
+ * minor status says: a service principal the KDC does not know (target,
+ * as we named it), or a ticket refused for the clocks.  Else the clock
+ * note of sess_skew_note.
+ */
+static void
+sess_auth_note(const xlicen_session *s, OM_uint32 min, const char *target,
+    char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (min == (OM_uint32)KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN) {
+		if (s->service != NULL)
+			snprintf(out, outlen, " (the KDC knows no service %s: "
+			    "check the name given with --service or "
+			    "$XLICEN_SERVICE)", target);
+		else if (sess_host_is_addr(s->cur->host))
+			snprintf(out, outlen, " (the server was given as an "
+			    "address, and the KDC knows no service %s: name the "
+			    "server by its host name, or give its principal with "
+			    "--service or $XLICEN_SERVICE, e.g. %s@HOST)", target,
+			    XLICEN_SERVICE_NAME);
+		else
+			snprintf(out, outlen, " (the KDC knows no service %s: "
+			    "check the server's host name, or give its principal "
+			    "with --service or $XLICEN_SERVICE)", target);
+		return;
+	}
+	if ((min == (OM_uint32)KRB5KRB_AP_ERR_TKT_NYV ||
+	    min == (OM_uint32)KRB5KRB_AP_ERR_SKEW) && s->skew > SESS_SKEW_IGNORE_S) {
+		sess_behind_note(s, out, outlen);
+		return;
+	}
+	/* Not yet valid although the server's clock and ours agree: the
+	 * ticket's start came from the KDC's clock. */
+	if (min == (OM_uint32)KRB5KRB_AP_ERR_TKT_NYV &&
+	    s->skew >= -SESS_SKEW_IGNORE_S && s->skew <= SESS_SKEW_IGNORE_S) {
+		snprintf(out, outlen, " (the ticket starts later than the clock "
+		    "here, which agrees with the server's: check the time on "
+		    "the KDC)");
+		return;
+	}
+	sess_skew_note(s, out, outlen);
 }
 
 /* Whether a failed init_sec_context means "you have no usable tickets". */
@@ -282,16 +351,18 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 {
 	OM_uint32 maj, min, tmp, ret_flags = 0, time_rec = 0;
 	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
-	char target[300], text[600], note[128], missing[96], ftext[128];
-	char reason[760];
+	char target[300], text[600], note[600], missing[96], ftext[128];
+	char reason[1200];
 	int rc, code;
 
+	/* The name asked for: also what a failure's note names, in any
+	 * round. */
+	if (s->service != NULL)
+		snprintf(target, sizeof(target), "%s", s->service);
+	else
+		snprintf(target, sizeof(target), "%s@%s", XLICEN_SERVICE_NAME,
+		    s->cur->host);
 	if (s->target == GSS_C_NO_NAME) {
-		if (s->service != NULL)
-			snprintf(target, sizeof(target), "%s", s->service);
-		else
-			snprintf(target, sizeof(target), "%s@%s",
-			    XLICEN_SERVICE_NAME, s->cur->host);
 		if ((rc = gssx_import_service(target, &s->target, text,
 		    sizeof(text))) != 0)
 			return sess_fail(s, rc, "service name %s: %s", target, text);
@@ -321,7 +392,7 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 			code = XLICEN_E_GSS;
 		else
 			code = XLICEN_E_AUTH;
-		sess_skew_note(s, note, sizeof(note));
+		sess_auth_note(s, min, target, note, sizeof(note));
 		snprintf(reason, sizeof(reason), "%s%s", text, note);
 		/* The error token (queued above) goes first, then our ALERT,
 		 * so that the server logs why we gave up. */

@@ -519,7 +519,7 @@ xlicen_shutdown(xlicen_session *s)
 /* A REPORT request; verify adds the chain check. */
 static int
 req_report(xlicen_session *s, int64_t from, int64_t to,
-    const char *product, int verify, struct msg *rep)
+    const char *product, uint32_t flags, uint64_t after, struct msg *rep)
 {
 	struct msg req;
 	int rc;
@@ -538,9 +538,13 @@ req_report(xlicen_session *s, int64_t from, int64_t to,
 		req.to = (uint64_t)to;
 		req.have |= MSG_F(TAG_TO);
 	}
-	if (verify) {
-		req.flags = MSG_REPORT_VERIFY;
+	if (flags != 0) {
+		req.flags = flags;
 		req.have |= MSG_F(TAG_FLAGS);
+	}
+	if (after > 0) {
+		req.after = after;
+		req.have |= MSG_F(TAG_AFTER);
 	}
 	if (product != NULL &&
 	    (rc = sess_set_str(s, &req, TAG_PRODUCT, "product", product)) != 0)
@@ -572,7 +576,7 @@ xlicen_report(xlicen_session *s, int64_t from, int64_t to,
 		return XLICEN_E_INVALID;
 	if (rows == NULL || n == NULL)
 		return req_invalid(s, "no place to put the report");
-	if ((rc = req_report(s, from, to, product, 0, &rep)) != 0)
+	if ((rc = req_report(s, from, to, product, 0, 0, &rep)) != 0)
 		goto out;
 	if (rep.nrows > 0 && (v = calloc(rep.nrows, sizeof(*v))) == NULL) {
 		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
@@ -594,10 +598,93 @@ xlicen_report(xlicen_session *s, int64_t from, int64_t to,
 	v = NULL;
 	if (more != NULL)
 		*more = rep.more != 0;
+	/* Required fields of REPORT_REPLY: the decoder saw both. */
+	s->report_from = rep.from > INT64_MAX ? INT64_MAX : (int64_t)rep.from;
+	s->report_to = rep.to > INT64_MAX ? INT64_MAX : (int64_t)rep.to;
 out:
 	free(v);
 	msg_clear(&rep);
 	return rc;
+}
+
+int
+xlicen_report_events(xlicen_session *s, int64_t from, int64_t to,
+    const char *product, uint64_t after, struct xlicen_event **events,
+    size_t *n, int *more)
+{
+	struct xlicen_event *v = NULL;
+	const struct msg_event *e;
+	struct msg rep;
+	size_t i;
+	int rc;
+
+	msg_init(&rep, 0, 0);
+	if (events != NULL)
+		*events = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (more != NULL)
+		*more = 0;
+	if (s == NULL)
+		return XLICEN_E_INVALID;
+	if (events == NULL || n == NULL)
+		return req_invalid(s, "no place to put the events");
+	if ((rc = req_report(s, from, to, product, MSG_REPORT_EVENTS, after,
+	    &rep)) != 0)
+		goto out;
+	/* A server before EVENTS ignores the flag and sends usage rows. */
+	if (rep.nrows > 0) {
+		rc = sess_seterr(s, XLICEN_E_MSG_TYPE, "the server predates the "
+		    "raw event export (it answered with usage rows)");
+		goto out;
+	}
+	if (rep.nevs > 0 && (v = calloc(rep.nevs, sizeof(*v))) == NULL) {
+		rc = sess_seterr(s, XLICEN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rep.nevs; i++) {
+		e = &rep.evs[i];
+		v[i].id = e->event_id;
+		v[i].time = e->time > INT64_MAX ? INT64_MAX : (int64_t)e->time;
+		/* Absent strings are "" in the decoded element. */
+		snprintf(v[i].kind, sizeof(v[i].kind), "%s", e->kind);
+		snprintf(v[i].principal, sizeof(v[i].principal), "%s", e->principal);
+		snprintf(v[i].host, sizeof(v[i].host), "%s", e->host);
+		snprintf(v[i].display, sizeof(v[i].display), "%s", e->display);
+		snprintf(v[i].product, sizeof(v[i].product), "%s", e->product);
+		snprintf(v[i].version, sizeof(v[i].version), "%s", e->version);
+		snprintf(v[i].lease, sizeof(v[i].lease), "%s", e->lease);
+		snprintf(v[i].note, sizeof(v[i].note), "%s", e->note);
+		v[i].has_count = (e->have & MSG_F(TAG_COUNT)) != 0;
+		v[i].count = e->count;
+		v[i].code = (e->have & MSG_F(TAG_CODE)) ? -(int)e->code : 0;
+	}
+	*events = v;
+	*n = rep.nevs;
+	v = NULL;
+	if (more != NULL)
+		*more = rep.more != 0;
+	s->report_from = rep.from > INT64_MAX ? INT64_MAX : (int64_t)rep.from;
+	s->report_to = rep.to > INT64_MAX ? INT64_MAX : (int64_t)rep.to;
+out:
+	free(v);
+	msg_clear(&rep);
+	return rc;
+}
+
+void
+xlicen_events_free(struct xlicen_event *events)
+{
+	free(events);
+}
+
+void
+xlicen_report_range(const xlicen_session *s, int64_t *from, int64_t *to)
+{
+	if (from != NULL)
+		*from = s != NULL ? s->report_from : 0;
+	if (to != NULL)
+		*to = s != NULL ? s->report_to : 0;
 }
 
 void
@@ -620,7 +707,7 @@ xlicen_report_verify(xlicen_session *s, struct xlicen_audit_check *out)
 	if (out == NULL)
 		return req_invalid(s, "no place to put the result");
 	/* A range ending at 1 s keeps the usage rows out of the reply. */
-	if ((rc = req_report(s, 0, 1, NULL, 1, &rep)) != 0)
+	if ((rc = req_report(s, 0, 1, NULL, MSG_REPORT_VERIFY, 0, &rep)) != 0)
 		goto out;
 	if (!(rep.have & MSG_F(TAG_EVENTS))) {
 		rc = sess_seterr(s, XLICEN_E_MSG_TYPE, "the server did not "

@@ -31,10 +31,6 @@
 #include "session_int.h"
 #include "trace.h"
 
-/* The server's HELLO time has whole seconds: a difference this small is
- * rounding, not a clock to correct for. */
-#define SESS_SKEW_IGNORE_S	2
-
 int64_t
 sess_now_ms(void)
 {

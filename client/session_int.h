@@ -133,6 +133,8 @@ struct xlicen_session {
 	int err;
 	char errmsg[1280];
 	unsigned deny_detail;	/* DETAIL of the DENY that set err, or 0 */
+	int64_t report_from;	/* the last REPORT_REPLY's FROM and TO */
+	int64_t report_to;
 
 	struct sess_lease lease;
 	xlicen_state_cb state_cb;
@@ -221,8 +223,13 @@ int sess_attempt_failed(xlicen_session *s, int code, const char *fmt, ...)
  * the error that closed the session. */
 int sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n);
 
+/* The server's HELLO time has whole seconds: a difference this small is
+ * rounding, not a clock to correct for. */
+#define SESS_SKEW_IGNORE_S	2
+
 /* " (the server's clock differs from ours by N s: ...)" when the skew
- * the server's HELLO showed may explain a Kerberos failure, else "". */
+ * the server's HELLO showed may explain a Kerberos failure (our clock
+ * behind: " (our clock is N s behind the server's: ...)"), else "". */
 void sess_skew_note(const xlicen_session *s, char *out, size_t outlen);
 
 /* ---- lease.c: the lease machine ---- */

@@ -88,8 +88,12 @@
  * its requests until the client reads (backpressure). */
 #define LIMIT_CONN_BACKLOG	(256 * 1024)
 
-/* Connections (defaults). */
+/* Connections (defaults).  max_connections not configured is the
+ * open-files limit less LIMIT_FD_RESERVE, at most LIMIT_CONN_TOTAL and
+ * at least LIMIT_CONN_FIT_MIN (daemon_fit_conns). */
 #define LIMIT_CONN_TOTAL	20000
+#define LIMIT_FD_RESERVE	64	/* listeners, database, logs, keytab */
+#define LIMIT_CONN_FIT_MIN	16
 #define LIMIT_CONN_PER_PEER	1000
 /* Connections still in the handshake (HELLO or CONTEXT state), in all and
  * from one peer (defaults).  Past either, a new connection evicts the

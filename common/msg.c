@@ -23,9 +23,10 @@ struct field_desc {
 #define PF(tag, kind, member) { tag, kind, offsetof(struct msg_pool, member) }
 #define HF(tag, kind, member) { tag, kind, offsetof(struct msg_holder, member) }
 #define RF(tag, kind, member) { tag, kind, offsetof(struct msg_row, member) }
+#define EF(tag, kind, member) { tag, kind, offsetof(struct msg_event, member) }
 #define NFIELDS(t)	(sizeof(t) / sizeof((t)[0]))
 
-enum { L_POOLS, L_HOLDERS, L_ROWS, L_LISTEN };
+enum { L_POOLS, L_HOLDERS, L_ROWS, L_LISTEN, L_EVENTS };
 
 /* Top-level fields, in the order they are written.  New tags go at the
  * end, so that the encoding of older messages never changes. */
@@ -65,6 +66,8 @@ static const struct field_desc msg_fields[] = {
 	MF(TAG_REFUSED, K_U32, refused),
 	{ TAG_LISTEN, K_LIST, L_LISTEN },
 	MF(TAG_TOKEN, K_BLOB, token),
+	MF(TAG_AFTER, K_U64, after),
+	{ TAG_EVENT, K_LIST, L_EVENTS },
 };
 
 static const struct field_desc pool_fields[] = {
@@ -116,6 +119,21 @@ static const struct field_desc row_fields[] = {
 	RF(TAG_SECONDS, K_U64, seconds),
 };
 
+static const struct field_desc event_fields[] = {
+	EF(TAG_EVENT_ID, K_U64, event_id),
+	EF(TAG_TIME, K_U64, time),
+	EF(TAG_KIND, K_STR, kind),
+	EF(TAG_PRINCIPAL, K_STR, principal),
+	EF(TAG_HOST, K_STR, host),
+	EF(TAG_DISPLAY, K_STR, display),
+	EF(TAG_PRODUCT, K_STR, product),
+	EF(TAG_VERSION, K_STR, version),
+	EF(TAG_LEASE, K_STR, lease),
+	EF(TAG_COUNT, K_U32, count),
+	EF(TAG_CODE, K_U16, code),
+	EF(TAG_NOTE, K_STR, note),
+};
+
 static const struct field_desc listen_fields[] = {
 	{ TAG_ADDRESS, K_STR, offsetof(struct msg_listen, address) },
 };
@@ -143,6 +161,7 @@ struct list_desc {
 	MSG_F(TAG_STATE))
 #define ROW_REQUIRED (MSG_F(TAG_PRODUCT))
 #define LISTEN_REQUIRED (MSG_F(TAG_ADDRESS))
+#define EVENT_REQUIRED (MSG_F(TAG_EVENT_ID) | MSG_F(TAG_TIME) | MSG_F(TAG_KIND))
 
 static const struct list_desc msg_lists[] = {
 	[L_POOLS] = { pool_fields, NFIELDS(pool_fields), POOL_REQUIRED,
@@ -161,6 +180,10 @@ static const struct list_desc msg_lists[] = {
 	    sizeof(struct msg_listen), offsetof(struct msg_listen, have),
 	    offsetof(struct msg, listens), offsetof(struct msg, nlistens),
 	    LIMIT_INFO_LISTEN },
+	[L_EVENTS] = { event_fields, NFIELDS(event_fields), EVENT_REQUIRED,
+	    sizeof(struct msg_event), offsetof(struct msg_event, have),
+	    offsetof(struct msg, evs), offsetof(struct msg, nevs),
+	    LIMIT_LIST_ITEMS },
 };
 
 /* Which fields a message type carries, and which of them it requires. */
@@ -192,7 +215,7 @@ static const struct msg_spec msg_specs[] = {
 	{ MSG_SHUTDOWN, "SHUTDOWN", 0, 0 },
 	{ MSG_REPORT, "REPORT",
 	    MSG_F(TAG_PRODUCT) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) |
-	    MSG_F(TAG_FLAGS), 0 },
+	    MSG_F(TAG_FLAGS) | MSG_F(TAG_AFTER), 0 },
 	{ MSG_GRANT, "GRANT",
 	    MSG_F(TAG_LEASE) | MSG_F(TAG_EXPIRES) | MSG_F(TAG_HEARTBEAT) |
 	    MSG_F(TAG_IN_USE) | MSG_F(TAG_TOTAL) | F_LATE_ANSWER,
@@ -216,7 +239,8 @@ static const struct msg_spec msg_specs[] = {
 	{ MSG_REPORT_REPLY, "REPORT_REPLY",
 	    MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) |
 	    MSG_F(TAG_ROW) | MSG_F(TAG_MORE) | MSG_F(TAG_EVENTS) |
-	    MSG_F(TAG_BAD_EVENT) | MSG_F(TAG_HASH) | MSG_F(TAG_REASON),
+	    MSG_F(TAG_BAD_EVENT) | MSG_F(TAG_HASH) | MSG_F(TAG_REASON) |
+	    MSG_F(TAG_EVENT),
 	    MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO) },
 	{ MSG_INFO, "INFO", 0, 0 },
 	{ MSG_INFO_REPLY, "INFO_REPLY",
@@ -288,6 +312,9 @@ msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required)
 	case TAG_LISTEN:
 		ld = &msg_lists[L_LISTEN];
 		break;
+	case TAG_EVENT:
+		ld = &msg_lists[L_EVENTS];
+		break;
 	default:
 		return XLICEN_E_INVALID;
 	}
@@ -315,6 +342,7 @@ msg_clear(struct msg *m)
 	free(m->holders);
 	free(m->rows);
 	free(m->listens);
+	free(m->evs);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -381,6 +409,17 @@ static const char *const msg_tag_names[TAG__MAX + 1] = {
 	[TAG_HASH] = "HASH",
 	[TAG_TTL] = "TTL",
 	[TAG_TOKEN] = "TOKEN",
+	[TAG_DETAIL] = "DETAIL",
+	[TAG_LICDIR] = "LICDIR",
+	[TAG_LOADED] = "LOADED",
+	[TAG_REFUSED] = "REFUSED",
+	[TAG_LISTEN] = "LISTEN",
+	[TAG_ADDRESS] = "ADDRESS",
+	[TAG_EVENT] = "EVENT",
+	[TAG_EVENT_ID] = "EVENT_ID",
+	[TAG_KIND] = "KIND",
+	[TAG_NOTE] = "NOTE",
+	[TAG_AFTER] = "AFTER",
 };
 
 /* A tag's value kind, from the first field table that carries it (a tag
@@ -396,6 +435,8 @@ msg_kind_of(uint16_t num)
 		{ pool_fields, NFIELDS(pool_fields) },
 		{ holder_fields, NFIELDS(holder_fields) },
 		{ row_fields, NFIELDS(row_fields) },
+		{ listen_fields, NFIELDS(listen_fields) },
+		{ event_fields, NFIELDS(event_fields) },
 	};
 	const struct field_desc *f;
 	size_t i;
@@ -471,6 +512,13 @@ msg_row_set_str(struct msg_row *r, int tag, const char *s)
 	return set_str(row_fields, NFIELDS(row_fields), r, &r->have, tag, s);
 }
 
+int
+msg_event_set_str(struct msg_event *e, int tag, const char *s)
+{
+	return set_str(event_fields, NFIELDS(event_fields), e, &e->have, tag,
+	    s);
+}
+
 /* Append a copy of elem to the list li of m. */
 static int
 list_add(struct msg *m, int li, const void *elem, int tag)
@@ -508,6 +556,12 @@ int
 msg_add_row(struct msg *m, const struct msg_row *r)
 {
 	return list_add(m, L_ROWS, r, TAG_ROW);
+}
+
+int
+msg_add_event(struct msg *m, const struct msg_event *e)
+{
+	return list_add(m, L_EVENTS, e, TAG_EVENT);
 }
 
 int
@@ -763,6 +817,8 @@ msg_decode(const uint8_t *p, size_t n, struct msg *m)
 		struct msg_pool pool;
 		struct msg_holder holder;
 		struct msg_row row;
+		struct msg_listen listen;
+		struct msg_event event;
 	} elem;
 	const uint8_t *val;
 	uint16_t tag, len, num;

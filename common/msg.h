@@ -49,6 +49,7 @@ enum msg_type {
 #define MSG_FLAG_WAIT	0x2u	/* no seat: queue and hold the reply up to WAIT s */
 /* REPORT FLAGS bits. */
 #define MSG_REPORT_VERIFY 0x1u	/* check the audit trail's hash chain too */
+#define MSG_REPORT_EVENTS 0x2u	/* the raw events instead of usage rows */
 
 /* DENY DETAIL bits: facts about a denial beyond its CODE, for programs
  * (the REASON is for humans). */
@@ -130,6 +131,11 @@ enum msg_tag {
 	TAG_LISTEN = 53,	/* nested TLVs, repeatable (INFO_REPLY) */
 	TAG_ADDRESS = 54,	/* string, "ADDR:PORT" or "[V6ADDR]:PORT" */
 	TAG_TOKEN = 55,		/* bytes, a borrow token (common/borrow.h) */
+	TAG_EVENT = 56,		/* nested TLVs, repeatable (REPORT_REPLY) */
+	TAG_EVENT_ID = 57,	/* u64, an audit event's id */
+	TAG_KIND = 58,		/* string, an audit event's kind ("grant") */
+	TAG_NOTE = 59,		/* string, an audit event's detail text */
+	TAG_AFTER = 60,		/* u64, REPORT: events after this id only */
 	TAG__MAX = 63,		/* tag numbers must stay below 64 (have bits) */
 };
 
@@ -199,6 +205,23 @@ struct msg_row {
 	uint64_t seconds;
 };
 
+/* One audit event of a REPORT_REPLY with FLAGS EVENTS (the raw export). */
+struct msg_event {
+	uint64_t have;
+	uint64_t event_id;
+	uint64_t time;
+	char kind[LIMIT_STRING + 1];
+	char principal[LIMIT_STRING + 1];
+	char host[LIMIT_STRING + 1];
+	char display[LIMIT_STRING + 1];
+	char product[LIMIT_STRING + 1];
+	char version[LIMIT_STRING + 1];
+	char lease[LIMIT_STRING + 1];
+	uint32_t count;
+	uint16_t code;
+	char note[LIMIT_STRING + 1];
+};
+
 /* One listening address of an INFO_REPLY. */
 struct msg_listen {
 	uint64_t have;
@@ -257,6 +280,10 @@ struct msg {
 	size_t nlistens;
 	/* BORROW (end in .to) and BORROWED. */
 	struct msg_blob token;
+	/* REPORT with FLAGS EVENTS, and its REPORT_REPLY. */
+	uint64_t after;
+	struct msg_event *evs;
+	size_t nevs;
 };
 
 /* Zero a message (for building one). */
@@ -274,6 +301,8 @@ int msg_add_pool(struct msg *m, const struct msg_pool *p);
  * LIMIT_LIST_ITEMS each). */
 int msg_add_holder(struct msg *m, const struct msg_holder *h);
 int msg_add_row(struct msg *m, const struct msg_row *r);
+/* The same for an EVENT of a REPORT_REPLY (limit LIMIT_LIST_ITEMS). */
+int msg_add_event(struct msg *m, const struct msg_event *e);
 /* Append a listening address to an INFO_REPLY (limit LIMIT_INFO_LISTEN;
  * XLICEN_E_STRING as msg_set_str). */
 int msg_add_listen(struct msg *m, const char *address);
@@ -282,6 +311,7 @@ int msg_add_listen(struct msg *m, const char *address);
  * of its string fields). */
 int msg_holder_set_str(struct msg_holder *h, int tag, const char *s);
 int msg_row_set_str(struct msg_row *r, int tag, const char *s);
+int msg_event_set_str(struct msg_event *e, int tag, const char *s);
 
 /*
  * Append the encoding of m to out.  Fields are written in table order;
@@ -306,8 +336,8 @@ int msg_decode(const uint8_t *p, size_t n, struct msg *m);
  * know.  The table in PROTOCOL.md section 7.1 is checked against it
  * (tests/unit/test_msg.c). */
 int msg_spec_fields(uint16_t type, uint64_t *allowed, uint64_t *required);
-/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER, TAG_ROW or
- * TAG_LISTEN (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
+/* The same for an element of a list: tag TAG_POOL, TAG_HOLDER, TAG_ROW,
+ * TAG_LISTEN or TAG_EVENT (else XLICEN_E_INVALID); PROTOCOL.md section 7.3. */
 int msg_list_fields(uint16_t tag, uint64_t *allowed, uint64_t *required);
 
 /* The message type's name ("CHECKOUT"), or "UNKNOWN". */
@@ -322,7 +352,7 @@ enum msg_kind {
 	MSG_KIND_U16,
 	MSG_KIND_U32,
 	MSG_KIND_U64,
-	MSG_KIND_LIST,		/* nested TLVs: POOL, HOLDER, ROW */
+	MSG_KIND_LIST,		/* nested TLVs: POOL, HOLDER, ROW, LISTEN, EVENT */
 	MSG_KIND_BYTES,		/* opaque bytes: TOKEN */
 };
 

@@ -173,7 +173,7 @@ config_defaults(struct server_config *cfg)
 	cfg->orphan_grace_s = LIMIT_ORPHAN_GRACE_S;
 	cfg->handshake_ms = LIMIT_HANDSHAKE_MS;
 	cfg->idle_ms = LIMIT_IDLE_MS;
-	cfg->conn_total = LIMIT_CONN_TOTAL;
+	cfg->conn_total = 0;	/* fit the open-files limit: daemon_fit_conns */
 	cfg->conn_per_peer = LIMIT_CONN_PER_PEER;
 	cfg->frame_postauth = LIMIT_FRAME_POSTAUTH;
 	cfg->conn_unauth = LIMIT_CONN_UNAUTH;

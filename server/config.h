@@ -58,7 +58,7 @@ struct server_config {
 					 * ended is freed after this; 0 never */
 	uint32_t handshake_ms;
 	uint32_t idle_ms;
-	uint32_t conn_total;
+	uint32_t conn_total;	/* 0 until daemon_fit_conns: not configured */
 	uint32_t conn_per_peer;
 	uint32_t frame_postauth;
 	uint32_t conn_unauth;		/* in HELLO or CONTEXT, all peers */

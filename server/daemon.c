@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "err.h"
+#include "limits.h"
 #include "log.h"
 
 /* First file descriptor systemd passes (sd_listen_fds(3)). */
@@ -255,25 +256,50 @@ daemon_block_signals(void)
 /*
  * Every connection is a descriptor, and the usual soft limit (1,024) is
  * far below max_connections (20,000 by default): raise it to the hard
- * limit, which needs no privilege, and say so when even that is short.
+ * limit, which needs no privilege, then fit max_connections to it.
  * (The systemd unit sets LimitNOFILE=65536.)
  */
 void
-daemon_raise_nofile(const struct server_config *cfg)
+daemon_raise_nofile(struct server_config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->conn_total + 64;	/* listeners, db, logs */
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
-		log_msg(LOG_WARNING, "open files limit %llu is below "
-		    "[limits] max_connections %u + 64: raise it (ulimit -n, "
-		    "LimitNOFILE=) or clients beyond it are refused",
-		    (unsigned long long)rl.rlim_cur, (unsigned)cfg->conn_total);
+	daemon_fit_conns(cfg);
+}
+
+void
+daemon_fit_conns(struct server_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t cur = RLIM_INFINITY, fit = LIMIT_CONN_TOTAL;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		cur = rl.rlim_cur;
+	if (cfg->conn_total != 0) {
+		/* Configured: the administrator's number stands. */
+		if (cur != RLIM_INFINITY &&
+		    cur < (rlim_t)cfg->conn_total + LIMIT_FD_RESERVE)
+			log_msg(LOG_WARNING, "open files limit %llu is below "
+			    "[limits] max_connections %u + %d: raise it (ulimit "
+			    "-n, LimitNOFILE=) or clients beyond it are refused",
+			    (unsigned long long)cur, (unsigned)cfg->conn_total,
+			    LIMIT_FD_RESERVE);
+		return;
+	}
+	if (cur != RLIM_INFINITY && cur < fit + LIMIT_FD_RESERVE)
+		fit = cur > LIMIT_CONN_FIT_MIN + LIMIT_FD_RESERVE ?
+		    cur - LIMIT_FD_RESERVE : LIMIT_CONN_FIT_MIN;
+	cfg->conn_total = (uint32_t)fit;
+	if (cur != RLIM_INFINITY && cur < LIMIT_CONN_FIT_MIN + LIMIT_FD_RESERVE)
+		log_msg(LOG_WARNING, "open files limit %llu leaves no room for "
+		    "%d connections: raise it (ulimit -n, LimitNOFILE=)",
+		    (unsigned long long)cur, LIMIT_CONN_FIT_MIN);
+	else if (fit < LIMIT_CONN_TOTAL)
+		log_msg(LOG_DEBUG, "[limits] max_connections %u: what the open "
+		    "files limit %llu leaves", (unsigned)fit,
+		    (unsigned long long)cur);
 }

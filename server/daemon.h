@@ -34,8 +34,12 @@ int daemon_write_pid_file(const char *path);
 /* Hold SIGHUP, SIGTERM and SIGINT until the loop reads them from its
  * signalfd. */
 void daemon_block_signals(void);
-/* Raise the open-files soft limit to the hard one, and warn if that is
- * still short of cfg's max_connections. */
-void daemon_raise_nofile(const struct server_config *cfg);
+/* Raise the open-files soft limit to the hard one, then daemon_fit_conns. */
+void daemon_raise_nofile(struct server_config *cfg);
+/* max_connections and the open-files limit: not configured (0), set
+ * cfg->conn_total to the limit less LIMIT_FD_RESERVE (at most
+ * LIMIT_CONN_TOTAL, at least LIMIT_CONN_FIT_MIN; a limit below that is
+ * warned about); configured, warn if the limit cannot meet it. */
+void daemon_fit_conns(struct server_config *cfg);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "licdir.h"
@@ -135,6 +136,37 @@ licdir_check_keydir(const char *keydir, char *err, size_t errlen)
 	return 0;
 }
 
+/* A license loaded but past its end grants nothing: say so, with its
+ * last valid day (the day before its exclusive end). */
+static void
+licdir_warn_expired(const char *path, const struct license *lic, int64_t now)
+{
+	time_t last;
+	struct tm tm;
+	char day[32];
+
+	if (lic->expires == 0 || lic->expires > now)
+		return;
+	last = (time_t)(lic->expires - 1);
+	if (gmtime_r(&last, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		snprintf(day, sizeof(day), "@%lld", (long long)last);
+	log_msg(LOG_WARNING, "license %s: expired: its last valid day was %s; "
+	    "no seats of it are granted", path, day);
+}
+
+void
+licdir_count_expired(const struct license *lics, size_t n, int64_t now,
+    size_t *expired)
+{
+	size_t i;
+
+	*expired = 0;
+	for (i = 0; i < n; i++)
+		if (lics[i].expires != 0 && lics[i].expires <= now)
+			(*expired)++;
+}
+
 int
 licdir_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad)
@@ -203,6 +235,7 @@ licdir_load_dir(const char *licdir, const char *keydir,
 		    "%s-%s, %u seat%s, serial %s", path, lic.vendor,
 		    lic.product, lic.ver_min, lic.ver_max, (unsigned)lic.seats,
 		    lic.seats == 1 ? "" : "s", lic.serial);
+		licdir_warn_expired(path, &lic, (int64_t)time(NULL));
 	}
 	if (ngood == 0) {
 		free(good);

@@ -25,6 +25,12 @@
 int licdir_load_dir(const char *licdir, const char *keydir,
     struct license **out, size_t *n, size_t *nbad);
 
+/* How many of lics[0..n) have ended by now (UTC s): *expired.  The
+ * loader logs each of them at LOG_WARNING with its last valid day
+ * ("license FILE: expired: its last valid day was YYYY-MM-DD; ..."). */
+void licdir_count_expired(const struct license *lics, size_t n, int64_t now,
+    size_t *expired);
+
 /*
  * Judge the vendor-key directory, the same way at start and at every
  * reread (both call this before licdir_load_dir): a vendor's private

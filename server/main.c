@@ -294,6 +294,7 @@ main_reload(struct server *srv)
 	MAIN_RELOAD_U32(orphan_grace_s, "[leases] orphan_grace", 1, " s");
 	MAIN_RELOAD_U32(handshake_ms, "[limits] handshake_timeout", 1000, " s");
 	MAIN_RELOAD_U32(idle_ms, "[limits] idle_timeout", 1000, " s");
+	daemon_fit_conns(&n);
 	MAIN_RELOAD_U32(conn_total, "[limits] max_connections", 1, "");
 	MAIN_RELOAD_U32(conn_per_peer, "[limits] max_connections_per_peer", 1,
 	    "");

@@ -221,6 +221,85 @@ req_list_holders(struct conn *c, const struct msg *req, const char *principal,
 	return 0;
 }
 
+/* Filling a REPORT_REPLY with raw events (REPORT with FLAGS EVENTS). */
+struct req_events {
+	struct msg *reply;
+	const char *product;	/* NULL: all */
+	int64_t from, to;
+	size_t used, budget;
+};
+
+/* One event into the reply, if it is in range; 1 (stop) when the reply
+ * is full, with MORE set. */
+static int
+req_list_event(void *arg, const struct store_event_row *e)
+{
+	struct req_events *x = arg;
+	struct msg_event m;
+	size_t i;
+	const struct {
+		int tag;
+		const char *v;
+	} strs[] = {
+		{ TAG_KIND, e->kind }, { TAG_PRINCIPAL, e->principal },
+		{ TAG_HOST, e->host }, { TAG_DISPLAY, e->display },
+		{ TAG_PRODUCT, e->product }, { TAG_VERSION, e->version },
+		{ TAG_LEASE, e->lease_id }, { TAG_NOTE, e->detail },
+	};
+
+	if (e->ts < x->from || e->ts > x->to || (x->product != NULL &&
+	    (e->product == NULL || strcmp(e->product, x->product) != 0)))
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.event_id = (uint64_t)e->id;
+	m.time = e->ts > 0 ? (uint64_t)e->ts : 0;
+	m.have |= MSG_F(TAG_EVENT_ID) | MSG_F(TAG_TIME);
+	x->used += 80;
+	/* A value the protocol cannot carry (too long, not UTF-8: written
+	 * by hand into the file) is left out rather than the event. */
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strs[i].v != NULL && strs[i].v[0] != '\0' &&
+		    msg_event_set_str(&m, strs[i].tag, strs[i].v) == 0)
+			x->used += 4 + strlen(strs[i].v);
+	if (e->count >= 0 && e->count <= UINT32_MAX) {
+		m.count = (uint32_t)e->count;
+		m.have |= MSG_F(TAG_COUNT);
+	}
+	if (e->code > 0 && e->code <= UINT16_MAX) {
+		m.code = (uint16_t)e->code;
+		m.have |= MSG_F(TAG_CODE);
+	}
+	if (!(m.have & MSG_F(TAG_KIND)))
+		return 0;
+	if (x->used > x->budget || msg_add_event(x->reply, &m) != 0) {
+		x->reply->more = 1;
+		x->reply->have |= MSG_F(TAG_MORE);
+		return 1;
+	}
+	return 0;
+}
+
+/* REPORT with FLAGS EVENTS: the events of [from, to] (of the request's
+ * PRODUCT) after its AFTER, as many as fit.  0 or a store error. */
+static int
+req_list_events(struct server *srv, const struct msg *req, struct msg *reply,
+    int64_t from, int64_t to)
+{
+	struct req_events x;
+	uint64_t after = (req->have & MSG_F(TAG_AFTER)) ? req->after : 0;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.reply = reply;
+	x.product = (req->have & MSG_F(TAG_PRODUCT)) ? req->product : NULL;
+	x.from = from;
+	x.to = to;
+	x.budget = req_list_budget(srv);
+	rc = store_events(srv->store, after > INT64_MAX ? INT64_MAX :
+	    (int64_t)after, req_list_event, &x);
+	return rc == 1 ? 0 : rc;
+}
+
 int
 req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 {
@@ -231,6 +310,7 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	int64_t now = (int64_t)time(NULL);
 	int64_t from = (req->have & MSG_F(TAG_FROM)) ? (int64_t)req->from : 0;
 	int64_t to = (req->have & MSG_F(TAG_TO)) ? (int64_t)req->to : now;
+	int64_t first = 0;
 	uint64_t nev = 0, bad = 0;
 	char head[65], why[160];
 	int rc;
@@ -242,8 +322,30 @@ req_list_report(struct conn *c, const struct msg *req, struct msg *reply)
 	}
 	if (to > now)
 		to = now;
+	/* No start given: the whole recorded history, from its first
+	 * event (none yet: an empty range at to). */
+	if (!(req->have & MSG_F(TAG_FROM))) {
+		if ((rc = store_first_event(srv->store, &first)) != 0) {
+			req_reply_error(reply, MSG_ERROR, rc, NULL);
+			return 0;
+		}
+		from = first > 0 ? first : to;
+	}
 	if (from > to)
 		from = to;
+	if ((req->have & MSG_F(TAG_FLAGS)) && (req->flags & MSG_REPORT_EVENTS)) {
+		reply->type = MSG_REPORT_REPLY;
+		reply->time = (uint64_t)now;
+		reply->from = (uint64_t)from;
+		reply->to = (uint64_t)to;
+		reply->have |= MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO);
+		if ((rc = req_list_events(srv, req, reply, from, to)) != 0) {
+			msg_clear(reply);
+			msg_init(reply, 0, req->id);
+			req_reply_error(reply, MSG_ERROR, rc, NULL);
+		}
+		return 0;
+	}
 	rc = store_report(srv->store, from, to, now,
 	    (req->have & MSG_F(TAG_PRODUCT)) ? req->product : NULL, &rows, &n);
 	if (rc != 0) {

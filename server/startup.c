@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -258,7 +259,7 @@ startup_check_config(const struct server_config *cfg, const char *config)
 	struct privs_user u;
 	struct stat st;
 	char err[1024];
-	size_t nkeys = 0, n = 0, nbad = 0;
+	size_t nkeys = 0, n = 0, nbad = 0, nexp = 0;
 	int ok = 1;
 
 	if (stat(config, &st) == 0)
@@ -283,8 +284,11 @@ startup_check_config(const struct server_config *cfg, const char *config)
 	    licdir_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
 		ok = 0;
 	} else {
-		printf("licenses %s: %zu loaded, %zu refused\n", cfg->licdir, n,
-		    nbad);
+		/* An expired license loads (its signature is good) but
+		 * grants nothing: counted apart from the loaded ones. */
+		licdir_count_expired(lics, n, (int64_t)time(NULL), &nexp);
+		printf("licenses %s: %zu loaded, %zu expired, %zu refused\n",
+		    cfg->licdir, n - nexp, nexp, nbad);
 		if (nbad > 0)
 			ok = 0;
 	}

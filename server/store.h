@@ -344,6 +344,33 @@ struct store_report_row {
 int store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n);
 
+/* One row of the audit trail as recorded (strings NULL where the row has
+ * none; they point into the store and last only for the callback). */
+struct store_event_row {
+	int64_t id, ts;
+	const char *kind, *principal, *host, *display, *product, *version;
+	const char *lease_id, *detail;
+	int64_t count;		/* -1: none */
+	int64_t code;		/* 0: none */
+};
+
+/* Called per event; a nonzero return stops the walk and is returned. */
+typedef int (*store_event_fn)(void *arg, const struct store_event_row *e);
+
+/*
+ * The raw audit trail (the export of `xlicen report --events`): fn for
+ * each event whose id is above after, in id order, until fn returns
+ * nonzero.  A walk of the whole trail (the ST_EVENTS_ALL statement of
+ * the chain check), the events up to after skipped.  Returns 0, fn's
+ * nonzero value, or XLICEN_E_DB.
+ */
+int store_events(struct store *s, int64_t after, store_event_fn fn,
+    void *arg);
+
+/* The time (UTC s) of the audit trail's first event into *ts, 0 if there
+ * is none: where a report without a start begins.  0 or XLICEN_E_DB. */
+int store_first_event(struct store *s, int64_t *ts);
+
 /*
  * Recompute the audit trail's hash chain (common/audit.h) over every
  * event.  *events gets how many were checked, *bad_id the id of the first

@@ -467,6 +467,56 @@ restore:
 	return ex;
 }
 
+/*
+ * After a checkout refused for an unknown product or an expired license:
+ * what the server has (a STATUS query: the products it licenses, or the
+ * last day of the product's expired licenses) and what to do next.  Says
+ * nothing more if that query fails.
+ */
+static void
+checkout_deny_hint(xlicen_session *s, int rc, const char *product)
+{
+	struct xlicen_pool *p = NULL;
+	size_t i, j, n = 0;
+	int64_t last = 0;
+	char day[32];
+
+	if ((rc != XLICEN_E_NO_PRODUCT && rc != XLICEN_E_EXPIRED) ||
+	    xlicen_status(s, rc == XLICEN_E_EXPIRED ? product : NULL, &p,
+	    &n) != 0)
+		return;
+	if (rc == XLICEN_E_EXPIRED) {
+		for (i = 0; i < n; i++)
+			if (p[i].state == XLICEN_POOL_EXPIRED &&
+			    p[i].expires > last)
+				last = p[i].expires;
+		if (last > 0) {
+			cli_fmt_expiry(last, day, sizeof(day));
+			fprintf(stderr, "xlicen: %s: its last valid day was %s: "
+			    "the server needs a renewed license file from the "
+			    "vendor\n", product, day);
+		}
+	} else if (n == 0) {
+		fprintf(stderr, "xlicen: %s: the server has no licenses: check "
+		    "its license directory (xlicen info)\n", product);
+	} else {
+		fprintf(stderr, "xlicen: %s: the server has licenses for ",
+		    product);
+		/* Pools come by product: a name once, at its first pool. */
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (strcmp(p[j].product, p[i].product) == 0)
+					break;
+			if (j == i)
+				fprintf(stderr, "%s%s", i > 0 ? ", " : "",
+				    p[i].product);
+		}
+		fprintf(stderr, ": check the product's name, or give another "
+		    "server with -s\n");
+	}
+	xlicen_pools_free(p);
+}
+
 int
 cli_cmd_checkout(struct cli_global *g, int argc, char **argv)
 {
@@ -502,11 +552,17 @@ cli_cmd_checkout(struct cli_global *g, int argc, char **argv)
 			    product, xlicen_strerror(rc), gr.in_use, gr.total,
 			    xlicen_errmsg(s));
 		else if (cli_exit_for(rc) == EXIT_REFUSED && gr.total > 0)
-			fprintf(stderr, "xlicen: %s: %s (%u/%u seats in use)\n",
-			    product, xlicen_strerror(rc), gr.in_use, gr.total);
+			fprintf(stderr, "xlicen: %s: %s: %s (%u/%u seats in "
+			    "use)%s\n", product, xlicen_server(s),
+			    xlicen_strerror(rc), gr.in_use, gr.total,
+			    rc == XLICEN_E_NO_SEATS &&
+			    !(ca.co.flags & XLICEN_CHECKOUT_WAIT) ?
+			    ": try again later, or wait in the server's queue "
+			    "with --wait" : "");
 		else {
 			snprintf(what, sizeof(what), "%.100s", product);
 			cli_error(s, what, rc);
+			checkout_deny_hint(s, rc, product);
 		}
 		ex = cli_exit_for(rc);
 		goto out;

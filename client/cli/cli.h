@@ -144,6 +144,9 @@ void cli_fmt_time(int64_t t, char *out, size_t outlen);
 /* s to f as a JSON string, quotes included.  s is valid UTF-8 (the
  * library's decoder checks what the server sends). */
 void cli_json_str(FILE *f, const char *s);
+/* The same, but null for an absent value (NULL or ""): the rule of every
+ * --json output. */
+void cli_json_str_or_null(FILE *f, const char *s);
 
 /* ---- the verbs ---- */
 

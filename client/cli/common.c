@@ -142,6 +142,17 @@ cli_fmt_time(int64_t t, char *out, size_t outlen)
 		snprintf(out, outlen, "%lld", (long long)t);
 }
 
+/* s as a JSON string, or null when it is absent (NULL or ""): every
+ * --json output writes an absent value as null. */
+void
+cli_json_str_or_null(FILE *f, const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		fputs("null", f);
+	else
+		cli_json_str(f, s);
+}
+
 /* s as a JSON string, quotes included.  Strings from the server are
  * valid UTF-8 (the decoder checks), so only quoting and control bytes
  * need care. */

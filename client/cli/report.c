@@ -85,10 +85,7 @@ report_print(const struct xlicen_report_row *r, size_t n, int64_t from,
 			printf("%s\n  {\"product\": ", i > 0 ? "," : "");
 			cli_json_str(stdout, r[i].product);
 			printf(", \"principal\": ");
-			if (r[i].principal[0] != '\0')
-				cli_json_str(stdout, r[i].principal);
-			else
-				printf("null");
+			cli_json_str_or_null(stdout, r[i].principal);
 			printf(", \"grants\": %u, \"denials\": %u, \"peak\": %u,"
 			    " \"average\": %.3f, \"hours\": %.4f}", r[i].grants,
 			    r[i].denials, r[i].peak, r[i].avg,
@@ -237,6 +234,7 @@ out:
 /* What `report` was asked for. */
 struct report_args {
 	int verify;		/* report verify */
+	int events;		/* --events: the raw audit trail */
 	const char *product, *format, *database;
 	int64_t from, to;	/* 0: not given */
 };
@@ -248,6 +246,7 @@ enum {
 	REPORT_OPT_PRODUCT,
 	REPORT_OPT_FORMAT,
 	REPORT_OPT_DATABASE,
+	REPORT_OPT_EVENTS,
 };
 static const struct option report_opts[] = {
 	{ "from", required_argument, NULL, REPORT_OPT_FROM },
@@ -255,6 +254,7 @@ static const struct option report_opts[] = {
 	{ "product", required_argument, NULL, REPORT_OPT_PRODUCT },
 	{ "format", required_argument, NULL, REPORT_OPT_FORMAT },
 	{ "database", required_argument, NULL, REPORT_OPT_DATABASE },
+	{ "events", no_argument, NULL, REPORT_OPT_EVENTS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -287,6 +287,9 @@ report_option(int c, const char *arg, const char *val,
 		break;
 	case REPORT_OPT_DATABASE:
 		ra->database = val;
+		break;
+	case REPORT_OPT_EVENTS:
+		ra->events = 1;
 		break;
 	}
 	return 0;
@@ -330,6 +333,129 @@ report_parse(struct cli_global *g, int argc, char **argv,
 	}
 	*ex = 0;
 	return true;
+}
+
+/* A CSV field per RFC 4180: quoted when it holds a comma, a quote, CR or
+ * LF, a quote inside doubled; an absent value is an empty field. */
+static void
+report_csv_field(const char *s, int last)
+{
+	report_csv_str(s);
+	fputs(last ? "\r\n" : ",", stdout);
+}
+
+/* One event of --events in the chosen format; first: the first of all. */
+static void
+report_event_print(const struct xlicen_event *e, const char *format,
+    int first)
+{
+	char t[32], num[32];
+
+	cli_fmt_time(e->time, t, sizeof(t));
+	if (strcmp(format, "csv") == 0) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)e->id);
+		report_csv_field(num, 0);
+		report_csv_field(t, 0);
+		report_csv_field(e->kind, 0);
+		report_csv_field(e->principal, 0);
+		report_csv_field(e->host, 0);
+		report_csv_field(e->display, 0);
+		report_csv_field(e->product, 0);
+		report_csv_field(e->version, 0);
+		report_csv_field(e->lease, 0);
+		snprintf(num, sizeof(num), "%u", e->count);
+		report_csv_field(e->has_count ? num : "", 0);
+		report_csv_field(e->code != 0 ? xlicen_errname(e->code) : "", 0);
+		report_csv_field(e->note, 1);
+		return;
+	}
+	if (strcmp(format, "json") == 0) {
+		printf("%s\n  {\"id\": %llu, \"time\": \"%s\", \"kind\": ",
+		    first ? "" : ",", (unsigned long long)e->id, t);
+		cli_json_str(stdout, e->kind);
+		printf(", \"principal\": ");
+		cli_json_str_or_null(stdout, e->principal);
+		printf(", \"host\": ");
+		cli_json_str_or_null(stdout, e->host);
+		printf(", \"display\": ");
+		cli_json_str_or_null(stdout, e->display);
+		printf(", \"product\": ");
+		cli_json_str_or_null(stdout, e->product);
+		printf(", \"version\": ");
+		cli_json_str_or_null(stdout, e->version);
+		printf(", \"lease\": ");
+		cli_json_str_or_null(stdout, e->lease);
+		printf(", \"count\": ");
+		if (e->has_count)
+			printf("%u", e->count);
+		else
+			printf("null");
+		printf(", \"code\": ");
+		cli_json_str_or_null(stdout, e->code != 0 ?
+		    xlicen_errname(e->code) : NULL);
+		printf(", \"note\": ");
+		cli_json_str_or_null(stdout, e->note);
+		printf("}");
+		return;
+	}
+	printf("%-20s %-8s %-24s %-12s %5s %s\n", t, e->kind,
+	    e->principal[0] != '\0' ? e->principal : "-",
+	    e->product[0] != '\0' ? e->product : "-",
+	    e->has_count ? (snprintf(num, sizeof(num), "%u", e->count), num) :
+	    "-", e->code != 0 ? xlicen_errname(e->code) : "");
+}
+
+/*
+ * report --events: the raw audit trail of the range, page by page (each
+ * reply carries what fits; the next asks for the events after the last
+ * one).  The exit status.
+ */
+static int
+report_events(xlicen_session *s, const struct report_args *ra)
+{
+	struct xlicen_event *ev = NULL;
+	int64_t from = ra->from, to = ra->to, rf = 0, rt = 0;
+	uint64_t after = 0;
+	char f[32], t[32];
+	size_t i, n = 0, total = 0;
+	int rc, more = 0;
+
+	do {
+		rc = xlicen_report_events(s, from, to, ra->product, after, &ev,
+		    &n, &more);
+		if (rc != 0) {
+			cli_error(s, "report --events", rc);
+			return cli_exit_for(rc);
+		}
+		if (total == 0 && after == 0) {
+			/* The range of the first page holds for the others. */
+			xlicen_report_range(s, &rf, &rt);
+			from = rf;
+			to = rt;
+			cli_fmt_time(rf, f, sizeof(f));
+			cli_fmt_time(rt, t, sizeof(t));
+			if (strcmp(ra->format, "csv") == 0)
+				printf("id,time,kind,principal,host,display,"
+				    "product,version,lease,count,code,note\r\n");
+			else if (strcmp(ra->format, "json") == 0)
+				printf("{\"from\": \"%s\", \"to\": \"%s\", "
+				    "\"events\": [", f, t);
+			else
+				printf("events from %s to %s\n%-20s %-8s %-24s "
+				    "%-12s %5s %s\n", f, t, "TIME", "KIND",
+				    "PRINCIPAL", "PRODUCT", "COUNT", "CODE");
+		}
+		for (i = 0; i < n; i++)
+			report_event_print(&ev[i], ra->format, total + i == 0);
+		total += n;
+		if (n > 0)
+			after = ev[n - 1].id;
+		xlicen_events_free(ev);
+		ev = NULL;
+	} while (more && n > 0);
+	if (strcmp(ra->format, "json") == 0)
+		printf("%s]}\n", total > 0 ? "\n" : "");
+	return 0;
 }
 
 /* report verify, on the server; the exit status. */
@@ -381,6 +507,10 @@ cli_cmd_report(struct cli_global *g, int argc, char **argv)
 		ex = report_verify_server(s);
 		goto out;
 	}
+	if (ra.events) {
+		ex = report_events(s, &ra);
+		goto out;
+	}
 	if (to == 0)
 		to = (int64_t)time(NULL);
 	rc = xlicen_report(s, from, to, ra.product, &rows, &n, &more);
@@ -389,8 +519,9 @@ cli_cmd_report(struct cli_global *g, int argc, char **argv)
 		ex = cli_exit_for(rc);
 		goto out;
 	}
-	report_print(rows, n, from, to > (int64_t)time(NULL) ?
-	    (int64_t)time(NULL) : to, ra.format);
+	/* The range the server used: without --from, its first event. */
+	xlicen_report_range(s, &from, &to);
+	report_print(rows, n, from, to, ra.format);
 	if (more)
 		fprintf(stderr, "xlicen: report: cut to fit one reply; give "
 		    "--product\n");

@@ -75,9 +75,9 @@ status_json(const struct xlicen_pool_info *pi, size_t n)
 		printf(", \"versions\": ");
 		cli_json_str(stdout, v->versions);
 		printf(", \"vendor\": ");
-		cli_json_str(stdout, v->vendor);
+		cli_json_str_or_null(stdout, v->vendor);
 		printf(", \"serial\": ");
-		cli_json_str(stdout, v->serial);
+		cli_json_str_or_null(stdout, v->serial);
 		printf(", \"total\": %u, \"in_use\": %u, \"start\": ", v->total,
 		    v->in_use);
 		if (v->start == 0) {
@@ -98,12 +98,9 @@ status_json(const struct xlicen_pool_info *pi, size_t n)
 		printf(", \"queued\": %u, \"kind\": ", pi[i].queued);
 		cli_json_str(stdout, status_kind_name(&pi[i]));
 		printf(", \"hostid\": ");
-		if (pi[i].hostid[0] != '\0')
-			cli_json_str(stdout, pi[i].hostid);
-		else
-			printf("null");
+		cli_json_str_or_null(stdout, pi[i].hostid);
 		printf(", \"dup_group\": ");
-		cli_json_str(stdout, pi[i].dup_group);
+		cli_json_str_or_null(stdout, pi[i].dup_group);
 		printf(", \"linger\": %u, \"ttl\": %u, \"heartbeat\": %u}%s\n",
 		    pi[i].linger_s, pi[i].ttl_s, pi[i].heartbeat_s,
 		    i + 1 < n ? "," : "");
@@ -376,10 +373,23 @@ status_holder_state(int state)
 	}
 }
 
+/* A time of a holder in JSON: null when the server sent none (0). */
+static void
+status_json_time(int64_t v)
+{
+	char t[32];
+
+	if (v <= 0) {
+		printf("null");
+		return;
+	}
+	cli_fmt_time(v, t, sizeof(t));
+	cli_json_str(stdout, t);
+}
+
 static void
 status_holders_json(const struct xlicen_holder *h, size_t n)
 {
-	char t[32];
 	size_t i;
 
 	if (n == 0) {
@@ -393,30 +403,28 @@ status_holders_json(const struct xlicen_holder *h, size_t n)
 		printf(", \"state\": ");
 		cli_json_str(stdout, status_holder_state(h[i].state));
 		printf(", \"principal\": ");
-		cli_json_str(stdout, h[i].principal);
+		cli_json_str_or_null(stdout, h[i].principal);
 		printf(", \"host\": ");
-		cli_json_str(stdout, h[i].host);
+		cli_json_str_or_null(stdout, h[i].host);
 		printf(", \"display\": ");
-		cli_json_str(stdout, h[i].display);
+		cli_json_str_or_null(stdout, h[i].display);
 		printf(", \"%s\": ", h[i].state == XLICEN_HOLDER_QUEUED ?
 		    "queue_id" : "lease");
-		cli_json_str(stdout, h[i].id);
+		cli_json_str_or_null(stdout, h[i].id);
 		printf(", \"version\": ");
-		cli_json_str(stdout, h[i].version);
-		printf(", \"count\": %u, \"pid\": %u, \"since\": ", h[i].count,
-		    h[i].pid);
-		cli_fmt_time(h[i].since, t, sizeof(t));
-		cli_json_str(stdout, t);
-		printf(", \"last_heartbeat\": ");
-		if (h[i].last_heartbeat > 0) {
-			cli_fmt_time(h[i].last_heartbeat, t, sizeof(t));
-			cli_json_str(stdout, t);
-		} else {
+		cli_json_str_or_null(stdout, h[i].version);
+		/* PID is optional in a checkout: 0 is none. */
+		printf(", \"count\": %u, \"pid\": ", h[i].count);
+		if (h[i].pid > 0)
+			printf("%u", h[i].pid);
+		else
 			printf("null");
-		}
+		printf(", \"since\": ");
+		status_json_time(h[i].since);
+		printf(", \"last_heartbeat\": ");
+		status_json_time(h[i].last_heartbeat);
 		printf(", \"expires\": ");
-		cli_fmt_time(h[i].expires, t, sizeof(t));
-		cli_json_str(stdout, t);
+		status_json_time(h[i].expires);
 		printf(", \"heartbeat\": %u, \"position\": %u, \"connected\": "
 		    "%s, \"withdrawn\": %s}%s\n", h[i].heartbeat_s,
 		    h[i].position, h[i].connected ? "true" : "false",
@@ -541,7 +549,7 @@ status_info_json(const struct xlicen_info *in)
 	cli_json_str(stdout, in->version);
 	printf(", \"started\": \"%s\", \"uptime_s\": %lld, "
 	    "\"license_directory\": ", t, (long long)(in->time - in->started));
-	cli_json_str(stdout, in->licdir);
+	cli_json_str_or_null(stdout, in->licdir);
 	printf(", \"licenses_loaded\": %u, \"licenses_refused\": %u, "
 	    "\"listen\": [", in->licenses_loaded, in->licenses_refused);
 	for (i = 0; i < in->nlisten; i++) {

@@ -600,7 +600,9 @@ struct xlicen_report_row {
 
 /*
  * Admin: usage from the server's audit trail between from and to (UTC s;
- * to 0: now), of product or all (NULL): per product, then per principal.
+ * from 0: from the trail's first event; to 0: now), of product or all
+ * (NULL): per product, then per principal.  xlicen_report_range() gives
+ * the range the server reported on.
  * *rows is malloc'd (free with xlicen_report_free); *more (may be NULL) 1
  * if cut to fit a reply.  Errors: XLICEN_E_BAD_VALUE (from after to),
  * XLICEN_E_NOT_AUTHORIZED, XLICEN_E_INVALID, XLICEN_E_NOMEM, those of
@@ -610,6 +612,45 @@ XLICEN_API int xlicen_report(xlicen_session *s, int64_t from, int64_t to,
     const char *product, struct xlicen_report_row **rows, size_t *n,
     int *more);
 XLICEN_API void xlicen_report_free(struct xlicen_report_row *rows);
+
+/* The range (UTC s) of the session's last successful xlicen_report(), as
+ * the server applied it: *from the first event's time when none was
+ * asked for, *to capped at the server's now.  Both 0 before any report.
+ * from and to may be NULL. */
+XLICEN_API void xlicen_report_range(const xlicen_session *s, int64_t *from,
+    int64_t *to);
+
+/* One event of the server's audit trail, as recorded (the raw export).
+ * Strings are "" and has_count/code 0 where the event has no value. */
+struct xlicen_event {
+	uint64_t id;		/* increasing in the order of recording */
+	int64_t time;		/* UTC seconds */
+	char kind[XLICEN_STRING_MAX + 1];	/* "grant", "deny", ... */
+	char principal[XLICEN_STRING_MAX + 1];
+	char host[XLICEN_STRING_MAX + 1];
+	char display[XLICEN_STRING_MAX + 1];
+	char product[XLICEN_STRING_MAX + 1];
+	char version[XLICEN_STRING_MAX + 1];
+	char lease[XLICEN_STRING_MAX + 1];
+	int has_count;
+	unsigned count;
+	int code;		/* a denial's error code (negative), or 0 */
+	char note[XLICEN_STRING_MAX + 1];	/* detail text */
+};
+
+/*
+ * Admin: the raw events of the server's audit trail whose time is within
+ * from..to (as xlicen_report()) and whose id is above after, of product
+ * or all (NULL), in id order: at most one reply's worth (up to 1,000);
+ * *more 1 if there are more (ask again with after = the last id).
+ * *events is malloc'd (free with xlicen_events_free).  Errors as
+ * xlicen_report(), and XLICEN_E_MSG_TYPE from a server that predates the
+ * export (it answers with usage rows).
+ */
+XLICEN_API int xlicen_report_events(xlicen_session *s, int64_t from,
+    int64_t to, const char *product, uint64_t after,
+    struct xlicen_event **events, size_t *n, int *more);
+XLICEN_API void xlicen_events_free(struct xlicen_event *events);
 
 /* The result of checking the audit trail's hash chain. */
 struct xlicen_audit_check {

@@ -3,7 +3,10 @@
  * one bar per product showing the seats in use out of the total, with a
  * strip of its recent history, refreshed every few seconds; below, who
  * holds the seats (the admin HOLDERS request), and a Remove button that
- * takes the selected holder's lease away.  For a principal that is not
+ * takes the selected holder's lease away once a dialog has asked "Remove
+ * the lease of PRINCIPAL?".  A product with no pool within its dates
+ * shows why instead of its count: "expired YYYY-MM-DD" (the last valid
+ * day), "not yet valid" or "withdrawn".  For a principal that is not
  * on the server's admin ACL (the server answers NOT_AUTHORIZED) the list
  * shows the license pools instead and Remove is hidden.  Xt and Athena;
  * the bars are a Core widget drawn with Xlib.
@@ -16,9 +19,11 @@
  * kept-open connection, blocking calls bounded by a short timeout (an
  * unreachable server shows as an error line, and the next refresh tries
  * again).  For tests, the window carries the property _XLICEN_XMON
- * ("product=IN_USE/TOTAL ... admin=yes|no holders=N", or "error=NAME"),
- * and the list and the Remove button _XLICEN_WIDGET ("holders",
- * "remove") so that a test can click them without a window manager.
+ * ("product=IN_USE/TOTAL ... admin=yes|no holders=N", or "error=NAME";
+ * a product not in force is "product=expired:YYYY-MM-DD", "=not-yet" or
+ * "=withdrawn"), and the list, the Remove button and the confirmation's
+ * two buttons _XLICEN_WIDGET ("holders", "remove", "confirm", "cancel")
+ * so that a test can click them without a window manager.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,7 @@
 #include <X11/Shell.h>
 #include <X11/Xatom.h>
 #include <X11/Xaw/Command.h>
+#include <X11/Xaw/Dialog.h>
 #include <X11/Xaw/Form.h>
 #include <X11/Xaw/Label.h>
 #include <X11/Xaw/List.h>
@@ -85,6 +91,8 @@ struct product {
 	char name[XLICEN_STRING_MAX + 1];
 	unsigned in_use, total;
 	int active;			/* some pool is within its dates */
+	int expired, not_yet;		/* none is; some pool ended / to start */
+	int64_t ended;			/* latest exclusive end of the expired */
 	unsigned char hist[HISTORY];	/* percent in use, oldest first */
 	int nhist;
 	int seen;			/* in the latest answer */
@@ -94,6 +102,7 @@ struct app {
 	XtAppContext ctx;
 	Widget top, form, heading, bars, list, view, status, listlabel;
 	Widget remove;
+	Widget confirm, dialog;		/* "Remove the lease of ...?" */
 	int rows;			/* rows the bars widget has room for */
 	int admin;			/* -1 unknown, 0 no (pools listed), 1 yes */
 	struct xlicen_holder *holders;	/* what the list shows, if admin */
@@ -113,6 +122,8 @@ struct app {
 };
 
 static struct app A;
+
+static void tag_widget(Widget w, const char *name);
 
 enum { C_OK, C_BUSY, C_FULL, C_TRACK, C_EDGE, C_TEXT, C_GRID };
 
@@ -145,6 +156,33 @@ fill_colour(unsigned in_use, unsigned total)
 	if (total > 0 && in_use * 5 >= total * 4)
 		return A.colour[C_BUSY];
 	return A.colour[C_OK];
+}
+
+/* What a product's count says: "IN_USE<sep>TOTAL" in force, else why
+ * not: "expired<sp>YYYY-MM-DD" (its last valid day), "not<sp>yet valid",
+ * "withdrawn" (sp joins the words: " " for the window, "-"/":" for the
+ * test property, see publish). */
+static void
+product_count(const struct product *p, char *out, size_t outlen,
+    const char *sep, const char *sp)
+{
+	time_t last = (time_t)(p->ended - 1);
+	struct tm tm;
+	char day[16];
+
+	if (p->active)
+		snprintf(out, outlen, "%u%s%u", p->in_use, sep, p->total);
+	else if (p->expired) {
+		if (gmtime_r(&last, &tm) == NULL ||
+		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+			snprintf(day, sizeof(day), "?");
+		snprintf(out, outlen, "expired%s%s", strcmp(sp, " ") == 0 ?
+		    " " : ":", day);
+	} else if (p->not_yet)
+		snprintf(out, outlen, "not%syet%s", sp, strcmp(sp, " ") == 0 ?
+		    " valid" : "");
+	else
+		snprintf(out, outlen, "withdrawn");
 }
 
 static void
@@ -188,9 +226,11 @@ draw_bars(void)
 		}
 		XSetForeground(dpy, A.gc, A.colour[C_EDGE]);
 		XDrawRectangle(dpy, win, A.gc, BAR_X, y + 6, BAR_W - 1, ROW_H - 13);
-		snprintf(text, sizeof(text), "%u / %u%s", p->in_use, p->total,
-		    p->active ? "" : " (off)");
+		product_count(p, text, sizeof(text), " / ", " ");
 		draw_text(dpy, win, COUNT_X, base, text);
+		/* A product not in force has no history worth a strip. */
+		if (!p->active)
+			continue;
 		/* The strip: recent history, one column per refresh. */
 		XSetForeground(dpy, A.gc, A.colour[C_GRID]);
 		XDrawLine(dpy, win, A.gc, HIST_X, y + ROW_H - 5, HIST_X + HIST_W,
@@ -226,7 +266,7 @@ bars_expose(Widget w, XtPointer cd, XEvent *ev, Boolean *cont)
 static void
 publish(const char *error)
 {
-	char v[1200], icon[64];
+	char v[1200], icon[64], count[40];
 	unsigned in_use = 0, total = 0;
 	size_t used = 0;
 	int i;
@@ -235,9 +275,9 @@ publish(const char *error)
 	if (error != NULL)
 		snprintf(v, sizeof(v), "error=%s", error);
 	for (i = 0; error == NULL && i < A.nprod; i++) {
-		used += (size_t)snprintf(v + used, sizeof(v) - used, "%s%s=%u/%u",
-		    i > 0 ? " " : "", A.prod[i].name, A.prod[i].in_use,
-		    A.prod[i].total);
+		product_count(&A.prod[i], count, sizeof(count), "/", "-");
+		used += (size_t)snprintf(v + used, sizeof(v) - used, "%s%s=%s",
+		    i > 0 ? " " : "", A.prod[i].name, count);
 		if (used >= sizeof(v))
 			break;
 		in_use += A.prod[i].in_use;
@@ -491,7 +531,8 @@ refresh(void)
 	for (k = 0; k < A.nprod; k++) {
 		A.prod[k].seen = 0;
 		A.prod[k].in_use = A.prod[k].total = 0;
-		A.prod[k].active = 0;
+		A.prod[k].active = A.prod[k].expired = A.prod[k].not_yet = 0;
+		A.prod[k].ended = 0;
 	}
 	for (i = 0; i < n; i++) {
 		if ((p = product_get(v[i].product)) == NULL)
@@ -501,6 +542,12 @@ refresh(void)
 			p->in_use += v[i].in_use;
 			p->total += v[i].total;
 			p->active = 1;
+		} else if (v[i].state == XLICEN_POOL_EXPIRED) {
+			p->expired = 1;
+			if (v[i].expires > p->ended)
+				p->ended = v[i].expires;
+		} else if (v[i].state == XLICEN_POOL_NOT_YET) {
+			p->not_yet = 1;
 		}
 	}
 	/* Products gone from the server go from the window. */
@@ -570,22 +617,76 @@ select_cb(Widget w, XtPointer cd, XtPointer call)
 	    A.holders[r->list_index].state == XLICEN_HOLDER_LEASE);
 }
 
+/* The selected holder's principal and product into who and what. */
+static void
+selected_holder(char *who, size_t wholen, char *what, size_t whatlen)
+{
+	size_t i;
+
+	who[0] = what[0] = '\0';
+	for (i = 0; i < A.nholders; i++)
+		if (strcmp(A.holders[i].id, A.selected) == 0) {
+			snprintf(who, wholen, "%s", A.holders[i].principal);
+			snprintf(what, whatlen, "%s", A.holders[i].product);
+		}
+}
+
+static void
+confirm_close(void)
+{
+	XtPopdown(A.confirm);
+	XtSetSensitive(A.remove, A.selected[0] != '\0');
+}
+
+static void
+cancel_cb(Widget w, XtPointer cd, XtPointer call)
+{
+	(void)w;
+	(void)cd;
+	(void)call;
+	confirm_close();
+	set_label(A.status, "Nothing removed.");
+}
+
+/*
+ * Remove asks first: a lease taken away ends someone's work, and the
+ * list may have moved under the pointer since the selection.  The
+ * dialog is made once and asked again with each selection.
+ */
 static void
 remove_cb(Widget w, XtPointer cd, XtPointer call)
 {
-	char line[700], who[XLICEN_STRING_MAX + 1];
-	size_t i;
-	int rc;
+	char question[XLICEN_STRING_MAX * 2 + 80];
+	char who[XLICEN_STRING_MAX + 1], what[XLICEN_STRING_MAX + 1];
 
 	(void)w;
 	(void)cd;
 	(void)call;
 	if (A.selected[0] == '\0')
 		return;
-	who[0] = '\0';
-	for (i = 0; i < A.nholders; i++)
-		if (strcmp(A.holders[i].id, A.selected) == 0)
-			snprintf(who, sizeof(who), "%s", A.holders[i].principal);
+	selected_holder(who, sizeof(who), what, sizeof(what));
+	snprintf(question, sizeof(question), "Remove the lease of %s (%s)?\n"
+	    "Their program loses its seat at once.", who, what);
+	XtVaSetValues(A.dialog, XtNlabel, question, NULL);
+	XtSetSensitive(A.remove, False);
+	XtPopup(A.confirm, XtGrabExclusive);
+	tag_widget(XtNameToWidget(A.dialog, "confirm"), "confirm");
+	tag_widget(XtNameToWidget(A.dialog, "cancel"), "cancel");
+}
+
+static void
+confirm_cb(Widget w, XtPointer cd, XtPointer call)
+{
+	char line[700], who[XLICEN_STRING_MAX + 1], what[XLICEN_STRING_MAX + 1];
+	int rc;
+
+	(void)w;
+	(void)cd;
+	(void)call;
+	confirm_close();
+	if (A.selected[0] == '\0')
+		return;
+	selected_holder(who, sizeof(who), what, sizeof(what));
 	rc = xlicen_remove(A.s, A.selected);
 	if (rc == XLICEN_E_NOT_AUTHORIZED) {
 		A.admin = 0;
@@ -738,6 +839,13 @@ main(int argc, char **argv)
 	refreshb = make_button("Refresh", form, A.view, quitb, refresh_cb);
 	A.remove = make_button("Remove", form, A.view, refreshb, remove_cb);
 	XtSetSensitive(A.remove, False);
+	A.confirm = XtVaCreatePopupShell("confirmShell",
+	    transientShellWidgetClass, A.top, XtNtitle, "xlicen-xmon: remove?",
+	    NULL);
+	A.dialog = XtVaCreateManagedWidget("confirmDialog", dialogWidgetClass,
+	    A.confirm, XtNlabel, "Remove the lease?", NULL);
+	XawDialogAddButton(A.dialog, "confirm", confirm_cb, NULL);
+	XawDialogAddButton(A.dialog, "cancel", cancel_cb, NULL);
 	A.status = XtVaCreateManagedWidget("status", labelWidgetClass, form,
 	    XtNfromVert, refreshb, XtNlabel, "Connecting...", XtNwidth, BARS_W,
 	    XtNresize, False, NULL);

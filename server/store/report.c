@@ -230,6 +230,65 @@ store_rep_event(struct rep *r, struct store_stmt *st, const char *product)
 }
 
 int
+store_events(struct store *s, int64_t after, store_event_fn fn, void *arg)
+{
+	struct store_stmt *st = s->st[ST_EVENTS_ALL];
+	struct store_event_row e;
+	int rc = XLICEN_OK, src;
+
+	/* Columns in ST_EVENTS_ALL order: id, ts, kind, principal, host,
+	 * display, product, version, lease_id, pool_id, count, code,
+	 * detail, seats, hash. */
+	while ((src = store_step(st)) == STORE_ROW) {
+		if ((e.id = store_col_int64(st, 0)) <= after)
+			continue;
+		e.ts = store_col_int64(st, 1);
+		e.kind = store_col_text_or_null(st, 2);
+		e.principal = store_col_text_or_null(st, 3);
+		e.host = store_col_text_or_null(st, 4);
+		e.display = store_col_text_or_null(st, 5);
+		e.product = store_col_text_or_null(st, 6);
+		e.version = store_col_text_or_null(st, 7);
+		e.lease_id = store_col_text_or_null(st, 8);
+		e.count = store_col_is_null(st, 10) ? -1 :
+		    store_col_int64(st, 10);
+		e.code = store_col_int64(st, 11);
+		e.detail = store_col_text_or_null(st, 12);
+		if (e.kind != NULL && (rc = fn(arg, &e)) != 0)
+			goto out;
+	}
+	if (src != STORE_DONE)
+		rc = store_dberr(s, "report: events");
+out:
+	store_st_done(st);
+	return rc;
+}
+
+int
+store_first_event(struct store *s, int64_t *ts)
+{
+	struct store_stmt *st;
+	int rc = XLICEN_OK, src;
+
+	*ts = 0;
+	/* The report's own statement, unbounded: its first row is the
+	 * first event (by id, the order events were recorded in). */
+	st = s->st[ST_EVENTS_REPORT];
+	if (store_bind_int64(st, 1, INT64_MAX) != 0) {
+		rc = store_dberr(s, "report: bind");
+		goto out;
+	}
+	src = store_step(st);
+	if (src == STORE_ROW)
+		*ts = store_col_int64(st, 0);
+	else if (src != STORE_DONE)
+		rc = store_dberr(s, "report: first event");
+out:
+	store_st_done(st);
+	return rc;
+}
+
+int
 store_report(struct store *s, int64_t from, int64_t to, int64_t now,
     const char *product, struct store_report_row **rows, size_t *n)
 {

@@ -57,7 +57,7 @@ hold bob bob
 BOB_PID=$HOLD_PID
 xl as carol checkout xdemo -- true
 expect_eq "$RUN_RC" 2 "carol's checkout of a full xdemo"
-expect_eq "$RUN_ERR" "xlicen: xdemo: all seats are in use (2/2 seats in use)" "carol's denial"
+expect_eq "$RUN_ERR" "xlicen: xdemo: localhost:$PORT (127.0.0.1): all seats are in use (2/2 seats in use): try again later, or wait in the server's queue with --wait" "carol's denial"
 
 # alice's command ends: her own release succeeds (no error line).
 touch "$T/go.alice" "$T/go.bob"

@@ -63,6 +63,8 @@ msg_equal(const struct msg *a, const struct msg *b)
 	x.pools = y.pools = NULL;
 	x.holders = y.holders = NULL;
 	x.rows = y.rows = NULL;
+	x.listens = y.listens = NULL;
+	x.evs = y.evs = NULL;
 	bytes_equal(&x, &y, sizeof(x), "struct msg");
 	if (a->npools > 0)
 		bytes_equal(a->pools, b->pools, a->npools * sizeof(*a->pools),
@@ -73,6 +75,12 @@ msg_equal(const struct msg *a, const struct msg *b)
 	if (a->nrows > 0)
 		bytes_equal(a->rows, b->rows, a->nrows * sizeof(*a->rows),
 		    "rows");
+	if (a->nlistens > 0)
+		bytes_equal(a->listens, b->listens,
+		    a->nlistens * sizeof(*a->listens), "listens");
+	if (a->nevs > 0)
+		bytes_equal(a->evs, b->evs, a->nevs * sizeof(*a->evs),
+		    "events");
 }
 
 static void
@@ -91,6 +99,9 @@ msg_sane(const struct msg *m)
 	FUZZ_CHECK(m->nrows <= LIMIT_LIST_ITEMS);
 	FUZZ_CHECK((m->nrows == 0) == (m->rows == NULL));
 	FUZZ_CHECK((m->nrows > 0) == ((m->have & MSG_F(TAG_ROW)) != 0));
+	FUZZ_CHECK(m->nevs <= LIMIT_LIST_ITEMS);
+	FUZZ_CHECK((m->nevs == 0) == (m->evs == NULL));
+	FUZZ_CHECK((m->nevs > 0) == ((m->have & MSG_F(TAG_EVENT)) != 0));
 	/* The error table must answer for any wire code a peer sends. */
 	if (m->have & MSG_F(TAG_CODE)) {
 		FUZZ_CHECK(err_str(m->code) != NULL);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Out of file descriptors: a server whose open-files limit is far below
-# max_connections says so at start; once every descriptor is taken by idle
+# Out of file descriptors.  A default start is quiet: max_connections
+# fits the open-files limit it finds (the limit less 64, at most 20,000),
+# and only a configured max_connections the limit cannot meet is warned
+# about at start (and at a SIGHUP reread).  Once every descriptor is taken by idle
 # connections that never authenticate, a new client is not refused: the
 # oldest handshake is evicted (ALERT BUSY "handshake evicted: server out
 # of file descriptors") to free a descriptor for it, the evictions are
@@ -9,8 +11,19 @@
 command -v prlimit >/dev/null || { it_log "SKIP: no prlimit (util-linux)"; exit 77; }
 
 license xdemo 2
+# The default: no warning, whatever the limit (2,000 here, below the
+# default cap of 20,000); the cap is the limit less 64.
+SERVER_WRAP=(prlimit --nofile=2000:2000 --)
+server_start --debug
+expect_not_contains "$(cat "$SERVER_LOG")" "is below [limits] max_connections" "a default start"
+expect_contains "$(cat "$SERVER_LOG")" \
+	"[limits] max_connections 1936: what the open files limit 2000 leaves" \
+	"the default fitted to the limit"
+server_stop
+# A configured value the limit cannot meet: a warning at start.
+printf '[limits]\n\tmax_connections = 20000\n' >"$T/limits.conf"
 SERVER_WRAP=(prlimit --nofile=48:48 --)
-server_start
+server_start --config "$T/limits.conf"
 expect_contains "$(cat "$SERVER_LOG")" \
 	"open files limit 48 is below [limits] max_connections 20000 + 64" \
 	"the start-up warning"

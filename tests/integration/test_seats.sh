@@ -46,7 +46,7 @@ BOB_LEASE=$(lease_of bob)
 # carol: denied, exit 2, one line, and her command never runs.
 run as carol xl checkout xdemo -- touch "$T/carol.ran"
 expect_rc 2 "carol's checkout"
-expect_eq "$RUN_ERR" "xlicen: xdemo: all seats are in use (2/2 seats in use)" "carol's denial"
+expect_eq "$RUN_ERR" "xlicen: xdemo: localhost:$SERVER_PORT (127.0.0.1): all seats are in use (2/2 seats in use): try again later, or wait in the server's queue with --wait" "carol's denial"
 [ ! -e "$T/carol.ran" ] || fail "carol's command ran although she was denied"
 
 # The same through the library, by error name.

@@ -105,7 +105,8 @@ after: 0 bytes" "a HELLO after ALERT VERSION"
 # ---- the total connection cap, by SIGHUP ----
 printf '[server]\n\tverify_host = true\n[limits]\n\tmax_connections = 2\n' >"$T/gss-xlicend.conf"
 hup
-grep -q "SIGHUP: \[limits\] max_connections 20000 -> 2" "$SERVER_LOG" || fail "no max_connections line"
+# The default before it is what the open-files limit leaves (at most 20000).
+grep -Eq "SIGHUP: \[limits\] max_connections [0-9]+ -> 2" "$SERVER_LOG" || fail "no max_connections line"
 bgwire c1 carol listen 20
 for i in $(seq 1 250); do
 	grep -q "authenticated carol@$R" "$SERVER_LOG" && break

@@ -59,7 +59,7 @@ expect_not_contains "$RUN_OUT" "detail=" "no DETAIL without a reservation"
 run as bob xl checkout xfull -- true
 expect_rc 2 "bob on xfull"
 expect_not_contains "$RUN_ERR" "reserved" "plain NO_SEATS"
-expect_contains "$RUN_ERR" "xlicen: xfull: all seats are in use (1/1 seats in use)" "plain NO_SEATS text"
+expect_contains "$RUN_ERR" "xlicen: xfull: localhost:$SERVER_PORT (127.0.0.1): all seats are in use (1/1 seats in use): try again later, or wait in the server's queue with --wait" "plain NO_SEATS text"
 
 # Queue flags (section 8.2), xfull's one seat being alice's:
 # WAIT without its flag changes nothing: DENY at once.

@@ -292,6 +292,20 @@ assert_msg_equal(const struct msg *a, const struct msg *b)
 	assert_int_equal(a->nrows, b->nrows);
 	for (i = 0; i < a->nrows; i++)
 		assert_row_equal(&a->rows[i], &b->rows[i]);
+	assert_true(a->after == b->after);
+	assert_int_equal(a->nevs, b->nevs);
+	for (i = 0; i < a->nevs; i++) {
+		assert_true(a->evs[i].have == b->evs[i].have);
+		assert_true(a->evs[i].event_id == b->evs[i].event_id);
+		assert_true(a->evs[i].time == b->evs[i].time);
+		assert_string_equal(a->evs[i].kind, b->evs[i].kind);
+		assert_string_equal(a->evs[i].principal, b->evs[i].principal);
+		assert_string_equal(a->evs[i].display, b->evs[i].display);
+		assert_string_equal(a->evs[i].product, b->evs[i].product);
+		assert_string_equal(a->evs[i].note, b->evs[i].note);
+		assert_int_equal(a->evs[i].count, b->evs[i].count);
+		assert_int_equal(a->evs[i].code, b->evs[i].code);
+	}
 }
 
 /* Encode m, decode it again, and compare. */
@@ -1664,6 +1678,50 @@ test_roundtrip_lifecycle_replies(void **state)
 	assert_int_equal(msg_set_str(&m, TAG_REASON, "broken at 45"), 0);
 	roundtrip(&m);
 	msg_clear(&m);
+	/* REPORT with FLAGS EVENTS and AFTER; its reply's raw events, one
+	 * with every field, one with the required ones only; an event
+	 * without its KIND is TLV_MISSING. */
+	msg_init(&m, MSG_REPORT, 22);
+	m.flags = MSG_REPORT_EVENTS;
+	m.after = 4000000000ULL;
+	m.have |= MSG_F(TAG_FLAGS) | MSG_F(TAG_AFTER);
+	roundtrip(&m);
+	msg_init(&m, MSG_REPORT_REPLY, 22);
+	m.time = m.from = m.to = 1700000100;
+	m.have |= MSG_F(TAG_TIME) | MSG_F(TAG_FROM) | MSG_F(TAG_TO);
+	{
+		struct msg_event e;
+		struct buf b;
+
+		memset(&e, 0, sizeof(e));
+		e.event_id = 7;
+		e.time = 1700000000;
+		e.count = 2;
+		e.code = 62;
+		e.have |= MSG_F(TAG_EVENT_ID) | MSG_F(TAG_TIME) |
+		    MSG_F(TAG_COUNT) | MSG_F(TAG_CODE);
+		assert_int_equal(msg_event_set_str(&e, TAG_KIND, "deny"), 0);
+		assert_int_equal(msg_event_set_str(&e, TAG_PRINCIPAL, "bob@R"), 0);
+		assert_int_equal(msg_event_set_str(&e, TAG_DISPLAY, "ws1:0"), 0);
+		assert_int_equal(msg_event_set_str(&e, TAG_PRODUCT, "xdemo"), 0);
+		assert_int_equal(msg_event_set_str(&e, TAG_NOTE, "all seats"), 0);
+		assert_int_equal(msg_event_set_str(&e, TAG_REASON, "x"),
+		    XLICEN_E_INVALID);
+		assert_int_equal(msg_add_event(&m, &e), 0);
+		memset(&e, 0, sizeof(e));
+		e.event_id = 8;
+		e.time = 1700000001;
+		e.have |= MSG_F(TAG_EVENT_ID) | MSG_F(TAG_TIME);
+		assert_int_equal(msg_event_set_str(&e, TAG_KIND, "reread"), 0);
+		assert_int_equal(msg_add_event(&m, &e), 0);
+		roundtrip(&m);
+		/* The same without KIND: the encoder refuses it. */
+		m.evs[1].have &= ~MSG_F(TAG_KIND);
+		buf_init(&b);
+		assert_int_equal(msg_encode(&m, &b), XLICEN_E_INVALID);
+		buf_free(&b);
+	}
+	msg_clear(&m);
 	/* REVOKE, unsolicited. */
 	msg_init(&m, MSG_REVOKE, 0);
 	assert_int_equal(msg_set_str(&m, TAG_LEASE, "L7"), 0);
@@ -1949,14 +2007,17 @@ static const uint16_t all_types[] = {
 	MSG_QUEUED, MSG_HOLDERS_REPLY, MSG_REPORT_REPLY, MSG_REVOKE, MSG_INFO,
 	MSG_INFO_REPLY, MSG_BORROW, MSG_BORROWED,
 };
-static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW, TAG_LISTEN };
-static const char *const list_words[] = { "pool", "holder", "row", "listen" };
+static const uint16_t list_tags[] = { TAG_POOL, TAG_HOLDER, TAG_ROW, TAG_LISTEN,
+    TAG_EVENT };
+static const char *const list_words[] = { "pool", "holder", "row", "listen",
+    "event" };
+#define NLISTS	(sizeof(list_tags) / sizeof(list_tags[0]))
 
 struct doc {
 	char tag_name[DOC_TAGS][32];	/* section 7.2: number -> name */
 	char tag_in[DOC_TAGS][DOC_LINE];/* its "In" cell */
 	int seen_type[sizeof(all_types) / sizeof(all_types[0])];
-	uint64_t list_allowed[4], list_required[4];
+	uint64_t list_allowed[NLISTS], list_required[NLISTS];
 };
 
 /* Trim blanks and backticks at both ends, in place. */
@@ -2110,6 +2171,8 @@ doc_read_fields(struct doc *d)
 			li = 2;
 		else if (strcmp(cell[0], "LISTEN field") == 0)
 			li = 3;
+		else if (strcmp(cell[0], "EVENT field") == 0)
+			li = 4;
 		else if (li >= 0 && (strcmp(cell[1], "R") == 0 ||
 		    strcmp(cell[1], "O") == 0)) {
 			uint64_t bits = doc_fields(d, cell[0]);
@@ -2138,7 +2201,7 @@ doc_check_in(const struct doc *d, int t)
 		    &required), 0);
 		want += (allowed & MSG_F(t)) != 0;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NLISTS; i++) {
 		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
 		    &required), 0);
 		want += (allowed & MSG_F(t)) != 0;
@@ -2154,7 +2217,7 @@ doc_check_in(const struct doc *d, int t)
 				    &required);
 				found = 1;
 			}
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NLISTS; i++)
 			if (strcmp(tok, list_words[i]) == 0) {
 				msg_list_fields(list_tags[i], &allowed,
 				    &required);
@@ -2192,7 +2255,7 @@ test_protocol_tables(void **state)
 		every |= allowed;
 	}
 	/* Pools, holders and rows as in section 7.3. */
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NLISTS; i++) {
 		assert_int_equal(msg_list_fields(list_tags[i], &allowed,
 		    &required), 0);
 		if (d->list_allowed[i] != allowed ||
