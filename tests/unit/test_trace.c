@@ -168,7 +168,7 @@ test_msg_tag_info(void **state)
 		assert_non_null(msg_tag_info(t, &kind));
 		assert_int_not_equal(kind, MSG_KIND_NONE);
 	}
-	assert_int_equal(n, 59);
+	assert_int_equal(n, 60);
 	assert_string_equal(msg_tag_info(TAG_EVENT, &kind), "EVENT");
 	assert_int_equal(kind, MSG_KIND_LIST);
 	assert_string_equal(msg_tag_info(TAG_LEASE, &kind), "LEASE");
