@@ -44,6 +44,7 @@ PACKAGES="
 	dpkg-dev lintian
 	tshark wireshark-common libwireshark-dev libglib2.0-dev
 	logrotate
+	postgresql-15 libpq-dev
 "
 PACKAGES="$PACKAGES $*"
 
