@@ -81,6 +81,12 @@
 					 * below the client's reply timeout */
 #define LIMIT_QUEUE_PARK_S	5	/* a WAIT entry between two steps keeps
 					 * its place this long */
+#define LIMIT_STORE_POLL_S	2	/* a server on a shared (PostgreSQL)
+					 * store looks for leases to expire
+					 * at least this often: those granted
+					 * by other servers too */
+#define LIMIT_STORE_RECONNECT_MS 1000	/* at most one reconnect to a lost
+					 * PostgreSQL per this long */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 

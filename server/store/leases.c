@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "hash.h"
 #include "hex.h"
 #include "license.h"
+#include "limits.h"
 #include "log.h"
 #include "seats.h"
 #include "store.h"
@@ -472,7 +474,9 @@ store_heartbeat(struct store *s, const char *principal,
 		*expires = 0;
 	if (s == NULL || principal == NULL || lease_id == NULL)
 		return XLICEN_E_INVALID;
-	if (strlen(lease_id) != STORE_LEASE_ID_LEN)
+	/* Shared: written at once, so that the other servers' sweeps see
+	 * it (one round's transaction holds them all). */
+	if (strlen(lease_id) != STORE_LEASE_ID_LEN || s->ops->shared)
 		return store_heartbeat_write(s, principal, lease_id, now,
 		    expires);
 	st = s->st[ST_HB_GET];
@@ -729,6 +733,14 @@ store_next_expiry(struct store *s)
 	else if (!store_col_is_null(st, 0))
 		v = store_col_int64(st, 0);
 	store_st_done(st);
+	/* Shared: other servers grant leases this timer has not seen (and
+	 * may die before they expire them); look again soon. */
+	if (s->ops->shared) {
+		int64_t poll = (int64_t)time(NULL) + LIMIT_STORE_POLL_S;
+
+		if (v == 0 || v > poll)
+			v = poll;
+	}
 	return v;
 }
 
@@ -788,6 +800,10 @@ store_orphans_rearm(struct store *s, int64_t now, uint32_t grace_s)
 
 	if (s == NULL)
 		return XLICEN_E_INVALID;
+	/* Shared: the other servers were up to take reclaims; their
+	 * orphans' graces are not ours to restart. */
+	if (s->ops->shared)
+		return XLICEN_OK;
 	if ((rc = store_begin_light(s)) != 0)
 		return rc;
 	st = s->st[ST_ORPHAN_REARM];

@@ -204,6 +204,7 @@ server_start() {
 	${SERVER_WRAP[@]+"${SERVER_WRAP[@]}"} \
 	"$XLICEN_BIN_SERVER" --foreground --listen "127.0.0.1:$SERVER_PORT" \
 		"${as_root[@]}" --keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
+		${XLICEN_IT_STORE_CONNINFO:+--store-conninfo "$XLICEN_IT_STORE_CONNINFO"} \
 		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!
