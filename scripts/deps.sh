@@ -24,7 +24,9 @@
 # (prlimit); integration.dberror mount (a tmpfs), and root; the JSON and
 # database checks python3 and sqlite3; the server libmicrohttpd-dev (its
 # /metrics endpoint) and integration.http curl; integration.logrotate
-# logrotate.
+# logrotate; the PostgreSQL store and the pg fixture (scripts/pg.sh: its
+# own cluster, never the system's "main", which policy-rc.d keeps from
+# starting here) postgresql-15 and libpq-dev.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
