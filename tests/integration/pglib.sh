@@ -1,23 +1,22 @@
-# pglib.sh: what the test_pg_*.sh scripts share, sourced after lib.sh.
-# The throwaway cluster is the CTest fixture "pg" (scripts/pg.sh, started
-# in <build>/testpg); XLICEN_PG_ENV names its pg.env, XLICEN_PG_SH the
-# script.  Each test gets a database of its own.
+# pglib.sh: what the test_pg_*.sh scripts share, sourced after lib.sh
+# (whose pg_newdb and pg_query they use).  The cluster is the CTest
+# fixture "pg" (tests/pg: xlicen_use_pg sets XLICEN_PG_DIR, XLICEN_PG_ENV
+# and XLICEN_PG_SH).
 : "${XLICEN_PG_ENV:?}" "${XLICEN_PG_SH:?}"
 [ -s "$XLICEN_PG_ENV" ] ||
 	fail "no PostgreSQL cluster ($XLICEN_PG_ENV missing: fixture pg not started?)"
 . "$XLICEN_PG_ENV"
 
-# pg_newdb: a new empty database for this test; sets PG_CONNINFO and makes
+# pg_usedb: a new empty database for this test; sets PG_CONNINFO and makes
 # server_start use it (lib.sh's XLICEN_IT_STORE_CONNINFO).
-pg_newdb() {
-	local name
-	name="it_$(printf '%s' "$IT_NAME" | tr -c 'a-z0-9_' '_')_$$"
-	PG_CONNINFO=$("$XLICEN_PG_SH" newdb "$XLICEN_PG_DIR" "$name") ||
-		fail "cannot create database $name"
+pg_usedb() {
+	PG_CONNINFO=$(pg_newdb "it_$(printf '%s' "$IT_NAME" | tr -c 'a-z0-9_' '_')")
+	[ -n "$PG_CONNINFO" ] || fail "no conninfo from pg_newdb"
 	export XLICEN_IT_STORE_CONNINFO=$PG_CONNINFO
 }
 
-# pg_q SQL: one query on this test's database, values unaligned, | between.
+# pg_q SQL: one query on this test's database, values unaligned, | between
+# (psql -q: no command tags).
 pg_q() {
 	"$XLICEN_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$PG_CONNINFO" -c "$1"
 }
@@ -48,7 +47,7 @@ server_new() {
 }
 pg_cleanup() {
 	local rc=$? p
-	for p in "${PG_SRV_PID[@]}"; do
+	for p in ${PG_SRV_PID[@]+"${PG_SRV_PID[@]}"}; do
 		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
 	done
 	return $rc

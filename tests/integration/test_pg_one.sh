@@ -14,7 +14,7 @@ license xdemo 2
 R=$XLICEN_REALM
 policy "[admin]
 	principals = admin@$R"
-pg_newdb
+pg_usedb
 server_start --policy "$T/policy.conf" --heartbeat 1 --orphan-grace 0
 expect_eq "$(pg_q "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")" \
 	"1,2,3,4" "migrations applied"
@@ -64,16 +64,26 @@ run xl release "$L1"
 expect_rc 0 "alice's release"
 expect_eq "$(in_use xdemo)" 0 "in use after both releases"
 
-# The connection to PostgreSQL breaks (as when the primary goes): the
-# request that finds it broken fails with DB, the server stays up, logs
-# it once and connects again for the next one.
-pg_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-	WHERE application_name = 'gss-xlicend' AND datname = current_database()" >/dev/null
+# The connection to PostgreSQL breaks (as when the primary goes) and the
+# database refuses connections for a while: requests fail with DB, the
+# server stays up, logs the loss once, and once the database is back
+# connects again (at most once a second) and serves.
+DB=$(pg_q "SELECT current_database()")
+PGADMIN=${PG_CONNINFO/dbname=$DB/dbname=postgres}
+"$XLICEN_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$PGADMIN" \
+	-c "ALTER DATABASE $DB ALLOW_CONNECTIONS false" \
+	-c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'gss-xlicend' AND datname = '$DB'" >/dev/null ||
+	fail "cutting the server off"
 run as bob probe checkout xdemo
-expect_rc 3 "the checkout that found the connection gone"
+expect_rc 3 "a checkout while the database is gone"
 expect_contains "$RUN_ERR" "lease_probe: DB: " "its error"
 run as bob probe checkout xdemo
-expect_rc 0 "the next checkout, on a new connection"
+expect_rc 3 "a second one"
+"$XLICEN_PG_BIN/psql" -X -q -At -d "$PGADMIN" -c "ALTER DATABASE $DB ALLOW_CONNECTIONS true" >/dev/null ||
+	fail "letting the server back in"
+checkout_ok() { run as bob probe checkout xdemo; [ "$RUN_RC" = 0 ] || { sleep 0.2; false; }; }
+wait_until 10 "a checkout on a new connection" checkout_ok
 expect_eq "$(grep -c 'lost the connection to PostgreSQL' "$SERVER_LOG")" 1 "the loss logged once"
 expect_eq "$(grep -c 'connected to PostgreSQL again' "$SERVER_LOG")" 1 "the reconnect logged"
 kill -0 "$SERVER_PID" || fail "the server exited"

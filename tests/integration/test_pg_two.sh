@@ -20,7 +20,7 @@ license xdemo 2
 R=$XLICEN_REALM
 policy "[admin]
 	principals = admin@$R"
-pg_newdb
+pg_usedb
 ARGS=(--policy "$T/policy.conf" --lease-ttl 3 --heartbeat 1 --orphan-grace 0)
 server_new A "${ARGS[@]}"
 server_new B "${ARGS[@]}"
