@@ -87,6 +87,10 @@
 					 * by other servers too */
 #define LIMIT_STORE_RECONNECT_MS 1000	/* at most one reconnect to a lost
 					 * PostgreSQL per this long */
+#define LIMIT_STORE_IDLE_TX_MS	5000	/* PostgreSQL ends a server's session
+					 * idle this long inside a transaction
+					 * (its host gone): the site-wide lock
+					 * it held is free again */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 

@@ -571,6 +571,7 @@ pg_connect(const char *conninfo, char *err, size_t errlen)
 	static const char *const keys[] = { "connect_timeout",
 	    "tcp_user_timeout", "application_name", "dbname", NULL };
 	const char *vals[] = { "5", "5000", "gss-xlicend", conninfo, NULL };
+	char set[256];
 	PGconn *c;
 
 	c = PQconnectdbParams(keys, vals, 1);
@@ -582,9 +583,15 @@ pg_connect(const char *conninfo, char *err, size_t errlen)
 	}
 	PQsetNoticeProcessor(c, pg_notice, NULL);
 	/* Our statements' text in the database's words, whatever the
-	 * server's or the role's settings. */
-	if (pg_open_exec(c, "SET client_encoding = 'UTF8';"
-	    " SET search_path = public", "settings", err, errlen) != 0) {
+	 * server's or the role's settings; and a session whose server
+	 * vanished while it held the site-wide lock (a round's transaction
+	 * never idles for more than a fraction of a second) ends, instead
+	 * of holding every other server until TCP notices. */
+	snprintf(set, sizeof(set), "SET client_encoding = 'UTF8';"
+	    " SET search_path = public;"
+	    " SET idle_in_transaction_session_timeout = %d",
+	    LIMIT_STORE_IDLE_TX_MS);
+	if (pg_open_exec(c, set, "settings", err, errlen) != 0) {
 		PQfinish(c);
 		return NULL;
 	}
