@@ -600,6 +600,15 @@ lease_tick(xlicen_session *s)
 		    "connection closed while waiting in line");
 		L->next_at = now;
 	}
+	/* The server ended the connection of a held lease (it died, was
+	 * restarted or shut down): re-attach now, from the first server of
+	 * the list that answers, rather than at the next heartbeat, so that
+	 * the lease is back on a live server within a second.  Once only:
+	 * dialing clears dropped, and a failed dial backs off in GRACE. */
+	if (L->have && s->dropped && s->state != SESS_OPEN &&
+	    !sess_conn_pending(s) && (L->state == XLICEN_STATE_HELD ||
+	    L->state == XLICEN_STATE_CREDS_EXPIRING))
+		L->next_at = now;
 	if (now < L->next_at)
 		return;
 	if (s->state == SESS_OPEN) {

@@ -81,6 +81,16 @@
 					 * below the client's reply timeout */
 #define LIMIT_QUEUE_PARK_S	5	/* a WAIT entry between two steps keeps
 					 * its place this long */
+#define LIMIT_STORE_POLL_S	2	/* a server on a shared (PostgreSQL)
+					 * store looks for leases to expire
+					 * at least this often: those granted
+					 * by other servers too */
+#define LIMIT_STORE_RECONNECT_MS 1000	/* at most one reconnect to a lost
+					 * PostgreSQL per this long */
+#define LIMIT_STORE_IDLE_TX_MS	5000	/* PostgreSQL ends a server's session
+					 * idle this long inside a transaction
+					 * (its host gone): the site-wide lock
+					 * it held is free again */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 

@@ -1,5 +1,9 @@
 # Turn schema/NNNN_*.sql into a C table of (version, name, sql) for
-# server/store/sqlite_db.c.
+# server/store/sqlite_db.c; with -DVAR=schema_pg_migrations, the files of
+# schema/postgresql/ for server/store/pg_db.c.
+if(NOT VAR)
+  set(VAR schema_migrations)
+endif()
 set(out "/* generated from the schema directory by schema/embed.cmake; do not edit */\n")
 string(APPEND out "#include <stddef.h>\n#include \"schema.h\"\n")
 set(entries "")
@@ -10,8 +14,8 @@ foreach(f ${FILES})
   math(EXPR ver "${ver}" OUTPUT_FORMAT DECIMAL)
   file(READ ${f} sql HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," sql "${sql}")
-  string(APPEND out "static const char schema_${ver}[] = {${sql} 0};\n")
-  string(APPEND entries "\t{ ${ver}, \"${name}\", schema_${ver} },\n")
+  string(APPEND out "static const char ${VAR}_${ver}[] = {${sql} 0};\n")
+  string(APPEND entries "\t{ ${ver}, \"${name}\", ${VAR}_${ver} },\n")
 endforeach()
-string(APPEND out "const struct schema_migration schema_migrations[] = {\n${entries}\t{ 0, NULL, NULL }\n};\n")
+string(APPEND out "const struct schema_migration ${VAR}[] = {\n${entries}\t{ 0, NULL, NULL }\n};\n")
 file(WRITE ${OUT} "${out}")

@@ -25,7 +25,9 @@
 # database checks python3 and sqlite3; the server libmicrohttpd-dev (its
 # /metrics endpoint) and integration.http curl; integration.logrotate
 # logrotate; integration.http_chromium chromium (headless, with Kerberos
-# sign-on).
+# sign-on); the PostgreSQL store and the pg fixture (scripts/pg.sh: its
+# own cluster, never the system's "main", which policy-rc.d keeps from
+# starting here) postgresql-15 and libpq-dev.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -46,6 +48,7 @@ PACKAGES="
 	tshark wireshark-common libwireshark-dev libglib2.0-dev
 	logrotate
 	chromium
+	postgresql-15 libpq-dev
 "
 PACKAGES="$PACKAGES $*"
 

@@ -30,6 +30,7 @@
 #include "limits.h"
 #include "log.h"
 #include "profscan.h"
+#include "store.h"
 #include "xlicen_errors.h"
 
 struct config_str {
@@ -51,6 +52,8 @@ enum config_type {
 	CT_HTTP_LISTEN,	/* repeatable address:port of [http] */
 	CT_NET,		/* repeatable ADDR[/BITS] of [http] allow */
 	CT_LEVEL,	/* int: a syslog priority by name (log.h) */
+	CT_BACKEND,	/* int: sqlite | postgresql (enum store_backend) */
+	CT_CONNINFO,	/* a libpq connection string, non-empty */
 };
 
 struct config_key {
@@ -113,11 +116,13 @@ static const struct config_key config_keys[] = {
 	{ "logging", "level", CT_LEVEL, 0, 0, CFG_OFF(log_level) },
 	{ "logging", "repeat_interval", CT_SECONDS, 0, LIMIT_LOG_FOLD_MAX_S,
 	    CFG_OFF(log_fold_s) },
+	{ "store", "backend", CT_BACKEND, 0, 0, CFG_OFF(store_backend) },
+	{ "store", "conninfo", CT_CONNINFO, 0, 0, CFG_OFF(store_conninfo) },
 };
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = { "server", "limits", "leases",
-    "http", "logging" };
+    "http", "logging", "store" };
 #define CONFIG_NSECTIONS \
 	(sizeof(config_sections) / sizeof(config_sections[0]))
 
@@ -667,6 +672,21 @@ config_set(struct config_ctx *c, struct server_config *cfg,
 			    "error, warning, info or debug", k->section, k->key,
 			    show);
 		return 0;
+	case CT_BACKEND:
+		if (strcmp(v, "sqlite") == 0)
+			*(int *)(void *)base = STORE_BACKEND_SQLITE;
+		else if (strcmp(v, "postgresql") == 0)
+			*(int *)(void *)base = STORE_BACKEND_POSTGRESQL;
+		else
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "sqlite or postgresql", k->section, k->key, show);
+		return 0;
+	case CT_CONNINFO:
+		/* libpq judges it when the server connects. */
+		if (v[0] == '\0')
+			return config_fail(c, line, "[%s] %s = \"\": expected a "
+			    "PostgreSQL connection string", k->section, k->key);
+		break;
 	case CT_BOOL:
 		if (strcmp(v, "true") == 0)
 			*(int *)(void *)base = 1;
@@ -819,6 +839,14 @@ config_load(const char *path, int must_exist, struct server_config *cfg,
 		rc = config_fail(&c, line, "[leases] heartbeat = \"%u\": expected "
 		    "at most a third of [leases] ttl (%u s), i.e. %u",
 		    tmp.heartbeat_s, tmp.lease_ttl_s, tmp.lease_ttl_s / 3);
+		goto out;
+	}
+
+	if (tmp.store_backend == STORE_BACKEND_POSTGRESQL &&
+	    tmp.store_conninfo == NULL) {
+		line = config_line_of(&c, "store", "backend", 0);
+		rc = config_fail(&c, line, "[store] backend = \"postgresql\": "
+		    "expected a [store] conninfo too");
 		goto out;
 	}
 

@@ -50,6 +50,8 @@ struct server_config {
 	const char *keytab;		/* NULL: the GSS default */
 	const char *service;		/* acceptor name "svc@host"; NULL: any key */
 	const char *database;
+	int store_backend;		/* enum store_backend: [store] backend */
+	const char *store_conninfo;	/* [store] conninfo (PostgreSQL) */
 	const char *licdir;
 	const char *keydir;
 	uint32_t lease_ttl_s;

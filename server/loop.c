@@ -421,10 +421,12 @@ loop_expire(struct server *srv)
 
 	if (srv->next_expiry == 0 || now < srv->next_expiry)
 		return;
-	if (store_expire(srv->store, now, &n) == 0 && n > 0) {
+	if (store_expire(srv->store, now, &n) == 0 && n > 0)
 		log_msg(LOG_INFO, "expired %d lease(s) or lingering seat(s)", n);
+	/* On a shared store (every LIMIT_STORE_POLL_S at least) the seats
+	 * other servers freed may serve this server's queue too. */
+	if (n > 0 || store_shared(srv->store))
 		queue_seats_freed(srv);
-	}
 	srv->next_expiry = store_next_expiry(srv->store);
 }
 

@@ -44,6 +44,7 @@ static struct {
 	int nlisten;
 	const char *keytab, *service, *database, *licdir, *keydir;
 	const char *user, *pid_file, *policy;
+	const char *store_conninfo;
 	uint32_t ttl_s, heartbeat_s, orphan_grace_s;
 	int ttl_given, heartbeat_given, orphan_grace_given;
 	int foreground, check, debug;
@@ -75,6 +76,8 @@ main_usage(FILE *f)
 "                          (default: any key in the keytab)\n"
 "  -d, --database FILE     SQLite database (default\n"
 "                          " CONFIG_DEFAULT_DATABASE ")\n"
+"      --store-conninfo STR  use PostgreSQL, this libpq connection string\n"
+"                          (over [store] backend and conninfo)\n"
 "  -L, --licenses DIR      license directory (default\n"
 "                          " CONFIG_DEFAULT_LICDIR ")\n"
 "  -K, --vendor-keys DIR   vendor public keys, VENDOR.pub (default\n"
@@ -160,6 +163,10 @@ main_apply_options(struct server_config *cfg)
 		cfg->service = opt.service;
 	if (opt.database != NULL)
 		cfg->database = opt.database;
+	if (opt.store_conninfo != NULL) {
+		cfg->store_backend = STORE_BACKEND_POSTGRESQL;
+		cfg->store_conninfo = opt.store_conninfo;
+	}
 	if (opt.licdir != NULL)
 		cfg->licdir = opt.licdir;
 	if (opt.keydir != NULL)
@@ -322,6 +329,9 @@ main_reload(struct server *srv)
 	MAIN_RESTART_ONLY(main_str_differs(n.service, c->service), "service");
 	MAIN_RESTART_ONLY(main_str_differs(n.database, c->database),
 	    "database");
+	MAIN_RESTART_ONLY(n.store_backend != c->store_backend ||
+	    main_str_differs(n.store_conninfo, c->store_conninfo),
+	    "store");
 	MAIN_RESTART_ONLY(main_str_differs(n.licdir, c->licdir), "licenses");
 	MAIN_RESTART_ONLY(main_str_differs(n.keydir, c->keydir),
 	    "vendor_keys");
@@ -372,7 +382,8 @@ main_reload(struct server *srv)
 
 enum {
 	MAIN_OPT_CHECK = 256, MAIN_OPT_TTL, MAIN_OPT_HEARTBEAT, MAIN_OPT_POLICY,
-	MAIN_OPT_ORPHAN_GRACE, MAIN_OPT_TRACE, MAIN_OPT_DEBUG
+	MAIN_OPT_ORPHAN_GRACE, MAIN_OPT_TRACE, MAIN_OPT_DEBUG,
+	MAIN_OPT_CONNINFO
 };
 
 static const struct option main_longopts[] = {
@@ -384,6 +395,7 @@ static const struct option main_longopts[] = {
 	{ "keytab", required_argument, NULL, 'k' },
 	{ "service", required_argument, NULL, 'S' },
 	{ "database", required_argument, NULL, 'd' },
+	{ "store-conninfo", required_argument, NULL, MAIN_OPT_CONNINFO },
 	{ "licenses", required_argument, NULL, 'L' },
 	{ "vendor-keys", required_argument, NULL, 'K' },
 	{ "user", required_argument, NULL, 'u' },
@@ -470,6 +482,9 @@ main_parse_args(int argc, char **argv)
 			break;
 		case 'd':
 			opt.database = main_abs(optarg);
+			break;
+		case MAIN_OPT_CONNINFO:
+			opt.store_conninfo = optarg;
 			break;
 		case 'L':
 			opt.licdir = main_abs(optarg);
@@ -561,7 +576,8 @@ main_detach(struct main_run *r)
 	struct server *srv = &r->srv;
 	char err[1024];
 
-	if (store_check_free(srv->cfg.database, err, sizeof(err)) != 0) {
+	if (srv->cfg.store_backend == STORE_BACKEND_SQLITE &&
+	    store_check_free(srv->cfg.database, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "database %s: %s", srv->cfg.database, err);
 		return XLICEN_E_CONFIG;
 	}
@@ -681,7 +697,17 @@ main_serve(struct main_run *r)
 	if (startup_acquire_cred(srv, PRIVS_MEMORY_KEYTAB) != 0)
 		return XLICEN_E_CONFIG;
 	daemon_raise_nofile(&srv->cfg);
-	if (store_open(srv->cfg.database, &srv->store, err, sizeof(err)) != 0) {
+	/* (Never the connection string in the log: it may hold a
+	 * password.) */
+	if (srv->cfg.store_backend == STORE_BACKEND_POSTGRESQL) {
+		if (store_open_backend(STORE_BACKEND_POSTGRESQL,
+		    srv->cfg.store_conninfo, &srv->store, err, sizeof(err)) !=
+		    0) {
+			log_msg(LOG_ERR, "store: %s", err);
+			return XLICEN_E_CONFIG;
+		}
+	} else if (store_open(srv->cfg.database, &srv->store, err,
+	    sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "database %s: %s", srv->cfg.database, err);
 		return XLICEN_E_CONFIG;
 	}

@@ -106,7 +106,9 @@ startup_check_secrets(const struct server_config *cfg)
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
 	}
-	if (privs_check_private("database", cfg->database, 1, err,
+	/* (A PostgreSQL store has no file here.) */
+	if (cfg->store_backend == STORE_BACKEND_SQLITE &&
+	    privs_check_private("database", cfg->database, 1, err,
 	    sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return XLICEN_E_CONFIG;
@@ -207,7 +209,8 @@ startup_check_db_owner(const struct server_config *cfg,
 {
 	struct stat st;
 
-	if (stat(cfg->database, &st) != 0)
+	if (cfg->store_backend != STORE_BACKEND_SQLITE ||
+	    stat(cfg->database, &st) != 0)
 		return 0;
 	if (st.st_uid != u->uid) {
 		log_msg(LOG_ERR, "database %s belongs to uid %u, not to %s "
@@ -226,6 +229,8 @@ startup_check_db_dir(const struct server_config *cfg, const char *user)
 	char buf[4096];
 	const char *dir = startup_dirname(cfg->database, buf, sizeof(buf));
 
+	if (cfg->store_backend != STORE_BACKEND_SQLITE)
+		return 0;
 	if (access(dir, W_OK | X_OK) != 0) {
 		log_msg(LOG_ERR, "database directory %s: %s; it must be "
 		    "writable by %s (fix with: chown %s: %s && chmod 700 %s)",
@@ -278,7 +283,8 @@ startup_check_config(const struct server_config *cfg, const char *config)
 	}
 	/* Informational: checking the configuration of a running server
 	 * is what this option is for. */
-	if (store_check_free(cfg->database, err, sizeof(err)) != 0)
+	if (cfg->store_backend == STORE_BACKEND_SQLITE &&
+	    store_check_free(cfg->database, err, sizeof(err)) != 0)
 		printf("database %s: %s\n", cfg->database, err);
 	if (licdir_check_keydir(cfg->keydir, err, sizeof(err)) != 0 ||
 	    licdir_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {

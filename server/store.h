@@ -35,6 +35,35 @@ enum store_pool_state {
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 
+/* Where the store lives ([store] backend). */
+enum store_backend {
+	STORE_BACKEND_SQLITE = 0,	/* a file: one server */
+	STORE_BACKEND_POSTGRESQL = 1	/* a database shared by N servers */
+};
+
+/*
+ * Open the store of backend: SQLite, where is the file's path (as
+ * store_open); PostgreSQL, where is a libpq connection string (several
+ * hosts and target_session_attrs=read-write allowed): connect, apply the
+ * migrations of schema/postgresql/ in one transaction under the site-wide
+ * lock, prepare every statement.  No lock file: the database is shared
+ * on purpose.  A lost connection later fails operations with XLICEN_E_DB
+ * (logged once) and is re-established by the next operation, at most
+ * once every LIMIT_STORE_RECONNECT_MS.  Same errors as store_open.
+ */
+int store_open_backend(enum store_backend backend, const char *where,
+    struct store **out, char *err, size_t errlen);
+
+/*
+ * Whether other servers share the store (PostgreSQL): then heartbeats are
+ * written when answered (another server's expiry sweep must see them),
+ * store_extend_leases and store_orphans_rearm do nothing (the leases are
+ * not this server's alone), and store_next_expiry is at most
+ * LIMIT_STORE_POLL_S ahead, so that leases granted elsewhere expire here
+ * too.  0 for NULL.
+ */
+int store_shared(const struct store *s);
+
 /*
  * One server per SQLite database: store_open also takes an flock(2) on
  * PATH-lock (not on the database, whose POSIX locks SQLite owns) for as

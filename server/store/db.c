@@ -18,6 +18,9 @@
 int
 store_dberr(struct store *s, const char *what)
 {
+	/* A lost connection is logged once, by the backend. */
+	if (s->db_down)
+		return XLICEN_E_DB;
 	log_msg(LOG_ERR, "store: %s: %s", what, s->ops->errmsg(s));
 	return XLICEN_E_DB;
 }
@@ -94,4 +97,58 @@ void
 store_rollback(struct store *s)
 {
 	s->ops->rollback(s);
+}
+
+/*
+ * The public entry points that choose the backend.
+ */
+
+int
+store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	return store_open_backend(STORE_BACKEND_SQLITE, path, out, err,
+	    errlen);
+}
+
+int
+store_open_backend(enum store_backend backend, const char *where,
+    struct store **out, char *err, size_t errlen)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (where == NULL || out == NULL) {
+		store_seterr(err, errlen, backend == STORE_BACKEND_POSTGRESQL ?
+		    "no connection string" : "no database path");
+		return XLICEN_E_INVALID;
+	}
+	if (backend == STORE_BACKEND_POSTGRESQL)
+		return store_pg_open(where, out, err, errlen);
+	return store_sqlite_open(where, out, err, errlen);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+int
+store_shared(const struct store *s)
+{
+	return s != NULL && s->ops->shared;
+}
+
+void
+store_batch_begin(struct store *s)
+{
+	s->ops->batch_begin(s);
+}
+
+int
+store_batch_end(struct store *s, uint64_t *ticket)
+{
+	return s->ops->batch_end(s, ticket);
 }

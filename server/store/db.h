@@ -60,6 +60,9 @@ struct store_stmt {
  */
 struct store_db_ops {
 	const char *name;
+	/* The database is shared with other servers (PostgreSQL): see
+	 * store_shared in store.h. */
+	int shared;
 	int (*bind_int64)(struct store_stmt *st, int idx, int64_t v);
 	int (*bind_text)(struct store_stmt *st, int idx, const char *v);
 	int (*bind_null)(struct store_stmt *st, int idx);
@@ -77,6 +80,10 @@ struct store_db_ops {
 	int (*begin)(struct store *s, int durable);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
+	/* store_batch_begin, store_batch_end, store_close (store.h). */
+	void (*batch_begin)(struct store *s);
+	int (*batch_end)(struct store *s, uint64_t *ticket);
+	void (*close)(struct store *s);
 };
 
 /* Bind an integer to parameter idx (from 1).  0 or XLICEN_E_DB. */

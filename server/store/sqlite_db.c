@@ -275,6 +275,9 @@ const struct store_db_ops store_sqlite_ops = {
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
+	.batch_begin = store_sqlite_batch_begin,
+	.batch_end = store_sqlite_batch_end,
+	.close = store_sqlite_close,
 };
 
 /*
@@ -712,9 +715,9 @@ store_sqlite_prepare(struct store *s, char *err, size_t errlen)
 	return XLICEN_OK;
 }
 
-/* The SQLite backend is the only one yet, so opening selects it. */
 int
-store_open(const char *path, struct store **out, char *err, size_t errlen)
+store_sqlite_open(const char *path, struct store **out, char *err,
+    size_t errlen)
 {
 	struct store *s = NULL;
 	sqlite3 *db = NULL;
@@ -766,18 +769,17 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 	s = NULL;
 	rc = XLICEN_OK;
 out:
-	store_close(s);
+	if (s != NULL)
+		store_sqlite_close(s);
 	return rc;
 }
 
 void
-store_close(struct store *s)
+store_sqlite_close(struct store *s)
 {
 	sqlite3 *db;
 	int i;
 
-	if (s == NULL)
-		return;
 	(void)store_flush(s, 0, 0);
 	store_bg_stop(s);
 	free(s->hb);

@@ -101,7 +101,7 @@ store_ckpt_tail(struct store *s)
 }
 
 void
-store_batch_begin(struct store *s)
+store_sqlite_batch_begin(struct store *s)
 {
 	if (s->bg != NULL &&
 	    __atomic_exchange_n(&s->bg->ckpt_tail, 0, __ATOMIC_RELAXED))
@@ -126,7 +126,7 @@ store_sync_ask(struct store_bg *bg)
 }
 
 int
-store_batch_end(struct store *s, uint64_t *ticket)
+store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 {
 	int rc = XLICEN_OK;
 
@@ -308,6 +308,11 @@ store_extend_leases(struct store *s, int64_t now)
 
 	if (s == NULL)
 		return XLICEN_E_INVALID;
+	/* Shared (PostgreSQL): heartbeats are written when answered, so
+	 * none is lost, and the other servers' leases are not ours to
+	 * lengthen. */
+	if (s->ops->shared)
+		return XLICEN_OK;
 	/*
 	 * A heartbeat lost in a crash was answered while its lease was live,
 	 * within about a second of the last one written (store_flush), and

@@ -16,6 +16,12 @@ extern const char *const store_sqlite_sql[ST__N];
 /* The operations of db.h on SQLite (sqlite_db.c). */
 extern const struct store_db_ops store_sqlite_ops;
 
+/* SQLite's group commit (sqlite_durable.c) and close (sqlite_db.c), as
+ * the operations table's batch_begin, batch_end and close. */
+void store_sqlite_batch_begin(struct store *s);
+int store_sqlite_batch_end(struct store *s, uint64_t *ticket);
+void store_sqlite_close(struct store *s);
+
 /* The connection: struct store_conn is never defined; the pointer is the
  * sqlite3 handle. */
 static inline sqlite3 *

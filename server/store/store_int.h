@@ -141,6 +141,8 @@ struct store {
 	struct store_hb *hb;
 	size_t hb_cap, hb_n;
 	int64_t hb_since;	/* UTC s of the oldest */
+	int db_down;		/* the connection is lost and that was logged:
+				 * store_dberr stays quiet until it is back */
 };
 
 /* The syncer and checkpointer (sqlite_durable.c). */
@@ -163,6 +165,13 @@ struct store_event {
 	int has_seats;
 	int64_t seats;		/* change in seats in use */
 };
+
+/* Open the SQLite store at path (sqlite_db.c) or the PostgreSQL one of
+ * conninfo (pg_db.c); store_open_backend chooses.  Same contract. */
+int store_sqlite_open(const char *path, struct store **out, char *err,
+    size_t errlen);
+int store_pg_open(const char *conninfo, struct store **out, char *err,
+    size_t errlen);
 
 /*
  * Statement helpers over db.h (db.c), for every backend.

@@ -204,6 +204,7 @@ server_start() {
 	${SERVER_WRAP[@]+"${SERVER_WRAP[@]}"} \
 	"$XLICEN_BIN_SERVER" --foreground --listen "127.0.0.1:$SERVER_PORT" \
 		"${as_root[@]}" --keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \
+		${XLICEN_IT_STORE_CONNINFO:+--store-conninfo "$XLICEN_IT_STORE_CONNINFO"} \
 		--licenses "$T/lic" --vendor-keys "$T/keys" ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
 		</dev/null 2>"$SERVER_LOG" >/dev/null &
 	SERVER_PID=$!
@@ -272,4 +273,25 @@ pass() {
 	server_log_check "$T"/server.*.log
 	it_log "PASS"
 	exit 0
+}
+
+# --- PostgreSQL (fixture "pg", tests/pg; scripts/pg.sh) ---------------------
+# A test using these is registered with xlicen_use_pg, which sets
+# XLICEN_PG_DIR (the fixture's cluster) and XLICEN_PG_SH.
+
+# pg_newdb NAME: create a database of this test's own in the fixture's
+# cluster (NAME plus this shell's pid: tests run in parallel) and print its
+# libpq conninfo.
+pg_newdb() {
+	: "${XLICEN_PG_DIR:?no XLICEN_PG_DIR (test not registered with xlicen_use_pg)}"
+	"$XLICEN_PG_SH" newdb "$XLICEN_PG_DIR" "${1}_$$" 2>"$T/pg_newdb.err" ||
+		fail "pg.sh newdb ${1}_$$: $(cat "$T/pg_newdb.err")"
+}
+
+# pg_query CONNINFO SQL: run SQL (psql -At: unaligned, no header) and print
+# its rows; fails the test on an error.
+pg_query() {
+	local bin=${XLICEN_PG_BIN:-/usr/lib/postgresql/15/bin}
+	timeout -k 2 "$IT_CMD_TIMEOUT" "$bin/psql" -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" \
+		2>"$T/pg_query.err" </dev/null || fail "psql: $2: $(cat "$T/pg_query.err")"
 }

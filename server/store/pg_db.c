@@ -1,0 +1,836 @@
+/*
+ * The PostgreSQL connection of the store (libpq): db.h's statement
+ * operations over prepared statements, the transactions (one per event
+ * loop round, each operation in a savepoint, every one serialised across
+ * servers by an advisory lock), reconnecting after the connection broke,
+ * and opening: the migrations of schema/postgresql/ and preparing every
+ * statement of pg_sql.c.
+ *
+ * Several servers share one database.  Every writing transaction first
+ * takes one site-wide advisory lock (pg_advisory_xact_lock(STORE_PG_LOCK),
+ * released by its COMMIT or ROLLBACK), the analogue of SQLite's BEGIN
+ * IMMEDIATE: the audit trail is one hash chain, so writers need a total
+ * order anyway, and under the lock every seat decision (a pool's count, an
+ * expiry sweep) sees everything the other servers committed before it.
+ * Reads (status, holders, report) take no lock.
+ *
+ * Durability: a round's transaction is committed in the loop thread before
+ * any of its replies goes out (store_sync_fd is -1, every ticket 0), so a
+ * GRANT is sent only after its COMMIT returned, with whatever the cluster's
+ * synchronous_commit and synchronous_standby_names say.
+ *
+ * A broken connection (the server or its host died, a standby was
+ * promoted) fails the current operation and its round with XLICEN_E_DB,
+ * is logged once, and the next operation outside a transaction connects
+ * again (at most once every LIMIT_STORE_RECONNECT_MS; libpq's multi-host
+ * connection strings with target_session_attrs=read-write find the new
+ * primary) and prepares the statements again.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "limits.h"
+#include "log.h"
+#include "schema.h"
+#include "store.h"
+#include "pg_int.h"
+#include "xlicen_errors.h"
+
+/* The site-wide write lock: "xlicen" in ASCII, as a bigint key. */
+#define STORE_PG_LOCK		"132407019922798"
+/* Most parameters of one statement (ST_POOL_UPSERT has 16). */
+#define STORE_PG_MAX_PARAMS	20
+/* Type OIDs (pg_type.h, not installed by libpq-dev). */
+#define PG_OID_BYTEA	17
+#define PG_OID_INT8	20
+#define PG_OID_INT2	21
+#define PG_OID_INT4	23
+#define PG_OID_TEXT	25
+#define PG_OID_FLOAT8	701
+#define PG_OID_VARCHAR	1043
+
+/* The connection behind struct store's opaque conn. */
+struct store_pg {
+	PGconn *c;
+	char *conninfo;
+	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
+	int tx_durable;		/* it may grant: commit as the cluster says */
+	int broken;		/* the connection is gone: reconnect */
+	int64_t last_try_ms;	/* the last reconnect attempt */
+	char err[512];		/* the last error, for store_dberr */
+};
+
+struct store_pg_stmt {
+	struct store_stmt base;
+	struct store *s;
+	char name[16];		/* "s<index>" */
+	int nparams;		/* as PostgreSQL prepared it */
+	const char *vals[STORE_PG_MAX_PARAMS];
+	int lens[STORE_PG_MAX_PARAMS];
+	int fmts[STORE_PG_MAX_PARAMS];
+	char num[STORE_PG_MAX_PARAMS][24];	/* integers as text */
+	PGresult *res;		/* binary results */
+	int row, nrows;
+	int64_t changes;
+};
+
+static inline struct store_pg *
+pg_conn(const struct store *s)
+{
+	return (struct store_pg *)(void *)s->conn;
+}
+
+static inline struct store_pg_stmt *
+pg_st(struct store_stmt *st)
+{
+	return (struct store_pg_stmt *)(void *)st;
+}
+
+static int64_t
+pg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keep msg (libpq's, ending in a newline) as the last error. */
+static void
+pg_set_err(struct store_pg *pc, const char *msg)
+{
+	size_t n;
+
+	snprintf(pc->err, sizeof(pc->err), "%s", msg != NULL && msg[0] != '\0'
+	    ? msg : "PostgreSQL error");
+	n = strlen(pc->err);
+	while (n > 0 && (pc->err[n - 1] == '\n' || pc->err[n - 1] == ' '))
+		pc->err[--n] = '\0';
+}
+
+/*
+ * After a failed call: if the connection is gone, note it (logged once per
+ * outage: s->db_down quiets store_dberr until a reconnect) and drop what
+ * was in progress.  A transaction in progress is lost with it.
+ */
+static void
+pg_check_broken(struct store *s)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (pc->c != NULL && PQstatus(pc->c) != CONNECTION_BAD)
+		return;
+	if (!pc->broken && !s->db_down)
+		log_msg(LOG_ERR, "store: lost the connection to PostgreSQL "
+		    "(%s); requests fail with DB until it is back", pc->err);
+	pc->broken = 1;
+	s->db_down = 1;
+	pc->in_tx = 0;
+	if (s->in_batch) {
+		s->in_batch = 0;
+		s->batch_failed = 1;
+	}
+}
+
+/* Run one command of transaction control (or several, separated by ;). */
+static int
+pg_exec(struct store *s, const char *sql)
+{
+	struct store_pg *pc = pg_conn(s);
+	PGresult *r;
+	int rc = XLICEN_OK;
+
+	if (pc->broken || pc->c == NULL) {
+		pg_set_err(pc, "no connection to PostgreSQL");
+		return XLICEN_E_DB;
+	}
+	r = PQexec(pc->c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		rc = XLICEN_E_DB;
+	} else if (strstr(sql, "COMMIT") != NULL &&
+	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		/* A COMMIT of a failed transaction answers ROLLBACK. */
+		pg_set_err(pc, "the transaction was rolled back");
+		rc = XLICEN_E_DB;
+	}
+	PQclear(r);
+	if (rc != 0)
+		pg_check_broken(s);
+	return rc;
+}
+
+/*
+ * The statements.
+ */
+
+static int
+pg_bind_int64(struct store_stmt *st, int idx, int64_t v)
+{
+	struct store_pg_stmt *p = pg_st(st);
+
+	if (idx < 1 || idx > STORE_PG_MAX_PARAMS)
+		return XLICEN_E_DB;
+	snprintf(p->num[idx - 1], sizeof(p->num[0]), "%" PRId64, v);
+	p->vals[idx - 1] = p->num[idx - 1];
+	p->lens[idx - 1] = 0;
+	p->fmts[idx - 1] = 0;
+	return XLICEN_OK;
+}
+
+static int
+pg_bind_text(struct store_stmt *st, int idx, const char *v)
+{
+	struct store_pg_stmt *p = pg_st(st);
+
+	if (idx < 1 || idx > STORE_PG_MAX_PARAMS ||
+	    (v != NULL && strlen(v) > INT32_MAX))
+		return XLICEN_E_DB;
+	p->vals[idx - 1] = v;
+	p->lens[idx - 1] = 0;
+	p->fmts[idx - 1] = 0;
+	return XLICEN_OK;
+}
+
+static int
+pg_bind_null(struct store_stmt *st, int idx)
+{
+	return pg_bind_text(st, idx, NULL);
+}
+
+/* Blobs go in binary, the rest as text. */
+static int
+pg_bind_blob(struct store_stmt *st, int idx, const void *v, size_t len)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	static const char empty[1];
+
+	if (idx < 1 || idx > STORE_PG_MAX_PARAMS || len > INT32_MAX)
+		return XLICEN_E_DB;
+	p->vals[idx - 1] = v != NULL ? v : empty;
+	p->lens[idx - 1] = (int)len;
+	p->fmts[idx - 1] = 1;
+	return XLICEN_OK;
+}
+
+/* Connect again if the connection broke and it is time to try; 1 if there
+ * is a connection to use. */
+static int pg_usable(struct store *s);
+/* COMMIT, waiting for the cluster or not (see its definition). */
+static int pg_commit_tx(struct store *s, int durable);
+
+static int
+pg_step(struct store_stmt *st)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	struct store_pg *pc = pg_conn(p->s);
+	ExecStatusType es;
+
+	if (p->res == NULL) {
+		if (!pg_usable(p->s)) {
+			pg_set_err(pc, "no connection to PostgreSQL");
+			return XLICEN_E_DB;
+		}
+		p->res = PQexecPrepared(pc->c, p->name, p->nparams, p->vals,
+		    p->lens, p->fmts, 1);
+		es = PQresultStatus(p->res);
+		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+			pg_set_err(pc, PQresultErrorMessage(p->res) != NULL &&
+			    PQresultErrorMessage(p->res)[0] != '\0' ?
+			    PQresultErrorMessage(p->res) :
+			    PQerrorMessage(pc->c));
+			PQclear(p->res);
+			p->res = NULL;
+			pg_check_broken(p->s);
+			return XLICEN_E_DB;
+		}
+		p->nrows = PQntuples(p->res);
+		p->row = -1;
+		p->changes = strtoll(PQcmdTuples(p->res), NULL, 10);
+	}
+	if (p->row < p->nrows)
+		p->row++;
+	return p->row < p->nrows ? STORE_ROW : STORE_DONE;
+}
+
+/* The current row's column, or NULL (SQL NULL, no row, no column). */
+static const char *
+pg_val(struct store_pg_stmt *p, int col)
+{
+	if (p->res == NULL || p->row < 0 || p->row >= p->nrows || col < 0 ||
+	    col >= PQnfields(p->res) || PQgetisnull(p->res, p->row, col))
+		return NULL;
+	return PQgetvalue(p->res, p->row, col);
+}
+
+static uint64_t
+pg_be(const unsigned char *b, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* Binary results: integers big-endian, of their type's width. */
+static int64_t
+pg_col_int64(struct store_stmt *st, int col)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	const unsigned char *v = (const unsigned char *)pg_val(p, col);
+
+	if (v == NULL)
+		return 0;
+	switch (PQftype(p->res, col)) {
+	case PG_OID_INT8:
+		return PQgetlength(p->res, p->row, col) == 8 ?
+		    (int64_t)pg_be(v, 8) : 0;
+	case PG_OID_INT4:
+		return PQgetlength(p->res, p->row, col) == 4 ?
+		    (int32_t)(uint32_t)pg_be(v, 4) : 0;
+	case PG_OID_INT2:
+		return PQgetlength(p->res, p->row, col) == 2 ?
+		    (int16_t)(uint16_t)pg_be(v, 2) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Text arrives as its bytes; libpq ends every value with a NUL. */
+static const char *
+pg_col_text(struct store_stmt *st, int col)
+{
+	return pg_val(pg_st(st), col);
+}
+
+static const void *
+pg_col_blob(struct store_stmt *st, int col)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	const char *v = pg_val(p, col);
+
+	return v != NULL && PQgetlength(p->res, p->row, col) > 0 ? v : NULL;
+}
+
+static size_t
+pg_col_bytes(struct store_stmt *st, int col)
+{
+	struct store_pg_stmt *p = pg_st(st);
+
+	if (pg_val(p, col) == NULL)
+		return 0;
+	return (size_t)PQgetlength(p->res, p->row, col);
+}
+
+/* The types a SQLite row of the same schema has: every integer column is
+ * INTEGER, so the audit chain hashes the same values on both. */
+static enum store_type
+pg_col_type(struct store_stmt *st, int col)
+{
+	struct store_pg_stmt *p = pg_st(st);
+
+	if (pg_val(p, col) == NULL)
+		return STORE_T_NULL;
+	switch (PQftype(p->res, col)) {
+	case PG_OID_INT8:
+	case PG_OID_INT4:
+	case PG_OID_INT2:
+		return STORE_T_INTEGER;
+	case PG_OID_BYTEA:
+		return STORE_T_BLOB;
+	case PG_OID_FLOAT8:
+		return STORE_T_REAL;
+	case PG_OID_TEXT:
+	case PG_OID_VARCHAR:
+	default:
+		return STORE_T_TEXT;
+	}
+}
+
+static int64_t
+pg_changes(struct store_stmt *st)
+{
+	return pg_st(st)->changes;
+}
+
+static void
+pg_done(struct store_stmt *st)
+{
+	struct store_pg_stmt *p = pg_st(st);
+
+	PQclear(p->res);
+	p->res = NULL;
+	p->row = p->nrows = 0;
+	p->changes = 0;
+	memset(p->vals, 0, sizeof(p->vals));
+	memset(p->lens, 0, sizeof(p->lens));
+	memset(p->fmts, 0, sizeof(p->fmts));
+}
+
+static const char *
+pg_errmsg(struct store *s)
+{
+	return pg_conn(s)->err;
+}
+
+/*
+ * Transactions.  BEGIN and the site-wide lock go in one round trip; the
+ * transaction holds the lock until its COMMIT or ROLLBACK.
+ */
+static int
+pg_tx_start(struct store *s)
+{
+	int rc;
+
+	if (!pg_usable(s)) {
+		pg_set_err(pg_conn(s), "no connection to PostgreSQL");
+		return XLICEN_E_DB;
+	}
+	if ((rc = pg_exec(s, "BEGIN; SELECT pg_advisory_xact_lock("
+	    STORE_PG_LOCK ")")) != 0) {
+		if (!pg_conn(s)->broken)
+			(void)pg_exec(s, "ROLLBACK");
+		return rc;
+	}
+	pg_conn(s)->in_tx = 1;
+	return XLICEN_OK;
+}
+
+/*
+ * One operation's transaction.  Outside a batch: its own BEGIN ...
+ * COMMIT.  Inside one: a savepoint of the round's transaction, which
+ * store_batch_end commits before any reply of the round goes out.  Every
+ * commit waits for the cluster's synchronous_commit, so durable is
+ * only chooses how the commit waits (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
+ * (store_heartbeat writes them), so there is nothing to write first.
+ */
+static int
+pg_begin(struct store *s, int durable)
+{
+	int rc;
+
+	if (!s->batching) {
+		pg_conn(s)->tx_durable = durable;
+		return pg_tx_start(s);
+	}
+	if (s->batch_failed)
+		return XLICEN_E_DB;
+	if (!s->in_batch) {
+		if ((rc = pg_tx_start(s)) != 0)
+			return rc;
+		s->in_batch = 1;
+		s->batch_full = 0;
+	}
+	if (durable)
+		s->batch_full = 1;
+	if ((rc = pg_exec(s, "SAVEPOINT op")) != 0) {
+		s->batch_failed = 1;
+		return rc;
+	}
+	return XLICEN_OK;
+}
+
+static int
+pg_commit(struct store *s)
+{
+	int rc;
+
+	if (s->batching) {
+		if ((rc = pg_exec(s, "RELEASE op")) != 0)
+			s->batch_failed = 1;
+		return rc;
+	}
+	return pg_commit_tx(s, pg_conn(s)->tx_durable);
+}
+
+static void
+pg_rollback(struct store *s)
+{
+	if (pg_conn(s)->broken)
+		return;		/* lost with the connection (pg_check_broken) */
+	if (s->batching) {
+		if (s->in_batch && pg_exec(s, "ROLLBACK TO op; RELEASE op") != 0)
+			s->batch_failed = 1;
+		return;
+	}
+	(void)pg_exec(s, "ROLLBACK");
+	pg_conn(s)->in_tx = 0;
+}
+
+static void
+pg_batch_begin(struct store *s)
+{
+	s->batching = 1;
+	s->in_batch = 0;
+	s->batch_failed = 0;
+}
+
+/* Commit the round; no ticket: the COMMIT has returned. */
+static int
+pg_batch_end(struct store *s, uint64_t *ticket)
+{
+	struct store_pg *pc = pg_conn(s);
+	int rc = XLICEN_OK;
+
+	*ticket = 0;
+	if (s->in_batch) {
+		if (s->batch_failed)
+			rc = pg_exec(s, "ROLLBACK");
+		else
+			rc = pg_commit_tx(s, s->batch_full);
+		if (rc != 0 && !pc->broken)
+			(void)pg_exec(s, "ROLLBACK");
+		pc->in_tx = 0;
+	}
+	if (s->batch_failed)
+		rc = XLICEN_E_DB;
+	s->batching = 0;
+	s->in_batch = 0;
+	s->batch_failed = 0;
+	return rc;
+}
+
+/*
+ * Commit the transaction in progress.  One that may grant (durable) waits
+ * for the cluster's synchronous_commit (the WAL flushed, and with a
+ * synchronous standby, there too) before its replies go out.  The others
+ * only free seats, extend leases or record refusals: like SQLite's light
+ * commits they go with synchronous_commit off (the WAL writer flushes
+ * them within a fraction of a second).  Were one lost to a crash or a
+ * promotion, a seat stays taken until its lease expires, or a lease ends
+ * up to one heartbeat earlier than answered (a TTL is at least three
+ * heartbeats); a seat is never given twice.
+ */
+static int
+pg_commit_tx(struct store *s, int durable)
+{
+	int rc = pg_exec(s, durable ? "COMMIT" :
+	    "SET LOCAL synchronous_commit = off; COMMIT");
+
+	pg_conn(s)->in_tx = 0;
+	return rc;
+}
+
+static void pg_close(struct store *s);
+
+const struct store_db_ops store_pg_ops = {
+	.name = "postgresql",
+	.shared = 1,
+	.bind_int64 = pg_bind_int64,
+	.bind_text = pg_bind_text,
+	.bind_null = pg_bind_null,
+	.bind_blob = pg_bind_blob,
+	.step = pg_step,
+	.col_int64 = pg_col_int64,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.col_bytes = pg_col_bytes,
+	.col_type = pg_col_type,
+	.changes = pg_changes,
+	.done = pg_done,
+	.errmsg = pg_errmsg,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.batch_begin = pg_batch_begin,
+	.batch_end = pg_batch_end,
+	.close = pg_close,
+};
+
+/*
+ * Connecting, preparing, migrating.
+ */
+
+static int pg_open_exec(PGconn *c, const char *sql, const char *what,
+    char *err, size_t errlen);
+
+/* PostgreSQL's notices (NOTICE, WARNING) go to the log, not stderr. */
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_msg(LOG_DEBUG, "store: PostgreSQL: %.*s", (int)strcspn(msg, "\n"),
+	    msg);
+}
+
+/* Connect with conninfo; its own settings override these defaults (a
+ * bounded connect, a dead peer noticed within seconds, a name in
+ * pg_stat_activity).  NULL and a message in err on failure. */
+static PGconn *
+pg_connect(const char *conninfo, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "connect_timeout",
+	    "tcp_user_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "5", "5000", "gss-xlicend", conninfo, NULL };
+	char set[256];
+	PGconn *c;
+
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		store_seterr(err, errlen, "cannot connect to PostgreSQL: %s",
+		    c != NULL ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, pg_notice, NULL);
+	/* Our statements' text in the database's words, whatever the
+	 * server's or the role's settings; and a session whose server
+	 * vanished while it held the site-wide lock (a round's transaction
+	 * never idles for more than a fraction of a second) ends, instead
+	 * of holding every other server until TCP notices. */
+	snprintf(set, sizeof(set), "SET client_encoding = 'UTF8';"
+	    " SET search_path = public;"
+	    " SET idle_in_transaction_session_timeout = %d",
+	    LIMIT_STORE_IDLE_TX_MS);
+	if (pg_open_exec(c, set, "settings", err, errlen) != 0) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Prepare every statement of the dialect on the current connection, and
+ * learn how many parameters each takes. */
+static int
+pg_prepare_all(struct store *s, char *err, size_t errlen)
+{
+	struct store_pg *pc = pg_conn(s);
+	struct store_pg_stmt *p;
+	PGresult *r;
+	int i, ok;
+
+	for (i = 0; i < ST__N; i++) {
+		if (store_pg_sql[i] == NULL)
+			continue;
+		p = pg_st(s->st[i]);
+		r = PQprepare(pc->c, p->name, store_pg_sql[i], 0, NULL);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (ok) {
+			r = PQdescribePrepared(pc->c, p->name);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			p->nparams = ok ? PQnparams(r) : 0;
+			PQclear(r);
+		}
+		if (!ok || p->nparams > STORE_PG_MAX_PARAMS) {
+			store_seterr(err, errlen, "preparing statement %d: %s",
+			    i, PQerrorMessage(pc->c));
+			return XLICEN_E_DB;
+		}
+	}
+	return XLICEN_OK;
+}
+
+static int
+pg_usable(struct store *s)
+{
+	struct store_pg *pc = pg_conn(s);
+	char err[512];
+	PGconn *c;
+	int64_t now;
+
+	if (!pc->broken)
+		return 1;
+	/* A transaction in progress died with the old connection. */
+	if (pc->in_tx || s->in_batch)
+		return 0;
+	now = pg_now_ms();
+	if (pc->last_try_ms != 0 && now - pc->last_try_ms <
+	    LIMIT_STORE_RECONNECT_MS)
+		return 0;
+	pc->last_try_ms = now;
+	if ((c = pg_connect(pc->conninfo, err, sizeof(err))) == NULL) {
+		pg_set_err(pc, err);
+		return 0;
+	}
+	PQfinish(pc->c);
+	pc->c = c;
+	if (pg_prepare_all(s, err, sizeof(err)) != 0) {
+		pg_set_err(pc, err);
+		PQfinish(pc->c);
+		pc->c = NULL;
+		return 0;
+	}
+	pc->broken = 0;
+	s->db_down = 0;
+	log_msg(LOG_NOTICE, "store: connected to PostgreSQL again (host %s)",
+	    PQhost(c) != NULL ? PQhost(c) : "?");
+	return 1;
+}
+
+/* A one-off query while opening: its first value as an integer. */
+static int
+pg_open_query_int(PGconn *c, const char *sql, int64_t *v, char *err,
+    size_t errlen)
+{
+	PGresult *r = PQexec(c, sql);
+	int rc = XLICEN_E_DB;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		*v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = XLICEN_OK;
+	} else {
+		store_seterr(err, errlen, "%s: %s", sql, PQerrorMessage(c));
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_open_exec(PGconn *c, const char *sql, const char *what, char *err,
+    size_t errlen)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		store_seterr(err, errlen, "%s: %s", what, PQerrorMessage(c));
+	PQclear(r);
+	return ok ? XLICEN_OK : XLICEN_E_DB;
+}
+
+static int
+pg_record_version(PGconn *c, const struct schema_migration *m, char *err,
+    size_t errlen)
+{
+	char ver[24], at[24];
+	const char *vals[3] = { ver, m->name, at };
+	PGresult *r;
+	int ok;
+
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	snprintf(at, sizeof(at), "%" PRId64, (int64_t)time(NULL));
+	r = PQexecParams(c, "INSERT INTO schema_version (version, name,"
+	    " applied_at) VALUES ($1, $2, $3)", 3, NULL, vals, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		store_seterr(err, errlen, "recording migration %s: %s",
+		    m->name, PQerrorMessage(c));
+	PQclear(r);
+	return ok ? XLICEN_OK : XLICEN_E_DB;
+}
+
+/*
+ * Apply every migration of schema/postgresql/ newer than the database, all
+ * in one transaction under the site-wide lock: servers started together
+ * wait for the first, then find nothing left to do.  A database newer
+ * than this server is refused.
+ */
+static int
+pg_migrate(PGconn *c, char *err, size_t errlen)
+{
+	const struct schema_migration *m;
+	int64_t cur = 0;
+	int known = 0, rc;
+
+	for (m = schema_pg_migrations; m->version != 0; m++) {
+		if (m->version <= known) {
+			store_seterr(err, errlen, "embedded migration %s is "
+			    "out of order (internal error)", m->name);
+			return XLICEN_E_DB;
+		}
+		known = m->version;
+	}
+	if ((rc = pg_open_exec(c, "BEGIN; SELECT pg_advisory_xact_lock("
+	    STORE_PG_LOCK ")", "begin", err, errlen)) != 0 ||
+	    (rc = pg_open_exec(c, "CREATE TABLE IF NOT EXISTS schema_version"
+	    " (version BIGINT PRIMARY KEY, name TEXT NOT NULL,"
+	    " applied_at BIGINT NOT NULL)", "creating schema_version", err,
+	    errlen)) != 0 ||
+	    (rc = pg_open_query_int(c, "SELECT COALESCE(MAX(version), 0) FROM"
+	    " schema_version", &cur, err, errlen)) != 0)
+		goto out;
+	if (cur > known) {
+		store_seterr(err, errlen, "the database has schema version %"
+		    PRId64 ", newer than the %d this gss-xlicend knows: "
+		    "refusing to use it (run a newer server)", cur, known);
+		rc = XLICEN_E_DB;
+		goto out;
+	}
+	for (m = schema_pg_migrations; m->version != 0; m++) {
+		if (m->version <= cur)
+			continue;
+		if ((rc = pg_open_exec(c, m->sql, m->name, err, errlen)) != 0 ||
+		    (rc = pg_record_version(c, m, err, errlen)) != 0)
+			goto out;
+		log_msg(LOG_NOTICE, "store: PostgreSQL: applied migration %s",
+		    m->name);
+	}
+	rc = pg_open_exec(c, "COMMIT", "commit", err, errlen);
+out:
+	if (rc != 0)
+		PQclear(PQexec(c, "ROLLBACK"));
+	return rc;
+}
+
+int
+store_pg_open(const char *conninfo, struct store **out, char *err,
+    size_t errlen)
+{
+	struct store *s = NULL;
+	struct store_pg *pc;
+	struct store_pg_stmt *v;
+	int i, rc = XLICEN_E_NOMEM;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (pc = calloc(1, sizeof(*pc))) == NULL) {
+		free(s);
+		store_seterr(err, errlen, "out of memory");
+		return XLICEN_E_NOMEM;
+	}
+	s->ops = &store_pg_ops;
+	s->lockfd = -1;
+	s->conn = (struct store_conn *)(void *)pc;
+	if ((pc->conninfo = strdup(conninfo)) == NULL ||
+	    (v = calloc(ST__N, sizeof(*v))) == NULL) {
+		store_seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ST__N; i++) {
+		v[i].base.ops = &store_pg_ops;
+		v[i].s = s;
+		snprintf(v[i].name, sizeof(v[i].name), "s%d", i);
+		s->st[i] = &v[i].base;
+	}
+	rc = XLICEN_E_DB;
+	if ((pc->c = pg_connect(conninfo, err, errlen)) == NULL)
+		goto out;
+	if ((rc = pg_migrate(pc->c, err, errlen)) != 0 ||
+	    (rc = pg_prepare_all(s, err, errlen)) != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+	rc = XLICEN_OK;
+out:
+	if (s != NULL)
+		pg_close(s);
+	return rc;
+}
+
+static void
+pg_close(struct store *s)
+{
+	struct store_pg *pc = pg_conn(s);
+	int i;
+
+	for (i = 0; i < ST__N && s->st[i] != NULL; i++)
+		pg_done(s->st[i]);
+	free(s->st[0]);
+	if (pc != NULL) {
+		PQfinish(pc->c);
+		free(pc->conninfo);
+		free(pc);
+	}
+	free(s);
+}
