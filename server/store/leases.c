@@ -348,7 +348,7 @@ store_heartbeat_write(struct store *s, const char *principal,
     const char *lease_id, int64_t now, int64_t *expires, int durable)
 {
 	struct store_stmt *st = NULL;
-	int64_t exp = 0;
+	int64_t exp = 0, borrowed = 0;
 	int rc, in_tx = 0, src, b = 0;
 
 	if ((rc = store_begin_as(s, durable)) != 0)
@@ -366,6 +366,7 @@ store_heartbeat_write(struct store *s, const char *principal,
 	src = store_step(st);
 	if (src == STORE_ROW) {
 		exp = store_col_int64(st, 0);
+		borrowed = store_col_int64(st, 1);
 		src = store_step(st);
 	} else if (src == STORE_DONE) {
 		store_st_done(st);
@@ -385,7 +386,11 @@ store_heartbeat_write(struct store *s, const char *principal,
 	if ((rc = store_commit(s)) != 0)
 		goto out;
 	in_tx = 0;
-	if (expires != NULL)
+	/* A borrowed lease an administrator cancelled (as in the fast
+	 * path of store_heartbeat): its owner is told. */
+	if (borrowed == 2)
+		rc = XLICEN_E_REVOKED;
+	else if (expires != NULL)
 		*expires = exp;
 out:
 	store_st_done(st);

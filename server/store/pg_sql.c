@@ -60,7 +60,7 @@ const char *const store_pg_sql[ST__N] = {
 	[ST_POOLS_PRODUCT] =
 	    "SELECT p.id, p.ver_min, p.ver_max, p.seats, p.start, p.expires,"
 	    " p.uncounted, p.hostid, p.dup_group, p.linger, p.ttl,"
-	    " p.heartbeat, p.in_use"
+	    " p.heartbeat, p.in_use, p.vendor, p.serial"
 	    " FROM pools AS p WHERE p.product = $1 AND p.withdrawn = 0"
 	    " ORDER BY p.id",
 	[ST_HELD_PRODUCT] =
@@ -75,22 +75,25 @@ const char *const store_pg_sql[ST__N] = {
 	[ST_LEASE_INS] =
 	    "INSERT INTO leases (id, pool_id, principal, host, display, pid,"
 	    " count, ttl_s, granted_at, heartbeat_at, expires_at, seat_id,"
-	    " hb_s, version)"
+	    " hb_s, version, borrow)"
 	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12,"
-	    " $13)",
+	    " $13, $14)",
 	[ST_EVENT_LAST] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_EVENT_INS] =
 	    "INSERT INTO events (id, ts, kind, principal, host, display,"
 	    " product, version, lease_id, pool_id, count, code, detail, seats,"
 	    " hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
 	    " $12, $13, $14, $15)",
+	/* A borrowed lease (borrow > 0) keeps its end whatever happens. */
 	[ST_HB_UPDATE] =
-	    "UPDATE leases SET heartbeat_at = $2, expires_at = $2 + ttl_s,"
+	    "UPDATE leases SET heartbeat_at = $2, expires_at ="
+	    " CASE WHEN borrow > 0 THEN expires_at ELSE $2 + ttl_s END,"
 	    " orphan_until = 0 WHERE id = $1 AND principal = $3"
 	    " AND expires_at > $2 AND (orphan_until = 0 OR orphan_until > $2)"
-	    " RETURNING expires_at",
+	    " RETURNING expires_at, borrow",
 	[ST_RECLAIM_UPDATE] =
-	    "UPDATE leases SET heartbeat_at = $2, expires_at = $2 + ttl_s,"
+	    "UPDATE leases SET heartbeat_at = $2, expires_at ="
+	    " CASE WHEN borrow > 0 THEN expires_at ELSE $2 + ttl_s END,"
 	    " pid = $3, host = COALESCE($4, host),"
 	    " display = COALESCE($5, display), orphan_until = 0"
 	    " WHERE id = $1 RETURNING expires_at",
@@ -99,7 +102,8 @@ const char *const store_pg_sql[ST__N] = {
 	    "SELECT l.principal, CASE WHEN l.orphan_until > 0 THEN"
 	    " LEAST(l.orphan_until, l.expires_at) ELSE l.expires_at END,"
 	    " l.host, l.display, l.pool_id,"
-	    " l.count, p.product, l.seat_id, l.ttl_s, l.hb_s, l.version"
+	    " l.count, p.product, l.seat_id, l.ttl_s, l.hb_s, l.version,"
+	    " l.borrow"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.id = $1",
 	[ST_LEASE_DEL] = "DELETE FROM leases WHERE id = $1",
@@ -169,7 +173,7 @@ const char *const store_pg_sql[ST__N] = {
 	[ST_HOLDERS] =
 	    "SELECT p.product, l.version, l.principal, l.host, l.display,"
 	    " l.id, l.pid, l.count, l.hb_s, l.granted_at, l.heartbeat_at,"
-	    " l.expires_at, p.withdrawn"
+	    " l.expires_at, p.withdrawn, l.borrow"
 	    " FROM leases AS l JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE l.expires_at > $1 AND ($2::text IS NULL OR p.product = $2)"
 	    " AND ($3::text IS NULL OR l.principal = $3)"
@@ -192,8 +196,8 @@ const char *const store_pg_sql[ST__N] = {
 	[ST_RELEASE_SP] = NULL,
 	[ST_ROLLBACK_SP] = NULL,
 	[ST_HB_GET] =
-	    "SELECT principal, ttl_s, expires_at, orphan_until FROM leases"
-	    " WHERE id = $1",
+	    "SELECT principal, ttl_s, expires_at, orphan_until, borrow"
+	    " FROM leases WHERE id = $1",
 	[ST_HB_SET] =
 	    "UPDATE leases SET heartbeat_at = $2, expires_at = $3 WHERE id = $1",
 	/* See store_extend_leases: heartbeat_at + ttl_s is the expiry the
@@ -202,7 +206,7 @@ const char *const store_pg_sql[ST__N] = {
 	    "UPDATE leases SET expires_at ="
 	    " LEAST(heartbeat_at + 2 * ttl_s, $1 + ttl_s)"
 	    " WHERE expires_at < LEAST(heartbeat_at + 2 * ttl_s, $1 + ttl_s)"
-	    " AND heartbeat_at + 2 * ttl_s > $1",
+	    " AND heartbeat_at + 2 * ttl_s > $1 AND borrow = 0",
 	[ST_SYNC_FULL] = NULL,
 	[ST_SYNC_NORMAL] = NULL,
 	/* The columns of ST_EXPIRE_SEL (store_sweep_lease reads both). */
@@ -215,9 +219,16 @@ const char *const store_pg_sql[ST__N] = {
 	/* Only a grace that ends before the lease would expire anyway. */
 	[ST_ORPHAN_SET] =
 	    "UPDATE leases SET orphan_until = $2"
-	    " WHERE id = $1 AND orphan_until = 0 AND expires_at > $2",
+	    " WHERE id = $1 AND orphan_until = 0 AND expires_at > $2"
+	    " AND borrow = 0",
 	[ST_ORPHAN_REARM] =
 	    "UPDATE leases SET orphan_until ="
 	    " CASE WHEN $1::bigint > 0 AND $1 < expires_at THEN $1 ELSE 0 END"
 	    " WHERE orphan_until > 0",
+	/* Borrowing (schema 0005). */
+	[ST_BORROWED_PRODUCT] =
+	    "SELECT COALESCE(SUM(l.count), 0) FROM leases AS l"
+	    " JOIN pools AS p ON p.id = l.pool_id"
+	    " WHERE p.product = $1 AND l.borrow > 0 AND l.expires_at > $2",
+	[ST_BORROW_CANCEL] = "UPDATE leases SET borrow = 2 WHERE id = $1",
 };

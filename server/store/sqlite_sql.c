@@ -84,7 +84,7 @@ const char *const store_sqlite_sql[ST__N] = {
 	    " CASE WHEN borrow > 0 THEN expires_at ELSE ?2 + ttl_s END,"
 	    " orphan_until = 0 WHERE id = ?1 AND principal = ?3"
 	    " AND expires_at > ?2 AND (orphan_until = 0 OR orphan_until > ?2)"
-	    " RETURNING expires_at",
+	    " RETURNING expires_at, borrow",
 	[ST_RECLAIM_UPDATE] =
 	    "UPDATE leases SET heartbeat_at = ?2, expires_at ="
 	    " CASE WHEN borrow > 0 THEN expires_at ELSE ?2 + ttl_s END,"
