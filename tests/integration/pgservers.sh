@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pgservers.sh: helpers of the several-servers tests (test_pg_*.sh),
 # sourced after lib.sh.  Several gss-xlicend on one PostgreSQL database,
 # pg_load_client processes cycling checkouts across them, and a sampler
