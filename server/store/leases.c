@@ -341,16 +341,17 @@ out:
 }
 
 /* A heartbeat written at once: the refusals (NOT_OWNER is audited) and
- * whatever the fast path of store_heartbeat cannot decide alone. */
+ * whatever the fast path of store_heartbeat cannot decide alone, and on a
+ * shared store every heartbeat.  durable: as store_begin_as. */
 static int
 store_heartbeat_write(struct store *s, const char *principal,
-    const char *lease_id, int64_t now, int64_t *expires)
+    const char *lease_id, int64_t now, int64_t *expires, int durable)
 {
 	struct store_stmt *st = NULL;
 	int64_t exp = 0;
 	int rc, in_tx = 0, src, b = 0;
 
-	if ((rc = store_begin(s)) != 0)
+	if ((rc = store_begin_as(s, durable)) != 0)
 		goto out;
 	in_tx = 1;
 	/* The common case in one statement; only a refusal looks closer. */
@@ -475,10 +476,14 @@ store_heartbeat(struct store *s, const char *principal,
 	if (s == NULL || principal == NULL || lease_id == NULL)
 		return XLICEN_E_INVALID;
 	/* Shared: written at once, so that the other servers' sweeps see
-	 * it (one round's transaction holds them all). */
-	if (strlen(lease_id) != STORE_LEASE_ID_LEN || s->ops->shared)
+	 * it (one round's transaction holds them all), as a light commit
+	 * (pg_db.c: a lost one ends the lease up to a heartbeat early). */
+	if (s->ops->shared)
 		return store_heartbeat_write(s, principal, lease_id, now,
-		    expires);
+		    expires, 0);
+	if (strlen(lease_id) != STORE_LEASE_ID_LEN)
+		return store_heartbeat_write(s, principal, lease_id, now,
+		    expires, 1);
 	st = s->st[ST_HB_GET];
 	if (store_bind_text(st, 1, lease_id) != 0) {
 		rc = store_dberr(s, "heartbeat: bind");
@@ -490,7 +495,7 @@ store_heartbeat(struct store *s, const char *principal,
 		if (src != STORE_DONE)
 			return store_dberr(s, "heartbeat: select");
 		return store_heartbeat_write(s, principal, lease_id, now,
-		    expires);
+		    expires, 1);
 	}
 	owner = store_col_text(st, 0);
 	mine = owner != NULL && strcmp(owner, principal) == 0;
@@ -504,7 +509,7 @@ store_heartbeat(struct store *s, const char *principal,
 	 * its grace is over in the database too. */
 	if (!mine || exp <= now || orphan)
 		return store_heartbeat_write(s, principal, lease_id, now,
-		    expires);
+		    expires, 1);
 	if ((rc = store_hb_put(s, lease_id, now, now + ttl)) != 0)
 		return rc;
 	if (expires != NULL)

@@ -60,6 +60,7 @@ struct store_pg {
 	PGconn *c;
 	char *conninfo;
 	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
+	int tx_durable;		/* it may grant: commit as the cluster says */
 	int broken;		/* the connection is gone: reconnect */
 	int64_t last_try_ms;	/* the last reconnect attempt */
 	char err[512];		/* the last error, for store_dberr */
@@ -154,7 +155,7 @@ pg_exec(struct store *s, const char *sql)
 	    PQresultStatus(r) != PGRES_TUPLES_OK) {
 		pg_set_err(pc, PQerrorMessage(pc->c));
 		rc = XLICEN_E_DB;
-	} else if (strcmp(sql, "COMMIT") == 0 &&
+	} else if (strstr(sql, "COMMIT") != NULL &&
 	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		/* A COMMIT of a failed transaction answers ROLLBACK. */
 		pg_set_err(pc, "the transaction was rolled back");
@@ -222,6 +223,8 @@ pg_bind_blob(struct store_stmt *st, int idx, const void *v, size_t len)
 /* Connect again if the connection broke and it is time to try; 1 if there
  * is a connection to use. */
 static int pg_usable(struct store *s);
+/* COMMIT, waiting for the cluster or not (see its definition). */
+static int pg_commit_tx(struct store *s, int durable);
 
 static int
 pg_step(struct store_stmt *st)
@@ -407,7 +410,7 @@ pg_tx_start(struct store *s)
  * COMMIT.  Inside one: a savepoint of the round's transaction, which
  * store_batch_end commits before any reply of the round goes out.  Every
  * commit waits for the cluster's synchronous_commit, so durable is
- * nothing more here.  Heartbeats are never held in memory on PostgreSQL
+ * only chooses how the commit waits (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
  * (store_heartbeat writes them), so there is nothing to write first.
  */
 static int
@@ -415,16 +418,20 @@ pg_begin(struct store *s, int durable)
 {
 	int rc;
 
-	(void)durable;
-	if (!s->batching)
+	if (!s->batching) {
+		pg_conn(s)->tx_durable = durable;
 		return pg_tx_start(s);
+	}
 	if (s->batch_failed)
 		return XLICEN_E_DB;
 	if (!s->in_batch) {
 		if ((rc = pg_tx_start(s)) != 0)
 			return rc;
 		s->in_batch = 1;
+		s->batch_full = 0;
 	}
+	if (durable)
+		s->batch_full = 1;
 	if ((rc = pg_exec(s, "SAVEPOINT op")) != 0) {
 		s->batch_failed = 1;
 		return rc;
@@ -442,9 +449,7 @@ pg_commit(struct store *s)
 			s->batch_failed = 1;
 		return rc;
 	}
-	rc = pg_exec(s, "COMMIT");
-	pg_conn(s)->in_tx = 0;
-	return rc;
+	return pg_commit_tx(s, pg_conn(s)->tx_durable);
 }
 
 static void
@@ -481,7 +486,7 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 		if (s->batch_failed)
 			rc = pg_exec(s, "ROLLBACK");
 		else
-			rc = pg_exec(s, "COMMIT");
+			rc = pg_commit_tx(s, s->batch_full);
 		if (rc != 0 && !pc->broken)
 			(void)pg_exec(s, "ROLLBACK");
 		pc->in_tx = 0;
@@ -491,6 +496,27 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	s->batching = 0;
 	s->in_batch = 0;
 	s->batch_failed = 0;
+	return rc;
+}
+
+/*
+ * Commit the transaction in progress.  One that may grant (durable) waits
+ * for the cluster's synchronous_commit (the WAL flushed, and with a
+ * synchronous standby, there too) before its replies go out.  The others
+ * only free seats, extend leases or record refusals: like SQLite's light
+ * commits they go with synchronous_commit off (the WAL writer flushes
+ * them within a fraction of a second).  Were one lost to a crash or a
+ * promotion, a seat stays taken until its lease expires, or a lease ends
+ * up to one heartbeat earlier than answered (a TTL is at least three
+ * heartbeats); a seat is never given twice.
+ */
+static int
+pg_commit_tx(struct store *s, int durable)
+{
+	int rc = pg_exec(s, durable ? "COMMIT" :
+	    "SET LOCAL synchronous_commit = off; COMMIT");
+
+	pg_conn(s)->in_tx = 0;
 	return rc;
 }
 

@@ -70,14 +70,16 @@ expect_eq "$(pg_q "SELECT COUNT(*) FROM events WHERE kind = 'expire' AND lease_i
 	"A did not expire a lease B keeps alive"
 
 # Starting a server (C) touches no lease the others hold: neither the
-# expiry (SQLite's start lengthens every lease by up to a TTL) nor an
-# orphan's grace (SQLite's start gives every orphan a new one).  A second
-# after the last heartbeat, so that a lengthening would show.
-sleep 1.1
-EXP=$(pg_q "SELECT expires_at FROM leases WHERE id = '$L1'")
-pg_q "UPDATE leases SET orphan_until = expires_at - 1 WHERE id = '$L1'" >/dev/null
+# expiry (SQLite's start lengthens a lease by up to a TTL) nor an orphan's
+# grace (SQLite's start gives every orphan a new one).  The lease gets a
+# TTL of 60 s and 30 s left, so that a lengthening would show and it
+# cannot expire while C starts, and is made an orphan for 29 s.
+NOW=$(date +%s)
+pg_q "UPDATE leases SET ttl_s = 60, expires_at = $((NOW + 30)), orphan_until = $((NOW + 29))
+	WHERE id = '$L1'" >/dev/null
+EXP=$((NOW + 30))
 server_new C "${ARGS[@]}"
-expect_eq "$(pg_q "SELECT expires_at, orphan_until FROM leases WHERE id = '$L1'")" "$EXP|$((EXP - 1))" \
+expect_eq "$(pg_q "SELECT expires_at, orphan_until FROM leases WHERE id = '$L1'")" "$EXP|$((NOW + 29))" \
 	"A's lease after C started"
 pg_q "UPDATE leases SET orphan_until = 0 WHERE id = '$L1'" >/dev/null
 server_stop
