@@ -35,7 +35,10 @@
 # in sun_path, otherwise in a directory under /tmp named in DIR/pg.base.
 #
 # Settings are those of a small test cluster (shared_buffers 16MB,
-# max_connections 60); fsync stays on, as in production.
+# max_connections 60).  initdb and pg_basebackup do not wait for their
+# files to reach the disk (--no-sync: a throwaway cluster, and that wait
+# took seconds on a busy machine); the running cluster's fsync stays on,
+# as in production.
 set -eu
 
 PGBIN=${XLICEN_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -184,7 +187,7 @@ write_env() {
 # "sync" (from then on every commit waits for the standby's flush).
 make_standby() {
 	local base=$1 i state
-	as_pg "$PGBIN/pg_basebackup" -D "$base/standby" -R -X stream -c fast \
+	as_pg "$PGBIN/pg_basebackup" -D "$base/standby" -R -X stream -c fast --no-sync \
 		-d "host=$base/sock port=$PRIMARY_PORT user=$ROLE" >>"$DIR/setup.log" 2>&1 ||
 		{ tail -n 20 "$DIR/setup.log" >&2; die "pg_basebackup failed"; }
 	# Later lines of postgresql.auto.conf win: name the standby so the
@@ -237,7 +240,7 @@ cmd_start() {
 	# Root and the test user connect here; postgres creates the sockets.
 	chmod 0755 "$base/sock"
 	[ "$(id -u)" = 0 ] && chown postgres: "$base/sock" "$DIR/setup.log"
-	as_pg "$PGBIN/initdb" -D "$base/primary" -A trust -U "$ROLE" -E UTF8 \
+	as_pg "$PGBIN/initdb" -D "$base/primary" -A trust -U "$ROLE" -E UTF8 --no-sync \
 		--locale=C.UTF-8 >>"$DIR/setup.log" 2>&1 ||
 		{ tail -n 20 "$DIR/setup.log" >&2; die "initdb failed"; }
 	cat <<EOF | as_pg tee -a "$base/primary/postgresql.conf" >/dev/null
