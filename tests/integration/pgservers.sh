@@ -31,6 +31,19 @@ PGS_KILLED_MS=0
 
 now_ms() { date +%s%3N; }
 
+# pgs_cleanup: SIGKILL every server, client and sampler still running (a
+# failed test), keeping the exit status for it_cleanup.  lib.sh's own
+# `jobs -p` came back empty in an EXIT trap here and left the servers
+# running, so the pids kept in the variables above are killed here.
+pgs_cleanup() {
+	local rc=$? p
+	for p in "${PGS_PID[@]}" "${PGS_CLIENTS[@]}" "$PGS_SAMPLER"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+	done
+	return $rc
+}
+trap 'pgs_cleanup; it_cleanup' EXIT
+
 pgs_ready() {	# i
 	grep -q ' ready ' "$T/server.$1.log" 2>/dev/null && return 0
 	kill -0 "${PGS_PID[$1]}" 2>/dev/null || fail "gss-xlicend $1 exited during startup: $(tail -n 5 "$T/server.$1.log")"

@@ -16,7 +16,7 @@ pgp_cleanup() {
 	"$XLICEN_PG_SH" stop "$T/pg" >/dev/null 2>&1 || true
 	return $rc
 }
-trap 'pgp_cleanup; it_cleanup' EXIT
+trap 'pgs_cleanup; pgp_cleanup; it_cleanup' EXIT
 
 # The cluster's user (postgres, when root runs this) must reach $T.
 chmod 0755 "$T"
