@@ -28,13 +28,17 @@
 #
 # Layout: DIR/primary and DIR/standby are the data directories, DIR/sock the
 # socket directory, DIR/primary.log and DIR/standby.log the server logs.
+# stop leaves the files; start removes those of an earlier cluster.
 # When root runs this, initdb and the postmasters run as the "postgres" user
 # that Debian's postgresql package creates (initdb refuses root); then the
 # data lives in DIR only if that user can reach it and the socket path fits
 # in sun_path, otherwise in a directory under /tmp named in DIR/pg.base.
 #
 # Settings are those of a small test cluster (shared_buffers 16MB,
-# max_connections 60); fsync stays on, as in production.
+# max_connections 60).  initdb and pg_basebackup do not wait for their
+# files to reach the disk (--no-sync: a throwaway cluster, and that wait
+# took seconds on a busy machine); the running cluster's fsync stays on,
+# as in production.
 set -eu
 
 PGBIN=${XLICEN_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -183,7 +187,7 @@ write_env() {
 # "sync" (from then on every commit waits for the standby's flush).
 make_standby() {
 	local base=$1 i state
-	as_pg "$PGBIN/pg_basebackup" -D "$base/standby" -R -X stream -c fast \
+	as_pg "$PGBIN/pg_basebackup" -D "$base/standby" -R -X stream -c fast --no-sync \
 		-d "host=$base/sock port=$PRIMARY_PORT user=$ROLE" >>"$DIR/setup.log" 2>&1 ||
 		{ tail -n 20 "$DIR/setup.log" >&2; die "pg_basebackup failed"; }
 	# Later lines of postgresql.auto.conf win: name the standby so the
@@ -191,7 +195,7 @@ make_standby() {
 	printf "primary_conninfo = 'host=%s port=%s user=%s application_name=%s'\n" \
 		"$base/sock" "$PRIMARY_PORT" "$ROLE" "$STANDBY_NAME" |
 		as_pg tee -a "$base/standby/postgresql.auto.conf" >/dev/null
-	start_node "$base/standby" "$STANDBY_PORT" "$DIR/standby.log"
+	start_node "$base/standby" "$STANDBY_PORT" "$base/standby.log"
 	psql_rw postgres -c "ALTER SYSTEM SET synchronous_standby_names = '$STANDBY_NAME'" \
 		-c "SELECT pg_reload_conf()" >/dev/null
 	i=0
@@ -201,7 +205,7 @@ make_standby() {
 		[ "$state" = sync ] && return 0
 		i=$((i + 1))
 		[ "$i" -lt $((SYNC_WAIT_SECONDS * 20)) ] ||
-			{ tail -n 20 "$DIR/standby.log" >&2; die "the standby did not become synchronous in ${SYNC_WAIT_SECONDS}s (state '$state')"; }
+			{ tail -n 20 "$base/standby.log" >&2; die "the standby did not become synchronous in ${SYNC_WAIT_SECONDS}s (state '$state')"; }
 		sleep 0.05
 	done
 }
@@ -225,15 +229,18 @@ cmd_start() {
 		"$DIR/primary.log" "$DIR/standby.log" "$DIR/setup.log"
 	base=$(choose_base)
 	: >"$DIR/setup.log"
+	# The postmasters write their logs themselves: in base, which their
+	# user can reach; DIR gets links when base is elsewhere.
 	for f in primary.log standby.log; do
-		: >"$DIR/$f"
-		[ "$(id -u)" = 0 ] && chown postgres: "$DIR/$f"
+		: >"$base/$f"
+		[ "$(id -u)" = 0 ] && chown postgres: "$base/$f"
+		[ "$base" = "$DIR" ] || ln -sfn "$base/$f" "$DIR/$f"
 	done
 	mkdir -p "$base/sock"
 	# Root and the test user connect here; postgres creates the sockets.
 	chmod 0755 "$base/sock"
 	[ "$(id -u)" = 0 ] && chown postgres: "$base/sock" "$DIR/setup.log"
-	as_pg "$PGBIN/initdb" -D "$base/primary" -A trust -U "$ROLE" -E UTF8 \
+	as_pg "$PGBIN/initdb" -D "$base/primary" -A trust -U "$ROLE" -E UTF8 --no-sync \
 		--locale=C.UTF-8 >>"$DIR/setup.log" 2>&1 ||
 		{ tail -n 20 "$DIR/setup.log" >&2; die "initdb failed"; }
 	cat <<EOF | as_pg tee -a "$base/primary/postgresql.conf" >/dev/null
@@ -247,7 +254,7 @@ log_line_prefix = '%m [%p] %d '
 EOF
 	# A failure from here on must not leave a postmaster behind.
 	trap 'stop_all' EXIT
-	start_node "$base/primary" "$PRIMARY_PORT" "$DIR/primary.log"
+	start_node "$base/primary" "$PRIMARY_PORT" "$base/primary.log"
 	"$PGBIN/createdb" -h "$base/sock" -p "$PRIMARY_PORT" -U "$ROLE" "$ROLE" ||
 		die "createdb $ROLE failed"
 	[ "$standby" = 1 ] && make_standby "$base"

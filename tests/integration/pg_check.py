@@ -19,9 +19,9 @@ the figures:
                       a crash): ms from that event to HELD again (after
                       GRACE, or on another server)
 
-and the leases left after the end must be exactly the grants no client
-heard of (the server died before its reply) and the releases that failed
-(the server died during them): those end by their TTL.
+and the leases left after the end must be only grants no client heard of
+(the server died before its reply) and releases that failed (the server
+or the database died during them): those end by their TTL.
 
 Exit 0 when every rule holds (and --max-recovery-ms, --min-recovered when
 given), else 1 with the reason on stderr.
@@ -152,8 +152,10 @@ def main():
         bad.append("grants lost from the audit trail: %s" % " ".join(lost_grants[:5]))
     if doubled:
         bad.append("leases granted twice: %s" % " ".join(doubled[:5]))
-    if left != expected_left:
-        bad.append("leases left %s, expected %s" % (sorted(left), sorted(expected_left)))
+    # Leases of failed releases or unheard grants end by their TTL: by now
+    # some may have expired already; any other lease left is a lost seat.
+    if not left <= expected_left:
+        bad.append("leases left %s, expected only of %s" % (sorted(left), sorted(expected_left)))
     if len(grants) < a.min_grants:
         bad.append("only %d grants (expected at least %d)" % (len(grants), a.min_grants))
     if len(recoveries) < a.min_recovered:

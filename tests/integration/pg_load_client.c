@@ -13,7 +13,8 @@
  * its order is kept (the first is the client's home).  It starts a
  * checkout; once HELD it keeps the seat MIN..MAX ms (-H, default
  * 50:300), driving xlicen_process() so that heartbeats, reconnects and
- * RECLAIMs happen, then releases it (xlicen_checkout_stop) and idles
+ * RECLAIMs happen (a lease in GRACE then is kept until HELD again),
+ * then releases it (xlicen_checkout_stop) and idles
  * MIN..MAX ms (-I, default 0:100).  -t bounds the run (default 20 s);
  * a seat held at the end is released.
  *
@@ -212,6 +213,9 @@ cycle(struct plc *p, const char *servers, const char *product,
 		long long until = mono_ms() + hold_ms;
 
 		pump(s, p, until < end ? until : end, holding);
+		/* A lease in GRACE is kept until HELD again (or the end), so
+		 * that the log shows how long the failover took. */
+		pump(s, p, end, 1u << XLICEN_STATE_GRACE);
 		if (p->state != XLICEN_STATE_LOST) {
 			fprintf(p->log, "RELEASE %lld %s", wall_ms(), p->lease);
 			fflush(p->log);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # pgservers.sh: helpers of the several-servers tests (test_pg_*.sh),
 # sourced after lib.sh.  Several gss-xlicend on one PostgreSQL database,
 # pg_load_client processes cycling checkouts across them, and a sampler
@@ -29,6 +30,19 @@ PGS_CONNINFO=
 PGS_KILLED_MS=0
 
 now_ms() { date +%s%3N; }
+
+# pgs_cleanup: SIGKILL every server, client and sampler still running (a
+# failed test), keeping the exit status for it_cleanup.  lib.sh's own
+# `jobs -p` came back empty in an EXIT trap here and left the servers
+# running, so the pids kept in the variables above are killed here.
+pgs_cleanup() {
+	local rc=$? p
+	for p in "${PGS_PID[@]}" "${PGS_CLIENTS[@]}" "$PGS_SAMPLER"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+	done
+	return $rc
+}
+trap 'pgs_cleanup; it_cleanup' EXIT
 
 pgs_ready() {	# i
 	grep -q ' ready ' "$T/server.$1.log" 2>/dev/null && return 0
