@@ -45,6 +45,7 @@
 
 #include "xlicen.h"
 
+#define PLC_DRAIN_MS	3000	/* see cycle() */
 #define PLC_MAX_SERVERS	8
 #define PLC_LIST_MAX	1024
 
@@ -205,7 +206,10 @@ cycle(struct plc *p, const char *servers, const char *product,
 	xlicen_set_state_cb(s, on_state, p);
 	if (xlicen_checkout_start(s, product, "1.0", 1, 0) != 0)
 		goto out;
-	pump(s, p, end, asking);
+	/* A checkout asked just before the end gets a little longer to be
+	 * answered, so that a seat granted then is released below rather
+	 * than left to the server's orphan grace. */
+	pump(s, p, end + PLC_DRAIN_MS, asking);
 	if (p->state == XLICEN_STATE_LOST && p->lease[0] == '\0')
 		fprintf(p->log, "DENY %lld %s %s\n", wall_ms(), product,
 		    code_name(p->code));
