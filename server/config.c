@@ -588,6 +588,47 @@ config_is_service(const char *s)
 	return 1;
 }
 
+/* A value of a repeatable key (CT_LISTEN, CT_HTTP_LISTEN, CT_NET),
+ * checked and added to its list.  0, XLICEN_E_NOMEM or config_fail's. */
+static int
+config_append(struct config_ctx *c, struct server_config *cfg,
+    const struct config_key *k, const char *v, const char *show, int line)
+{
+	const char **list = cfg->listen, *copy;
+	int *n = &cfg->nlisten, max = SERVER_MAX_LISTEN;
+	const char *what = "addresses";
+	char why[96];
+	struct config_net net;
+
+	if (k->type == CT_NET) {
+		if (config_parse_net(v, &net, why, sizeof(why)) != 0)
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "ADDR or ADDR/BITS (IPv4 or IPv6): %s", k->section,
+			    k->key, show, why);
+		list = cfg->http_allow;
+		n = &cfg->nhttp_allow;
+		max = LIMIT_HTTP_ALLOW;
+		what = "networks";
+	} else {
+		if (config_check_listen(v, why, sizeof(why)) != 0)
+			return config_fail(c, line, "[%s] %s = \"%s\": expected "
+			    "ADDR:PORT or [IPV6ADDR]:PORT (PORT 0..65535): %s",
+			    k->section, k->key, show, why);
+		if (k->type == CT_HTTP_LISTEN) {
+			list = cfg->http_listen;
+			n = &cfg->nhttp_listen;
+			max = LIMIT_HTTP_LISTEN;
+		}
+	}
+	if (*n >= max)
+		return config_fail(c, line, "[%s] %s: more than %d %s",
+		    k->section, k->key, max, what);
+	if ((copy = config_strdup(cfg, v)) == NULL)
+		return XLICEN_E_NOMEM;
+	list[(*n)++] = copy;
+	return 0;
+}
+
 /* Parse one value of key k into cfg.  Returns 0 or an error message in
  * c (XLICEN_E_CONFIG). */
 static int
@@ -595,51 +636,16 @@ config_set(struct config_ctx *c, struct server_config *cfg,
     const struct config_key *k, const char *v, int line)
 {
 	char *base = (char *)cfg + k->off;
-	char show[PROFSCAN_SHOW_MAX + 4], why[96];
+	char show[PROFSCAN_SHOW_MAX + 4];
 	const char *copy;
 	uint32_t u;
 
 	profscan_show(v, show, sizeof(show));
 	switch (k->type) {
 	case CT_LISTEN:
-		if (config_check_listen(v, why, sizeof(why)) != 0)
-			return config_fail(c, line, "[%s] %s = \"%s\": expected "
-			    "ADDR:PORT or [IPV6ADDR]:PORT (PORT 0..65535): %s",
-			    k->section, k->key, show, why);
-		if (cfg->nlisten >= SERVER_MAX_LISTEN)
-			return config_fail(c, line, "[%s] %s: more than %d "
-			    "addresses", k->section, k->key, SERVER_MAX_LISTEN);
-		if ((copy = config_strdup(cfg, v)) == NULL)
-			return XLICEN_E_NOMEM;
-		cfg->listen[cfg->nlisten++] = copy;
-		return 0;
 	case CT_HTTP_LISTEN:
-		if (config_check_listen(v, why, sizeof(why)) != 0)
-			return config_fail(c, line, "[%s] %s = \"%s\": expected "
-			    "ADDR:PORT or [IPV6ADDR]:PORT (PORT 0..65535): %s",
-			    k->section, k->key, show, why);
-		if (cfg->nhttp_listen >= LIMIT_HTTP_LISTEN)
-			return config_fail(c, line, "[%s] %s: more than %d "
-			    "addresses", k->section, k->key, LIMIT_HTTP_LISTEN);
-		if ((copy = config_strdup(cfg, v)) == NULL)
-			return XLICEN_E_NOMEM;
-		cfg->http_listen[cfg->nhttp_listen++] = copy;
-		return 0;
-	case CT_NET: {
-		struct config_net net;
-
-		if (config_parse_net(v, &net, why, sizeof(why)) != 0)
-			return config_fail(c, line, "[%s] %s = \"%s\": expected "
-			    "ADDR or ADDR/BITS (IPv4 or IPv6): %s", k->section,
-			    k->key, show, why);
-		if (cfg->nhttp_allow >= LIMIT_HTTP_ALLOW)
-			return config_fail(c, line, "[%s] %s: more than %d "
-			    "networks", k->section, k->key, LIMIT_HTTP_ALLOW);
-		if ((copy = config_strdup(cfg, v)) == NULL)
-			return XLICEN_E_NOMEM;
-		cfg->http_allow[cfg->nhttp_allow++] = copy;
-		return 0;
-	}
+	case CT_NET:
+		return config_append(c, cfg, k, v, show, line);
 	case CT_PATH:
 		if (v[0] != '/')
 			return config_fail(c, line, "[%s] %s = \"%s\": expected "

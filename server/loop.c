@@ -503,14 +503,14 @@ loop_on_signal(struct server *srv)
 	return 0;
 }
 
-int
-loop_run(struct server *srv)
+/* Before the first round: signals through a signalfd, the epoll set
+ * (signals, listeners, the syncer, the metrics and page wake-ups), and
+ * the store's start-of-run steps.  0, XLICEN_E_IO or XLICEN_E_DB. */
+static int
+loop_setup(struct server *srv)
 {
-	struct epoll_event evs[256];
 	sigset_t mask;
-	uint64_t ticket;
-	int64_t t0;
-	int i, n, rc, sync_failed = 0, accept_ready;
+	int i;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -545,6 +545,19 @@ loop_run(struct server *srv)
 	    srv->cfg.orphan_grace_s) != 0)
 		return XLICEN_E_DB;
 	srv->next_expiry = store_next_expiry(srv->store);
+	return 0;
+}
+
+int
+loop_run(struct server *srv)
+{
+	struct epoll_event evs[256];
+	uint64_t ticket;
+	int64_t t0;
+	int i, n, rc, sync_failed = 0, accept_ready;
+
+	if ((rc = loop_setup(srv)) != 0)
+		return rc;
 
 	while (!srv->stopping) {
 		n = epoll_wait(srv->epfd, evs, 256, loop_wait_ms(srv));
