@@ -84,6 +84,9 @@ struct store_pg {
 	char *conninfo;
 	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
 	int tx_durable;		/* it may grant: commit as the cluster says */
+	int op_bare;		/* the round's operation in progress began its
+				 * transaction: no savepoint, its rollback is
+				 * the transaction's */
 	int broken;		/* the connection is gone: reconnect */
 	int64_t last_try_ms;	/* the last reconnect attempt */
 	char err[512];		/* the last error, for store_dberr */
@@ -649,14 +652,19 @@ pg_begin(struct store *s, int durable)
 	}
 	if (s->batch_failed)
 		return XLICEN_E_DB;
+	if (durable)
+		s->batch_full = 1;
 	if (!s->in_batch) {
+		/* The first operation needs no savepoint: nothing before it
+		 * in the transaction to keep if it rolls back. */
 		if ((rc = pg_tx_start(s)) != 0)
 			return rc;
 		s->in_batch = 1;
-		s->batch_full = 0;
+		s->batch_full = durable;
+		pg_conn(s)->op_bare = 1;
+		return XLICEN_OK;
 	}
-	if (durable)
-		s->batch_full = 1;
+	pg_conn(s)->op_bare = 0;
 	if ((rc = pg_send(s, PG_OWED_CTL, NULL, "SAVEPOINT op")) != 0) {
 		s->batch_failed = 1;
 		return rc;
@@ -670,6 +678,10 @@ pg_commit(struct store *s)
 	int rc;
 
 	if (s->batching) {
+		if (pg_conn(s)->op_bare) {
+			pg_conn(s)->op_bare = 0;
+			return XLICEN_OK;
+		}
 		if ((rc = pg_send(s, PG_OWED_CTL, NULL, "RELEASE op")) != 0)
 			s->batch_failed = 1;
 		return rc;
@@ -682,6 +694,16 @@ pg_rollback(struct store *s)
 {
 	if (pg_conn(s)->broken)
 		return;		/* lost with the connection (pg_check_broken) */
+	if (s->batching && s->in_batch && pg_conn(s)->op_bare) {
+		/* The round's transaction holds this operation only: end
+		 * it; the round's next operation begins another. */
+		pg_conn(s)->op_bare = 0;
+		s->batch_failed = pg_exec(s, "ROLLBACK") != 0;
+		pg_conn(s)->in_tx = 0;
+		s->in_batch = 0;
+		s->batch_full = 0;
+		return;
+	}
 	if (s->batching) {
 		if (s->in_batch && pg_exec(s, "ROLLBACK TO op; RELEASE op") != 0)
 			s->batch_failed = 1;
@@ -718,6 +740,7 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	}
 	if (s->batch_failed)
 		rc = XLICEN_E_DB;
+	pc->op_bare = 0;
 	s->batching = 0;
 	s->in_batch = 0;
 	s->batch_failed = 0;
