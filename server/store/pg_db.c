@@ -1,9 +1,11 @@
 /*
  * The PostgreSQL connection of the store (libpq): db.h's statement
  * operations over prepared statements, the transactions (one per event
- * loop round, each operation in a savepoint, every one serialised across
- * servers by an advisory lock), reconnecting after the connection broke,
- * and opening: the migrations of schema/postgresql/ and preparing every
+ * loop round, each operation after the first in a savepoint, every one
+ * serialised across servers by an advisory lock), the pipeline that sends
+ * what nobody waits for with the next command whose answer is needed
+ * (pg_send, pg_collect), reconnecting after the connection broke, and
+ * opening: the migrations of schema/postgresql/ and preparing every
  * statement of pg_sql.c.
  *
  * Several servers share one database.  Every writing transaction first
@@ -635,10 +637,11 @@ pg_tx_start(struct store *s)
 
 /*
  * One operation's transaction.  Outside a batch: its own BEGIN ...
- * COMMIT.  Inside one: a savepoint of the round's transaction, which
- * store_batch_end commits before any reply of the round goes out.  Every
- * commit waits for the cluster's synchronous_commit, so durable is
- * only chooses how the commit waits (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
+ * COMMIT.  Inside one: the round's transaction, which store_batch_end
+ * commits before any reply of the round goes out; the operation that
+ * begins it runs bare (its rollback is the transaction's, op_bare), each
+ * later one in a savepoint.  durable only chooses how the commit waits
+ * (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
  * (store_heartbeat writes them), so there is nothing to write first.
  */
 static int
