@@ -26,7 +26,8 @@
 # /metrics endpoint) and integration.http curl; integration.logrotate
 # logrotate; the PostgreSQL store and the pg fixture (scripts/pg.sh: its
 # own cluster, never the system's "main", which policy-rc.d keeps from
-# starting here) postgresql-15 and libpq-dev.
+# starting here) postgresql-15 and libpq-dev; integration.pg_pipeline and
+# scripts/bench's round-trip count strace.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -47,6 +48,7 @@ PACKAGES="
 	tshark wireshark-common libwireshark-dev libglib2.0-dev
 	logrotate
 	postgresql-15 libpq-dev
+	strace
 "
 PACKAGES="$PACKAGES $*"
 
