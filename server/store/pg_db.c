@@ -77,7 +77,7 @@ struct pg_owed {
 /* The connection behind struct store's opaque conn. */
 struct store_pg {
 	PGconn *c;
-	/* Deferred results (see pg_defer): the connection is in pipeline
+	/* Deferred results (see pg_send): the connection is in pipeline
 	 * mode while nowed > 0; a deferred command that failed sets
 	 * owed_failed, which fails the transaction it belongs to. */
 	int nowed;
