@@ -27,7 +27,8 @@
 # logrotate; integration.http_chromium chromium (headless, with Kerberos
 # sign-on); the PostgreSQL store and the pg fixture (scripts/pg.sh: its
 # own cluster, never the system's "main", which policy-rc.d keeps from
-# starting here) postgresql-15 and libpq-dev.
+# starting here) postgresql-15 and libpq-dev; integration.pg_pipeline and
+# scripts/bench's round-trip count strace.
 #
 # Arguments name further packages to install the same way, for a script
 # that needs more than the build and the tests (scripts/coverage: gcovr).
@@ -49,6 +50,7 @@ PACKAGES="
 	logrotate
 	chromium
 	postgresql-15 libpq-dev
+	strace
 "
 PACKAGES="$PACKAGES $*"
 

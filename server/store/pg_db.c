@@ -1,9 +1,11 @@
 /*
  * The PostgreSQL connection of the store (libpq): db.h's statement
  * operations over prepared statements, the transactions (one per event
- * loop round, each operation in a savepoint, every one serialised across
- * servers by an advisory lock), reconnecting after the connection broke,
- * and opening: the migrations of schema/postgresql/ and preparing every
+ * loop round, each operation after the first in a savepoint, every one
+ * serialised across servers by an advisory lock), the pipeline that sends
+ * what nobody waits for with the next command whose answer is needed
+ * (pg_send, pg_collect), reconnecting after the connection broke, and
+ * opening: the migrations of schema/postgresql/ and preparing every
  * statement of pg_sql.c.
  *
  * Several servers share one database.  Every writing transaction first
@@ -46,6 +48,8 @@
 #define STORE_PG_LOCK		"132407019922798"
 /* Most parameters of one statement (ST_POOL_UPSERT has 16). */
 #define STORE_PG_MAX_PARAMS	20
+/* Most results owed by a pipeline before it is synced and read. */
+#define STORE_PG_MAX_OWED	32
 /* Type OIDs (pg_type.h, not installed by libpq-dev). */
 #define PG_OID_BYTEA	17
 #define PG_OID_INT8	20
@@ -55,12 +59,36 @@
 #define PG_OID_FLOAT8	701
 #define PG_OID_VARCHAR	1043
 
+struct store_pg_stmt;
+
+/* What a result owed by the pipeline is for. */
+enum pg_owed_kind {
+	PG_OWED_CTL,		/* transaction control (BEGIN, SAVEPOINT...) */
+	PG_OWED_COMMIT,		/* COMMIT: answers ROLLBACK if it failed */
+	PG_OWED_STMT		/* a prepared statement (changes wanted) */
+};
+
+/* One command sent in pipeline mode whose result is not read yet. */
+struct pg_owed {
+	enum pg_owed_kind kind;
+	struct store_pg_stmt *st;	/* PG_OWED_STMT's */
+};
+
 /* The connection behind struct store's opaque conn. */
 struct store_pg {
 	PGconn *c;
+	/* Deferred results (see pg_send): the connection is in pipeline
+	 * mode while nowed > 0; a deferred command that failed sets
+	 * owed_failed, which fails the transaction it belongs to. */
+	int nowed;
+	struct pg_owed owed[STORE_PG_MAX_OWED];
+	int owed_failed;
 	char *conninfo;
 	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
 	int tx_durable;		/* it may grant: commit as the cluster says */
+	int op_bare;		/* the round's operation in progress began its
+				 * transaction: no savepoint, its rollback is
+				 * the transaction's */
 	int broken;		/* the connection is gone: reconnect */
 	int64_t last_try_ms;	/* the last reconnect attempt */
 	char err[512];		/* the last error, for store_dberr */
@@ -71,6 +99,9 @@ struct store_pg_stmt {
 	struct store *s;
 	char name[16];		/* "s<index>" */
 	int nparams;		/* as PostgreSQL prepared it */
+	int nfields;		/* result columns: 0 for a plain write */
+	int sent;		/* executed (deferred): no rows to step */
+	int owed;		/* results of it still in the pipeline */
 	const char *vals[STORE_PG_MAX_PARAMS];
 	int lens[STORE_PG_MAX_PARAMS];
 	int fmts[STORE_PG_MAX_PARAMS];
@@ -132,13 +163,181 @@ pg_check_broken(struct store *s)
 	pc->broken = 1;
 	s->db_down = 1;
 	pc->in_tx = 0;
+	while (pc->nowed > 0) {
+		pc->nowed--;
+		if (pc->owed[pc->nowed].st != NULL)
+			pc->owed[pc->nowed].st->owed = 0;
+	}
 	if (s->in_batch) {
 		s->in_batch = 0;
 		s->batch_failed = 1;
 	}
 }
 
-/* Run one command of transaction control (or several, separated by ;). */
+/*
+ * Deferred results: libpq's pipeline mode.  A command whose result nobody
+ * reads (BEGIN, the lock, SAVEPOINT, RELEASE, a write without RETURNING
+ * whose changes are not asked for) is sent with pg_send and its result
+ * left owed; the next command whose answer is needed is sent behind it
+ * and pg_collect syncs the pipeline and reads every result in order, so
+ * a round's statements cost one round trip per answer the seat logic
+ * waits for, not one per statement.  PostgreSQL runs them in the order
+ * sent: the lock is held before the first read.
+ *
+ * An owed command that failed aborts the rest of the pipeline up to the
+ * sync, and its transaction: pg_collect sets owed_failed (the COMMIT of
+ * that transaction fails) and, in a round, batch_failed (the whole round
+ * is rolled back and its replies fail with DB), since the operation that
+ * sent it may already have returned and its savepoint been released.
+ */
+static int pg_collect(struct store *s, struct store_pg_stmt *keep);
+
+/* Send a prepared statement with its bindings (p) or a command without
+ * parameters (sql) in pipeline mode, its result owed.  0 or XLICEN_E_DB. */
+static int
+pg_send(struct store *s, enum pg_owed_kind kind, struct store_pg_stmt *p,
+    const char *sql)
+{
+	struct store_pg *pc = pg_conn(s);
+	int ok;
+
+	if (pc->broken || pc->c == NULL) {
+		pg_set_err(pc, "no connection to PostgreSQL");
+		return XLICEN_E_DB;
+	}
+	if (pc->nowed == STORE_PG_MAX_OWED && pg_collect(s, NULL) != 0)
+		return XLICEN_E_DB;
+	if (PQpipelineStatus(pc->c) == PQ_PIPELINE_OFF &&
+	    !PQenterPipelineMode(pc->c)) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		return XLICEN_E_DB;
+	}
+	if (p != NULL)
+		ok = PQsendQueryPrepared(pc->c, p->name, p->nparams, p->vals,
+		    p->lens, p->fmts, 1);
+	else
+		ok = PQsendQueryParams(pc->c, sql, 0, NULL, NULL, NULL, NULL,
+		    0);
+	if (!ok) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		pg_check_broken(s);
+		return XLICEN_E_DB;
+	}
+	pc->owed[pc->nowed].kind = kind;
+	pc->owed[pc->nowed].st = p;
+	pc->nowed++;
+	if (p != NULL) {
+		p->owed++;
+		p->changes = 0;
+	}
+	return XLICEN_OK;
+}
+
+/* Read one owed result (o); keep it in keep->res if it is keep's.  1 if
+ * it succeeded, 0 if not (pc->err says why, unless the pipeline was only
+ * aborted by an earlier failure), -1 if the connection gave nothing. */
+static int
+pg_collect_one(struct store_pg *pc, struct pg_owed *o,
+    struct store_pg_stmt *keep)
+{
+	PGresult *r = PQgetResult(pc->c);
+	ExecStatusType es;
+	int ok;
+
+	if (r == NULL) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		return -1;
+	}
+	es = PQresultStatus(r);
+	ok = es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK;
+	if (!ok && es != PGRES_PIPELINE_ABORTED)
+		pg_set_err(pc, PQresultErrorMessage(r)[0] != '\0' ?
+		    PQresultErrorMessage(r) : PQerrorMessage(pc->c));
+	if (ok && o->kind == PG_OWED_COMMIT &&
+	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		/* A COMMIT of a failed transaction answers ROLLBACK. */
+		pg_set_err(pc, "the transaction was rolled back");
+		ok = 0;
+	}
+	if (o->st != NULL) {
+		o->st->owed--;
+		if (ok)
+			o->st->changes = strtoll(PQcmdTuples(r), NULL, 10);
+	}
+	if (ok && o->st != NULL && o->st == keep) {
+		keep->res = r;
+		r = NULL;
+	}
+	PQclear(r);
+	/* Each command's results end with a NULL. */
+	if ((r = PQgetResult(pc->c)) != NULL) {
+		PQclear(r);
+		pg_set_err(pc, "PostgreSQL pipeline out of step");
+		return -1;
+	}
+	return ok;
+}
+
+/*
+ * Sync the pipeline and read every owed result in order, then leave
+ * pipeline mode.  keep: the statement sent last whose rows the caller
+ * reads (its result goes to keep->res), or NULL.  0, or XLICEN_E_DB if
+ * any command failed (an owed one sets owed_failed and batch_failed).
+ */
+static int
+pg_collect(struct store *s, struct store_pg_stmt *keep)
+{
+	struct store_pg *pc = pg_conn(s);
+	PGresult *r;
+	int i, ok, rc = XLICEN_OK, owed_failed = 0, lost = 0;
+
+	if (pc->nowed == 0)
+		return XLICEN_OK;
+	if (!PQpipelineSync(pc->c)) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		lost = 1;
+	}
+	for (i = 0; !lost && i < pc->nowed; i++) {
+		ok = pg_collect_one(pc, &pc->owed[i], keep);
+		if (ok < 0)
+			lost = 1;
+		if (ok <= 0) {
+			rc = XLICEN_E_DB;
+			if (pc->owed[i].st == NULL || pc->owed[i].st != keep)
+				owed_failed = 1;
+		}
+	}
+	if (!lost) {
+		r = PQgetResult(pc->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			lost = 1;
+		PQclear(r);
+	}
+	if (!lost && !PQexitPipelineMode(pc->c))
+		lost = 1;
+	if (lost) {
+		/* Out of step with the server: nothing more can be trusted
+		 * on this connection. */
+		rc = XLICEN_E_DB;
+		owed_failed = 1;
+		PQfinish(pc->c);
+		pc->c = NULL;
+		pg_check_broken(s);
+	}
+	for (i = 0; i < pc->nowed; i++)
+		if (pc->owed[i].st != NULL)
+			pc->owed[i].st->owed = 0;
+	pc->nowed = 0;
+	if (owed_failed) {
+		pc->owed_failed = 1;
+		if (s->in_batch)
+			s->batch_failed = 1;
+	}
+	return rc;
+}
+
+/* Run one command of transaction control (or several, separated by ;),
+ * after the results owed by the pipeline. */
 static int
 pg_exec(struct store *s, const char *sql)
 {
@@ -146,6 +345,8 @@ pg_exec(struct store *s, const char *sql)
 	PGresult *r;
 	int rc = XLICEN_OK;
 
+	if (pc->nowed > 0)
+		(void)pg_collect(s, NULL);
 	if (pc->broken || pc->c == NULL) {
 		pg_set_err(pc, "no connection to PostgreSQL");
 		return XLICEN_E_DB;
@@ -233,13 +434,33 @@ pg_step(struct store_stmt *st)
 	struct store_pg *pc = pg_conn(p->s);
 	ExecStatusType es;
 
+	if (p->sent)
+		return STORE_DONE;	/* a deferred write: no rows */
 	if (p->res == NULL) {
 		if (!pg_usable(p->s)) {
 			pg_set_err(pc, "no connection to PostgreSQL");
 			return XLICEN_E_DB;
 		}
-		p->res = PQexecPrepared(pc->c, p->name, p->nparams, p->vals,
-		    p->lens, p->fmts, 1);
+		if (p->nfields == 0 && pc->in_tx) {
+			/* No rows to wait for: its result is owed, and its
+			 * changes read only if asked (pg_changes). */
+			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0)
+				return XLICEN_E_DB;
+			p->sent = 1;
+			return STORE_DONE;
+		}
+		if (pc->nowed > 0) {
+			/* Behind the owed commands, one round trip for all. */
+			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
+			    pg_collect(p->s, p) != 0) {
+				PQclear(p->res);
+				p->res = NULL;
+				return XLICEN_E_DB;
+			}
+		} else {
+			p->res = PQexecPrepared(pc->c, p->name, p->nparams,
+			    p->vals, p->lens, p->fmts, 1);
+		}
 		es = PQresultStatus(p->res);
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
 			pg_set_err(pc, PQresultErrorMessage(p->res) != NULL &&
@@ -356,10 +577,15 @@ pg_col_type(struct store_stmt *st, int col)
 	}
 }
 
+/* A deferred write's count needs its result: sync the pipeline. */
 static int64_t
 pg_changes(struct store_stmt *st)
 {
-	return pg_st(st)->changes;
+	struct store_pg_stmt *p = pg_st(st);
+
+	if (p->owed > 0)
+		(void)pg_collect(p->s, NULL);
+	return p->changes;
 }
 
 static void
@@ -371,6 +597,7 @@ pg_done(struct store_stmt *st)
 	p->res = NULL;
 	p->row = p->nrows = 0;
 	p->changes = 0;
+	p->sent = 0;
 	memset(p->vals, 0, sizeof(p->vals));
 	memset(p->lens, 0, sizeof(p->lens));
 	memset(p->fmts, 0, sizeof(p->fmts));
@@ -383,34 +610,38 @@ pg_errmsg(struct store *s)
 }
 
 /*
- * Transactions.  BEGIN and the site-wide lock go in one round trip; the
- * transaction holds the lock until its COMMIT or ROLLBACK.
+ * Transactions.  BEGIN and the site-wide lock are sent in the pipeline
+ * (their results owed): they travel with the transaction's first read.
+ * The transaction holds the lock until its COMMIT or ROLLBACK.
  */
 static int
 pg_tx_start(struct store *s)
 {
-	int rc;
+	struct store_pg *pc = pg_conn(s);
 
 	if (!pg_usable(s)) {
-		pg_set_err(pg_conn(s), "no connection to PostgreSQL");
+		pg_set_err(pc, "no connection to PostgreSQL");
 		return XLICEN_E_DB;
 	}
-	if ((rc = pg_exec(s, "BEGIN; SELECT pg_advisory_xact_lock("
-	    STORE_PG_LOCK ")")) != 0) {
-		if (!pg_conn(s)->broken)
+	pc->owed_failed = 0;
+	if (pg_send(s, PG_OWED_CTL, NULL, "BEGIN") != 0 ||
+	    pg_send(s, PG_OWED_CTL, NULL, "SELECT pg_advisory_xact_lock("
+	    STORE_PG_LOCK ")") != 0) {
+		if (!pc->broken)
 			(void)pg_exec(s, "ROLLBACK");
-		return rc;
+		return XLICEN_E_DB;
 	}
-	pg_conn(s)->in_tx = 1;
+	pc->in_tx = 1;
 	return XLICEN_OK;
 }
 
 /*
  * One operation's transaction.  Outside a batch: its own BEGIN ...
- * COMMIT.  Inside one: a savepoint of the round's transaction, which
- * store_batch_end commits before any reply of the round goes out.  Every
- * commit waits for the cluster's synchronous_commit, so durable is
- * only chooses how the commit waits (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
+ * COMMIT.  Inside one: the round's transaction, which store_batch_end
+ * commits before any reply of the round goes out; the operation that
+ * begins it runs bare (its rollback is the transaction's, op_bare), each
+ * later one in a savepoint.  durable only chooses how the commit waits
+ * (pg_commit_tx).  Heartbeats are never held in memory on PostgreSQL
  * (store_heartbeat writes them), so there is nothing to write first.
  */
 static int
@@ -424,15 +655,20 @@ pg_begin(struct store *s, int durable)
 	}
 	if (s->batch_failed)
 		return XLICEN_E_DB;
+	if (durable)
+		s->batch_full = 1;
 	if (!s->in_batch) {
+		/* The first operation needs no savepoint: nothing before it
+		 * in the transaction to keep if it rolls back. */
 		if ((rc = pg_tx_start(s)) != 0)
 			return rc;
 		s->in_batch = 1;
-		s->batch_full = 0;
+		s->batch_full = durable;
+		pg_conn(s)->op_bare = 1;
+		return XLICEN_OK;
 	}
-	if (durable)
-		s->batch_full = 1;
-	if ((rc = pg_exec(s, "SAVEPOINT op")) != 0) {
+	pg_conn(s)->op_bare = 0;
+	if ((rc = pg_send(s, PG_OWED_CTL, NULL, "SAVEPOINT op")) != 0) {
 		s->batch_failed = 1;
 		return rc;
 	}
@@ -445,7 +681,11 @@ pg_commit(struct store *s)
 	int rc;
 
 	if (s->batching) {
-		if ((rc = pg_exec(s, "RELEASE op")) != 0)
+		if (pg_conn(s)->op_bare) {
+			pg_conn(s)->op_bare = 0;
+			return XLICEN_OK;
+		}
+		if ((rc = pg_send(s, PG_OWED_CTL, NULL, "RELEASE op")) != 0)
 			s->batch_failed = 1;
 		return rc;
 	}
@@ -457,6 +697,16 @@ pg_rollback(struct store *s)
 {
 	if (pg_conn(s)->broken)
 		return;		/* lost with the connection (pg_check_broken) */
+	if (s->batching && s->in_batch && pg_conn(s)->op_bare) {
+		/* The round's transaction holds this operation only: end
+		 * it; the round's next operation begins another. */
+		pg_conn(s)->op_bare = 0;
+		s->batch_failed = pg_exec(s, "ROLLBACK") != 0;
+		pg_conn(s)->in_tx = 0;
+		s->in_batch = 0;
+		s->batch_full = 0;
+		return;
+	}
 	if (s->batching) {
 		if (s->in_batch && pg_exec(s, "ROLLBACK TO op; RELEASE op") != 0)
 			s->batch_failed = 1;
@@ -493,6 +743,7 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	}
 	if (s->batch_failed)
 		rc = XLICEN_E_DB;
+	pc->op_bare = 0;
 	s->batching = 0;
 	s->in_batch = 0;
 	s->batch_failed = 0;
@@ -513,10 +764,20 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 static int
 pg_commit_tx(struct store *s, int durable)
 {
-	int rc = pg_exec(s, durable ? "COMMIT" :
-	    "SET LOCAL synchronous_commit = off; COMMIT");
+	struct store_pg *pc = pg_conn(s);
+	int rc = XLICEN_OK;
 
-	pg_conn(s)->in_tx = 0;
+	/* With the transaction's owed commands: one round trip. */
+	if (!durable)
+		rc = pg_send(s, PG_OWED_CTL, NULL,
+		    "SET LOCAL synchronous_commit = off");
+	if (rc == 0)
+		rc = pg_send(s, PG_OWED_COMMIT, NULL, "COMMIT");
+	if (rc == 0)
+		rc = pg_collect(s, NULL);
+	if (rc == 0 && pc->owed_failed)
+		rc = XLICEN_E_DB;
+	pc->in_tx = 0;
 	return rc;
 }
 
@@ -619,6 +880,7 @@ pg_prepare_all(struct store *s, char *err, size_t errlen)
 			r = PQdescribePrepared(pc->c, p->name);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 			p->nparams = ok ? PQnparams(r) : 0;
+			p->nfields = ok ? PQnfields(r) : 0;
 			PQclear(r);
 		}
 		if (!ok || p->nparams > STORE_PG_MAX_PARAMS) {

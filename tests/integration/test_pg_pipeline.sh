@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The PostgreSQL driver's pipeline (server/store/pg_db.c): commands whose
+# result nobody reads (BEGIN, the lock, SAVEPOINT, RELEASE, writes without
+# RETURNING) travel with the next command whose answer is needed, so a
+# checkout plus its release costs at most PG_RT_MAX round trips to
+# PostgreSQL (25 before the pipeline), counted as the server's send()s of
+# PostgreSQL protocol messages under strace.  A deferred write that fails
+# (a trigger refuses it) still fails its checkout with DB, leaves no seat
+# taken and no lease, and the next checkout is served.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lifecycle.sh"
+. "$(dirname "$0")/pglib.sh"
+
+PG_RT_MAX=15
+CYCLES=10
+command -v strace >/dev/null || fail "strace is needed (Debian package strace)"
+
+license xdemo 3
+R=$XLICEN_REALM
+policy "[admin]
+	principals = admin@$R"
+pg_usedb
+server_start --policy "$T/policy.conf" --heartbeat 1 --orphan-grace 0
+server_save 1	# pglib.sh's cleanup kills it (and so ends strace) if the test fails
+run probe checkout xdemo
+expect_rc 0 "a first checkout (warms the server up)"
+run xl release "$RUN_OUT"
+expect_rc 0 "its release"
+
+# Round trips: strace the server while CYCLES checkouts and releases run
+# one after the other.  The server's PostgreSQL messages start with a
+# protocol letter (P, B, Q, S...), its replies to clients with a binary
+# frame header; -s 1 shows the first byte.
+strace -qq -f -e trace=sendto -s 1 -o "$T/strace.out" -p "$SERVER_PID" &
+STRACE=$!
+wait_until 5 "strace attached" grep -qE 'TracerPid:[[:space:]]*[1-9]' "/proc/$SERVER_PID/status"
+for i in $(seq 1 "$CYCLES"); do
+	run probe checkout xdemo
+	expect_rc 0 "checkout $i"
+	run xl release "$RUN_OUT"
+	expect_rc 0 "release $i"
+done
+kill "$STRACE"
+wait "$STRACE" 2>/dev/null || true
+N=$(grep -cE '^[0-9]+ +sendto\([0-9]+, "[A-Z]' "$T/strace.out" || true)
+echo "round trips to PostgreSQL: $N for $CYCLES checkouts and releases"
+[ "$N" -gt 0 ] || fail "no PostgreSQL message seen under strace"
+[ "$N" -le $((PG_RT_MAX * CYCLES)) ] ||
+	fail "$N round trips to PostgreSQL for $CYCLES cycles: more than $PG_RT_MAX each"
+
+# A deferred write that fails: the grant's audit event is the last write
+# of a checkout, its result read only with the COMMIT.  A trigger refuses
+# bob's; his checkout fails with DB, and nothing of it stays.
+pg_q "CREATE FUNCTION it_refuse() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN RAISE EXCEPTION 'refused by the test'; END \$\$;
+	CREATE TRIGGER it_refuse_bob BEFORE INSERT ON events FOR EACH ROW
+	WHEN (NEW.principal LIKE 'bob@%' AND NEW.kind = 'grant')
+	EXECUTE FUNCTION it_refuse();
+	CREATE TRIGGER it_refuse_carol BEFORE INSERT ON leases FOR EACH ROW
+	WHEN (NEW.principal LIKE 'carol@%') EXECUTE FUNCTION it_refuse()" >/dev/null
+run as bob probe checkout xdemo
+expect_rc 3 "bob's checkout, its event refused"
+expect_contains "$RUN_ERR" "lease_probe: DB: " "bob's error"
+# The lease row is the write before the next read (the audit chain's
+# head): refused for carol.
+run as carol probe checkout xdemo
+expect_rc 3 "carol's checkout, her lease refused"
+expect_contains "$RUN_ERR" "lease_probe: DB: " "carol's error"
+expect_eq "$(pg_q "SELECT COUNT(*) FROM leases")" 0 "no lease left"
+expect_eq "$(pg_q "SELECT COUNT(*) FROM seats")" 0 "no seat left"
+expect_eq "$(pg_q "SELECT in_use FROM pools WHERE product = 'xdemo'")" 0 "the pool's count"
+expect_eq "$(pg_q "SELECT COUNT(*) FROM events WHERE principal LIKE 'bob@%' OR principal LIKE 'carol@%'")" 0 \
+	"no event of the failed checkouts"
+expect_contains "$(cat "$SERVER_LOG")" "refused by the test" "the refusal logged"
+run probe checkout xdemo
+expect_rc 0 "alice's checkout after them"
+expect_eq "$(in_use xdemo)" 1 "in use: alice's seat only"
+run as admin xl report verify
+expect_rc 0 "the audit chain after the failures"
+kill -0 "$SERVER_PID" || fail "the server exited"
+server_stop
+pass
