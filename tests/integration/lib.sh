@@ -50,8 +50,9 @@ SERVER_LOG=
 SERVER_STARTS=0
 SERVER_ARGS=()
 
+# it_cleanup [STATUS]: the test's exit status, else $? (as the EXIT trap).
 it_cleanup() {
-	local rc=$?
+	local rc=${1:-$?}
 	if [ -n "$SERVER_PID" ]; then
 		kill -KILL "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true

@@ -46,10 +46,12 @@ server_new() {
 	server_save "$n"
 }
 pg_cleanup() {
-	local rc=$? p
+	local p
 	for p in ${PG_SRV_PID[@]+"${PG_SRV_PID[@]}"}; do
 		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
 	done
-	return $rc
+	return 0
 }
-trap 'pg_cleanup; it_cleanup' EXIT
+# it_cleanup is handed the test's status: under set -e a trap that went on
+# after a failing command would stop there, leaving lib.sh's cleanup unrun.
+trap 'pg_rc=$?; pg_cleanup; it_cleanup "$pg_rc"' EXIT
