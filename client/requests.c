@@ -448,17 +448,32 @@ xlicen_holders_free(struct xlicen_holder *h)
 int
 xlicen_remove(xlicen_session *s, const char *lease)
 {
+	return xlicen_remove_lease(s, lease, NULL);
+}
+
+int
+xlicen_remove_lease(xlicen_session *s, const char *lease,
+    struct xlicen_removed *out)
+{
 	struct msg req, rep;
 	int rc;
 
 	msg_init(&req, MSG_REMOVE, 0);
 	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX)
 		rc = req_invalid(s, "remove needs a lease id of 1 to 64 bytes");
 	else if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
 		rc = req_simple(s, &req, MSG_OK, &rep);
+	if (rc == 0 && out != NULL && (rep.have & MSG_F(TAG_FLAGS)) &&
+	    (rep.flags & MSG_OK_BORROW_CANCELLED)) {
+		out->cancelled = 1;
+		out->end = (rep.have & MSG_F(TAG_EXPIRES)) ?
+		    (int64_t)rep.expires : 0;
+	}
 	msg_clear(&req);
 	msg_clear(&rep);
 	return rc;

@@ -173,6 +173,7 @@ expect_eq "$(db "SELECT expires_at FROM leases WHERE id = '$ALICE'")" "$END" "en
 run as admin xl remove "$BOB"
 expect_rc 0 "admin cancels bob's borrowed lease"
 BOB_END=$(db "SELECT expires_at FROM leases WHERE id = '$BOB'")
+expect_eq "$RUN_OUT" "cancelled borrowed lease $BOB: its seat stays counted until $(date -u -d "@$BOB_END" '+%Y-%m-%dT%H:%M:%SZ')" "remove output of a borrowed lease"
 expect_eq "$(in_use xdemo)" 2 "a cancelled borrow still counts"
 run as admin xl holders xdemo --json
 expect_contains "$RUN_OUT" "\"state\": \"cancelled\", \"principal\": \"bob@$R\"" "cancelled in holders"
