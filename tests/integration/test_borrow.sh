@@ -5,7 +5,10 @@
 # restart; with the server stopped the library grants from the token and
 # refuses a tampered, expired, other-principal, other-host one, a clock
 # set back, and a token no installed key verifies, each with its code;
-# an admin's cancel keeps the seat counted; `borrow --return` frees it.
+# an admin's cancel keeps the seat counted (and `xlicen remove` says so);
+# back online a checkout, blocking or non-blocking (async_probe, once
+# HELD), drops a cancelled token and keeps a valid one; `borrow --return`
+# frees it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 . "$(dirname "$0")/async.sh"
