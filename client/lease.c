@@ -232,6 +232,8 @@ lease_failed(xlicen_session *s, int code, const char *text)
 
 	if (code == 0)
 		code = XLICEN_E_CLOSED;
+	if (L->reconcile == 2)		/* lost: asked again once re-attached */
+		L->reconcile = 1;
 	if (text == NULL || text[0] == '\0')
 		text = err_str(code);
 	if (lease_try_borrowed(s, &code, btext, sizeof(btext)))
@@ -347,6 +349,13 @@ lease_checkout_answer(xlicen_session *s, const struct msg *m)
 		}
 		L->queue_id[0] = '\0';
 		lease_ok(s);
+		/* Held on a server: reconcile a borrow token of the product
+		 * (issue 17) with a HEARTBEAT of its lease, next. */
+		if (sess_borrow_lease(L->product, L->borrow_lease,
+		    sizeof(L->borrow_lease)) == 0) {
+			L->reconcile = 1;
+			L->next_at = sess_now_ms();
+		}
 		return 0;
 	case MSG_QUEUED:
 		lease_queued(s, m);
@@ -381,6 +390,14 @@ lease_on_reply(xlicen_session *s, const struct msg *m)
 	L->sent = 0;
 	if (type == MSG_CHECKOUT)
 		return lease_checkout_answer(s, m);
+	/* The answer about the borrow token, not about our lease: it keeps
+	 * its state; the next heartbeat as it was due. */
+	if (L->reconcile == 2) {
+		L->reconcile = 0;
+		sess_borrow_verdict(L->product, m);
+		L->next_at = sess_now_ms() + lease_hb_delay(s);
+		return 0;
+	}
 	switch (m->type) {
 	case MSG_GRANT:		/* RECLAIM: the same lease, re-attached */
 		if (type != MSG_RECLAIM)
@@ -457,17 +474,22 @@ lease_on_notice(xlicen_session *s, const struct msg *m)
 /*
  * Send the lease machine's next request on the open connection: the
  * checkout; on a new connection RECLAIM of the lease (re-attaching it:
- * leases belong to the principal, not the connection); else a heartbeat.
+ * leases belong to the principal, not the connection); a reconciling
+ * HEARTBEAT of a borrow token's lease if one is due; else a heartbeat.
  */
 static void
 lease_send(xlicen_session *s)
 {
 	struct sess_lease *L = &s->lease;
 	struct msg req;
-	int rc;
+	int rc, reconciling = 0;
 
 	if (L->have && L->attached != s->conn_id && !L->no_reclaim) {
 		rc = sess_build_reclaim(s, &req, L->grant.lease);
+	} else if (L->have && L->reconcile == 1) {
+		msg_init(&req, MSG_HEARTBEAT, 0);
+		rc = msg_set_str(&req, TAG_LEASE, L->borrow_lease);
+		reconciling = 1;
 	} else if (L->have) {
 		msg_init(&req, MSG_HEARTBEAT, 0);
 		rc = msg_set_str(&req, TAG_LEASE, L->grant.lease);
@@ -488,6 +510,8 @@ lease_send(xlicen_session *s)
 		L->conn_id = s->conn_id;
 		if (req.type == MSG_CHECKOUT)
 			L->req_id = req.id;
+		if (reconciling)
+			L->reconcile = 2;
 	} else {
 		L->sent = req.type;
 		lease_failed(s, rc, s->errmsg);

@@ -82,32 +82,51 @@ req_offline(xlicen_session *s, int rc, const char *product,
 	return 0;
 }
 
-/*
- * Online again, with a stored token for product: a HEARTBEAT of its lease
- * (the server neither extends nor binds a borrowed lease by it) says
- * whether the server still has it.  Returned, expired, or cancelled by an
- * administrator (NO_LEASE, REVOKED): the token is dropped.  Best effort;
- * the session's error is left as the caller's request set it.
- */
-static void
-req_borrow_reconcile(xlicen_session *s, const char *product)
+int
+sess_borrow_lease(const char *product, char *lease, size_t leaselen)
 {
 	uint8_t tok[LIMIT_BORROW_TOKEN];
 	struct borrow_token t;
-	struct msg req, rep;
 	size_t n;
 
 	if (tokens_load(product, tok, sizeof(tok), &n) != 0 ||
 	    borrow_token_parse(tok, n, &t) != 0)
+		return -1;
+	snprintf(lease, leaselen, "%s", t.lease);
+	return 0;
+}
+
+void
+sess_borrow_verdict(const char *product, const struct msg *rep)
+{
+	if (rep->type == MSG_ERROR &&
+	    (rep->code == (uint16_t)-XLICEN_E_REVOKED ||
+	    rep->code == (uint16_t)-XLICEN_E_NO_LEASE ||
+	    rep->code == (uint16_t)-XLICEN_E_NOT_OWNER))
+		(void)tokens_delete(product);
+}
+
+/*
+ * Online again, with a stored token for product: a HEARTBEAT of its lease
+ * (the server neither extends nor binds a borrowed lease by it) says
+ * whether the server still has it (sess_borrow_verdict).  Best effort;
+ * the session's error is left as the caller's request set it.  The
+ * non-blocking checkout sends the same HEARTBEAT through its machine
+ * (lease.c) and decides with the same sess_borrow_verdict.
+ */
+static void
+req_borrow_reconcile(xlicen_session *s, const char *product)
+{
+	char lease[XLICEN_LEASE_MAX + 1];
+	struct msg req, rep;
+
+	if (sess_borrow_lease(product, lease, sizeof(lease)) != 0)
 		return;
 	msg_init(&req, MSG_HEARTBEAT, 0);
 	msg_init(&rep, 0, 0);
-	if (msg_set_str(&req, TAG_LEASE, t.lease) == 0 &&
-	    sess_request(s, &req, &rep) == 0 && rep.type == MSG_ERROR &&
-	    (rep.code == (uint16_t)-XLICEN_E_REVOKED ||
-	    rep.code == (uint16_t)-XLICEN_E_NO_LEASE ||
-	    rep.code == (uint16_t)-XLICEN_E_NOT_OWNER))
-		(void)tokens_delete(product);
+	if (msg_set_str(&req, TAG_LEASE, lease) == 0 &&
+	    sess_request(s, &req, &rep) == 0)
+		sess_borrow_verdict(product, &rep);
 	msg_clear(&req);
 	msg_clear(&rep);
 }
@@ -429,17 +448,32 @@ xlicen_holders_free(struct xlicen_holder *h)
 int
 xlicen_remove(xlicen_session *s, const char *lease)
 {
+	return xlicen_remove_lease(s, lease, NULL);
+}
+
+int
+xlicen_remove_lease(xlicen_session *s, const char *lease,
+    struct xlicen_removed *out)
+{
 	struct msg req, rep;
 	int rc;
 
 	msg_init(&req, MSG_REMOVE, 0);
 	msg_init(&rep, 0, 0);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	if (lease == NULL || lease[0] == '\0' || strlen(lease) > XLICEN_LEASE_MAX)
 		rc = req_invalid(s, "remove needs a lease id of 1 to 64 bytes");
 	else if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
 		rc = req_simple(s, &req, MSG_OK, &rep);
+	if (rc == 0 && out != NULL && (rep.have & MSG_F(TAG_FLAGS)) &&
+	    (rep.flags & MSG_OK_BORROW_CANCELLED)) {
+		out->cancelled = 1;
+		out->end = (rep.have & MSG_F(TAG_EXPIRES)) ?
+		    (int64_t)rep.expires : 0;
+	}
 	msg_clear(&req);
 	msg_clear(&rep);
 	return rc;

@@ -70,6 +70,11 @@ struct sess_lease {
 	unsigned position;		/* QUEUED: place in line, 1 = next */
 	char queue_id[LIMIT_STRING + 1];	/* QUEUED: the server's id */
 	uint32_t req_id;		/* id of our last CHECKOUT */
+	/* Held on a server with a borrow token of the product stored: a
+	 * HEARTBEAT of the token's lease (borrow_lease) is 1 due, 2 in
+	 * flight, 0 done or none (sess_borrow_verdict decides). */
+	int reconcile;
+	char borrow_lease[XLICEN_LEASE_MAX + 1];
 	int busy;			/* waiting for a connection or a reply */
 	uint16_t sent;			/* our request in flight (type), 0 none */
 	unsigned conn_id;		/* ...on this connection */
@@ -264,6 +269,18 @@ void sess_watch(xlicen_session *s);
 void sess_report(xlicen_session *s);
 
 /* ---- reply.c: requests built and replies read, once ---- */
+
+/*
+ * Reconciling a borrow token once online (requests.c; issue 17).  The
+ * lease id of product's stored, well-formed borrow token into lease
+ * (leaselen bytes): 0, or -1 if there is none.
+ */
+int sess_borrow_lease(const char *product, char *lease, size_t leaselen);
+
+/* The server's reply rep to a HEARTBEAT of that lease: ERROR NO_LEASE,
+ * NOT_OWNER or REVOKED (returned, expired, or cancelled by an
+ * administrator) deletes product's token; any other answer keeps it. */
+void sess_borrow_verdict(const char *product, const struct msg *rep);
 
 /* The error a DENY or ERROR (or REVOKE) reply carries, recorded with its
  * reason (else the code's text).  Returns the negative code. */

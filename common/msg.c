@@ -224,7 +224,8 @@ static const struct msg_spec msg_specs[] = {
 	    MSG_F(TAG_CODE) | MSG_F(TAG_REASON) | MSG_F(TAG_IN_USE) |
 	    MSG_F(TAG_TOTAL) | F_LATE_ANSWER | MSG_F(TAG_DETAIL),
 	    MSG_F(TAG_CODE) },
-	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES) | MSG_F(TAG_REASON), 0 },
+	{ MSG_OK, "OK", MSG_F(TAG_EXPIRES) | MSG_F(TAG_REASON) |
+	    MSG_F(TAG_FLAGS), 0 },
 	{ MSG_STATUS_REPLY, "STATUS_REPLY",
 	    MSG_F(TAG_TIME) | MSG_F(TAG_POOL) | MSG_F(TAG_MORE),
 	    MSG_F(TAG_TIME) },

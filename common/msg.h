@@ -47,6 +47,9 @@ enum msg_type {
 /* CHECKOUT FLAGS bits; other bits are ignored by this server. */
 #define MSG_FLAG_QUEUE	0x1u	/* no seat: queue, answer QUEUED, GRANT later (id 0) */
 #define MSG_FLAG_WAIT	0x2u	/* no seat: queue and hold the reply up to WAIT s */
+/* OK FLAGS bits (an OK answering REMOVE). */
+#define MSG_OK_BORROW_CANCELLED 0x1u	/* a borrowed lease, only cancelled:
+					 * counted until its end, EXPIRES */
 /* REPORT FLAGS bits. */
 #define MSG_REPORT_VERIFY 0x1u	/* check the audit trail's hash chain too */
 #define MSG_REPORT_EVENTS 0x2u	/* the raw events instead of usage rows */

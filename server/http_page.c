@@ -388,7 +388,7 @@ http_page_remove_run(struct server *srv, struct http_job *j)
 	}
 	req_audit(srv, "admin", r->principal, NULL, NULL, 0, detail);
 	log_msg(LOG_INFO, "http: admin %s by %s", detail, r->principal);
-	j->rc = req_admin_remove_lease(srv, r->principal, r->lease);
+	j->rc = req_admin_remove_lease(srv, r->principal, r->lease, NULL);
 }
 
 int

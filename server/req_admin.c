@@ -35,7 +35,7 @@ req_admin_ok(struct conn *c, const struct msg *req, struct msg *reply)
 
 int
 req_admin_remove_lease(struct server *srv, const char *admin,
-    const char *lease)
+    const char *lease, int64_t *cancelled_end)
 {
 	struct lnk *l;
 	struct msg m;
@@ -43,7 +43,7 @@ req_admin_remove_lease(struct server *srv, const char *admin,
 	int rc;
 
 	rc = store_remove(srv->store, admin, lease, (int64_t)time(NULL),
-	    owner, sizeof(owner));
+	    owner, sizeof(owner), cancelled_end);
 	if (rc != 0)
 		return rc;
 	log_msg(LOG_NOTICE, "lease %s of %s removed by %s", lease, owner,
@@ -68,14 +68,21 @@ req_admin_remove_lease(struct server *srv, const char *admin,
 static int
 req_admin_remove(struct conn *c, const struct msg *req, struct msg *reply)
 {
+	int64_t end = 0;
 	int rc;
 
-	rc = req_admin_remove_lease(c->srv, c->principal, req->lease);
+	rc = req_admin_remove_lease(c->srv, c->principal, req->lease, &end);
 	if (rc != 0) {
 		req_reply_error(reply, MSG_ERROR, rc, NULL);
 		return 0;
 	}
 	reply->type = MSG_OK;
+	/* Only cancelled: the admin is told so, and until when it counts. */
+	if (end > 0) {
+		reply->flags = MSG_OK_BORROW_CANCELLED;
+		reply->expires = (uint64_t)end;
+		reply->have |= MSG_F(TAG_FLAGS) | MSG_F(TAG_EXPIRES);
+	}
 	return 0;
 }
 

@@ -283,9 +283,10 @@ void queue_seats_freed(struct server *srv);
 /* Administrator admin (already checked against the admin ACL, and the
  * request audited) removes lease: store_remove, the holder told with a
  * REVOKE if connected, the queue served.  The REMOVE request's and the
- * status page's (http_jobs.c) one path.  0, XLICEN_E_NO_LEASE or
- * XLICEN_E_DB. */
+ * status page's (http_jobs.c) one path.  *cancelled_end (may be NULL):
+ * the end of a borrowed lease only cancelled (store_remove), else 0.
+ * 0, XLICEN_E_NO_LEASE or XLICEN_E_DB. */
 int req_admin_remove_lease(struct server *srv, const char *admin,
-    const char *lease);
+    const char *lease, int64_t *cancelled_end);
 
 #endif

@@ -236,10 +236,11 @@ int store_release(struct store *s, const char *principal,
  * audited as "remove".  A borrowed lease is only marked cancelled
  * (audited "borrow_cancel"): its seat stays counted until its end, and
  * its owner may still return it (store_release).  owner (may be NULL, ownerlen bytes) gets the
- * holder's principal.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_DB.
+ * holder's principal; *cancelled_end (may be NULL) the end of a borrowed
+ * lease only cancelled, else 0.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_DB.
  */
 int store_remove(struct store *s, const char *admin, const char *lease_id,
-    int64_t now, char *owner, size_t ownerlen);
+    int64_t now, char *owner, size_t ownerlen, int64_t *cancelled_end);
 
 /* Delete leases whose expiry is <= now, orphans whose grace ended at or
  * before now (store_orphan; their seats may linger, as after a release)

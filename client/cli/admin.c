@@ -13,8 +13,9 @@ int
 cli_cmd_remove(struct cli_global *g, int argc, char **argv)
 {
 	xlicen_session *s = NULL;
+	struct xlicen_removed rm;
 	const char *lease;
-	char what[128];
+	char what[128], when[40];
 	int rc, ex = 0;
 
 	if (!cli_one_operand(g, argc, argv, "usage: xlicen remove LEASE",
@@ -22,10 +23,14 @@ cli_cmd_remove(struct cli_global *g, int argc, char **argv)
 		return ex;
 	if ((s = cli_open_session(g, &ex)) == NULL)
 		return ex;
-	if ((rc = xlicen_remove(s, lease)) != 0) {
+	if ((rc = xlicen_remove_lease(s, lease, &rm)) != 0) {
 		snprintf(what, sizeof(what), "remove %.100s", lease);
 		cli_error(s, what, rc);
 		ex = cli_exit_for(rc);
+	} else if (rm.cancelled) {
+		cli_fmt_time(rm.end, when, sizeof(when));
+		printf("cancelled borrowed lease %s: its seat stays counted "
+		    "until %s\n", lease, when);
 	} else {
 		printf("removed %s\n", lease);
 	}

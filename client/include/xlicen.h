@@ -569,6 +569,22 @@ XLICEN_API int xlicen_info(xlicen_session *s, struct xlicen_info *out);
  */
 XLICEN_API int xlicen_remove(xlicen_session *s, const char *lease);
 
+/* What xlicen_remove_lease did. */
+struct xlicen_removed {
+	int cancelled;		/* 1: a borrowed lease, only cancelled: its
+				 * seat stays counted until end (the laptop
+				 * holding its token cannot be told) */
+	int64_t end;		/* cancelled: UTC s; else 0 */
+};
+
+/*
+ * Admin: xlicen_remove, and into *out (may be NULL) whether the lease was
+ * removed or, a borrowed lease, only cancelled (from the OK reply's FLAGS,
+ * docs/PROTOCOL.md section 8.5).  Errors: those of xlicen_remove.
+ */
+XLICEN_API int xlicen_remove_lease(xlicen_session *s, const char *lease,
+    struct xlicen_removed *out);
+
 /*
  * Admin: make the server reread its license files and policy (leases are
  * kept).  summary (may be NULL) gets the server's one-line account.

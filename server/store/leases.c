@@ -413,6 +413,7 @@ struct lease_row {
 	int64_t ttl_s;
 	int64_t hb_s;
 	int64_t borrow;		/* 0, 1 borrowed, 2 borrowed and cancelled */
+	int64_t expires;	/* UTC s (orphan grace included) */
 };
 
 /* Run statement which with its one parameter, the text t. */
@@ -469,6 +470,7 @@ store_lease_get(struct store *s, const char *principal, const char *lease_id,
 	lr->hb_s = store_col_int64(get, 9);
 	store_col_copy(get, 10, lr->version, sizeof(lr->version));
 	lr->borrow = store_col_int64(get, 11);
+	lr->expires = store_col_int64(get, 1);
 	store_st_done(get);
 	return XLICEN_OK;
 }
@@ -601,7 +603,7 @@ out:
 
 int
 store_remove(struct store *s, const char *admin, const char *lease_id,
-    int64_t now, char *owner, size_t ownerlen)
+    int64_t now, char *owner, size_t ownerlen, int64_t *cancelled_end)
 {
 	struct store_stmt *st;
 	struct store_event ev;
@@ -612,6 +614,8 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 
 	if (owner != NULL && ownerlen > 0)
 		owner[0] = '\0';
+	if (cancelled_end != NULL)
+		*cancelled_end = 0;
 	if (s == NULL || admin == NULL || lease_id == NULL)
 		return XLICEN_E_INVALID;
 	if ((rc = store_begin(s)) != 0)
@@ -661,6 +665,8 @@ store_remove(struct store *s, const char *admin, const char *lease_id,
 	in_tx = 0;
 	if (owner != NULL && ownerlen > 0)
 		snprintf(owner, ownerlen, "%s", lr.owner);
+	if (cancelled_end != NULL && lr.borrow > 0)
+		*cancelled_end = lr.expires;
 out:
 	if (in_tx)
 		store_rollback(s);

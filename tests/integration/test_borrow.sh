@@ -5,7 +5,10 @@
 # restart; with the server stopped the library grants from the token and
 # refuses a tampered, expired, other-principal, other-host one, a clock
 # set back, and a token no installed key verifies, each with its code;
-# an admin's cancel keeps the seat counted; `borrow --return` frees it.
+# an admin's cancel keeps the seat counted (and `xlicen remove` says so);
+# back online a checkout, blocking or non-blocking (async_probe, once
+# HELD), drops a cancelled token and keeps a valid one; `borrow --return`
+# frees it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 . "$(dirname "$0")/async.sh"
@@ -172,10 +175,26 @@ expect_eq "$(db "SELECT expires_at FROM leases WHERE id = '$ALICE'")" "$END" "en
 # An admin cancels bob's: marked, still counted (his laptop cannot be told).
 run as admin xl remove "$BOB"
 expect_rc 0 "admin cancels bob's borrowed lease"
+BOB_END=$(db "SELECT expires_at FROM leases WHERE id = '$BOB'")
+expect_eq "$RUN_OUT" "cancelled borrowed lease $BOB: its seat stays counted until $(date -u -d "@$BOB_END" '+%Y-%m-%dT%H:%M:%SZ')" "remove output of a borrowed lease"
 expect_eq "$(in_use xdemo)" 2 "a cancelled borrow still counts"
 run as admin xl holders xdemo --json
 expect_contains "$RUN_OUT" "\"state\": \"cancelled\", \"principal\": \"bob@$R\"" "cancelled in holders"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'borrow_cancel' AND lease_id = '$BOB'")" 1 "cancel audited"
+# Online again, the non-blocking checkout reconciles once HELD on the
+# server: a copy of bob's cancelled token is dropped, alice's kept.
+mkdir -p "$T/bob2/xlicen/borrow"
+cp "$(token bob xdemo)" "$T/bob2/xlicen/borrow/"
+XDG_STATE_HOME="$T/bob2" aprobe_start bn "$XLICEN_REALM_DIR/bob.ccache" xdemo
+await bn "^STATE HELD code=OK " 10
+wait_until 5 "the non-blocking checkout to drop bob's cancelled token" \
+	not test -e "$(token bob2 xdemo)"
+aprobe_stop bn
+XDG_STATE_HOME="$T/alice" aprobe_start an "$XLICEN_REALM_DIR/alice.ccache" xdemo
+await an "^STATE HELD code=OK " 10
+sleep 1
+aprobe_stop an
+[ -s "$(token alice xdemo)" ] || fail "alice's valid token dropped by the non-blocking checkout"
 # Online again, a checkout reconciles: bob's cancelled token is dropped,
 # alice's kept (and neither lease is extended).
 XDG_STATE_HOME="$T/bob" run as bob xl checkout xdemo -- true

@@ -1579,7 +1579,7 @@ test_reclaim_and_remove(void **state)
 	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
 	assert_int_equal(in_use_of(f, "draw", NOW), 2);
 	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 1,
-	    owner, sizeof(owner)), 0);
+	    owner, sizeof(owner), NULL), 0);
 	assert_string_equal(owner, "a@EX");
 	assert_int_equal(in_use_of(f, "draw", NOW + 1), 1);
 	assert_int_equal(store_heartbeat(f->s, "a@EX", g.lease_id, NOW + 2,
@@ -1591,7 +1591,7 @@ test_reclaim_and_remove(void **state)
 	assert_int_equal(store_heartbeat(f->s, "b@EX", g.lease_id, NOW + 2,
 	    &exp), XLICEN_E_NO_LEASE);
 	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 2,
-	    owner, sizeof(owner)), XLICEN_E_NO_LEASE);
+	    owner, sizeof(owner), NULL), XLICEN_E_NO_LEASE);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE kind ="
 	    " 'remove' AND principal = 'a@EX' AND detail = 'by root@EX' AND"
 	    " seats = -1", NULL), 1);
@@ -1760,7 +1760,7 @@ test_borrowed_lease(void **state)
 	struct store_grant g;
 	const char *ids[1];
 	char owner[64], endtxt[32], id[LIMIT_LEASE_ID + 1];
-	int64_t exp = 0, end = NOW + DAY;
+	int64_t exp = 0, end = NOW + DAY, cend = 0;
 	size_t n = 9;
 
 	l[0].borrow_days = 3;
@@ -1811,8 +1811,9 @@ test_borrowed_lease(void **state)
 	    ids[0], NULL) == end);
 	/* Cancelled: still counted, REVOKED to its owner. */
 	assert_int_equal(store_remove(f->s, "admin@EX", ids[0], NOW + 40,
-	    owner, sizeof(owner)), 0);
+	    owner, sizeof(owner), &cend), 0);
 	assert_string_equal(owner, "a@EX");
+	assert_true(cend == end);	/* only cancelled: counted until then */
 	assert_int_equal(raw_int(f, "SELECT borrow FROM leases WHERE id = ?1",
 	    ids[0], NULL), 2);
 	assert_int_equal(raw_int(f, "SELECT in_use FROM pools WHERE serial ="
@@ -3133,7 +3134,7 @@ test_null_arguments(void **state)
 	    XLICEN_E_INVALID);
 	assert_int_equal(freed, 0);
 	assert_int_equal(store_remove(f->s, NULL, ids[0], NOW, owner,
-	    sizeof(owner)), XLICEN_E_INVALID);
+	    sizeof(owner), NULL), XLICEN_E_INVALID);
 	assert_string_equal(owner, "");
 	assert_int_equal(store_reclaim(f->s, "a@EX", ids[0], "h", "h:0", 1,
 	    NOW, NULL), XLICEN_E_INVALID);
@@ -3474,7 +3475,7 @@ test_faults_in_writes(void **state)
 	assert_int_equal(freed, 0);
 	assert_int_equal(store_expire(f->s, NOW + 10 * TTL, &n), XLICEN_E_DB);
 	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
-	    owner, sizeof(owner)), XLICEN_E_DB);
+	    owner, sizeof(owner), NULL), XLICEN_E_DB);
 	fault_off(f);
 	assert_draw(f, 2, 2, NOW + 4);
 
@@ -3488,7 +3489,7 @@ test_faults_in_writes(void **state)
 	/* Removal needs its record of the revoked lease. */
 	fault_on(f, "BEFORE INSERT ON revoked");
 	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 4,
-	    owner, sizeof(owner)), XLICEN_E_DB);
+	    owner, sizeof(owner), NULL), XLICEN_E_DB);
 	fault_off(f);
 	assert_draw(f, 2, 2, NOW + 4);
 
@@ -3509,7 +3510,7 @@ test_faults_in_writes(void **state)
 	    &freed), 0);
 	assert_int_equal(freed, 1);
 	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 6,
-	    owner, sizeof(owner)), 0);
+	    owner, sizeof(owner), NULL), 0);
 	assert_string_equal(owner, "a@EX");
 	assert_draw(f, 0, 0, NOW + 6);
 }
@@ -3533,7 +3534,7 @@ test_faults_in_sweep(void **state)
 	    &freed), 0);
 	assert_int_equal(freed, 0);
 	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
-	    owner, sizeof(owner)), 0);
+	    owner, sizeof(owner), NULL), 0);
 	fault_on(f, "BEFORE DELETE ON seats");
 	assert_int_equal(store_expire(f->s, NOW + 20, &n), XLICEN_E_DB);
 	fault_off(f);
@@ -3748,7 +3749,7 @@ test_pending_heartbeats_unwritable(void **state)
 	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 2,
 	    &freed), XLICEN_E_DB);
 	assert_int_equal(store_remove(f->s, "root@EX", g.lease_id, NOW + 2,
-	    owner, sizeof(owner)), XLICEN_E_DB);
+	    owner, sizeof(owner), NULL), XLICEN_E_DB);
 	assert_int_equal(store_reclaim(f->s, "a@EX", g2.lease_id, NULL, NULL,
 	    7, NOW + 2, &r), XLICEN_E_DB);
 	assert_int_equal(store_expire(f->s, NOW + 2, &nexp), XLICEN_E_DB);
@@ -4247,7 +4248,7 @@ test_events_refused(void **state)
 	    &freed), XLICEN_E_DB);
 	assert_int_equal(freed, 0);
 	assert_int_equal(store_remove(f->s, "root@EX", g2.lease_id, NOW + 1,
-	    owner, sizeof(owner)), XLICEN_E_DB);
+	    owner, sizeof(owner), NULL), XLICEN_E_DB);
 	assert_int_equal(store_reclaim(f->s, "c@EX", g3.lease_id, NULL, NULL,
 	    7, NOW + 1, &r), XLICEN_E_DB);
 	assert_int_equal(store_sync_pools(f->s, &l, 1, NOW + 1), XLICEN_E_DB);
