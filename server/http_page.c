@@ -155,6 +155,20 @@ http_page_state(int state)
 	}
 }
 
+/* What a holders row is, as `xlicen holders` names it (a borrowed lease's
+ * seat stays counted until its end, even once cancelled). */
+static const char *
+http_page_holder_kind(const struct store_holder *h)
+{
+	if (h->lingering)
+		return "lingering";
+	if (h->borrow == 1)
+		return "borrowed";
+	if (h->borrow == 2)
+		return "borrowed, cancelled";
+	return h->withdrawn ? "lease (withdrawn)" : "lease";
+}
+
 static const char http_page_head[] =
 "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 "<meta name=\"viewport\" content=\"width=device-width\">\n"
@@ -243,12 +257,13 @@ http_page_holders(FILE *f, const struct http_page_data *d, const char *csrf)
 		http_page_time(f, h->since, "-");
 		fputs("<td>", f);
 		http_page_time(f, h->expires, "-");
-		fprintf(f, "<td>%s<td class=\"lease\">", h->lingering ?
-		    "lingering" : h->withdrawn ? "lease (withdrawn)" : "lease");
+		fprintf(f, "<td>%s<td class=\"lease\">", http_page_holder_kind(h));
 		http_page_esc(f, h->lease_id);
 		if (d->admin) {
 			fputs("<td>", f);
-			if (!h->lingering)
+			/* A cancelled borrow stays until its end: nothing
+			 * more to remove. */
+			if (!h->lingering && h->borrow != 2)
 				http_page_remove_form(f, h->lease_id, csrf);
 		}
 		fputs("</tr>\n", f);

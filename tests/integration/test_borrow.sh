@@ -29,6 +29,9 @@ cat >"$T/gss-xlicend.conf" <<CONF
 	borrow_key = $T/private/borrow.key
 [leases]
 	orphan_grace = 1
+[http]
+	listen = 127.0.0.1:0
+	keytab = $XLICEN_HTTP_KEYTAB
 CONF
 policy "[admin]
 	principals = admin@$R
@@ -181,6 +184,15 @@ expect_eq "$(in_use xdemo)" 2 "a cancelled borrow still counts"
 run as admin xl holders xdemo --json
 expect_contains "$RUN_OUT" "\"state\": \"cancelled\", \"principal\": \"bob@$R\"" "cancelled in holders"
 expect_eq "$(db "SELECT COUNT(*) FROM events WHERE kind = 'borrow_cancel' AND lease_id = '$BOB'")" 1 "cancel audited"
+# The status page names both, and offers no Remove for the cancelled one.
+HTTP=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$SERVER_LOG" | tail -n 1)
+[ -n "$HTTP" ] || fail "no \"http: listening on\" line"
+PAGE=$(KRB5CCNAME="FILE:$XLICEN_REALM_DIR/admin.ccache" timeout -k 2 "$IT_CMD_TIMEOUT" \
+	curl -sS -g --negotiate -u : --resolve "localhost:$HTTP:127.0.0.1" \
+	"http://localhost:$HTTP/admin") || fail "curl /admin failed"
+expect_contains "$PAGE" "<td>borrowed, cancelled<td class=\"lease\">$BOB" "the page's cancelled borrow"
+expect_contains "$PAGE" "<td>borrowed<td class=\"lease\">$ALICE" "the page's borrowed seat"
+expect_not_contains "$PAGE" "name=\"lease\" value=\"$BOB\"" "no Remove for a cancelled borrow"
 # Online again, the non-blocking checkout reconciles once HELD on the
 # server: a copy of bob's cancelled token is dropped, alice's kept.
 mkdir -p "$T/bob2/xlicen/borrow"
