@@ -36,13 +36,15 @@ now_ms() { date +%s%3N; }
 # `jobs -p` came back empty in an EXIT trap here and left the servers
 # running, so the pids kept in the variables above are killed here.
 pgs_cleanup() {
-	local rc=$? p
+	local p
 	for p in "${PGS_PID[@]}" "${PGS_CLIENTS[@]}" "$PGS_SAMPLER"; do
 		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
 	done
-	return $rc
+	return 0
 }
-trap 'pgs_cleanup; it_cleanup' EXIT
+# As pglib.sh: the test's status goes to it_cleanup as an argument (a
+# cleanup that returned it would stop the trap under set -e).
+trap 'pgs_rc=$?; pgs_cleanup; it_cleanup "$pgs_rc"' EXIT
 
 pgs_ready() {	# i
 	grep -q ' ready ' "$T/server.$1.log" 2>/dev/null && return 0

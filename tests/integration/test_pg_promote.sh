@@ -12,11 +12,11 @@
 . "$(dirname "$0")/pgservers.sh"
 
 pgp_cleanup() {
-	local rc=$?
 	"$XLICEN_PG_SH" stop "$T/pg" >/dev/null 2>&1 || true
-	return $rc
 }
-trap 'pgs_cleanup; pgp_cleanup; it_cleanup' EXIT
+# A failed run used to leave its primary and standby running: pgs_cleanup
+# returned the failing status, and set -e stopped the trap there.
+trap 'pgp_rc=$?; pgs_cleanup; pgp_cleanup; it_cleanup "$pgp_rc"' EXIT
 
 # The cluster's user (postgres, when root runs this) must reach $T.
 chmod 0755 "$T"
