@@ -292,3 +292,22 @@ PY
 port_free() {
 	[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
+
+# random_port: a TCP port for a server the test starts with a fixed
+# --listen address, chosen at random from 20000 up to the start of the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768 on
+# Debian), where no outgoing connection of another test (they run side by
+# side) takes it as its local port; no socket of any state uses it now.
+# Prints nothing after 20 tries.
+random_port() {
+	local low hi p i
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	hi=$(( low > 21000 ? low : 32768 ))
+	for i in $(seq 1 20); do
+		p=$(( 20000 + RANDOM % (hi - 20000) ))
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p"
+			return
+		fi
+	done
+}

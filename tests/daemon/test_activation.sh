@@ -15,8 +15,8 @@ make_licenses "$T" xdemo:2
 # then the next one is tried.
 SERVER_LOG=$T/server.log
 for attempt in 1 2 3 4 5; do
-	PORT=$(( 20000 + (RANDOM % 20000) ))
-	port_free "$PORT" || continue
+	PORT=$(random_port)
+	[ -n "$PORT" ] || continue
 	# shellcheck disable=SC2046
 	"$ACTIVATE" -l "127.0.0.1:$PORT" "$XLICEN_BIN_SERVER" --foreground \
 		--keytab "$XLICEN_SERVICE_KEYTAB" --database "$T/xlicen.db" \

@@ -461,11 +461,7 @@ else
 fi
 # Daemonised with syslog: ready, stderr on /dev/null like stdin and
 # stdout, working directory /, pid file; SIGTERM ends it and the file goes.
-DPORT=
-for attempt in 1 2 3 4 5 6 7 8; do
-	p=$(( 20000 + (RANDOM % 20000) ))
-	if port_free "$p"; then DPORT=$p; break; fi
-done
+DPORT=$(random_port)
 [ -n "$DPORT" ] || fail "no free port"
 run --config "$S/syslog.conf" --keytab "$KEYTAB" --licenses "$S/lic" \
 	--vendor-keys "$S/keys" --user root --database "$S/cwd/sl.db" \
