@@ -1,6 +1,5 @@
-# Scheduling hints for CTest (included last by the top-level CMakeLists,
-# once every test exists).  CTest starts the tests with the highest COST
-# first; a fresh build tree has no timing data of its own
+# Scheduling hints for CTest.  CTest starts the tests with the highest
+# COST first; a fresh build tree has no timing data of its own
 # (Testing/Temporary/CTestCostData.txt), so without these hints the long
 # tests start in declaration order and the install and fuzz tests, added
 # last, form a tail that runs alone at the end of the run.  A COST is the
@@ -9,35 +8,39 @@
 # the order.
 #
 # PROCESSORS: the tests that keep a core busy the whole time (libFuzzer,
-# compiling, the load test's servers and clients) count for 2 of
-# scripts/test's job slots, which it sets to twice the cores because most
-# tests wait on timers, the KDC and the server.
-function(xlicen_test_cost seconds)
-  foreach(t IN LISTS ARGN)
-    if(TEST ${t})
-      set_tests_properties(${t} PROPERTIES COST ${seconds})
+# the load test's servers and clients) count for 2 of scripts/test's job
+# slots, which it sets to twice the cores because most tests wait (on
+# timers, the KDC, the server) far more than they compute.
+#
+# Test properties can only be set in the directory that added the test
+# (CMake 3.25), so each tests/ subdirectory calls xlicen_test_schedule()
+# once its tests exist.
+set(XLICEN_TEST_COSTS
+  integration.ticket_life=70
+  install.usr_build=45      # install.prefix and install.deb wait for it
+  install.deb=40 integration.orphan=40
+  integration.crash=30 integration.audit=30
+  integration.pg_load=22 integration.spec_rules=22 unit.test_store=22
+  integration.pg_two=16 integration.pg_promote=16 integration.borrow=16
+  integration.async_auth=16
+  integration.pg_kill=13 integration.reclaim=13 integration.queue_serve=13
+  integration.queue=13 integration.dup=13 hostile.data=13 integration.cli=13
+  daemon.term=10 daemon.startup_run=10 integration.reply_backlog=10
+  install.demo_user=10 x11.xmon=10 hostile.timeout=10)
+set(XLICEN_TEST_BUSY integration.pg_load)
+
+function(xlicen_test_schedule)
+  foreach(entry IN LISTS XLICEN_TEST_COSTS)
+    string(REPLACE "=" ";" kv "${entry}")
+    list(GET kv 0 name)
+    list(GET kv 1 seconds)
+    if(TEST ${name})
+      set_tests_properties(${name} PROPERTIES COST ${seconds})
+    endif()
+  endforeach()
+  foreach(name IN LISTS XLICEN_TEST_BUSY)
+    if(TEST ${name})
+      set_tests_properties(${name} PROPERTIES PROCESSORS 2)
     endif()
   endforeach()
 endfunction()
-
-xlicen_test_cost(70 integration.ticket_life)
-xlicen_test_cost(45 install.usr_build)  # install.prefix and install.deb wait for it
-xlicen_test_cost(40 install.deb integration.orphan)
-xlicen_test_cost(30 integration.crash integration.audit)
-xlicen_test_cost(22 integration.pg_load integration.spec_rules unit.test_store)
-xlicen_test_cost(16 integration.pg_two integration.pg_promote integration.borrow
-  integration.async_auth)
-xlicen_test_cost(13 integration.pg_kill integration.reclaim integration.queue_serve
-  integration.queue integration.dup hostile.data integration.cli)
-xlicen_test_cost(10 daemon.term daemon.startup_run integration.reply_backlog
-  install.demo_user x11.xmon hostile.timeout)
-
-if(TEST integration.pg_load)
-  set_tests_properties(integration.pg_load PROPERTIES PROCESSORS 2)
-endif()
-if(XLICEN_FUZZ)
-  get_property(xlicen_fuzz_tests DIRECTORY ${PROJECT_SOURCE_DIR}/tests/fuzz PROPERTY TESTS)
-  foreach(t IN LISTS xlicen_fuzz_tests)
-    set_tests_properties(${t} PROPERTIES COST 20 PROCESSORS 2)
-  endforeach()
-endif()

@@ -37,7 +37,7 @@ has() {	# package path...
 	shift
 	list=$(files "$p")
 	for f in "$@"; do
-		printf '%s\n' "$list" | grep -qx -- "$f" || fail "$p has no $f"
+		grep -qx -- "$f" <<<"$list" || fail "$p has no $f"
 	done
 }
 hasnt() {	# package regex what

@@ -63,7 +63,7 @@ aprobe_cmd A drop
 # connection and one more HELD line with the moved expiry.
 authenticated_twice() {
 	[ "$(grep -c "authenticated alice@$XLICEN_REALM" "$SERVER_LOG")" -ge 2 ] &&
-		tail -n +"$((nlines + 1))" "$T/A.out" | grep -q "^STATE HELD .* lease=$LEASE "
+		grep -q "^STATE HELD .* lease=$LEASE " <<<"$(tail -n +"$((nlines + 1))" "$T/A.out")"
 }
 wait_until 10 "a new connection and a HELD line after the drop" authenticated_twice
 tail -n +"$((nlines + 1))" "$T/A.out" | grep -v "^STATE HELD .* lease=$LEASE " &&

@@ -20,7 +20,7 @@ for f in xlicen_session_new xlicen_session_free xlicen_connect xlicen_checkout \
 	xlicen_heartbeat xlicen_release xlicen_status xlicen_pools_free \
 	xlicen_strerror xlicen_errmsg xlicen_set_service xlicen_set_display \
 	xlicen_set_timeout_ms xlicen_deny_detail; do
-	printf '%s\n' "$syms" | grep -qx "$f" || fail "$f is not exported"
+	grep -qx "$f" <<<"$syms" || fail "$f is not exported"
 done
 
 # The installed layout: both public headers in one directory.

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lifecycle.sh"
 
 command -v curl >/dev/null || fail "curl is needed (scripts/deps.sh installs it)"
-curl -V | grep -qw GSS-API || fail "this curl has no GSS-API (Negotiate)"
+grep -qw GSS-API <<<"$(curl -V)" || fail "this curl has no GSS-API (Negotiate)"
 command -v sqlite3 >/dev/null || fail "sqlite3 is needed to read the audit trail (scripts/deps.sh installs it)"
 R=$XLICEN_REALM
 

@@ -49,7 +49,7 @@ touch "$T/carol.done"
 rc=0
 wait "$CAROL" || rc=$?
 expect_eq "$rc" 0 "carol's xlicen exit status"
-head -n 1 "$T/carol.err" | grep -q '^xlicen: granted xdemo lease ' ||
+grep -q '^xlicen: granted xdemo lease ' <<<"$(head -n 1 "$T/carol.err")" ||
 	fail "carol's first line: $(head -n 1 "$T/carol.err")"
 # A heartbeat that fell exactly into the restart may have been retried
 # (one warning line); nothing may say the lease was lost or not released.

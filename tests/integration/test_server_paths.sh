@@ -47,7 +47,7 @@ grep -q "127.0.0.1\|::1" <<<"$(getent ahosts localhost | awk '{ print $1 }')" ||
 	fail "localhost resolves to no loopback address"
 v6 localhost checkout xv 1.0 1 0
 expect_rc 0 "checkout over ::1 as localhost"
-if getent ahosts localhost | awk '{ print $1 }' | grep -qx '::1'; then
+if grep -qx '::1' <<<"$(getent ahosts localhost | awk '{ print $1 }')"; then
 	expect_contains "$RUN_OUT" "GRANT id=100 lease=" "localhost (::1 among its addresses) from ::1"
 else
 	expect_eq "$RUN_OUT" "DENY id=100 code=HOST_UNVERIFIED reason=\"HOST localhost: no address of localhost is ::1, the connection's\"" \

@@ -26,7 +26,7 @@ P=shortlived@$XLICEN_REALM
 
 kinit -l 20s -r 5m -k -t "$KT" -c "FILE:$T/a.cc" "$P" </dev/null >/dev/null 2>&1 ||
 	fail "kinit (renewable)"
-klist -f -c "FILE:$T/a.cc" | grep -q 'Flags: .*R' || fail "the TGT of case a is not renewable: $(klist -f -c "FILE:$T/a.cc")"
+grep -q 'Flags: .*R' <<<"$(klist -f -c "FILE:$T/a.cc")" || fail "the TGT of case a is not renewable: $(klist -f -c "FILE:$T/a.cc")"
 for c in b c p; do
 	kinit -l 20s -k -t "$KT" -c "FILE:$T/$c.cc" "$P" </dev/null >/dev/null 2>&1 ||
 		fail "kinit (case $c)"
@@ -39,7 +39,7 @@ done
 renew_margin() {	# CCACHE
 	local out exp till
 	out=$(klist -f -c "FILE:$1")
-	printf '%s\n' "$out" | grep -q 'Flags: .*R' || { echo 0; return; }
+	grep -q 'Flags: .*R' <<<"$out" || { echo 0; return; }
 	exp=$(printf '%s\n' "$out" | sed -n 's/^[0-9/]* [0-9:]*  \([0-9/]* [0-9:]*\)  krbtgt.*/\1/p')
 	till=$(printf '%s\n' "$out" | sed -n 's/.*renew until \([0-9/]* [0-9:]*\),.*/\1/p')
 	echo $(( $(date -d "$till" +%s) - $(date -d "$exp" +%s) ))

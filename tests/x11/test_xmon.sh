@@ -57,7 +57,7 @@ await_window "xlicen-xmon: remove?" 5
 expect_eq "$(prop "$MON" _XLICEN_XMON)" "cad=3/5 xdemo=2/2 xold=expired:2020-12-31 admin=yes holders=4" "nothing removed before the answer"
 screenshot "$WIN" xmon-confirm
 "$XLICEN_BIN_XCLICK" cancel || fail "clicking Cancel"
-gone() { [ -z "$(windows "xlicen-xmon: remove?" | sed -n 1p)" ] || ! xwininfo -id "$(windows "xlicen-xmon: remove?" | sed -n 1p)" | grep -q IsViewable; }
+gone() { [ -z "$(windows "xlicen-xmon: remove?" | sed -n 1p)" ] || ! grep -q IsViewable <<<"$(xwininfo -id "$(windows "xlicen-xmon: remove?" | sed -n 1p)")"; }
 wait_until 5 "the question to go" gone
 await_prop "$MON" _XLICEN_XMON '^cad=3/5 xdemo=2/2 xold=expired:2020-12-31 admin=yes holders=4$' 5
 # Asked again, and answered Remove: her running copy loses its seat at

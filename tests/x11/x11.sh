@@ -165,7 +165,7 @@ await_prop() {
 	local end=$((SECONDS + $4))
 	while ((SECONDS <= end)); do
 		VAL=$(prop "$1" "$2")
-		printf '%s\n' "$VAL" | grep -q -- "$3" && return 0
+		grep -q -- "$3" <<<"$VAL" && return 0
 		sleep 0.02
 	done
 	fail "property $2 of $1 is \"$VAL\", not matching \"$3\" within $4 s"
