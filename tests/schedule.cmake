@@ -7,10 +7,12 @@
 # sanitizer build takes up to twice as long); a wrong value only changes
 # the order.
 #
-# PROCESSORS: the tests that keep a core busy the whole time (libFuzzer,
-# the load test's servers and clients) count for 2 of scripts/test's job
-# slots, which it sets to twice the cores because most tests wait (on
-# timers, the KDC, the server) far more than they compute.
+# PROCESSORS: the tests of the normal build that keep a core busy the
+# whole time (the load test's servers and clients; install.usr_build,
+# which compiles, says so itself) count for 2 of scripts/test's job slots
+# there, which are twice the cores because most tests wait (on timers, the
+# KDC, the server) far more than they compute.  The sanitizer build runs
+# one job per core, and its fuzz targets, one core each, need no more.
 #
 # Test properties can only be set in the directory that added the test
 # (CMake 3.25), so each tests/ subdirectory calls xlicen_test_schedule()
