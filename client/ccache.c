@@ -212,6 +212,23 @@ ccache_set(int valid, const char *name, const struct stat *st,
 	ccache_put(old);
 }
 
+static pthread_once_t ccache_config_once = PTHREAD_ONCE_INIT;
+static krb5_context ccache_config_ctx;	/* never used, never freed */
+
+static void
+ccache_config_open(void)
+{
+	if (krb5_init_context(&ccache_config_ctx) != 0)
+		ccache_config_ctx = NULL;
+}
+
+/* See ccache.h. */
+void
+ccache_keep_config(void)
+{
+	(void)pthread_once(&ccache_config_once, ccache_config_open);
+}
+
 static int ccache_check(char *text, size_t textlen);
 
 /* See ccache.h. */
