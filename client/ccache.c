@@ -3,9 +3,10 @@
  * acquiring initiator credentials from $KRB5CCNAME, the process's
  * in-memory copy of a FILE cache (shared by every session, freed by
  * reference count), the check that keeps MIT krb5 < 1.21.3 from crashing
- * on a broken FILE cache, the tickets' remaining life, and renewing a
- * renewable TGT.  No session state: connect.c and lease.c call in with
- * what they hold.
+ * on a broken FILE cache, the tickets' remaining life, renewing a
+ * renewable TGT, and the krb5 context kept open so that krb5.conf stays
+ * parsed (ccache_keep_config).  No session state: connect.c and lease.c
+ * call in with what they hold.
  */
 #include <stdint.h>
 #include <stdio.h>
