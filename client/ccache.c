@@ -3,9 +3,10 @@
  * acquiring initiator credentials from $KRB5CCNAME, the process's
  * in-memory copy of a FILE cache (shared by every session, freed by
  * reference count), the check that keeps MIT krb5 < 1.21.3 from crashing
- * on a broken FILE cache, the tickets' remaining life, and renewing a
- * renewable TGT.  No session state: connect.c and lease.c call in with
- * what they hold.
+ * on a broken FILE cache, the tickets' remaining life, renewing a
+ * renewable TGT, and the krb5 context kept open so that krb5.conf stays
+ * parsed (ccache_keep_config).  No session state: connect.c and lease.c
+ * call in with what they hold.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -210,6 +211,23 @@ ccache_set(int valid, const char *name, const struct stat *st,
 	}
 	pthread_mutex_unlock(&ccache_lock);
 	ccache_put(old);
+}
+
+static pthread_once_t ccache_config_once = PTHREAD_ONCE_INIT;
+static krb5_context ccache_config_ctx;	/* never used, never freed */
+
+static void
+ccache_config_open(void)
+{
+	if (krb5_init_context(&ccache_config_ctx) != 0)
+		ccache_config_ctx = NULL;
+}
+
+/* See ccache.h. */
+void
+ccache_keep_config(void)
+{
+	(void)pthread_once(&ccache_config_once, ccache_config_open);
 }
 
 static int ccache_check(char *text, size_t textlen);

@@ -35,6 +35,17 @@ struct ccache_copy {
  */
 int ccache_get(struct ccache_copy **out, char *text, size_t textlen);
 
+/*
+ * Keep one krb5 context open for the rest of the process (made at the
+ * first call, never freed), so that MIT's profile library keeps krb5.conf
+ * parsed between the short-lived contexts that every GSS call makes
+ * inside: without it each new session re-opened, re-read and re-parsed
+ * the file twice.  A changed krb5.conf is still seen: each new krb5
+ * context stat()s it and re-reads it when it changed.  Idempotent,
+ * thread-safe; a failure leaves things as they were without it.
+ */
+void ccache_keep_config(void);
+
 /* Drop a reference (NULL: nothing); the last one frees the credential
  * and its MEMORY cache. */
 void ccache_put(struct ccache_copy *cc);

@@ -363,6 +363,7 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 		snprintf(target, sizeof(target), "%s@%s", XLICEN_SERVICE_NAME,
 		    s->cur->host);
 	if (s->target == GSS_C_NO_NAME) {
+		ccache_keep_config();
 		if ((rc = gssx_import_service(target, &s->target, text,
 		    sizeof(text))) != 0)
 			return sess_fail(s, rc, "service name %s: %s", target, text);

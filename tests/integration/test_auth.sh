@@ -157,6 +157,21 @@ wait "$SWAP_PID" || rc=$?
 expect_eq "$rc" 0 "exit status of the repeat probe"
 [ ! -s "$T/swap.err" ] || fail "repeat probe wrote to stderr: $(cat "$T/swap.err")"
 
+# 7. krb5.conf is parsed once per process, not per session: MIT re-reads
+# it whenever its last krb5 context is freed, and every GSS call makes and
+# frees one; the library keeps one open (ccache_keep_config).  Before, 20
+# sessions opened the file 40 times.
+command -v strace >/dev/null || fail "strace is needed (Debian package strace)"
+: "${KRB5_CONFIG:?}"
+# (LeakSanitizer cannot run under ptrace: no leak check for this one run.)
+seq 20 | sed 's/.*/status/' | ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	timeout -k 2 60 strace -f -qq -e trace=open,openat \
+	-o "$T/conf.strace" "$XLICEN_BIN_PROBE" -s "localhost:$SERVER_PORT" repeat \
+	>"$T/conf.out" 2>"$T/conf.err" || fail "repeat probe under strace: $(cat "$T/conf.err")"
+expect_eq "$(grep -c "^OK alice@$XLICEN_REALM\$" "$T/conf.out")" 20 "20 statuses from new sessions"
+n=$(grep -cF "\"$KRB5_CONFIG\"" "$T/conf.strace" || true)
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "krb5.conf opened $n times by one process making 20 sessions (want 1-2)"
+
 # Nothing above took a seat.
 expect_eq "$(in_use xdemo)" 0 "seats in use after the failures"
 pass

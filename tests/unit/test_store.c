@@ -275,9 +275,9 @@ test_open_creates_schema(void **state)
 	struct stat sb;
 
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 5);
+	    NULL), 6);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 5);
+	    NULL), 6);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
 	    " WHERE name = '0001_init.sql' AND applied_at > 0", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version"
@@ -315,7 +315,7 @@ test_reopen_idempotent(void **state)
 	reopen(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 5);
+	    NULL), 6);
 	assert_int_equal(store_status(f->s, NULL, NOW, &ps, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ps[0].product, "draw");
@@ -3324,33 +3324,75 @@ test_open_while_locked(void **state)
 	sqlite3_close(db);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 5);
+	    NULL), 6);
 }
 
-/* A database whose record of its last migration (0005) was lost
- * although its changes are there: re-applying fails, the open is
- * refused, and the failed migration leaves the file as it was. */
+/* A database whose record of its last migration (0006) was lost
+ * although its changes are there: re-applying fails (its events_ts is
+ * gone), the open is refused, and the failed migration leaves the file
+ * as it was: the events not copied a second time. */
 static void
 test_migration_replay_refused(void **state)
 {
 	struct fx *f = *state;
 	struct store *s2 = (struct store *)&s2;
-	char err[256];
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char err[256], head[65];
 
+	sync1(f, lic("draw", "1", "2", 1, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
 	store_close(f->s);
 	f->s = NULL;
-	raw_exec(f, "DELETE FROM schema_version WHERE version = 5");
+	raw_exec(f, "DELETE FROM schema_version WHERE version = 6");
 	assert_int_equal(store_open(f->path, &s2, err, sizeof(err)),
 	    XLICEN_E_DB);
 	assert_null(s2);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_version",
-	    NULL), 4);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM event_kinds WHERE"
-	    " kind = 'borrow'", NULL), 1);
-	/* Put the record back: it opens again. */
-	raw_exec(f, "INSERT INTO schema_version VALUES (5,"
-	    " '0005_borrow.sql', 1)");
+	    NULL), 5);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " name IN ('events_ts', 'events_new')", NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events", NULL), 2);
+	/* Put the record back: it opens again, the chain intact. */
+	raw_exec(f, "INSERT INTO schema_version VALUES (6,"
+	    " '0006_events_lean.sql', 1)");
 	reopen(f);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 2);
+	assert_int_equal(bad, 0);
+}
+
+/*
+ * Migration 0006: an audited commit writes neither an events_ts index page
+ * nor a sqlite_sequence row (AUTOINCREMENT), each one more WAL page per
+ * checkout and per release (docs/PERFORMANCE.md); the ids still follow
+ * each other and the chain verifies.
+ */
+static void
+test_events_lean(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g;
+	uint64_t nev = 0, bad = 9;
+	char head[65];
+
+	sync1(f, lic("draw", "1", "2", 2, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g), 0);
+	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW, NULL),
+	    0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " tbl_name = 'events' AND type = 'index'", NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " name = 'events' AND sql LIKE '%AUTOINCREMENT%'", NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_sequence",
+	    NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM sqlite_schema WHERE"
+	    " tbl_name = 'events' AND type = 'trigger'", NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT MAX(id) - MIN(id) + 1 - COUNT(*)"
+	    " FROM events", NULL), 0);
+	assert_int_equal(store_verify_chain(f->s, &nev, &bad, head), 0);
+	assert_int_equal(nev, 3);
+	assert_int_equal(bad, 0);
 }
 
 /* An event appended without a hash after hashed ones (an older server
@@ -4081,7 +4123,7 @@ test_open_damaged_schema(void **state)
 	fault_off(f);
 	reopen(f);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_version",
-	    NULL), 5);
+	    NULL), 6);
 
 	/* No error buffer: the refusal is only the code. */
 	assert_int_equal(store_open(NULL, &s2, NULL, 0), XLICEN_E_INVALID);
@@ -4563,6 +4605,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_while_locked,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_replay_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_lean,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backfill_after_chain,
 		    setup, teardown),
