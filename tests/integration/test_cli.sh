@@ -11,7 +11,7 @@ expect_contains "$RUN_OUT" "usage: xlicen [-s HOST[:PORT][,...]] [--service NAME
 expect_contains "$RUN_OUT" "exit status: 0 ok, 1 usage error, 2 denied or refused by the server," "--help"
 run "$XLICEN_BIN_CLI" --version
 expect_rc 0 "--version"
-printf '%s\n' "$RUN_OUT" | grep -Eq '^xlicen [0-9]+\.[0-9]+\.[0-9]+ \(libxlicen [0-9]+\.[0-9]+\.[0-9]+\)$' ||
+grep -Eq '^xlicen [0-9]+\.[0-9]+\.[0-9]+ \(libxlicen [0-9]+\.[0-9]+\.[0-9]+\)$' <<<"$RUN_OUT" ||
 	fail "--version: \"$RUN_OUT\""
 
 # Usage errors: exit 1, nothing contacted.

@@ -21,7 +21,7 @@ lines() { sed -n 's/^[0-9T:Z-]* gss-xlicend: //p' "$1" 2>/dev/null; }
 # after FILE TEXT: FILE's lines after the first line TEXT.
 after() { lines "$1" | sed -n "/^$(printf '%s' "$2" | sed 's/[][\\/.*^$]/\\&/g')\$/,\$p" | tail -n +2; }
 # has FILE TEXT: FILE has the line TEXT.
-has() { lines "$1" | grep -Fxq -- "$2"; }
+has() { grep -Fxq -- "$2" <<<"$(lines "$1")"; }
 expect_has() { has "$1" "$2" || fail "$3: no line \"$2\" in $1: $(lines "$1")"; }
 expect_hasnt() { has "$1" "$2" && fail "$3: line \"$2\" in $1"; true; }
 # count FILE TEXT: how many lines are TEXT.
@@ -115,7 +115,7 @@ conf warning 0 "$T/other.log"
 hup
 expect_has "$LOG" "SIGHUP: [logging] level debug -> warning" "down to warning"
 expect_has "$LOG" "SIGHUP: [logging] file changed; it takes effect at the next start" "a warning line"
-after "$LOG" "SIGHUP: [logging] level debug -> warning" | grep -Fxq "SIGHUP: reread $T/conf" &&
+grep -Fxq "SIGHUP: reread $T/conf" <<<"$(after "$LOG" "SIGHUP: [logging] level debug -> warning")" &&
 	fail "an info line after the change to warning"
 wire as dave checkout xp 1.0 1 0
 expect_contains "$RUN_OUT" "GRANT id=100" "dave's seat of xp"

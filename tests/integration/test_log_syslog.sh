@@ -23,7 +23,7 @@ NS=(unshare -m --propagation private bash "$HERE/logns.sh" "$T/olddev")
 # text FILE: the server's stderr lines without their time stamp.
 text() { sed -n 's/^[0-9T:Z-]* gss-xlicend: //p' "$1"; }
 # has_line FILE TEXT: FILE's stderr lines have TEXT exactly.
-has_line() { text "$1" | grep -Fxq -- "$2"; }
+has_line() { grep -Fxq -- "$2" <<<"$(text "$1")"; }
 
 # 1. No /dev/log: the lines come to stderr.
 SERVER_WRAP=("${NS[@]}")
