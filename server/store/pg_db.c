@@ -4,7 +4,8 @@
  * loop round, each operation after the first in a savepoint, every one
  * serialised across servers by an advisory lock), the pipeline that sends
  * what nobody waits for with the next command whose answer is needed
- * (pg_send, pg_collect), reconnecting after the connection broke, and
+ * (pg_send, pg_collect) and the reads the seat logic sends ahead
+ * (pg_send_ahead), reconnecting after the connection broke, and
  * opening: preparing every statement of pg_sql.c (the connection's
  * settings and the migrations of schema/postgresql/ are pg_open.c's).
  *
@@ -49,6 +50,8 @@
 #define STORE_PG_MAX_PARAMS	20
 /* Most results owed by a pipeline before it is synced and read. */
 #define STORE_PG_MAX_OWED	32
+/* Most statements sent ahead in one operation (store_send_ahead). */
+#define STORE_PG_MAX_AHEAD	4
 /* Type OIDs (pg_type.h, not installed by libpq-dev). */
 #define PG_OID_BYTEA	17
 #define PG_OID_INT8	20
@@ -82,6 +85,10 @@ struct store_pg {
 	int nowed;
 	struct pg_owed owed[STORE_PG_MAX_OWED];
 	int owed_failed;
+	/* Statements sent ahead in the operation in progress, their
+	 * answers not stepped yet (pg_send_ahead). */
+	int nahead;
+	struct store_pg_stmt *ahead[STORE_PG_MAX_AHEAD];
 	char *conninfo;
 	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
 	int tx_durable;		/* it may grant: commit as the cluster says */
@@ -100,6 +107,8 @@ struct store_pg_stmt {
 	int nparams;		/* as PostgreSQL prepared it */
 	int nfields;		/* result columns: 0 for a plain write */
 	int sent;		/* executed (deferred): no rows to step */
+	int ahead;		/* sent ahead: its next step reads the answer
+				 * owed or kept in res (pg_send_ahead) */
 	int owed;		/* results of it still in the pipeline */
 	const char *vals[STORE_PG_MAX_PARAMS];
 	int lens[STORE_PG_MAX_PARAMS];
@@ -145,6 +154,26 @@ pg_set_err(struct store_pg *pc, const char *msg)
 }
 
 /*
+ * Forget the answers of the statements sent ahead and not stepped (at the
+ * end of their operation): one still owed is then read and dropped by the
+ * next pg_collect.
+ */
+static void
+pg_drop_ahead(struct store_pg *pc)
+{
+	struct store_pg_stmt *p;
+
+	while (pc->nahead > 0) {
+		p = pc->ahead[--pc->nahead];
+		if (!p->ahead)
+			continue;	/* stepped already */
+		p->ahead = 0;
+		PQclear(p->res);
+		p->res = NULL;
+	}
+}
+
+/*
  * After a failed call: if the connection is gone, note it (logged once per
  * outage: s->db_down quiets store_dberr until a reconnect) and drop what
  * was in progress.  A transaction in progress is lost with it.
@@ -162,6 +191,7 @@ pg_check_broken(struct store *s)
 	pc->broken = 1;
 	s->db_down = 1;
 	pc->in_tx = 0;
+	pg_drop_ahead(pc);
 	while (pc->nowed > 0) {
 		pc->nowed--;
 		if (pc->owed[pc->nowed].st != NULL)
@@ -181,7 +211,10 @@ pg_check_broken(struct store *s)
  * and pg_collect syncs the pipeline and reads every result in order, so
  * a round's statements cost one round trip per answer the seat logic
  * waits for, not one per statement.  PostgreSQL runs them in the order
- * sent: the lock is held before the first read.
+ * sent: the lock is held before the first read.  A read the seat logic
+ * knows it will need (store_send_ahead: the audit chain's head, a
+ * checkout's pools) is sent the same way, its result kept in its res for
+ * its first step, so it costs no round trip of its own either.
  *
  * An owed command that failed aborts the rest of the pipeline up to the
  * sync, and its transaction: pg_collect sets owed_failed (the COMMIT of
@@ -263,8 +296,8 @@ pg_collect_one(struct store_pg *pc, struct pg_owed *o,
 		if (ok)
 			o->st->changes = strtoll(PQcmdTuples(r), NULL, 10);
 	}
-	if (ok && o->st != NULL && o->st == keep) {
-		keep->res = r;
+	if (ok && o->st != NULL && (o->st == keep || o->st->ahead)) {
+		o->st->res = r;
 		r = NULL;
 	}
 	PQclear(r);
@@ -331,6 +364,10 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 		pc->owed_failed = 1;
 		if (s->in_batch)
 			s->batch_failed = 1;
+		/* With keep, its caller logs the failure (keep's result is
+		 * aborted with the rest); a lost connection is logged once. */
+		if (keep == NULL && !lost)
+			log_msg(LOG_ERR, "store: PostgreSQL: %s", pc->err);
 	}
 	return rc;
 }
@@ -426,6 +463,48 @@ static int pg_usable(struct store *s);
 /* COMMIT, waiting for the cluster or not (see its definition). */
 static int pg_commit_tx(struct store *s, int durable);
 
+/* The answer of a statement sent ahead: read with the pipeline's other
+ * results if still owed.  0 or XLICEN_E_DB. */
+static int
+pg_take_ahead(struct store_pg_stmt *p)
+{
+	struct store_pg *pc = pg_conn(p->s);
+
+	if (p->owed > 0 && pg_collect(p->s, NULL) != 0) {
+		p->ahead = 0;
+		PQclear(p->res);
+		p->res = NULL;
+		return XLICEN_E_DB;
+	}
+	p->ahead = 0;
+	if (p->res == NULL) {
+		pg_set_err(pc, "no answer to a statement sent ahead");
+		return XLICEN_E_DB;
+	}
+	return XLICEN_OK;
+}
+
+/* Execute p (its first step): behind the owed commands if there are any,
+ * one round trip for all.  p->res gets the result, or NULL. */
+static int
+pg_run(struct store_pg_stmt *p)
+{
+	struct store_pg *pc = pg_conn(p->s);
+
+	if (pc->nowed > 0) {
+		if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
+		    pg_collect(p->s, p) != 0) {
+			PQclear(p->res);
+			p->res = NULL;
+			return XLICEN_E_DB;
+		}
+	} else {
+		p->res = PQexecPrepared(pc->c, p->name, p->nparams, p->vals,
+		    p->lens, p->fmts, 1);
+	}
+	return XLICEN_OK;
+}
+
 static int
 pg_step(struct store_stmt *st)
 {
@@ -435,30 +514,22 @@ pg_step(struct store_stmt *st)
 
 	if (p->sent)
 		return STORE_DONE;	/* a deferred write: no rows */
-	if (p->res == NULL) {
-		if (!pg_usable(p->s)) {
+	if (p->res == NULL || p->ahead) {
+		if (p->ahead) {
+			if (pg_take_ahead(p) != 0)
+				return XLICEN_E_DB;
+		} else if (!pg_usable(p->s)) {
 			pg_set_err(pc, "no connection to PostgreSQL");
 			return XLICEN_E_DB;
-		}
-		if (p->nfields == 0 && pc->in_tx) {
+		} else if (p->nfields == 0 && pc->in_tx) {
 			/* No rows to wait for: its result is owed, and its
 			 * changes read only if asked (pg_changes). */
 			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0)
 				return XLICEN_E_DB;
 			p->sent = 1;
 			return STORE_DONE;
-		}
-		if (pc->nowed > 0) {
-			/* Behind the owed commands, one round trip for all. */
-			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
-			    pg_collect(p->s, p) != 0) {
-				PQclear(p->res);
-				p->res = NULL;
-				return XLICEN_E_DB;
-			}
-		} else {
-			p->res = PQexecPrepared(pc->c, p->name, p->nparams,
-			    p->vals, p->lens, p->fmts, 1);
+		} else if (pg_run(p) != 0) {
+			return XLICEN_E_DB;
 		}
 		es = PQresultStatus(p->res);
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
@@ -478,6 +549,30 @@ pg_step(struct store_stmt *st)
 	if (p->row < p->nrows)
 		p->row++;
 	return p->row < p->nrows ? STORE_ROW : STORE_DONE;
+}
+
+/*
+ * store_send_ahead: a read sent now in the pipeline, inside the
+ * operation's transaction, its answer read by the next pg_collect (the
+ * next statement whose rows are needed, or the COMMIT) and kept for its
+ * step.  Nothing is sent outside a transaction, for a write, or when it
+ * is already under way; pg_drop_ahead forgets what the operation did not
+ * step.  A failure here is the step's to report.
+ */
+static void
+pg_send_ahead(struct store_stmt *st)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	struct store_pg *pc = pg_conn(p->s);
+
+	if (!pc->in_tx || pc->broken || p->nfields == 0 || p->ahead ||
+	    p->res != NULL || p->owed > 0 || p->sent ||
+	    pc->nahead == STORE_PG_MAX_AHEAD)
+		return;
+	if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0)
+		return;
+	p->ahead = 1;
+	pc->ahead[pc->nahead++] = p;
 }
 
 /* The current row's column, or NULL (SQL NULL, no row, no column). */
@@ -597,6 +692,7 @@ pg_done(struct store_stmt *st)
 	p->row = p->nrows = 0;
 	p->changes = 0;
 	p->sent = 0;
+	p->ahead = 0;
 	memset(p->vals, 0, sizeof(p->vals));
 	memset(p->lens, 0, sizeof(p->lens));
 	memset(p->fmts, 0, sizeof(p->fmts));
@@ -648,6 +744,7 @@ pg_begin(struct store *s, int durable)
 {
 	int rc;
 
+	pg_drop_ahead(pg_conn(s));
 	if (!s->batching) {
 		pg_conn(s)->tx_durable = durable;
 		return pg_tx_start(s);
@@ -679,6 +776,7 @@ pg_commit(struct store *s)
 {
 	int rc;
 
+	pg_drop_ahead(pg_conn(s));
 	if (s->batching) {
 		if (pg_conn(s)->op_bare) {
 			pg_conn(s)->op_bare = 0;
@@ -694,6 +792,7 @@ pg_commit(struct store *s)
 static void
 pg_rollback(struct store *s)
 {
+	pg_drop_ahead(pg_conn(s));
 	if (pg_conn(s)->broken)
 		return;		/* lost with the connection (pg_check_broken) */
 	if (s->batching && s->in_batch && pg_conn(s)->op_bare) {
@@ -731,6 +830,7 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	int rc = XLICEN_OK;
 
 	*ticket = 0;
+	pg_drop_ahead(pc);
 	if (s->in_batch) {
 		if (s->batch_failed)
 			rc = pg_exec(s, "ROLLBACK");
@@ -801,6 +901,7 @@ const struct store_db_ops store_pg_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.send_ahead = pg_send_ahead,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 	.close = pg_close,
