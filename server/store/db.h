@@ -82,6 +82,14 @@ struct store_db_ops {
 	void (*rollback)(struct store *s);
 	/* store_send_ahead (below); NULL: the backend has no use for it. */
 	void (*send_ahead)(struct store_stmt *st);
+	/* store_sync_fd, store_synced, store_sync_wait, store_sync_failed
+	 * (store.h) of a backend whose commits complete after
+	 * store_batch_end returns (PostgreSQL); NULL: SQLite's syncer. */
+	int (*sync_fd)(const struct store *s);
+	int (*synced)(struct store *s, uint64_t *done);
+	int (*sync_wait)(struct store *s, uint64_t ticket);
+	uint64_t (*sync_failed)(struct store *s, uint64_t *first);
+	int (*sync_pending)(const struct store *s);
 	/* store_batch_begin, store_batch_end, store_close (store.h). */
 	void (*batch_begin)(struct store *s);
 	int (*batch_end)(struct store *s, uint64_t *ticket);

@@ -17,10 +17,18 @@
  * expiry sweep) sees everything the other servers committed before it.
  * Reads (status, holders, report) take no lock.
  *
- * Durability: a round's transaction is committed in the loop thread before
- * any of its replies goes out (store_sync_fd is -1, every ticket 0), so a
- * GRANT is sent only after its COMMIT returned, with whatever the cluster's
- * synchronous_commit and synchronous_standby_names say.
+ * Durability: no reply of a round goes out before its transaction's COMMIT
+ * answered, with whatever the cluster's synchronous_commit and
+ * synchronous_standby_names say.  A round that may grant sends its COMMIT
+ * and does not wait for it (pg_commit_send): its replies are held on a
+ * ticket, like SQLite's syncer's, the loop watches the connection's socket
+ * (store_sync_fd) and reads the answer when it comes (pg_synced), or the
+ * next use of the connection does (pg_finish: PostgreSQL would run the
+ * next command only after the COMMIT anyway).  A COMMIT that failed, or a
+ * connection lost before its answer, withdraws the ticket's replies
+ * (store_sync_failed): each client gets ALERT DB, as for a failed round.
+ * The other rounds (releases, heartbeats: synchronous_commit off) wait for
+ * their COMMIT in the loop, which costs a round trip and no WAL flush.
  *
  * A broken connection (the server or its host died, a standby was
  * promoted) fails the current operation and its round with XLICEN_E_DB,
@@ -96,6 +104,14 @@ struct store_pg {
 				 * transaction: no savepoint, its rollback is
 				 * the transaction's */
 	int broken;		/* the connection is gone: reconnect */
+	/* The COMMIT of a round that may grant, sent and not waited for
+	 * (pg_batch_end): its ticket, 0 if none; what it and the earlier
+	 * ones came to (pg_finish). */
+	uint64_t pending;
+	uint64_t tickets;	/* the last ticket given */
+	uint64_t covered;	/* the highest ticket whose COMMIT answered */
+	uint64_t failed;	/* the latest failed one, not yet reported */
+	uint64_t failed_first;	/* the earliest of those */
 	int64_t last_try_ms;	/* the last reconnect attempt */
 	char err[512];		/* the last error, for store_dberr */
 };
@@ -153,6 +169,15 @@ pg_set_err(struct store_pg *pc, const char *msg)
 		pc->err[--n] = '\0';
 }
 
+/* Ticket t failed: noted for pg_sync_failed. */
+static void
+pg_fail_ticket(struct store_pg *pc, uint64_t t)
+{
+	if (pc->failed_first == 0)
+		pc->failed_first = t;
+	pc->failed = t;
+}
+
 /*
  * Forget the answers of the statements sent ahead and not stepped (at the
  * end of their operation): one still owed is then read and dropped by the
@@ -192,6 +217,13 @@ pg_check_broken(struct store *s)
 	s->db_down = 1;
 	pc->in_tx = 0;
 	pg_drop_ahead(pc);
+	if (pc->pending != 0) {
+		/* Its COMMIT may or may not have happened: withdraw its
+		 * replies (a grant the client never heard of ends by TTL). */
+		pg_fail_ticket(pc, pc->pending);
+		pc->covered = pc->pending;
+		pc->pending = 0;
+	}
 	while (pc->nowed > 0) {
 		pc->nowed--;
 		if (pc->owed[pc->nowed].st != NULL)
@@ -223,6 +255,8 @@ pg_check_broken(struct store *s)
  * sent it may already have returned and its savepoint been released.
  */
 static int pg_collect(struct store *s, struct store_pg_stmt *keep);
+/* Wait for the COMMIT pg_batch_end sent, if any (see its definition). */
+static void pg_finish(struct store *s);
 
 /* Send a prepared statement with its bindings (p) or a command without
  * parameters (sql) in pipeline mode, its result owed.  0 or XLICEN_E_DB. */
@@ -233,6 +267,7 @@ pg_send(struct store *s, enum pg_owed_kind kind, struct store_pg_stmt *p,
 	struct store_pg *pc = pg_conn(s);
 	int ok;
 
+	pg_finish(s);
 	if (pc->broken || pc->c == NULL) {
 		pg_set_err(pc, "no connection to PostgreSQL");
 		return XLICEN_E_DB;
@@ -323,6 +358,8 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 	PGresult *r;
 	int i, ok, rc = XLICEN_OK, owed_failed = 0, lost = 0;
 
+	if (pc->pending != 0)
+		pg_finish(s);	/* what is owed is its round's: synced */
 	if (pc->nowed == 0)
 		return XLICEN_OK;
 	if (!PQpipelineSync(pc->c)) {
@@ -372,6 +409,60 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 	return rc;
 }
 
+/*
+ * The COMMIT of a round that may grant, sent by pg_batch_end without
+ * waiting (pg_commit_send): read its answer, and the results of the
+ * round's writes owed before it (the same sync covers them).  Its ticket
+ * is then covered; failed if any of them failed, or the connection broke
+ * (it may or may not have committed: its replies are withdrawn either
+ * way, so a grant nobody heard of ends by its TTL).  Blocks until the
+ * answer is there: the next command on the connection would wait for the
+ * COMMIT in PostgreSQL anyway.  A no-op without one.
+ */
+static void
+pg_finish(struct store *s)
+{
+	struct store_pg *pc = pg_conn(s);
+	uint64_t t = pc->pending;
+	PGresult *r;
+	int i, one, ok = 1, lost = 0;
+
+	if (t == 0)
+		return;
+	pc->pending = 0;
+	for (i = 0; !lost && i < pc->nowed; i++) {
+		one = pg_collect_one(pc, &pc->owed[i], NULL);
+		if (one < 0)
+			lost = 1;
+		else if (one == 0)
+			ok = 0;
+	}
+	if (!lost) {
+		r = PQgetResult(pc->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			lost = 1;
+		PQclear(r);
+	}
+	if (!lost && !PQexitPipelineMode(pc->c))
+		lost = 1;
+	for (i = 0; i < pc->nowed; i++)
+		if (pc->owed[i].st != NULL)
+			pc->owed[i].st->owed = 0;
+	pc->nowed = 0;
+	pc->covered = t;
+	if (!ok || lost) {
+		pg_fail_ticket(pc, t);
+		if (!lost)
+			log_msg(LOG_ERR, "store: PostgreSQL: a round's COMMIT "
+			    "failed (%s); its replies are withdrawn", pc->err);
+	}
+	if (lost) {
+		PQfinish(pc->c);
+		pc->c = NULL;
+		pg_check_broken(s);
+	}
+}
+
 /* Run one command of transaction control (or several, separated by ;),
  * after the results owed by the pipeline. */
 static int
@@ -381,6 +472,7 @@ pg_exec(struct store *s, const char *sql)
 	PGresult *r;
 	int rc = XLICEN_OK;
 
+	pg_finish(s);
 	if (pc->nowed > 0)
 		(void)pg_collect(s, NULL);
 	if (pc->broken || pc->c == NULL) {
@@ -491,6 +583,7 @@ pg_run(struct store_pg_stmt *p)
 {
 	struct store_pg *pc = pg_conn(p->s);
 
+	pg_finish(p->s);
 	if (pc->nowed > 0) {
 		if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
 		    pg_collect(p->s, p) != 0) {
@@ -822,7 +915,97 @@ pg_batch_begin(struct store *s)
 	s->batch_failed = 0;
 }
 
-/* Commit the round; no ticket: the COMMIT has returned. */
+/*
+ * Send the round's COMMIT, with its owed writes, and the pipeline's sync,
+ * without waiting for the answer: *ticket gets the ticket its replies
+ * wait for (store_synced covers it when the answer is read, pg_finish).
+ * 0, or XLICEN_E_DB if it could not be sent (nothing was committed).
+ */
+static int
+pg_commit_send(struct store *s, uint64_t *ticket)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (pc->owed_failed || pg_send(s, PG_OWED_COMMIT, NULL, "COMMIT") != 0)
+		return XLICEN_E_DB;
+	if (!PQpipelineSync(pc->c) || PQflush(pc->c) != 0) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		PQfinish(pc->c);
+		pc->c = NULL;
+		pg_check_broken(s);
+		return XLICEN_E_DB;
+	}
+	pc->in_tx = 0;
+	pc->pending = *ticket = ++pc->tickets;
+	return XLICEN_OK;
+}
+
+/*
+ * The watch of the loop (store.h): the socket, readable when the COMMIT
+ * sent answers; then its answer is read (without waiting: only once the
+ * first result is complete).  Readable without one: the server sent a
+ * notice, or closed the connection (it is dropped: the next operation
+ * connects again, and its socket is watched instead).
+ */
+static int
+pg_sync_fd(const struct store *s)
+{
+	const struct store_pg *pc = pg_conn(s);
+
+	return pc->c != NULL && !pc->broken ? PQsocket(pc->c) : -1;
+}
+
+static int
+pg_synced(struct store *s, uint64_t *done)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (pc->c != NULL && !pc->broken && (pc->pending != 0 ||
+	    (pc->nowed == 0 && !pc->in_tx))) {
+		if (!PQconsumeInput(pc->c)) {
+			pg_set_err(pc, PQerrorMessage(pc->c));
+			PQfinish(pc->c);
+			pc->c = NULL;
+			pg_check_broken(s);
+		} else if (pc->pending != 0 && !PQisBusy(pc->c)) {
+			pg_finish(s);
+		}
+	}
+	*done = pc->covered;
+	return XLICEN_OK;
+}
+
+static int
+pg_sync_wait(struct store *s, uint64_t ticket)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (ticket > pc->covered)
+		pg_finish(s);
+	return ticket > pc->covered || (pc->failed != 0 &&
+	    pc->failed >= ticket) ? XLICEN_E_DB : XLICEN_OK;
+}
+
+static int
+pg_sync_pending(const struct store *s)
+{
+	return pg_conn(s)->pending != 0;
+}
+
+static uint64_t
+pg_sync_failed(struct store *s, uint64_t *first)
+{
+	struct store_pg *pc = pg_conn(s);
+	uint64_t t = pc->failed;
+
+	*first = pc->failed_first;
+	pc->failed = pc->failed_first = 0;
+	return t;
+}
+
+/* Commit the round.  One that may grant: sent, its ticket covered when it
+ * answers (pg_commit_send); the others: no ticket, the COMMIT (without
+ * waiting for the WAL) has returned. */
 static int
 pg_batch_end(struct store *s, uint64_t *ticket)
 {
@@ -834,8 +1017,10 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	if (s->in_batch) {
 		if (s->batch_failed)
 			rc = pg_exec(s, "ROLLBACK");
+		else if (s->batch_full)
+			rc = pg_commit_send(s, ticket);
 		else
-			rc = pg_commit_tx(s, s->batch_full);
+			rc = pg_commit_tx(s, 0);
 		if (rc != 0 && !pc->broken)
 			(void)pg_exec(s, "ROLLBACK");
 		pc->in_tx = 0;
@@ -902,6 +1087,11 @@ const struct store_db_ops store_pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.send_ahead = pg_send_ahead,
+	.sync_fd = pg_sync_fd,
+	.synced = pg_synced,
+	.sync_wait = pg_sync_wait,
+	.sync_failed = pg_sync_failed,
+	.sync_pending = pg_sync_pending,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 	.close = pg_close,
