@@ -456,6 +456,14 @@ pg_finish(struct store *s)
 			log_msg(LOG_ERR, "store: PostgreSQL: a round's COMMIT "
 			    "failed (%s); its replies are withdrawn", pc->err);
 	}
+	if (!ok && !lost) {
+		/* A failed command aborted the rest of the pipeline, the
+		 * COMMIT with it: the transaction is still open, aborted. */
+		r = PQexec(pc->c, "ROLLBACK");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			lost = 1;
+		PQclear(r);
+	}
 	if (lost) {
 		PQfinish(pc->c);
 		pc->c = NULL;
