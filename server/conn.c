@@ -352,6 +352,8 @@ conn_hold(struct conn *c, uint64_t ticket)
 	if (c->held)
 		return;
 	c->held = 1;
+	c->hmark = c->fmark;
+	c->hfirst = ticket;
 	c->hprev = NULL;
 	c->hnext = srv->heldq;
 	if (srv->heldq != NULL)
@@ -775,6 +777,29 @@ conn_flush_batch(struct server *srv, int ok, uint64_t ticket)
 		} else if (ok) {
 			conn_hold(c, ticket);
 		}
+		if (conn_flush(c) != 0)
+			conn_free(c);
+	}
+}
+
+void
+conn_withdraw_held(struct server *srv, uint64_t first, uint64_t last)
+{
+	struct conn *c, *next;
+
+	for (c = srv->heldq; c != NULL; c = next) {
+		next = c->hnext;
+		/* Held from hfirst to hold: output of a failed round? */
+		if (c->hold < first || c->hfirst > last)
+			continue;
+		conn_unhold(c);
+		c->hold = 0;
+		/* Nothing of its round is in the database: none of what it
+		 * answered may go. */
+		if (c->out.len > c->hmark && c->hmark >= c->out_off)
+			c->out.len = c->hmark;
+		if (c->state != CONN_CLOSING)
+			conn_alert(c, XLICEN_E_DB, "database error");
 		if (conn_flush(c) != 0)
 			conn_free(c);
 	}

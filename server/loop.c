@@ -421,6 +421,10 @@ loop_expire(struct server *srv)
 
 	if (srv->next_expiry == 0 || now < srv->next_expiry)
 		return;
+	/* Not while the last round's COMMIT is under way (it would wait
+	 * for it): in a round after it answered. */
+	if (store_sync_pending(srv->store))
+		return;
 	if (store_expire(srv->store, now, &n) == 0 && n > 0)
 		log_msg(LOG_INFO, "expired %d lease(s) or lingering seat(s)", n);
 	/* On a shared store (every LIMIT_STORE_POLL_S at least) the seats
@@ -548,6 +552,27 @@ loop_setup(struct server *srv)
 	return 0;
 }
 
+/*
+ * What the store's commits came to: the replies held for a ticket whose
+ * COMMIT failed (PostgreSQL: store_sync_failed) are withdrawn, then those
+ * of every covered ticket go.  0, or -1 if a sync failed (SQLite's
+ * fdatasync: nothing more becomes durable).
+ */
+static int
+loop_synced(struct server *srv)
+{
+	uint64_t done = srv->synced, first, last;
+	int rc;
+
+	rc = store_synced(srv->store, &done);
+	if ((last = store_sync_failed(srv->store, &first)) != 0)
+		conn_withdraw_held(srv, first, last);
+	srv->synced = done;
+	metrics_sync_end(srv->synced);
+	conn_flush_synced(srv);
+	return rc != 0 ? -1 : 0;
+}
+
 int
 loop_run(struct server *srv)
 {
@@ -582,12 +607,10 @@ loop_run(struct server *srv)
 				/* A failed fdatasync: what it should have made
 				 * durable may be lost; stop rather than answer
 				 * as if it were not (held replies never go). */
-				if (store_synced(srv->store, &srv->synced) != 0) {
+				if (loop_synced(srv) != 0) {
 					sync_failed = 1;
 					srv->stopping = 1;
 				}
-				metrics_sync_end(srv->synced);
-				conn_flush_synced(srv);
 			} else if (tag == LOOP_TAG_METRICS) {
 				metrics_wake_read();
 			} else if (tag == LOOP_TAG_HTTP) {
@@ -620,6 +643,16 @@ loop_run(struct server *srv)
 		if (ticket > srv->last_ticket)
 			srv->last_ticket = ticket;
 		conn_flush_batch(srv, rc == 0, ticket);
+		if (store_shared(srv->store)) {
+			/* The connection may be new (EEXIST if watched
+			 * already); the round may have waited for the last
+			 * COMMIT, and this one's may have answered already:
+			 * their replies go, or are withdrawn. */
+			if (store_sync_fd(srv->store) >= 0)
+				(void)loop_add_fd(srv, store_sync_fd(srv->store),
+				    LOOP_TAG_SYNC);
+			(void)loop_synced(srv);
+		}
 		if (rc == 0)
 			metrics_sync_begin(ticket);
 		metrics_publish_due(srv);

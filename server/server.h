@@ -84,6 +84,8 @@ struct conn {
 	uint64_t hold;
 	struct conn *hprev, *hnext;	/* srv->heldq, if held */
 	int held;
+	size_t hmark;			/* out.len before the held output */
+	uint64_t hfirst;		/* the ticket it was first held for */
 };
 
 /* Why a connection was refused at accept or closed by the server before
@@ -228,6 +230,10 @@ int conn_on_writable(struct conn *c);
 void conn_flush_batch(struct server *srv, int ok, uint64_t ticket);
 /* The syncer covered srv->synced: send what waited for it. */
 void conn_flush_synced(struct server *srv);
+/* The COMMITs of tickets first..last failed (store_sync_failed): the
+ * output held for any of them is dropped and each of its connections
+ * gets an ALERT DB instead, as for a failed batch (conn_flush_batch). */
+void conn_withdraw_held(struct server *srv, uint64_t first, uint64_t last);
 /* Handshake/idle deadline passed: ALERT and close. */
 void conn_on_timeout(struct conn *c);
 /* Send an ALERT with code and reason, then close once flushed. */

@@ -200,18 +200,37 @@ int store_heartbeat(struct store *s, const char *principal,
  * XLICEN_E_DB nothing of the batch is durable and none of its replies
  * may be sent.  Otherwise, if *ticket is 0 the replies may go now; else
  * the batch may grant and is durable only once the syncer has covered
- * the ticket (store_synced): its replies wait until then.
+ * the ticket (store_synced): its replies wait until then.  On PostgreSQL
+ * such a batch's COMMIT is sent and not waited for: the ticket is covered
+ * when it answers (or when the store next needs the connection), and if
+ * it failed store_sync_failed names the ticket, whose replies must be
+ * withdrawn.
  */
 void store_batch_begin(struct store *s);
 int store_batch_end(struct store *s, uint64_t *ticket);
 /* The eventfd that becomes readable when the syncer has covered more
- * tickets, or -1 if there is no syncer (then every ticket is 0). */
+ * tickets, or -1 if there is no syncer (then every ticket is 0).  On
+ * PostgreSQL: the connection's socket, readable when the COMMIT of a
+ * round that may grant has answered (it changes when the connection is
+ * made again: the loop adds it to its watch again after every round). */
 int store_sync_fd(const struct store *s);
 /* The highest ticket covered (*done); XLICEN_E_DB if a sync failed, after
- * which nothing more becomes durable and the server must stop. */
+ * which nothing more becomes durable and the server must stop.  On
+ * PostgreSQL a ticket is covered when its COMMIT answered, whether it
+ * committed or failed (store_sync_failed tells which); never E_DB. */
 int store_synced(struct store *s, uint64_t *done);
+/* The latest covered ticket whose COMMIT failed since the last call, or
+ * 0, and in *first the earliest (PostgreSQL only; tickets are covered in
+ * order, one pending at a time): nothing of their rounds is in the
+ * database, so the replies held for them must never go; the caller
+ * withdraws them before it sends what store_synced covered. */
+uint64_t store_sync_failed(struct store *s, uint64_t *first);
 /* Block until ticket is covered (at shutdown).  0 or XLICEN_E_DB. */
 int store_sync_wait(struct store *s, uint64_t ticket);
+/* 1 while a COMMIT sent by store_batch_end has not answered (PostgreSQL;
+ * SQLite: always 0): any use of the store waits for it, so what can wait
+ * (the expiry timer) waits for the next round. */
+int store_sync_pending(const struct store *s);
 /* Write the heartbeats answered from memory (store_heartbeat) if the
  * oldest is max_age seconds old at now (UTC s) or there are a few hundred
  * of them; max_age 0: whatever their age.  Returns 0 or XLICEN_E_DB. */

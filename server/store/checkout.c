@@ -295,7 +295,9 @@ checkout_find_seat(struct store *s, struct checkout *co)
 }
 
 /* The seat: the dup group's joined (grown if this checkout wants more)
- * or a new one in co->use.  *seat_id gets it.  0 or a negative code. */
+ * or a new one in co->use.  *seat_id gets the joined one's id, or 0 for
+ * a new one (its id is not read back: the lease inserted next takes it,
+ * ST_LEASE_INS).  0 or a negative code. */
 static int
 checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 {
@@ -329,20 +331,15 @@ checkout_write_seat(struct store *s, struct checkout *co, int64_t *seat_id)
 	b |= store_bind_int64(st, 5, req->count);
 	b |= store_bind_int64(st, 6, linger);
 	b |= store_bind_int64(st, 7, req->now);
-	if (b != 0 || store_step(st) != STORE_ROW) {
+	if (b != 0 || store_step(st) != STORE_DONE)
 		rc = store_dberr(s, "checkout: insert seat");
-		goto out;
-	}
-	*seat_id = store_col_int64(st, 0);
-	if (store_step(st) != STORE_DONE)
-		rc = store_dberr(s, "checkout: insert seat");
-out:
+	*seat_id = 0;
 	store_st_done(st);
 	return rc;
 }
 
-/* The lease on seat_id, with its terms, and its "grant" event.  0 or a
- * negative code. */
+/* The lease on seat_id (0: the seat checkout_write_seat inserted just
+ * before), with its terms, and its "grant" event.  0 or a negative code. */
 static int
 checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
     uint32_t ttl, uint32_t hb, int64_t expiry)
@@ -362,7 +359,8 @@ checkout_write_lease(struct store *s, struct checkout *co, int64_t seat_id,
 	b |= store_bind_int64(st, 8, ttl);
 	b |= store_bind_int64(st, 9, req->now);
 	b |= store_bind_int64(st, 10, expiry);
-	b |= store_bind_int64(st, 11, seat_id);
+	b |= seat_id != 0 ? store_bind_int64(st, 11, seat_id) :
+	    store_bind_null(st, 11);
 	b |= store_bind_int64(st, 12, hb);
 	b |= store_bind_text(st, 13, req->version);
 	b |= store_bind_int64(st, 14, req->borrow_end > 0 ? 1 : 0);
@@ -553,8 +551,17 @@ store_checkout(struct store *s, const struct store_checkout_req *req,
 	if ((rc = store_begin(s)) != 0)
 		goto out;
 	in_tx = 1;
+	/* Sent ahead, the audit chain's head and the product's pools travel
+	 * with the sweep's read (store_send_ahead).  Only store_event writes
+	 * events, and it steps the head first; a sweep that freed something
+	 * changed the pools' counts, so they are read again. */
+	store_send_ahead(s->st[ST_EVENT_LAST]);
+	if (store_bind_text(s->st[ST_POOLS_PRODUCT], 1, req->product) == 0)
+		store_send_ahead(s->st[ST_POOLS_PRODUCT]);
 	if ((rc = store_sweep(s, req->now, &nexp)) != 0)
 		goto out;
+	if (nexp > 0)
+		store_st_done(s->st[ST_POOLS_PRODUCT]);
 	policy_settings(req->policy, req->product, &co.ps);
 	if ((rc = checkout_pools(s, &co)) != 0)
 		goto out;
@@ -632,6 +639,7 @@ deny:
 		rc = deny;
 	}
 out:
+	store_st_done(s->st[ST_POOLS_PRODUCT]);
 	if (in_tx)
 		store_rollback(s);
 	free(co.cands);

@@ -80,6 +80,16 @@ struct store_db_ops {
 	int (*begin)(struct store *s, int durable);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
+	/* store_send_ahead (below); NULL: the backend has no use for it. */
+	void (*send_ahead)(struct store_stmt *st);
+	/* store_sync_fd, store_synced, store_sync_wait, store_sync_failed
+	 * (store.h) of a backend whose commits complete after
+	 * store_batch_end returns (PostgreSQL); NULL: SQLite's syncer. */
+	int (*sync_fd)(const struct store *s);
+	int (*synced)(struct store *s, uint64_t *done);
+	int (*sync_wait)(struct store *s, uint64_t ticket);
+	uint64_t (*sync_failed)(struct store *s, uint64_t *first);
+	int (*sync_pending)(const struct store *s);
 	/* store_batch_begin, store_batch_end, store_close (store.h). */
 	void (*batch_begin)(struct store *s);
 	int (*batch_end)(struct store *s, uint64_t *ticket);
@@ -177,6 +187,24 @@ static inline int64_t
 store_changes(struct store_stmt *st)
 {
 	return st->ops->changes(st);
+}
+
+/*
+ * Send st ahead, with its bindings, inside the operation's transaction:
+ * a backend that pays a round trip per answer (PostgreSQL) sends it now,
+ * behind the commands it still owes, and its first store_step reads that
+ * answer instead of waiting for one of its own; the others do nothing
+ * (st runs at its first step).  The caller steps it later in the same
+ * operation with the same bindings, and nothing it does in between may
+ * change what st reads; otherwise it drops the answer with store_st_done
+ * first (the backend drops it too when the operation commits or rolls
+ * back).  A write, or a statement with no rows, is never sent ahead.
+ */
+static inline void
+store_send_ahead(struct store_stmt *st)
+{
+	if (st->ops->send_ahead != NULL)
+		st->ops->send_ahead(st);
 }
 
 /*

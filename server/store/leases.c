@@ -53,15 +53,7 @@ store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
 		*delta = -lease_count;
 		return XLICEN_OK;
 	}
-	st = s->st[ST_SEAT_LEASES];
-	if (store_bind_int64(st, 1, seat_id) != 0 ||
-	    store_step(st) != STORE_ROW) {
-		store_st_done(st);
-		return store_dberr(s, "seat: leases");
-	}
-	nleft = store_col_int64(st, 0);
-	maxc = store_col_int64(st, 1);
-	store_st_done(st);
+	/* The seat and the leases left on it, in one read. */
 	st = s->st[ST_SEAT_GET];
 	if (store_bind_int64(st, 1, seat_id) != 0 ||
 	    store_step(st) != STORE_ROW) {
@@ -70,6 +62,8 @@ store_lease_drop(struct store *s, const char *lease_id, int64_t seat_id,
 	}
 	scount = store_col_int64(st, 0);
 	linger_s = store_col_int64(st, 1);
+	nleft = store_col_int64(st, 2);
+	maxc = store_col_int64(st, 3);
 	store_st_done(st);
 
 	if (nleft > 0) {
@@ -181,10 +175,19 @@ store_sweep(struct store *s, int64_t now, int *n)
 	char principal[LIMIT_STRING + 1], host[LIMIT_STRING + 1];
 	char product[LICENSE_NAME_MAX + 1];
 	int64_t seat_id, count, pool_id;
-	int rc = XLICEN_OK, src;
+	int rc = XLICEN_OK, src, due;
 
 	*n = 0;
-	while ((src = store_sweep_next(s, ST_EXPIRE_SEL, now,
+	/* Mostly nothing is due: one read says so for the three sweeps. */
+	sel = s->st[ST_SWEEP_DUE];
+	if (store_bind_int64(sel, 1, now) != 0 ||
+	    store_step(sel) != STORE_ROW) {
+		store_st_done(sel);
+		return store_dberr(s, "sweep: due");
+	}
+	due = store_col_int64(sel, 0) != 0;
+	store_st_done(sel);
+	while (due && (src = store_sweep_next(s, ST_EXPIRE_SEL, now,
 	    "expire: select")) != 0) {
 		if (src < 0)
 			return src;
@@ -193,7 +196,7 @@ store_sweep(struct store *s, int64_t now, int *n)
 			return rc;
 		(*n)++;
 	}
-	while ((src = store_sweep_next(s, ST_ORPHAN_SEL, now,
+	while (due && (src = store_sweep_next(s, ST_ORPHAN_SEL, now,
 	    "orphan: select")) != 0) {
 		if (src < 0)
 			return src;
@@ -203,7 +206,7 @@ store_sweep(struct store *s, int64_t now, int *n)
 			return rc;
 		(*n)++;
 	}
-	while ((src = store_sweep_next(s, ST_LINGER_SEL, now,
+	while (due && (src = store_sweep_next(s, ST_LINGER_SEL, now,
 	    "linger: select")) != 0) {
 		if (src < 0)
 			return src;
@@ -568,6 +571,9 @@ store_release(struct store *s, const char *principal,
 	if ((rc = store_begin_light(s)) != 0)
 		goto out;
 	in_tx = 1;
+	/* The audit chain's head travels with the lease's read (only
+	 * store_event writes events, and it steps the head first). */
+	store_send_ahead(s->st[ST_EVENT_LAST]);
 	if ((rc = store_lease_get(s, principal, lease_id, now, "release", &lr,
 	    &committed)) != 0) {
 		if (committed)

@@ -4,7 +4,8 @@
  * loop round, each operation after the first in a savepoint, every one
  * serialised across servers by an advisory lock), the pipeline that sends
  * what nobody waits for with the next command whose answer is needed
- * (pg_send, pg_collect), reconnecting after the connection broke, and
+ * (pg_send, pg_collect) and the reads the seat logic sends ahead
+ * (pg_send_ahead), reconnecting after the connection broke, and
  * opening: preparing every statement of pg_sql.c (the connection's
  * settings and the migrations of schema/postgresql/ are pg_open.c's).
  *
@@ -16,10 +17,18 @@
  * expiry sweep) sees everything the other servers committed before it.
  * Reads (status, holders, report) take no lock.
  *
- * Durability: a round's transaction is committed in the loop thread before
- * any of its replies goes out (store_sync_fd is -1, every ticket 0), so a
- * GRANT is sent only after its COMMIT returned, with whatever the cluster's
- * synchronous_commit and synchronous_standby_names say.
+ * Durability: no reply of a round goes out before its transaction's COMMIT
+ * answered, with whatever the cluster's synchronous_commit and
+ * synchronous_standby_names say.  A round that may grant sends its COMMIT
+ * and does not wait for it (pg_commit_send): its replies are held on a
+ * ticket, like SQLite's syncer's, the loop watches the connection's socket
+ * (store_sync_fd) and reads the answer when it comes (pg_synced), or the
+ * next use of the connection does (pg_finish: PostgreSQL would run the
+ * next command only after the COMMIT anyway).  A COMMIT that failed, or a
+ * connection lost before its answer, withdraws the ticket's replies
+ * (store_sync_failed): each client gets ALERT DB, as for a failed round.
+ * The other rounds (releases, heartbeats: synchronous_commit off) wait for
+ * their COMMIT in the loop, which costs a round trip and no WAL flush.
  *
  * A broken connection (the server or its host died, a standby was
  * promoted) fails the current operation and its round with XLICEN_E_DB,
@@ -49,6 +58,8 @@
 #define STORE_PG_MAX_PARAMS	20
 /* Most results owed by a pipeline before it is synced and read. */
 #define STORE_PG_MAX_OWED	32
+/* Most statements sent ahead in one operation (store_send_ahead). */
+#define STORE_PG_MAX_AHEAD	4
 /* Type OIDs (pg_type.h, not installed by libpq-dev). */
 #define PG_OID_BYTEA	17
 #define PG_OID_INT8	20
@@ -82,6 +93,10 @@ struct store_pg {
 	int nowed;
 	struct pg_owed owed[STORE_PG_MAX_OWED];
 	int owed_failed;
+	/* Statements sent ahead in the operation in progress, their
+	 * answers not stepped yet (pg_send_ahead). */
+	int nahead;
+	struct store_pg_stmt *ahead[STORE_PG_MAX_AHEAD];
 	char *conninfo;
 	int in_tx;		/* a BEGIN without its COMMIT/ROLLBACK yet */
 	int tx_durable;		/* it may grant: commit as the cluster says */
@@ -89,6 +104,14 @@ struct store_pg {
 				 * transaction: no savepoint, its rollback is
 				 * the transaction's */
 	int broken;		/* the connection is gone: reconnect */
+	/* The COMMIT of a round that may grant, sent and not waited for
+	 * (pg_batch_end): its ticket, 0 if none; what it and the earlier
+	 * ones came to (pg_finish). */
+	uint64_t pending;
+	uint64_t tickets;	/* the last ticket given */
+	uint64_t covered;	/* the highest ticket whose COMMIT answered */
+	uint64_t failed;	/* the latest failed one, not yet reported */
+	uint64_t failed_first;	/* the earliest of those */
 	int64_t last_try_ms;	/* the last reconnect attempt */
 	char err[512];		/* the last error, for store_dberr */
 };
@@ -100,6 +123,8 @@ struct store_pg_stmt {
 	int nparams;		/* as PostgreSQL prepared it */
 	int nfields;		/* result columns: 0 for a plain write */
 	int sent;		/* executed (deferred): no rows to step */
+	int ahead;		/* sent ahead: its next step reads the answer
+				 * owed or kept in res (pg_send_ahead) */
 	int owed;		/* results of it still in the pipeline */
 	const char *vals[STORE_PG_MAX_PARAMS];
 	int lens[STORE_PG_MAX_PARAMS];
@@ -144,6 +169,35 @@ pg_set_err(struct store_pg *pc, const char *msg)
 		pc->err[--n] = '\0';
 }
 
+/* Ticket t failed: noted for pg_sync_failed. */
+static void
+pg_fail_ticket(struct store_pg *pc, uint64_t t)
+{
+	if (pc->failed_first == 0)
+		pc->failed_first = t;
+	pc->failed = t;
+}
+
+/*
+ * Forget the answers of the statements sent ahead and not stepped (at the
+ * end of their operation): one still owed is then read and dropped by the
+ * next pg_collect.
+ */
+static void
+pg_drop_ahead(struct store_pg *pc)
+{
+	struct store_pg_stmt *p;
+
+	while (pc->nahead > 0) {
+		p = pc->ahead[--pc->nahead];
+		if (!p->ahead)
+			continue;	/* stepped already */
+		p->ahead = 0;
+		PQclear(p->res);
+		p->res = NULL;
+	}
+}
+
 /*
  * After a failed call: if the connection is gone, note it (logged once per
  * outage: s->db_down quiets store_dberr until a reconnect) and drop what
@@ -162,6 +216,14 @@ pg_check_broken(struct store *s)
 	pc->broken = 1;
 	s->db_down = 1;
 	pc->in_tx = 0;
+	pg_drop_ahead(pc);
+	if (pc->pending != 0) {
+		/* Its COMMIT may or may not have happened: withdraw its
+		 * replies (a grant the client never heard of ends by TTL). */
+		pg_fail_ticket(pc, pc->pending);
+		pc->covered = pc->pending;
+		pc->pending = 0;
+	}
 	while (pc->nowed > 0) {
 		pc->nowed--;
 		if (pc->owed[pc->nowed].st != NULL)
@@ -181,7 +243,10 @@ pg_check_broken(struct store *s)
  * and pg_collect syncs the pipeline and reads every result in order, so
  * a round's statements cost one round trip per answer the seat logic
  * waits for, not one per statement.  PostgreSQL runs them in the order
- * sent: the lock is held before the first read.
+ * sent: the lock is held before the first read.  A read the seat logic
+ * knows it will need (store_send_ahead: the audit chain's head, a
+ * checkout's pools) is sent the same way, its result kept in its res for
+ * its first step, so it costs no round trip of its own either.
  *
  * An owed command that failed aborts the rest of the pipeline up to the
  * sync, and its transaction: pg_collect sets owed_failed (the COMMIT of
@@ -190,6 +255,8 @@ pg_check_broken(struct store *s)
  * sent it may already have returned and its savepoint been released.
  */
 static int pg_collect(struct store *s, struct store_pg_stmt *keep);
+/* Wait for the COMMIT pg_batch_end sent, if any (see its definition). */
+static void pg_finish(struct store *s);
 
 /* Send a prepared statement with its bindings (p) or a command without
  * parameters (sql) in pipeline mode, its result owed.  0 or XLICEN_E_DB. */
@@ -200,6 +267,7 @@ pg_send(struct store *s, enum pg_owed_kind kind, struct store_pg_stmt *p,
 	struct store_pg *pc = pg_conn(s);
 	int ok;
 
+	pg_finish(s);
 	if (pc->broken || pc->c == NULL) {
 		pg_set_err(pc, "no connection to PostgreSQL");
 		return XLICEN_E_DB;
@@ -263,8 +331,8 @@ pg_collect_one(struct store_pg *pc, struct pg_owed *o,
 		if (ok)
 			o->st->changes = strtoll(PQcmdTuples(r), NULL, 10);
 	}
-	if (ok && o->st != NULL && o->st == keep) {
-		keep->res = r;
+	if (ok && o->st != NULL && (o->st == keep || o->st->ahead)) {
+		o->st->res = r;
 		r = NULL;
 	}
 	PQclear(r);
@@ -290,6 +358,8 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 	PGresult *r;
 	int i, ok, rc = XLICEN_OK, owed_failed = 0, lost = 0;
 
+	if (pc->pending != 0)
+		pg_finish(s);	/* what is owed is its round's: synced */
 	if (pc->nowed == 0)
 		return XLICEN_OK;
 	if (!PQpipelineSync(pc->c)) {
@@ -331,8 +401,74 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 		pc->owed_failed = 1;
 		if (s->in_batch)
 			s->batch_failed = 1;
+		/* With keep, its caller logs the failure (keep's result is
+		 * aborted with the rest); a lost connection is logged once. */
+		if (keep == NULL && !lost)
+			log_msg(LOG_ERR, "store: PostgreSQL: %s", pc->err);
 	}
 	return rc;
+}
+
+/*
+ * The COMMIT of a round that may grant, sent by pg_batch_end without
+ * waiting (pg_commit_send): read its answer, and the results of the
+ * round's writes owed before it (the same sync covers them).  Its ticket
+ * is then covered; failed if any of them failed, or the connection broke
+ * (it may or may not have committed: its replies are withdrawn either
+ * way, so a grant nobody heard of ends by its TTL).  Blocks until the
+ * answer is there: the next command on the connection would wait for the
+ * COMMIT in PostgreSQL anyway.  A no-op without one.
+ */
+static void
+pg_finish(struct store *s)
+{
+	struct store_pg *pc = pg_conn(s);
+	uint64_t t = pc->pending;
+	PGresult *r;
+	int i, one, ok = 1, lost = 0;
+
+	if (t == 0)
+		return;
+	pc->pending = 0;
+	for (i = 0; !lost && i < pc->nowed; i++) {
+		one = pg_collect_one(pc, &pc->owed[i], NULL);
+		if (one < 0)
+			lost = 1;
+		else if (one == 0)
+			ok = 0;
+	}
+	if (!lost) {
+		r = PQgetResult(pc->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			lost = 1;
+		PQclear(r);
+	}
+	if (!lost && !PQexitPipelineMode(pc->c))
+		lost = 1;
+	for (i = 0; i < pc->nowed; i++)
+		if (pc->owed[i].st != NULL)
+			pc->owed[i].st->owed = 0;
+	pc->nowed = 0;
+	pc->covered = t;
+	if (!ok || lost) {
+		pg_fail_ticket(pc, t);
+		if (!lost)
+			log_msg(LOG_ERR, "store: PostgreSQL: a round's COMMIT "
+			    "failed (%s); its replies are withdrawn", pc->err);
+	}
+	if (!ok && !lost) {
+		/* A failed command aborted the rest of the pipeline, the
+		 * COMMIT with it: the transaction is still open, aborted. */
+		r = PQexec(pc->c, "ROLLBACK");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			lost = 1;
+		PQclear(r);
+	}
+	if (lost) {
+		PQfinish(pc->c);
+		pc->c = NULL;
+		pg_check_broken(s);
+	}
 }
 
 /* Run one command of transaction control (or several, separated by ;),
@@ -344,6 +480,7 @@ pg_exec(struct store *s, const char *sql)
 	PGresult *r;
 	int rc = XLICEN_OK;
 
+	pg_finish(s);
 	if (pc->nowed > 0)
 		(void)pg_collect(s, NULL);
 	if (pc->broken || pc->c == NULL) {
@@ -426,6 +563,49 @@ static int pg_usable(struct store *s);
 /* COMMIT, waiting for the cluster or not (see its definition). */
 static int pg_commit_tx(struct store *s, int durable);
 
+/* The answer of a statement sent ahead: read with the pipeline's other
+ * results if still owed.  0 or XLICEN_E_DB. */
+static int
+pg_take_ahead(struct store_pg_stmt *p)
+{
+	struct store_pg *pc = pg_conn(p->s);
+
+	if (p->owed > 0 && pg_collect(p->s, NULL) != 0) {
+		p->ahead = 0;
+		PQclear(p->res);
+		p->res = NULL;
+		return XLICEN_E_DB;
+	}
+	p->ahead = 0;
+	if (p->res == NULL) {
+		pg_set_err(pc, "no answer to a statement sent ahead");
+		return XLICEN_E_DB;
+	}
+	return XLICEN_OK;
+}
+
+/* Execute p (its first step): behind the owed commands if there are any,
+ * one round trip for all.  p->res gets the result, or NULL. */
+static int
+pg_run(struct store_pg_stmt *p)
+{
+	struct store_pg *pc = pg_conn(p->s);
+
+	pg_finish(p->s);
+	if (pc->nowed > 0) {
+		if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
+		    pg_collect(p->s, p) != 0) {
+			PQclear(p->res);
+			p->res = NULL;
+			return XLICEN_E_DB;
+		}
+	} else {
+		p->res = PQexecPrepared(pc->c, p->name, p->nparams, p->vals,
+		    p->lens, p->fmts, 1);
+	}
+	return XLICEN_OK;
+}
+
 static int
 pg_step(struct store_stmt *st)
 {
@@ -435,30 +615,22 @@ pg_step(struct store_stmt *st)
 
 	if (p->sent)
 		return STORE_DONE;	/* a deferred write: no rows */
-	if (p->res == NULL) {
-		if (!pg_usable(p->s)) {
+	if (p->res == NULL || p->ahead) {
+		if (p->ahead) {
+			if (pg_take_ahead(p) != 0)
+				return XLICEN_E_DB;
+		} else if (!pg_usable(p->s)) {
 			pg_set_err(pc, "no connection to PostgreSQL");
 			return XLICEN_E_DB;
-		}
-		if (p->nfields == 0 && pc->in_tx) {
+		} else if (p->nfields == 0 && pc->in_tx) {
 			/* No rows to wait for: its result is owed, and its
 			 * changes read only if asked (pg_changes). */
 			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0)
 				return XLICEN_E_DB;
 			p->sent = 1;
 			return STORE_DONE;
-		}
-		if (pc->nowed > 0) {
-			/* Behind the owed commands, one round trip for all. */
-			if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0 ||
-			    pg_collect(p->s, p) != 0) {
-				PQclear(p->res);
-				p->res = NULL;
-				return XLICEN_E_DB;
-			}
-		} else {
-			p->res = PQexecPrepared(pc->c, p->name, p->nparams,
-			    p->vals, p->lens, p->fmts, 1);
+		} else if (pg_run(p) != 0) {
+			return XLICEN_E_DB;
 		}
 		es = PQresultStatus(p->res);
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
@@ -478,6 +650,30 @@ pg_step(struct store_stmt *st)
 	if (p->row < p->nrows)
 		p->row++;
 	return p->row < p->nrows ? STORE_ROW : STORE_DONE;
+}
+
+/*
+ * store_send_ahead: a read sent now in the pipeline, inside the
+ * operation's transaction, its answer read by the next pg_collect (the
+ * next statement whose rows are needed, or the COMMIT) and kept for its
+ * step.  Nothing is sent outside a transaction, for a write, or when it
+ * is already under way; pg_drop_ahead forgets what the operation did not
+ * step.  A failure here is the step's to report.
+ */
+static void
+pg_send_ahead(struct store_stmt *st)
+{
+	struct store_pg_stmt *p = pg_st(st);
+	struct store_pg *pc = pg_conn(p->s);
+
+	if (!pc->in_tx || pc->broken || p->nfields == 0 || p->ahead ||
+	    p->res != NULL || p->owed > 0 || p->sent ||
+	    pc->nahead == STORE_PG_MAX_AHEAD)
+		return;
+	if (pg_send(p->s, PG_OWED_STMT, p, NULL) != 0)
+		return;
+	p->ahead = 1;
+	pc->ahead[pc->nahead++] = p;
 }
 
 /* The current row's column, or NULL (SQL NULL, no row, no column). */
@@ -597,6 +793,7 @@ pg_done(struct store_stmt *st)
 	p->row = p->nrows = 0;
 	p->changes = 0;
 	p->sent = 0;
+	p->ahead = 0;
 	memset(p->vals, 0, sizeof(p->vals));
 	memset(p->lens, 0, sizeof(p->lens));
 	memset(p->fmts, 0, sizeof(p->fmts));
@@ -648,6 +845,7 @@ pg_begin(struct store *s, int durable)
 {
 	int rc;
 
+	pg_drop_ahead(pg_conn(s));
 	if (!s->batching) {
 		pg_conn(s)->tx_durable = durable;
 		return pg_tx_start(s);
@@ -679,6 +877,7 @@ pg_commit(struct store *s)
 {
 	int rc;
 
+	pg_drop_ahead(pg_conn(s));
 	if (s->batching) {
 		if (pg_conn(s)->op_bare) {
 			pg_conn(s)->op_bare = 0;
@@ -694,6 +893,7 @@ pg_commit(struct store *s)
 static void
 pg_rollback(struct store *s)
 {
+	pg_drop_ahead(pg_conn(s));
 	if (pg_conn(s)->broken)
 		return;		/* lost with the connection (pg_check_broken) */
 	if (s->batching && s->in_batch && pg_conn(s)->op_bare) {
@@ -723,7 +923,97 @@ pg_batch_begin(struct store *s)
 	s->batch_failed = 0;
 }
 
-/* Commit the round; no ticket: the COMMIT has returned. */
+/*
+ * Send the round's COMMIT, with its owed writes, and the pipeline's sync,
+ * without waiting for the answer: *ticket gets the ticket its replies
+ * wait for (store_synced covers it when the answer is read, pg_finish).
+ * 0, or XLICEN_E_DB if it could not be sent (nothing was committed).
+ */
+static int
+pg_commit_send(struct store *s, uint64_t *ticket)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (pc->owed_failed || pg_send(s, PG_OWED_COMMIT, NULL, "COMMIT") != 0)
+		return XLICEN_E_DB;
+	if (!PQpipelineSync(pc->c) || PQflush(pc->c) != 0) {
+		pg_set_err(pc, PQerrorMessage(pc->c));
+		PQfinish(pc->c);
+		pc->c = NULL;
+		pg_check_broken(s);
+		return XLICEN_E_DB;
+	}
+	pc->in_tx = 0;
+	pc->pending = *ticket = ++pc->tickets;
+	return XLICEN_OK;
+}
+
+/*
+ * The watch of the loop (store.h): the socket, readable when the COMMIT
+ * sent answers; then its answer is read (without waiting: only once the
+ * first result is complete).  Readable without one: the server sent a
+ * notice, or closed the connection (it is dropped: the next operation
+ * connects again, and its socket is watched instead).
+ */
+static int
+pg_sync_fd(const struct store *s)
+{
+	const struct store_pg *pc = pg_conn(s);
+
+	return pc->c != NULL && !pc->broken ? PQsocket(pc->c) : -1;
+}
+
+static int
+pg_synced(struct store *s, uint64_t *done)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (pc->c != NULL && !pc->broken && (pc->pending != 0 ||
+	    (pc->nowed == 0 && !pc->in_tx))) {
+		if (!PQconsumeInput(pc->c)) {
+			pg_set_err(pc, PQerrorMessage(pc->c));
+			PQfinish(pc->c);
+			pc->c = NULL;
+			pg_check_broken(s);
+		} else if (pc->pending != 0 && !PQisBusy(pc->c)) {
+			pg_finish(s);
+		}
+	}
+	*done = pc->covered;
+	return XLICEN_OK;
+}
+
+static int
+pg_sync_wait(struct store *s, uint64_t ticket)
+{
+	struct store_pg *pc = pg_conn(s);
+
+	if (ticket > pc->covered)
+		pg_finish(s);
+	return ticket > pc->covered || (pc->failed != 0 &&
+	    pc->failed >= ticket) ? XLICEN_E_DB : XLICEN_OK;
+}
+
+static int
+pg_sync_pending(const struct store *s)
+{
+	return pg_conn(s)->pending != 0;
+}
+
+static uint64_t
+pg_sync_failed(struct store *s, uint64_t *first)
+{
+	struct store_pg *pc = pg_conn(s);
+	uint64_t t = pc->failed;
+
+	*first = pc->failed_first;
+	pc->failed = pc->failed_first = 0;
+	return t;
+}
+
+/* Commit the round.  One that may grant: sent, its ticket covered when it
+ * answers (pg_commit_send); the others: no ticket, the COMMIT (without
+ * waiting for the WAL) has returned. */
 static int
 pg_batch_end(struct store *s, uint64_t *ticket)
 {
@@ -731,11 +1021,14 @@ pg_batch_end(struct store *s, uint64_t *ticket)
 	int rc = XLICEN_OK;
 
 	*ticket = 0;
+	pg_drop_ahead(pc);
 	if (s->in_batch) {
 		if (s->batch_failed)
 			rc = pg_exec(s, "ROLLBACK");
+		else if (s->batch_full)
+			rc = pg_commit_send(s, ticket);
 		else
-			rc = pg_commit_tx(s, s->batch_full);
+			rc = pg_commit_tx(s, 0);
 		if (rc != 0 && !pc->broken)
 			(void)pg_exec(s, "ROLLBACK");
 		pc->in_tx = 0;
@@ -801,6 +1094,12 @@ const struct store_db_ops store_pg_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.send_ahead = pg_send_ahead,
+	.sync_fd = pg_sync_fd,
+	.synced = pg_synced,
+	.sync_wait = pg_sync_wait,
+	.sync_failed = pg_sync_failed,
+	.sync_pending = pg_sync_pending,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 	.close = pg_close,

@@ -39,10 +39,10 @@ const char *const store_pg_sql[ST__N] = {
 	    " WHERE s.linger_until > 0 AND s.linger_until <= $1"
 	    " ORDER BY s.linger_until, s.id",
 	[ST_SEAT_DEL] = "DELETE FROM seats WHERE id = $1",
-	[ST_SEAT_LEASES] =
-	    "SELECT COUNT(*), COALESCE(MAX(count), 0) FROM leases"
-	    " WHERE seat_id = $1",
-	[ST_SEAT_GET] = "SELECT count, linger_s FROM seats WHERE id = $1",
+	[ST_SEAT_GET] =
+	    "SELECT s.count, s.linger_s, COUNT(l.id), COALESCE(MAX(l.count), 0)"
+	    " FROM seats AS s LEFT JOIN leases AS l ON l.seat_id = s.id"
+	    " WHERE s.id = $1 GROUP BY s.id",
 	[ST_SEAT_SET_COUNT] = "UPDATE seats SET count = $2 WHERE id = $1",
 	[ST_SEAT_LINGER] = "UPDATE seats SET linger_until = $2 WHERE id = $1",
 	[ST_SEAT_FIND] =
@@ -50,8 +50,7 @@ const char *const store_pg_sql[ST__N] = {
 	    " ORDER BY id LIMIT 1",
 	[ST_SEAT_INS] =
 	    "INSERT INTO seats (pool_id, grp, principal, host, count,"
-	    " linger_s, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-	    " RETURNING id",
+	    " linger_s, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 	[ST_SEAT_JOIN] =
 	    "UPDATE seats SET linger_until = 0, count = GREATEST(count, $2),"
 	    " linger_s = $3 WHERE id = $1",
@@ -72,12 +71,16 @@ const char *const store_pg_sql[ST__N] = {
 	    "SELECT p.seats, p.start, p.expires, p.in_use"
 	    " FROM pools AS p WHERE p.product = $1 AND p.withdrawn = 0"
 	    " AND p.uncounted = 0",
+	/* Seat $11 NULL: the seat ST_SEAT_INS inserted just before, the
+	 * session's last value of a sequence (seats.id's; no trigger of
+	 * that insert draws from another), so the INSERT of the seat needs
+	 * no RETURNING and travels in the pipeline. */
 	[ST_LEASE_INS] =
 	    "INSERT INTO leases (id, pool_id, principal, host, display, pid,"
 	    " count, ttl_s, granted_at, heartbeat_at, expires_at, seat_id,"
 	    " hb_s, version, borrow)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12,"
-	    " $13, $14)",
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10,"
+	    " COALESCE($11, lastval()), $12, $13, $14)",
 	[ST_EVENT_LAST] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_EVENT_INS] =
 	    "INSERT INTO events (id, ts, kind, principal, host, display,"
@@ -231,4 +234,11 @@ const char *const store_pg_sql[ST__N] = {
 	    " JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE p.product = $1 AND l.borrow > 0 AND l.expires_at > $2",
 	[ST_BORROW_CANCEL] = "UPDATE leases SET borrow = 2 WHERE id = $1",
+	/* An integer, not a boolean (pg_col_int64 reads integers). */
+	[ST_SWEEP_DUE] =
+	    "SELECT (EXISTS (SELECT 1 FROM leases WHERE expires_at <= $1)"
+	    " OR EXISTS (SELECT 1 FROM leases WHERE orphan_until > 0"
+	    " AND orphan_until <= $1)"
+	    " OR EXISTS (SELECT 1 FROM seats WHERE linger_until > 0"
+	    " AND linger_until <= $1))::integer",
 };

@@ -147,7 +147,23 @@ store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 int
 store_sync_fd(const struct store *s)
 {
+	if (s != NULL && s->ops->sync_fd != NULL)
+		return s->ops->sync_fd(s);
 	return s != NULL && s->bg != NULL ? s->bg->efd : -1;
+}
+
+int
+store_sync_pending(const struct store *s)
+{
+	return s->ops->sync_pending != NULL && s->ops->sync_pending(s);
+}
+
+uint64_t
+store_sync_failed(struct store *s, uint64_t *first)
+{
+	*first = 0;
+	return s->ops->sync_failed != NULL ? s->ops->sync_failed(s, first) :
+	    0;
 }
 
 int
@@ -157,6 +173,8 @@ store_synced(struct store *s, uint64_t *done)
 	uint64_t n;
 	int err;
 
+	if (s->ops->synced != NULL)
+		return s->ops->synced(s, done);
 	if (bg == NULL) {
 		*done = UINT64_MAX;
 		return XLICEN_OK;
@@ -180,6 +198,8 @@ store_sync_wait(struct store *s, uint64_t ticket)
 	struct store_bg *bg = s->bg;
 	int err;
 
+	if (s->ops->sync_wait != NULL)
+		return s->ops->sync_wait(s, ticket);
 	if (bg == NULL || ticket == 0)
 		return XLICEN_OK;
 	pthread_mutex_lock(&bg->lock);

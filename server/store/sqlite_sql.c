@@ -33,19 +33,22 @@ const char *const store_sqlite_sql[ST__N] = {
 	    " WHERE s.linger_until > 0 AND s.linger_until <= ?1"
 	    " ORDER BY s.linger_until, s.id",
 	[ST_SEAT_DEL] = "DELETE FROM seats WHERE id = ?1",
-	[ST_SEAT_LEASES] =
-	    "SELECT COUNT(*), COALESCE(MAX(count), 0) FROM leases"
-	    " WHERE seat_id = ?1",
-	[ST_SEAT_GET] = "SELECT count, linger_s FROM seats WHERE id = ?1",
+	/* The seat's count and linger with the number and the largest
+	 * count of the leases on it: one read when a lease goes. */
+	[ST_SEAT_GET] =
+	    "SELECT s.count, s.linger_s, COUNT(l.id), COALESCE(MAX(l.count), 0)"
+	    " FROM seats AS s LEFT JOIN leases AS l ON l.seat_id = s.id"
+	    " WHERE s.id = ?1 GROUP BY s.id",
 	[ST_SEAT_SET_COUNT] = "UPDATE seats SET count = ?2 WHERE id = ?1",
 	[ST_SEAT_LINGER] = "UPDATE seats SET linger_until = ?2 WHERE id = ?1",
 	[ST_SEAT_FIND] =
 	    "SELECT id, count FROM seats WHERE pool_id = ?1 AND grp = ?2"
 	    " ORDER BY id LIMIT 1",
+	/* No RETURNING: the lease inserted next takes the new seat's id
+	 * (ST_LEASE_INS with a NULL seat). */
 	[ST_SEAT_INS] =
 	    "INSERT INTO seats (pool_id, grp, principal, host, count,"
-	    " linger_s, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-	    " RETURNING id",
+	    " linger_s, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_SEAT_JOIN] =
 	    "UPDATE seats SET linger_until = 0, count = MAX(count, ?2),"
 	    " linger_s = ?3 WHERE id = ?1",
@@ -66,12 +69,14 @@ const char *const store_sqlite_sql[ST__N] = {
 	    "SELECT p.seats, p.start, p.expires, p.in_use"
 	    " FROM pools AS p WHERE p.product = ?1 AND p.withdrawn = 0"
 	    " AND p.uncounted = 0",
+	/* Seat ?11 NULL: the seat ST_SEAT_INS inserted just before (its
+	 * rowid, the connection's last). */
 	[ST_LEASE_INS] =
 	    "INSERT INTO leases (id, pool_id, principal, host, display, pid,"
 	    " count, ttl_s, granted_at, heartbeat_at, expires_at, seat_id,"
 	    " hb_s, version, borrow)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14)",
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10,"
+	    " COALESCE(?11, last_insert_rowid()), ?12, ?13, ?14)",
 	[ST_EVENT_LAST] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
 	[ST_EVENT_INS] =
 	    "INSERT INTO events (id, ts, kind, principal, host, display,"
@@ -222,4 +227,12 @@ const char *const store_sqlite_sql[ST__N] = {
 	    " JOIN pools AS p ON p.id = l.pool_id"
 	    " WHERE p.product = ?1 AND l.borrow > 0 AND l.expires_at > ?2",
 	[ST_BORROW_CANCEL] = "UPDATE leases SET borrow = 2 WHERE id = ?1",
+	/* 1 if any of ST_EXPIRE_SEL, ST_ORPHAN_SEL and ST_LINGER_SEL has a
+	 * row at ?1, else 0: the sweep's one read when none is due. */
+	[ST_SWEEP_DUE] =
+	    "SELECT EXISTS (SELECT 1 FROM leases WHERE expires_at <= ?1)"
+	    " OR EXISTS (SELECT 1 FROM leases WHERE orphan_until > 0"
+	    " AND orphan_until <= ?1)"
+	    " OR EXISTS (SELECT 1 FROM seats WHERE linger_until > 0"
+	    " AND linger_until <= ?1)",
 };

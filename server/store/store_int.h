@@ -62,7 +62,6 @@ enum store_st {
 	ST_EXPIRE_SEL,
 	ST_LINGER_SEL,
 	ST_SEAT_DEL,
-	ST_SEAT_LEASES,
 	ST_SEAT_GET,
 	ST_SEAT_SET_COUNT,
 	ST_SEAT_LINGER,
@@ -109,6 +108,7 @@ enum store_st {
 	ST_ORPHAN_REARM,
 	ST_BORROWED_PRODUCT,	/* seats of a product out on borrow */
 	ST_BORROW_CANCEL,	/* an admin's cancel of a borrowed lease */
+	ST_SWEEP_DUE,		/* whether any sweep has work at a time */
 	ST__N
 };
 

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # The PostgreSQL driver's pipeline (server/store/pg_db.c): commands whose
 # result nobody reads (BEGIN, the lock, SAVEPOINT, RELEASE, writes without
-# RETURNING) travel with the next command whose answer is needed, so a
-# checkout plus its release costs at most PG_RT_MAX round trips to
-# PostgreSQL (25 before the pipeline), counted as the server's send()s of
-# PostgreSQL protocol messages under strace, less those of its timers.  A
-# deferred write that fails (a trigger refuses it) still fails its checkout
-# with DB, leaves no seat taken and no lease, and the next checkout is
-# served.
+# RETURNING) and the reads sent ahead (the audit chain's head, a
+# checkout's pools) travel with the next command whose answer is needed,
+# and one read tells whether any sweep is due, so a checkout plus its
+# release costs at most PG_RT_MAX round trips to PostgreSQL (25 before
+# the pipeline, 14-15 before the reads sent ahead), counted as the
+# server's send()s of PostgreSQL protocol messages under strace, less
+# those of its timers.  A deferred write that fails (a trigger refuses it)
+# still fails its checkout with DB, leaves no seat taken and no lease, and
+# the next checkout is served.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lifecycle.sh"
 . "$(dirname "$0")/pglib.sh"
 
-PG_RT_MAX=15
+PG_RT_MAX=9
 CYCLES=10
 command -v strace >/dev/null || fail "strace is needed (Debian package strace)"
 
@@ -80,8 +82,9 @@ pg_q "CREATE FUNCTION it_refuse() RETURNS trigger LANGUAGE plpgsql AS
 run as bob probe checkout xdemo
 expect_rc 3 "bob's checkout, its event refused"
 expect_contains "$RUN_ERR" "lease_probe: DB: " "bob's error"
-# The lease row is the write before the next read (the audit chain's
-# head): refused for carol.
+# The lease row is a write whose result comes back only with the COMMIT
+# (the seat's too; the audit chain's head was sent ahead): refused for
+# carol.
 run as carol probe checkout xdemo
 expect_rc 3 "carol's checkout, her lease refused"
 expect_contains "$RUN_ERR" "lease_probe: DB: " "carol's error"
@@ -96,6 +99,36 @@ expect_rc 0 "alice's checkout after them"
 expect_eq "$(in_use xdemo)" 1 "in use: alice's seat only"
 run as admin xl report verify
 expect_rc 0 "the audit chain after the failures"
+
+# The COMMIT of a round that may grant is sent, not waited for in the
+# event loop: while dave's COMMIT takes 2 s (a deferred trigger sleeps in
+# it), alice's info (no database) is answered at once, and dave's grant
+# goes only after his COMMIT answered.  (Before: the loop waited in the
+# COMMIT and info took the 2 s.)
+pg_q "CREATE FUNCTION it_slow() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END \$\$;
+	CREATE CONSTRAINT TRIGGER it_slow_dave AFTER INSERT ON events
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+	WHEN (NEW.principal LIKE 'dave@%' AND NEW.kind = 'grant')
+	EXECUTE FUNCTION it_slow()" >/dev/null
+t0=$(date +%s%N)
+as dave "$XLICEN_BIN_PROBE" -s "localhost:$SERVER_PORT" checkout xdemo \
+	>"$T/dave.out" 2>"$T/dave.err" </dev/null &
+DAVE=$!
+wait_until 10 "dave's grant decided, its COMMIT under way" log_has "grant xdemo .* to dave@"
+t1=$(date +%s%N)
+run xl info
+expect_rc 0 "info while dave's COMMIT is under way"
+t2=$(date +%s%N)
+kill -0 "$DAVE" 2>/dev/null || fail "dave's checkout ended before his COMMIT could have answered"
+echo "info answered in $(((t2 - t1) / 1000000)) ms during dave's 2 s COMMIT"
+[ $(((t2 - t1) / 1000000)) -lt 1000 ] ||
+	fail "info took $(((t2 - t1) / 1000000)) ms: the loop waited for dave's COMMIT"
+wait "$DAVE" || fail "dave's checkout failed: $(cat "$T/dave.err")"
+t3=$(date +%s%N)
+[ $(((t3 - t0) / 1000000)) -ge 1900 ] ||
+	fail "dave's grant came after $(((t3 - t0) / 1000000)) ms, before his 2 s COMMIT answered"
+expect_eq "$(pg_q "SELECT COUNT(*) FROM leases WHERE principal LIKE 'dave@%'")" 1 "dave's lease committed"
 kill -0 "$SERVER_PID" || fail "the server exited"
 server_stop
 pass
