@@ -579,7 +579,7 @@ loop_run(struct server *srv)
 	struct epoll_event evs[256];
 	uint64_t ticket;
 	int64_t t0;
-	int i, n, rc, sync_failed = 0, accept_ready;
+	int i, n, rc, sync_failed = 0, accept_ready, sync_ready;
 
 	if ((rc = loop_setup(srv)) != 0)
 		return rc;
@@ -596,7 +596,7 @@ loop_run(struct server *srv)
 		 * the next rounds go on. */
 		srv->batching = 1;
 		store_batch_begin(srv->store);
-		accept_ready = 0;
+		accept_ready = sync_ready = 0;
 		srv->round++;
 		for (i = 0; i < n; i++) {
 			void *tag = evs[i].data.ptr;
@@ -604,13 +604,7 @@ loop_run(struct server *srv)
 			if (tag == LOOP_TAG_SIGNAL) {
 				loop_on_signal(srv);
 			} else if (tag == LOOP_TAG_SYNC) {
-				/* A failed fdatasync: what it should have made
-				 * durable may be lost; stop rather than answer
-				 * as if it were not (held replies never go). */
-				if (loop_synced(srv) != 0) {
-					sync_failed = 1;
-					srv->stopping = 1;
-				}
+				sync_ready = 1;
 			} else if (tag == LOOP_TAG_METRICS) {
 				metrics_wake_read();
 			} else if (tag == LOOP_TAG_HTTP) {
@@ -627,8 +621,16 @@ loop_run(struct server *srv)
 					conn_on_writable(c);
 			}
 		}
-		/* After the other events: an eviction frees a connection
-		 * that one of them may name. */
+		/* After the other events, because each of these may free a
+		 * connection that one of them names: sending the replies the
+		 * syncer released (a client gone meanwhile fails the send), an
+		 * eviction at accept.  A failed fdatasync: what it should have
+		 * made durable may be lost; stop rather than answer as if it
+		 * were not (held replies never go). */
+		if (sync_ready && loop_synced(srv) != 0) {
+			sync_failed = 1;
+			srv->stopping = 1;
+		}
 		for (i = 0; accept_ready && i < srv->nlisten; i++)
 			loop_accept(srv, srv->listen_fds[i]);
 		loop_timers(srv);
