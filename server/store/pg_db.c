@@ -346,6 +346,33 @@ pg_collect_one(struct store_pg *pc, struct pg_owed *o,
 }
 
 /*
+ * End a pipeline once the results owed in it have been read (lost: the
+ * connection is already out of step, nothing more is read): its sync,
+ * then out of pipeline mode; nothing is owed any more either way.
+ * Returns lost, or 1 if the sync or leaving the mode failed.
+ */
+static int
+pg_pipeline_end(struct store_pg *pc, int lost)
+{
+	PGresult *r;
+	int i;
+
+	if (!lost) {
+		r = PQgetResult(pc->c);
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+			lost = 1;
+		PQclear(r);
+	}
+	if (!lost && !PQexitPipelineMode(pc->c))
+		lost = 1;
+	for (i = 0; i < pc->nowed; i++)
+		if (pc->owed[i].st != NULL)
+			pc->owed[i].st->owed = 0;
+	pc->nowed = 0;
+	return lost;
+}
+
+/*
  * Sync the pipeline and read every owed result in order, then leave
  * pipeline mode.  keep: the statement sent last whose rows the caller
  * reads (its result goes to keep->res), or NULL.  0, or XLICEN_E_DB if
@@ -355,7 +382,6 @@ static int
 pg_collect(struct store *s, struct store_pg_stmt *keep)
 {
 	struct store_pg *pc = pg_conn(s);
-	PGresult *r;
 	int i, ok, rc = XLICEN_OK, owed_failed = 0, lost = 0;
 
 	if (pc->pending != 0)
@@ -376,15 +402,7 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 				owed_failed = 1;
 		}
 	}
-	if (!lost) {
-		r = PQgetResult(pc->c);
-		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-			lost = 1;
-		PQclear(r);
-	}
-	if (!lost && !PQexitPipelineMode(pc->c))
-		lost = 1;
-	if (lost) {
+	if ((lost = pg_pipeline_end(pc, lost)) != 0) {
 		/* Out of step with the server: nothing more can be trusted
 		 * on this connection. */
 		rc = XLICEN_E_DB;
@@ -393,10 +411,6 @@ pg_collect(struct store *s, struct store_pg_stmt *keep)
 		pc->c = NULL;
 		pg_check_broken(s);
 	}
-	for (i = 0; i < pc->nowed; i++)
-		if (pc->owed[i].st != NULL)
-			pc->owed[i].st->owed = 0;
-	pc->nowed = 0;
 	if (owed_failed) {
 		pc->owed_failed = 1;
 		if (s->in_batch)
@@ -437,18 +451,7 @@ pg_finish(struct store *s)
 		else if (one == 0)
 			ok = 0;
 	}
-	if (!lost) {
-		r = PQgetResult(pc->c);
-		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
-			lost = 1;
-		PQclear(r);
-	}
-	if (!lost && !PQexitPipelineMode(pc->c))
-		lost = 1;
-	for (i = 0; i < pc->nowed; i++)
-		if (pc->owed[i].st != NULL)
-			pc->owed[i].st->owed = 0;
-	pc->nowed = 0;
+	lost = pg_pipeline_end(pc, lost);
 	pc->covered = t;
 	if (!ok || lost) {
 		pg_fail_ticket(pc, t);
