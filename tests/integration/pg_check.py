@@ -20,8 +20,11 @@ the figures:
                       GRACE, or on another server)
 
 and the leases left after the end must be only grants no client heard of
-(the server died before its reply) and releases that failed (the server
-or the database died during them): those end by their TTL.
+(the server died before its reply), releases that failed (the server
+or the database died during them) and, with --async-window-ms, releases
+answered within that many ms of --event-ms: a release commits with
+synchronous_commit off, so a crash of the primary may take it with it
+and the promoted standby still has the lease.  Those end by their TTL.
 
 Exit 0 when every rule holds (and --max-recovery-ms, --min-recovered when
 given), else 1 with the reason on stderr.
@@ -38,6 +41,8 @@ def parse_args():
     ap.add_argument("--leases-left", required=True)
     ap.add_argument("--event-ms", type=int, default=0,
                     help="when the failure happened (UTC ms)")
+    ap.add_argument("--async-window-ms", type=int, default=0,
+                    help="releases answered this close to --event-ms may be lost")
     ap.add_argument("--max-recovery-ms", type=int, default=0)
     ap.add_argument("--min-recovered", type=int, default=0)
     ap.add_argument("--min-grants", type=int, default=1)
@@ -56,6 +61,7 @@ def main():
     grants = {}          # lease -> (client, ms)
     intervals = []       # (start, end) of a held lease, client's view
     failed_release = set()
+    released_near = set()  # answered OK within --async-window-ms of the failure
     recoveries = []      # ms from the event to HELD again
     graces_after = 0
     denies = {}
@@ -75,6 +81,8 @@ def main():
                     intervals.append((held.pop(f[2]), ms))
                 if len(f) < 4 or f[3] != "OK":
                     failed_release.add(f[2])
+                elif a.event_ms and abs(ms - a.event_ms) <= a.async_window_ms:
+                    released_near.add(f[2])
             elif kind == "GRACE":
                 if ms >= a.event_ms and a.event_ms:
                     graces_after += 1
@@ -126,7 +134,7 @@ def main():
     doubled = sorted(k for k, v in granted.items() if v > 1)
     unheard = set(granted) - set(grants)
     left = set(f[0] for f in read_lines(a.leases_left))
-    expected_left = unheard | (failed_release & set(granted))
+    expected_left = unheard | ((failed_release | released_near) & set(granted))
 
     print("grants told to clients: %d (audit trail: %d grant, %d reclaim events)"
           % (len(grants), len(granted), reclaims))
@@ -138,6 +146,9 @@ def main():
     print("doubled: %d lease ids changed, %d leases granted twice" % (swaps, len(doubled)))
     print("grants no client heard of: %d; failed releases: %d; leases left: %d"
           % (len(unheard), len(failed_release), len(left)))
+    if a.async_window_ms:
+        print("releases answered within %d ms of the failure: %d, of them left: %d"
+              % (a.async_window_ms, len(released_near), len(left & released_near)))
     if a.event_ms:
         print("GRACE after the failure: %d; back to HELD: %d; seconds to HELD: max %.3f, all %s"
               % (graces_after, len(recoveries),
@@ -152,8 +163,9 @@ def main():
         bad.append("grants lost from the audit trail: %s" % " ".join(lost_grants[:5]))
     if doubled:
         bad.append("leases granted twice: %s" % " ".join(doubled[:5]))
-    # Leases of failed releases or unheard grants end by their TTL: by now
-    # some may have expired already; any other lease left is a lost seat.
+    # Leases of failed releases, unheard grants and releases lost with the
+    # primary end by their TTL: by now some may have expired already; any
+    # other lease left is a lost seat.
     if not left <= expected_left:
         bad.append("leases left %s, expected only of %s" % (sorted(left), sorted(expected_left)))
     if len(grants) < a.min_grants:

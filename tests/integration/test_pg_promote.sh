@@ -7,7 +7,9 @@
 # promoted with pg_ctl promote.  The servers reconnect through libpq's
 # multi-host list; every grant a client was told of must be in the audit
 # trail of the promoted node (synchronous commit), no pool over its
-# count, and the clients HELD again: the figures are printed.
+# count, and the clients HELD again: the figures are printed.  A release
+# answered within 2 s of the crash may be lost with the primary (releases
+# commit with synchronous_commit off): its lease is left to its TTL.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pgservers.sh"
 
@@ -53,6 +55,7 @@ first=$(cat "$T"/c*.log | awk -v t="$PROMOTED_MS" '$1 == "GRANT" && $2 >= t { pr
 awk -v f="$first" -v c="$CRASH_MS" -v p="$PROMOTED_MS" 'BEGIN {
 	printf "first grant after the crash: %.3f s (crash to promoted: %.3f s)\n", (f - c) / 1000, (p - c) / 1000 }'
 it_log "clients done"
-pgs_check --seats "$SEATS" --event-ms "$CRASH_MS" --min-grants 20 --max-recovery-ms 10000
+pgs_check --seats "$SEATS" --event-ms "$CRASH_MS" --async-window-ms 2000 \
+	--min-grants 20 --max-recovery-ms 10000
 pgs_stop_all
 pass
