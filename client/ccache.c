@@ -141,6 +141,21 @@ ccache_put(struct ccache_copy *cc)
 	free(cc);
 }
 
+/* princ as text into out (outlen bytes), or "" if it does not fit. */
+static void
+ccache_principal(krb5_context kc, krb5_const_principal princ, char *out,
+    size_t outlen)
+{
+	char *text = NULL;
+
+	out[0] = '\0';
+	if (krb5_unparse_name(kc, princ, &text) != 0)
+		return;
+	if (strlen(text) < outlen)
+		memcpy(out, text, strlen(text) + 1);
+	krb5_free_unparsed_name(kc, text);
+}
+
 /* A copy of the cache name in memory, as a GSS credential, or NULL when
  * any step fails (the caller then checks the file the old way). */
 static struct ccache_copy *
@@ -172,6 +187,8 @@ ccache_copy_new(const char *name)
 			    &cc->cred);
 			ok = !GSS_ERROR(maj);
 		}
+		ccache_principal(kc, princ, cc->principal,
+		    sizeof(cc->principal));
 	}
 	if (princ != NULL)
 		krb5_free_principal(kc, princ);

@@ -12,6 +12,8 @@
 
 #include <gssapi/gssapi.h>
 
+#include "limits.h"
+
 /* A credential or context without an end (GSS_C_INDEFINITE) counts as
  * lasting this long: a context is renewed after it, as the server
  * assumes the same. */
@@ -23,6 +25,11 @@ struct ccache_copy {
 	unsigned refs;		/* the entry's, and each session's */
 	gss_cred_id_t cred;
 	char mem[128];		/* "MEMORY:...", destroyed with the last ref */
+	/* The cache's principal, as gss_display_name shows a context's
+	 * initiator made with cred ("" if too long): a session takes it
+	 * from here instead of asking GSS, which makes and frees three krb5
+	 * contexts for it (each stat()s and access()es krb5.conf). */
+	char principal[LIMIT_STRING + 1];
 };
 
 /*

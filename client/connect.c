@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
 
 #include "xlicen.h"
@@ -332,6 +333,11 @@ sess_context_done(xlicen_session *s, OM_uint32 time_rec)
 		s->ctx_check = s->ctx_end;
 	s->ctx_prev_end = 0;
 	s->creds_low = 0;
+	if (s->cc != NULL && s->cc->principal[0] != '\0') {
+		memcpy(s->principal, s->cc->principal,
+		    strlen(s->cc->principal) + 1);
+		return;
+	}
 	maj = gss_inquire_context(&min, s->ctx, &src, NULL, NULL, NULL, NULL,
 	    NULL, NULL);
 	if (!GSS_ERROR(maj) &&
@@ -339,6 +345,27 @@ sess_context_done(xlicen_session *s, OM_uint32 time_rec)
 		s->principal[0] = '\0';
 	if (src != GSS_C_NO_NAME)
 		gss_release_name(&min, &src);
+}
+
+/*
+ * Make the target a Kerberos mechanism name, once per connection: given a
+ * name that is not one, each gss_init_sec_context call imports it into
+ * the mechanism and frees it again, and each of those makes and frees a
+ * krb5 context (stat() and access() of krb5.conf).  The same conversion
+ * the call would make; if it fails, the name stays as it was and the call
+ * reports why.
+ */
+static void
+sess_canon_target(xlicen_session *s)
+{
+	gss_name_t mn = GSS_C_NO_NAME;
+	OM_uint32 maj, min;
+
+	maj = gss_canonicalize_name(&min, s->target, gss_mech_krb5, &mn);
+	if (GSS_ERROR(maj))
+		return;
+	gss_release_name(&min, &s->target);
+	s->target = mn;
 }
 
 /*
@@ -367,6 +394,7 @@ sess_init_context(xlicen_session *s, const uint8_t *in_p, size_t in_n)
 		if ((rc = gssx_import_service(target, &s->target, text,
 		    sizeof(text))) != 0)
 			return sess_fail(s, rc, "service name %s: %s", target, text);
+		sess_canon_target(s);
 		if ((rc = ccache_get(&s->cc, text, sizeof(text))) != 0)
 			return sess_abort(s, rc, text);
 	}

@@ -91,6 +91,10 @@
 					 * idle this long inside a transaction
 					 * (its host gone): the site-wide lock
 					 * it held is free again */
+#define LIMIT_STORE_CARRY_MS	2	/* a round's transaction that needs no
+					 * sync (releases, expiries) is left
+					 * open for the next round's commit at
+					 * most this long (SQLite) */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 

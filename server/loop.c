@@ -465,11 +465,14 @@ loop_wait_ms(struct server *srv)
 {
 	int64_t now = server_now_ms(), next = now + 1000;
 	int64_t q = handlers_next_deadline_ms(srv);
+	int64_t carry = store_carry_until(srv->store);
 
 	if (srv->conn_deadline_ms < next)
 		next = srv->conn_deadline_ms;
 	if (q != 0 && q < next)
 		next = q;
+	if (carry != 0 && carry < next)
+		next = carry;
 	return next <= now ? 0 : (int)(next - now);
 }
 

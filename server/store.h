@@ -208,6 +208,11 @@ int store_heartbeat(struct store *s, const char *principal,
  */
 void store_batch_begin(struct store *s);
 int store_batch_end(struct store *s, uint64_t *ticket);
+/* The monotonic ms (CLOCK_MONOTONIC) by which a round must run so that
+ * store_batch_end commits what earlier rounds left open, or 0 if nothing
+ * is (SQLite: a round that needs no sync is committed with the next one
+ * that does, or after LIMIT_STORE_CARRY_MS; its replies went at once). */
+int64_t store_carry_until(const struct store *s);
 /* The eventfd that becomes readable when the syncer has covered more
  * tickets, or -1 if there is no syncer (then every ticket is 0).  On
  * PostgreSQL: the connection's socket, readable when the COMMIT of a

@@ -191,7 +191,8 @@ sqlite_begin(struct store *s, int durable)
 	int rc;
 
 	if (!s->batching) {
-		if ((rc = store_sync_mode(s, durable)) != 0 ||
+		if ((rc = store_carry_end(s)) != 0 ||
+		    (rc = store_sync_mode(s, durable)) != 0 ||
 		    (rc = store_st_exec(s, ST_BEGIN, "begin")) != 0)
 			return rc;
 		if ((rc = store_hb_flush(s)) != 0 &&
@@ -780,6 +781,7 @@ store_sqlite_close(struct store *s)
 	sqlite3 *db;
 	int i;
 
+	(void)store_carry_end(s);
 	(void)store_flush(s, 0, 0);
 	store_bg_stop(s);
 	free(s->hb);

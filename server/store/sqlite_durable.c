@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "hash.h"
+#include "limits.h"
 #include "log.h"
 #include "store.h"
 #include "sqlite_int.h"
@@ -100,9 +101,73 @@ store_ckpt_tail(struct store *s)
 		    sqlite3_errmsg(store_sqlite_db(s)));
 }
 
+/* Monotonic ms, as the loop counts them (server_now_ms). */
+static int64_t
+store_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Carry: a round whose transaction needs no sync (releases, expiries,
+ * heartbeats written: nothing that grants) is not committed at its end but
+ * left open, and its replies go at once; the next round goes on in the
+ * same transaction, and the first round that commits (one that may grant,
+ * one that finds the transaction LIMIT_STORE_CARRY_MS old, or an operation
+ * outside a round) commits both.  With clients cycling, a release and the
+ * next checkout make one commit instead of two (the pool, the leases and
+ * their indexes written once).  What a reply promises does not change in
+ * kind: a release, like a written heartbeat, was never synced before its
+ * reply, and if a crash takes it (now also a crash of the process within
+ * those ms), its seat stays taken until the lease expires, never given
+ * twice.  Not carried: a failed round, or one after which the checkpoint
+ * must be finished (store_ckpt_tail needs no transaction open).
+ */
+static int
+store_may_carry(struct store *s, int64_t now)
+{
+	return s->bg != NULL && s->in_batch && !s->batch_full &&
+	    !s->batch_failed &&
+	    !__atomic_load_n(&s->bg->ckpt_tail, __ATOMIC_RELAXED) &&
+	    (s->carried_ms == 0 || now - s->carried_ms < LIMIT_STORE_CARRY_MS);
+}
+
+int64_t
+store_carry_until(const struct store *s)
+{
+	return s != NULL && s->carried_ms != 0 ?
+	    s->carried_ms + LIMIT_STORE_CARRY_MS : 0;
+}
+
+int
+store_carry_end(struct store *s)
+{
+	int rc;
+
+	if (s->carried_ms == 0)
+		return XLICEN_OK;
+	s->carried_ms = 0;
+	s->in_batch = 0;
+	if ((rc = store_st_exec(s, ST_COMMIT, "commit")) != 0) {
+		if (!sqlite3_get_autocommit(store_sqlite_db(s)))
+			(void)store_st_exec(s, ST_ROLLBACK, "rollback");
+		log_msg(LOG_ERR, "store: the commit of rounds already answered "
+		    "failed: their releases keep their seats until the "
+		    "leases expire");
+	}
+	return rc;
+}
+
 void
 store_sqlite_batch_begin(struct store *s)
 {
+	if (s->carried_ms != 0) {	/* an earlier round's transaction */
+		s->batching = 1;
+		return;
+	}
 	if (s->bg != NULL &&
 	    __atomic_exchange_n(&s->bg->ckpt_tail, 0, __ATOMIC_RELAXED))
 		store_ckpt_tail(s);
@@ -128,9 +193,17 @@ store_sync_ask(struct store_bg *bg)
 int
 store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 {
+	int64_t now = store_mono_ms();
 	int rc = XLICEN_OK;
 
 	*ticket = 0;
+	if (store_may_carry(s, now)) {
+		if (s->carried_ms == 0)
+			s->carried_ms = now;
+		s->batching = 0;
+		return XLICEN_OK;
+	}
+	s->carried_ms = 0;
 	if (s->in_batch && (rc = store_st_exec(s, ST_COMMIT, "commit")) != 0 &&
 	    !sqlite3_get_autocommit(store_sqlite_db(s)))
 		(void)store_st_exec(s, ST_ROLLBACK, "rollback");

@@ -20,6 +20,10 @@ extern const struct store_db_ops store_sqlite_ops;
  * the operations table's batch_begin, batch_end and close. */
 void store_sqlite_batch_begin(struct store *s);
 int store_sqlite_batch_end(struct store *s, uint64_t *ticket);
+/* Commit the transaction earlier rounds left open (store_carry_until), if
+ * any, before anything runs outside a round.  0 or XLICEN_E_DB (then
+ * what they did is undone; it is logged). */
+int store_carry_end(struct store *s);
 void store_sqlite_close(struct store *s);
 
 /* The connection: struct store_conn is never defined; the pointer is the

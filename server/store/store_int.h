@@ -135,6 +135,10 @@ struct store {
 	int batch_failed;	/* SQLite rolled it back: nothing is durable */
 	int batch_full;		/* it must be durable before its replies */
 	int sync_normal;	/* PRAGMA synchronous is NORMAL now */
+	int64_t carried_ms;	/* monotonic ms since which the transaction
+				 * of an earlier round is left open for a
+				 * later one to commit (store_batch_end), or
+				 * 0 */
 	struct store_bg *bg;	/* the syncer and checkpointer, or NULL */
 	/* Heartbeats answered from memory and not yet written: an
 	 * open-addressing table keyed by lease id. */

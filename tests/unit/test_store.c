@@ -20,12 +20,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "license.h"
+#include "limits.h"
 #include "log.h"
 #include "policy.h"
 #include "store.h"
@@ -706,12 +708,18 @@ test_batch_write_behind(void **state)
 
 	/* The counter agrees with the seats. */
 	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL), 2);
-	/* A batch that only frees seats needs no sync. */
+	/* A batch that only frees seats needs no sync (and is carried:
+	 * test_batch_carry); an operation outside a round commits it. */
 	store_batch_begin(f->s);
 	assert_int_equal(store_release(f->s, "a@EX", g.lease_id, NOW + 41,
 	    NULL), 0);
 	assert_int_equal(store_batch_end(f->s, &ticket), 0);
 	assert_int_equal(ticket, 0);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL), 2);
+	usleep((LIMIT_STORE_CARRY_MS + 1) * 1000);
+	store_batch_begin(f->s);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL), 1);
 	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL),
 	    raw_int(f, "SELECT COALESCE(SUM(count), 0) FROM seats", NULL));
 
@@ -721,6 +729,88 @@ test_batch_write_behind(void **state)
 	assert_int_equal(store_extend_leases(f->s, exp), 0);
 	assert_int_equal(raw_int(f, "SELECT expires_at FROM leases", NULL),
 	    exp + TTL);
+}
+
+/* Monotonic ms, as the store and the loop count them. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A round that needs no sync (a release) is carried: its transaction stays
+ * open, unseen by other connections, until a round that may grant commits
+ * it with its own, a round finds it LIMIT_STORE_CARRY_MS old, an operation
+ * runs outside a round, or the store closes.
+ */
+static void
+test_batch_carry(void **state)
+{
+	struct fx *f = *state;
+	struct store_grant g1, g2, g3;
+	uint64_t ticket;
+	int64_t t0, until;
+
+	sync1(f, lic("draw", "1", "2", 5, 0, 0, "S1"));
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g1), 0);
+	assert_int_equal(checkout(f, "a@EX", "draw", "1", 1, NOW, &g2), 0);
+	assert_int_equal(store_carry_until(f->s), 0);
+
+	/* Carried: nothing to sync, nothing seen elsewhere yet. */
+	t0 = mono_ms();
+	store_batch_begin(f->s);
+	assert_int_equal(store_release(f->s, "a@EX", g1.lease_id, NOW + 1,
+	    NULL), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(ticket, 0);
+	until = store_carry_until(f->s);
+	assert_true(until >= t0 + LIMIT_STORE_CARRY_MS &&
+	    until <= mono_ms() + LIMIT_STORE_CARRY_MS);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 2);
+	/* The next round goes on in it; our own reads see it. */
+	store_batch_begin(f->s);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(ticket, 0);
+	assert_int_equal(store_carry_until(f->s), until);
+
+	/* A round that grants commits both, and is synced. */
+	store_batch_begin(f->s);
+	assert_int_equal(checkout(f, "b@EX", "draw", "1", 1, NOW + 2, &g3), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(ticket > 0);
+	assert_int_equal(store_sync_wait(f->s, ticket), 0);
+	assert_int_equal(store_carry_until(f->s), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases WHERE id = ?1",
+	    g1.lease_id, NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT in_use FROM pools", NULL), 2);
+
+	/* An operation outside a round commits what is carried first. */
+	store_batch_begin(f->s);
+	assert_int_equal(store_release(f->s, "b@EX", g3.lease_id, NOW + 3,
+	    NULL), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(store_carry_until(f->s) != 0);
+	assert_int_equal(store_release(f->s, "a@EX", g2.lease_id, NOW + 3,
+	    NULL), 0);
+	assert_int_equal(store_carry_until(f->s), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+
+	/* Closing commits it too. */
+	assert_int_equal(checkout(f, "c@EX", "draw", "1", 1, NOW + 4, &g1), 0);
+	store_batch_begin(f->s);
+	assert_int_equal(store_release(f->s, "c@EX", g1.lease_id, NOW + 5,
+	    NULL), 0);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_true(store_carry_until(f->s) != 0);
+	reopen(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM events WHERE"
+	    " kind = 'release'", NULL), 4);
 }
 
 /*
@@ -752,6 +842,12 @@ test_wal_bounded(void **state)
 		    NOW + i, NULL), 0);
 		assert_int_equal(store_batch_end(f->s, &ticket), 0);
 	}
+	/* (The last release was carried: a round after its time commits
+	 * it, as the loop's does.) */
+	usleep((LIMIT_STORE_CARRY_MS + 1) * 1000);
+	store_batch_begin(f->s);
+	assert_int_equal(store_batch_end(f->s, &ticket), 0);
+	assert_int_equal(store_carry_until(f->s), 0);
 	/* The database file got the pages while the store was open... */
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_true(sb.st_size > db0.st_size);
@@ -4579,6 +4675,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_hand_computed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_carry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_bounded, setup,
 		    teardown),
