@@ -91,6 +91,11 @@
 					 * idle this long inside a transaction
 					 * (its host gone): the site-wide lock
 					 * it held is free again */
+#define LIMIT_STORE_WAL_BUF	(127 * 1024)	/* a SQLite connection holds at
+					 * most this many WAL bytes before
+					 * writing them (store/sqlite_vfs.c);
+					 * under 128 KiB: SQLite's unix VFS
+					 * cuts a write's length to 17 bits */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 
