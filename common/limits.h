@@ -95,6 +95,11 @@
 					 * sync (releases, expiries) is left
 					 * open for the next round's commit at
 					 * most this long (SQLite) */
+#define LIMIT_STORE_WAL_BUF	(127 * 1024)	/* a SQLite connection holds at
+					 * most this many WAL bytes before
+					 * writing them (store/sqlite_vfs.c);
+					 * under 128 KiB: SQLite's unix VFS
+					 * cuts a write's length to 17 bits */
 #define LIMIT_REVOKED_KEEP_S	86400	/* a removed lease answers REVOKED this
 					 * long, then NO_LEASE */
 

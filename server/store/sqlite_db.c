@@ -744,7 +744,7 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 		goto out;
 	rc = XLICEN_E_DB;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE, store_sqlite_vfs()) != SQLITE_OK) {
 		store_seterr(err, errlen, "cannot open %s: %s", path,
 		    db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);

@@ -573,8 +573,8 @@ store_bg_start(struct store *s, const char *path)
 	s->bg = bg;
 	if ((bg->walfd = open(wal, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (bg->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
-	    sqlite3_open_v2(path, &bg->ck_db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
+	    sqlite3_open_v2(path, &bg->ck_db, SQLITE_OPEN_READWRITE,
+	    store_sqlite_vfs()) != SQLITE_OK) {
 		log_msg(LOG_WARNING, "store: no background sync (%s): every "
 		    "grant syncs in the event loop", bg->ck_db != NULL ?
 		    sqlite3_errmsg(bg->ck_db) : strerror(errno));

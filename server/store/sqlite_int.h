@@ -26,6 +26,14 @@ int store_sqlite_batch_end(struct store *s, uint64_t *ticket);
 int store_carry_end(struct store *s);
 void store_sqlite_close(struct store *s);
 
+/* The VFS shim that writes a commit's WAL frames in one write
+ * (sqlite_vfs.c), registered (not as the default) at the first call.
+ * Returns the name to give sqlite3_open_v2(), or NULL (SQLite's default
+ * VFS, one write per frame header and page) if it could not be
+ * registered.  Thread-safe. */
+#define STORE_SQLITE_VFS	"xlicen-walbuf"
+const char *store_sqlite_vfs(void);
+
 /* The connection: struct store_conn is never defined; the pointer is the
  * sqlite3 handle. */
 static inline sqlite3 *
