@@ -142,6 +142,14 @@ store_carry_until(const struct store *s)
 	    s->carried_ms + LIMIT_STORE_CARRY_MS : 0;
 }
 
+/* A commit that held carried rounds failed: their replies went. */
+static void
+store_carry_lost(void)
+{
+	log_msg(LOG_ERR, "store: the commit of rounds already answered "
+	    "failed: their releases keep their seats until the leases expire");
+}
+
 int
 store_carry_end(struct store *s)
 {
@@ -154,9 +162,7 @@ store_carry_end(struct store *s)
 	if ((rc = store_st_exec(s, ST_COMMIT, "commit")) != 0) {
 		if (!sqlite3_get_autocommit(store_sqlite_db(s)))
 			(void)store_st_exec(s, ST_ROLLBACK, "rollback");
-		log_msg(LOG_ERR, "store: the commit of rounds already answered "
-		    "failed: their releases keep their seats until the "
-		    "leases expire");
+		store_carry_lost();
 	}
 	return rc;
 }
@@ -194,7 +200,7 @@ int
 store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 {
 	int64_t now = store_mono_ms();
-	int rc = XLICEN_OK;
+	int rc = XLICEN_OK, carried;
 
 	*ticket = 0;
 	if (store_may_carry(s, now)) {
@@ -203,12 +209,15 @@ store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 		s->batching = 0;
 		return XLICEN_OK;
 	}
+	carried = s->carried_ms != 0;
 	s->carried_ms = 0;
 	if (s->in_batch && (rc = store_st_exec(s, ST_COMMIT, "commit")) != 0 &&
 	    !sqlite3_get_autocommit(store_sqlite_db(s)))
 		(void)store_st_exec(s, ST_ROLLBACK, "rollback");
 	if (s->batch_failed)
 		rc = XLICEN_E_DB;
+	if (rc != 0 && carried)
+		store_carry_lost();
 	if (rc == 0 && s->in_batch && s->batch_full && s->bg != NULL)
 		*ticket = store_sync_ask(s->bg);
 	s->batching = 0;
