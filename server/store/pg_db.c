@@ -147,15 +147,6 @@ pg_st(struct store_stmt *st)
 	return (struct store_pg_stmt *)(void *)st;
 }
 
-static int64_t
-pg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep msg (libpq's, ending in a newline) as the last error. */
 static void
 pg_set_err(struct store_pg *pc, const char *msg)
@@ -1159,7 +1150,7 @@ pg_usable(struct store *s)
 	/* A transaction in progress died with the old connection. */
 	if (pc->in_tx || s->in_batch)
 		return 0;
-	now = pg_now_ms();
+	now = store_now_ms();
 	if (pc->last_try_ms != 0 && now - pc->last_try_ms <
 	    LIMIT_STORE_RECONNECT_MS)
 		return 0;

@@ -101,16 +101,6 @@ store_ckpt_tail(struct store *s)
 		    sqlite3_errmsg(store_sqlite_db(s)));
 }
 
-/* Monotonic ms, as the loop counts them (server_now_ms). */
-static int64_t
-store_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Carry: a round whose transaction needs no sync (releases, expiries,
  * heartbeats written: nothing that grants) is not committed at its end but
@@ -199,7 +189,7 @@ store_sync_ask(struct store_bg *bg)
 int
 store_sqlite_batch_end(struct store *s, uint64_t *ticket)
 {
-	int64_t now = store_mono_ms();
+	int64_t now = store_now_ms();
 	int rc = XLICEN_OK, carried;
 
 	*ticket = 0;

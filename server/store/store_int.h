@@ -43,6 +43,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "db.h"
 #include "store.h"
@@ -122,6 +123,17 @@ struct store_hb {
 /* The backend's connection: its own type (sqlite_db.c: the sqlite3
  * handle), seen only by the backend's files. */
 struct store_conn;
+
+/* Monotonic ms (CLOCK_MONOTONIC), as the loop counts them (server_now_ms):
+ * the backends' deadlines (store_carry_until, PostgreSQL's reconnects). */
+static inline int64_t
+store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct store {
 	const struct store_db_ops *ops;	/* the backend (db.h) */

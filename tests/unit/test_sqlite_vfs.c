@@ -36,14 +36,12 @@ static int
 group_setup(void **state)
 {
 	const char *env = getenv("XLICEN_TEST_TMP");
-	char cmd[600];
 
 	(void)state;
 	log_set_level(LOG_ERR);
 	if (env != NULL && env[0] != '\0') {
 		snprintf(tmpdir, sizeof(tmpdir), "%s", env);
-		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", tmpdir);
-		if (system(cmd) != 0)
+		if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST)
 			return -1;
 	} else {
 		snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlicen-vfs-XXXXXX");
