@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,15 @@
 
 static FILE *trace_fp;
 static int trace_own;		/* trace_fp is our file, not stderr */
+static char *trace_path;	/* its name, for trace_reopen */
+
+/* Purpose: the trace file, appended to, private to its owner. */
+static int
+trace_open_path(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+}
 
 int
 trace_open(const char *spec, char *err, size_t errlen)
@@ -37,13 +47,17 @@ trace_open(const char *spec, char *err, size_t errlen)
 		trace_fp = stderr;
 		return 0;
 	}
-	/* The trace file: appended to, private to its owner. */
-	fd = open(spec, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = trace_open_path(spec);
 	if (fd < 0 || (fp = fdopen(fd, "a")) == NULL) {
 		err_setf(err, errlen, "trace file %s: %s", spec,
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		return XLICEN_E_IO;
+	}
+	if ((trace_path = strdup(spec)) == NULL) {
+		err_setf(err, errlen, "trace file %s: out of memory", spec);
+		fclose(fp);
 		return XLICEN_E_IO;
 	}
 	setvbuf(fp, NULL, _IOLBF, 0);
@@ -52,11 +66,59 @@ trace_open(const char *spec, char *err, size_t errlen)
 	return 0;
 }
 
+const char *
+trace_file(void)
+{
+	return trace_own ? trace_path : NULL;
+}
+
+int
+trace_reopen(char *err, size_t errlen)
+{
+	int fd, e;
+
+	if (!trace_own || trace_fp == NULL)
+		return 0;
+	if ((fd = trace_open_path(trace_path)) < 0) {
+		e = errno;
+		err_setf(err, errlen, "%s", strerror(e));
+		return XLICEN_E_IO;
+	}
+	/* Under the stream's lock (trace_emit writes and flushes a line
+	 * under it): what is buffered goes to the old file, every later
+	 * line to the new one, and no thread sees the stream without a
+	 * file.  dup3 keeps the descriptor number fp was made on. */
+	flockfile(trace_fp);
+	fflush(trace_fp);
+	if (dup3(fd, fileno(trace_fp), O_CLOEXEC) < 0) {
+		e = errno;
+		funlockfile(trace_fp);
+		close(fd);
+		err_setf(err, errlen, "%s", strerror(e));
+		return XLICEN_E_IO;
+	}
+	funlockfile(trace_fp);
+	close(fd);
+	return 0;
+}
+
+int
+trace_chown(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (!trace_own || trace_fp == NULL ||
+	    fchown(fileno(trace_fp), uid, gid) == 0)
+		return 0;
+	err_setf(err, errlen, "%s", strerror(errno));
+	return XLICEN_E_IO;
+}
+
 void
 trace_close(void)
 {
 	if (trace_own && trace_fp != NULL)
 		fclose(trace_fp);
+	free(trace_path);
+	trace_path = NULL;
 	trace_fp = NULL;
 	trace_own = 0;
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "limits.h"
 
@@ -25,6 +26,21 @@
  * concurrent use with tracing threads (call it once at start).
  */
 int trace_open(const char *spec, char *err, size_t errlen);
+/* The trace file's name as given to trace_open, or NULL when the trace
+ * is off or goes to standard error. */
+const char *trace_file(void);
+/*
+ * Open the trace file again by its name (after logrotate renamed it):
+ * created 0600 if missing, appended to, and from then on every line goes
+ * there.  No-op (0) when the trace is off or on standard error.  Returns
+ * 0, or XLICEN_E_IO with strerror's text in err: the trace then goes on
+ * in the file it was.  Safe while other threads trace.
+ */
+int trace_reopen(char *err, size_t errlen);
+/* Give the trace file to uid:gid (the user a server drops to), so that
+ * it can still reopen it.  0 (also without a trace file), or XLICEN_E_IO
+ * with strerror's text in err. */
+int trace_chown(uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Close a trace file (the trace is off afterwards). */
 void trace_close(void);
 /* Whether the trace is on (callers skip building its input otherwise). */

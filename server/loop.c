@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "server.h"
+#include "trace.h"
 
 /* epoll data for the listeners and the signalfd: small integers, never
  * valid conn pointers. */
@@ -476,6 +477,24 @@ loop_wait_ms(struct server *srv)
 	return next <= now ? 0 : (int)(next - now);
 }
 
+/* SIGHUP and SIGUSR1: the --trace file by its name again, as the log
+ * file (log_reopen), and a failure said the same way. */
+static void
+loop_trace_reopen(const char *why)
+{
+	char err[256];
+
+	if (trace_file() == NULL)
+		return;
+	if (trace_reopen(err, sizeof(err)) != 0)
+		log_msg(LOG_ERR, "%s: cannot reopen trace file %s (%s); trace "
+		    "lines still go to the file it was", why, trace_file(),
+		    err);
+	else
+		log_msg(LOG_INFO, "%s: reopened trace file %s", why,
+		    trace_file());
+}
+
 static int
 loop_on_signal(struct server *srv)
 {
@@ -486,6 +505,7 @@ loop_on_signal(struct server *srv)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_reopen("SIGHUP");
+			loop_trace_reopen("SIGHUP");
 			log_msg(LOG_INFO, "SIGHUP: rereading licenses and policy");
 			if (srv->on_reload != NULL)
 				(void)srv->on_reload(srv);
@@ -498,6 +518,7 @@ loop_on_signal(struct server *srv)
 			break;
 		case SIGUSR1:	/* logrotate's postrotate */
 			log_reopen("SIGUSR1");
+			loop_trace_reopen("SIGUSR1");
 			break;
 		case SIGTERM:
 		case SIGINT:

@@ -97,9 +97,9 @@ main_usage(FILE *f)
 "  -h, --help              this text\n"
 "  -V, --version           print the version\n"
 "Signals: SIGHUP rereads the licenses and the [limits], [leases] and\n"
-"[logging] settings and reopens the log file; SIGUSR1 only reopens the\n"
-"log file; SIGTERM or SIGINT stops the server.  Exit status 0 after a\n"
-"clean stop, 1 on any error.\n",
+"[logging] settings and reopens the log and --trace files; SIGUSR1 only\n"
+"reopens those files; SIGTERM or SIGINT stops the server.  Exit status 0\n"
+"after a clean stop, 1 on any error.\n",
 	    LIMIT_LEASE_TTL_S, LIMIT_HEARTBEAT_S, LIMIT_ORPHAN_GRACE_S);
 }
 
@@ -665,6 +665,10 @@ main_as_root(struct main_run *r)
 	}
 	if (r->drop) {
 		log_file_chown(r->u.uid, r->u.gid);	/* for SIGUSR1 */
+		if (trace_chown(r->u.uid, r->u.gid, err, sizeof(err)) != 0)
+			log_msg(LOG_WARNING, "trace file %s: chown: %s; it "
+			    "cannot be reopened after rotation", trace_file(),
+			    err);
 		if (privs_drop(&r->u, err, sizeof(err)) != 0) {
 			log_msg(LOG_ERR, "dropping privileges to %s: %s",
 			    r->u.user, err);
