@@ -6,6 +6,7 @@
  * binding.  main.c calls these in its start-up order; nothing else does.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,47 @@ startup_wants_low_port(const struct server_config *cfg)
 	return 0;
 }
 
+/*
+ * --check-config's PostgreSQL store: connect as the start would (the
+ * connection string shown without its password), say where the schema
+ * stands; migrate nothing.  0, or XLICEN_E_CONFIG (said on stderr) if the
+ * start would fail: no connection, or a schema newer than this server.
+ */
+static int
+startup_check_pg(const struct server_config *cfg)
+{
+	struct store_pg_status st;
+	char shown[1024], err[1024];
+
+	store_pg_conninfo_shown(cfg->store_conninfo, shown, sizeof(shown));
+	if (store_pg_check(cfg->store_conninfo, &st, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "store PostgreSQL \"%s\": %s", shown, err);
+		return XLICEN_E_CONFIG;
+	}
+	printf("store PostgreSQL \"%s\": connected (PostgreSQL %d.%d), ",
+	    shown, st.server_version / 10000, st.server_version % 10000);
+	switch (st.state) {
+	case STORE_SCHEMA_MISSING:
+		printf("no schema yet: it is created at the first start\n");
+		break;
+	case STORE_SCHEMA_OLDER:
+		printf("schema version %" PRId64 " of %d: migrated at the next "
+		    "start\n", st.version, st.known);
+		break;
+	case STORE_SCHEMA_CURRENT:
+		printf("schema version %" PRId64 ", current\n", st.version);
+		break;
+	case STORE_SCHEMA_NEWER:
+		printf("schema version %" PRId64 "\n", st.version);
+		log_msg(LOG_ERR, "store PostgreSQL \"%s\": schema version %"
+		    PRId64 ", newer than the %d this gss-xlicend knows: it "
+		    "refuses to start on it (run a newer server)", shown,
+		    st.version, st.known);
+		return XLICEN_E_CONFIG;
+	}
+	return 0;
+}
+
 /* --check-config: everything start-up would read, without binding. */
 int
 startup_check_config(const struct server_config *cfg, const char *config)
@@ -286,6 +328,9 @@ startup_check_config(const struct server_config *cfg, const char *config)
 	if (cfg->store_backend == STORE_BACKEND_SQLITE &&
 	    store_check_free(cfg->database, err, sizeof(err)) != 0)
 		printf("database %s: %s\n", cfg->database, err);
+	if (cfg->store_backend == STORE_BACKEND_POSTGRESQL &&
+	    startup_check_pg(cfg) != 0)
+		ok = 0;
 	if (licdir_check_keydir(cfg->keydir, err, sizeof(err)) != 0 ||
 	    licdir_load_dir(cfg->licdir, cfg->keydir, &lics, &n, &nbad) != 0) {
 		ok = 0;

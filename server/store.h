@@ -54,6 +54,40 @@ enum store_backend {
 int store_open_backend(enum store_backend backend, const char *where,
     struct store **out, char *err, size_t errlen);
 
+/* Where a PostgreSQL database's schema stands for this server. */
+enum store_schema_state {
+	STORE_SCHEMA_MISSING = 0,	/* none yet: made at the first start */
+	STORE_SCHEMA_OLDER = 1,		/* migrated at the next start */
+	STORE_SCHEMA_CURRENT = 2,	/* the newest this server knows */
+	STORE_SCHEMA_NEWER = 3		/* a start refuses it */
+};
+
+/* What store_pg_check found. */
+struct store_pg_status {
+	int server_version;	/* PQserverVersion: 150010 for 15.10 */
+	int64_t version;	/* the database's schema version, 0 if none */
+	int known;		/* the newest version this server knows */
+	enum store_schema_state state;
+};
+
+/*
+ * --check-config: connect to conninfo as store_open_backend does (the
+ * same connect, its timeouts unless conninfo sets its own), read the
+ * schema version and disconnect; nothing is created or migrated.
+ * Returns 0 with *st filled, or XLICEN_E_DB with the reason (libpq's,
+ * on one line) in err.
+ */
+int store_pg_check(const char *conninfo, struct store_pg_status *st,
+    char *err, size_t errlen);
+
+/*
+ * conninfo as libpq reads it, for messages: its keyword=value pairs in
+ * libpq's order, a value with blanks or quotes quoted, and never the
+ * password (nor any other field libpq marks secret).  A string libpq
+ * cannot parse is shown as "(unparsable connection string)".
+ */
+void store_pg_conninfo_shown(const char *conninfo, char *buf, size_t buflen);
+
 /*
  * Whether other servers share the store (PostgreSQL): then heartbeats are
  * written when answered (another server's expiry sweep must see them),

@@ -168,3 +168,126 @@ out:
 		PQclear(PQexec(c, "ROLLBACK"));
 	return rc;
 }
+
+/* The newest migration version this server knows. */
+static int
+pg_known_version(void)
+{
+	const struct schema_migration *m;
+	int known = 0;
+
+	for (m = schema_pg_migrations; m->version != 0; m++)
+		if (m->version > known)
+			known = m->version;
+	return known;
+}
+
+/* libpq's multi-line messages ("...failed: X\n\tIs the server running
+ * ...?\n") as one line: each line break and the indent after it become
+ * "; " (" " where they were one byte), a trailing one goes. */
+static void
+pg_one_line(char *s)
+{
+	char *w = s, *r = s;
+
+	while (*r != '\0') {
+		if (*r != '\n') {
+			*w++ = *r++;
+			continue;
+		}
+		while (*r == '\n' || *r == '\t' || *r == ' ')
+			r++;
+		if (*r == '\0')
+			break;
+		if (w + 2 <= r)
+			*w++ = ';';
+		*w++ = ' ';
+	}
+	*w = '\0';
+}
+
+int
+store_pg_check(const char *conninfo, struct store_pg_status *st, char *err,
+    size_t errlen)
+{
+	int64_t exists = 0;
+	PGconn *c;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->known = pg_known_version();
+	if ((c = store_pg_connect(conninfo, err, errlen)) == NULL) {
+		pg_one_line(err);
+		return XLICEN_E_DB;
+	}
+	st->server_version = PQserverVersion(c);
+	/* Only reads: the table schema_version is store_pg_migrate's to
+	 * make, at the first start. */
+	rc = pg_open_query_int(c, "SELECT count(*) FROM pg_catalog.pg_tables"
+	    " WHERE schemaname = 'public' AND tablename = 'schema_version'",
+	    &exists, err, errlen);
+	if (rc == 0 && exists > 0)
+		rc = pg_open_query_int(c, "SELECT COALESCE(MAX(version), 0)"
+		    " FROM schema_version", &st->version, err, errlen);
+	PQfinish(c);
+	if (rc != 0) {
+		pg_one_line(err);
+		return rc;
+	}
+	if (st->version == 0)
+		st->state = STORE_SCHEMA_MISSING;
+	else if (st->version < st->known)
+		st->state = STORE_SCHEMA_OLDER;
+	else if (st->version == st->known)
+		st->state = STORE_SCHEMA_CURRENT;
+	else
+		st->state = STORE_SCHEMA_NEWER;
+	return 0;
+}
+
+/* Append "key=value" to buf at *at, the value quoted as libpq reads it
+ * when it is empty or has blanks, quotes or backslashes. */
+static void
+pg_shown_add(char *buf, size_t buflen, size_t *at, const char *key,
+    const char *val)
+{
+	int quote = val[0] == '\0' || strpbrk(val, " \t\n'\\") != NULL;
+	const char *p;
+
+	if (*at + 1 >= buflen)
+		return;
+	*at += (size_t)snprintf(buf + *at, buflen - *at, "%s%s=%s",
+	    *at > 0 ? " " : "", key, quote ? "'" : "");
+	for (p = val; *p != '\0' && *at + 1 < buflen; p++) {
+		if ((*p == '\'' || *p == '\\') && *at + 2 < buflen)
+			buf[(*at)++] = '\\';
+		buf[(*at)++] = *p;
+	}
+	if (quote && *at + 1 < buflen)
+		buf[(*at)++] = '\'';
+	buf[*at < buflen ? *at : buflen - 1] = '\0';
+}
+
+void
+store_pg_conninfo_shown(const char *conninfo, char *buf, size_t buflen)
+{
+	PQconninfoOption *opts, *o;
+	char *perr = NULL;
+	size_t at = 0;
+
+	if (buflen == 0)
+		return;
+	buf[0] = '\0';
+	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+		snprintf(buf, buflen, "(unparsable connection string)");
+		PQfreemem(perr);
+		return;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		/* dispchar "*": a secret (the password), never shown. */
+		if (o->val == NULL || strchr(o->dispchar, '*') != NULL)
+			continue;
+		pg_shown_add(buf, buflen, &at, o->keyword, o->val);
+	}
+	PQconninfoFree(opts);
+}
