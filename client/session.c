@@ -434,10 +434,11 @@ sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
  * whose context has ended is closed.  The lease machine runs the check
  * on its timer; a blocking caller comes when it comes, so the check is
  * also due when the context would end (give or take SESS_CTX_TICK_MS)
- * before the next call, if that comes after the same gap as this one:
- * a TGT can be renewed only before it ends.  Returns 1 if the connection
- * was closed here for its context, so that the request will go on a new
- * one (a blocking heartbeat then RECLAIMs its lease), else 0.
+ * within twice the gap since the caller's previous call (so that a late
+ * call misses nothing): a TGT can be renewed only before it ends.
+ * Returns 1 if the connection was closed here for its context, so that
+ * the request will go on a new one (a blocking heartbeat then RECLAIMs
+ * its lease), else 0.
  */
 static int
 sess_request_prepare(xlicen_session *s)
@@ -451,7 +452,7 @@ sess_request_prepare(xlicen_session *s)
 	s->blk_last = now;
 	if (s->state == SESS_OPEN && s->wait_id == 0 && s->ctx_check != 0 &&
 	    (now >= s->ctx_check ||
-	    now + gap + SESS_CTX_TICK_MS >= s->ctx_end) &&
+	    now + 2 * gap + SESS_CTX_TICK_MS >= s->ctx_end) &&
 	    sess_ctx_check(s, now))
 		return 1;
 	return sess_drop_expired(s);

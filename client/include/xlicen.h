@@ -200,10 +200,12 @@ XLICEN_API int xlicen_heartbeat(xlicen_session *s, const char *lease,
  * XLICEN_STATE_CREDS_EXPIRING, code XLICEN_E_NO_CREDS): ask the user to
  * run kinit before then.  Set only on success.  As the lease machine,
  * both calls look for fresher tickets (and renew a renewable TGT) when
- * 90% of the context's life has passed, and then make a new connection
- * and context and re-attach the lease to it (RECLAIM); after the tickets
- * ended without a kinit they fail with XLICEN_E_NO_CREDS, and a kinit
- * before the lease expires lets the next call keep the same lease.
+ * 90% of the context's life has passed (or it would end within twice
+ * the time since the caller's previous call), and then make a new
+ * connection and context and re-attach the lease to it (RECLAIM); after
+ * the tickets ended without a kinit they fail with XLICEN_E_NO_CREDS, and
+ * a kinit before the lease expires lets the next call keep the same
+ * lease.
  */
 XLICEN_API int xlicen_heartbeat_ex(xlicen_session *s, const char *lease,
     int64_t *expires, int64_t *creds_end);
