@@ -338,6 +338,15 @@ sess_context_done(xlicen_session *s, OM_uint32 time_rec)
 		    strlen(s->cc->principal) + 1);
 		return;
 	}
+	/* MIT krb5 1.20's gss_inquire_context of a context at its end
+	 * (lifetime 0) makes the initiator's name, then returns
+	 * GSS_S_CONTEXT_EXPIRED without it: the name leaks.  A context made
+	 * within a second of its end (ticket times are whole seconds; a
+	 * blocking call dials with the ticket of its last second) keeps the
+	 * principal the session had; it is replaced at once anyway. */
+	if (time_rec != GSS_C_INDEFINITE &&
+	    (int64_t)time_rec * 1000 <= SESS_CTX_TICK_MS)
+		return;
 	maj = gss_inquire_context(&min, s->ctx, &src, NULL, NULL, NULL, NULL,
 	    NULL, NULL);
 	if (!GSS_ERROR(maj) &&

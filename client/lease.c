@@ -541,9 +541,11 @@ sess_creds_fresher(const xlicen_session *s, int64_t now, int64_t *cred_ms)
  * context ends, close the connection: the next heartbeat dials anew, and
  * reports AUTH_NEEDED if there are no tickets left by then.  A place in
  * the queue lives on the connection, so a queued checkout keeps it until
- * it is decided.
+ * it is decided.  The blocking calls run the same check (sess_request),
+ * so that a program heartbeating with xlicen_heartbeat keeps its seat
+ * too; the creds_low it leaves is what xlicen_heartbeat_ex reports.
  */
-static void
+int
 sess_ctx_check(xlicen_session *s, int64_t now)
 {
 	struct sess_lease *L = &s->lease;
@@ -551,7 +553,7 @@ sess_ctx_check(xlicen_session *s, int64_t now)
 	int64_t cred_ms = 0;
 
 	if (L->state == XLICEN_STATE_QUEUED)
-		return;
+		return 0;
 	if (now < s->ctx_end && !sess_creds_fresher(s, now, &cred_ms) &&
 	    (ccache_renew_tgt() != 0 || !sess_creds_fresher(s, now, &cred_ms))) {
 		s->ctx_check = now + SESS_CTX_POLL_MS < s->ctx_end ?
@@ -565,13 +567,14 @@ sess_ctx_check(xlicen_session *s, int64_t now)
 			    "and cannot be renewed: run kinit to keep the seat",
 			    when);
 		}
-		return;
+		return 0;
 	}
 	s->ctx_prev_end = now < s->ctx_end ? s->ctx_end : 0;
 	sess_drop_conn(s);
 	s->state = SESS_CLOSED;
 	if (L->have && lease_active(L))
 		L->next_at = now;
+	return 1;
 }
 
 /* Advance the lease machine by its timers and the connection's fate. */
@@ -614,7 +617,7 @@ lease_tick(xlicen_session *s)
 	}
 	if (s->state == SESS_OPEN && s->wait_id == 0 && s->ctx_check != 0 &&
 	    now >= s->ctx_check)
-		sess_ctx_check(s, now);
+		(void)sess_ctx_check(s, now);
 	if (L->state == XLICEN_STATE_QUEUED) {
 		/* The line is kept by the connection: if it went, ask again. */
 		if (s->state == SESS_OPEN || sess_conn_pending(s))

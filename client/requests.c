@@ -330,13 +330,20 @@ out:
 int
 xlicen_heartbeat(xlicen_session *s, const char *lease, int64_t *expires)
 {
-	return sess_lease_request(s, MSG_HEARTBEAT, lease, expires);
+	return sess_lease_request(s, MSG_HEARTBEAT, lease, expires, NULL);
+}
+
+int
+xlicen_heartbeat_ex(xlicen_session *s, const char *lease, int64_t *expires,
+    int64_t *creds_end)
+{
+	return sess_lease_request(s, MSG_HEARTBEAT, lease, expires, creds_end);
 }
 
 int
 xlicen_release(xlicen_session *s, const char *lease)
 {
-	return sess_lease_request(s, MSG_RELEASE, lease, NULL);
+	return sess_lease_request(s, MSG_RELEASE, lease, NULL, NULL);
 }
 
 /*

@@ -361,16 +361,18 @@ sess_has_reply(const xlicen_session *s)
 /*
  * An idle OPEN connection whose GSS context has expired is closed: the
  * server would only answer CONTEXT_EXPIRED.  The clock only, no system
- * call.
+ * call.  Returns 1 if it closed it.
  */
-static void
+static int
 sess_drop_expired(xlicen_session *s)
 {
 	if (s->state == SESS_OPEN && s->ctx_end != 0 &&
 	    sess_now_ms() >= s->ctx_end && s->wait_id == 0) {
 		sess_drop_conn(s);
 		s->state = SESS_CLOSED;
+		return 1;
 	}
+	return 0;
 }
 
 /*
@@ -425,6 +427,38 @@ sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
 }
 
 /*
+ * Before a blocking request: a request of the lease machine in flight is
+ * answered first; then, on the idle connection, the context refresh the
+ * lease machine makes (sess_ctx_check: fresher or renewed tickets mean a
+ * new connection and context now, else creds_low), and a connection
+ * whose context has ended is closed.  The lease machine runs the check
+ * on its timer; a blocking caller comes when it comes, so the check is
+ * also due when the context would end (give or take SESS_CTX_TICK_MS)
+ * within twice the gap since the caller's previous call (so that a late
+ * call misses nothing): a TGT can be renewed only before it ends.
+ * Returns 1 if the connection was closed here for its context, so that
+ * the request will go on a new one (a blocking heartbeat then RECLAIMs
+ * its lease), else 0.
+ */
+static int
+sess_request_prepare(xlicen_session *s)
+{
+	int64_t now, gap;
+
+	if (!sess_async_idle(s))
+		sess_run(s, sess_async_idle);
+	now = sess_now_ms();
+	gap = s->blk_last != 0 ? now - s->blk_last : 0;
+	s->blk_last = now;
+	if (s->state == SESS_OPEN && s->wait_id == 0 && s->ctx_check != 0 &&
+	    (now >= s->ctx_check ||
+	    now + 2 * gap + SESS_CTX_TICK_MS >= s->ctx_end) &&
+	    sess_ctx_check(s, now))
+		return 1;
+	return sess_drop_expired(s);
+}
+
+/*
  * One request/reply, connecting first if needed.  A request of the lease
  * machine still in flight is answered first (one request at a time).  A
  * connection that was already open and turns out to have been dropped by
@@ -443,14 +477,12 @@ sess_exchange(xlicen_session *s, struct msg *req, struct msg *reply)
  * by this: a server that has sent its ALERT or closed only drains what
  * still comes (CLOSING), it handles no request after it.
  */
-int
-sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
+static int
+sess_request_run(xlicen_session *s, struct msg *req, struct msg *reply)
 {
 	int attempt, reused, rc = 0;
 
 	msg_init(reply, 0, 0);
-	if (!sess_async_idle(s))
-		sess_run(s, sess_async_idle);
 	for (attempt = 0; attempt < 2; attempt++) {
 		sess_drop_expired(s);
 		reused = s->state == SESS_OPEN;
@@ -470,18 +502,53 @@ sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
 	return rc;
 }
 
-/* HEARTBEAT and RELEASE: a lease in, OK (maybe with an expiry) out. */
+/* sess_request_prepare, then sess_request_run. */
+int
+sess_request(xlicen_session *s, struct msg *req, struct msg *reply)
+{
+	(void)sess_request_prepare(s);
+	return sess_request_run(s, req, reply);
+}
+
+/* The answer to a blocking HEARTBEAT, RELEASE or RECLAIM (req) of a
+ * lease: 0 with the expiry into *expires (if not NULL), or the error. */
+static int
+sess_lease_answer(xlicen_session *s, const struct msg *req,
+    const struct msg *rep, int64_t *expires)
+{
+	if (rep->type == MSG_OK ||
+	    (req->type == MSG_RECLAIM && rep->type == MSG_GRANT)) {
+		if (expires != NULL)
+			*expires = (int64_t)rep->expires;
+		return 0;
+	}
+	if (rep->type == MSG_ERROR || rep->type == MSG_DENY)
+		return sess_reply_error(s, rep);
+	return sess_bad_reply(s, req->type, rep, 1);
+}
+
+/*
+ * HEARTBEAT and RELEASE: a lease in, OK (maybe with an expiry) out.  A
+ * heartbeat whose connection sess_request_prepare just replaced for a
+ * new context goes as a RECLAIM: the lease is then held by the new
+ * connection for certain, whether or not the server has seen the old one
+ * close yet (docs/PROTOCOL.md, 8.4); a server that predates RECLAIM gets
+ * the HEARTBEAT after all.
+ */
 int
 sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
-    int64_t *expires)
+    int64_t *expires, int64_t *creds_end)
 {
 	struct msg req, rep;
-	int rc;
+	int64_t now;
+	int rc, reattach;
 
 	msg_init(&req, type, 0);
 	msg_init(&rep, 0, 0);
 	if (expires != NULL)
 		*expires = 0;
+	if (creds_end != NULL)
+		*creds_end = 0;
 	if (s == NULL)
 		return XLICEN_E_INVALID;
 	sess_clearerr(s);
@@ -490,23 +557,32 @@ sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
 		    XLICEN_LEASE_MAX);
 		goto out;
 	}
-	if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) != 0)
-		goto out;
-	if ((rc = sess_request(s, &req, &rep)) != 0)
-		goto out;
-	switch (rep.type) {
-	case MSG_OK:
-		if (expires != NULL)
-			*expires = (int64_t)rep.expires;
-		break;
-	case MSG_ERROR:
-	case MSG_DENY:
-		rc = sess_reply_error(s, &rep);
-		break;
-	default:
-		rc = sess_bad_reply(s, req.type, &rep, 1);
-		break;
+	reattach = sess_request_prepare(s) && type == MSG_HEARTBEAT;
+	if (reattach) {
+		msg_clear(&req);
+		if ((rc = sess_build_reclaim(s, &req, lease)) != 0)
+			rc = sess_seterr(s, rc, "cannot build RECLAIM");
+	} else {
+		rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease);
 	}
+	if (rc != 0)
+		goto out;
+	rc = sess_request_run(s, &req, &rep);
+	if (reattach && rc == XLICEN_E_MSG_TYPE) {
+		msg_clear(&req);
+		msg_clear(&rep);
+		msg_init(&req, type, 0);
+		if ((rc = sess_set_str(s, &req, TAG_LEASE, "lease id", lease)) == 0)
+			rc = sess_request_run(s, &req, &rep);
+	}
+	if (rc == 0)
+		rc = sess_lease_answer(s, &req, &rep, expires);
+	/* The tickets end with this context (sess_ctx_check found none
+	 * fresher and could not renew them): say when, UTC seconds. */
+	now = sess_now_ms();
+	if (rc == 0 && creds_end != NULL && s->creds_low &&
+	    s->state == SESS_OPEN && s->ctx_end > now)
+		*creds_end = (int64_t)time(NULL) + (s->ctx_end - now) / 1000;
 out:
 	msg_clear(&req);
 	msg_clear(&rep);
@@ -710,7 +786,7 @@ xlicen_checkout_stop(xlicen_session *s)
 		memcpy(lease, L->grant.lease, sizeof(lease));
 	memset(L, 0, sizeof(*L));
 	if (lease[0] != '\0')
-		rc = sess_lease_request(s, MSG_RELEASE, lease, NULL);
+		rc = sess_lease_request(s, MSG_RELEASE, lease, NULL, NULL);
 	sess_watch(s);
 	return rc;
 }

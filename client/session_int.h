@@ -44,6 +44,9 @@
 #define SESS_CTX_POLL_MS	5000
 /* Tickets must outlive the current context by this much to be "fresher". */
 #define SESS_CTX_GAIN_MS	2000
+/* Ticket times are whole seconds: a context can end up to this much
+ * before its ctx_end (the blocking calls' check allows for it). */
+#define SESS_CTX_TICK_MS	1000
 
 struct ccache_copy;
 
@@ -126,6 +129,8 @@ struct xlicen_session {
 	int64_t ctx_prev_end;	/* end of the context an early refresh left */
 	int creds_low;		/* the tickets end with this context and could
 				 * not be renewed (CREDS_EXPIRING) */
+	int64_t blk_last;	/* monotonic ms of the last blocking request,
+				 * 0 none (its gap times the context check) */
 	char principal[LIMIT_STRING + 1];
 
 	uint32_t next_id;
@@ -254,6 +259,17 @@ int lease_on_reply(xlicen_session *s, const struct msg *m);
  * other notice while a lease is held is checked with a heartbeat. */
 void lease_on_notice(xlicen_session *s, const struct msg *m);
 
+/*
+ * The context refresh, due once now >= s->ctx_check on an idle OPEN
+ * connection (lease.c has the rule): fresher tickets in the cache, or a
+ * renewable TGT renewed here, close the connection so that the next
+ * request makes a new context (returns 1); else s->creds_low is set, a
+ * held lease of the machine becomes CREDS_EXPIRING, the check comes again
+ * (returns 0).  The lease machine and the blocking calls (sess_request)
+ * both run it.
+ */
+int sess_ctx_check(xlicen_session *s, int64_t now);
+
 /* Advance the lease machine by its timers (heartbeat, retry, expiry,
  * context refresh) and the connection's fate. */
 void lease_tick(xlicen_session *s);
@@ -342,10 +358,14 @@ int sess_request(xlicen_session *s, struct msg *req, struct msg *reply);
 /*
  * A blocking HEARTBEAT or RELEASE (type) of lease: OK (with the new
  * expiry into *expires, if not NULL) or the error the server gave
- * (recorded).  xlicen_heartbeat and xlicen_release (requests.c) and
+ * (recorded).  A heartbeat on a connection made anew for a new context
+ * re-attaches the lease (RECLAIM).  *creds_end (if not NULL; 0 on entry)
+ * gets the UTC second the caller's tickets end when they end with the
+ * current context and could not be renewed (creds_low).
+ * xlicen_heartbeat(_ex) and xlicen_release (requests.c) and
  * xlicen_checkout_stop use it.
  */
 int sess_lease_request(xlicen_session *s, uint16_t type, const char *lease,
-    int64_t *expires);
+    int64_t *expires, int64_t *creds_end);
 
 #endif

@@ -192,6 +192,25 @@ XLICEN_API int xlicen_heartbeat(xlicen_session *s, const char *lease,
     int64_t *expires);
 
 /*
+ * xlicen_heartbeat, and whether the caller's Kerberos tickets are about
+ * to run out: *creds_end (may be NULL; cleared on entry) is 0 while all
+ * is well, or the UTC second the tickets end when they end with the
+ * session's current GSS context and neither fresher tickets in the cache
+ * nor a renewable TGT could be had (what the non-blocking API reports as
+ * XLICEN_STATE_CREDS_EXPIRING, code XLICEN_E_NO_CREDS): ask the user to
+ * run kinit before then.  Set only on success.  As the lease machine,
+ * both calls look for fresher tickets (and renew a renewable TGT) when
+ * 90% of the context's life has passed (or it would end within twice
+ * the time since the caller's previous call), and then make a new
+ * connection and context and re-attach the lease to it (RECLAIM); after
+ * the tickets ended without a kinit they fail with XLICEN_E_NO_CREDS, and
+ * a kinit before the lease expires lets the next call keep the same
+ * lease.
+ */
+XLICEN_API int xlicen_heartbeat_ex(xlicen_session *s, const char *lease,
+    int64_t *expires, int64_t *creds_end);
+
+/*
  * Give a lease back.  Errors: XLICEN_E_NO_LEASE, XLICEN_E_NOT_OWNER,
  * XLICEN_E_INVALID, and those of xlicen_connect().
  */

@@ -8,6 +8,13 @@
  *       prints the lease id on stdout; exits without releasing
  *   lease_probe [-s SERVERS] heartbeat LEASE
  *       prints the new expiry (UTC seconds) on stdout
+ *   lease_probe [-s SERVERS] hold PRODUCT SECONDS
+ *       a blocking program's seat: checkout, then xlicen_heartbeat every
+ *       second for SECONDS, then release; prints "LEASE id", one line
+ *       "HB T OK EXPIRES CREDS_END" per heartbeat (T: seconds since the
+ *       checkout, CREDS_END: what xlicen_heartbeat_ex said, 0 none) and
+ *       "RELEASED"; at the first failure "HB T NAME: errmsg" and exits
+ *       as below
  *   lease_probe [-s SERVERS] repeat
  *       for each line read on stdin, a status from a new session (a new
  *       connection and GSS context, all in this one process: what the
@@ -21,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "xlicen.h"
 
@@ -61,6 +70,48 @@ repeat(const char *servers)
 	return 0;
 }
 
+/* The "hold" mode: a blocking program keeping its seat for seconds. */
+static int
+hold(const char *servers, const char *product, int seconds)
+{
+	struct xlicen_grant g;
+	xlicen_session *s;
+	int64_t expires, creds_end;
+	time_t t0 = time(NULL);
+	int rc, ex = 0;
+
+	if ((rc = xlicen_session_new(&s, servers)) != 0) {
+		fprintf(stderr, "lease_probe: %s\n", xlicen_strerror(rc));
+		return 1;
+	}
+	if ((rc = xlicen_checkout(s, product, "1.0", 1, &g)) != 0) {
+		ex = fail(s, rc);
+		goto out;
+	}
+	printf("LEASE %s\n", g.lease);
+	fflush(stdout);
+	while (time(NULL) - t0 < seconds) {
+		sleep(1);
+		rc = xlicen_heartbeat_ex(s, g.lease, &expires, &creds_end);
+		if (rc != 0) {
+			printf("HB %lld %s: %s\n", (long long)(time(NULL) - t0),
+			    xlicen_errname(rc), xlicen_errmsg(s));
+			ex = fail(s, rc);
+			goto out;
+		}
+		printf("HB %lld OK %lld %lld\n", (long long)(time(NULL) - t0),
+		    (long long)expires, (long long)creds_end);
+		fflush(stdout);
+	}
+	if ((rc = xlicen_release(s, g.lease)) != 0)
+		ex = fail(s, rc);
+	else
+		printf("RELEASED\n");
+out:
+	xlicen_session_free(s);
+	return ex;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,9 +128,12 @@ main(int argc, char **argv)
 	}
 	if (argc - i == 1 && strcmp(argv[i], "repeat") == 0)
 		return repeat(servers);
+	if (argc - i == 3 && strcmp(argv[i], "hold") == 0)
+		return hold(servers, argv[i + 1], atoi(argv[i + 2]));
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: lease_probe [-s SERVERS] checkout PRODUCT "
-		    "[VERSION [COUNT]] | heartbeat LEASE | repeat\n");
+		    "[VERSION [COUNT]] | heartbeat LEASE | hold PRODUCT SECONDS "
+		    "| repeat\n");
 		return 1;
 	}
 	if ((rc = xlicen_session_new(&s, servers)) != 0) {

@@ -17,7 +17,7 @@ syms=$(nm -D --defined-only "$XLICEN_LIB" | awk '{ print $3 }' | sort)
 other=$(printf '%s\n' "$syms" | grep -v '^xlicen_' || true)
 [ -z "$other" ] || fail "$XLICEN_LIB exports non-xlicen_ symbols: $(printf '%s' "$other" | tr '\n' ' ')"
 for f in xlicen_session_new xlicen_session_free xlicen_connect xlicen_checkout \
-	xlicen_heartbeat xlicen_release xlicen_status xlicen_pools_free \
+	xlicen_heartbeat xlicen_heartbeat_ex xlicen_release xlicen_status xlicen_pools_free \
 	xlicen_strerror xlicen_errmsg xlicen_set_service xlicen_set_display \
 	xlicen_set_timeout_ms xlicen_deny_detail; do
 	grep -qx "$f" <<<"$syms" || fail "$f is not exported"
