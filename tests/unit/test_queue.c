@@ -31,6 +31,7 @@
 #include "log.h"
 #include "policy.h"
 #include "xlicen_errors.h"
+#include "unit_tmp.h"
 
 static char tmpdir[512];
 static int tmpdir_made;
@@ -45,29 +46,16 @@ struct fx {
 static int
 group_setup(void **state)
 {
-	const char *env = getenv("XLICEN_TEST_TMP");
-
 	(void)state;
 	log_set_level(LOG_ERR);
-	if (env != NULL && env[0] != '\0') {
-		snprintf(tmpdir, sizeof(tmpdir), "%s", env);
-		if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST)
-			return -1;
-	} else {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlicen-queue-XXXXXX");
-		if (mkdtemp(tmpdir) == NULL)
-			return -1;
-		tmpdir_made = 1;
-	}
-	return 0;
+	return unit_tmp_init("queue", tmpdir, sizeof(tmpdir), &tmpdir_made);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	if (tmpdir_made)
-		(void)rmdir(tmpdir);
+	unit_tmp_done(tmpdir, tmpdir_made);
 	return 0;
 }
 

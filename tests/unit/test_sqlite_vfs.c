@@ -27,6 +27,7 @@
 #include "log.h"
 #include "store.h"
 #include "store/sqlite_int.h"
+#include "unit_tmp.h"
 
 static char tmpdir[512];
 static int tmpdir_made;
@@ -35,29 +36,16 @@ static int dbseq;
 static int
 group_setup(void **state)
 {
-	const char *env = getenv("XLICEN_TEST_TMP");
-
 	(void)state;
 	log_set_level(LOG_ERR);
-	if (env != NULL && env[0] != '\0') {
-		snprintf(tmpdir, sizeof(tmpdir), "%s", env);
-		if (mkdir(tmpdir, 0700) != 0 && errno != EEXIST)
-			return -1;
-	} else {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/xlicen-vfs-XXXXXX");
-		if (mkdtemp(tmpdir) == NULL)
-			return -1;
-		tmpdir_made = 1;
-	}
-	return 0;
+	return unit_tmp_init("vfs", tmpdir, sizeof(tmpdir), &tmpdir_made);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	if (tmpdir_made)
-		(void)rmdir(tmpdir);
+	unit_tmp_done(tmpdir, tmpdir_made);
 	return 0;
 }
 
