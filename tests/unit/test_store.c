@@ -20,7 +20,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +30,7 @@
 #include "log.h"
 #include "policy.h"
 #include "store.h"
+#include "store/store_int.h"
 #include "xlicen_errors.h"
 
 #define NOW	INT64_C(1700000000)
@@ -731,16 +731,6 @@ test_batch_write_behind(void **state)
 	    exp + TTL);
 }
 
-/* Monotonic ms, as the store and the loop count them. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A round that needs no sync (a release) is carried: its transaction stays
  * open, unseen by other connections, until a round that may grant commits
@@ -761,7 +751,7 @@ test_batch_carry(void **state)
 	assert_int_equal(store_carry_until(f->s), 0);
 
 	/* Carried: nothing to sync, nothing seen elsewhere yet. */
-	t0 = mono_ms();
+	t0 = store_now_ms();
 	store_batch_begin(f->s);
 	assert_int_equal(store_release(f->s, "a@EX", g1.lease_id, NOW + 1,
 	    NULL), 0);
@@ -769,7 +759,7 @@ test_batch_carry(void **state)
 	assert_int_equal(ticket, 0);
 	until = store_carry_until(f->s);
 	assert_true(until >= t0 + LIMIT_STORE_CARRY_MS &&
-	    until <= mono_ms() + LIMIT_STORE_CARRY_MS);
+	    until <= store_now_ms() + LIMIT_STORE_CARRY_MS);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM leases", NULL), 2);
 	/* The next round goes on in it; our own reads see it. */
 	store_batch_begin(f->s);
