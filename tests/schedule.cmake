@@ -24,7 +24,7 @@ set(XLICEN_TEST_COSTS
   integration.crash=30 integration.audit=30
   integration.pg_load=22 integration.spec_rules=22 unit.test_store=22
   integration.ticket_blocking=18
-  integration.pg_two=16 integration.pg_promote=16 integration.borrow=16
+  integration.pg_two=16 integration.pg_promote=22 integration.borrow=16
   integration.async_auth=16
   integration.pg_kill=13 integration.reclaim=13 integration.queue_serve=13
   integration.queue=13 integration.dup=13 hostile.data=13 integration.cli=13
